@@ -1,0 +1,52 @@
+"""The package's exceptions: one base class, specific children that carry the facts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class OutcomeAnalysisError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a delivered file.
+
+    ``row`` is 1-based as a spreadsheet shows it, counting the header (the first data row is 2);
+    ``None`` when the problem concerns the whole file or a column.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    expected: str
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column {self.column!r}"
+        value = "" if self.value is None else f": value {self.value!r}"
+        return f"{where}{value}: {self.expected}"
+
+
+class DataValidationError(OutcomeAnalysisError, ValueError):
+    """Delivered data that breaks the contract. ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem], max_listed: int = 50):
+        self.problems = list(problems)
+        n = len(self.problems)
+        lines = [str(p) for p in self.problems[:max_listed]]
+        if n > max_listed:
+            lines.append(f"... and {n - max_listed} more problem(s)")
+        super().__init__(f"{n} problem(s) in the delivered data:\n  " + "\n  ".join(lines))
+
+
+class UnknownIndicatorError(OutcomeAnalysisError, KeyError):
+    """An indicator id that is not in the registry."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
