@@ -4,18 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from outcome_analysis import schema
-from outcome_analysis.dataset import Dataset
 from outcome_analysis.quality import ITEMS, completeness, item_label
-
-
-def toy_dataset(rows: list[dict], goals: list[dict] = (), experience: list[dict] = ()) -> Dataset:
-    def frame(table, records):
-        cols = schema.columns(table)
-        df = pd.DataFrame(list(records), columns=list(cols))
-        return df.astype({name: col.dtype for name, col in cols.items()})
-
-    return Dataset(frame("trajectories", rows), frame("goals", goals), frame("experience", experience))
+from toydata import toy_dataset
 
 
 BASE = dict(client_id="c", institution="A", care_type="jeugdhulp", care_form="ambulant", birth_year=2010)
@@ -36,10 +26,6 @@ def data():
         dict(BASE, trajectory_id="t5", institution="B", care_type="jb", care_form="ots", start_date="2021-01-01",
              end_date="2023-02-01", end_reason="volgens_plan", threat_start=4, threat_end=2),
     ]
-    for r in rows:
-        for c in ("start_date", "end_date"):
-            if c in r:
-                r[c] = pd.Timestamp(r[c])
     goals = [dict(trajectory_id="t1", goal_id="g1", score=1.0)]
     experience = [dict(trajectory_id="t2", informant="professional", helped=True),
                   dict(trajectory_id="t3", informant="ouder", helped=False)]
