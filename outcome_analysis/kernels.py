@@ -1,0 +1,131 @@
+"""Kernel managers for running many notebooks at once on one machine.
+
+Parallel papermill runs that each start a kernel on TCP ports race for free ports: a port found
+free by one kernel manager is taken by another before the kernel binds it, and the kernel dies
+with ``zmq.error.ZMQError: Address already in use`` (nteract/papermill#511). With the IPC
+transport every kernel talks over Unix domain sockets instead; :class:`IPCKernelManager` puts
+those sockets and the connection file in a private temporary directory per kernel (mode 0700), so
+no two kernels can share a name and nothing is left behind after shutdown.
+
+papermill hands unknown keyword arguments of ``execute_notebook`` to nbclient's
+``NotebookClient``, whose ``kernel_manager_class`` trait picks the manager::
+
+    papermill.execute_notebook(src, dst, parameters=..., kernel_manager_class=IPCKernelManager,
+                               shutdown_kernel="immediate")
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+
+from jupyter_client.manager import AsyncKernelManager
+
+#: Unix socket paths are limited to about 107 bytes; keep the private directory short.
+_SOCKET_PATH_LIMIT = 100
+
+
+def _private_dir() -> str:
+    base = tempfile.gettempdir()
+    if len(base) > 60:  # a long TMPDIR would make socket paths too long
+        base = "/tmp" if os.path.isdir("/tmp") else base
+    return tempfile.mkdtemp(prefix="oa-k-", dir=base)  # mkdtemp creates it with mode 0700
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """An ``AsyncKernelManager`` on the IPC transport, its files in a private temporary directory.
+
+    The connection file is ``<dir>/kernel.json`` and the sockets are ``<dir>/ipc-<n>``; the
+    directory is removed when nbclient cleans up the kernel's resources (right after execution).
+    Explicit ``transport``, ``ip`` or ``connection_file`` arguments are respected.
+
+    Attributes
+    ----------
+    private_dir : str
+        The directory holding this kernel's connection file and sockets.
+    on_start : callable or None
+        Class attribute: called with the manager after the kernel has started (the batch uses it
+        to record the connection info and to arm its wall-clock watchdog). See :func:`watched`.
+    """
+
+    on_start: Callable[["IPCKernelManager"], None] | None = None
+
+    def __init__(self, **kwargs):
+        self.private_dir = _private_dir()
+        kwargs.setdefault("transport", "ipc")
+        kwargs.setdefault("connection_file", os.path.join(self.private_dir, "kernel.json"))
+        if kwargs["transport"] == "ipc":
+            kwargs.setdefault("ip", os.path.join(self.private_dir, "ipc"))
+        super().__init__(**kwargs)
+        if self.transport == "ipc" and len(self.ip) + 8 > _SOCKET_PATH_LIMIT:
+            raise ValueError(f"IPC socket path {self.ip!r} is too long for a Unix socket")
+
+    async def _async_post_start_kernel(self, **kw) -> None:
+        await super()._async_post_start_kernel(**kw)
+        hook = type(self).on_start
+        if hook is not None:
+            hook(self)
+
+    async def cleanup_resources(self, restart: bool = False) -> None:  # type: ignore[override]
+        """Remove the connection file and sockets, and (unless restarting) the private directory."""
+        await self._async_cleanup_resources(restart=restart)
+        if not restart:
+            shutil.rmtree(self.private_dir, ignore_errors=True)
+
+    @property
+    def kernel_pid(self) -> int | None:
+        """Process id of the running kernel, if known."""
+        process = getattr(self.provisioner, "process", None)
+        return getattr(process, "pid", None)
+
+    def connection_summary(self) -> dict:
+        """Transport, socket prefix and connection file: what the batch records per report."""
+        return {
+            "transport": self.transport,
+            "ip": self.ip,
+            "connection_file": self.connection_file,
+            "private_dir": self.private_dir,
+        }
+
+
+class KernelWatch:
+    """Per-job companion of :func:`watched`: what started, and a wall-clock deadline.
+
+    When the deadline passes the kernel process is killed, so nbclient stops waiting with a
+    ``DeadKernelError`` and the job fails with ``timed_out`` set.
+    """
+
+    def __init__(self, deadline_seconds: float | None):
+        self.deadline_seconds = deadline_seconds
+        self.connection: dict | None = None
+        self.timed_out = False
+        self._timer: threading.Timer | None = None
+        self._manager: IPCKernelManager | None = None
+
+    def started(self, manager: IPCKernelManager) -> None:
+        self._manager = manager
+        self.connection = manager.connection_summary()
+        if self.deadline_seconds:
+            self._timer = threading.Timer(self.deadline_seconds, self._kill)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _kill(self) -> None:
+        self.timed_out = True
+        pid = self._manager.kernel_pid if self._manager is not None else None
+        if pid:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def watched(watch: KernelWatch) -> type[IPCKernelManager]:
+    """An :class:`IPCKernelManager` subclass that reports its start to ``watch``."""
+    return type("WatchedIPCKernelManager", (IPCKernelManager,), {"on_start": staticmethod(watch.started)})

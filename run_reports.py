@@ -1,0 +1,111 @@
+#!/usr/bin/env python
+"""Make every institution's report (HTML and PDF) for one or more periods, in parallel.
+
+A thin command line over :func:`outcome_analysis.batch.run_batch`; run ``python run_reports.py --help``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+EXAMPLES = """\
+examples:
+  python run_reports.py
+      every institution, the latest complete year of data/demo, HTML and PDF, into reports/
+  python run_reports.py --data data/levering-2025 --period 2024 2024H1 --jobs 4
+  python run_reports.py --institutions 'Stichting*' --formats html --lang en
+  python run_reports.py --institutions 'Jeugd Noord,Jeugd Zuid' --force
+  python run_reports.py --config settings.yaml --timeout 600
+  python run_reports.py --scheduler dask-local --jobs 8
+  python run_reports.py --scheduler tcp://scheduler.example:8786
+
+output: <out>/<period>/<slug>.html|.pdf, <out>/<period>/index.html, <out>/index.html and
+<out>/manifest.json. A re-run only remakes reports whose inputs changed (data, settings, notebook,
+templates, package version); Ctrl-C keeps what was done. Exit status: 0 all made, 1 some report
+failed (listed), 2 bad options, 130 interrupted.
+"""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="run_reports.py",
+        description="Make a report per institution and period with papermill, in parallel, "
+        "on this machine or a Dask cluster.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--data", default="data/demo", metavar="PATH",
+                        help="data set folder or file (default: data/demo, built with the demo module if missing)")
+    parser.add_argument("--period", nargs="+", metavar="PERIOD",
+                        help="one or more periods, e.g. 2024 or 2024H1 (default: the latest complete year at "
+                        "the data's reference date)")
+    parser.add_argument("--institutions", nargs="+", metavar="PATTERN",
+                        help="institution names or glob patterns, or a comma list, e.g. 'Stichting*' "
+                        "(default: all)")
+    parser.add_argument("--formats", default="html,pdf", metavar="LIST",
+                        help="comma list of html and/or pdf (default: html,pdf)")
+    parser.add_argument("--lang", default="nl", choices=["nl", "en"], help="report language (default: nl)")
+    parser.add_argument("--out", default="reports", metavar="DIR", help="output folder (default: reports/)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count(), metavar="N",
+                        help=f"notebooks run in parallel (default: os.cpu_count() = {os.cpu_count()})")
+    parser.add_argument("--scheduler", default="local", metavar="WHERE",
+                        help="'local' (process pool, default), 'dask-local' (start a Dask LocalCluster) or a "
+                        "Dask scheduler address like tcp://host:8786")
+    parser.add_argument("--force", action="store_true", help="remake reports even when their inputs did not change")
+    parser.add_argument("--config", metavar="FILE",
+                        help="settings YAML (keys as in outcome_analysis.settings.Settings); recorded in the manifest")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="limit per notebook: per cell and wall clock; the report is recorded as timed out")
+    parser.add_argument("--notebook", default="notebooks/institution_report.ipynb", metavar="PATH",
+                        help="the report notebook (default: notebooks/institution_report.ipynb)")
+    national = parser.add_mutually_exclusive_group()
+    national.add_argument("--national", default="notebooks/national_overview.ipynb", metavar="PATH",
+                          help="national overview notebook, made once per period when it exists "
+                          "(default: notebooks/national_overview.ipynb)")
+    national.add_argument("--no-national", dest="national", action="store_const", const=None,
+                          help="skip the national overview")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from outcome_analysis import batch
+    from outcome_analysis.errors import OutcomeAnalysisError
+    from outcome_analysis.periods import PeriodError
+    from outcome_analysis.settings import SettingsError
+
+    data = Path(args.data)
+    try:
+        if not data.exists() and args.data == "data/demo":
+            batch.ensure_demo_data(data)
+        result = batch.run_batch(
+            data,
+            periods=args.period,
+            institutions=args.institutions,
+            formats=args.formats.split(","),
+            lang=args.lang,
+            out=args.out,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            force=args.force,
+            settings_file=args.config,
+            timeout=args.timeout,
+            notebook=args.notebook,
+            national_notebook=args.national,
+            quiet=args.quiet,
+        )
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished reports are kept; run again to resume", file=sys.stderr)
+        return 130
+    except (OutcomeAnalysisError, PeriodError, SettingsError, FileNotFoundError) as exc:
+        print(f"run_reports.py: error: {exc}", file=sys.stderr)
+        return 2
+    print(result.summary(), file=sys.stderr if result.failures else sys.stdout)
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
