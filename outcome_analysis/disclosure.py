@@ -140,12 +140,17 @@ def suppress(
        minus its visible siblings; then the smallest visible cell of that group (ties: the first
        row in table order) is hidden as well. With several groupings this is repeated over all of
        them until every row and column has 0 or at least 2 hidden cells (or only hidden cells).
+       A group whose cells are all hidden shows no total either (``shown_denominator`` is NaN on
+       each of its rows). Hidden cells whose sum is 0 (all structural zeros) can be inferred to be
+       0; knowing that nobody in a group has a category is not treated as a disclosure.
 
     **Rounding does not replace rule 3.** Shown counts are rounded to multiples of ``round_to``,
     but the total minus the rounded siblings still bounds the hidden cell to a few values (each
     rounding error is at most ``round_to / 2``, and the hidden cell is known to lie in
-    ``[0, min_count)``), and the unrounded shares (``value``) of visible siblings together with a
-    rounded denominator narrow it further. Complementary suppression is therefore applied whether
+    ``[0, min_count)``), and the shares shown beside the counts undo the rounding: for a
+    rounded total of 85 (true 83-87) a sibling share of 47.1% is an integer count only for a true
+    total of 85, which then gives every sibling, and the hidden cell, exactly (worked through in
+    ``tests/test_disclosure.py::test_rounding_alone_would_not_protect``). Complementary suppression is therefore applied whether
     or not the total is shown, and regardless of rounding.
 
     Out of scope (said in the report's data-quality section): recovery across separate tables
