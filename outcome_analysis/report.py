@@ -1,0 +1,578 @@
+"""The presentation layer that report notebooks call: Dutch (or English) numbers, tables with
+suppression shown, plain-language headline sentences, dialogue questions and safe file names.
+
+Everything here formats copies at the edge; nothing changes the numbers it is given. Every string
+that reaches HTML is escaped here, so a notebook can ``display()`` the results as they are.
+
+Example
+-------
+>>> fmt_pct(0.1234)
+'12,3%'
+>>> fmt_int(1234567)
+'1.234.567'
+>>> fmt_pct(0.1234, lang="en")
+'12.3%'
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import html as _html
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import OutcomeAnalysisError
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+LANGS = ("nl", "en")
+#: the three levels of the kwaliteitsgesprek, in the order reports show them.
+LEVELS = ("client_professional", "organisation", "external")
+LEVEL_LABELS = {
+    "nl": {"client_professional": "Cliënt en professional",
+           "organisation": "De organisatie (team, management, cliëntenraad)",
+           "external": "Externe partijen (gemeente, ketenpartners)"},
+    "en": {"client_professional": "Client and professional",
+           "organisation": "The organisation (team, management, client council)",
+           "external": "External parties (municipality, chain partners)"},
+}
+MISSING_MARK = {"nl": "n.b.", "en": "n/a"}
+
+
+class ReportError(OutcomeAnalysisError, ValueError):
+    """A presentation request that cannot be met (unknown language, column, or fact test)."""
+
+
+class HTML(str):
+    """A string of HTML that Jupyter displays as HTML (``display(x)`` or as a cell's last value)."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ReportError(f"unknown report language {lang!r}; use one of {LANGS}")
+    return lang
+
+
+@functools.lru_cache(maxsize=None)
+def _texts_file() -> dict:
+    return yaml.safe_load((DATA_DIR / "texts.yaml").read_text(encoding="utf-8"))
+
+
+def texts(lang: str = "nl") -> dict[str, Any]:
+    """The UI strings of the reports in ``lang`` (from ``data/texts.yaml``); a fresh copy."""
+    return dict(_texts_file()[_check_lang(lang)])
+
+
+def _settings():
+    from .settings import DEFAULT
+
+    return DEFAULT
+
+
+# --------------------------------------------------------------------------------------------
+# numbers
+# --------------------------------------------------------------------------------------------
+def _is_missing(x) -> bool:
+    if x is None:
+        return True
+    try:
+        return bool(math.isnan(float(x)))
+    except (TypeError, ValueError):
+        return x is getattr(__import__("pandas"), "NA", object())
+
+
+def fmt_number(x, decimals: int = 1, lang: str = "nl") -> str:
+    """A number with ``decimals`` decimals and the language's separators (nl ``1.234,5``).
+
+    Missing values (None, NaN, pd.NA) become ``n.b.`` (en ``n/a``).
+    """
+    _check_lang(lang)
+    if _is_missing(x):
+        return MISSING_MARK[lang]
+    text = f"{float(x):,.{decimals}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]  # no "-0,0"
+    if lang == "nl":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def fmt_pct(x, decimals: int = 1, lang: str = "nl") -> str:
+    """A fraction as a percentage: ``fmt_pct(0.1234)`` → ``'12,3%'`` (en ``'12.3%'``)."""
+    if _is_missing(x):
+        return MISSING_MARK[_check_lang(lang)]
+    return fmt_number(float(x) * 100, decimals, lang) + "%"
+
+
+def fmt_int(n, lang: str = "nl") -> str:
+    """A whole number with thousands separators: ``1234`` → ``'1.234'`` (en ``'1,234'``)."""
+    if _is_missing(n):
+        return MISSING_MARK[_check_lang(lang)]
+    return fmt_number(round(float(n)), 0, lang)
+
+
+def fmt_ratio(x, decimals: int = 2, lang: str = "nl") -> str:
+    """A ratio such as O/E: ``0.857`` → ``'0,86'``."""
+    return fmt_number(x, decimals, lang)
+
+
+def fmt_ci(low, high, decimals: int = 1, lang: str = "nl", *, kind: str = "pct") -> str:
+    """An interval: ``fmt_ci(0.102, 0.145)`` → ``'10,2% – 14,5%'``; ``kind="ratio"`` → ``'0,85 – 1,12'``."""
+    f = {"pct": lambda v: fmt_pct(v, decimals, lang),
+         "ratio": lambda v: fmt_ratio(v, decimals if decimals != 1 else 2, lang),
+         "number": lambda v: fmt_number(v, decimals, lang)}.get(kind)
+    if f is None:
+        raise ReportError(f"unknown interval kind {kind!r}; use 'pct', 'ratio' or 'number'")
+    if _is_missing(low) or _is_missing(high):
+        return MISSING_MARK[_check_lang(lang)]
+    return f"{f(low)} – {f(high)}"
+
+
+def round_count(n, base: int | None = None) -> int:
+    """A count rounded half up to a multiple of ``base`` (default ``settings.round_to``, 5)."""
+    base = base or _settings().round_to
+    return int(base * math.floor(float(n) / base + 0.5))
+
+
+def fmt_count_rounded(n, lang: str = "nl", *, base: int | None = None, min_count: int | None = None) -> str:
+    """A count as shown in reports: hidden (``'–'``) below ``min_count`` (default 10), otherwise
+    rounded to a multiple of ``base`` (default 5) and formatted: ``1237`` → ``'1.235'``."""
+    t = texts(lang)
+    if _is_missing(n):
+        return MISSING_MARK[lang]
+    min_count = _settings().min_count if min_count is None else min_count
+    if float(n) < min_count:
+        return t["suppressed_mark"]
+    return fmt_int(round_count(n, base), lang)
+
+
+# --------------------------------------------------------------------------------------------
+# tables and notes
+# --------------------------------------------------------------------------------------------
+_PCT_COLS = {"value", "national_value", "raw_value", "adjusted_value", "ci_low", "ci_high", "share"}
+_RATIO_COLS = {"oe_ratio", "oe_ci_low", "oe_ci_high", "oe_shrunk"}
+_COUNT_COLS = {"numerator", "denominator", "missing", "excluded_window", "n", "count", "observed",
+               "n_missing_covariates"}
+_NUMBER_COLS = {"expected"}
+_INTERVALS = {"ci": ("ci_low", "ci_high", "pct"), "oe_ci": ("oe_ci_low", "oe_ci_high", "ratio")}
+KINDS = ("text", "pct", "ratio", "number", "int", "count", "ci", "oe_ci")
+
+
+def _infer_kind(column: str) -> str:
+    if column in _INTERVALS:
+        return column
+    if column in _PCT_COLS:
+        return "pct"
+    if column in _RATIO_COLS:
+        return "ratio"
+    if column in _COUNT_COLS:
+        return "count"
+    if column in _NUMBER_COLS:
+        return "number"
+    return "text"
+
+
+def _column_specs(frame, columns, lang) -> list[tuple[str, str, str]]:
+    labels = _texts_file()["columns"][lang]
+    if columns is None:
+        columns = [c for c in frame.columns if c != "suppressed"]
+    items = columns.items() if isinstance(columns, Mapping) else [(c, None) for c in columns]
+    specs = []
+    for column, spec in items:
+        if isinstance(spec, (tuple, list)):
+            label, kind = spec
+        else:
+            label, kind = spec, None
+        kind = kind or _infer_kind(column)
+        if kind not in KINDS:
+            raise ReportError(f"unknown column kind {kind!r} for {column!r}; use one of {KINDS}")
+        needed = _INTERVALS[kind][:2] if kind in _INTERVALS else (column,)
+        absent = [c for c in needed if c not in frame.columns]
+        if absent:
+            raise ReportError(f"display_table: column(s) {absent} not in the table (has {list(frame.columns)})")
+        specs.append((column, label if label is not None else labels.get(column, column), kind))
+    return specs
+
+
+def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | None = None,
+                  highlight: str | None = None, key: str = "institution", suppressed: str = "suppressed",
+                  decimals: int = 1, round_counts: bool = True) -> HTML:
+    """A report table as HTML: escaped, formatted in ``lang``, suppressed cells shown as ``–*``.
+
+    Parameters
+    ----------
+    tidy_frame : DataFrame
+        Rows to show, e.g. a slice of ``indicators.compute`` output. Not modified.
+    columns : sequence of names, or mapping name → label or name → (label, kind), optional
+        What to show, in order. ``kind`` is one of ``text, pct, ratio, number, int, count, ci,
+        oe_ci``; by default inferred from the name (``value`` → pct, ``denominator`` → count,
+        ``ci`` → the interval ``ci_low``–``ci_high``, ``oe_ci`` → ``oe_ci_low``–``oe_ci_high``).
+        Labels default to ``data/texts.yaml``.
+    caption : str, optional
+    highlight : str, optional
+        Rows whose ``key`` column equals this are bold with a marker (never colour alone).
+    suppressed : str
+        Boolean column marking rows hidden by disclosure control; every number in such a row is
+        shown as ``–*`` and never written into the HTML, in no attribute either.
+    round_counts : bool
+        Counts are hidden below ``settings.min_count`` and rounded to multiples of
+        ``settings.round_to`` (indicators.md, disclosure control).
+
+    Returns
+    -------
+    HTML
+        A ``str`` with ``_repr_html_``: ``<div class="oa-table-wrap"><table class="oa-table">…``
+        plus the footnote ``* minder dan 10, niet getoond`` when anything was hidden.
+    """
+    _check_lang(lang)
+    t = texts(lang)
+    specs = _column_specs(tidy_frame, columns, lang)
+    e = _html.escape
+    hidden_mark = f'{e(t["suppressed_mark"])}*'
+    any_hidden = False
+    min_count = _settings().min_count
+    rows_html = []
+    if suppressed in tidy_frame.columns:
+        hidden_rows = tidy_frame[suppressed].fillna(False).astype(bool).tolist()
+    else:
+        hidden_rows = [False] * len(tidy_frame)
+    records = tidy_frame.to_dict("records")
+    for record, hidden in zip(records, hidden_rows):
+        is_highlight = highlight is not None and key in record and str(record[key]) == str(highlight)
+        cells = []
+        for i, (column, _label, kind) in enumerate(specs):
+            cls = "oa-num" if kind != "text" else ""
+            if kind == "text":
+                raw = record.get(column)
+                text = "" if _is_missing(raw) else e(str(raw))
+                if is_highlight and i == 0:
+                    text = "▶ " + text
+            elif hidden:
+                text, cls = hidden_mark, cls + " oa-suppressed"
+                any_hidden = True
+            elif kind in _INTERVALS:
+                low, high, ikind = _INTERVALS[kind]
+                text = e(fmt_ci(record[low], record[high], decimals, lang, kind=ikind))
+            elif kind == "count":
+                value = record[column]
+                if round_counts and not _is_missing(value) and float(value) < min_count:
+                    text, cls = hidden_mark, cls + " oa-suppressed"
+                    any_hidden = True
+                else:
+                    text = e(fmt_int(round_count(value) if round_counts and not _is_missing(value) else value, lang))
+            elif kind == "pct":
+                text = e(fmt_pct(record[column], decimals, lang))
+            elif kind == "ratio":
+                text = e(fmt_ratio(record[column], 2, lang))
+            elif kind == "int":
+                text = e(fmt_int(record[column], lang))
+            else:
+                text = e(fmt_number(record[column], decimals, lang))
+            cells.append(f'<td class="{cls.strip()}">{text}</td>' if cls.strip() else f"<td>{text}</td>")
+        row_cls = ' class="oa-highlight"' if is_highlight else ""
+        rows_html.append(f"<tr{row_cls}>{''.join(cells)}</tr>")
+    num_attr = ' class="oa-num"'
+    head = "".join(
+        f'<th scope="col"{num_attr if kind != "text" else ""}>{e(str(label))}</th>'
+        for _c, label, kind in specs)
+    wide = " oa-wide" if len(specs) > 7 else ""
+    parts = [f'<div class="oa-table-wrap"><table class="oa-table{wide}">']
+    if caption:
+        parts.append(f"<caption>{e(caption)}</caption>")
+    parts.append(f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows_html)}</tbody></table>")
+    if any_hidden:
+        footnote = t["suppressed_footnote"].format(n=_settings().min_denominator)
+        parts.append(f'<p class="oa-footnote">{e(footnote)}</p>')
+    parts.append("</div>")
+    return HTML("".join(parts))
+
+
+def note(text: str, *, kind: str = "note") -> HTML:
+    """A short note for readers (escaped): ``<p class="oa-note">…</p>``; ``kind="headline"`` for a
+    headline sentence."""
+    cls = {"note": "oa-note", "headline": "oa-headline"}.get(kind)
+    if cls is None:
+        raise ReportError(f"unknown note kind {kind!r}; use 'note' or 'headline'")
+    return HTML(f'<p class="{cls}">{_html.escape(str(text))}</p>')
+
+
+# --------------------------------------------------------------------------------------------
+# headline sentences
+# --------------------------------------------------------------------------------------------
+def _estimate(x) -> dict[str, Any] | None:
+    """Normalise a figure: a number, a (value, ci_low, ci_high) tuple, or a mapping/Series with
+    ``value``, ``ci_low``, ``ci_high``, optional ``suppressed`` and ``signal``."""
+    if x is None:
+        return None
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return {"value": float(x), "ci_low": None, "ci_high": None, "suppressed": False, "signal": None}
+    if isinstance(x, (tuple, list)):
+        v, lo, hi = (list(x) + [None, None])[:3]
+        return {"value": v, "ci_low": lo, "ci_high": hi, "suppressed": False, "signal": None}
+    get = x.get if hasattr(x, "get") else (lambda k, d=None: getattr(x, k, d))
+    suppressed = get("suppressed", False)
+    return {"value": get("value"), "ci_low": get("ci_low"), "ci_high": get("ci_high"),
+            "suppressed": bool(suppressed) if not _is_missing(suppressed) else False,
+            "signal": get("signal")}
+
+
+def compare(a, b) -> str:
+    """``'higher'``, ``'lower'`` or ``'within'``: is figure ``a`` different from figure ``b``?
+
+    With intervals on both, the difference is tested with standard errors taken from the interval
+    half-widths (z > 1.96); with an interval on ``a`` only, ``b`` is a reference value and ``a``
+    differs when its interval excludes it. Without intervals nothing is claimed (``'within'``).
+    A ``signal`` carried by ``a`` (from case-mix adjustment) is used as is.
+    """
+    a, b = _estimate(a), _estimate(b)
+    if a is None or b is None or _is_missing(a["value"]) or _is_missing(b["value"]):
+        return "within"
+    if a.get("signal") in ("higher", "lower", "within"):
+        return a["signal"]
+    has_a = not (_is_missing(a["ci_low"]) or _is_missing(a["ci_high"]))
+    has_b = not (_is_missing(b["ci_low"]) or _is_missing(b["ci_high"]))
+    if has_a and has_b:
+        se_a = (float(a["ci_high"]) - float(a["ci_low"])) / (2 * 1.959964)
+        se_b = (float(b["ci_high"]) - float(b["ci_low"])) / (2 * 1.959964)
+        se = math.hypot(se_a, se_b)
+        if se == 0:
+            return "within"
+        z = (float(a["value"]) - float(b["value"])) / se
+        return "higher" if z > 1.959964 else "lower" if z < -1.959964 else "within"
+    if has_a:
+        if float(a["ci_low"]) > float(b["value"]):
+            return "higher"
+        if float(a["ci_high"]) < float(b["value"]):
+            return "lower"
+    return "within"
+
+
+_DIRECTIONS = {"higher_is_better": "up", "up": "up", "higher": "up", "+": "up", "positive": "up",
+               "lower_is_better": "down", "down": "down", "lower": "down", "-": "down", "negative": "down"}
+
+_PHRASES = {
+    "nl": {"national": {"higher": "hoger dan landelijk ({v})", "lower": "lager dan landelijk ({v})",
+                        "within": "vergelijkbaar met landelijk ({v})"},
+           "previous": {"higher": "hoger dan {p} ({v})", "lower": "lager dan {p} ({v})",
+                        "within": "vergelijkbaar met {p} ({v})"},
+           "that": "Dat is", "and": "en", "last_year": "vorig jaar",
+           "with_subject": "Bij {v} van de {unit} {subject}.",
+           "plain": "De uitkomst is {v}.",
+           "unit": "afgesloten trajecten",
+           "suppressed": "Dit cijfer wordt niet getoond, omdat het om minder dan {n} {unit} gaat.",
+           "up": "Bij deze indicator is een hoger cijfer gunstiger.",
+           "down": "Bij deze indicator is een lager cijfer gunstiger."},
+    "en": {"national": {"higher": "higher than nationally ({v})", "lower": "lower than nationally ({v})",
+                        "within": "similar to the national figure ({v})"},
+           "previous": {"higher": "higher than {p} ({v})", "lower": "lower than {p} ({v})",
+                        "within": "similar to {p} ({v})"},
+           "that": "That is", "and": "and", "last_year": "last year",
+           "with_subject": "For {v} of the {unit}, {subject}.",
+           "plain": "The outcome is {v}.",
+           "unit": "ended trajectories",
+           "suppressed": "This figure is not shown because it concerns fewer than {n} {unit}.",
+           "up": "For this indicator a higher figure is better.",
+           "down": "For this indicator a lower figure is better."},
+}
+
+
+def headline_sentence(value, national=None, previous=None, direction: str | None = None,
+                      lang: str = "nl", *, subject: str | None = None, unit: str | None = None,
+                      previous_label: str | None = None, kind: str = "pct", decimals: int = 1) -> str:
+    """One plain-language sentence (or two) about a headline figure.
+
+    ``value``, ``national`` and ``previous`` are numbers, ``(value, ci_low, ci_high)`` tuples or
+    mappings/rows with ``value``, ``ci_low``, ``ci_high`` (and optionally ``suppressed``,
+    ``signal``). "hoger"/"lager" is said only when the intervals show a difference (see
+    :func:`compare`), otherwise "vergelijkbaar". ``direction`` (``higher_is_better`` /
+    ``lower_is_better``) adds which way is favourable when a difference is reported. A suppressed
+    value yields a sentence without any number.
+
+    >>> headline_sentence((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), (0.70, 0.66, 0.74),
+    ...                   subject="werd de hulp volgens plan afgesloten")
+    'Bij 72,4% van de afgesloten trajecten werd de hulp volgens plan afgesloten. Dat is hoger dan landelijk (68,1%) en vergelijkbaar met vorig jaar (70,0%).'
+    """
+    ph = _PHRASES[_check_lang(lang)]
+    unit = unit or ph["unit"]
+    fmt = {"pct": lambda v: fmt_pct(v, decimals, lang), "ratio": lambda v: fmt_ratio(v, 2, lang),
+           "number": lambda v: fmt_number(v, decimals, lang)}[kind]
+    me = _estimate(value)
+    if me is None or me["suppressed"] or _is_missing(me["value"]):
+        if me is not None and me["suppressed"]:
+            return ph["suppressed"].format(n=_settings().min_denominator, unit=unit)
+        return ph["plain"].format(v=MISSING_MARK[lang])
+    v = fmt(me["value"])
+    if subject and kind == "pct":
+        first = ph["with_subject"].format(v=v, unit=unit, subject=subject.strip().rstrip("."))
+    else:
+        first = ph["plain"].format(v=v)
+    parts, verdicts = [], []
+    nat = _estimate(national)
+    if nat is not None and not nat["suppressed"] and not _is_missing(nat["value"]):
+        verdict = compare(me, nat)
+        verdicts.append(verdict)
+        parts.append(ph["national"][verdict].format(v=fmt(nat["value"])))
+    prev = _estimate(previous)
+    if prev is not None and not prev["suppressed"] and not _is_missing(prev["value"]):
+        mine = dict(me, signal=None)  # a case-mix signal is about national, not about last year
+        verdict = compare(mine, prev)
+        verdicts.append(verdict)
+        parts.append(ph["previous"][verdict].format(p=previous_label or ph["last_year"], v=fmt(prev["value"])))
+    sentence = first
+    if parts:
+        sentence += f" {ph['that']} " + f" {ph['and']} ".join(parts) + "."
+    way = _DIRECTIONS.get(str(direction).lower()) if direction else None
+    if way and any(v != "within" for v in verdicts):
+        sentence += " " + ph[way]
+    return sentence
+
+
+# --------------------------------------------------------------------------------------------
+# dialogue questions
+# --------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def question_bank() -> tuple[dict, ...]:
+    """The dialogue question bank (``data/dialogue.yaml``), checked: every entry has an id, a known
+    level, ``when`` and both languages."""
+    raw = yaml.safe_load((DATA_DIR / "dialogue.yaml").read_text(encoding="utf-8"))["questions"]
+    seen = set()
+    for q in raw:
+        missing = [k for k in ("id", "level", "when", "nl", "en") if k not in q]
+        if missing:
+            raise ReportError(f"dialogue.yaml: question {q.get('id', q)!r} lacks {missing}")
+        if q["level"] not in LEVELS:
+            raise ReportError(f"dialogue.yaml: question {q['id']!r} has unknown level {q['level']!r}")
+        if q["id"] in seen:
+            raise ReportError(f"dialogue.yaml: duplicate question id {q['id']!r}")
+        seen.add(q["id"])
+    return tuple(raw)
+
+
+_TESTS = {
+    "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b, "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b, "in": lambda a, b: a in b, "ne": lambda a, b: a != b,
+}
+
+
+def _holds(condition, fact) -> bool:
+    if fact is None:
+        return False
+    if not isinstance(fact, (str, bool)) and _is_missing(fact):
+        return False
+    if isinstance(condition, Mapping):
+        for op, ref in condition.items():
+            if op not in _TESTS:
+                raise ReportError(f"dialogue.yaml: unknown test {op!r}; use one of {sorted(_TESTS)}")
+            try:
+                if not _TESTS[op](fact, ref):
+                    return False
+            except TypeError:
+                return False
+        return True
+    return fact == condition
+
+
+class _Facts(dict):
+    def __missing__(self, key):
+        raise KeyError(key)
+
+
+def _fill(text: str, facts: Mapping[str, Any], lang: str) -> str | None:
+    shown = {}
+    for k, v in facts.items():
+        if isinstance(v, float) and k.endswith(("_days", "days")):
+            shown[k] = fmt_number(v, 0, lang)
+        elif isinstance(v, float):
+            shown[k] = fmt_number(v, 1, lang)
+        else:
+            shown[k] = str(v)
+    try:
+        return text.format_map(_Facts(shown))
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
+def dialogue_questions(facts: Mapping[str, Any], lang: str = "nl", *, max_per_level: int = 4) -> dict[str, list[str]]:
+    """Questions for the kwaliteitsgesprek at the three levels, chosen by what the figures show.
+
+    Parameters
+    ----------
+    facts : mapping
+        What the figures show, e.g. ``{"uitval": "higher", "response": 0.35, "trend": "falling",
+        "indicator": "Uitval"}``; the vocabulary is documented at the top of
+        ``data/dialogue.yaml``. Absent facts never trigger a question.
+    lang : "nl" or "en"
+    max_per_level : int
+        At most this many questions per level, in the bank's order.
+
+    Returns
+    -------
+    dict
+        ``{"client_professional": [...], "organisation": [...], "external": [...]}``; a level
+        where no condition holds gets its general (fallback) question. Keys are :data:`LEVELS`;
+        their labels are :data:`LEVEL_LABELS`.
+    """
+    _check_lang(lang)
+    chosen: dict[str, list[str]] = {level: [] for level in LEVELS}
+    fallbacks: dict[str, list[str]] = {level: [] for level in LEVELS}
+    for q in question_bank():
+        when = q["when"] or {}
+        text = _fill(q[lang], facts, lang)
+        if text is None:
+            continue
+        if not when:
+            fallbacks[q["level"]].append(text)
+        elif all(_holds(cond, facts.get(name)) for name, cond in when.items()):
+            if text not in chosen[q["level"]]:
+                chosen[q["level"]].append(text)
+    return {level: (chosen[level] or fallbacks[level])[:max_per_level] for level in LEVELS}
+
+
+def dialogue_html(questions: Mapping[str, Sequence[str]], lang: str = "nl") -> HTML:
+    """The questions of :func:`dialogue_questions` as an escaped HTML block, one list per level."""
+    labels = LEVEL_LABELS[_check_lang(lang)]
+    e = _html.escape
+    parts = ['<div class="oa-dialogue">']
+    for level in LEVELS:
+        items = questions.get(level) or []
+        if items:
+            parts.append(f"<h4>{e(labels[level])}</h4><ul>")
+            parts.extend(f"<li>{e(q)}</li>" for q in items)
+            parts.append("</ul>")
+    parts.append("</div>")
+    return HTML("".join(parts))
+
+
+# --------------------------------------------------------------------------------------------
+# file names
+# --------------------------------------------------------------------------------------------
+SLUG_MAX = 48
+
+
+def slugify(name: str, *, max_length: int = SLUG_MAX) -> str:
+    """A safe file name stem for an institution: ASCII slug of the name + ``-`` + the first 8 hex
+    digits of the SHA-256 of the full name (UTF-8).
+
+    Only ``[a-z0-9-]``; never empty, never ``..`` or ``/``, at most ``max_length + 9`` characters,
+    and not a Windows device name. Different names give different slugs (the hash), also when
+    their ASCII forms coincide.
+
+    >>> slugify("Stichting Jeugd Zuid")
+    'stichting-jeugd-zuid-9051453c'
+    """
+    if not isinstance(name, str):
+        raise ReportError(f"slugify needs the institution name as text, got {type(name).__name__}")
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
+    ascii_name = ascii_name.replace("&", " en ").replace("'", "")
+    stem = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")
+    stem = stem[:max_length].rstrip("-") or "instelling"
+    return f"{stem}-{digest}"
