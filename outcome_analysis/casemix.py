@@ -232,7 +232,9 @@ class ModelSummary:
         """The coefficient table with headers in ``lang``."""
         lab = _labels(lang)
         table = self.coefficients.drop(columns=["covariate", "reference"], errors="ignore")
-        return table.rename(columns={c: lab.get(c, c) for c in table.columns})
+        names = {c: lab.get(c, c) for c in table.columns}
+        names["p_value"] = "p"
+        return table.rename(columns=names)
 
     def to_markdown(self, lang: str = "en", digits: int = 3) -> str:
         """A methods paragraph, the facts and the coefficient table as Markdown."""

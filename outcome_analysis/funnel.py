@@ -171,7 +171,9 @@ def poisson_limits(expected, limit: float = 0.95, *, method: str = "exact", tau2
         ``"exact"``: Poisson(E) quantiles with Spiegelhalter's interpolation, ``(r_p - alpha) / E``.
         ``"chisq"``: the continuous chi-square form FunnelPlotR draws,
         ``low = chi2.ppf((1 - limit) / 2, 2E) / 2 / E``,
-        ``high = chi2.ppf((1 + limit) / 2, 2(E + 1)) / 2 / E``.
+        ``high = chi2.ppf((1 + limit) / 2, 2(E + 1)) / 2 / E`` (the exact *confidence* interval
+        form; one to two counts wider/shifted against the interpolated prediction limits, see
+        Seaton & Manktelow 2012).
         ``"log"``: ``exp(+/- z sqrt(1/E + tau2))`` (FunnelPlotR ``sr_method="SHMI"``).
         ``"sqrt"``: ``(1 +/- z sqrt(1/(4E) + tau2))^2`` (the CQC square-root method, back-transformed
         by squaring as in Spiegelhalter 2005 QSHC). ``"normal"``: ``1 +/- z sqrt(1/E + tau2)``.
