@@ -1,0 +1,204 @@
+"""Episodes: a youth's trajectories chained per family (JB+JR one family, jeugdhulp another).
+
+indicators.md, "Episode": sort a youth's records of one family by start; a record joins the current
+episode when it starts at most ``settings.continuation_days`` (1) after the **latest end so far** in
+that episode (overlaps included); a record with no end keeps the episode open.  vOTS→OTS, OTS→voogdij
+and transfers between GIs are therefore continuations, and jeugdhulp beside an OTS never joins the
+JB/JR episode.  The institution of an episode is the one where it ended (its last-ending record).
+
+The chaining is vectorised: one lexsort of the whole population, a segmented running maximum of the
+end date (``np.maximum.accumulate`` on ``group * 2**22 + end_day``, so no Python loop over youths),
+and a new episode wherever ``start > previous running max(end) + continuation_days``.
+
+>>> import pandas as pd
+>>> t = pd.DataFrame({
+...     "trajectory_id": ["a", "b", "c"], "client_id": ["k1", "k1", "k1"],
+...     "institution": ["GI1", "GI2", "GI2"],
+...     "care_type": ["jb", "jb", "jb"], "care_form": ["vots", "ots", "ots"],
+...     "start_date": pd.to_datetime(["2023-01-01", "2023-03-02", "2024-06-01"]),
+...     "end_date": pd.to_datetime(["2023-03-01", "2023-12-31", None]),
+...     "end_reason": ["volgens_plan", "niet_verlengd", None]})
+>>> ch = chain(t)
+>>> ch.record_episode.tolist()
+[0, 0, 1]
+>>> ch.episodes[["first_trajectory_id", "trajectory_id", "institution", "n_records", "vots_ots"]].values.tolist()
+[['a', 'b', 'GI2', 2, True], ['c', 'c', 'GI2', 1, False]]
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import settings as settings_mod
+
+FAMILIES = ("jeugdhulp", "jbjr")
+TRANSITIONS = (
+    "vots_ots",
+    "ots_voogdij",
+    "voogdij_pleegouder",
+    "voogdij_herstel_gezag",
+    "transfer_gi",
+    "jb_jr_concurrent",
+)
+_OPEN = 1 << 21  # day offset standing for "no end" (larger than any real day offset)
+_SHIFT = 1 << 22
+
+
+def day_numbers(dates: pd.Series) -> np.ndarray:
+    """Dates as int64 day numbers since 1970-01-01; NaT becomes ``np.iinfo(int64).min``."""
+    values = pd.to_datetime(dates).to_numpy().astype("datetime64[D]")
+    return values.view("int64")
+
+
+def codes_of(series: pd.Series, categories) -> np.ndarray:
+    """Integer codes of ``series`` against ``categories`` (-1 for missing or unknown values)."""
+    if isinstance(series.dtype, pd.CategoricalDtype) and list(series.cat.categories) == list(categories):
+        return series.cat.codes.to_numpy()
+    return pd.Categorical(series, categories=list(categories)).codes
+
+
+@dataclass(frozen=True)
+class Chained:
+    """Result of :func:`chain`.
+
+    Attributes
+    ----------
+    record_episode : Series of int64
+        Episode id of every trajectory, aligned with the input's index.
+    episodes : DataFrame
+        One row per episode, see :func:`chain`.
+    """
+
+    record_episode: pd.Series
+    episodes: pd.DataFrame
+
+
+def chain(trajectories: pd.DataFrame, settings: settings_mod.Settings | None = None) -> Chained:
+    """Chain trajectories into episodes per youth and family.
+
+    Parameters
+    ----------
+    trajectories : DataFrame
+        At least ``trajectory_id``, ``client_id``, ``institution``, ``care_type``, ``care_form``,
+        ``start_date``, ``end_date``, ``end_reason`` (contract dtypes or plain text/dates).
+    settings : Settings, optional
+        ``continuation_days`` is used (default 1).
+
+    Returns
+    -------
+    Chained
+        ``record_episode`` (episode id per input row) and ``episodes``, one row per episode with
+        columns:
+
+        - ``episode_id`` (int64, 0..n-1, ordered by client, family, start),
+        - ``client_id``, ``family`` (``jeugdhulp`` | ``jbjr``),
+        - ``start_date`` (earliest start), ``end_date`` (latest end; NaT while any record runs),
+        - ``trajectory_id``, ``institution``, ``care_type``, ``care_form``, ``end_reason``: of the
+          last-ending record (ties: the one that started last) — the institution of the episode,
+        - ``record`` (int64): position of that record in the input frame (for joining covariates),
+        - ``first_trajectory_id``: the episode's first record (a stable episode key),
+        - ``n_records`` (int64),
+        - transitions (bool): ``vots_ots`` and ``ots_voogdij`` (a record of the first form followed
+          within the episode by one of the second), ``voogdij_pleegouder`` and
+          ``voogdij_herstel_gezag`` (the episode ended as voogdij with end reason ``naar_pleegouder``
+          / ``herstel_gezag``), ``transfer_gi`` (consecutive records at different institutions),
+          ``jb_jr_concurrent`` (a JB and a JR record overlapping in time).
+
+    Notes
+    -----
+    Records are sorted by client, family, start and end.  Missing ``start_date`` is not allowed by
+    the contract (the loader rejects it).  "Consecutive" for transitions means consecutive in that
+    sort order.
+    """
+    settings = settings or settings_mod.DEFAULT
+    t = trajectories
+    n = len(t)
+    client = pd.factorize(t["client_id"])[0]
+    care = codes_of(t["care_type"], ("jeugdhulp", "jb", "jr"))
+    family = (care > 0).astype(np.int8)
+    start = day_numbers(t["start_date"])
+    end_raw = day_numbers(t["end_date"])
+    is_open = end_raw == np.iinfo(np.int64).min
+    base = int(start.min()) - 2 if n else 0
+    s_off = start - base
+    e_off = np.where(is_open, _OPEN, end_raw - base)
+
+    order = np.lexsort((e_off, s_off, family, client))
+    cs, fs, ss, es = client[order], family[order], s_off[order], e_off[order]
+    first = np.ones(n, dtype=bool)
+    if n:
+        first[1:] = (cs[1:] != cs[:-1]) | (fs[1:] != fs[:-1])
+    group = np.cumsum(first) - 1
+    running_max = np.maximum.accumulate(group * _SHIFT + es) - group * _SHIFT
+    prev_max = np.empty(n, dtype=np.int64)
+    if n:
+        prev_max[0] = 0
+        prev_max[1:] = running_max[:-1]
+    new = first | (ss > prev_max + settings.continuation_days)
+    ep_sorted = np.cumsum(new) - 1
+    n_ep = int(ep_sorted[-1]) + 1 if n else 0
+
+    record_episode = np.empty(n, dtype=np.int64)
+    record_episode[order] = ep_sorted
+
+    # last-ending record of each episode: the last position (in sort order) whose end equals the
+    # episode's running max at its last record.
+    last_of_ep = np.flatnonzero(np.r_[ep_sorted[1:] != ep_sorted[:-1], True]) if n else np.array([], int)
+    ep_end = running_max[last_of_ep]
+    is_max = es == ep_end[ep_sorted]
+    idx = np.flatnonzero(is_max)
+    ep_idx = ep_sorted[idx]
+    last_pos = idx[np.r_[ep_idx[1:] != ep_idx[:-1], True]] if len(idx) else idx
+    last_rec = order[last_pos]
+    first_pos = np.flatnonzero(new)
+    first_rec = order[first_pos]
+
+    # transitions between consecutive records of an episode
+    form = codes_of(t["care_form"], ("vots", "ots", "voogdij"))[order]
+    inst = pd.factorize(t["institution"])[0][order]
+    cts = care[order]
+    same = np.zeros(n, dtype=bool)
+    if n:
+        same[1:] = ~new[1:]
+    prev = np.r_[0, np.arange(n - 1)] if n else np.array([], int)
+
+    def per_episode(flag: np.ndarray) -> np.ndarray:
+        return np.bincount(ep_sorted[flag], minlength=n_ep) > 0
+
+    vots_ots = per_episode(same & (form[prev] == 0) & (form == 1))
+    ots_voogdij = per_episode(same & (form[prev] == 1) & (form == 2))
+    transfer = per_episode(same & (inst[prev] != inst))
+    concurrent = per_episode(same & (cts > 0) & (cts[prev] > 0) & (cts != cts[prev]) & (ss <= prev_max))
+
+    reasons = codes_of(t["end_reason"], ("naar_pleegouder", "herstel_gezag"))[last_rec]
+    voogdij_end = form[last_pos] == 2
+    end_dates = pd.to_datetime(t["end_date"]).to_numpy()[last_rec]
+    episodes = pd.DataFrame(
+        {
+            "episode_id": np.arange(n_ep, dtype=np.int64),
+            "client_id": t["client_id"].to_numpy()[last_rec],
+            "family": pd.Categorical.from_codes(fs[first_pos], categories=list(FAMILIES)),
+            "start_date": pd.to_datetime(t["start_date"]).to_numpy()[first_rec],
+            "end_date": end_dates,
+            "trajectory_id": t["trajectory_id"].to_numpy()[last_rec],
+            "institution": t["institution"].to_numpy()[last_rec],
+            "care_type": t["care_type"].to_numpy()[last_rec],
+            "care_form": t["care_form"].to_numpy()[last_rec],
+            "end_reason": t["end_reason"].to_numpy()[last_rec],
+            "record": last_rec.astype(np.int64),
+            "first_trajectory_id": t["trajectory_id"].to_numpy()[first_rec],
+            "n_records": np.bincount(ep_sorted, minlength=n_ep).astype(np.int64),
+            "vots_ots": vots_ots,
+            "ots_voogdij": ots_voogdij,
+            "voogdij_pleegouder": voogdij_end & (reasons == 0),
+            "voogdij_herstel_gezag": voogdij_end & (reasons == 1),
+            "transfer_gi": transfer,
+            "jb_jr_concurrent": concurrent,
+        }
+    )
+    for col in ("care_type", "care_form", "end_reason"):
+        if isinstance(t[col].dtype, pd.CategoricalDtype):
+            episodes[col] = pd.Categorical(episodes[col], dtype=t[col].dtype)
+    return Chained(pd.Series(record_episode, index=t.index, name="episode_id"), episodes)

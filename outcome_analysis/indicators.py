@@ -1,0 +1,911 @@
+"""Computation of every indicator of the registry, vectorised over the whole population.
+
+Two public functions, one code path:
+
+- :func:`records` builds the unit-level frame behind one indicator (one row per counted unit and
+  category: a trajectory, an episode, a youth or an experience answer, as the registry says);
+- :func:`compute` aggregates :func:`records` of every requested indicator into one tidy table of
+  numerators, denominators, values, intervals, missing counts, follow-up windows and suppression
+  flags, for institutions and nationally, per period and care type.
+
+How rows aggregate is read from the registry (``headline`` and ``breakdowns`` of each entry):
+
+- category ``""`` is the headline: a share (numerator = units with outcome 1, denominator = units
+  with the outcome known) or a mean (numerator = sum of the values, denominator = number of values);
+- category ``"family:code"`` is a breakdown row; its family's type in the registry says whether it
+  is a share within the category (``informant:jeugdige``), a mean (``mean_change:``) or a cell of a
+  distribution (``end_reason:onbekend``, ``follow_up:heavier``: numerator = units in the cell,
+  denominator = units in the distribution);
+- a row of category ``"family:"`` (empty code) is a unit whose distribution item is missing or whose
+  window has not passed: it only feeds ``missing`` / ``excluded_window``;
+- category ``"window:24"`` (herhaald beroep) is the headline at the second window: it is reported
+  with category ``""`` and ``window_months = 24``.
+
+Decisions where indicators.md leaves a choice open are listed in :func:`compute`'s Notes.
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import disclosure, episodes as episodes_mod, registry, schema, stats
+from .dataset import Dataset
+from .errors import OutcomeAnalysisError
+from .periods import check_granularity, period_of
+from .settings import DEFAULT, Settings
+
+RECORD_COLUMNS = (
+    "unit_id", "client_id", "institution", "care_type", "care_form", "anchor_date", "period",
+    "category", "outcome", "excluded_window", "baseline", "change",
+    "complexity", "perspective", "age_group", "sex", "out_of_home", "earlier_trajectories",
+)
+OUTPUT_COLUMNS = (
+    "indicator", "scope", "institution", "period", "care_type", "category", "numerator",
+    "denominator", "value", "ci_low", "ci_high", "missing", "window_months", "excluded_window",
+    "suppressed",
+)
+AGE_GROUPS = ("0-3", "4-11", "12-15", "16-17", "18+")
+_AGE_BINS = np.array([3, 11, 15, 17])  # upper bounds (inclusive) of the first four groups
+#: breakdown families whose units may fall in several cells (denominator = distinct units).
+MULTI_FAMILIES = frozenset({"transition", "issue"})
+FOLLOW_UP = ("none", "lighter", "equal", "heavier")
+RCI_CLASSES = ("improved", "unchanged", "deteriorated")
+TRANSITION_NONE = "none"
+_JR_LEVEL = {"tb_vrijwillig": 0, "tb_gedwongen": 1, "stp": 1, "gbm": 1, "jr_overig": 1,
+             "itb_harde_kern": 2, "itb_criem": 2}
+_JB_LEVEL = {"vots": 0, "ots": 0, "voogdij": 1}
+_DAY_KEY = 1 << 22
+
+
+class IndicatorError(OutcomeAnalysisError, ValueError):
+    """An indicator request that cannot be computed (wrong ``by``, a context item, ...)."""
+
+
+class UnknownInstrumentWarning(UserWarning):
+    """ROM records whose instrument is not in the instrument table (counted as missing)."""
+
+
+# ------------------------------------------------------------------------------------------------
+# Shared per-trajectory data of one call
+# ------------------------------------------------------------------------------------------------
+
+
+class _Base:
+    """Derived per-trajectory arrays shared by all indicators of one call (built once)."""
+
+    def __init__(self, data: Dataset, granularity: str, settings: Settings):
+        self.data = data
+        self.settings = settings
+        self.granularity = check_granularity(granularity)
+        self.ref = pd.Timestamp(data.reference_date)
+        t = data.trajectories.reset_index(drop=True)
+        self.t = t
+        self.n = len(t)
+        self.client = pd.factorize(t["client_id"])[0].astype(np.int64)
+        self.care = episodes_mod.codes_of(t["care_type"], schema.CARE_TYPES)
+        self.start = episodes_mod.day_numbers(t["start_date"])
+        self.end = episodes_mod.day_numbers(t["end_date"])
+        self.ended = t["end_date"].notna().to_numpy()
+        self._chained = None
+        self._earlier = None
+
+    @property
+    def chained(self) -> episodes_mod.Chained:
+        if self._chained is None:
+            self._chained = episodes_mod.chain(self.t, self.settings)
+        return self._chained
+
+    def care_mask(self, care_types: Iterable[str]) -> np.ndarray:
+        codes = [schema.CARE_TYPES.index(c) for c in care_types]
+        return np.isin(self.care, codes)
+
+    def earlier_trajectories(self) -> np.ndarray:
+        """Trajectories of the same youth (any family) that started strictly before each one."""
+        if self._earlier is None:
+            order = np.lexsort((self.start, self.client))
+            c, s = self.client[order], self.start[order]
+            n = self.n
+            new_client = np.r_[True, c[1:] != c[:-1]] if n else np.array([], bool)
+            new_run = new_client | np.r_[True, s[1:] != s[:-1]] if n else new_client
+            pos = np.arange(n)
+            client_first = np.maximum.accumulate(np.where(new_client, pos, 0))
+            run_first = np.maximum.accumulate(np.where(new_run, pos, 0))
+            out = np.empty(n, dtype=np.int64)
+            out[order] = run_first - client_first
+            self._earlier = out
+        return self._earlier
+
+    def window_passed_limit(self, end_days: np.ndarray, months: int) -> tuple[np.ndarray, np.ndarray]:
+        """Day number of end + ``months`` and whether that is after the reference date."""
+        ends = pd.Series(end_days.astype("datetime64[D]"))
+        limit = episodes_mod.day_numbers(ends + pd.DateOffset(months=int(months)))
+        ref = episodes_mod.day_numbers(pd.Series([self.ref]))[0]
+        return limit, limit > ref
+
+
+def _age_group(start_date: pd.Series, birth_year: pd.Series) -> pd.Categorical:
+    age = start_date.dt.year.astype("float64") - birth_year.astype("float64")
+    codes = np.searchsorted(_AGE_BINS, age.to_numpy(), side="left")
+    codes = np.where(np.isnan(age.to_numpy()), -1, codes)
+    return pd.Categorical.from_codes(codes, categories=list(AGE_GROUPS))
+
+
+# ------------------------------------------------------------------------------------------------
+# Parts: each builder returns unit rows with the counted trajectory's position ``pos``
+# ------------------------------------------------------------------------------------------------
+
+
+def _part(pos, unit_id, anchor_days, category, outcome, excluded=None, baseline=None, change=None) -> pd.DataFrame:
+    pos = np.asarray(pos, dtype=np.int64)
+    n = len(pos)
+
+    def arr(v, dtype=float):
+        if v is None:
+            return np.full(n, np.nan, dtype=dtype)
+        return np.broadcast_to(np.asarray(v, dtype=dtype), (n,)).copy()
+
+    cat = category if isinstance(category, (np.ndarray, pd.Series, pd.Categorical)) else np.full(n, category, dtype=object)
+    return pd.DataFrame({
+        "pos": pos,
+        "unit_id": np.asarray(unit_id, dtype=object) if not isinstance(unit_id, pd.Series) else unit_id.to_numpy(),
+        "anchor_days": np.asarray(anchor_days, dtype=np.int64),
+        "category": np.asarray(cat, dtype=object),
+        "outcome": arr(outcome),
+        "excluded_window": np.zeros(n, bool) if excluded is None else np.asarray(excluded, dtype=bool),
+        "baseline": arr(baseline),
+        "change": arr(change),
+    })
+
+
+def _bool_float(series: pd.Series) -> np.ndarray:
+    """A nullable boolean as float 1/0 with NaN for missing."""
+    return series.astype("float64").to_numpy() if len(series) else np.array([], float)
+
+
+def _codes_float(series: pd.Series, positive: Sequence[str]) -> np.ndarray:
+    """1.0 where ``series`` is in ``positive``, 0.0 otherwise, NaN where missing."""
+    present = series.notna().to_numpy()
+    hit = series.isin(list(positive)).to_numpy()
+    return np.where(present, hit.astype(float), np.nan)
+
+
+def _category(family: str, values: pd.Series) -> np.ndarray:
+    """``"family:code"``, or ``"family:"`` where the code is missing."""
+    codes = values.astype("object").to_numpy()
+    out = np.empty(len(codes), dtype=object)
+    missing = pd.isna(codes)
+    out[missing] = f"{family}:"
+    out[~missing] = np.char.add(f"{family}:", codes[~missing].astype(str)).astype(object) if (~missing).any() else []
+    return out
+
+
+def _trajectory_unit(b: _Base, care_types, anchor: str = "end") -> np.ndarray:
+    """Positions of the trajectories counted: of ``care_types`` and (for end anchors) ended."""
+    mask = b.care_mask(care_types)
+    if anchor == "end":
+        mask &= b.ended
+    return np.flatnonzero(mask)
+
+
+def _plain(b: _Base, pos: np.ndarray, outcome, excluded=None, baseline=None, change=None, category="") -> pd.DataFrame:
+    return _part(pos, b.t["trajectory_id"].to_numpy()[pos], b.end[pos], category, outcome, excluded, baseline, change)
+
+
+def _distribution(b: _Base, pos: np.ndarray, family: str, values: pd.Series, excluded=None) -> pd.DataFrame:
+    cat = _category(family, values)
+    outcome = np.where(pd.isna(values.astype("object").to_numpy()), np.nan, 1.0)
+    if excluded is not None:
+        cat = np.where(excluded, f"{family}:", cat)
+        outcome = np.where(excluded, np.nan, outcome)
+    return _plain(b, pos, outcome, excluded, category=cat)
+
+
+# --- trajectory shares ----------------------------------------------------------------------------
+
+
+def _end_reason_share(b: _Base, care_types, positive, family=True) -> list[pd.DataFrame]:
+    """Share of ``positive`` end reasons among known reasons (``onbekend`` = missing) + distribution."""
+    pos = _trajectory_unit(b, care_types)
+    reason = b.t["end_reason"].iloc[pos]
+    known = reason.notna().to_numpy() & (reason != "onbekend").fillna(False).to_numpy()
+    outcome = np.where(known, reason.isin(list(positive)).to_numpy().astype(float), np.nan)
+    return [_plain(b, pos, outcome), _distribution(b, pos, "end_reason", reason)]
+
+
+def _uitval(b, entry):
+    return _end_reason_share(b, entry.care_types, schema.UITVAL_REASONS)
+
+
+def _reden_beeindiging_hulp(b, entry):
+    return _end_reason_share(b, entry.care_types, ("volgens_plan",))
+
+
+def _zonder_hulp(b, entry):
+    pos = _trajectory_unit(b, entry.care_types)
+    return [_plain(b, pos, _bool_float(b.t["without_help"].iloc[pos]))]
+
+
+def _doelrealisatie(b, entry):
+    pos = _trajectory_unit(b, entry.care_types)
+    goals = b.t["goals_realised"].iloc[pos]
+    return [_plain(b, pos, _codes_float(goals, ("geheel", "grotendeels"))),
+            _distribution(b, pos, "goals_realised", goals)]
+
+
+def _acceptatie(b, entry):
+    pos = _trajectory_unit(b, entry.care_types)
+    acc = b.t["help_accepted"].iloc[pos]
+    return [_plain(b, pos, _codes_float(acc, ("ja",))), _distribution(b, pos, "help_accepted", acc)]
+
+
+def _recidive(b, entry):
+    pos = _trajectory_unit(b, entry.care_types)
+    _, excluded = b.window_passed_limit(b.end[pos], entry.window_months(b.settings))
+    outcome = 1.0 - _bool_float(b.t["recidivism"].iloc[pos])
+    return [_plain(b, pos, np.where(excluded, np.nan, outcome), excluded)]
+
+
+# --- change scores ----------------------------------------------------------------------------------
+
+
+def _threat_parts(b: _Base, care_types=("jb",)) -> list[pd.DataFrame]:
+    pos = _trajectory_unit(b, care_types)
+    start = b.t["threat_start"].iloc[pos].astype("float64").to_numpy()
+    end = b.t["threat_end"].iloc[pos].astype("float64").to_numpy()
+    change = start - end  # positive = the threat decreased
+    outcome = np.where(np.isnan(change), np.nan, (change > 0).astype(float))
+    return [_plain(b, pos, outcome, baseline=start, change=change),
+            _plain(b, pos, change, baseline=start, change=change, category="mean_change:")]
+
+
+def _risk_parts(b: _Base, care_types=("jr",)) -> list[pd.DataFrame]:
+    pos = _trajectory_unit(b, care_types)
+    start = episodes_mod.codes_of(b.t["risk_start"].iloc[pos], schema.RISK_LEVELS).astype(float) + 1
+    end = episodes_mod.codes_of(b.t["risk_end"].iloc[pos], schema.RISK_LEVELS).astype(float) + 1
+    start[start == 0], end[end == 0] = np.nan, np.nan
+    change = start - end
+    outcome = np.where(np.isnan(change), np.nan, (change > 0).astype(float))
+    return [_plain(b, pos, outcome, baseline=start, change=change),
+            _plain(b, pos, change, baseline=start, change=change, category="mean_change:")]
+
+
+def _rom_parts(b: _Base, care_types=("jeugdhulp",)) -> list[pd.DataFrame]:
+    pos = _trajectory_unit(b, care_types)
+    t = b.t.iloc[pos]
+    table = stats.instruments()
+    instrument = t["rom_instrument"].astype("object")
+    unknown = instrument.notna() & ~instrument.isin(table.index)
+    if unknown.any():
+        counts = instrument[unknown].value_counts()
+        listed = ", ".join(f"{k!r} ({v})" for k, v in counts.items())
+        warnings.warn(f"ROM instrument(s) not in the instrument table, counted as missing: {listed}",
+                      UnknownInstrumentWarning, stacklevel=3)
+    norms = table.reindex(instrument.where(~unknown).to_numpy())
+    norms.index = t.index
+    pre, post = t["rom_start"].astype(float), t["rom_end"].astype(float)
+    t_pre = np.asarray(stats.to_tscore(pre, norms), dtype=float)
+    t_post = np.asarray(stats.to_tscore(post, norms), dtype=float)
+    change = t_pre - t_post  # T-scores run higher = worse, so positive = improvement
+    rci = stats.reliable_change(pre.to_numpy(), post.to_numpy(), norms["norm_sd"].to_numpy(),
+                                norms["reliability"].to_numpy())
+    known = ~np.isnan(rci)
+    direction = norms["direction"].astype("object").where(known, "higher_worse").to_numpy()
+    cls = np.asarray(stats.classify_change(np.where(known, rci, 0.0), direction, b.settings.rci_threshold), dtype=object)
+    cls = np.where(known, cls, None)
+    outcome = np.where(known, (cls == "improved").astype(float), np.nan)
+    change = np.where(known, change, np.nan)
+    return [_plain(b, pos, outcome, baseline=t_pre, change=change),
+            _distribution(b, pos, "rci", pd.Series(cls)),
+            _plain(b, pos, change, baseline=t_pre, change=change, category="mean_change:")]
+
+
+def _afname_ontwikkelingsbedreiging(b, entry):
+    return _threat_parts(b)
+
+
+def _afname_criminogeen(b, entry):
+    return _risk_parts(b)
+
+
+def _afname_problematiek(b, entry):
+    return _rom_parts(b)
+
+
+def _vermindering_ernst(b, entry):
+    return _rom_parts(b) + _threat_parts(b) + _risk_parts(b)
+
+
+# --- GAS ------------------------------------------------------------------------------------------
+
+
+def _gas(b, entry):
+    pos = _trajectory_unit(b, entry.care_types)
+    goals = b.data.goals
+    informant = goals["informant"].astype("object").fillna("gezamenlijk")
+    g = pd.DataFrame({"trajectory_id": goals["trajectory_id"].astype("object"), "informant": informant,
+                      "score": goals["score"].astype(float), "weight": goals["weight"].astype(float)})
+    tscore = stats.gas_tscore_grouped(g, by=["trajectory_id", "informant"], rho=b.settings.gas_rho)
+    tscore = tscore.rename("t").reset_index()
+    ids = pd.Index(b.t["trajectory_id"].astype("object").to_numpy()[pos])
+    parts = []
+    joint = tscore[tscore["informant"] == "gezamenlijk"]
+    tj = pd.Series(joint["t"].to_numpy(), index=joint["trajectory_id"].to_numpy()).reindex(ids).to_numpy()
+    outcome = np.where(np.isnan(tj), np.nan, (tj >= b.settings.gas_threshold).astype(float))
+    parts += [_plain(b, pos, outcome), _plain(b, pos, tj, category="mean_t:")]
+    other = tscore[tscore["informant"] != "gezamenlijk"]
+    where = ids.get_indexer(other["trajectory_id"])
+    other, where = other[where >= 0], where[where >= 0]
+    tt = other["t"].to_numpy()
+    parts.append(_plain(b, pos[where], np.where(np.isnan(tt), np.nan, (tt >= b.settings.gas_threshold).astype(float)),
+                        category=("informant:" + other["informant"].astype(str)).to_numpy()))
+    return parts
+
+
+# --- experience (answers) -----------------------------------------------------------------------------
+
+
+def _experience(b, entry):
+    exp = b.data.experience
+    where = pd.Index(b.t["trajectory_id"]).get_indexer(exp["trajectory_id"])
+    counted = np.zeros(b.n, bool)
+    counted[_trajectory_unit(b, entry.care_types)] = True
+    keep = (where >= 0)
+    keep[keep] = counted[where[keep]]
+    exp, pos = exp[keep], where[keep]
+    informant = exp["informant"].astype("object").to_numpy()
+    tid = exp["trajectory_id"].astype("object").to_numpy()
+    unit = np.char.add(np.char.add(tid.astype(str), "#"), np.flatnonzero(keep).astype(str)).astype(object)
+    helped = _bool_float(exp["helped"])
+    pooled = np.isin(informant, ["jeugdige", "ouder"])
+    anchor = b.end[pos]
+    return [
+        _part(pos[pooled], unit[pooled], anchor[pooled], "", helped[pooled]),
+        _part(pos, unit, anchor, np.char.add("informant:", informant.astype(str)).astype(object), helped),
+    ]
+
+
+# --- episodes -----------------------------------------------------------------------------------------
+
+
+def _ended_episodes(b: _Base, family: str, last_care_types) -> pd.DataFrame:
+    ep = b.chained.episodes
+    keep = (ep["family"] == family).to_numpy() & ep["end_date"].notna().to_numpy()
+    keep &= ep["care_type"].isin(list(last_care_types)).to_numpy()
+    return ep[keep]
+
+
+def _episode_end(b, entry, headline: bool = True):
+    ep = _ended_episodes(b, "jbjr", entry.care_types)
+    pos = ep["record"].to_numpy()
+    unit = ep["first_trajectory_id"].to_numpy()
+    anchor = b.end[pos]
+    reason = ep["end_reason"].astype("object")
+    parts = []
+    if headline:
+        group = ep["care_form"].astype("object").map(schema.END_REASON_GROUP_OF_FORM)
+        regular = np.zeros(len(ep), bool)
+        for grp, reasons in b.settings.regular_ends.items():  # a loop over the few end-reason groups
+            regular |= (group == grp).to_numpy() & reason.isin(list(reasons)).to_numpy()
+        unknown = reason.isna().to_numpy() | (reason == "onbekend").fillna(False).to_numpy()
+        deceased = (reason == "overleden").fillna(False).to_numpy()
+        outcome = np.where(unknown, np.nan, regular.astype(float))
+        parts.append(_part(pos[~deceased], unit[~deceased], anchor[~deceased], "", outcome[~deceased]))
+    parts.append(_part(pos, unit, anchor, _category("end_reason", reason), np.where(reason.isna(), np.nan, 1.0)))
+    if "transition" in entry.breakdowns:
+        flags = ep[list(episodes_mod.TRANSITIONS)].to_numpy()
+        rows, cols = np.nonzero(flags)
+        names = np.array([f"transition:{x}" for x in episodes_mod.TRANSITIONS], dtype=object)
+        parts.append(_part(pos[rows], unit[rows], anchor[rows], names[cols], 1.0))
+        none = ~flags.any(axis=1)
+        parts.append(_part(pos[none], unit[none], anchor[none], f"transition:{TRANSITION_NONE}", 1.0))
+    return parts
+
+
+def _verloop(b, entry):
+    return _episode_end(b, entry)
+
+
+def _reden_jr(b, entry):
+    return _episode_end(b, entry, headline=False)
+
+
+def _next_start_after(b: _Base, candidates: np.ndarray, client: np.ndarray, after_day: np.ndarray,
+                      inclusive: bool) -> tuple[np.ndarray, np.ndarray]:
+    """For each query, the first candidate trajectory of the same client starting after ``after_day``.
+
+    Returns the candidate's position in the trajectories (``-1`` if none) and its start day.
+    ``inclusive=True`` also accepts a start on ``after_day``. Vectorised by one sort and
+    ``searchsorted`` on ``client * 2**22 + day``.
+    """
+    base = int(b.start.min()) - 2 if b.n else 0
+    cand = candidates[np.lexsort((b.start[candidates], b.client[candidates]))]
+    keys = b.client[cand] * _DAY_KEY + (b.start[cand] - base)
+    q = client * _DAY_KEY + (after_day - base)
+    idx = np.searchsorted(keys, q, side="left" if inclusive else "right")
+    ok = idx < len(cand)
+    idx_c = np.minimum(idx, max(len(cand) - 1, 0))
+    found = np.where(ok & (len(cand) > 0), cand[idx_c] if len(cand) else -1, -1)
+    same_client = np.zeros(len(q), bool)
+    same_client[found >= 0] = b.client[found[found >= 0]] == client[found >= 0]
+    found = np.where(same_client, found, -1)
+    start = np.where(found >= 0, b.start[np.maximum(found, 0)], np.iinfo(np.int64).max)
+    return found, start
+
+
+def _follow_up_episodes(b, entry, family: str, last_care_types, new_care_types, outcome_is_new: bool):
+    """Herhaald beroep / geen nieuwe start / geen nieuwe maatregel, per youth."""
+    ep = _ended_episodes(b, family, last_care_types)
+    pos = ep["record"].to_numpy()
+    end = b.end[pos]
+    client = b.client[pos]
+    # per youth, institution and period: the last episode that ended there in the period
+    period = period_of(pd.Series(end.astype("datetime64[D]")), b.granularity).to_numpy()
+    frame = pd.DataFrame({"c": client, "i": b.t["institution"].to_numpy()[pos], "p": period, "e": end,
+                          "k": np.arange(len(ep))})
+    last = frame.sort_values(["e", "k"]).drop_duplicates(["c", "i", "p"], keep="last")["k"].to_numpy()
+    last.sort()
+    ep, pos, end, client = ep.iloc[last], pos[last], end[last], client[last]
+    candidates = np.flatnonzero(b.care_mask(new_care_types))
+    _, next_start = _next_start_after(b, candidates, client, end, inclusive=False)
+    unit = ep["client_id"].astype("object").to_numpy()
+    parts = []
+    windows = [(entry.window_setting, "")]
+    if entry.extra_window_setting:
+        months = int(getattr(b.settings, entry.extra_window_setting))
+        windows.append((entry.extra_window_setting, f"window:{months}"))
+    for setting, category in windows:
+        limit, excluded = b.window_passed_limit(end, int(getattr(b.settings, setting)))
+        new = (next_start <= limit).astype(float)
+        outcome = new if outcome_is_new else 1.0 - new
+        parts.append(_part(pos, unit, end, category, np.where(excluded, np.nan, outcome), excluded))
+    return parts
+
+
+def _herhaald_beroep(b, entry):
+    return _follow_up_episodes(b, entry, "jbjr", ("jb", "jr"), ("jb", "jr"), outcome_is_new=True)
+
+
+def _geen_nieuwe_start(b, entry):
+    return _follow_up_episodes(b, entry, "jeugdhulp", ("jeugdhulp",), ("jeugdhulp",), outcome_is_new=False)
+
+
+def _geen_nieuwe_maatregel(b, entry):
+    return _follow_up_episodes(b, entry, "jbjr", ("jb",), ("jb",), outcome_is_new=False)
+
+
+# --- zwaarte vervolghulp ------------------------------------------------------------------------------
+
+
+def _intensity(b: _Base) -> tuple[np.ndarray, np.ndarray]:
+    """Tier (0 jeugdhulp, 1 JB/JR) and level within the care type of every trajectory."""
+    form = b.t["care_form"].astype("object")
+    level = form.map({**{f: i for i, f in enumerate(schema.CARE_FORMS["jeugdhulp"])}, **_JB_LEVEL, **_JR_LEVEL})
+    return (b.care > 0).astype(np.int64), level.fillna(-1).to_numpy().astype(np.int64)
+
+
+def compare_intensity(care_a, tier_a, level_a, care_b, tier_b, level_b) -> np.ndarray:
+    """``lighter`` / ``equal`` / ``heavier``: b (the follow-up) against a, vectorised.
+
+    Any JB/JR measure is heavier than jeugdhulp; within jeugdhulp the contract's order (ambulant <
+    daghulp < pleegzorg < verblijf); within JB vOTS = OTS < voogdij; within JR tb_vrijwillig <
+    tb_gedwongen = stp = gbm = jr_overig < itb_harde_kern = itb_criem; a JB against a JR measure is
+    ``equal`` (no national ordering between protection and probation).
+    """
+    cmp_tier = np.sign(tier_b - tier_a)
+    cmp_level = np.where(care_a == care_b, np.sign(level_b - level_a), 0)
+    s = np.where(cmp_tier != 0, cmp_tier, cmp_level)
+    return np.array(["lighter", "equal", "heavier"], dtype=object)[s + 1]
+
+
+def _zwaarte_vervolghulp(b, entry):
+    pos = _trajectory_unit(b, entry.care_types)
+    end = b.end[pos]
+    tier, level = _intensity(b)
+    # candidates sorted by client, start and heaviest first, so a same-day tie picks the heaviest
+    everything = np.arange(b.n)
+    base = int(b.start.min()) - 2 if b.n else 0
+    order = np.lexsort((-level, -tier, b.start, b.client))
+    keys = b.client[order] * _DAY_KEY + (b.start[order] - base)
+    q = b.client[pos] * _DAY_KEY + (end - base)
+    idx = np.searchsorted(keys, q, side="left")
+    # skip the trajectory itself (a one-day trajectory starts on its own end day)
+    for _ in range(2):  # at most a couple of steps: only records starting on the end day qualify
+        inb = idx < len(order)
+        self_hit = inb & (order[np.minimum(idx, len(order) - 1)] == pos)
+        idx = np.where(self_hit, idx + 1, idx)
+    inb = idx < len(order)
+    nxt = np.where(inb, order[np.minimum(idx, len(order) - 1)], -1)
+    valid = nxt >= 0
+    valid[valid] = b.client[nxt[valid]] == b.client[pos[valid]]
+    limit, excluded = b.window_passed_limit(end, entry.window_months(b.settings))
+    within = valid & (b.start[np.maximum(nxt, 0)] <= limit)
+    n_ = np.maximum(nxt, 0)
+    cmp = compare_intensity(b.care[pos], tier[pos], level[pos], b.care[n_], tier[n_], level[n_])
+    cls = np.where(within, cmp, "none")
+    del everything
+    return [_distribution(b, pos, "follow_up", pd.Series(cls), excluded=excluded)]
+
+
+_BUILDERS: dict[str, Callable] = {
+    "jbjr_verloop": _verloop,
+    "jbjr_clientervaring": _experience,
+    "jb_afname_ontwikkelingsbedreiging": _afname_ontwikkelingsbedreiging,
+    "jr_afname_criminogene_factoren": _afname_criminogeen,
+    "jb_acceptatie_hulp": _acceptatie,
+    "jbjr_herhaald_beroep": _herhaald_beroep,
+    "jh_uitval": _uitval,
+    "jh_tevredenheid": _experience,
+    "jh_zonder_hulp_verder": _zonder_hulp,
+    "jh_geen_nieuwe_start": _geen_nieuwe_start,
+    "jh_afname_problematiek": _afname_problematiek,
+    "jh_doelrealisatie_gas": _gas,
+    "pi01_doelrealisatie": _doelrealisatie,
+    "pi02_tevredenheid": _experience,
+    "pi03_reden_beeindiging_hulp": _reden_beeindiging_hulp,
+    "pi04_vermindering_ernst": _vermindering_ernst,
+    "pi05_geen_nieuw_beroep": _geen_nieuwe_start,
+    "pi06_zwaarte_vervolghulp": _zwaarte_vervolghulp,
+    "pi07_reden_beeindiging_jb": _verloop,
+    "pi08_geen_nieuwe_maatregel": _geen_nieuwe_maatregel,
+    "pi09_reden_beeindiging_jr": _reden_jr,
+    "pi10_geen_recidive": _recidive,
+}
+#: the indicators :func:`compute` computes by default (context items are computed by ``context``).
+COMPUTABLE = tuple(_BUILDERS)
+
+
+def _records(b: _Base, entry: registry.Entry) -> pd.DataFrame:
+    builder = _BUILDERS.get(entry.id)
+    if builder is None:
+        raise IndicatorError(
+            f"indicator {entry.id!r} is a context item ({entry.kind}); compute it with "
+            f"outcome_analysis.context.compute_context; indicators computes {', '.join(COMPUTABLE)}"
+        )
+    parts = [p for p in builder(b, entry) if len(p)]
+    frame = pd.concat(parts, ignore_index=True) if parts else _part([], [], [], "", [])
+    t = b.t
+    pos = frame["pos"].to_numpy()
+    anchor = pd.Series(frame["anchor_days"].to_numpy().astype("datetime64[D]").astype("datetime64[ns]"))
+    start = t["start_date"].iloc[pos].reset_index(drop=True)
+    out = pd.DataFrame({
+        "unit_id": pd.array(frame["unit_id"].astype(str).to_numpy(), dtype="str"),
+        "client_id": t["client_id"].iloc[pos].to_numpy(),
+        "institution": t["institution"].iloc[pos].to_numpy(),
+        "care_type": t["care_type"].iloc[pos].to_numpy(),
+        "care_form": t["care_form"].iloc[pos].to_numpy(),
+        "anchor_date": anchor,
+        "period": period_of(anchor, b.granularity).to_numpy(),
+        "category": pd.Categorical(frame["category"].to_numpy()),
+        "outcome": frame["outcome"].to_numpy(),
+        "excluded_window": frame["excluded_window"].to_numpy(),
+        "baseline": frame["baseline"].to_numpy(),
+        "change": frame["change"].to_numpy(),
+        "complexity": t["complexity"].iloc[pos].to_numpy(),
+        "perspective": t["perspective"].iloc[pos].to_numpy(),
+        "age_group": _age_group(start, t["birth_year"].iloc[pos].reset_index(drop=True)),
+        "sex": t["sex"].iloc[pos].to_numpy(),
+        "out_of_home": t["out_of_home"].iloc[pos].to_numpy(),
+        "earlier_trajectories": b.earlier_trajectories()[pos],
+    })
+    for col in ("client_id", "institution", "care_type", "care_form", "complexity", "perspective", "sex", "out_of_home"):
+        out[col] = out[col].astype(t[col].dtype)
+    return out
+
+
+def records(data: Dataset, indicator: str, granularity: str = "year", settings: Settings | None = None) -> pd.DataFrame:
+    """The unit-level frame behind one indicator (never leaves the package).
+
+    Parameters
+    ----------
+    data : Dataset
+        Loaded trajectories (+ goals and experience where the indicator needs them).
+    indicator : str
+        A registry id (see :data:`COMPUTABLE`).
+    granularity : {"year", "half_year"}
+        Period labels of ``period``.
+    settings : Settings, optional
+        Windows, regular ends, GAS and RCI settings; default ``settings.DEFAULT``.
+
+    Returns
+    -------
+    DataFrame
+        One row per counted unit and category:
+
+        - ``unit_id`` (str): trajectory id; for episodes the id of the episode's first trajectory;
+          for per-youth indicators the ``client_id``; for answers ``"<trajectory_id>#<row>"``;
+        - ``client_id``, ``institution``, ``care_type``, ``care_form``: of the counted record (for
+          episodes and youths: the episode's last-ending record);
+        - ``anchor_date`` (datetime64), ``period`` (str): end date (or start date, per registry)
+          and its period label;
+        - ``category`` (categorical of str): ``""`` headline, ``"family:code"`` breakdown rows,
+          ``"family:"`` missing/excluded markers of a distribution, ``"window:24"`` second window;
+        - ``outcome`` (float): 1/0 for shares, the value for means, 1 for distribution cells;
+          NaN when the item is missing **or the window has not passed**;
+        - ``excluded_window`` (bool): the follow-up window had not passed at the reference date;
+        - ``baseline``, ``change`` (float): for change indicators the start score (ROM start
+          T-score, threat_start, LIJ risk 1–3) and the improvement (start − end, positive = better);
+        - covariates ``complexity``, ``perspective``, ``age_group`` (``0-3`` … ``18+``, start year −
+          birth year of the counted record), ``sex``, ``out_of_home``, ``earlier_trajectories``
+          (int: the youth's trajectories of any family that started before the counted one).
+
+    Notes
+    -----
+    Case-mix models use ``category == ""`` and ``~excluded_window`` rows.  A unit may appear in
+    several rows (its headline row and its breakdown rows).
+
+    Examples
+    --------
+    >>> from outcome_analysis.dataset import Dataset
+    >>> t = pd.DataFrame({"trajectory_id": ["t1", "t2"], "client_id": ["k1", "k2"],
+    ...     "institution": ["A", "A"], "care_type": ["jeugdhulp"] * 2, "care_form": ["ambulant"] * 2,
+    ...     "start_date": pd.to_datetime(["2023-01-01"] * 2), "end_date": pd.to_datetime(["2023-06-01"] * 2),
+    ...     "end_reason": ["voortijdig_client", "volgens_plan"], "birth_year": [2010, 2012]})
+    >>> t = t.reindex(columns=[c.name for c in schema.TRAJECTORY_COLUMNS]).astype(
+    ...     {c.name: c.dtype for c in schema.TRAJECTORY_COLUMNS})
+    >>> r = records(Dataset(t, reference_date="2024-12-31"), "jh_uitval")
+    >>> r.loc[r["category"] == "", ["unit_id", "outcome"]].values.tolist()
+    [['t1', 1.0], ['t2', 0.0]]
+    """
+    settings = settings or DEFAULT
+    entry = registry.get(indicator)
+    return _records(_Base(data, granularity, settings), entry)
+
+
+# ------------------------------------------------------------------------------------------------
+# Aggregation
+# ------------------------------------------------------------------------------------------------
+
+
+def _row_types(entry: registry.Entry, categories: pd.Index) -> pd.DataFrame:
+    """Per category: family, code, aggregation type and whether it is a second-window headline."""
+    fam = pd.Series(categories.astype(str), dtype=object).str.partition(":")
+    family, code = fam[0].to_numpy(), fam[2].to_numpy()
+    family = np.where(categories == "", "", family)
+    types = []
+    for f in family:
+        if f == "":
+            types.append(entry.headline)
+        elif f == "window":
+            types.append(entry.headline)
+        else:
+            types.append(entry.breakdowns.get(f))
+    return pd.DataFrame({"category": categories, "family": family, "code": code, "type": types})
+
+
+def _aggregate(r: pd.DataFrame, entry: registry.Entry, keys: list[str], settings: Settings) -> pd.DataFrame:
+    cats = pd.Index(r["category"].cat.categories)
+    kinds = _row_types(entry, cats)
+    unknown = kinds.loc[kinds["type"].isna(), "category"].tolist()
+    if unknown:
+        raise IndicatorError(f"indicator {entry.id!r}: categories {unknown} have no type in the registry")
+    row_type = kinds["type"].to_numpy()[r["category"].cat.codes.to_numpy()]
+    excl = r["excluded_window"].to_numpy()
+    out = []
+
+    # shares and means (headline and share/mean breakdowns)
+    sm = r[row_type != "distribution"]
+    if len(sm):
+        o = sm["outcome"].to_numpy()
+        e = sm["excluded_window"].to_numpy()
+        valid = ~np.isnan(o) & ~e
+        f = sm[keys + ["category"]].assign(
+            denominator=valid.astype(np.int64), numerator=np.where(valid, o, 0.0),
+            sq=np.where(valid, o, 0.0) ** 2, missing=(np.isnan(o) & ~e).astype(np.int64),
+            excluded_window=e.astype(np.int64))
+        g = f.groupby(keys + ["category"], observed=True, sort=False)[
+            ["denominator", "numerator", "sq", "missing", "excluded_window"]].sum().reset_index()
+        out.append(g)
+
+    # distributions
+    dist = r[row_type == "distribution"]
+    if len(dist):
+        fam_of = pd.Series(kinds["family"].to_numpy(), index=cats)
+        family = fam_of.to_numpy()[dist["category"].cat.codes.to_numpy()]
+        o = dist["outcome"].to_numpy()
+        e = dist["excluded_window"].to_numpy()
+        valid = ~np.isnan(o) & ~e
+        d = dist[keys + ["category", "unit_id"]].assign(_family=family, valid=valid,
+                                                        missing=np.isnan(o) & ~e, excl=e)
+        cells = d[valid].groupby(keys + ["category"], observed=True, sort=False).size().rename("numerator").reset_index()
+        single = d[~np.isin(family, list(MULTI_FAMILIES))]
+        multi = d[np.isin(family, list(MULTI_FAMILIES))].drop_duplicates(keys + ["_family", "unit_id", "valid"])
+        dd = pd.concat([single, multi], ignore_index=True)
+        tot = dd.assign(denominator=dd["valid"].astype(np.int64), missing=dd["missing"].astype(np.int64),
+                        excluded_window=dd["excl"].astype(np.int64)).groupby(
+            keys + ["_family"], observed=True, sort=False)[["denominator", "missing", "excluded_window"]].sum().reset_index()
+        cells["_family"] = fam_of.to_numpy()[pd.Categorical(cells["category"], categories=cats).codes]
+        cells = cells.merge(tot, on=keys + ["_family"], how="left").drop(columns="_family")
+        cells["numerator"] = cells["numerator"].astype(float)
+        cells["sq"] = np.nan
+        out.append(cells)
+    if not out:
+        return pd.DataFrame(columns=keys + ["category", "denominator", "numerator", "sq", "missing", "excluded_window"])
+    res = pd.concat(out, ignore_index=True)
+    res["category"] = res["category"].astype(str)
+    return res
+
+
+def _finish(res: pd.DataFrame, entry: registry.Entry, settings: Settings) -> pd.DataFrame:
+    kinds = _row_types(entry, pd.Index(res["category"].unique()))
+    info = res[["category"]].merge(kinds, on="category", how="left")
+    rtype, family, code = info["type"].to_numpy(), info["family"].to_numpy(), info["code"].to_numpy()
+    n = res["denominator"].to_numpy().astype(float)
+    x = res["numerator"].to_numpy().astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(n > 0, x / n, np.nan)
+        var = np.where(n > 1, (res["sq"].to_numpy() - n * value**2) / (n - 1), np.nan)
+    sd = np.sqrt(np.clip(var, 0, None))
+    is_mean = rtype == "mean"
+    p_low, p_high = stats.proportion_ci(np.where(is_mean, 0, x), n, settings.conf, settings.ci_method)
+    m_low, m_high = stats.mean_ci(np.where(is_mean, value, 0), np.where(is_mean, sd, 0), n, settings.conf)
+    window = entry.window_months(settings)
+    months = np.full(len(res), np.nan if window is None else window, dtype=float)
+    second = family == "window"
+    if second.any():
+        months[second] = code[second].astype(float)
+    category = np.where(second, "", res["category"].to_numpy().astype(object))
+    res = res.assign(
+        indicator=entry.id, category=category, value=value,
+        ci_low=np.where(is_mean, m_low, p_low), ci_high=np.where(is_mean, m_high, p_high),
+        window_months=pd.array(months, dtype="Int64") if True else None,
+        _family=np.where(rtype == "distribution", family, ""),
+    )
+    return res
+
+
+def compute(
+    data: Dataset,
+    indicators: Sequence[str] | str | None = None,
+    granularity: str = "year",
+    by: Sequence[str] = ("institution",),
+    settings: Settings | None = None,
+    periods: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """All indicators for every institution (and nationally), period and care type, in one tidy table.
+
+    Parameters
+    ----------
+    data : Dataset
+        Loaded and validated data.
+    indicators : list of str or str, optional
+        Registry ids; default every outcome indicator (:data:`COMPUTABLE`; context items are
+        computed by ``outcome_analysis.context``).
+    granularity : {"year", "half_year"}
+        Year or half-year periods.
+    by : sequence of str
+        ``("institution",)`` (default) gives institution rows beside the national rows; ``()``
+        only national rows.
+    settings : Settings, optional
+        Windows, regular ends, GAS/RCI settings, ``conf``, ``ci_method`` and disclosure thresholds.
+    periods : list of str, optional
+        Keep only these period labels.
+
+    Returns
+    -------
+    DataFrame
+        Columns, in this order:
+
+        - ``indicator`` (registry id), ``scope`` (``institution`` | ``national``),
+          ``institution`` (``""`` for national), ``period``, ``care_type``;
+        - ``category``: ``""`` for the headline, ``"family:code"`` for breakdowns (e.g.
+          ``informant:ouder``, ``end_reason:onbekend``, ``follow_up:heavier``, ``mean_change:``);
+        - ``numerator`` (float): units with the outcome, units in the cell, or the sum of the values
+          for means; ``denominator`` (int): units counted (outcome known, window passed); for
+          distributions the units in the distribution;
+        - ``value``: ``numerator / denominator`` (the share or the mean);
+        - ``ci_low``, ``ci_high``: Wilson (or exact, ``settings.ci_method``) interval via
+          :func:`stats.proportion_ci` for shares and cells, t-interval via :func:`stats.mean_ci`
+          for means;
+        - ``missing`` (int): units with the item not filled in (``onbekend`` end reasons for
+          uitval and regular-end shares, instruments not in the table for ROM);
+        - ``window_months`` (Int64, NA without a window) and ``excluded_window`` (int): units left
+          out because end + window is after ``data.reference_date``;
+        - ``suppressed`` (bool): set by :func:`disclosure.suppress` (shares: denominator below
+          ``min_denominator``; distribution cells: also counts below ``min_count`` and
+          complementary cells). The numbers stay in the frame; the report hides them.
+
+    Notes
+    -----
+    Decisions where indicators.md leaves a choice open:
+
+    - shares with ``onbekend`` as a reason (uitval, pi03 volgens plan, regular end) count it as
+      ``missing``; ``overleden`` is left out of the regular-end headline entirely (neither in the
+      denominator nor missing) and appears in the ``end_reason:`` distribution;
+    - pi07/pi09/jbjr_verloop count ended JB/JR **episodes** by the care type of their last record;
+      pi09 has no headline (a pure distribution); pi06 has no headline either;
+    - per-youth indicators (herhaald beroep, geen nieuwe start, pi05, pi08): institution rows keep
+      each youth's last episode that ended at that institution in the period; national rows keep
+      the youth's last one overall (a second pass over the same records); a youth whose last
+      episode's window has not passed is excluded (no fall-back to an earlier episode);
+    - herhaald beroep: a new start is the first JB/JR record starting after the episode's end and
+      at most ``window`` months after it; pi08: the first JB record;
+    - pi06 ordering: see :func:`compare_intensity`; the next trajectory is the first of the same
+      youth starting on or after the end (same-day ties: the heaviest);
+    - means: ``numerator`` is the sum of the values so ``value = numerator / denominator``;
+    - transition and issue cells may overlap (an episode can have several transitions): their
+      denominator is the number of distinct units, ``transition:none`` the episodes without any;
+    - experience answers are counted for ended trajectories, by the end period; professionals'
+      answers appear only as ``informant:professional``.
+
+    Examples
+    --------
+    >>> from outcome_analysis.dataset import Dataset
+    >>> t = pd.DataFrame({"trajectory_id": [f"t{i}" for i in range(12)],
+    ...     "client_id": [f"k{i}" for i in range(12)], "institution": ["A"] * 12,
+    ...     "care_type": ["jeugdhulp"] * 12, "care_form": ["ambulant"] * 12,
+    ...     "start_date": pd.to_datetime(["2023-01-01"] * 12), "end_date": pd.to_datetime(["2023-06-01"] * 12),
+    ...     "end_reason": ["voortijdig_client"] * 3 + ["volgens_plan"] * 9, "birth_year": [2010] * 12})
+    >>> t = t.reindex(columns=[c.name for c in schema.TRAJECTORY_COLUMNS]).astype(
+    ...     {c.name: c.dtype for c in schema.TRAJECTORY_COLUMNS})
+    >>> out = compute(Dataset(t, reference_date="2024-12-31"), "jh_uitval")
+    >>> out.loc[out["category"] == "", ["scope", "numerator", "denominator", "value", "suppressed"]].values.tolist()
+    [['institution', 3.0, 12, 0.25, False], ['national', 3.0, 12, 0.25, False]]
+    """
+    settings = settings or DEFAULT
+    if indicators is None:
+        indicators = list(COMPUTABLE)
+    elif isinstance(indicators, str):
+        indicators = [indicators]
+    entries = [registry.get(i) for i in indicators]
+    by = list(by)
+    b = _Base(data, granularity, settings)
+    pieces = []
+    for entry in entries:  # a loop over the ~25 indicator ids only
+        r = _records(b, entry)
+        if periods is not None:
+            r = r[r["period"].isin(list(periods))]
+        unknown_by = [c for c in by if c not in r.columns]
+        if unknown_by:
+            raise IndicatorError(f"by={unknown_by} are not columns of the records; choose from {list(RECORD_COLUMNS)}")
+        scopes = []
+        if by:
+            scopes.append(("institution" if by == ["institution"] else "_".join(by), r, by))
+        national = r
+        if entry.unit == "youth" and len(r):
+            national = r.sort_values("anchor_date", kind="stable").drop_duplicates(
+                ["client_id", "period", "category"], keep="last")
+        scopes.append(("national", national, []))
+        for scope, frame, keys in scopes:
+            res = _aggregate(frame, entry, keys + ["period", "care_type"], settings)
+            res = _finish(res, entry, settings)
+            res["scope"] = scope
+            if "institution" not in keys:
+                res["institution"] = ""
+            pieces.append(res)
+    if not pieces:
+        return _empty_output()
+    table = pd.concat(pieces, ignore_index=True)
+    table["institution"] = table["institution"].astype(str)
+    table["care_type"] = table["care_type"].astype(str)
+    table["period"] = table["period"].astype(str)
+    table["denominator"] = table["denominator"].astype(np.int64)
+    table["missing"] = table["missing"].astype(np.int64)
+    table["excluded_window"] = table["excluded_window"].astype(np.int64)
+    table = _suppress(table, settings)
+    extra = [c for c in by if c != "institution"]
+    table = table.sort_values(["indicator", "scope", "institution", "period", "care_type", "window_months", "category"],
+                              kind="stable", key=lambda s: s.map(_ORDER) if s.name == "indicator" else s)
+    return table[list(OUTPUT_COLUMNS) + extra].reset_index(drop=True)
+
+
+_ORDER = {k: i for i, k in enumerate(registry.REGISTRY)}
+
+
+def _suppress(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Set ``suppressed`` with :func:`disclosure.suppress` (shares and distribution cells apart)."""
+    is_cell = table["_family"].to_numpy() != ""
+    out = np.zeros(len(table), bool)
+    if (~is_cell).any():
+        out[~is_cell] = disclosure.suppress(table[~is_cell], settings, kind="share")["suppressed"].to_numpy()
+    if is_cell.any():
+        group = ["indicator", "scope", "institution", "period", "care_type", "_family", "window_months"]
+        cells = table[is_cell].assign(window_months=table.loc[is_cell, "window_months"].fillna(-1))
+        out[is_cell] = disclosure.suppress(cells, settings, kind="count", group=group)["suppressed"].to_numpy()
+    return table.assign(suppressed=out)
+
+
+def _empty_output() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in OUTPUT_COLUMNS})
