@@ -7,16 +7,25 @@ at once as a :class:`~outcome_analysis.errors.DataValidationError`.
 """
 from __future__ import annotations
 
+import codecs
+import csv
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from . import schema
 from .dataset import Dataset
-from .errors import OutcomeAnalysisError
+from .errors import DataValidationError, OutcomeAnalysisError, Problem
+from .settings import DEFAULT, Settings
 
 #: formats ``write`` knows, with their file extension.
 WRITE_FORMATS = {"parquet": ".parquet", "csv": ".csv", "csv_nl": ".csv", "xlsx": ".xlsx"}
@@ -158,3 +167,831 @@ def _excel_frame(frame: pd.DataFrame, table: str) -> pd.DataFrame:
             text = series.astype("string").astype(object)
             out[name] = text.where(series.notna(), None)
     return pd.DataFrame(out, index=frame.index)
+
+
+# ---------------------------------------------------------------------------
+# load and validate
+# ---------------------------------------------------------------------------
+
+#: file name patterns of a folder delivery, per table.
+TABLE_PREFIXES = ("trajectories", "goals", "experience")
+
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+_HEAD_BYTES = 1 << 16
+_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S")
+_END_REASON_GROUPS = tuple(schema.END_REASONS)  # jeugdhulp, jb_ots, jb_voogdij, jr
+_MAX_ROWS_LISTED_IN_WARNING = 10
+
+
+def load(path, reference_date=None, *, settings: Settings | None = None) -> Dataset:
+    """Read and validate a delivery.
+
+    Parameters
+    ----------
+    path : path
+        A file (the trajectories table) or a folder holding one or more deliveries
+        ``trajectories*.*`` and optionally ``goals*.*`` and ``experience*.*``: CSV (``,`` or ``;``
+        separated; with ``;`` a decimal comma; UTF-8, UTF-8 with BOM or Excel's cp1252), Parquet or
+        Excel ``.xlsx`` (first sheet, header in row 1).
+    reference_date : date-like, optional
+        The delivery's reference date; dates after it are an error. Default: the latest date in the
+        data (see :class:`~outcome_analysis.dataset.Dataset`).
+    settings : Settings, optional
+        Only ``gas_scale`` is used (the allowed range of GAS goal scores). Default ``settings.DEFAULT``.
+
+    Returns
+    -------
+    Dataset
+        ``trajectories``, ``goals`` and ``experience`` with every contract column (missing optional
+        columns are added empty) in the dtypes of ``schema.dtype_of``: ids and text as ``string``,
+        codes as ``category``, dates as ``datetime64[ns]``, whole numbers as ``Int16``, numbers as
+        ``float64``, booleans as ``boolean``; extra columns follow, as ``string``. ``sources`` lists the
+        files read; ``warnings`` the non-fatal remarks (extra columns, ended records without a reason,
+        records replaced by a later delivery).
+
+    Raises
+    ------
+    DataValidationError
+        When anything breaks the contract. ``.problems`` lists every problem of every file as
+        :class:`~outcome_analysis.errors.Problem` (file name, row, column, value, expected).
+
+    Notes
+    -----
+    *Rows* are numbered as a spreadsheet shows them: the header is row 1, the first data row is 2.
+    The same convention is used for Excel (sheet rows) and for Parquet (row position + 2). For CSV a
+    row is a record, so a quoted value spanning two lines is still one row.
+
+    *Parsing.* Values are stripped of surrounding blanks; an empty value is missing. Codes are read
+    case-insensitively. CBS numeric codes are mapped: ``care_form`` via ``schema.CBS_CARE_FORM``,
+    ``end_reason`` via ``schema.CBS_END_REASON`` of the row's care form (``1`` and ``01`` alike,
+    ``99`` is ``onbekend``). Dates are ISO ``2023-12-31`` or Dutch ``31-12-2023``. Booleans are
+    ``ja``/``nee``, ``j``/``n``, ``true``/``false``, ``1``/``0``. Every column is parsed once per
+    distinct value and spread over the rows, so parsing is vectorised and fast on real data.
+
+    *Several deliveries.* Files are read in sorted file-name order; a ``trajectory_id`` in two files
+    keeps the later file's record, and the later file's goals and experience answers of a trajectory
+    replace the earlier ones. Within one file a repeated ``trajectory_id`` is an error.
+
+    *Defaults.* An ended record without ``end_reason`` becomes ``onbekend`` (with a warning); an empty
+    goal ``informant`` is ``gezamenlijk`` and an empty goal ``weight`` is 1.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = open(f"{folder}/trajectories.csv", "w").write(
+    ...     "trajectory_id;client_id;institution;care_type;care_form;start_date;end_date;end_reason;birth_year\\n"
+    ...     "T1;C1;A;jb;11;01-02-2023;31-12-2023;1;2010\\n")
+    >>> data = load(folder)
+    >>> data.trajectories[["care_form", "end_reason"]].astype(str).values.tolist()
+    [['ots', 'meerderjarig']]
+    """
+    delivery = _read_delivery(Path(path), reference_date, settings or DEFAULT)
+    errors = [p for p in delivery.problems if p.severity == "error"]
+    if errors:
+        raise DataValidationError(errors)
+    return Dataset(
+        trajectories=delivery.tables["trajectories"],
+        goals=delivery.tables["goals"],
+        experience=delivery.tables["experience"],
+        reference_date=reference_date,
+        sources=delivery.sources,
+        warnings=[str(p) for p in delivery.problems if p.severity == "warning"],
+    )
+
+
+def validate(path, reference_date=None, *, settings: Settings | None = None) -> list[Problem]:
+    """Every problem of a delivery, without raising.
+
+    Parameters
+    ----------
+    path, reference_date, settings
+        As for :func:`load`.
+
+    Returns
+    -------
+    list of Problem
+        The errors (``severity == "error"``) followed by the warnings (``severity == "warning"``).
+        An empty list means the delivery is clean.
+    """
+    delivery = _read_delivery(Path(path), reference_date, settings or DEFAULT)
+    return [p for p in delivery.problems if p.severity == "error"] + [
+        p for p in delivery.problems if p.severity == "warning"
+    ]
+
+
+@dataclass
+class _Delivery:
+    tables: dict[str, pd.DataFrame]
+    sources: list[Path]
+    problems: list[Problem]
+
+
+def _read_delivery(path: Path, reference_date, settings: Settings) -> _Delivery:
+    """Find, read, parse and check every file of a delivery; collect all problems."""
+    problems: list[Problem] = []
+    files = _find_files(path, problems)
+    limit, limit_name = _date_limit(reference_date)
+    parsed: dict[str, list[tuple[str, pd.DataFrame]]] = {table: [] for table in TABLE_PREFIXES}
+    sources = []
+    for table, table_files in files.items():
+        for file in table_files:
+            raw = _read_raw(file, problems)
+            sources.append(file)
+            if raw is None:
+                continue
+            frame = _parse_table(raw, table, file.name, settings, problems)
+            if frame is None:
+                continue
+            if table == "trajectories":
+                _check_trajectories(frame, raw, file.name, limit, limit_name, problems)
+            parsed[table].append((file.name, frame))
+    tables = {table: _combine(parsed[table], table, problems) for table in TABLE_PREFIXES}
+    for table in ("goals", "experience"):
+        for file_name, frame in parsed[table]:
+            _check_known_trajectories(frame, tables["trajectories"], file_name, problems)
+    return _Delivery(tables, sources, _sorted(problems))
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    """Problems by file (in reading order) and row; problems of a whole file or column first."""
+    order = {name: i for i, name in enumerate(dict.fromkeys(p.file for p in problems))}
+    return sorted(problems, key=lambda p: (order[p.file], -1 if p.row is None else p.row))
+
+
+def _date_limit(reference_date) -> tuple[pd.Timestamp, str]:
+    today = pd.Timestamp.today().normalize()
+    if reference_date is not None:
+        try:
+            reference = pd.Timestamp(reference_date).normalize()
+        except (ValueError, TypeError) as exc:
+            raise DataValidationError(
+                [Problem("(reference date)", None, None, str(reference_date), f"a date like 2024-12-31 ({exc})")]
+            ) from None
+        if reference < today:
+            return reference, f"the reference date {reference:%Y-%m-%d}"
+    return today, f"today ({today:%Y-%m-%d})"
+
+
+# -- finding and reading files ------------------------------------------------
+
+
+def _find_files(path: Path, problems: list[Problem]) -> dict[str, list[Path]]:
+    """The files of each table, in sorted file-name order."""
+    found: dict[str, list[Path]] = {table: [] for table in TABLE_PREFIXES}
+    if not path.exists():
+        problems.append(Problem(str(path), None, None, None, "the file or folder does not exist"))
+        return found
+    if path.is_file():
+        found["trajectories"].append(path)
+        return found
+    try:
+        entries = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+    except OSError as exc:
+        problems.append(Problem(str(path), None, None, None, f"the folder cannot be read ({exc.strerror})"))
+        return found
+    for entry in entries:
+        name = entry.name.lower()
+        for table in TABLE_PREFIXES:
+            if name.startswith(table) and entry.suffix.lower() in CSV_SUFFIXES + PARQUET_SUFFIXES + EXCEL_SUFFIXES:
+                found[table].append(entry)
+    if not found["trajectories"]:
+        problems.append(
+            Problem(
+                str(path),
+                None,
+                None,
+                None,
+                "the folder holds no trajectories file (expected trajectories*.csv, *.parquet or *.xlsx)",
+            )
+        )
+    return found
+
+
+def _read_raw(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
+    """The file as a frame of raw values (text for CSV), or None after recording why it cannot be read.
+
+    The frame's index is the row position in the file (row number minus 2); fully empty rows are
+    dropped, so the index may have gaps. ``attrs["decimal_comma"]`` says whether text numbers use a
+    decimal comma.
+    """
+    try:
+        with open(file, "rb") as handle:
+            head = handle.read(_HEAD_BYTES)
+    except OSError as exc:
+        problems.append(Problem(file.name, None, None, None, f"the file cannot be read ({exc.strerror})"))
+        return None
+    if not head:
+        problems.append(Problem(file.name, None, None, None, "the file is empty"))
+        return None
+    suffix = file.suffix.lower()
+    if suffix in PARQUET_SUFFIXES or head.startswith(b"PAR1"):
+        raw = _read_parquet(file, problems)
+    elif suffix in EXCEL_SUFFIXES or head.startswith(b"PK\x03\x04"):
+        raw = _read_excel(file, problems)
+    else:
+        raw = _read_csv(file, head, problems)
+    if raw is None:
+        return None
+    raw = _normalise_header(raw, file.name, problems)
+    if raw is None:
+        return None
+    raw = raw[raw.notna().any(axis=1)] if raw.shape[1] else raw
+    if len(raw) == 0:
+        problems.append(Problem(file.name, None, None, None, "the file has a header but no data rows"))
+        return None
+    return raw
+
+
+def _read_csv(file: Path, head: bytes, problems: list[Problem]) -> pd.DataFrame | None:
+    if b"\x00" in head:
+        problems.append(
+            Problem(file.name, None, None, None, "not a text (CSV) file: it holds binary data; expected CSV, Parquet or .xlsx")
+        )
+        return None
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=len(head) < _HEAD_BYTES)
+        encoding = "utf-8"
+    except UnicodeDecodeError:
+        try:
+            text = head.decode("cp1252")
+            encoding = "cp1252"
+        except UnicodeDecodeError:
+            problems.append(
+                Problem(file.name, None, None, None, "the file is neither UTF-8 nor Windows-1252 (cp1252) text")
+            )
+            return None
+    controls = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\t\r\n") or ch == "\ufffd")
+    if controls > max(2, len(text) // 100):
+        problems.append(
+            Problem(file.name, None, None, None, "not a readable CSV file: it holds control characters (binary data?)")
+        )
+        return None
+    header_line = text.split("\n", 1)[0].rstrip("\r")
+    if not header_line.strip():
+        problems.append(Problem(file.name, 1, None, None, "the first line must hold the column names"))
+        return None
+    delimiter = max((";", ",", "\t"), key=header_line.count) if any(d in header_line for d in ";,\t") else ","
+    names = next(csv.reader([header_line], delimiter=delimiter))
+    table, invalid = _arrow_csv(file, names, delimiter, encoding, threads=True, problems=problems)
+    if table is None and encoding == "utf-8" and problems and "UTF8" in problems[-1].expected:
+        problems.pop()
+        encoding = "cp1252"
+        table, invalid = _arrow_csv(file, names, delimiter, encoding, threads=True, problems=problems)
+    if table is None:
+        return None
+    index = np.arange(table.num_rows)
+    if invalid:
+        # re-read on one thread: only then does pyarrow know the row numbers of the bad records
+        invalid.clear()
+        table, invalid = _arrow_csv(file, names, delimiter, encoding, threads=False, problems=problems)
+        if table is None:
+            return None
+        skipped = np.array(sorted(row for row, _, _ in invalid if row is not None), dtype=np.int64)
+        rows = np.setdiff1d(np.arange(2, table.num_rows + len(skipped) + 2), skipped)
+        index = rows[: table.num_rows] - 2
+        for row, text_, n_fields in invalid:
+            problems.append(
+                Problem(file.name, row, None, text_[:80], f"{len(names)} fields separated by {delimiter!r}, found {n_fields}")
+            )
+    raw = table.rename_columns(names).to_pandas()
+    raw.index = index
+    raw.attrs["decimal_comma"] = delimiter == ";"
+    return raw
+
+
+def _arrow_csv(file, names, delimiter, encoding, threads, problems):
+    """Read a CSV with pyarrow, every column as text; (table, invalid rows) or (None, [])."""
+    invalid: list[tuple[int | None, str, int]] = []
+
+    def on_invalid(row):
+        invalid.append((row.number, row.text, row.actual_columns))
+        return "skip"
+
+    generated = [f"column_{i}" for i in range(len(names))]
+    try:
+        table = pa_csv.read_csv(
+            file,
+            read_options=pa_csv.ReadOptions(
+                encoding=encoding, use_threads=threads, column_names=generated, skip_rows=1
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=on_invalid, newlines_in_values=True
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in generated},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        message = str(exc)
+        if "UTF8" in message or isinstance(exc, UnicodeDecodeError):
+            expected = f"readable {encoding} text (invalid UTF8 or undecodable bytes)"
+            if encoding != "utf-8":
+                expected = "text in UTF-8 or Windows-1252 (cp1252); the file holds bytes that are neither"
+        else:
+            expected = f"a readable CSV file ({message.splitlines()[0]})"
+        problems.append(Problem(file.name, None, None, None, expected))
+        return None, []
+    except (OSError, pa.ArrowException) as exc:
+        problems.append(Problem(file.name, None, None, None, f"a readable CSV file ({str(exc).splitlines()[0]})"))
+        return None, []
+    return table, invalid
+
+
+def _read_parquet(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
+    try:
+        table = pq.read_table(file)
+        raw = table.to_pandas()
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        problems.append(
+            Problem(file.name, None, None, None, f"a readable Parquet file ({str(exc).splitlines()[0]})")
+        )
+        return None
+    raw = raw.reset_index(drop=True)
+    raw.attrs["decimal_comma"] = False
+    return raw
+
+
+def _read_excel(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
+    """The first sheet of an .xlsx workbook; header in row 1, blank rows kept for the row numbers."""
+    try:
+        workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            rows = list(sheet.iter_rows(values_only=True))
+        finally:
+            workbook.close()
+    except Exception as exc:  # openpyxl raises many kinds (zipfile.BadZipFile, KeyError, InvalidFileException, ...)
+        problems.append(
+            Problem(file.name, None, None, None, f"a readable Excel .xlsx workbook ({type(exc).__name__}: {exc})")
+        )
+        return None
+    if not rows or all(cell is None for cell in rows[0]):
+        problems.append(Problem(file.name, 1, None, None, "the first row must hold the column names"))
+        return None
+    header = ["" if cell is None else str(cell) for cell in rows[0]]
+    body = [row + (None,) * (len(header) - len(row)) if len(row) < len(header) else row[: len(header)] for row in rows[1:]]
+    raw = pd.DataFrame(body, columns=range(len(header)), dtype=object)
+    raw = pd.DataFrame({name: _excel_column(raw[i]) for i, name in enumerate(header)}) if len(body) else pd.DataFrame(
+        {name: pd.Series(dtype="str") for name in header}
+    )
+    raw.attrs["decimal_comma"] = True
+    return raw
+
+
+def _excel_column(cells: pd.Series) -> pd.Series:
+    """An Excel column of Python cell values as a typed series: dates, numbers, booleans or text."""
+    kind = pd.api.types.infer_dtype(cells, skipna=True)
+    if kind in ("integer", "floating", "mixed-integer-float"):
+        return pd.to_numeric(cells).astype("float64")
+    if kind in ("datetime", "datetime64", "date"):
+        return pd.to_datetime(cells)
+    if kind == "boolean":
+        return cells.astype("boolean")
+    if kind == "empty":
+        return pd.Series(np.nan, index=cells.index, dtype="str")
+    return _as_text(cells)
+
+
+def _normalise_header(raw: pd.DataFrame, file_name: str, problems: list[Problem]) -> pd.DataFrame | None:
+    """Column names stripped and lower-cased; unnamed empty columns dropped; repeated names an error."""
+    names = [str(name).strip().lower() for name in raw.columns]
+    keep = [bool(name) or raw.iloc[:, i].notna().any() for i, name in enumerate(names)]
+    for i, name in enumerate(names):
+        if not name and keep[i]:
+            problems.append(Problem(file_name, 1, f"(column {i + 1})", None, "every column with values needs a name"))
+    seen: set[str] = set()
+    repeated = False
+    for name in names:
+        if name and name in seen:
+            problems.append(Problem(file_name, 1, name, None, "each column name only once"))
+            repeated = True
+        seen.add(name)
+    if repeated:
+        return None
+    attrs = dict(raw.attrs)
+    raw = raw.set_axis(names, axis=1).loc[:, [bool(name) for name in names]]
+    raw.attrs = attrs
+    return raw
+
+
+# -- parsing ------------------------------------------------------------------
+
+
+def _parse_table(raw: pd.DataFrame, table: str, file_name: str, settings: Settings, problems: list[Problem]):
+    """The contract columns of ``table`` parsed to their dtypes (plus extra columns as text).
+
+    Problems go to ``problems``; returns None when required columns are missing.
+    """
+    contract = schema.columns(table)
+    missing = [name for name, col in contract.items() if col.required and name not in raw.columns]
+    for name in missing:
+        problems.append(Problem(file_name, 1, name, None, "a required column; it is missing from the header"))
+    extra = [name for name in raw.columns if name not in contract]
+    if extra:
+        problems.append(
+            Problem(
+                file_name,
+                None,
+                ", ".join(extra),
+                None,
+                "column(s) not in the data contract; kept as text",
+                severity="warning",
+            )
+        )
+    decimal_comma = bool(raw.attrs.get("decimal_comma", False))
+    out: dict[str, object] = {}
+    for name, col in contract.items():
+        if name not in raw.columns:
+            out[name] = pd.Series(index=raw.index, dtype=col.dtype)
+            continue
+        series = raw[name]
+        if name == "end_reason" and table == "trajectories":
+            out[name] = series  # parsed with care_form in _check_trajectories
+            continue
+        bounds = _bounds(table, col, settings)
+        values, flagged = _parse_column(series, col, decimal_comma, file_name, bounds, problems)
+        if col.required:
+            _report(problems, file_name, name, series, _missing(values) & ~flagged, "a value is required")
+        out[name] = values
+    for name in extra:
+        out[name] = _text(raw[name])
+    if missing:
+        return None
+    frame = pd.DataFrame(out, index=raw.index)
+    if table == "goals":
+        frame["informant"] = frame["informant"].fillna("gezamenlijk")
+        frame["weight"] = frame["weight"].fillna(1.0)
+    return frame
+
+
+def _bounds(table: str, col: schema.Column, settings: Settings) -> tuple[float | None, float | None]:
+    if col.name == "birth_year":
+        return schema.BIRTH_YEAR_MIN, pd.Timestamp.today().year
+    if table == "goals" and col.name == "score":
+        return settings.gas_scale
+    return col.low, col.high
+
+
+def _parse_column(series, col, decimal_comma, file_name, bounds, problems):
+    """One column parsed to the contract dtype; unparsable and out-of-range values reported."""
+    if col.kind in ("text", "codelist"):
+        values = _text(series)
+        if col.kind == "codelist":
+            values = values.str.lower().str.replace(r"\s*;\s*", ";", regex=True).str.strip(";")
+            values = values.mask(values == "")
+            return values, _check_codelist(values, col, file_name, series, problems)
+        return values, np.zeros(len(values), dtype=bool)
+    if col.kind == "code":
+        codes, bad = _category_codes(series, col)
+        _report(problems, file_name, col.name, series, bad, _codes_expected(col))
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=col.dtype), index=series.index), bad
+    if col.kind == "date":
+        values, bad = _dates(series)
+        _report(problems, file_name, col.name, series, bad, "a date like 31-12-2023 or 2023-12-31")
+        return values, bad
+    if col.kind == "bool":
+        values, bad = _booleans(series)
+        _report(problems, file_name, col.name, series, bad, "ja/nee, j/n, true/false or 1/0")
+        return values, bad
+    # int or number
+    numbers, bad = _numbers(series, decimal_comma)
+    if col.kind == "int":
+        fraction = ~bad & np.isfinite(numbers) & (numbers != np.round(numbers))
+        bad |= fraction
+    _report(problems, file_name, col.name, series, bad, "a whole number" if col.kind == "int" else "a number")
+    low, high = bounds
+    outside = np.zeros(len(numbers), dtype=bool)
+    if low is not None:
+        outside |= numbers < low
+    if high is not None:
+        outside |= numbers > high
+    outside &= ~bad
+    if outside.any():
+        _report(problems, file_name, col.name, series, outside, _range_expected(low, high))
+    flagged = bad | outside
+    numbers = np.where(flagged, np.nan, numbers)
+    if col.kind == "int":
+        return pd.Series(pd.array(numbers, dtype="Float64").astype(col.dtype), index=series.index), flagged
+    return pd.Series(numbers, index=series.index, dtype="float64"), flagged
+
+
+def _range_expected(low, high) -> str:
+    fmt = lambda x: f"{x:g}"  # noqa: E731
+    if low is not None and high is not None:
+        return f"a value from {fmt(low)} to {fmt(high)}"
+    if low is not None:
+        return f"a value of at least {fmt(low)}"
+    return f"a value of at most {fmt(high)}"
+
+
+def _codes_expected(col: schema.Column) -> str:
+    expected = "one of " + ", ".join(col.codes)
+    if col.name == "care_form":
+        expected += " (or a CBS code: " + ", ".join(schema.CBS_CARE_FORM) + ")"
+    return expected
+
+
+def _by_unique(series: pd.Series):
+    """Factorise: (codes per row with -1 for missing, the distinct values as stripped text with NA for blank)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    text = _as_text(pd.Series(uniques)).str.strip()
+    return codes, text.mask(text == "")
+
+
+def _spread(values: np.ndarray, codes: np.ndarray, fill) -> np.ndarray:
+    """Per-unique ``values`` spread over the rows by factorize ``codes`` (-1 gives ``fill``)."""
+    return np.append(values, np.array([fill], dtype=values.dtype))[codes]
+
+
+def _category_codes(series: pd.Series, col: schema.Column) -> tuple[np.ndarray, np.ndarray]:
+    """Category codes (positions in ``col.codes``, -1 missing) and the mask of unknown codes."""
+    codes, text = _by_unique(series)
+    text = text.str.lower()
+    if col.name == "care_form":
+        text = text.replace(schema.CBS_CARE_FORM)
+    positions = pd.Index(col.codes).get_indexer(text)
+    bad_u = (positions < 0) & text.notna().to_numpy()
+    return _spread(positions, codes, -1), _spread(bad_u, codes, False)
+
+
+def _dates(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        if getattr(series.dt, "tz", None) is not None:
+            series = series.dt.tz_localize(None)
+        return series.astype("datetime64[ns]").dt.normalize(), np.zeros(len(series), dtype=bool)
+    codes, text = _by_unique(series)
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for fmt in _DATE_FORMATS:
+        todo = parsed.isna() & text.notna()
+        if not todo.any():
+            break
+        parsed[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce").astype("datetime64[ns]")
+    bad_u = (parsed.isna() & text.notna()).to_numpy()
+    values = _spread(parsed.dt.normalize().to_numpy(), codes, np.datetime64("NaT", "ns"))
+    return pd.Series(values, index=series.index, dtype="datetime64[ns]"), _spread(bad_u, codes, False)
+
+
+def _booleans(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype("boolean"), np.zeros(len(series), dtype=bool)
+    codes, text = _by_unique(series)
+    text = text.str.lower().str.replace(r"\.0$", "", regex=True)
+    true = text.isin(schema.TRUE_WORDS).to_numpy()
+    false = text.isin(schema.FALSE_WORDS).to_numpy()
+    bad_u = ~true & ~false & text.notna().to_numpy()
+    state = np.where(true, 1, np.where(false, 0, -1)).astype(np.int8)
+    state = _spread(state, codes, -1)
+    values = pd.array(state == 1, dtype="boolean")
+    values[state < 0] = pd.NA
+    return pd.Series(values, index=series.index), _spread(bad_u, codes, False)
+
+
+def _numbers(series: pd.Series, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Float values (NaN when missing or bad) and the mask of values that are not numbers."""
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        values = series.astype("float64").to_numpy()
+        return values, np.isinf(values)
+    codes, text = _by_unique(series)
+    if decimal_comma:
+        text = text.str.replace(",", ".", regex=False)
+    parsed = pd.to_numeric(text, errors="coerce").astype("float64").to_numpy()
+    bad_u = (~np.isfinite(parsed)) & text.notna().to_numpy()
+    parsed = np.where(bad_u, np.nan, parsed)
+    return _spread(parsed, codes, np.nan), _spread(bad_u, codes, False)
+
+
+def _check_codelist(values: pd.Series, col: schema.Column, file_name: str, series: pd.Series, problems) -> None:
+    """Report cells of a ``;``-separated code list holding an unknown code."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return np.zeros(len(values), dtype=bool)
+    lists = pc.split_pattern(pa.array(list(uniques), type=pa.string()), ";")
+    tokens = pc.list_flatten(lists)
+    parents = pc.list_parent_indices(lists).to_numpy()
+    unknown = ~pc.is_in(tokens, value_set=pa.array(col.codes)).to_numpy(zero_copy_only=False)
+    unknown &= pc.not_equal(tokens, "").to_numpy(zero_copy_only=False)
+    bad_u = np.zeros(len(uniques), dtype=bool)
+    bad_u[parents[unknown]] = True
+    bad = _spread(bad_u, codes, False)
+    _report(problems, file_name, col.name, series, bad, "codes separated by ';' from: " + ", ".join(col.codes))
+    return bad
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Text stripped of surrounding blanks, blank as missing, dtype ``string``."""
+    text = _as_text(series).str.strip()
+    return text.mask(text == "").astype("string")
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    """Any column as text (``str`` dtype): whole floats without ``.0``, dates as ISO, booleans as true/false."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+        dtype = series.dtype
+    if pd.api.types.is_string_dtype(dtype) and dtype != object:
+        return series.astype("str")
+    if pd.api.types.is_bool_dtype(dtype):
+        return series.map({True: "true", False: "false"}, na_action="ignore").astype("str")
+    if pd.api.types.is_integer_dtype(dtype):
+        return series.astype("Int64").astype("str").mask(series.isna())
+    if pd.api.types.is_float_dtype(dtype):
+        values = series.astype("float64")
+        whole = values.notna() & np.isfinite(values) & (values == np.round(values)) & (values.abs() < 2**53)
+        text = values.astype("str")
+        text[whole] = values[whole].astype("int64").astype("str")
+        return text.mask(values.isna())
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return series.dt.strftime("%Y-%m-%d").astype("str")
+    text = series.astype("str").mask(series.isna())
+    return text.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
+
+
+def _missing(values) -> np.ndarray:
+    return pd.isna(values).to_numpy() if hasattr(values, "to_numpy") else pd.isna(values)
+
+
+def _report(problems: list[Problem], file_name: str, column: str, raw: pd.Series, bad: np.ndarray, expected) -> None:
+    """Add one Problem per row flagged in ``bad`` (a boolean mask aligned with ``raw``).
+
+    ``expected`` is a text, or a function of the flagged positions returning one text per position
+    (so that per-row texts are only built for the bad rows).
+    """
+    positions = np.flatnonzero(bad)
+    if len(positions) == 0:
+        return
+    rows = (raw.index.to_numpy()[positions] + 2).tolist()
+    values = _as_text(raw.iloc[positions]).tolist()
+    texts = [expected] * len(positions) if isinstance(expected, str) else list(expected(positions))
+    problems.extend(
+        Problem(file_name, row, column, None if pd.isna(value) else value, text)
+        for row, value, text in zip(rows, values, texts)
+    )
+
+
+# -- checks across columns and files -------------------------------------------------
+
+
+def _check_trajectories(frame: pd.DataFrame, raw: pd.DataFrame, file_name: str, limit, limit_name: str, problems) -> None:
+    """Checks that involve several columns of one trajectories file; parses ``end_reason`` in place."""
+    _parse_end_reason(frame, file_name, problems)
+
+    ids = frame["trajectory_id"]
+    repeated = ids.duplicated(keep="first").to_numpy() & ids.notna().to_numpy()
+    if repeated.any():
+        first = ids[~ids.duplicated(keep="first") & ids.notna()]
+        first_row = pd.Series(first.index.to_numpy() + 2, index=first.to_numpy())
+
+        def also_in(positions):
+            rows = first_row.reindex(ids.iloc[positions].to_numpy()).to_numpy()
+            return [f"a trajectory_id used once per file; it is also in row {row}" for row in rows]
+
+        _report(problems, file_name, "trajectory_id", raw["trajectory_id"], repeated, also_in)
+
+    form = frame["care_form"].cat.codes.to_numpy()
+    care_type = frame["care_type"].cat.codes.to_numpy()
+    type_of_form = np.array([schema.CARE_TYPES.index(schema.CARE_TYPE_OF_FORM[f]) for f in schema.ALL_CARE_FORMS])
+    misfit = (form >= 0) & (care_type >= 0) & (type_of_form[form.clip(0)] != care_type)
+    texts = np.array([f"a care form of {t}: {', '.join(schema.CARE_FORMS[t])}" for t in schema.CARE_TYPES], dtype=object)
+    _report(problems, file_name, "care_form", raw["care_form"], misfit, lambda pos: texts[care_type[pos]])
+
+    start, end = frame["start_date"], frame["end_date"]
+    before = (end < start).to_numpy(dtype=bool)
+    _report(
+        problems,
+        file_name,
+        "end_date",
+        raw.get("end_date", end),
+        before,
+        lambda pos: ("not before start_date " + start.iloc[pos].dt.strftime("%d-%m-%Y")).tolist(),
+    )
+    for name in (c.name for c in schema.TRAJECTORY_COLUMNS if c.kind == "date"):
+        if name in raw.columns:
+            late = (frame[name] > limit).to_numpy(dtype=bool)
+            _report(problems, file_name, name, raw[name], late, f"a date on or before {limit_name}")
+
+
+def _parse_end_reason(frame: pd.DataFrame, file_name: str, problems) -> None:
+    """``end_reason`` to its category: CBS numbers mapped per care form, fit with care_form checked."""
+    column = schema.columns("trajectories")["end_reason"]
+    reasons = pd.Index(column.codes)
+    forms = schema.ALL_CARE_FORMS
+    form = frame["care_form"].cat.codes.to_numpy()  # -1: no valid care form
+    raw = frame["end_reason"]
+    if isinstance(raw.dtype, pd.CategoricalDtype) and raw.dtype == column.dtype:
+        reason, unknown = raw.cat.codes.to_numpy().copy(), np.zeros(len(raw), dtype=bool)
+    elif raw.isna().all():
+        reason, unknown = np.full(len(raw), -1), np.zeros(len(raw), dtype=bool)
+    else:
+        codes, text = _by_unique(raw)
+        text = text.str.lower()
+        numeric = text.str.fullmatch(r"\d{1,2}").fillna(False).astype(bool)
+        padded = text.where(~numeric, text.str.zfill(2))
+        present = text.notna().to_numpy()
+        n_unique = len(text)
+        # lookup[g, u]: category of distinct value u for a row of care form g (last row: no valid care form)
+        lookup = np.full((len(forms) + 1, n_unique + 1), -1)
+        bad = np.zeros((len(forms) + 1, n_unique + 1), dtype=bool)
+        for g, name in enumerate(forms + ("",)):
+            group = schema.END_REASON_GROUP_OF_FORM.get(name)
+            cbs = schema.CBS_END_REASON[group] if group else {"99": "onbekend"}
+            mapped = padded.where(~numeric, padded.map(cbs))
+            lookup[g, :n_unique] = reasons.get_indexer(mapped)
+            bad[g, :n_unique] = (lookup[g, :n_unique] < 0) & present
+            if not group:  # numbers cannot be read without a care form; the care_form problem is reported
+                bad[g, :n_unique] &= ~numeric.to_numpy()
+        reason, unknown = lookup[form, codes], bad[form, codes]
+
+        def expected(positions):
+            out = []
+            for f in form[positions]:
+                group = schema.END_REASON_GROUP_OF_FORM.get(forms[f]) if f >= 0 else None
+                if group is None:
+                    out.append("one of " + ", ".join(column.codes))
+                else:
+                    pairs = ", ".join(f"{code} ({num})" for code, num in schema.END_REASONS[group].items())
+                    out.append(f"an end reason for {forms[f]}: {pairs}")
+            return out
+
+        _report(problems, file_name, "end_reason", raw, unknown, expected)
+
+    fits = np.ones((len(forms) + 1, len(reasons) + 1), dtype=bool)
+    for g, name in enumerate(forms):
+        fits[g, : len(reasons)] = [schema.end_reason_fits(name, r) for r in reasons]
+    misfit = ~fits[form, reason] & ~unknown
+    _report(
+        problems,
+        file_name,
+        "end_reason",
+        raw,
+        misfit,
+        lambda pos: [
+            f"an end reason that fits care_form {forms[f]}: " + ", ".join(schema.END_REASONS[schema.END_REASON_GROUP_OF_FORM[forms[f]]])
+            for f in form[pos]
+        ],
+    )
+
+    ended_unknown = frame["end_date"].notna().to_numpy() & (reason < 0) & ~unknown
+    if ended_unknown.any():
+        reason = np.where(ended_unknown, reasons.get_loc("onbekend"), reason)
+        rows = (frame.index.to_numpy()[ended_unknown] + 2)
+        listed = ", ".join(str(r) for r in rows[:_MAX_ROWS_LISTED_IN_WARNING]) + (" ..." if len(rows) > _MAX_ROWS_LISTED_IN_WARNING else "")
+        problems.append(
+            Problem(
+                file_name,
+                None,
+                "end_reason",
+                None,
+                f"{len(rows)} ended record(s) without end_reason, set to 'onbekend' (rows {listed})",
+                severity="warning",
+            )
+        )
+    frame["end_reason"] = pd.Categorical.from_codes(np.where(unknown | ~fits[form, reason], -1, reason), dtype=column.dtype)
+
+
+def _combine(parsed: list[tuple[str, pd.DataFrame]], table: str, problems) -> pd.DataFrame:
+    """One table from the files' frames: later deliveries replace earlier records of a trajectory."""
+    if not parsed:
+        return schema.empty_frame(table)
+    if len(parsed) == 1:
+        frame = parsed[0][1]
+    else:
+        frame = pd.concat([f for _, f in parsed], ignore_index=True)
+        order = np.repeat(np.arange(len(parsed)), [len(f) for _, f in parsed])
+        ids = frame["trajectory_id"]
+        if table == "trajectories":
+            keep = ~ids.duplicated(keep="last").to_numpy()
+        else:  # the latest file that has rows of a trajectory holds all its rows
+            keep = order == pd.Series(order).groupby(ids.to_numpy(), dropna=False).transform("max").to_numpy()
+        n_replaced = int((~keep).sum())
+        if n_replaced:
+            problems.append(
+                Problem(
+                    ", ".join(name for name, _ in parsed),
+                    None,
+                    "trajectory_id",
+                    None,
+                    f"{n_replaced} {table} record(s) replaced by a later delivery of the same trajectory",
+                    severity="warning",
+                )
+            )
+        frame = frame[keep]
+        contract = list(schema.columns(table))
+        extras = [c for c in frame.columns if c not in contract]
+        frame = frame[contract + extras].astype({c: "string" for c in extras})
+    return frame.reset_index(drop=True)
+
+
+def _check_known_trajectories(frame: pd.DataFrame, trajectories: pd.DataFrame, file_name: str, problems) -> None:
+    if len(trajectories) == 0:
+        return
+    ids = frame["trajectory_id"]
+    unknown = (~ids.isin(trajectories["trajectory_id"]) & ids.notna()).to_numpy(dtype=bool)
+    _report(problems, file_name, "trajectory_id", ids, unknown, "a trajectory_id of the trajectories table")
