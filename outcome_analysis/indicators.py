@@ -445,8 +445,7 @@ def _follow_up_episodes(b, entry, family: str, last_care_types, new_care_types, 
     period = period_of(pd.Series(end.astype("datetime64[D]")), b.granularity).to_numpy()
     frame = pd.DataFrame({"c": client, "i": b.t["institution"].to_numpy()[pos], "p": period, "e": end,
                           "k": np.arange(len(ep))})
-    last = frame.sort_values(["e", "k"]).drop_duplicates(["c", "i", "p"], keep="last")["k"].to_numpy()
-    last.sort()
+    last = np.sort(frame.sort_values(["e", "k"]).drop_duplicates(["c", "i", "p"], keep="last")["k"].to_numpy())
     ep, pos, end, client = ep.iloc[last], pos[last], end[last], client[last]
     candidates = np.flatnonzero(b.care_mask(new_care_types))
     _, next_start = _next_start_after(b, candidates, client, end, inclusive=False)
