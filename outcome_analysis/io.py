@@ -249,18 +249,10 @@ def load(path, reference_date=None, *, settings: Settings | None = None) -> Data
     >>> data.trajectories[["care_form", "end_reason"]].astype(str).values.tolist()
     [['ots', 'meerderjarig']]
     """
-    delivery = _read_delivery(Path(path), reference_date, settings or DEFAULT)
-    errors = [p for p in delivery.problems if p.severity == "error"]
-    if errors:
-        raise DataValidationError(errors)
-    return Dataset(
-        trajectories=delivery.tables["trajectories"],
-        goals=delivery.tables["goals"],
-        experience=delivery.tables["experience"],
-        reference_date=reference_date,
-        sources=delivery.sources,
-        warnings=[str(p) for p in delivery.problems if p.severity == "warning"],
-    )
+    data, problems = check(path, reference_date, settings=settings)
+    if data is None:
+        raise DataValidationError([p for p in problems if p.severity == "error"])
+    return data
 
 
 def validate(path, reference_date=None, *, settings: Settings | None = None) -> list[Problem]:
@@ -274,13 +266,41 @@ def validate(path, reference_date=None, *, settings: Settings | None = None) -> 
     Returns
     -------
     list of Problem
-        The errors (``severity == "error"``) followed by the warnings (``severity == "warning"``).
-        An empty list means the delivery is clean.
+        The errors (``severity == "error"``) followed by the warnings (``severity == "warning"``),
+        each group by file and row. An empty list means the delivery is clean.
+    """
+    return check(path, reference_date, settings=settings)[1]
+
+
+def check(path, reference_date=None, *, settings: Settings | None = None) -> tuple[Dataset | None, list[Problem]]:
+    """Read a delivery once: the dataset (None when there are errors) and every problem.
+
+    Parameters
+    ----------
+    path, reference_date, settings
+        As for :func:`load`.
+
+    Returns
+    -------
+    data : Dataset or None
+        As :func:`load` returns it; None when any problem is an error.
+    problems : list of Problem
+        Errors first, then warnings, each group by file and row.
     """
     delivery = _read_delivery(Path(path), reference_date, settings or DEFAULT)
-    return [p for p in delivery.problems if p.severity == "error"] + [
-        p for p in delivery.problems if p.severity == "warning"
-    ]
+    errors = [p for p in delivery.problems if p.severity == "error"]
+    warnings = [p for p in delivery.problems if p.severity != "error"]
+    if errors:
+        return None, errors + warnings
+    data = Dataset(
+        trajectories=delivery.tables["trajectories"],
+        goals=delivery.tables["goals"],
+        experience=delivery.tables["experience"],
+        reference_date=reference_date,
+        sources=delivery.sources,
+        warnings=[str(p) for p in warnings],
+    )
+    return data, warnings
 
 
 @dataclass
