@@ -54,9 +54,13 @@ def day_numbers(dates: pd.Series) -> np.ndarray:
 
 def codes_of(series: pd.Series, categories) -> np.ndarray:
     """Integer codes of ``series`` against ``categories`` (-1 for missing or unknown values)."""
-    if isinstance(series.dtype, pd.CategoricalDtype) and list(series.cat.categories) == list(categories):
-        return series.cat.codes.to_numpy()
-    return pd.Categorical(series, categories=list(categories)).codes
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        if list(series.cat.categories) == list(categories):
+            return codes
+        remap = np.r_[pd.Index(list(categories)).get_indexer(series.cat.categories), -1]
+        return remap[codes]  # code -1 (missing) picks the trailing -1
+    return pd.Index(list(categories)).get_indexer(series)
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ def chain(trajectories: pd.DataFrame, settings: settings_mod.Settings | None = N
         - ``first_trajectory_id``: the episode's first record (a stable episode key),
         - ``n_records`` (int64),
         - transitions (bool): ``vots_ots`` and ``ots_voogdij`` (a record of the first form followed
-          within the episode by one of the second), ``voogdij_pleegouder`` and
+          within the episode by one starting later of the second), ``voogdij_pleegouder`` and
           ``voogdij_herstel_gezag`` (the episode ended as voogdij with end reason ``naar_pleegouder``
           / ``herstel_gezag``), ``transfer_gi`` (consecutive records at different institutions),
           ``jb_jr_concurrent`` (a JB and a JR record overlapping in time).
@@ -110,7 +114,7 @@ def chain(trajectories: pd.DataFrame, settings: settings_mod.Settings | None = N
     -----
     Records are sorted by client, family, start and end.  Missing ``start_date`` is not allowed by
     the contract (the loader rejects it).  "Consecutive" for transitions means consecutive in that
-    sort order.
+    sort order (``transfer_gi``, ``jb_jr_concurrent``).
     """
     settings = settings or settings_mod.DEFAULT
     t = trajectories
@@ -167,8 +171,16 @@ def chain(trajectories: pd.DataFrame, settings: settings_mod.Settings | None = N
     def per_episode(flag: np.ndarray) -> np.ndarray:
         return np.bincount(ep_sorted[flag], minlength=n_ep) > 0
 
-    vots_ots = per_episode(same & (form[prev] == 0) & (form == 1))
-    ots_voogdij = per_episode(same & (form[prev] == 1) & (form == 2))
+    def followed(a: int, b: int) -> np.ndarray:
+        # a record of form a followed (a later start) within the episode by a record of form b
+        first_a = np.full(n_ep, np.iinfo(np.int64).max)
+        np.minimum.at(first_a, ep_sorted[form == a], ss[form == a])
+        last_b = np.full(n_ep, np.iinfo(np.int64).min)
+        np.maximum.at(last_b, ep_sorted[form == b], ss[form == b])
+        return last_b > first_a
+
+    vots_ots = followed(0, 1)
+    ots_voogdij = followed(1, 2)
     transfer = per_episode(same & (inst[prev] != inst))
     concurrent = per_episode(same & (cts > 0) & (cts[prev] > 0) & (cts != cts[prev]) & (ss <= prev_max))
 
