@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -151,7 +150,7 @@ N_REGIONS = 12
 
 #: new episodes per calendar year at scale 1, per care type (tuned so that scale 1 gives about
 #: 70,000 jeugdhulp, 22,000 JB and 8,000 JR trajectories in 2019-2024).
-EPISODES_PER_YEAR = {"jeugdhulp": 5_650.0, "jb": 1_450.0, "jr": 600.0}
+EPISODES_PER_YEAR = {"jeugdhulp": 6_350.0, "jb": 1_600.0, "jr": 670.0}
 #: years simulated before ``first_year`` so that long measures (voogdij) run in at steady state.
 WARMUP_YEARS = {"jeugdhulp": 3, "jb": 16, "jr": 3}
 
@@ -181,7 +180,7 @@ JH_FORMS = {"ambulant": (0.76, 8.0), "daghulp": (0.07, 11.0), "pleegzorg": (0.06
             "verblijf": (0.11, 12.0)}
 JH_FORM_CHANGE = {"ambulant": 0.05, "daghulp": 0.08, "pleegzorg": 0.06, "verblijf": 0.15}
 #: youths who return after an episode ended (logit of the base rate, before case-mix and effects).
-RETURN_LOGIT = {"jeugdhulp": -0.75, "jb": -1.25, "jr": -1.0}
+RETURN_LOGIT = {"jeugdhulp": -1.2, "jb": -1.6, "jr": -1.3}
 RETURN_GAP_MEAN_DAYS = 240.0
 #: share of JB episodes with jeugdhulp beside them, and with a JR measure beside them (age 12+).
 JB_WITH_JEUGDHULP = 0.30
@@ -907,30 +906,33 @@ def summary(data: Dataset) -> str:
 
 
 def write_demo(data: Dataset, out: str | Path, format: str = "parquet") -> list[Path]:
-    """Write ``data`` into ``out`` atomically: files appear complete or not at all.
+    """Write ``data`` into ``out`` (created if missing), every file atomically.
 
-    The tables are written by :func:`outcome_analysis.io.write` into a temporary folder beside
-    ``out`` and then moved in, one ``os.replace`` per file. The true effects go to
-    ``demo_truth.csv`` (not a table of the contract, so the loader does not read it).
+    The tables go through :func:`outcome_analysis.io.write` (each file written to a temporary name and
+    renamed into place). The true effects go to ``demo_truth.csv`` (institution, care_type, effect,
+    casemix_shift, seed, scale), written the same way; it is not a table of the contract, so
+    :func:`outcome_analysis.io.load` does not read it.
+
+    Returns
+    -------
+    list of Path
+        The files written.
     """
     from . import io
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".demo-", dir=out.parent))
+    written = list(io.write(data, out, format))
+    truth = data.meta["true_effects"].assign(seed=data.meta["seed"], scale=data.meta["scale"])
+    fd, tmp = tempfile.mkstemp(prefix=".demo_truth-", suffix=".csv", dir=out)
     try:
-        io.write(data, tmp, format)
-        truth = data.meta["true_effects"].assign(seed=data.meta["seed"], scale=data.meta["scale"])
-        truth.to_csv(tmp / "demo_truth.csv", index=False)
-        written = []
-        for path in sorted(p for p in tmp.rglob("*") if p.is_file()):
-            target = out / path.relative_to(tmp)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, target)
-            written.append(target)
-        return written
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            truth.to_csv(handle, index=False)
+        os.replace(tmp, out / "demo_truth.csv")
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return written + [out / "demo_truth.csv"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -941,7 +943,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="volume multiplier; 1.0 is about 100,000 trajectories")
     parser.add_argument("--first-year", type=int, default=2019)
     parser.add_argument("--last-year", type=int, default=2024)
-    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    parser.add_argument("--format", choices=("parquet", "csv", "csv_nl", "xlsx"), default="parquet",
+                        help="file format, as outcome_analysis.io.write writes it (default parquet)")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     data = make_demo(seed=args.seed, scale=args.scale, first_year=args.first_year, last_year=args.last_year)
