@@ -86,8 +86,13 @@ def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
     if isinstance(data, str):
         data = data.encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:  # keep the mode of the file we replace; a new report is readable like any other file
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o644
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, mode) if hasattr(os, "fchmod") else None
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -352,6 +357,10 @@ def finish_html(document: str) -> str:
         text = heading.get_text(" ", strip=True)
         if text:
             entries.append((heading.name, heading["id"], text))
+    main = body.find("main") or body
+    first_h2 = main.find("h2")
+    if first_h2 is not None:  # the contents page already broke the page: no empty page before it
+        first_h2["class"] = [*first_h2.get("class", []), "oa-nobreak"]
     cover = body.find(class_="oa-cover")
     if toc_title is not None and entries and cover is not None:
         nav = soup.new_tag("nav", attrs={"class": "oa-toc", "id": "oa-toc"})
@@ -367,6 +376,63 @@ def finish_html(document: str) -> str:
             ol.append(li)
         nav.append(ol)
         cover.insert_after(nav)
+    return str(soup)
+
+
+def _cells(row):
+    return row.find_all(["th", "td"], recursive=False)
+
+
+def split_wide_tables(soup, max_columns: int = 10) -> None:
+    """Make wide tables fit an A4 page (in place): tables with more than 6 columns get the class
+    ``oa-wide`` (smaller type); simple tables with more than ``max_columns`` data columns are split
+    into several tables of at most ``max_columns`` columns, each repeating the row labels (the
+    leading ``<th>`` cells, as pandas writes its index). Tables with merged cells are only shrunk.
+    """
+    for table in soup.find_all("table"):
+        if table.find_parent("table") is not None:
+            continue
+        rows = table.find_all("tr")
+        if not rows:
+            continue
+        width = max(len(_cells(r)) for r in rows)
+        if width > 6:
+            table["class"] = [*table.get("class", []), "oa-wide"]
+        merged = any(c.get("colspan", "1") not in ("1", 1) or c.get("rowspan", "1") not in ("1", 1)
+                     for r in rows for c in _cells(r))
+        body_rows = [r for r in rows if r.find_parent("thead") is None]
+        if merged or not body_rows:
+            continue
+        lead = 0
+        for cell in _cells(body_rows[0]):
+            if cell.name != "th":
+                break
+            lead += 1
+        data_width = width - lead
+        if data_width <= max_columns or any(len(_cells(r)) != width for r in rows):
+            continue
+        chunks = [(start, min(start + max_columns, width)) for start in range(lead, width, max_columns)]
+        previous = table
+        for part, (start, stop) in enumerate(chunks):
+            piece = copy.copy(table)
+            if part:
+                caption = piece.find("caption")
+                if caption is not None:
+                    caption.decompose()
+            for row in piece.find_all("tr"):
+                for index, cell in enumerate(_cells(row)):
+                    if index >= lead and not (start <= index < stop):
+                        cell.decompose()
+            piece["class"] = [*piece.get("class", []), "oa-split"]
+            previous.insert_after(piece)
+            previous = piece
+        table.decompose()
+
+
+def prepare_for_print(document: str, max_columns: int = 10) -> str:
+    """The HTML as WeasyPrint should lay it out: wide tables shrunk or split (:func:`split_wide_tables`)."""
+    soup = BeautifulSoup(document, "html.parser")
+    split_wide_tables(soup, max_columns)
     return str(soup)
 
 
@@ -424,7 +490,7 @@ def render_pdf_bytes(html: str, *, template: str = DEFAULT_TEMPLATE, base_url: s
     base = Path(base_url) if base_url is not None else (
         Path(template) if Path(template).is_dir() else TEMPLATES_DIR / template)
     fetcher = _url_fetcher(base)
-    document = HTML(string=html, base_url=str(base) + os.sep, url_fetcher=fetcher)
+    document = HTML(string=prepare_for_print(html), base_url=str(base) + os.sep, url_fetcher=fetcher)
     stylesheet = CSS(string=print_css(template), base_url=str(base) + os.sep, url_fetcher=fetcher)
     return document.write_pdf(stylesheets=[stylesheet])
 

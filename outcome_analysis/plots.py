@@ -1,0 +1,429 @@
+"""Report figures: funnel, trend, caterpillar, profile and distribution plots.
+
+Every function takes ``ax=None`` (a new A4-sized figure is made when absent), returns the Axes and
+never touches matplotlib's global settings: its styling lives in an ``rc_context`` and on the
+artists themselves. Colours are the Okabe–Ito palette (safe for colour-blind readers) and never
+carry meaning alone: the highlighted institution has its own marker, size and label, limits have
+their own line styles, stacked segments have hatches and printed percentages.
+
+Labels are Dutch by default (``lang="en"`` for English). Suppressed figures (``suppressed`` true)
+are never drawn: a trend shows a gap with a note, a bar shows ``–*``.
+
+Artists carry a ``gid`` so that tests (and readers of the SVG) can find them: ``"highlight"`` for
+the highlighted institution, ``"others"`` for the rest, ``"national"``, ``"limit_95"``, ...
+
+Example
+-------
+>>> import pandas as pd
+>>> t = pd.DataFrame({"institution": ["A", "B", "C"], "denominator": [40, 120, 300],
+...                   "value": [0.5, 0.62, 0.58]})
+>>> ax = funnel_plot(t, highlight="A")   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import math
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter
+
+from .report import fmt_count_rounded, fmt_number, fmt_pct, round_count, texts
+
+#: Okabe & Ito (2008), "Color Universal Design": orange, sky blue, bluish green, yellow, blue,
+#: vermillion, reddish purple, black.
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
+HIGHLIGHT = "#D55E00"  # vermillion
+OTHERS = "#56B4E9"     # sky blue
+MAIN = "#0072B2"       # blue
+NATIONAL = "#E69F00"   # orange
+GREY = "#777777"
+HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")
+FIGSIZE = (6.5, 3.5)   # inches: the text width of an A4 page with 18 mm margins
+
+_RC = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": False,
+    "hatch.linewidth": 0.6,
+    "svg.fonttype": "none",
+}
+
+_L = {
+    "nl": {"share": "Percentage", "oe": "Waargenomen / verwacht", "denominator": "Aantal (noemer, afgerond)",
+           "expected": "Verwacht aantal (afgerond)", "limit_95": "95%-grens", "limit_99_8": "99,8%-grens",
+           "national": "Landelijk", "others": "Andere instellingen", "institutions": "Instellingen",
+           "period": "Periode", "suppressed_note": "Niet getoond (minder dan {n}): {periods}",
+           "no_limits": "Controlegrenzen niet beschikbaar", "ci": "95%-betrouwbaarheidsinterval",
+           "not_shown": "niet getoond", "rank": "Instellingen, gesorteerd"},
+    "en": {"share": "Percentage", "oe": "Observed / expected", "denominator": "Number (denominator, rounded)",
+           "expected": "Expected number (rounded)", "limit_95": "95% limit", "limit_99_8": "99.8% limit",
+           "national": "National", "others": "Other institutions", "institutions": "Institutions",
+           "period": "Period", "suppressed_note": "Not shown (fewer than {n}): {periods}",
+           "no_limits": "Control limits not available", "ci": "95% confidence interval",
+           "not_shown": "not shown", "rank": "Institutions, sorted"},
+}
+
+
+def _labels(lang: str) -> dict[str, str]:
+    texts(lang)  # checks the language
+    return _L[lang]
+
+
+def _min_denominator() -> int:
+    from .settings import DEFAULT
+
+    return DEFAULT.min_denominator
+
+
+def _new_ax(ax):
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _fig, ax = plt.subplots(figsize=FIGSIZE, layout="constrained")
+    return ax
+
+
+def _visible(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows that may be drawn: not suppressed."""
+    if "suppressed" in table.columns:
+        return table[~table["suppressed"].fillna(False).astype(bool)]
+    return table
+
+
+def _pct_axis(axis, lang: str) -> None:
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_pct(v, 0, lang)))
+
+
+def _limit_curves(limits_table: pd.DataFrame, xcol: str) -> dict[float, pd.DataFrame]:
+    """Limit curves by coverage, from the long form (``limit, low, high``) or the wide form of
+    ``outcome_analysis.funnel`` (``low_95, high_95, low_99_8, ...``)."""
+    curves = {}
+    if "limit" in limits_table.columns:
+        for limit, part in limits_table.groupby("limit", sort=True):
+            curves[float(limit)] = part.sort_values(xcol)[[xcol, "low", "high"]]
+        return curves
+    for col in limits_table.columns:
+        if col.startswith("low_"):
+            label = col[4:]
+            limit = float(label.replace("_", ".")) / 100
+            part = limits_table[[xcol, col, f"high_{label}"]].rename(columns={col: "low", f"high_{label}": "high"})
+            curves[limit] = part.sort_values(xcol)
+    return curves
+
+
+def _computed_limits(kind: str, xmax: float, target: float | None) -> pd.DataFrame | None:
+    """Limits from ``outcome_analysis.funnel`` when it is there (imported lazily)."""
+    try:
+        from . import funnel
+    except ImportError:
+        return None
+    grid = np.unique(np.round(np.geomspace(1, max(xmax * 1.1, 10), 200)))
+    try:
+        if kind == "oe":
+            return funnel.ratio_limits(grid, limits=(0.95, 0.998))
+        if target is None:
+            return None
+        return funnel.share_limits(grid, target, limits=(0.95, 0.998))
+    except Exception:  # noqa: BLE001 - a figure without limits is better than no figure
+        return None
+
+
+def funnel_plot(table: pd.DataFrame, *, highlight: str | None = None, limits_table: pd.DataFrame | None = None,
+                kind: str = "share", target: float | None = None, anonymise: bool = True, lang: str = "nl",
+                title: str | None = None, ax=None):
+    """Funnel plot: each institution's share (or O/E ratio) against its size, with control limits.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per institution: ``institution`` and, for ``kind="share"``, ``denominator`` and
+        ``value`` (a fraction); for ``kind="oe"``, ``expected`` and ``oe_ratio``. Optional
+        ``suppressed`` (rows not drawn) and ``numerator`` (to derive the target).
+    highlight : str, optional
+        The institution whose report this is: drawn as a large vermillion diamond and labelled.
+    limits_table : DataFrame, optional
+        Precomputed curves, long form ``denominator`` (or ``expected``), ``limit``, ``low``,
+        ``high`` or the wide form of ``outcome_analysis.funnel.share_limits`` / ``ratio_limits``.
+        When absent they are computed with ``outcome_analysis.funnel``; a ``target`` column gives
+        the centre line.
+    kind : "share" or "oe"
+    target : float, optional
+        Centre line (national share; 1 for O/E). Default: from ``limits_table``, else the pooled
+        share ``sum(numerator) / sum(denominator)``.
+    anonymise : bool
+        Other institutions are not named (an institution's own report). In every case they are
+        placed by their rounded denominator (multiples of ``settings.round_to``).
+    """
+    lab = _labels(lang)
+    if kind not in ("share", "oe"):
+        raise ValueError(f"funnel_plot kind must be 'share' or 'oe', got {kind!r}")
+    xcol, ycol = ("denominator", "value") if kind == "share" else ("expected", "oe_ratio")
+    with mpl.rc_context(_RC):
+        ax = _new_ax(ax)
+        data = _visible(table).dropna(subset=[xcol, ycol])
+        x = data[xcol].astype(float).map(lambda v: max(round_count(v), 1)).to_numpy()
+        y = data[ycol].astype(float).to_numpy()
+        names = data["institution"].astype(str).to_numpy() if "institution" in data else np.array([""] * len(data))
+        is_hl = names == str(highlight) if highlight is not None else np.zeros(len(names), bool)
+
+        if target is None and limits_table is not None and "target" in limits_table:
+            target = float(limits_table["target"].iloc[0])
+        if target is None and kind == "oe":
+            target = 1.0
+        if target is None and {"numerator", "denominator"} <= set(table.columns):
+            den = table["denominator"].astype(float).sum()
+            target = float(table["numerator"].astype(float).sum() / den) if den else None
+        if limits_table is None:
+            limits_table = _computed_limits(kind, float(x.max()) if len(x) else 100.0, target)
+
+        if limits_table is not None:
+            styles = {0.95: ("--", MAIN, lab["limit_95"], "limit_95"),
+                      0.998: (":", "#000000", lab["limit_99_8"], "limit_99_8")}
+            for limit, curve in _limit_curves(limits_table, xcol).items():
+                ls, colour, label, gid = styles.get(round(limit, 3), ("-.", GREY, f"{limit:.1%}", f"limit_{limit}"))
+                for bound in ("low", "high"):
+                    (line,) = ax.plot(curve[xcol], curve[bound], ls=ls, color=colour, lw=1.1,
+                                      label=label if bound == "low" else None)
+                    line.set_gid(gid)
+        else:
+            ax.text(0.99, 0.02, lab["no_limits"], transform=ax.transAxes, ha="right", va="bottom",
+                    fontsize=7, color=GREY)
+        if target is not None:
+            line = ax.axhline(target, color=GREY, lw=1, ls="-", label=lab["national"] if kind == "share" else None)
+            line.set_gid("national")
+
+        others = ax.scatter(x[~is_hl], y[~is_hl], s=22, marker="o", facecolor=OTHERS, edgecolor="#1f1f1f",
+                            linewidth=0.4, alpha=0.85, label=lab["others"], zorder=3)
+        others.set_gid("others")
+        if not anonymise:
+            for xi, yi, name in zip(x[~is_hl], y[~is_hl], names[~is_hl]):
+                ax.annotate(name, (xi, yi), xytext=(3, 2), textcoords="offset points", fontsize=6, color="#333333")
+        if is_hl.any():
+            hl = ax.scatter(x[is_hl], y[is_hl], s=70, marker="D", facecolor=HIGHLIGHT, edgecolor="#000000",
+                            linewidth=0.9, label=str(highlight), zorder=4)
+            hl.set_gid("highlight")
+            ax.annotate(str(highlight), (x[is_hl][0], y[is_hl][0]), xytext=(6, 6), textcoords="offset points",
+                        fontsize=8, fontweight="bold", color="#000000", gid="highlight_label")
+        ax.set_xscale("log") if len(x) and x.max() / max(x.min(), 1) > 20 else None
+        ax.set_xlabel(lab["denominator"] if kind == "share" else lab["expected"])
+        ax.set_ylabel(lab["share"] if kind == "share" else lab["oe"])
+        if kind == "share":
+            _pct_axis(ax.yaxis, lang)
+        else:
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_number(v, 1, lang)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_number(v, 0, lang)))
+        if title:
+            ax.set_title(title, loc="left")
+        ax.legend(loc="upper right", frameon=False, ncols=2)
+    return ax
+
+
+def trend_plot(table: pd.DataFrame, *, institution: str, national: bool = True, lang: str = "nl",
+               kind: str = "share", title: str | None = None, ax=None):
+    """An institution's figure over the periods, with its 95% interval as a band, beside the
+    national figure.
+
+    ``table`` is tidy ``indicators.compute`` output for one indicator (and care type): ``period``,
+    ``value``, ``ci_low``, ``ci_high``, ``institution``, optional ``scope`` and ``suppressed``.
+    National rows have ``scope == "national"`` (or an empty institution). A suppressed period is a
+    gap in the line, and a note under the figure names it; its value is never drawn.
+    """
+    lab = _labels(lang)
+    with mpl.rc_context(_RC):
+        ax = _new_ax(ax)
+        t = table.copy()
+        nat_mask = (t["scope"] == "national") if "scope" in t else (t["institution"].fillna("") == "")
+        periods = sorted(t["period"].astype(str).unique())
+        pos = {p: i for i, p in enumerate(periods)}
+        hidden_periods = []
+
+        def series(mask):
+            part = t[mask].copy()
+            part["period"] = part["period"].astype(str)
+            hidden = part["suppressed"].fillna(False).astype(bool) if "suppressed" in part else pd.Series(False, index=part.index)
+            for col in ("value", "ci_low", "ci_high"):
+                if col in part:
+                    part[col] = part[col].astype(float).where(~hidden)  # never draw a hidden value
+            full = pd.DataFrame({"period": periods}).merge(part, on="period", how="left")
+            return full, sorted(part.loc[hidden, "period"])
+
+        inst, hidden_periods = series(~nat_mask & (t["institution"].astype(str) == str(institution)))
+        xs = np.array([pos[p] for p in inst["period"]])
+        if {"ci_low", "ci_high"} <= set(inst.columns):
+            band = ax.fill_between(xs, inst["ci_low"], inst["ci_high"], color=MAIN, alpha=0.18, lw=0,
+                                   hatch="///", edgecolor=MAIN, label=lab["ci"])
+            band.set_gid("ci_band")
+        (line,) = ax.plot(xs, inst["value"], color=MAIN, marker="o", ls="-", lw=1.8, ms=5, label=str(institution))
+        line.set_gid("highlight")
+        if national and nat_mask.any():
+            nat, _ = series(nat_mask)
+            (nline,) = ax.plot([pos[p] for p in nat["period"]], nat["value"], color=NATIONAL, marker="s",
+                               ls="--", lw=1.4, ms=4, label=lab["national"])
+            nline.set_gid("national")
+        ax.set_xticks(range(len(periods)))
+        ax.set_xticklabels([p + ("*" if p in hidden_periods else "") for p in periods])
+        ax.set_xlabel(lab["period"])
+        if kind == "share":
+            _pct_axis(ax.yaxis, lang)
+            ax.set_ylabel(lab["share"])
+        if hidden_periods:
+            ax.text(0, -0.28, "* " + lab["suppressed_note"].format(n=_min_denominator(), periods=", ".join(hidden_periods)),
+                    transform=ax.transAxes, fontsize=7, color="#333333", va="top", gid="suppressed_note")
+        if title:
+            ax.set_title(title, loc="left")
+        ax.legend(loc="best", frameon=False)
+    return ax
+
+
+def caterpillar_plot(table: pd.DataFrame, *, highlight: str | None = None, anonymise: bool = True,
+                     national: float | None = None, value: str = "value", low: str = "ci_low",
+                     high: str = "ci_high", kind: str = "share", lang: str = "nl", title: str | None = None, ax=None):
+    """Institutions sorted by their figure, each with its 95% interval.
+
+    Others are unnamed when ``anonymise`` (the default); the highlighted institution is a
+    vermillion diamond with its name on the axis. ``national`` draws a dashed reference line.
+    For O/E ratios pass ``value="oe_ratio", low="oe_ci_low", high="oe_ci_high", kind="oe"``.
+    """
+    lab = _labels(lang)
+    with mpl.rc_context(_RC):
+        ax = _new_ax(ax)
+        data = _visible(table).dropna(subset=[value]).sort_values(value).reset_index(drop=True)
+        y = np.arange(len(data))
+        names = data["institution"].astype(str).to_numpy()
+        is_hl = names == str(highlight) if highlight is not None else np.zeros(len(data), bool)
+        v = data[value].astype(float).to_numpy()
+        err = None
+        if low in data and high in data:
+            err = np.vstack([v - data[low].astype(float).to_numpy(), data[high].astype(float).to_numpy() - v])
+        for mask, style in ((~is_hl, dict(fmt="o", color=OTHERS, ms=4, mec="#1f1f1f", mew=0.4, gid="others",
+                                              label=lab["others"] if highlight is not None else lab["institutions"])),
+                            (is_hl, dict(fmt="D", color=HIGHLIGHT, ms=7, mec="#000000", mew=0.9, gid="highlight",
+                                         label=str(highlight)))):
+            if not mask.any():
+                continue
+            gid = style.pop("gid")
+            container = ax.errorbar(v[mask], y[mask], xerr=None if err is None else err[:, mask], elinewidth=1,
+                                    capsize=0, zorder=4 if gid == "highlight" else 3, **style)
+            container.lines[0].set_gid(gid)
+        if national is not None:
+            ax.axvline(national, color=GREY, ls="--", lw=1, label=lab["national"], gid="national")
+        if anonymise:
+            ax.set_yticks(y[is_hl])
+            ax.set_yticklabels([str(highlight)] * int(is_hl.sum()), fontweight="bold")
+        else:
+            ax.set_yticks(y)
+            ax.set_yticklabels(names, fontsize=6 if len(names) > 25 else 8)
+        ax.set_ylabel(lab["rank"])
+        if kind == "share":
+            _pct_axis(ax.xaxis, lang)
+            ax.set_xlabel(lab["share"])
+        else:
+            ax.set_xlabel(lab["oe"])
+        ax.set_ylim(-1, max(len(data), 1))
+        if title:
+            ax.set_title(title, loc="left")
+        ax.legend(loc="lower right", frameon=False)
+    return ax
+
+
+def profile_plot(table: pd.DataFrame, *, group: str = "group", category: str = "category", value: str = "value",
+                 order=None, labels: dict | None = None, lang: str = "nl", title: str | None = None,
+                 min_label: float = 0.05, ax=None):
+    """Horizontal stacked bars of a distribution (end reasons, transitions, help accepted), one bar
+    per ``group`` (e.g. the institution and "Landelijk"), with the percentage printed in each
+    segment of at least ``min_label`` and a hatch per category.
+
+    ``value`` holds fractions per (group, category). Suppressed rows are left out; the rest of the
+    bar stays blank and is labelled "niet getoond".
+    """
+    lab = _labels(lang)
+    with mpl.rc_context(_RC):
+        ax = _new_ax(ax)
+        data = _visible(table)
+        wide = data.pivot_table(index=group, columns=category, values=value, aggfunc="sum", sort=False)
+        cats = list(order) if order is not None else list(wide.columns)
+        groups = list(dict.fromkeys(table[group].astype(str)))
+        wide.index = wide.index.astype(str)
+        wide = wide.reindex(index=groups, columns=cats)
+        left = np.zeros(len(groups))
+        ypos = np.arange(len(groups))[::-1]
+        for i, cat in enumerate(cats):
+            widths = wide[cat].fillna(0).to_numpy(dtype=float)
+            colour = OKABE_ITO[i % len(OKABE_ITO)]
+            bars = ax.barh(ypos, widths, left=left, color=colour, edgecolor="#ffffff" if i % 8 != 7 else "#888888",
+                           hatch=HATCHES[i % len(HATCHES)], label=(labels or {}).get(cat, str(cat)), height=0.6)
+            for bar in bars:
+                bar.set_gid(f"segment_{cat}")
+            for bar, w in zip(bars, widths):
+                if w >= min_label:
+                    r, g, b = mpl.colors.to_rgb(colour)
+                    ink = "#000000" if (0.299 * r + 0.587 * g + 0.114 * b) > 0.5 else "#ffffff"
+                    ax.text(bar.get_x() + w / 2, bar.get_y() + bar.get_height() / 2, fmt_pct(w, 0, lang),
+                            ha="center", va="center", fontsize=7, color=ink,
+                            bbox=dict(boxstyle="round,pad=0.15", fc=colour, ec="none"))
+            left += widths
+        for y, total in zip(ypos, left):
+            if total < 0.995 and total > 0:
+                ax.text(min(total + 0.01, 0.99), y, lab["not_shown"], va="center", fontsize=6, color="#333333")
+        ax.set_yticks(ypos)
+        ax.set_yticklabels(groups)
+        ax.set_xlim(0, 1)
+        _pct_axis(ax.xaxis, lang)
+        if title:
+            ax.set_title(title, loc="left")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=min(len(cats), 4), frameon=False)
+    return ax
+
+
+def distribution_bar(table: pd.DataFrame, *, category: str = "category", value: str = "value", kind: str = "pct",
+                     highlight: str | None = None, labels: dict | None = None, lang: str = "nl",
+                     title: str | None = None, ax=None):
+    """Horizontal bars for a context item (age groups, complexity, kwesties): one bar per category
+    with its value printed at the end. ``kind="pct"`` for fractions, ``"count"`` for counts (shown
+    rounded, hidden below ``settings.min_count``). Suppressed rows get no bar and the label ``–*``.
+    ``highlight`` marks one category (hatched, bold label).
+    """
+    _labels(lang)
+    mark = texts(lang)["suppressed_mark"] + "*"
+    with mpl.rc_context(_RC):
+        ax = _new_ax(ax)
+        cats = table[category].astype(str).tolist()
+        hidden = (table["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in table
+                  else np.zeros(len(table), bool))
+        vals = table[value].astype(float).to_numpy()
+        if kind == "count":
+            shown = np.array([np.nan if h or (not math.isnan(v) and fmt_count_rounded(v, lang) == texts(lang)["suppressed_mark"])
+                              else round_count(v) for v, h in zip(vals, hidden)], dtype=float)
+        else:
+            shown = np.where(hidden, np.nan, vals)
+        y = np.arange(len(cats))[::-1]
+        is_hl = np.array([c == str(highlight) for c in cats])
+        bars = ax.barh(y, np.nan_to_num(shown), color=[HIGHLIGHT if h else MAIN for h in is_hl],
+                       hatch=None, height=0.6, edgecolor="#000000", linewidth=0.4)
+        for bar, h in zip(bars, is_hl):
+            bar.set_gid("highlight" if h else "others")
+            if h:
+                bar.set_hatch("//")
+        top = np.nanmax(shown) if np.isfinite(shown).any() else 1.0
+        for yi, s, h in zip(y, shown, is_hl):
+            text = mark if math.isnan(s) else (fmt_pct(s, 0, lang) if kind == "pct" else fmt_count_rounded(s, lang))
+            ax.text((0 if math.isnan(s) else s) + top * 0.01, yi, text, va="center", fontsize=7,
+                    fontweight="bold" if h else "normal")
+        ax.set_yticks(y)
+        ax.set_yticklabels([(labels or {}).get(c, c) for c in cats])
+        ax.set_xlim(0, top * 1.15 if top > 0 else 1)
+        if kind == "pct":
+            _pct_axis(ax.xaxis, lang)
+        else:
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_number(v, 0, lang)))
+        if title:
+            ax.set_title(title, loc="left")
+    return ax
