@@ -2,7 +2,7 @@
 
 Run:  PYTHONPATH=. .venv/bin/python benchmarks/bench_casemix.py [--n 1000000]
 
-Result on the shared 2-core machine (one run, 2025): baseline GLM fit 23.4 s, adjust_records 2.2 s
+Result on the shared 2-core machine (one run): baseline GLM fit 23.4 s, adjust_records 2.2 s
 (ratio 0.09: the fit runs on covariate patterns, not on a million rows).
 
 Prints the time of ``adjust_records`` (logistic model, O/E, funnel, shrinkage, summary with

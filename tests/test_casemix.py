@@ -265,3 +265,18 @@ def test_unknown_covariate_is_an_error_naming_it():
     recs, _ = simulate(n_inst=3, seed=0, sizes=(50, 60))
     with pytest.raises(casemix.CaseMixError, match="shoe_size"):
         casemix.adjust_records(recs, covariates=["shoe_size"])
+
+
+def test_adjust_on_a_demo_dataset():
+    demo = pytest.importorskip("outcome_analysis.demo")
+    from outcome_analysis import registry
+
+    data = demo.make_demo(seed=0, scale=0.3)
+    out = casemix.adjust(data, "jh_uitval", period="2023")
+    assert out.columns.tolist()[: len(ARCHITECTURE_COLUMNS)] == ARCHITECTURE_COLUMNS
+    assert set(out["period"]) == {"2023"} and set(out["care_type"]) <= set(registry.get("jh_uitval").care_types)
+    summary = casemix.fit_summary(data.trajectories, "jh_uitval", period="2023")  # a bare DataFrame
+    assert summary.indicator == "jh_uitval" and summary.n_records == out["n"].sum()
+    not_adjusted = next(i for i in registry.ids() if not registry.get(i).casemix)
+    with pytest.raises(casemix.CaseMixError, match=not_adjusted):
+        casemix.adjust(data, not_adjusted)
