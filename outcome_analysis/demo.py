@@ -167,8 +167,8 @@ SHARE_BOYS = {"jeugdhulp": 0.53, "jb": 0.51, "jr": 0.85}
 JB_ENTRY = {"vots": 0.38, "ots": 0.58, "voogdij": 0.04}
 VOTS_TO_OTS = 0.80          # vOTS followed by an OTS of the same youth (CBS: most)
 OTS_MEAN_YEARS = 3.6        # OTS length before the cap at 18 (ends up just under 3 years)
-VOOGDIJ_MEAN_YEARS = 9.0    # voogdij length before the cap at 18 (ends up about 5 years)
-GEZAG_LOGIT = -1.6          # logit of OTS -> voogdij at age 8 and average severity
+VOOGDIJ_MEAN_YEARS = 10.0   # voogdij length before the cap at 18 (ends up about 5 years)
+GEZAG_LOGIT = -1.4          # logit of OTS -> voogdij at age 8 and average severity (about 1 in 5)
 TRANSFER_PROBABILITY = 0.04  # an OTS or JR measure moves to another GI (per measure)
 #: JR care forms (CBS: about 97% toezicht en begeleiding) and mean length in months.
 JR_FORMS = {
@@ -415,9 +415,9 @@ class _Generator:
             _choice(rng, stop.sum(), [0.5, 0.35, 0.15])]
         m = ots
         end[m] = start[m] + np.round(_gamma_days(rng, m.sum(), OTS_MEAN_YEARS * YEAR_DAYS, 2.0)).astype("int64") + 30
-        # gezagsbeeindiging (OTS -> voogdij) is likelier for young children and heavy problems
+        # gezagsbeeindiging (OTS -> voogdij) is likelier with heavy problems
         age = (start - self.youths.birth[youth]) / YEAR_DAYS
-        gb = m & (rng.random(n) < _sigmoid(GEZAG_LOGIT + 0.45 * z + 0.04 * (8.0 - age)))
+        gb = m & (rng.random(n) < _sigmoid(GEZAG_LOGIT + 0.45 * z + 0.03 * (age - 8.0)))
         end[gb] = start[gb] + ((end[gb] - start[gb]) * 0.7).astype("int64")
         nxt[gb] = _f("voogdij")
         reason[gb] = _r("gezagsbeeindiging")
