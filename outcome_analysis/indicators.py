@@ -660,6 +660,8 @@ def records(data: Dataset, indicator: str, granularity: str = "year", settings: 
 
 def _row_types(entry: registry.Entry, categories: pd.Index) -> pd.DataFrame:
     """Per category: family, code, aggregation type and whether it is a second-window headline."""
+    if not len(categories):
+        return pd.DataFrame({"category": categories, "family": [], "code": [], "type": []})
     fam = pd.Series(categories.astype(str), dtype=object).str.partition(":")
     family, code = fam[0].to_numpy(), fam[2].to_numpy()
     family = np.where(categories == "", "", family)
@@ -856,6 +858,8 @@ def compute(
         r = _records(b, entry)
         if periods is not None:
             r = r[r["period"].isin(list(periods))]
+        if not len(r):
+            continue
         unknown_by = [c for c in by if c not in r.columns]
         if unknown_by:
             raise IndicatorError(f"by={unknown_by} are not columns of the records; choose from {list(RECORD_COLUMNS)}")
