@@ -267,7 +267,7 @@ def run_batch(
         population into ``folder`` (default :func:`prepare_results`); writing nothing means the
         notebooks compute themselves.
     render : callable, optional
-        ``render(nb, *, institution, period, title, lang, formats) -> {format: bytes}``
+        ``render(nb, *, institution, period, title, lang, formats, templates) -> {format: bytes}``
         (default :func:`render_report`); must be a module-level function.
     ship_data : bool, optional
         Send the data files to the workers (default: only when no results were prepared).
@@ -486,14 +486,38 @@ def _read_notebooks(notebook: Path, national: Path | None) -> dict[str, dict]:
 
 
 def notebook_parameters(raw: bytes) -> list[str] | None:
-    """Names in the notebook's ``parameters`` cell (``None`` when it has none)."""
+    """Names assigned in the notebook's ``parameters`` cell (``None``: no such cell, or not Python).
+
+    Read with :mod:`ast` (papermill's own inspection misses annotated names like
+    ``results_path: str | None = None``).
+
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    ...     'period: str = "2024"  # reporting period\\nresults_path: str | None = None\\nlang = "nl"',
+    ...     metadata={"tags": ["parameters"]})])
+    >>> notebook_parameters(nbformat.writes(nb).encode())
+    ['period', 'results_path', 'lang']
+    """
+    import ast
+
     import nbformat
-    from papermill.inspection import _infer_parameters
 
     nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
-    if not any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells):
+    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None or cell.cell_type != "code":
         return None
-    return [p.name for p in _infer_parameters(nb)]
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError:
+        return None
+    names: list[str] = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        for target in targets:
+            for sub in ast.walk(target):
+                if isinstance(sub, ast.Name) and sub.id not in names:
+                    names.append(sub.id)
+    return names
 
 
 def build_payload(notebooks: dict, results: dict, results_root: Path, templates: dict, data_path: Path | None,
@@ -722,8 +746,7 @@ def warm_up() -> None:
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
 
-    if importlib.util.find_spec(f"{__package__}.export") is not None:
-        importlib.import_module(f"{__package__}.export")
+    _export_module()
 
 
 def execute_job(job: Job, payload: Payload) -> JobResult:
@@ -755,6 +778,7 @@ def execute_job(job: Job, payload: Payload) -> JobResult:
         watch.stop()
         files = (payload.render or render_report)(
             nb, institution=job.institution, period=job.period, title=job.title, lang=job.lang, formats=job.formats,
+            templates=workdir / "templates",
         )
         return JobResult(job.key, "done", {f: files[f] for f in job.formats}, started, time.time(), kernel=watch.connection)
     except PapermillExecutionError as exc:
@@ -820,16 +844,24 @@ def _ensure_importable() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def render_report(nb, *, institution: str, period: str, title: str, lang: str, formats: Sequence[str]) -> dict[str, bytes]:
+def render_report(nb, *, institution: str, period: str, title: str, lang: str, formats: Sequence[str],
+                  templates: Path | None = None) -> dict[str, bytes]:
     """The report's files: HTML via ``export.render_html``, the PDF from that same HTML.
 
-    Falls back to plain nbconvert HTML (and WeasyPrint for the PDF) while ``outcome_analysis.export``
-    does not exist.
+    ``templates`` is the worker's copy of the templates folder (the export's template is taken
+    from there, so a worker needs no checkout). Falls back to plain nbconvert HTML (and
+    WeasyPrint for the PDF) while ``outcome_analysis.export`` cannot be imported.
     """
-    if importlib.util.find_spec(f"{__package__}.export") is not None:
-        export = importlib.import_module(f"{__package__}.export")
-        page = export.render_html(nb, institution=institution, period=period, title=title, lang=lang)
-        to_pdf = export.render_pdf_bytes
+    export = _export_module()
+    if export is not None:
+        template = export.DEFAULT_TEMPLATE
+        if templates is not None and (Path(templates) / template).is_dir():
+            template = str(Path(templates) / template)
+        page = export.render_html(nb, institution=institution, period=period, title=title, lang=lang,
+                                  template=template)
+
+        def to_pdf(document: str) -> bytes:
+            return export.render_pdf_bytes(document, template=template)
     else:
         page = basic_html(nb, title=title, lang=lang)
         to_pdf = _weasyprint_pdf
@@ -837,6 +869,22 @@ def render_report(nb, *, institution: str, period: str, title: str, lang: str, f
     if "pdf" in formats:
         files["pdf"] = to_pdf(page)
     return files
+
+
+_EXPORT: list = []
+
+
+def _export_module():
+    """``outcome_analysis.export``, or ``None`` while it (or what it imports) is not there yet."""
+    if not _EXPORT:
+        module = None
+        if importlib.util.find_spec(f"{__package__}.export") is not None:
+            try:
+                module = importlib.import_module(f"{__package__}.export")
+            except ImportError as exc:
+                log.warning("outcome_analysis.export cannot be imported (%s): plain HTML export", exc)
+        _EXPORT.append(module)
+    return _EXPORT[0]
 
 
 def basic_html(nb, *, title: str, lang: str) -> str:

@@ -1,0 +1,275 @@
+"""Tests of the batch runner on tiny fixture notebooks (tests/fixtures/batch/).
+
+The fixture notebooks take the real notebook's parameters (data_path, results_path, institution,
+period, lang) and do tiny work: print one line from the prepared results, raise for an institution
+whose name starts with FAIL, sleep for one starting with SLOW, and print the transport of their own
+kernel's connection file. ``load`` and ``prepare`` are fakes (the whole population is four names).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from outcome_analysis import batch
+from outcome_analysis.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "batch"
+NOTEBOOK = FIXTURES / "institution_report.ipynb"
+NATIONAL = FIXTURES / "national_overview.ipynb"
+
+GOOD = ["Stichting Jeugd Noord", "Jeugd & Zorg Zuid", "../../evil<script>"]
+FAILING = "FAIL Stichting Kapot"
+POPULATION = GOOD + [FAILING]
+
+
+def fake_load(path):
+    """The data set as far as the batch needs it: the names and the reference date."""
+    return SimpleNamespace(institutions=POPULATION, reference_date=pd.Timestamp("2025-03-31"))
+
+
+def fake_prepare(data, settings, granularity, folder):
+    """'Compute once': one figure per institution, written as the results store would."""
+    figures = {name: 10 * (i + 1) + settings.min_count for i, name in enumerate(data.institutions)}
+    (Path(folder) / "figures.json").write_text(json.dumps(figures), encoding="utf-8")
+
+
+def make_data(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "trajectories.csv").write_text("client_id,institution\n1,Stichting Jeugd Noord\n", encoding="utf-8")
+    return folder
+
+
+def run(data, out, **kwargs):
+    options = dict(periods=["2024"], formats=("html",), lang="nl", jobs=2, notebook=NOTEBOOK,
+                   national_notebook=NATIONAL, load=fake_load, prepare=fake_prepare, quiet=True)
+    options.update(kwargs)
+    return batch.run_batch(data, out=out, **options)
+
+
+def without_dates(raw: bytes) -> bytes:
+    """Report bytes with dates and times blanked (the cover shows the day it was made)."""
+    text = raw.decode("utf-8")
+    text = re.sub(r"\d{4}-\d{2}-\d{2}(T[\d:.+]+)?", "<date>", text)
+    text = re.sub(r"\b\d{1,2} [a-z]+ \d{4}\b", "<date>", text)
+    return text.encode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("batch")
+    data = make_data(base / "data")
+    out = base / "reports"
+    result = run(data, out)
+    pages = {p.name: p.read_bytes() for p in (out / "2024").glob("*.html") if p.name != "index.html"}
+    return SimpleNamespace(base=base, data=data, out=out, result=result, pages=pages,
+                           manifest=json.loads((out / "manifest.json").read_text(encoding="utf-8")))
+
+
+def test_batch_makes_every_report_the_index_pages_and_the_manifest(first_run):
+    out, result, manifest = first_run.out, first_run.result, first_run.manifest
+    assert result.counts == {"done": 4, "failed": 1, "skipped": 0}  # 3 institutions + national; 1 failed
+    for name in GOOD:
+        html_file = out / "2024" / f"{batch.slugify(name)}.html"
+        assert html_file.is_file(), name
+    assert (out / "2024" / f"{batch.NATIONAL_SLUG}.html").is_file()
+    assert (out / "2024" / "index.html").is_file() and (out / "index.html").is_file()
+    assert "2024/index.html" in (out / "index.html").read_text(encoding="utf-8")
+    # every report recorded with its inputs' hash, duration and parameters
+    assert len(manifest["reports"]) == 5
+    for entry in manifest["reports"].values():
+        assert entry["duration"] >= 0 and entry["parameters"]["period"] == "2024"
+    run_record = manifest["runs"][-1]
+    assert run_record["inputs"]["data"]["hash"] and run_record["inputs"]["settings"]["min_count"] == 10
+    assert run_record["package_version"] and run_record["finished"] >= run_record["started"]
+    # compute once: one results folder, passed to every notebook as a relative path
+    results = list((out / ".results").iterdir())
+    assert len(results) == 1 and (results[0] / "figures.json").is_file()
+    noord = (out / "2024" / f"{batch.slugify('Stichting Jeugd Noord')}.html").read_text(encoding="utf-8")
+    assert "n=20" in noord  # 10 * 1 + min_count 10, from the prepared results
+    # no temporary files left anywhere
+    assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_a_failing_institution_is_recorded_and_the_others_are_made(first_run):
+    out, result, manifest = first_run.out, first_run.result, first_run.manifest
+    assert not result.ok
+    [failure] = result.failures
+    assert failure["institution"] == FAILING
+    assert "ValueError: no data for FAIL Stichting Kapot" in failure["message"]
+    assert failure["message"].startswith("cell [")  # where it failed, not a traceback
+    entry = manifest["reports"][f"2024/{batch.slugify(FAILING)}"]
+    assert entry["status"] == "failed" and entry["error"]["ename"] == "ValueError" and entry["files"] == {}
+    assert not (out / "2024" / f"{batch.slugify(FAILING)}.html").exists()
+    index = (out / "2024" / "index.html").read_text(encoding="utf-8")
+    assert "no data for FAIL Stichting Kapot" in index and "mislukt" in index
+    assert "FAILED 2024 FAIL Stichting Kapot" in result.summary()
+
+
+def test_a_hostile_name_gets_a_safe_slug_inside_the_period_folder_and_escaped_html(first_run):
+    out = first_run.out
+    slug = batch.slugify("../../evil<script>")
+    assert re.fullmatch(r"[a-z0-9-]+-[0-9a-f]{8}", slug)
+    files = [p for p in out.rglob("*.html") if "evil" in p.name]
+    assert files == [out / "2024" / f"{slug}.html"]
+    index = (out / "2024" / "index.html").read_text(encoding="utf-8")
+    assert "../../evil&lt;script&gt;" in index and "<script>" not in index
+    assert "evil<script>" not in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_kernels_talk_over_ipc_in_a_private_temporary_directory(first_run):
+    for entry in first_run.manifest["reports"].values():
+        kernel = entry["kernel"]
+        assert kernel["transport"] == "ipc"
+        private = Path(kernel["private_dir"])
+        assert private.name.startswith("oa-k-") and Path(kernel["connection_file"]).parent == private
+        assert Path(kernel["ip"]).parent == private
+        assert not private.exists()  # removed at kernel shutdown
+    dirs = {entry["kernel"]["private_dir"] for entry in first_run.manifest["reports"].values()}
+    assert len(dirs) == len(first_run.manifest["reports"])  # one per kernel
+    # and the kernel itself read an IPC connection file from such a directory
+    noord = (first_run.out / "2024" / f"{batch.slugify('Stichting Jeugd Noord')}.html").read_text(encoding="utf-8")
+    assert "transport: ipc | private dir: True" in noord
+
+
+def test_ipc_kernel_manager_defaults():
+    from outcome_analysis.kernels import IPCKernelManager
+
+    km = IPCKernelManager(kernel_name="python3")
+    try:
+        assert km.transport == "ipc"
+        assert km.connection_file == os.path.join(km.private_dir, "kernel.json")
+        assert km.ip == os.path.join(km.private_dir, "ipc")
+        assert oct(os.stat(km.private_dir).st_mode & 0o777) == "0o700"
+    finally:
+        os.rmdir(km.private_dir)
+
+
+def test_a_second_run_skips_unchanged_reports_and_changes_rerun(first_run, tmp_path):
+    out, data = first_run.out, first_run.data
+    pick = ["Stichting*", "Jeugd & Zorg Zuid", "../../evil<script>"]
+    before = {p: p.stat().st_mtime_ns for p in (out / "2024").glob("*.html") if p.name != "index.html"}
+    durations = {k: e["duration"] for k, e in first_run.manifest["reports"].items()}
+
+    again = run(data, out, institutions=pick)
+    assert again.counts == {"done": 0, "failed": 0, "skipped": 4}
+    after = {p: p.stat().st_mtime_ns for p in before}
+    assert after == before  # nothing rewritten
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert {k: e["duration"] for k, e in manifest["reports"].items()} == durations
+    assert manifest["runs"][-1]["counts"]["skipped"] == 4
+
+    # other settings: new results, every report made again
+    changed = run(data, out, institutions=["Stichting*"], settings=Settings(min_count=5))
+    assert changed.counts == {"done": 2, "failed": 0, "skipped": 0}
+    noord = (out / "2024" / f"{batch.slugify('Stichting Jeugd Noord')}.html").read_text(encoding="utf-8")
+    assert "n=15" in noord
+
+    # another notebook: made again
+    notebook = tmp_path / "institution_report.ipynb"
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    nb["cells"][0]["source"] = "# Fixture: institution report, second edition"
+    notebook.write_text(json.dumps(nb), encoding="utf-8")
+    edited = run(data, out, institutions=["Jeugd*"], notebook=notebook, national_notebook=None)
+    assert edited.counts == {"done": 1, "failed": 0, "skipped": 0}
+
+
+def test_dask_local_cluster_gives_the_same_reports_as_the_process_pool(first_run):
+    out = first_run.base / "reports-dask"
+    result = run(first_run.data, out, scheduler="dask-local", institutions=GOOD)
+    assert result.counts == {"done": 4, "failed": 0, "skipped": 0}
+    assert sorted(first_run.pages) == sorted(p.name for p in (out / "2024").glob("*.html") if p.name != "index.html")
+    for name, raw in first_run.pages.items():  # as the process pool made them in the first run
+        assert without_dates((out / "2024" / name).read_bytes()) == without_dates(raw), name
+
+
+def test_timeout_is_recorded_and_the_batch_goes_on(tmp_path):
+    data = make_data(tmp_path / "data")
+
+    def load(path):
+        return SimpleNamespace(institutions=["SLOW Stichting", "Stichting Snel"], reference_date=pd.Timestamp("2025-03-31"))
+
+    result = run(data, tmp_path / "out", load=load, timeout=4, national_notebook=None)
+    assert result.counts == {"done": 1, "failed": 1, "skipped": 0}
+    [failure] = result.failures
+    assert failure["status"] == "timeout" and "timed out after 4 s" in failure["message"]
+
+
+def test_an_interrupted_run_keeps_what_was_done_and_resumes(tmp_path, monkeypatch):
+    data = make_data(tmp_path / "data")
+    out = tmp_path / "out"
+    real_record = batch.record_result
+    calls = []
+
+    def record_then_interrupt(*args, **kwargs):
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(args)
+        real_record(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "record_result", record_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run(data, out, institutions=GOOD, national_notebook=None)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["runs"][-1]["interrupted"] is True and manifest["runs"][-1]["counts"]["done"] == 1
+    assert [e["status"] for e in manifest["reports"].values()] == ["done"]
+    assert not [p for p in out.rglob("*.tmp")]
+
+    monkeypatch.setattr(batch, "record_result", real_record)
+    resumed = run(data, out, institutions=GOOD, national_notebook=None)
+    assert resumed.counts == {"done": 2, "failed": 0, "skipped": 1}
+
+
+def test_atomic_write_leaves_no_temporary_file_on_failure(tmp_path):
+    target = tmp_path / "a.html"
+    batch.atomic_write(target, b"old")
+
+    class Boom(bytes):
+        pass
+
+    with pytest.raises(TypeError):
+        batch.atomic_write(target, "not bytes")  # type: ignore[arg-type]
+    assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["a.html"]
+
+
+@pytest.mark.parametrize(
+    ("patterns", "expected"),
+    [
+        pytest.param(None, sorted(POPULATION), id="all"),
+        pytest.param(["Stichting*"], ["Stichting Jeugd Noord"], id="glob"),
+        pytest.param(["Stichting Jeugd Noord,Jeugd & Zorg Zuid"], ["Jeugd & Zorg Zuid", "Stichting Jeugd Noord"], id="comma-list"),
+    ],
+)
+def test_select_institutions(patterns, expected):
+    assert batch.select_institutions(POPULATION, patterns) == expected
+
+
+def test_unknown_pattern_and_options_are_errors_that_name_them(tmp_path):
+    with pytest.raises(batch.NoMatchingInstitutionError, match="'Nergens\\*'"):
+        batch.select_institutions(POPULATION, ["Nergens*"])
+    with pytest.raises(batch.BatchConfigError, match="formats"):
+        run(make_data(tmp_path / "d"), tmp_path / "o", formats=("docx",))
+    with pytest.raises(batch.BatchConfigError, match="scheduler"):
+        run(make_data(tmp_path / "d"), tmp_path / "o", scheduler="yarn")
+
+
+def test_default_period_is_the_latest_complete_year():
+    assert batch.resolve_periods(None, fake_load(None)) == ["2024"]
+    assert batch.resolve_periods(["2024H1,2024H2", "2024H1"], None) == ["2024H1", "2024H2"]
+
+
+def test_run_reports_help_lists_every_option():
+    done = subprocess.run([sys.executable, str(ROOT / "run_reports.py"), "--help"], capture_output=True,
+                          text=True, cwd=ROOT, check=True)
+    for option in ("--data", "--period", "--institutions", "--formats", "--lang", "--out", "--jobs",
+                   "--scheduler", "--force", "--config", "--timeout", "--notebook", "--national", "examples:"):
+        assert option in done.stdout, option
