@@ -1,0 +1,163 @@
+"""Tests of outcome_analysis.plots: every plot returns its Axes, marks the highlighted institution
+distinctly (colour, marker and label), leaves others unnamed when anonymised, uses the Okabe–Ito
+palette, never draws a suppressed value and leaves matplotlib's global settings alone."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+
+from outcome_analysis import plots  # noqa: E402
+
+HL = "Stichting Hoog"
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def institutions() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    n = rng.integers(12, 400, 20)
+    t = pd.DataFrame({"institution": [f"Instelling {i:02d}" for i in range(19)] + [HL], "denominator": n,
+                      "numerator": rng.binomial(n, 0.6)})
+    t["value"] = t["numerator"] / t["denominator"]
+    se = np.sqrt(t["value"] * (1 - t["value"]) / t["denominator"])
+    t["ci_low"], t["ci_high"] = t["value"] - 1.96 * se, t["value"] + 1.96 * se
+    t["suppressed"] = False
+    t.loc[0, ["denominator", "suppressed"]] = [6, True]
+    return t
+
+
+@pytest.fixture
+def limits() -> pd.DataFrame:
+    x = np.arange(10, 401, 10, dtype=float)
+    se = np.sqrt(0.6 * 0.4 / x)
+    rows = [pd.DataFrame({"denominator": x, "limit": lim, "low": 0.6 - z * se, "high": 0.6 + z * se})
+            for lim, z in ((0.95, 1.96), (0.998, 3.09))]
+    return pd.concat(rows, ignore_index=True).assign(target=0.6)
+
+
+def _texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.texts] + [t.get_text() for t in ax.get_yticklabels()] + \
+           [t.get_text() for t in ax.get_xticklabels()]
+
+
+def _by_gid(ax, gid):
+    return [a for a in ax.findobj() if getattr(a, "get_gid", lambda: None)() == gid]
+
+
+def test_funnel_plot(institutions, limits):
+    ax = plots.funnel_plot(institutions, highlight=HL, limits_table=limits)
+    assert isinstance(ax, matplotlib.axes.Axes)
+    hl = _by_gid(ax, "highlight")[0]
+    others = _by_gid(ax, "others")[0]
+    assert to_hex(hl.get_facecolor()[0]) == plots.HIGHLIGHT.lower()
+    assert to_hex(others.get_facecolor()[0]) == plots.OTHERS.lower()
+    assert plots.HIGHLIGHT in plots.OKABE_ITO and plots.OTHERS in plots.OKABE_ITO
+    assert hl.get_sizes()[0] > others.get_sizes()[0]  # not colour alone: size, marker, label
+    labels = _texts(ax)
+    assert HL in labels
+    assert not any(name.startswith("Instelling") for name in labels)
+    # the suppressed institution is not drawn; others sit on rounded denominators
+    assert len(others.get_offsets()) == len(institutions) - 2
+    assert all(x % 5 == 0 for x in others.get_offsets()[:, 0])
+    assert _by_gid(ax, "limit_95") and _by_gid(ax, "limit_99_8")
+    styles = {_by_gid(ax, "limit_95")[0].get_linestyle(), _by_gid(ax, "limit_99_8")[0].get_linestyle()}
+    assert len(styles) == 2
+
+
+def test_funnel_plot_named_and_oe(institutions):
+    t = institutions.assign(expected=institutions["denominator"] * 0.6,
+                            oe_ratio=institutions["value"] / 0.6)
+    wide = pd.DataFrame({"expected": [10.0, 100.0, 300.0], "target": 1.0, "low_95": [0.4, 0.8, 0.89],
+                         "high_95": [1.7, 1.2, 1.11], "low_99_8": [0.2, 0.7, 0.83], "high_99_8": [2.1, 1.3, 1.18]})
+    ax = plots.funnel_plot(t, highlight=HL, kind="oe", limits_table=wide, anonymise=False, lang="en")
+    assert "Instelling 05" in _texts(ax)
+    assert ax.get_ylabel() == "Observed / expected"
+    assert _by_gid(ax, "limit_99_8")
+
+
+def test_funnel_plot_draws_into_given_axes(institutions, limits):
+    fig, axes = plt.subplots(1, 2)
+    ax = plots.funnel_plot(institutions, highlight=HL, limits_table=limits, ax=axes[1])
+    assert ax is axes[1]
+    assert len(fig.axes) == 2
+
+
+def test_trend_plot_gap_for_suppressed_period():
+    t = pd.DataFrame({
+        "scope": ["institution"] * 4 + ["national"] * 4,
+        "institution": [HL] * 4 + [""] * 4,
+        "period": ["2021", "2022", "2023", "2024"] * 2,
+        "value": [0.61, 0.987654, 0.66, 0.70, 0.60, 0.61, 0.62, 0.63],
+        "ci_low": [0.5, 0.9, 0.56, 0.6, 0.59, 0.6, 0.61, 0.62],
+        "ci_high": [0.7, 1.0, 0.76, 0.8, 0.61, 0.62, 0.63, 0.64],
+        "suppressed": [False, True, False, False] + [False] * 4,
+    })
+    ax = plots.trend_plot(t, institution=HL)
+    line = _by_gid(ax, "highlight")[0]
+    y = np.asarray(line.get_ydata(), dtype=float)
+    assert np.isnan(y[1]) and not np.isnan(y[0])  # a gap, never the hidden value
+    assert 0.987654 not in y
+    note = _by_gid(ax, "suppressed_note")[0].get_text()
+    assert "2022" in note and "minder dan 10" in note
+    national = _by_gid(ax, "national")[0]
+    assert national.get_linestyle() != line.get_linestyle() and national.get_marker() != line.get_marker()
+    assert to_hex(line.get_color()) in [c.lower() for c in plots.OKABE_ITO]
+
+
+def test_caterpillar_plot_anonymised(institutions):
+    ax = plots.caterpillar_plot(institutions, highlight=HL, national=0.6)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [HL]
+    hl = _by_gid(ax, "highlight")[0]
+    assert hl.get_marker() == "D" and to_hex(hl.get_color()) == plots.HIGHLIGHT.lower()
+    named = plots.caterpillar_plot(institutions, highlight=HL, anonymise=False)
+    assert "Instelling 05" in [t.get_text() for t in named.get_yticklabels()]
+
+
+def test_profile_plot_labels_and_hatches():
+    t = pd.DataFrame({"group": [HL] * 3 + ["Landelijk"] * 3,
+                      "category": ["volgens_plan", "voortijdig", "onbekend"] * 2,
+                      "value": [0.6, 0.3, 0.1, 0.7, 0.2, 0.1]})
+    ax = plots.profile_plot(t, labels={"volgens_plan": "Volgens plan"})
+    texts = [x.get_text() for x in ax.texts]
+    assert "60%" in texts and "30%" in texts
+    hatches = {p.get_hatch() for p in ax.patches}
+    assert len(hatches) >= 3  # categories differ by pattern, not by colour alone
+    assert "Volgens plan" in [x.get_text() for x in ax.get_legend().get_texts()]
+
+
+def test_distribution_bar_hides_and_rounds():
+    t = pd.DataFrame({"category": ["0-3", "4-11", "12-15"], "value": [7, 123, 48],
+                      "suppressed": [True, False, False]})
+    ax = plots.distribution_bar(t, kind="count", highlight="4-11")
+    texts = [x.get_text() for x in ax.texts]
+    assert "–*" in texts and "125" in texts and "50" in texts
+    assert "7" not in texts and "123" not in texts
+    assert ax.patches[0].get_width() == 0
+
+
+def test_plots_do_not_change_global_rcparams(institutions, limits):
+    before = dict(matplotlib.rcParams)
+    plots.funnel_plot(institutions, highlight=HL, limits_table=limits)
+    plots.caterpillar_plot(institutions, highlight=HL)
+    after = dict(matplotlib.rcParams)
+    changed = {k for k in before if before[k] != after[k] and not (
+        isinstance(before[k], float) and np.isnan(before[k]))}
+    assert not changed
+
+
+def test_default_figure_is_a4_width(institutions, limits):
+    ax = plots.funnel_plot(institutions, highlight=HL, limits_table=limits)
+    width, height = ax.figure.get_size_inches()
+    assert (width, height) == pytest.approx(plots.FIGSIZE)

@@ -1,0 +1,253 @@
+"""Tests of outcome_analysis.report: number formats, suppression display, headline sentences,
+dialogue questions, slugs.
+
+Expected strings are written by hand from the Dutch conventions (decimal comma, thousands point;
+Taaladvies.net "Getallen met punt of komma") and from indicators.md (disclosure control: shares with
+a denominator below 10 hidden, counts below 10 hidden, shown counts rounded to multiples of 5).
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import pandas as pd
+import pytest
+
+from outcome_analysis import report
+from outcome_analysis.report import (
+    dialogue_questions,
+    display_table,
+    fmt_ci,
+    fmt_count_rounded,
+    fmt_int,
+    fmt_pct,
+    headline_sentence,
+    slugify,
+)
+
+
+@pytest.mark.parametrize(
+    ("func", "args", "expected"),
+    [
+        (fmt_pct, (0.1234,), "12,3%"),
+        (fmt_pct, (0.1234, 1, "en"), "12.3%"),
+        (fmt_pct, (0.5, 0), "50%"),
+        (fmt_pct, (1.0,), "100,0%"),
+        (fmt_pct, (float("nan"),), "n.b."),
+        (fmt_pct, (None, 1, "en"), "n/a"),
+        (fmt_int, (1234,), "1.234"),
+        (fmt_int, (1234567,), "1.234.567"),
+        (fmt_int, (1234, "en"), "1,234"),
+        (fmt_int, (12,), "12"),
+        (fmt_int, (-1234,), "-1.234"),
+        (report.fmt_number, (1234.56, 1), "1.234,6"),
+        (report.fmt_number, (-0.01, 1), "0,0"),
+        (report.fmt_ratio, (0.857,), "0,86"),
+    ],
+    ids=lambda v: repr(v) if not callable(v) else v.__name__,
+)
+def test_number_formats(func, args, expected):
+    assert func(*args) == expected
+
+
+def test_fmt_ci():
+    assert fmt_ci(0.102, 0.145) == "10,2% – 14,5%"
+    assert fmt_ci(0.102, 0.145, lang="en") == "10.2% – 14.5%"
+    assert fmt_ci(0.85, 1.123, kind="ratio") == "0,85 – 1,12"
+    assert fmt_ci(float("nan"), 0.2) == "n.b."
+
+
+@pytest.mark.parametrize(("n", "expected"), [(3, "–"), (9, "–"), (10, "10"), (12, "10"), (13, "15"),
+                                             (1237, "1.235"), (1234567, "1.234.565")])
+def test_fmt_count_rounded(n, expected):
+    # hand count: hidden below 10, else nearest multiple of 5 (half up)
+    assert fmt_count_rounded(n) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# tables
+# --------------------------------------------------------------------------------------------
+@pytest.fixture
+def table() -> pd.DataFrame:
+    return pd.DataFrame({
+        "institution": ["Stichting <b>Noord</b>", "Klein & Fijn", "Groot"],
+        "numerator": [123, 7, 4321],
+        "denominator": [456, 8, 6543],
+        "value": [123 / 456, 7 / 8, 4321 / 6543],
+        "ci_low": [0.229, 0.529, 0.649],
+        "ci_high": [0.313, 0.978, 0.672],
+        "suppressed": [False, True, False],
+    })
+
+
+def test_display_table_never_leaks_suppressed_numbers(table):
+    page = display_table(table, ["institution", "numerator", "denominator", "value", "ci"])
+    # the hidden row's numbers in every format they could take
+    for leak in ("87,5", "87.5", "0.875", "0,875", ">7<", ">8<", "52,9", "97,8", "0.529", "0.978"):
+        assert leak not in page, leak
+    assert "–*" in page
+    assert "* minder dan 10, niet getoond" in page
+    assert "title=" not in page and "data-" not in page
+    assert "Klein &amp; Fijn" in page  # the row is there, its numbers are not
+
+
+def test_display_table_formats_escapes_and_rounds(table):
+    page = display_table(table, {"institution": "Instelling", "denominator": "N", "value": "Aandeel", "ci": None},
+                         caption="Tabel <1>", highlight="Groot")
+    assert "Stichting &lt;b&gt;Noord&lt;/b&gt;" in page and "<b>" not in page
+    assert "Tabel &lt;1&gt;" in page
+    assert "27,0%" in page  # 123/456 = 0.2697
+    assert "22,9% – 31,3%" in page
+    assert "6.545" in page  # 6543 rounded to a multiple of 5
+    assert 'class="oa-highlight"' in page and "▶ Groot" in page
+    assert page._repr_html_() == str(page)
+
+
+def test_display_table_hides_small_counts_of_visible_rows():
+    t = pd.DataFrame({"category": ["a", "b"], "count": [4, 250]})
+    page = display_table(t, ["category", "count"], lang="en")
+    assert ">4<" not in page and "250" in page
+    assert "* fewer than 10, not shown" in page
+
+
+def test_display_table_unknown_column(table):
+    with pytest.raises(report.ReportError, match="not in the table"):
+        display_table(table, ["institution", "nope"])
+
+
+def test_note_escapes():
+    assert str(report.note("<script>x</script>")) == '<p class="oa-note">&lt;script&gt;x&lt;/script&gt;</p>'
+
+
+# --------------------------------------------------------------------------------------------
+# headline sentences
+# --------------------------------------------------------------------------------------------
+SUBJECT = "werd de hulp volgens plan afgesloten"
+
+
+@pytest.mark.parametrize(
+    ("value", "national", "previous", "expected"),
+    [
+        # interval 69–76% lies above national 68,1%; last year 70% (66–74): z = 0.9 → comparable
+        ((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), (0.70, 0.66, 0.74),
+         "Dat is hoger dan landelijk (68,1%) en vergelijkbaar met vorig jaar (70,0%)."),
+        # interval 55–65% lies below national 68,1%; last year 75% (71–79): clearly lower
+        ((0.60, 0.55, 0.65), (0.681, 0.676, 0.686), (0.75, 0.71, 0.79),
+         "Dat is lager dan landelijk (68,1%) en lager dan vorig jaar (75,0%)."),
+        # wide interval (50–80%) includes national: comparable, though the point is higher
+        ((0.70, 0.50, 0.80), 0.681, None, "Dat is vergelijkbaar met landelijk (68,1%)."),
+        # no interval at all: nothing is claimed
+        (0.90, 0.681, None, "Dat is vergelijkbaar met landelijk (68,1%)."),
+    ],
+    ids=["higher-comparable", "lower-lower", "wide-interval", "no-interval"],
+)
+def test_headline_sentence_comparisons(value, national, previous, expected):
+    sentence = headline_sentence(value, national, previous, subject=SUBJECT)
+    assert sentence.startswith(f"Bij {fmt_pct(value if isinstance(value, float) else value[0])} van de afgesloten trajecten {SUBJECT}.")
+    assert sentence.endswith(expected)
+
+
+def test_headline_sentence_direction_and_english():
+    s = headline_sentence((0.60, 0.55, 0.65), 0.681, direction="higher_is_better")
+    assert s.endswith("Bij deze indicator is een hoger cijfer gunstiger.")
+    assert "gunstiger" not in headline_sentence((0.70, 0.5, 0.8), 0.681, direction="higher_is_better")
+    en = headline_sentence((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), lang="en", subject="care ended as planned")
+    assert en == "For 72.4% of the ended trajectories, care ended as planned. That is higher than nationally (68.1%)."
+
+
+def test_headline_sentence_uses_casemix_signal_and_hides_suppressed():
+    row = {"value": 0.66, "ci_low": 0.5, "ci_high": 0.8, "signal": "lower"}
+    assert "lager dan landelijk" in headline_sentence(row, 0.70)
+    hidden = headline_sentence({"value": 0.123, "ci_low": 0.01, "ci_high": 0.4, "suppressed": True}, 0.5)
+    assert "12" not in hidden and "minder dan 10" in hidden
+
+
+# --------------------------------------------------------------------------------------------
+# dialogue questions
+# --------------------------------------------------------------------------------------------
+def test_question_bank_is_valid():
+    bank = report.question_bank()
+    assert {q["level"] for q in bank} == set(report.LEVELS)
+    assert all(q["nl"] and q["en"] for q in bank)
+
+
+def test_high_uitval_and_low_response_ask_different_questions():
+    uitval = dialogue_questions({"uitval": "higher"})
+    response = dialogue_questions({"response": 0.3})
+    assert set(uitval) == set(report.LEVELS) == set(response)
+    for level in report.LEVELS:
+        assert uitval[level] and response[level]
+        assert not set(uitval[level]) & set(response[level]), level
+    assert any("voortijdig" in q for q in uitval["client_professional"])
+    assert any("helft" in q for q in response["organisation"])
+
+
+def test_no_facts_give_general_questions_only():
+    general = dialogue_questions({})
+    assert all(len(general[level]) == 1 for level in report.LEVELS)
+    assert dialogue_questions({"response": 0.9}) == general  # good response triggers nothing
+
+
+@pytest.mark.parametrize(
+    ("facts", "level", "fragment"),
+    [
+        ({"waiting_days": 60.0}, "client_professional", "mediaan 60 dagen"),
+        ({"kwestie": "huiselijk geweld", "kwestie_share": 0.3}, "organisation", "'huiselijk geweld'"),
+        ({"trend": "falling", "indicator": "Doelrealisatie"}, "organisation", "Doelrealisatie daalt"),
+        ({"signal": "lower", "favourable": False, "indicator": "Uitval"}, "organisation", "ongunstig"),
+        ({"unknown_reasons": 0.25}, "organisation", "'onbekend'"),
+        ({"working_alliance": 0.5}, "client_professional", "gehoord"),
+        ({"small_numbers": True}, "external", "meerdere jaren"),
+    ],
+    ids=["waiting", "kwestie", "trend", "signal", "onbekend", "alliance", "small"],
+)
+def test_questions_follow_the_facts(facts, level, fragment):
+    assert any(fragment in q for q in dialogue_questions(facts)[level])
+
+
+def test_questions_english_and_capped():
+    facts = {"uitval": "higher", "response": 0.2, "trend": "rising", "indicator": "Dropout",
+             "unknown_reasons": 0.3, "small_numbers": True, "favourable": False}
+    questions = dialogue_questions(facts, "en", max_per_level=2)
+    assert all(len(qs) <= 2 for qs in questions.values())
+    assert all(re.search(r"[a-z]", q) for qs in questions.values() for q in qs)
+    html = report.dialogue_html(questions, "en")
+    assert "Client and professional" in html
+
+
+# --------------------------------------------------------------------------------------------
+# slugs
+# --------------------------------------------------------------------------------------------
+NASTY_NAMES = [
+    "../../etc/passwd",
+    "<script>alert(1)</script>",
+    "CON",
+    "",
+    "x" * 500,
+    "Zorggroep 't Anker & Partners",
+    "..",
+    "a/b\\c:d*e?f\"g<h>i|j",
+    "   ",
+    "Ünïcödé — 日本語",
+    "NUL.txt",
+]
+
+
+@pytest.mark.parametrize("name", NASTY_NAMES, ids=lambda n: repr(n[:20]))
+def test_slugify_is_safe(name):
+    slug = slugify(name)
+    assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*-[0-9a-f]{8}", slug), slug
+    assert "/" not in slug and "\\" not in slug and ".." not in slug
+    assert len(slug) <= report.SLUG_MAX + 9
+    stem = slug.rsplit("-", 1)[0]
+    assert stem.upper() not in {"CON", "PRN", "AUX", "NUL"} or slug != stem
+
+
+def test_slugify_examples_and_uniqueness():
+    assert slugify("Zorggroep 't Anker & Partners").startswith("zorggroep-t-anker-en-partners-")
+    assert slugify("Stichting Jeugd Zuid") == "stichting-jeugd-zuid-9051453c"
+    # same ASCII form, different names: the hash keeps them apart
+    assert slugify("Café") != slugify("Cafe")
+    assert slugify("") == "instelling-e3b0c442"  # sha256 of the empty string starts e3b0c442
+    with pytest.raises(report.ReportError):
+        slugify(None)
