@@ -15,22 +15,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import disclosure, stats
+from . import disclosure, registry, stats
 from .dataset import Dataset
 from .periods import period_of
 from .settings import DEFAULT, Settings
 
-#: context id -> (anchor, kind, Dutch label, English label)
-CONTEXT_ITEMS = {
-    "ctx_complexiteit": ("start", "distribution", "Complexiteit van de problematiek", "Complexity of the problems"),
-    "ctx_perspectief": ("start", "distribution", "Toekomstperspectief", "Future perspective"),
-    "ctx_leeftijd": ("start", "distribution", "Leeftijd bij start", "Age at start"),
-    "ctx_uithuisplaatsing": ("start", "share", "Uithuisplaatsing", "Out-of-home placement"),
-    "ctx_wachttijd": ("start", "median", "Wachttijd (dagen)", "Waiting time (days)"),
-    "ctx_samenwerkingsrelatie": ("end", "mean", "Samenwerkingsrelatie cliënt–professional (1–5)", "Working alliance (1–5)"),
-    "ctx_ketensamenwerking": ("end", "mean", "Ketensamenwerking (1–5)", "Chain cooperation (1–5)"),
-    "ctx_kwesties": ("end", "distribution", "Kwesties (externe belemmeringen)", "Issues (external obstacles)"),
-}
+#: the registry's context entries computed here (labels and definitions come from the registry).
+CONTEXT_IDS = ("ctx_doelgroep", "ctx_wachttijd", "ctx_werkrelatie", "ctx_ketensamenwerking", "ctx_kwesties")
 
 AGE_BINS = [-np.inf, 3, 11, 15, 17, np.inf]
 AGE_GROUPS = ("0-3", "4-11", "12-15", "16-17", "18+")
@@ -40,9 +31,8 @@ COLUMNS = ["indicator", "scope", "institution", "period", "care_type", "category
 
 
 def context_label(item: str, lang: str = "nl") -> str:
-    """Dutch or English label of a context item."""
-    _, _, nl, en = CONTEXT_ITEMS[item]
-    return en if lang == "en" else nl
+    """Dutch or English label of a context item, from the registry."""
+    return registry.label(item, lang)
 
 
 def age_group(start_date: pd.Series, birth_year: pd.Series) -> pd.Series:
@@ -70,8 +60,10 @@ def _both_scopes(frame: pd.DataFrame, agg) -> pd.DataFrame:
     return pd.concat([inst, nat], ignore_index=True)
 
 
-def _distribution(keys: pd.DataFrame, values: pd.Series, categories) -> pd.DataFrame:
-    frame = keys.assign(category=pd.Categorical(values.astype("object"), categories=list(categories)))
+def _distribution(keys: pd.DataFrame, values: pd.Series, categories, family: str) -> pd.DataFrame:
+    labels = [f"{family}:{c}" for c in categories]
+    codes = pd.Categorical(values.astype("object"), categories=list(categories)).codes
+    frame = keys.assign(category=pd.Categorical.from_codes(codes, categories=labels))
 
     def agg(f, by):
         counts = f.dropna(subset=["category"]).groupby(by + ["category"], observed=False).size().rename("numerator")
@@ -126,27 +118,28 @@ def _share(keys: pd.DataFrame, flags: pd.Series, settings: Settings) -> pd.DataF
     return out.drop(columns=["n_all"])
 
 
-def _median(keys: pd.DataFrame, days: pd.Series) -> pd.DataFrame:
+def _quantiles(keys: pd.DataFrame, days: pd.Series) -> pd.DataFrame:
+    """First quartile, median and third quartile as rows ``quantile:p25/p50/p75``."""
     frame = keys.assign(x=days.astype("float64"))
 
     def agg(f, by):
         g = f.groupby(by, observed=True)["x"]
-        out = pd.DataFrame({
-            "value": g.median(), "ci_low": g.quantile(0.25), "ci_high": g.quantile(0.75),
-            "denominator": g.count(), "n_all": g.size(),
-        })
-        return out.reset_index()
+        parts = []
+        for label, q in (("p25", 0.25), ("p50", 0.5), ("p75", 0.75)):
+            part = pd.DataFrame({"value": g.quantile(q), "denominator": g.count(), "n_all": g.size()})
+            parts.append(part.reset_index().assign(category=f"quantile:{label}"))
+        return pd.concat(parts, ignore_index=True)
 
     out = _both_scopes(frame, agg)
     out = out.loc[out["denominator"] > 0].copy()
     out["missing"] = out["n_all"] - out["denominator"]
     out["numerator"] = np.nan
-    out["category"] = ""
+    out["ci_low"], out["ci_high"] = np.nan, np.nan
     return out.drop(columns=["n_all"])
 
 
 def compute_context(data: Dataset, granularity: str = "year", settings: Settings | None = None) -> pd.DataFrame:
-    """Every context item for every institution, period and care type (and nationally).
+    """Every context item of the registry for every institution, period and care type (and nationally).
 
     Parameters
     ----------
@@ -158,57 +151,66 @@ def compute_context(data: Dataset, granularity: str = "year", settings: Settings
     Returns
     -------
     DataFrame
-        The tidy layout of :func:`outcome_analysis.indicators.compute`: ``indicator`` (a context id
-        of :data:`CONTEXT_ITEMS`), ``scope``, ``institution``, ``period``, ``care_type``,
-        ``category``, ``numerator``, ``denominator``, ``value``, ``ci_low``, ``ci_high``,
-        ``missing``, ``suppressed`` (plus the columns :func:`disclosure.suppress` adds).
+        The tidy layout of :func:`outcome_analysis.indicators.compute`: ``indicator`` (one of
+        :data:`CONTEXT_IDS`), ``scope``, ``institution`` (``""`` for national rows), ``period``,
+        ``care_type``, ``category`` (``""`` for the headline, ``family:code`` for breakdowns),
+        ``numerator``, ``denominator``, ``value``, ``ci_low``, ``ci_high``, ``missing``, and the
+        columns :func:`disclosure.suppress` adds (``suppressed``, ``suppression_reason``,
+        ``shown_numerator``, ``shown_denominator``).
 
-        - distributions (complexity, perspective, age group, kwesties): one row per category,
-          ``numerator`` the count, ``denominator`` the trajectories with the item known (for
-          kwesties: the ended trajectories; one trajectory may name several kwesties, so the
-          shares need not add up to 1);
-        - ``ctx_uithuisplaatsing``: a share with a Wilson interval;
-        - working alliance and chain cooperation: the mean with a t-interval (``numerator`` NaN);
-        - ``ctx_wachttijd``: the median in days, with ``ci_low``/``ci_high`` holding the first and
-          third quartile (not a confidence interval; the report says so).
+        - ``ctx_doelgroep`` (trajectories that started in the period): headline share placed out of
+          home (Wilson interval); breakdowns ``complexity:*``, ``perspective:*``, ``age_group:*``
+          (counts among the trajectories with the item known);
+        - ``ctx_wachttijd`` (started): headline mean waiting time in days with a t-interval, and
+          rows ``quantile:p25``, ``quantile:p50``, ``quantile:p75`` (``value`` = the quantile);
+          jeugdhulp start − registration, JB/JR first contact − start;
+        - ``ctx_werkrelatie``, ``ctx_ketensamenwerking`` (ended): mean score 1–5 with a t-interval;
+        - ``ctx_kwesties`` (ended): rows ``issue:<code>``, the number of ended trajectories naming
+          the kwestie, over all ended trajectories (an empty ``issues`` field means none were
+          named; one trajectory may name several, so shares need not add up to 1).
 
     Notes
     -----
-    Missing items are counted in ``missing``, never imputed. Distribution counts go through
-    :func:`disclosure.suppress` as counts (with complementary suppression within each
-    institution-period-care type); means, shares and medians as shares (denominator below the
-    threshold hidden).
+    Missing items are counted in ``missing``, never imputed. Headline shares and means, and the
+    waiting-time quantiles, are suppressed when their denominator is below
+    ``settings.min_denominator``; distribution counts (target group, kwesties) go through
+    :func:`disclosure.suppress` as counts with complementary suppression within each indicator,
+    institution, period, care type and breakdown family.
     """
     settings = DEFAULT if settings is None else settings
     t = data.trajectories
     started = _keys(t, "start", granularity)
     ended_mask = t["end_date"].notna()
     ended = _keys(t.loc[ended_mask], "end", granularity)
-
-    parts = []
-    parts.append(_distribution(started, t["complexity"], t["complexity"].cat.categories).assign(indicator="ctx_complexiteit"))
-    parts.append(_distribution(started, t["perspective"], t["perspective"].cat.categories).assign(indicator="ctx_perspectief"))
-    parts.append(_distribution(started, age_group(t["start_date"], t["birth_year"]), AGE_GROUPS).assign(indicator="ctx_leeftijd"))
-    parts.append(_share(started, t["out_of_home"], settings).assign(indicator="ctx_uithuisplaatsing"))
+    te = t.loc[ended_mask]
 
     wait = np.where(
         t["care_type"].astype("string") == "jeugdhulp",
         (t["start_date"] - t["registration_date"]).dt.days,
         (t["first_contact_date"] - t["start_date"]).dt.days,
     )
-    parts.append(_median(started, pd.Series(wait, index=t.index)).assign(indicator="ctx_wachttijd"))
+    wait = pd.Series(wait, index=t.index)
 
-    te = t.loc[ended_mask]
-    parts.append(_mean(ended, te["working_alliance"], settings.conf).assign(indicator="ctx_samenwerkingsrelatie"))
-    parts.append(_mean(ended, te["chain_cooperation"], settings.conf).assign(indicator="ctx_ketensamenwerking"))
-    parts.append(_kwesties(ended, te["issues"]))
+    shares = [
+        _share(started, t["out_of_home"], settings).assign(indicator="ctx_doelgroep"),
+        _mean(started, wait, settings.conf).assign(indicator="ctx_wachttijd"),
+        _quantiles(started, wait).assign(indicator="ctx_wachttijd"),
+        _mean(ended, te["working_alliance"], settings.conf).assign(indicator="ctx_werkrelatie"),
+        _mean(ended, te["chain_cooperation"], settings.conf).assign(indicator="ctx_ketensamenwerking"),
+    ]
+    counts = [
+        _distribution(started, t["complexity"], t["complexity"].cat.categories, "complexity"),
+        _distribution(started, t["perspective"], t["perspective"].cat.categories, "perspective"),
+        _distribution(started, age_group(t["start_date"], t["birth_year"]), AGE_GROUPS, "age_group"),
+    ]
+    counts = [c.assign(indicator="ctx_doelgroep") for c in counts] + [_kwesties(ended, te["issues"])]
 
-    shares = pd.concat([p for p in parts if p["category"].eq("").all()], ignore_index=True)
-    counts = pd.concat([p for p in parts if not p["category"].eq("").all()], ignore_index=True)
-    shares = disclosure.suppress(shares[COLUMNS], settings, kind="share")
+    shares = disclosure.suppress(pd.concat(shares, ignore_index=True)[COLUMNS], settings, kind="share")
+    counts = pd.concat(counts, ignore_index=True)[COLUMNS]
+    counts["family"] = counts["category"].str.split(":").str[0]
     counts = disclosure.suppress(
-        counts[COLUMNS], settings, kind="count", group=["indicator", "scope", "institution", "period", "care_type"]
-    )
+        counts, settings, kind="count", group=["indicator", "scope", "institution", "period", "care_type", "family"]
+    ).drop(columns="family")
     out = pd.concat([shares, counts], ignore_index=True)
     return out.sort_values(["indicator", "scope", "institution", "period", "care_type", "category"]).reset_index(drop=True)
 
@@ -227,6 +229,7 @@ def _kwesties(keys: pd.DataFrame, issues: pd.Series) -> pd.DataFrame:
         counts = g[list(ISSUE_CODES)].sum()
         counts["denominator"] = g.size()
         long = counts.reset_index().melt(id_vars=by + ["denominator"], var_name="category", value_name="numerator")
+        long["category"] = "issue:" + long["category"]
         return long
 
     out = _both_scopes(frame, agg)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from outcome_analysis import stats
-from outcome_analysis.context import CONTEXT_ITEMS, compute_context, context_label
+from outcome_analysis.context import CONTEXT_IDS, compute_context, context_label
 from outcome_analysis.settings import Settings
 from toydata import toy_dataset
 
@@ -42,7 +42,7 @@ def pick(table, **where):
 
 
 def test_out_of_home_share_with_wilson_interval(table):
-    row = pick(table, indicator="ctx_uithuisplaatsing", scope="institution", institution="A", period="2023")
+    row = pick(table, indicator="ctx_doelgroep", category="", scope="institution", institution="A", period="2023")
     low, high = stats.proportion_ci(4, 10)
     assert (row["numerator"], row["denominator"], row["missing"]) == (4, 10, 2)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high))
@@ -50,22 +50,27 @@ def test_out_of_home_share_with_wilson_interval(table):
 
 
 def test_complexity_distribution_counts_known_values_and_missing(table):
-    sub = table[(table["indicator"] == "ctx_complexiteit") & (table["scope"] == "institution")]
+    sub = table[(table["indicator"] == "ctx_doelgroep") & (table["scope"] == "institution")
+                & table["category"].str.startswith("complexity:")]
     assert sorted(sub["numerator"].tolist()) == [3, 3, 3]
     assert set(sub["denominator"]) == {9} and set(sub["missing"]) == {3}
     # every count is below 10: hidden
     assert sub["suppressed"].all()
 
 
-def test_waiting_time_median_and_quartiles(table):
-    row = pick(table, indicator="ctx_wachttijd", scope="institution", institution="A")
+def test_waiting_time_mean_and_quartiles(table):
     days = np.arange(12)
-    assert row["value"] == np.median(days)
-    assert (row["ci_low"], row["ci_high"]) == (np.quantile(days, 0.25), np.quantile(days, 0.75))
+    row = pick(table, indicator="ctx_wachttijd", category="", scope="institution", institution="A")
+    assert row["value"] == pytest.approx(days.mean())
+    low, high = stats.mean_ci(days.mean(), days.std(ddof=1), 12)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high))
+    for label, q in (("p25", 0.25), ("p50", 0.5), ("p75", 0.75)):
+        row = pick(table, indicator="ctx_wachttijd", category=f"quantile:{label}", scope="institution", institution="A")
+        assert row["value"] == np.quantile(days, q)
 
 
 def test_working_alliance_mean_with_t_interval(table):
-    row = pick(table, indicator="ctx_samenwerkingsrelatie", scope="institution", institution="A")
+    row = pick(table, indicator="ctx_werkrelatie", scope="institution", institution="A")
     scores = np.array([1 + i % 5 for i in range(11)], dtype=float)
     assert row["value"] == pytest.approx(scores.mean())
     assert row["denominator"] == 11 and row["missing"] == 1
@@ -75,22 +80,23 @@ def test_working_alliance_mean_with_t_interval(table):
 
 def test_kwesties_count_each_code_per_trajectory(table):
     sub = table[(table["indicator"] == "ctx_kwesties") & (table["scope"] == "national")].set_index("category")
-    assert sub.loc["wachtlijst", "numerator"] == 2
-    assert sub.loc["personeelstekort", "numerator"] == 1
-    assert sub.loc["wetgeving", "numerator"] == 0
+    assert sub.loc["issue:wachtlijst", "numerator"] == 2
+    assert sub.loc["issue:personeelstekort", "numerator"] == 1
+    assert sub.loc["issue:wetgeving", "numerator"] == 0
     assert set(sub["denominator"]) == {12}
 
 
 def test_small_denominators_are_suppressed():
     small = compute_context(toy_dataset(rows_for_a()[:5]))
-    assert small.loc[small["indicator"] == "ctx_uithuisplaatsing", "suppressed"].all()
+    assert small.loc[small["indicator"] == "ctx_doelgroep", "suppressed"].all()
 
 
 def test_thresholds_are_settings():
     lenient = compute_context(toy_dataset(rows_for_a()), settings=Settings(min_count=1, min_denominator=1))
-    sub = lenient[(lenient["indicator"] == "ctx_complexiteit") & (lenient["scope"] == "institution")]
-    assert not sub["suppressed"].any()
+    sub = lenient[(lenient["indicator"] == "ctx_doelgroep") & (lenient["scope"] == "institution")
+                  & lenient["category"].str.startswith("complexity:")]
+    assert len(sub) == 3 and not sub["suppressed"].any()
 
 
 def test_labels_in_both_languages():
-    assert all(context_label(i, "nl") and context_label(i, "en") for i in CONTEXT_ITEMS)
+    assert all(context_label(i, "nl") and context_label(i, "en") for i in CONTEXT_IDS)
