@@ -190,7 +190,7 @@ UNKNOWN_END = 0.03          # `onbekend` end reasons
 
 #: ROM instruments: share of use, norm mean and SD, lowest and highest raw score (higher = worse).
 ROM_INSTRUMENTS = {
-    "sdq_total": (0.50, 8.0, 5.5, 0, 40),
+    "sdq_total": (0.50, 8.6, 5.7, 0, 40),
     "cbcl_total_t": (0.30, 50.0, 10.0, 24, 100),
     "honosca_total": (0.20, 6.0, 5.0, 0, 52),
 }
@@ -793,7 +793,7 @@ def _trajectories(gen: _Generator, rows: dict[str, np.ndarray]) -> tuple[pd.Data
     instrument = _choice(rng, n, [v[0] for v in ROM_INSTRUMENTS.values()])
     instrument[(form == _f("verblijf")) & (rng.random(n) < 0.4)] = names.index("honosca_total")
     u_start = rng.normal(1.2 + 0.35 * burden, 0.9)
-    gain = 0.35 + 0.45 * (u_start - 1.4) + 0.5 * (eta + 0.6) + rng.normal(0.0, 0.7, n)
+    gain = 0.7 + 0.45 * (u_start - 1.4) + 0.5 * (eta + 0.6) + rng.normal(0.0, 0.7, n)
     u_end = u_start - gain
     mean, sd, low, high = (params[instrument, i] for i in range(4))
     rom_start = np.clip(np.round(mean + u_start * sd), low, high)
@@ -895,10 +895,12 @@ def summary(data: Dataset) -> str:
         trajectories=("trajectory_id", "size"), youths=("client_id", "nunique"),
         institutions=("institution", "nunique"), running=("end_date", lambda s: int(s.isna().sum())))
     years = t["start_date"].dt.year
+    first = data.meta.get("first_year", years.min())
     lines = [
         f"demo population (seed {data.meta.get('seed')}, scale {data.meta.get('scale')}): "
         f"{len(t):,} trajectories of {t['client_id'].nunique():,} youths at {t['institution'].nunique()} institutions",
-        f"starts {years.min()}-{years.max()}, reference date {data.reference_date:%Y-%m-%d}; "
+        f"{(years >= first).sum():,} start in {first}-{years.max()}, {(years < first).sum():,} run in from "
+        f"{years.min()}-{first - 1}; reference date {data.reference_date:%Y-%m-%d}",
         f"{len(data.goals):,} goal scores, {len(data.experience):,} experience answers",
         per_type.to_string(),
     ]
@@ -928,6 +930,7 @@ def write_demo(data: Dataset, out: str | Path, format: str = "parquet") -> list[
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             truth.to_csv(handle, index=False)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, out / "demo_truth.csv")
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
