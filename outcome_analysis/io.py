@@ -119,10 +119,17 @@ def _write_atomic(frame: pd.DataFrame, table: str, target: Path, format: str) ->
             )
         else:
             _excel_frame(frame, table).to_excel(tmp, index=False, engine="openpyxl")
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _text_frame(frame: pd.DataFrame, table: str, date_format: str, decimal: str) -> pd.DataFrame:
@@ -181,6 +188,7 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
 _HEAD_BYTES = 1 << 16
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # working text dtype (vectorised string kernels)
 _DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S")
 _END_REASON_GROUPS = tuple(schema.END_REASONS)  # jeugdhulp, jb_ots, jb_voogdij, jr
 _MAX_ROWS_LISTED_IN_WARNING = 10
@@ -559,7 +567,7 @@ def _read_excel(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
     body = [row + (None,) * (len(header) - len(row)) if len(row) < len(header) else row[: len(header)] for row in rows[1:]]
     raw = pd.DataFrame(body, columns=range(len(header)), dtype=object)
     raw = pd.DataFrame({name: _excel_column(raw[i]) for i, name in enumerate(header)}) if len(body) else pd.DataFrame(
-        {name: pd.Series(dtype="str") for name in header}
+        {name: pd.Series(dtype=_TEXT) for name in header}
     )
     raw.attrs["decimal_comma"] = True
     return raw
@@ -575,7 +583,7 @@ def _excel_column(cells: pd.Series) -> pd.Series:
     if kind == "boolean":
         return cells.astype("boolean")
     if kind == "empty":
-        return pd.Series(np.nan, index=cells.index, dtype="str")
+        return pd.Series(np.nan, index=cells.index, dtype=_TEXT)
     return _as_text(cells)
 
 
@@ -662,11 +670,11 @@ def _bounds(table: str, col: schema.Column, settings: Settings) -> tuple[float |
 def _parse_column(series, col, decimal_comma, file_name, bounds, problems):
     """One column parsed to the contract dtype; unparsable and out-of-range values reported."""
     if col.kind in ("text", "codelist"):
-        values = _text(series)
         if col.kind == "codelist":
-            values = values.str.lower().str.replace(r"\s*;\s*", ";", regex=True).str.strip(";")
-            values = values.mask(values == "")
+            text = _as_text(series).str.lower().str.replace(r"\s*;\s*", ";", regex=True).str.strip(" ;")
+            values = text.mask(text == "").astype("string")
             return values, _check_codelist(values, col, file_name, series, problems)
+        values = _text(series)
         return values, np.zeros(len(values), dtype=bool)
     if col.kind == "code":
         codes, bad = _category_codes(series, col)
@@ -811,26 +819,26 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def _as_text(series: pd.Series) -> pd.Series:
-    """Any column as text (``str`` dtype): whole floats without ``.0``, dates as ISO, booleans as true/false."""
+    """Any column as Arrow-backed text: whole floats without ``.0``, dates as ISO, booleans as true/false."""
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        series = series.astype(object)
-        dtype = series.dtype
+        categories = _as_text(pd.Series(dtype.categories))
+        return pd.Series(categories.array.take(series.cat.codes.to_numpy(), allow_fill=True), index=series.index)
     if pd.api.types.is_string_dtype(dtype) and dtype != object:
-        return series.astype("str")
+        return series.astype(_TEXT)
     if pd.api.types.is_bool_dtype(dtype):
-        return series.map({True: "true", False: "false"}, na_action="ignore").astype("str")
+        return series.map({True: "true", False: "false"}, na_action="ignore").astype(_TEXT)
     if pd.api.types.is_integer_dtype(dtype):
-        return series.astype("Int64").astype("str").mask(series.isna())
+        return series.astype("Int64").astype(_TEXT).mask(series.isna())
     if pd.api.types.is_float_dtype(dtype):
         values = series.astype("float64")
         whole = values.notna() & np.isfinite(values) & (values == np.round(values)) & (values.abs() < 2**53)
-        text = values.astype("str")
-        text[whole] = values[whole].astype("int64").astype("str")
+        text = values.astype(_TEXT)
+        text[whole] = values[whole].astype("int64").astype(_TEXT)
         return text.mask(values.isna())
     if pd.api.types.is_datetime64_any_dtype(dtype):
-        return series.dt.strftime("%Y-%m-%d").astype("str")
-    text = series.astype("str").mask(series.isna())
+        return series.dt.strftime("%Y-%m-%d").astype(_TEXT)
+    text = series.astype(_TEXT).mask(series.isna())
     return text.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
 
 
@@ -1013,5 +1021,12 @@ def _check_known_trajectories(frame: pd.DataFrame, trajectories: pd.DataFrame, f
     if len(trajectories) == 0:
         return
     ids = frame["trajectory_id"]
-    unknown = (~ids.isin(trajectories["trajectory_id"]) & ids.notna()).to_numpy(dtype=bool)
+    unknown = ~_isin(ids, trajectories["trajectory_id"]) & ids.notna().to_numpy()
     _report(problems, file_name, "trajectory_id", ids, unknown, "a trajectory_id of the trajectories table")
+
+
+def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
+    """``values.isin(allowed)`` as a boolean array, computed by pyarrow (pandas' isin on Arrow strings loops in Python)."""
+    value_array = pa.array(values.astype("string"), from_pandas=True)
+    allowed_array = pa.array(allowed.dropna().astype("string"), from_pandas=True)
+    return pc.is_in(value_array, value_set=allowed_array).fill_null(False).to_numpy(zero_copy_only=False)
