@@ -102,7 +102,8 @@ def chain(trajectories: pd.DataFrame, settings: settings_mod.Settings | None = N
         - ``trajectory_id``, ``institution``, ``care_type``, ``care_form``, ``end_reason``: of the
           last-ending record (ties: the one that started last) — the institution of the episode,
         - ``record`` (int64): position of that record in the input frame (for joining covariates),
-        - ``first_trajectory_id``: the episode's first record (a stable episode key),
+        - ``first_trajectory_id``: the episode's first record (a stable episode key), and
+          ``first_record`` (int64) its position in the input frame,
         - ``n_records`` (int64),
         - transitions (bool): ``vots_ots`` and ``ots_voogdij`` (a record of the first form followed
           within the episode by one starting later of the second), ``voogdij_pleegouder`` and
@@ -201,6 +202,7 @@ def chain(trajectories: pd.DataFrame, settings: settings_mod.Settings | None = N
             "end_reason": t["end_reason"].to_numpy()[last_rec],
             "record": last_rec.astype(np.int64),
             "first_trajectory_id": t["trajectory_id"].to_numpy()[first_rec],
+            "first_record": first_rec.astype(np.int64),
             "n_records": np.bincount(ep_sorted, minlength=n_ep).astype(np.int64),
             "vots_ots": vots_ots,
             "ots_voogdij": ots_voogdij,

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from . import disclosure, episodes as episodes_mod, registry, schema, stats
 from .dataset import Dataset
@@ -138,7 +139,25 @@ def _age_group(start_date: pd.Series, birth_year: pd.Series) -> pd.Categorical:
 # ------------------------------------------------------------------------------------------------
 
 
-def _part(pos, unit_id, anchor_days, category, outcome, excluded=None, baseline=None, change=None) -> pd.DataFrame:
+UNIT_TRAJECTORY, UNIT_CLIENT, UNIT_ANSWER = 0, 1, 2
+
+
+def _as_categorical(category, n: int) -> pd.Categorical:
+    if isinstance(category, pd.Categorical):
+        return category
+    if isinstance(category, str):
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[category])
+    return pd.Categorical(np.asarray(category, dtype=object))
+
+
+def _part(pos, anchor_days, category, outcome, excluded=None, baseline=None, change=None,
+          unit_pos=None, unit_kind: int = UNIT_TRAJECTORY) -> pd.DataFrame:
+    """Unit rows of one builder.
+
+    ``pos`` is the counted trajectory's position; the unit id is ``trajectory_id[unit_pos]``
+    (``unit_kind=0``, default ``unit_pos = pos``), ``client_id[pos]`` (1) or
+    ``trajectory_id[pos] + "#" + unit_pos`` for experience answers (2).
+    """
     pos = np.asarray(pos, dtype=np.int64)
     n = len(pos)
 
@@ -147,12 +166,12 @@ def _part(pos, unit_id, anchor_days, category, outcome, excluded=None, baseline=
             return np.full(n, np.nan, dtype=dtype)
         return np.broadcast_to(np.asarray(v, dtype=dtype), (n,)).copy()
 
-    cat = category if isinstance(category, (np.ndarray, pd.Series, pd.Categorical)) else np.full(n, category, dtype=object)
     return pd.DataFrame({
         "pos": pos,
-        "unit_id": np.asarray(unit_id, dtype=object) if not isinstance(unit_id, pd.Series) else unit_id.to_numpy(),
+        "unit_pos": pos if unit_pos is None else np.asarray(unit_pos, dtype=np.int64),
+        "unit_kind": np.full(n, unit_kind, dtype=np.int8),
         "anchor_days": np.asarray(anchor_days, dtype=np.int64),
-        "category": np.asarray(cat, dtype=object),
+        "category": _as_categorical(category, n),
         "outcome": arr(outcome),
         "excluded_window": np.zeros(n, bool) if excluded is None else np.asarray(excluded, dtype=bool),
         "baseline": arr(baseline),
@@ -172,14 +191,17 @@ def _codes_float(series: pd.Series, positive: Sequence[str]) -> np.ndarray:
     return np.where(present, hit.astype(float), np.nan)
 
 
-def _category(family: str, values: pd.Series) -> np.ndarray:
-    """``"family:code"``, or ``"family:"`` where the code is missing."""
-    codes = values.astype("object").to_numpy()
-    out = np.empty(len(codes), dtype=object)
-    missing = pd.isna(codes)
-    out[missing] = f"{family}:"
-    out[~missing] = np.char.add(f"{family}:", codes[~missing].astype(str)).astype(object) if (~missing).any() else []
-    return out
+def _category(family: str, values) -> pd.Categorical:
+    """``"family:code"``, or ``"family:"`` where the code is missing (as a Categorical)."""
+    cat = values if isinstance(values, pd.Categorical) else pd.Categorical(
+        values.array if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype)
+        else np.asarray(values, dtype=object))
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        cat = values.array
+    codes = np.asarray(cat.codes, dtype=np.int64)
+    names = [f"{family}:{c}" for c in cat.categories] + [f"{family}:"]
+    codes = np.where(codes < 0, len(names) - 1, codes)
+    return pd.Categorical.from_codes(codes, categories=names)
 
 
 def _trajectory_unit(b: _Base, care_types, anchor: str = "end") -> np.ndarray:
@@ -191,14 +213,15 @@ def _trajectory_unit(b: _Base, care_types, anchor: str = "end") -> np.ndarray:
 
 
 def _plain(b: _Base, pos: np.ndarray, outcome, excluded=None, baseline=None, change=None, category="") -> pd.DataFrame:
-    return _part(pos, b.t["trajectory_id"].to_numpy()[pos], b.end[pos], category, outcome, excluded, baseline, change)
+    return _part(pos, b.end[pos], category, outcome, excluded, baseline, change)
 
 
 def _distribution(b: _Base, pos: np.ndarray, family: str, values: pd.Series, excluded=None) -> pd.DataFrame:
     cat = _category(family, values)
-    outcome = np.where(pd.isna(values.astype("object").to_numpy()), np.nan, 1.0)
+    outcome = np.where(values.isna().to_numpy(), np.nan, 1.0)
     if excluded is not None:
-        cat = np.where(excluded, f"{family}:", cat)
+        codes = np.where(excluded, list(cat.categories).index(f"{family}:"), cat.codes)
+        cat = pd.Categorical.from_codes(codes, categories=cat.categories)
         outcome = np.where(excluded, np.nan, outcome)
     return _plain(b, pos, outcome, excluded, category=cat)
 
@@ -340,7 +363,7 @@ def _gas(b, entry):
     other, where = other[where >= 0], where[where >= 0]
     tt = other["t"].to_numpy()
     parts.append(_plain(b, pos[where], np.where(np.isnan(tt), np.nan, (tt >= b.settings.gas_threshold).astype(float)),
-                        category=("informant:" + other["informant"].astype(str)).to_numpy()))
+                        category=("informant:" + other["informant"].astype(str)).to_numpy(dtype=object)))
     return parts
 
 
@@ -355,15 +378,14 @@ def _experience(b, entry):
     keep = (where >= 0)
     keep[keep] = counted[where[keep]]
     exp, pos = exp[keep], where[keep]
-    informant = exp["informant"].astype("object").to_numpy()
-    tid = exp["trajectory_id"].astype("object").to_numpy()
-    unit = np.char.add(np.char.add(tid.astype(str), "#"), np.flatnonzero(keep).astype(str)).astype(object)
+    answer_row = np.flatnonzero(keep)
+    informant = _category("informant", exp["informant"])
     helped = _bool_float(exp["helped"])
-    pooled = np.isin(informant, ["jeugdige", "ouder"])
+    pooled = exp["informant"].isin(["jeugdige", "ouder"]).to_numpy()
     anchor = b.end[pos]
     return [
-        _part(pos[pooled], unit[pooled], anchor[pooled], "", helped[pooled]),
-        _part(pos, unit, anchor, np.char.add("informant:", informant.astype(str)).astype(object), helped),
+        _part(pos[pooled], anchor[pooled], "", helped[pooled], unit_pos=answer_row[pooled], unit_kind=UNIT_ANSWER),
+        _part(pos, anchor, informant, helped, unit_pos=answer_row, unit_kind=UNIT_ANSWER),
     ]
 
 
@@ -380,7 +402,7 @@ def _ended_episodes(b: _Base, family: str, last_care_types) -> pd.DataFrame:
 def _episode_end(b, entry, headline: bool = True):
     ep = _ended_episodes(b, "jbjr", entry.care_types)
     pos = ep["record"].to_numpy()
-    unit = ep["first_trajectory_id"].to_numpy()
+    unit = ep["first_record"].to_numpy()
     anchor = b.end[pos]
     reason = ep["end_reason"].astype("object")
     parts = []
@@ -392,15 +414,17 @@ def _episode_end(b, entry, headline: bool = True):
         unknown = reason.isna().to_numpy() | (reason == "onbekend").fillna(False).to_numpy()
         deceased = (reason == "overleden").fillna(False).to_numpy()
         outcome = np.where(unknown, np.nan, regular.astype(float))
-        parts.append(_part(pos[~deceased], unit[~deceased], anchor[~deceased], "", outcome[~deceased]))
-    parts.append(_part(pos, unit, anchor, _category("end_reason", reason), np.where(reason.isna(), np.nan, 1.0)))
+        parts.append(_part(pos[~deceased], anchor[~deceased], "", outcome[~deceased], unit_pos=unit[~deceased]))
+    parts.append(_part(pos, anchor, _category("end_reason", ep["end_reason"]), np.where(reason.isna(), np.nan, 1.0),
+                       unit_pos=unit))
     if "transition" in entry.breakdowns:
         flags = ep[list(episodes_mod.TRANSITIONS)].to_numpy()
         rows, cols = np.nonzero(flags)
         names = np.array([f"transition:{x}" for x in episodes_mod.TRANSITIONS], dtype=object)
-        parts.append(_part(pos[rows], unit[rows], anchor[rows], names[cols], 1.0))
+        parts.append(_part(pos[rows], anchor[rows], pd.Categorical.from_codes(cols, categories=list(names)), 1.0,
+                           unit_pos=unit[rows]))
         none = ~flags.any(axis=1)
-        parts.append(_part(pos[none], unit[none], anchor[none], f"transition:{TRANSITION_NONE}", 1.0))
+        parts.append(_part(pos[none], anchor[none], f"transition:{TRANSITION_NONE}", 1.0, unit_pos=unit[none]))
     return parts
 
 
@@ -449,7 +473,6 @@ def _follow_up_episodes(b, entry, family: str, last_care_types, new_care_types, 
     ep, pos, end, client = ep.iloc[last], pos[last], end[last], client[last]
     candidates = np.flatnonzero(b.care_mask(new_care_types))
     _, next_start = _next_start_after(b, candidates, client, end, inclusive=False)
-    unit = ep["client_id"].astype("object").to_numpy()
     parts = []
     windows = [(entry.window_setting, "")]
     if entry.extra_window_setting:
@@ -459,7 +482,7 @@ def _follow_up_episodes(b, entry, family: str, last_care_types, new_care_types, 
         limit, excluded = b.window_passed_limit(end, int(getattr(b.settings, setting)))
         new = (next_start <= limit).astype(float)
         outcome = new if outcome_is_new else 1.0 - new
-        parts.append(_part(pos, unit, end, category, np.where(excluded, np.nan, outcome), excluded))
+        parts.append(_part(pos, end, category, np.where(excluded, np.nan, outcome), excluded, unit_kind=UNIT_CLIENT))
     return parts
 
 
@@ -564,33 +587,45 @@ def _records(b: _Base, entry: registry.Entry) -> pd.DataFrame:
             f"outcome_analysis.context.compute_context; indicators computes {', '.join(COMPUTABLE)}"
         )
     parts = [p for p in builder(b, entry) if len(p)]
-    frame = pd.concat(parts, ignore_index=True) if parts else _part([], [], [], "", [])
+    if not parts:
+        parts = [_part([], [], "", [])]
+    category = union_categoricals([p["category"].array for p in parts])
+    frame = pd.concat([p.drop(columns="category") for p in parts], ignore_index=True)
     t = b.t
     pos = frame["pos"].to_numpy()
+    kind = frame["unit_kind"].to_numpy()
+    upos = frame["unit_pos"].to_numpy()
+
+    def take(col: str, where=pos) -> pd.Series:
+        return t[col].take(where).reset_index(drop=True)
+
+    unit = take("trajectory_id", np.where(kind == UNIT_TRAJECTORY, upos, pos)).astype("str")
+    if (kind == UNIT_CLIENT).any():
+        unit = unit.where(kind != UNIT_CLIENT, take("client_id").astype("str"))
+    answers = kind == UNIT_ANSWER
+    if answers.any():
+        unit[answers] = unit[answers] + "#" + pd.Series(upos[answers], index=unit.index[answers]).astype("str")
     anchor = pd.Series(frame["anchor_days"].to_numpy().astype("datetime64[D]").astype("datetime64[ns]"))
-    start = t["start_date"].iloc[pos].reset_index(drop=True)
     out = pd.DataFrame({
-        "unit_id": pd.array(frame["unit_id"].astype(str).to_numpy(), dtype="str"),
-        "client_id": t["client_id"].iloc[pos].to_numpy(),
-        "institution": t["institution"].iloc[pos].to_numpy(),
-        "care_type": t["care_type"].iloc[pos].to_numpy(),
-        "care_form": t["care_form"].iloc[pos].to_numpy(),
+        "unit_id": unit,
+        "client_id": take("client_id"),
+        "institution": take("institution"),
+        "care_type": take("care_type"),
+        "care_form": take("care_form"),
         "anchor_date": anchor,
-        "period": period_of(anchor, b.granularity).to_numpy(),
-        "category": pd.Categorical(frame["category"].to_numpy()),
+        "period": period_of(anchor, b.granularity),
+        "category": category,
         "outcome": frame["outcome"].to_numpy(),
         "excluded_window": frame["excluded_window"].to_numpy(),
         "baseline": frame["baseline"].to_numpy(),
         "change": frame["change"].to_numpy(),
-        "complexity": t["complexity"].iloc[pos].to_numpy(),
-        "perspective": t["perspective"].iloc[pos].to_numpy(),
-        "age_group": _age_group(start, t["birth_year"].iloc[pos].reset_index(drop=True)),
-        "sex": t["sex"].iloc[pos].to_numpy(),
-        "out_of_home": t["out_of_home"].iloc[pos].to_numpy(),
+        "complexity": take("complexity"),
+        "perspective": take("perspective"),
+        "age_group": _age_group(take("start_date"), take("birth_year")),
+        "sex": take("sex"),
+        "out_of_home": take("out_of_home"),
         "earlier_trajectories": b.earlier_trajectories()[pos],
     })
-    for col in ("client_id", "institution", "care_type", "care_form", "complexity", "perspective", "sex", "out_of_home"):
-        out[col] = out[col].astype(t[col].dtype)
     return out
 
 
