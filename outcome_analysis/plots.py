@@ -1,7 +1,7 @@
 """Report figures: funnel, trend, caterpillar, profile and distribution plots.
 
 Every function takes ``ax=None`` (a new A4-sized figure is made when absent), returns the Axes and
-never touches matplotlib's global settings: its styling lives in an ``rc_context`` and on the
+never touches matplotlib's global settings: its styling is set for the duration of a call (and restored) and on the
 artists themselves. Colours are the Okabe–Ito palette (safe for colour-blind readers) and never
 carry meaning alone: the highlighted institution has its own marker, size and label, limits have
 their own line styles, stacked segments have hatches and printed percentages.
@@ -22,6 +22,7 @@ Example
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import matplotlib as mpl
 import numpy as np
@@ -69,6 +70,22 @@ _L = {
            "no_limits": "Control limits not available", "ci": "95% confidence interval",
            "not_shown": "not shown", "rank": "Institutions, sorted"},
 }
+
+
+@contextmanager
+def _style():
+    """Our rc settings for the duration of one plot call; restores exactly the keys it set.
+
+    (``matplotlib.rc_context`` would restore *every* key on exit, including ``interactive``,
+    which the inline backend switches on when pyplot is first imported inside the call; figures
+    of later cells would then no longer be shown.)
+    """
+    saved = {key: mpl.rcParams[key] for key in _RC}
+    mpl.rcParams.update(_RC)
+    try:
+        yield
+    finally:
+        mpl.rcParams.update(saved)
 
 
 def _labels(lang: str) -> dict[str, str]:
@@ -166,7 +183,7 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | None = None, limits_tab
     if kind not in ("share", "oe"):
         raise ValueError(f"funnel_plot kind must be 'share' or 'oe', got {kind!r}")
     xcol, ycol = ("denominator", "value") if kind == "share" else ("expected", "oe_ratio")
-    with mpl.rc_context(_RC):
+    with _style():
         ax = _new_ax(ax)
         data = _visible(table).dropna(subset=[xcol, ycol])
         x = data[xcol].astype(float).map(lambda v: max(round_count(v), 1)).to_numpy()
@@ -237,7 +254,7 @@ def trend_plot(table: pd.DataFrame, *, institution: str, national: bool = True, 
     gap in the line, and a note under the figure names it; its value is never drawn.
     """
     lab = _labels(lang)
-    with mpl.rc_context(_RC):
+    with _style():
         ax = _new_ax(ax)
         t = table.copy()
         nat_mask = (t["scope"] == "national") if "scope" in t else (t["institution"].fillna("") == "")
@@ -293,7 +310,7 @@ def caterpillar_plot(table: pd.DataFrame, *, highlight: str | None = None, anony
     For O/E ratios pass ``value="oe_ratio", low="oe_ci_low", high="oe_ci_high", kind="oe"``.
     """
     lab = _labels(lang)
-    with mpl.rc_context(_RC):
+    with _style():
         ax = _new_ax(ax)
         data = _visible(table).dropna(subset=[value]).sort_values(value).reset_index(drop=True)
         y = np.arange(len(data))
@@ -330,7 +347,7 @@ def caterpillar_plot(table: pd.DataFrame, *, highlight: str | None = None, anony
         ax.set_ylim(-1, max(len(data), 1))
         if title:
             ax.set_title(title, loc="left")
-        ax.legend(loc="lower right", frameon=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, frameon=False)
     return ax
 
 
@@ -345,7 +362,7 @@ def profile_plot(table: pd.DataFrame, *, group: str = "group", category: str = "
     bar stays blank and is labelled "niet getoond".
     """
     lab = _labels(lang)
-    with mpl.rc_context(_RC):
+    with _style():
         ax = _new_ax(ax)
         data = _visible(table)
         wide = data.pivot_table(index=group, columns=category, values=value, aggfunc="sum", sort=False)
@@ -393,7 +410,7 @@ def distribution_bar(table: pd.DataFrame, *, category: str = "category", value: 
     """
     _labels(lang)
     mark = texts(lang)["suppressed_mark"] + "*"
-    with mpl.rc_context(_RC):
+    with _style():
         ax = _new_ax(ax)
         cats = table[category].astype(str).tolist()
         hidden = (table["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in table

@@ -157,6 +157,18 @@ def test_plots_do_not_change_global_rcparams(institutions, limits):
     assert not changed
 
 
+def test_plots_keep_interactive_mode(institutions):
+    # the inline backend turns interactive mode on at the first pyplot import; a plot call must not
+    # turn it off again, or the figures of later notebook cells are not shown
+    was = matplotlib.is_interactive()
+    try:
+        matplotlib.interactive(True)
+        plots.caterpillar_plot(institutions, highlight=HL)
+        assert matplotlib.is_interactive()
+    finally:
+        matplotlib.interactive(was)
+
+
 def test_default_figure_is_a4_width(institutions, limits):
     ax = plots.funnel_plot(institutions, highlight=HL, limits_table=limits)
     width, height = ax.figure.get_size_inches()
