@@ -1,0 +1,39 @@
+"""Shared fixtures: a small demo population (about 5,000 trajectories), on disk and in memory, and
+its precomputed results. Session-scoped: built once per test process."""
+from __future__ import annotations
+
+import os
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+SMALL_SCALE = 0.05
+
+
+@pytest.fixture(scope="session")
+def small_demo():
+    """The demo population at 5% of the default volume (seed 0), as a Dataset."""
+    from outcome_analysis.demo import make_demo
+
+    return make_demo(seed=0, scale=SMALL_SCALE)
+
+
+@pytest.fixture(scope="session")
+def small_demo_path(small_demo, tmp_path_factory):
+    """The same population written as Parquet deliveries into a folder."""
+    from outcome_analysis import io
+
+    folder = tmp_path_factory.mktemp("small_demo")
+    io.write(small_demo, folder, "parquet")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def small_results(small_demo):
+    """compute_results on the small demo for its latest complete year."""
+    from outcome_analysis.results import compute_results
+
+    return compute_results(small_demo)
