@@ -199,3 +199,13 @@ def test_full_catalogue_runs_on_one_toy_set():
     out = compute(toy_dataset(HB + PI06[:3], reference_date="2024-12-31"))
     assert set(out["scope"]) == {"institution", "national"}
     assert (out.loc[out["scope"] == "national", "institution"] == "").all()
+
+
+def test_verloop_profile_durations():
+    from outcome_analysis.indicators import verloop_profile
+    # jb episodes ended 2024 (VL): v1 2023-01-01..2024-03-31 (456 days incl.), v2..v5 the same span
+    # -> median 456; jr w1, w2 the same -> median 456, n 2
+    p = verloop_profile(toy_dataset(VL, reference_date="2025-12-31"))
+    nat = p[(p["scope"] == "national") & (p["measure"] == "duration_days")].set_index("care_type")
+    assert nat.loc["jb", "n"] == 5 and nat.loc["jb", "median"] == 456
+    assert nat.loc["jr", "n"] == 2
