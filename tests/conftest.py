@@ -2,13 +2,10 @@
 its precomputed results. Session-scoped: built once per test process."""
 from __future__ import annotations
 
-import os
-
 import matplotlib
 import pytest
 
-matplotlib.use("Agg")
-os.environ.setdefault("MPLBACKEND", "Agg")
+matplotlib.use("Agg")  # in this process only: notebook kernels keep their inline backend
 
 SMALL_SCALE = 0.05
 
