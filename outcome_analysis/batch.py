@@ -84,6 +84,15 @@ class BatchConfigError(BatchError, ValueError):
     """An option of the batch that does not fit (format, language, scheduler, notebook, ...)."""
 
 
+class PrepareError(BatchError):
+    """The compute-once step failed: no report can be made from these inputs."""
+
+    def __init__(self, granularity: str, cause: BaseException):
+        self.granularity = granularity
+        self.cause = cause
+        super().__init__(f"preparing the results ({granularity}) failed: {type(cause).__name__}: {cause}")
+
+
 class NoMatchingInstitutionError(BatchError, ValueError):
     """An ``--institutions`` pattern that matches no institution in the data."""
 
@@ -296,7 +305,7 @@ def run_batch(
 
     data_path = Path(data_path)
     data = (load or _default_load)(data_path)
-    data_hash = hash_files(read_tree(data_path))
+    data_hash = hash_path(data_path)
     periods = resolve_periods(periods, data)
     selected = select_institutions(data.institutions, institutions)
 
@@ -345,8 +354,9 @@ def run_batch(
                 else:
                     counts["failed"] += 1
                     failures.append(_failure(job, result))
+                progress.set_postfix(done=counts["done"], failed=counts["failed"], skipped=counts["skipped"],
+                                     refresh=False)
                 progress.update(1)
-                progress.set_postfix(done=counts["done"], failed=counts["failed"], skipped=counts["skipped"])
                 save_manifest(out, manifest)
     except KeyboardInterrupt:
         interrupted = True
@@ -465,6 +475,8 @@ def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str
                 prepare(data, settings, granularity, tmp)
                 if any(tmp.iterdir()):
                     os.replace(tmp, folder)
+            except Exception as exc:
+                raise PrepareError(granularity, exc) from exc
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
         found[granularity] = key if folder.exists() else None
@@ -1067,6 +1079,23 @@ def read_tree(path: Path) -> dict[str, bytes]:
         return {}
     return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*"))
             if p.is_file() and not p.name.startswith(".") and "__pycache__" not in p.parts}
+
+
+def hash_path(path: Path) -> str:
+    """:func:`hash_files` of :func:`read_tree`, one file in memory at a time."""
+    path = Path(path)
+    names = {"": path} if path.is_file() else {
+        p.relative_to(path).as_posix(): p for p in sorted(path.rglob("*"))
+        if p.is_file() and not p.name.startswith(".") and "__pycache__" not in p.parts
+    } if path.is_dir() else {}
+    digest = hashlib.sha256()
+    for rel in sorted(names):
+        file_digest = hashlib.sha256()
+        with open(names[rel], "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                file_digest.update(block)
+        digest.update(rel.encode("utf-8") + b"\0" + file_digest.digest())
+    return digest.hexdigest()
 
 
 def hash_files(files: dict[str, bytes] | None) -> str:

@@ -233,9 +233,6 @@ def test_atomic_write_leaves_no_temporary_file_on_failure(tmp_path):
     target = tmp_path / "a.html"
     batch.atomic_write(target, b"old")
 
-    class Boom(bytes):
-        pass
-
     with pytest.raises(TypeError):
         batch.atomic_write(target, "not bytes")  # type: ignore[arg-type]
     assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["a.html"]
@@ -273,3 +270,31 @@ def test_run_reports_help_lists_every_option():
     for option in ("--data", "--period", "--institutions", "--formats", "--lang", "--out", "--jobs",
                    "--scheduler", "--force", "--config", "--timeout", "--notebook", "--national", "examples:"):
         assert option in done.stdout, option
+
+
+def test_run_reports_exits_non_zero_with_a_summary_when_a_report_failed(first_run, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import run_reports
+
+    calls = {}
+
+    def fake_run_batch(data, **kwargs):
+        calls.update(kwargs, data=data)
+        return first_run.result
+
+    monkeypatch.setattr(batch, "run_batch", fake_run_batch)
+    status = run_reports.main(["--data", str(first_run.data), "--period", "2024", "--institutions", "Stichting*",
+                               "--formats", "html", "--jobs", "3", "--no-national", "--quiet"])
+    assert status == 1
+    assert "FAILED 2024 FAIL Stichting Kapot" in capsys.readouterr().err
+    assert calls["periods"] == ["2024"] and calls["formats"] == ["html"] and calls["jobs"] == 3
+    assert calls["national_notebook"] is None and calls["institutions"] == ["Stichting*"]
+
+
+def test_a_failing_prepare_step_is_an_error_that_names_it(tmp_path):
+    def broken(data, settings, granularity, folder):
+        raise RuntimeError("model did not converge")
+
+    with pytest.raises(batch.PrepareError, match=r"\(year\) failed: RuntimeError: model did not converge"):
+        run(make_data(tmp_path / "d"), tmp_path / "o", prepare=broken)
+    assert not [p for p in (tmp_path / "o").rglob("*.tmp")]
