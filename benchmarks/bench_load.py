@@ -29,16 +29,33 @@ def build(scale: float, rebuild: bool = False) -> dict[str, Path]:
     """The cached delivery folders (parquet, csv) of the demo at ``scale``; built when missing."""
     folders = {fmt: OUTPUT / f"demo_scale{scale:g}_{fmt}" for fmt in ("parquet", "csv")}
     if rebuild or not all((folder / f"trajectories.{fmt}").exists() for fmt, folder in folders.items()):
-        from outcome_analysis import demo, io
-
-        started = time.perf_counter()
-        data = demo.make_demo(seed=0, scale=scale)
-        print(f"built demo: {len(data.trajectories):,} trajectories in {time.perf_counter() - started:.1f} s")
-        for fmt, folder in folders.items():
-            started = time.perf_counter()
-            io.write(data, folder, fmt)
-            print(f"wrote {fmt} in {time.perf_counter() - started:.1f} s")
+        # in a subprocess, so that this process (whose children are measured) stays small
+        subprocess.run([sys.executable, __file__, "--build", str(scale)], check=True)
     return folders
+
+
+def _build_here(scale: float) -> None:
+    from outcome_analysis import demo, io
+
+    started = time.perf_counter()
+    data = demo.make_demo(seed=0, scale=scale)
+    print(f"built demo: {len(data.trajectories):,} trajectories in {time.perf_counter() - started:.1f} s")
+    for fmt in ("parquet", "csv"):
+        started = time.perf_counter()
+        io.write(data, OUTPUT / f"demo_scale{scale:g}_{fmt}", fmt)
+        print(f"wrote {fmt} in {time.perf_counter() - started:.1f} s")
+
+
+def peak_mib() -> float:
+    """Peak resident memory of this process so far, in MiB."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure(task: str, folder: str) -> dict:
@@ -48,7 +65,7 @@ def measure(task: str, folder: str) -> dict:
     from outcome_analysis import io
 
     folder = Path(folder)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = peak_mib()
     started = time.perf_counter()
     if task == "load":
         data = io.load(folder)
@@ -60,7 +77,7 @@ def measure(task: str, folder: str) -> dict:
     else:
         raise ValueError(f"unknown task {task!r}")
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mib()
     return {"task": task, "seconds": seconds, "peak_mib": peak, "imports_mib": before, "rows": rows}
 
 
@@ -76,7 +93,11 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", type=float, default=10.0, help="demo scale (10 = about a million trajectories)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached demo files")
     parser.add_argument("--measure", nargs=2, metavar=("TASK", "FOLDER"), help=argparse.SUPPRESS)
+    parser.add_argument("--build", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.build is not None:
+        _build_here(args.build)
+        return 0
     if args.measure:
         print(json.dumps(measure(*args.measure)))
         return 0

@@ -188,10 +188,14 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
 _HEAD_BYTES = 1 << 16
+_CSV_BLOCK_BYTES = 16 << 20  # CSV read in blocks of 16 MiB (about 100,000 trajectories)
+_PARQUET_BATCH_ROWS = 131_072
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # working text dtype (vectorised string kernels)
 _DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S")
 _END_REASON_GROUPS = tuple(schema.END_REASONS)  # jeugdhulp, jb_ots, jb_voogdij, jr
 _MAX_ROWS_LISTED_IN_WARNING = 10
+#: raw columns still needed after parsing (their delivered values appear in cross-column problems).
+_RAW_KEPT = frozenset({"care_form", "end_reason"} | {c.name for c in schema.TRAJECTORY_COLUMNS if c.kind == "date"})
 
 
 def load(path, reference_date=None, *, settings: Settings | None = None) -> Dataset:
@@ -327,16 +331,10 @@ def _read_delivery(path: Path, reference_date, settings: Settings) -> _Delivery:
     sources = []
     for table, table_files in files.items():
         for file in table_files:
-            raw = _read_raw(file, problems)
             sources.append(file)
-            if raw is None:
-                continue
-            frame = _parse_table(raw, table, file.name, settings, problems)
-            if frame is None:
-                continue
-            if table == "trajectories":
-                _check_trajectories(frame, raw, file.name, limit, limit_name, problems)
-            parsed[table].append((file.name, frame))
+            frame = _read_table_file(file, table, settings, limit, limit_name, problems)
+            if frame is not None:
+                parsed[table].append((file.name, frame))
     tables = {table: _combine(parsed[table], table, problems) for table in TABLE_PREFIXES}
     for table in ("goals", "experience"):
         for file_name, frame in parsed[table]:
@@ -399,47 +397,148 @@ def _find_files(path: Path, problems: list[Problem]) -> dict[str, list[Path]]:
     return found
 
 
-def _read_raw(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
-    """The file as a frame of raw values (text for CSV), or None after recording why it cannot be read.
+class _Unreadable(Exception):
+    """A file that cannot be read at all (the problem is already recorded)."""
 
-    The frame's index is the row position in the file (row number minus 2); fully empty rows are
-    dropped, so the index may have gaps. ``attrs["decimal_comma"]`` says whether text numbers use a
-    decimal comma.
+
+class _Restart(Exception):
+    """Read the file again with other options (``encoding``, ``numbered``)."""
+
+    def __init__(self, **options):
+        super().__init__(options)
+        self.options = options
+
+
+def _read_table_file(file: Path, table: str, settings: Settings, limit, limit_name: str, problems) -> pd.DataFrame | None:
+    """Read, parse and check one file of ``table``; None when it cannot be read or lacks required columns.
+
+    CSV and Parquet are read in chunks of rows that are parsed as they arrive, so that the raw text of
+    a large file is never in memory at once. A CSV is read again from the start when it turns out
+    not to be UTF-8 (then as cp1252) or to hold records with the wrong number of fields (then in one
+    piece on one thread, the only way pyarrow reports their row numbers).
+    """
+    options: dict = {}
+    for _ in range(3):
+        mark = len(problems)
+        try:
+            return _read_table_chunks(file, table, settings, limit, limit_name, problems, options)
+        except _Restart as restart:
+            del problems[mark:]
+            options.update(restart.options)
+        except _Unreadable:
+            return None
+    return None
+
+
+def _read_table_chunks(file, table, settings, limit, limit_name, problems, options) -> pd.DataFrame | None:
+    frames = []
+    header_checked = False
+    unnamed_reported: set[int] = set()
+    for raw in _raw_chunks(file, problems, options):
+        raw = _normalise_header(raw, file.name, problems, unnamed_reported, check_names=not header_checked)
+        if raw is None:
+            return None
+        if not header_checked:
+            header_checked = True
+            if not _check_header(list(raw.columns), table, file.name, problems):
+                return None
+        raw = _drop_empty_rows(raw)
+        if len(raw) == 0:
+            continue
+        frame = _parse_table(raw, table, file.name, settings, problems)
+        if table == "trajectories":
+            _check_trajectory_rows(frame, raw, file.name, limit, limit_name, problems)
+        frames.append(frame)
+        del raw, frame
+    if not frames:
+        problems.append(Problem(file.name, None, None, None, "the file has a header but no data rows"))
+        return None
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames)
+    del frames
+    if table == "trajectories":
+        _check_unique_ids(frame, file.name, problems)
+    return frame
+
+
+def _raw_chunks(file: Path, problems: list[Problem], options: dict):
+    """The file as frames of raw values (text for CSV), chunk by chunk.
+
+    Each frame's index is the row position in the file (row number minus 2).
+    ``attrs["decimal_comma"]`` says whether text numbers use a decimal comma. Raises ``_Unreadable``
+    after recording why the file cannot be read.
     """
     try:
         with open(file, "rb") as handle:
             head = handle.read(_HEAD_BYTES)
     except OSError as exc:
         problems.append(Problem(file.name, None, None, None, f"the file cannot be read ({exc.strerror})"))
-        return None
+        raise _Unreadable from None
     if not head:
         problems.append(Problem(file.name, None, None, None, "the file is empty"))
-        return None
+        raise _Unreadable
     suffix = file.suffix.lower()
     if suffix in PARQUET_SUFFIXES or head.startswith(b"PAR1"):
-        raw = _read_parquet(file, problems)
+        yield from _parquet_chunks(file, problems)
     elif suffix in EXCEL_SUFFIXES or head.startswith(b"PK\x03\x04"):
-        raw = _read_excel(file, problems)
+        yield _read_excel(file, problems)
     else:
-        raw = _read_csv(file, head, problems)
-    if raw is None:
-        return None
-    raw = _normalise_header(raw, file.name, problems)
-    if raw is None:
-        return None
-    raw = raw[raw.notna().any(axis=1)] if raw.shape[1] else raw
-    if len(raw) == 0:
-        problems.append(Problem(file.name, None, None, None, "the file has a header but no data rows"))
-        return None
+        yield from _csv_chunks(file, head, problems, options)
+
+
+def _drop_empty_rows(raw: pd.DataFrame) -> pd.DataFrame:
+    """Without fully empty rows (blank lines, blank sheet rows), keeping the index (row numbers).
+
+    Only rows whose first column is empty are examined, and the frame is copied only when there is
+    something to drop.
+    """
+    if raw.shape[1] == 0:
+        return raw.iloc[:0]
+    candidates = np.flatnonzero(raw.iloc[:, 0].isna().to_numpy())
+    if len(candidates) == 0:
+        return raw
+    empty = candidates[~raw.iloc[candidates].notna().any(axis=1).to_numpy()]
+    if len(empty) == 0:
+        return raw
+    attrs = dict(raw.attrs)
+    raw = raw.drop(index=raw.index[empty])
+    raw.attrs = attrs
     return raw
 
 
-def _read_csv(file: Path, head: bytes, problems: list[Problem]) -> pd.DataFrame | None:
+def _csv_chunks(file: Path, head: bytes, problems: list[Problem], options: dict):
+    names, delimiter, encoding = _sniff_csv(file, head, problems)
+    encoding = options.get("encoding", encoding)
+    if options.get("numbered"):
+        yield _csv_numbered(file, names, delimiter, encoding, problems)
+        return
+    invalid: list = []
+    reader = _arrow_csv(file, names, delimiter, encoding, problems, invalid, stream=True)
+    start = 0
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            _csv_failure(file, exc, encoding, problems)
+        if invalid:
+            raise _Restart(numbered=True)
+        raw = batch.rename_columns(names).to_pandas()
+        raw.index = pd.RangeIndex(start, start + len(raw))
+        start += len(raw)
+        raw.attrs["decimal_comma"] = delimiter == ";"
+        yield raw
+    if invalid:
+        raise _Restart(numbered=True)
+
+
+def _sniff_csv(file: Path, head: bytes, problems: list[Problem]) -> tuple[list[str], str, str]:
+    """Column names, delimiter and encoding of a CSV file from its first bytes."""
     if b"\x00" in head:
         problems.append(
             Problem(file.name, None, None, None, "not a text (CSV) file: it holds binary data; expected CSV, Parquet or .xlsx")
         )
-        return None
+        raise _Unreadable
     try:
         text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=len(head) < _HEAD_BYTES)
         encoding = "utf-8"
@@ -451,99 +550,107 @@ def _read_csv(file: Path, head: bytes, problems: list[Problem]) -> pd.DataFrame 
             problems.append(
                 Problem(file.name, None, None, None, "the file is neither UTF-8 nor Windows-1252 (cp1252) text")
             )
-            return None
+            raise _Unreadable from None
     controls = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\t\r\n") or ch == "\ufffd")
     if controls > max(2, len(text) // 100):
         problems.append(
             Problem(file.name, None, None, None, "not a readable CSV file: it holds control characters (binary data?)")
         )
-        return None
+        raise _Unreadable
     header_line = text.split("\n", 1)[0].rstrip("\r")
     if not header_line.strip():
         problems.append(Problem(file.name, 1, None, None, "the first line must hold the column names"))
-        return None
+        raise _Unreadable
     delimiter = max((";", ",", "\t"), key=header_line.count) if any(d in header_line for d in ";,\t") else ","
     names = next(csv.reader([header_line], delimiter=delimiter))
-    table, invalid = _arrow_csv(file, names, delimiter, encoding, threads=True, problems=problems)
-    if table is None and encoding == "utf-8" and problems and "UTF8" in problems[-1].expected:
-        problems.pop()
-        encoding = "cp1252"
-        table, invalid = _arrow_csv(file, names, delimiter, encoding, threads=True, problems=problems)
-    if table is None:
-        return None
-    index = np.arange(table.num_rows)
-    if invalid:
-        # re-read on one thread: only then does pyarrow know the row numbers of the bad records
-        invalid.clear()
-        table, invalid = _arrow_csv(file, names, delimiter, encoding, threads=False, problems=problems)
-        if table is None:
-            return None
-        skipped = np.array(sorted(row for row, _, _ in invalid if row is not None), dtype=np.int64)
-        rows = np.setdiff1d(np.arange(2, table.num_rows + len(skipped) + 2), skipped)
-        index = rows[: table.num_rows] - 2
-        for row, text_, n_fields in invalid:
-            problems.append(
-                Problem(file.name, row, None, text_[:80], f"{len(names)} fields separated by {delimiter!r}, found {n_fields}")
-            )
+    return names, delimiter, encoding
+
+
+def _csv_numbered(file, names, delimiter, encoding, problems) -> pd.DataFrame:
+    """The whole CSV read on one thread, reporting records with the wrong number of fields by row."""
+    invalid: list = []
+    try:
+        table = _arrow_csv(file, names, delimiter, encoding, problems, invalid, stream=False)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        _csv_failure(file, exc, encoding, problems)
+    skipped = np.array(sorted(row for row, _, _ in invalid if row is not None), dtype=np.int64)
+    rows = np.setdiff1d(np.arange(2, table.num_rows + len(skipped) + 2), skipped)
+    for row, text, n_fields in invalid:
+        problems.append(
+            Problem(file.name, row, None, text[:80], f"{len(names)} fields separated by {delimiter!r}, found {n_fields}")
+        )
     raw = table.rename_columns(names).to_pandas()
-    raw.index = index
+    raw.index = rows[: table.num_rows] - 2
     raw.attrs["decimal_comma"] = delimiter == ";"
     return raw
 
 
-def _arrow_csv(file, names, delimiter, encoding, threads, problems):
-    """Read a CSV with pyarrow, every column as text; (table, invalid rows) or (None, [])."""
-    invalid: list[tuple[int | None, str, int]] = []
+def _arrow_csv(file, names, delimiter, encoding, problems, invalid: list, stream: bool):
+    """A pyarrow CSV reader (``stream``) or table of ``file``, every column as text.
+
+    Records with the wrong number of fields are skipped and collected in ``invalid`` as
+    ``(row number or None, text, number of fields)``.
+    """
 
     def on_invalid(row):
         invalid.append((row.number, row.text, row.actual_columns))
         return "skip"
 
     generated = [f"column_{i}" for i in range(len(names))]
+    read_options = pa_csv.ReadOptions(
+        encoding=encoding, use_threads=stream, column_names=generated, skip_rows=1, block_size=_CSV_BLOCK_BYTES
+    )
+    parse_options = pa_csv.ParseOptions(
+        delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=on_invalid, newlines_in_values=True
+    )
+    convert_options = pa_csv.ConvertOptions(
+        column_types={name: pa.large_string() for name in generated},  # what pandas keeps (no cast)
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+        null_values=[""],
+    )
+    pool = pa.default_memory_pool()
     try:
-        table = pa_csv.read_csv(
-            file,
-            read_options=pa_csv.ReadOptions(
-                encoding=encoding, use_threads=threads, column_names=generated, skip_rows=1
-            ),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=on_invalid, newlines_in_values=True
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in generated},
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                null_values=[""],
-            ),
-        )
+        if stream:
+            return pa_csv.open_csv(file, read_options, parse_options, convert_options, memory_pool=pool)
+        return pa_csv.read_csv(file, read_options, parse_options, convert_options, memory_pool=pool)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        message = str(exc)
-        if "UTF8" in message or isinstance(exc, UnicodeDecodeError):
-            expected = f"readable {encoding} text (invalid UTF8 or undecodable bytes)"
-            if encoding != "utf-8":
-                expected = "text in UTF-8 or Windows-1252 (cp1252); the file holds bytes that are neither"
-        else:
-            expected = f"a readable CSV file ({message.splitlines()[0]})"
-        problems.append(Problem(file.name, None, None, None, expected))
-        return None, []
+        _csv_failure(file, exc, encoding, problems)
     except (OSError, pa.ArrowException) as exc:
         problems.append(Problem(file.name, None, None, None, f"a readable CSV file ({str(exc).splitlines()[0]})"))
-        return None, []
-    return table, invalid
+        raise _Unreadable from None
 
 
-def _read_parquet(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
+def _csv_failure(file, exc, encoding, problems):
+    """Turn a pyarrow read error into a restart (not UTF-8 after all) or a recorded problem."""
+    message = str(exc)
+    if "UTF8" in message or isinstance(exc, UnicodeDecodeError):
+        if encoding == "utf-8":
+            raise _Restart(encoding="cp1252")
+        expected = "text in UTF-8 or Windows-1252 (cp1252); the file holds bytes that are neither"
+    else:
+        expected = f"a readable CSV file ({message.splitlines()[0]})"
+    problems.append(Problem(file.name, None, None, None, expected))
+    raise _Unreadable
+
+
+def _parquet_chunks(file: Path, problems: list[Problem]):
+    start = 0
     try:
-        table = pq.read_table(file)
-        raw = table.to_pandas()
+        parquet = pq.ParquetFile(file)
+        for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS):
+            raw = batch.to_pandas()
+            raw.index = pd.RangeIndex(start, start + len(raw))
+            start += len(raw)
+            raw.attrs["decimal_comma"] = False
+            yield raw
     except (pa.ArrowException, OSError, ValueError) as exc:
         problems.append(
             Problem(file.name, None, None, None, f"a readable Parquet file ({str(exc).splitlines()[0]})")
         )
-        return None
-    raw = raw.reset_index(drop=True)
-    raw.attrs["decimal_comma"] = False
-    return raw
+        raise _Unreadable from None
+    if start == 0:  # no batches at all: yield the empty frame so that the header is checked
+        yield parquet.schema_arrow.empty_table().to_pandas()
 
 
 def _read_excel(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
@@ -559,22 +666,21 @@ def _read_excel(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
         problems.append(
             Problem(file.name, None, None, None, f"a readable Excel .xlsx workbook ({type(exc).__name__}: {exc})")
         )
-        return None
+        raise _Unreadable from None
     if not rows or all(cell is None for cell in rows[0]):
         problems.append(Problem(file.name, 1, None, None, "the first row must hold the column names"))
-        return None
+        raise _Unreadable
     header = ["" if cell is None else str(cell) for cell in rows[0]]
-    body = [row + (None,) * (len(header) - len(row)) if len(row) < len(header) else row[: len(header)] for row in rows[1:]]
-    raw = pd.DataFrame(body, columns=range(len(header)), dtype=object)
-    raw = pd.DataFrame({name: _excel_column(raw[i]) for i, name in enumerate(header)}) if len(body) else pd.DataFrame(
-        {name: pd.Series(dtype=_TEXT) for name in header}
-    )
+    cells = pd.DataFrame(rows[1:], dtype=object).reindex(columns=range(len(header)))
+    raw = pd.concat([_excel_column(cells[i]) for i in range(len(header))], axis=1, keys=range(len(header)))
+    raw = raw.set_axis(header, axis=1)
     raw.attrs["decimal_comma"] = True
     return raw
 
 
 def _excel_column(cells: pd.Series) -> pd.Series:
     """An Excel column of Python cell values as a typed series: dates, numbers, booleans or text."""
+    cells = cells.astype(object)
     kind = pd.api.types.infer_dtype(cells, skipna=True)
     if kind in ("integer", "floating", "mixed-integer-float"):
         return pd.to_numeric(cells).astype("float64")
@@ -587,26 +693,39 @@ def _excel_column(cells: pd.Series) -> pd.Series:
     return _as_text(cells)
 
 
-def _normalise_header(raw: pd.DataFrame, file_name: str, problems: list[Problem]) -> pd.DataFrame | None:
+def _normalise_header(raw, file_name, problems, unnamed_reported: set, check_names: bool) -> pd.DataFrame | None:
     """Column names stripped and lower-cased; unnamed empty columns dropped; repeated names an error."""
     names = [str(name).strip().lower() for name in raw.columns]
-    keep = [bool(name) or raw.iloc[:, i].notna().any() for i, name in enumerate(names)]
     for i, name in enumerate(names):
-        if not name and keep[i]:
+        if not name and i not in unnamed_reported and raw.iloc[:, i].notna().any():
+            unnamed_reported.add(i)
             problems.append(Problem(file_name, 1, f"(column {i + 1})", None, "every column with values needs a name"))
-    seen: set[str] = set()
-    repeated = False
-    for name in names:
-        if name and name in seen:
+    if check_names:
+        repeated = sorted({name for name in names if name and names.count(name) > 1})
+        for name in repeated:
             problems.append(Problem(file_name, 1, name, None, "each column name only once"))
-            repeated = True
-        seen.add(name)
-    if repeated:
-        return None
+        if repeated:
+            return None
     attrs = dict(raw.attrs)
     raw = raw.set_axis(names, axis=1).loc[:, [bool(name) for name in names]]
     raw.attrs = attrs
     return raw
+
+
+def _check_header(columns: list[str], table: str, file_name: str, problems: list[Problem]) -> bool:
+    """Report missing required columns (an error) and extra columns (a warning); False when any is missing."""
+    contract = schema.columns(table)
+    missing = [name for name, col in contract.items() if col.required and name not in columns]
+    for name in missing:
+        problems.append(Problem(file_name, 1, name, None, "a required column; it is missing from the header"))
+    extra = [name for name in columns if name not in contract]
+    if extra:
+        problems.append(
+            Problem(
+                file_name, None, ", ".join(extra), None, "column(s) not in the data contract; kept as text", severity="warning"
+            )
+        )
+    return not missing
 
 
 # -- parsing ------------------------------------------------------------------
@@ -615,24 +734,11 @@ def _normalise_header(raw: pd.DataFrame, file_name: str, problems: list[Problem]
 def _parse_table(raw: pd.DataFrame, table: str, file_name: str, settings: Settings, problems: list[Problem]):
     """The contract columns of ``table`` parsed to their dtypes (plus extra columns as text).
 
-    Problems go to ``problems``; returns None when required columns are missing.
+    ``raw`` has every required column (see ``_check_header``); its parsed columns are deleted from it
+    as they are parsed, except those ``_check_trajectory_rows`` still needs. Problems go to ``problems``.
     """
     contract = schema.columns(table)
-    missing = [name for name, col in contract.items() if col.required and name not in raw.columns]
-    for name in missing:
-        problems.append(Problem(file_name, 1, name, None, "a required column; it is missing from the header"))
     extra = [name for name in raw.columns if name not in contract]
-    if extra:
-        problems.append(
-            Problem(
-                file_name,
-                None,
-                ", ".join(extra),
-                None,
-                "column(s) not in the data contract; kept as text",
-                severity="warning",
-            )
-        )
     decimal_comma = bool(raw.attrs.get("decimal_comma", False))
     out: dict[str, object] = {}
     for name, col in contract.items():
@@ -641,17 +747,18 @@ def _parse_table(raw: pd.DataFrame, table: str, file_name: str, settings: Settin
             continue
         series = raw[name]
         if name == "end_reason" and table == "trajectories":
-            out[name] = series  # parsed with care_form in _check_trajectories
+            out[name] = series  # parsed with care_form in _check_trajectory_rows
             continue
         bounds = _bounds(table, col, settings)
         values, flagged = _parse_column(series, col, decimal_comma, file_name, bounds, problems)
         if col.required:
             _report(problems, file_name, name, series, _missing(values) & ~flagged, "a value is required")
         out[name] = values
+        if name not in _RAW_KEPT:
+            del raw[name]  # free the raw text as we go (peak memory)
+        del series
     for name in extra:
-        out[name] = _text(raw[name])
-    if missing:
-        return None
+        out[name] = _text(raw.pop(name))
     frame = pd.DataFrame(out, index=raw.index)
     if table == "goals":
         frame["informant"] = frame["informant"].fillna("gezamenlijk")
@@ -671,8 +778,10 @@ def _parse_column(series, col, decimal_comma, file_name, bounds, problems):
     """One column parsed to the contract dtype; unparsable and out-of-range values reported."""
     if col.kind in ("text", "codelist"):
         if col.kind == "codelist":
-            text = _as_text(series).str.lower().str.replace(r"\s*;\s*", ";", regex=True).str.strip(" ;")
-            values = text.mask(text == "").astype("string")
+            codes, text = _by_unique(series)  # normalise the distinct lists only
+            text = text.str.lower().str.replace(r"\s*;\s*", ";", regex=True).str.strip(" ;")
+            text = text.mask(text == "")
+            values = pd.Series(text.array.take(codes, allow_fill=True), index=series.index).astype("string")
             return values, _check_codelist(values, col, file_name, series, problems)
         values = _text(series)
         return values, np.zeros(len(values), dtype=bool)
@@ -813,9 +922,17 @@ def _check_codelist(values: pd.Series, col: schema.Column, file_name: str, serie
 
 
 def _text(series: pd.Series) -> pd.Series:
-    """Text stripped of surrounding blanks, blank as missing, dtype ``string``."""
-    text = _as_text(series).str.strip()
-    return text.mask(text == "").astype("string")
+    """Text stripped of surrounding blanks, blank as missing, dtype ``string``.
+
+    The column is only rewritten when some value has surrounding blanks or is empty (saves a copy of
+    a million ids).
+    """
+    text = _as_text(series)
+    # pyarrow's regex kernel: pandas' str.contains(regex) loops in Python for this dtype
+    if pc.any(pc.match_substring_regex(pa.array(text.array), r"^\s|\s$|^$")).as_py():
+        text = text.str.strip()
+        text = text.mask(text == "")
+    return text.astype("string")
 
 
 def _as_text(series: pd.Series) -> pd.Series:
@@ -867,21 +984,25 @@ def _report(problems: list[Problem], file_name: str, column: str, raw: pd.Series
 # -- checks across columns and files -------------------------------------------------
 
 
-def _check_trajectories(frame: pd.DataFrame, raw: pd.DataFrame, file_name: str, limit, limit_name: str, problems) -> None:
-    """Checks that involve several columns of one trajectories file; parses ``end_reason`` in place."""
-    _parse_end_reason(frame, file_name, problems)
-
+def _check_unique_ids(frame: pd.DataFrame, file_name: str, problems) -> None:
+    """A trajectory_id repeated within one file is an error at every repeat, naming the first row."""
     ids = frame["trajectory_id"]
     repeated = ids.duplicated(keep="first").to_numpy() & ids.notna().to_numpy()
-    if repeated.any():
-        first = ids[~ids.duplicated(keep="first") & ids.notna()]
-        first_row = pd.Series(first.index.to_numpy() + 2, index=first.to_numpy())
+    if not repeated.any():
+        return
+    first = ids[~ids.duplicated(keep="first") & ids.notna()]
+    first_row = pd.Series(first.index.to_numpy() + 2, index=first.to_numpy())
 
-        def also_in(positions):
-            rows = first_row.reindex(ids.iloc[positions].to_numpy()).to_numpy()
-            return [f"a trajectory_id used once per file; it is also in row {row}" for row in rows]
+    def also_in(positions):
+        rows = first_row.reindex(ids.iloc[positions].to_numpy()).to_numpy()
+        return [f"a trajectory_id used once per file; it is also in row {row}" for row in rows]
 
-        _report(problems, file_name, "trajectory_id", raw["trajectory_id"], repeated, also_in)
+    _report(problems, file_name, "trajectory_id", ids, repeated, also_in)
+
+
+def _check_trajectory_rows(frame: pd.DataFrame, raw: pd.DataFrame, file_name: str, limit, limit_name: str, problems) -> None:
+    """Checks that involve several columns of a trajectories row; parses ``end_reason`` in place."""
+    _parse_end_reason(frame, file_name, problems)
 
     form = frame["care_form"].cat.codes.to_numpy()
     care_type = frame["care_type"].cat.codes.to_numpy()
