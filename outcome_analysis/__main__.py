@@ -80,7 +80,7 @@ def format_problems(problems: list[Problem]) -> str:
     """The problems as an aligned text table with the columns of ``PROBLEM_FIELDS``."""
     rows = [[_cell(getattr(p, name), name != "expected") for name in PROBLEM_FIELDS] for p in problems]
     widths = [max(len(name), *(len(row[i]) for row in rows)) for i, name in enumerate(PROBLEM_FIELDS)]
-    lines = ["  ".join(name.ljust(w) for name, w in zip(PROBLEM_FIELDS, widths))]
+    lines = ["  ".join(name.ljust(w) for name, w in zip(PROBLEM_FIELDS, widths)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     return "\n".join(lines)

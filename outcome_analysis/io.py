@@ -432,6 +432,7 @@ def _read_table_file(file: Path, table: str, settings: Settings, limit, limit_na
 
 def _read_table_chunks(file, table, settings, limit, limit_name, problems, options) -> pd.DataFrame | None:
     frames = []
+    ended_without_reason: list[np.ndarray] = []
     header_checked = False
     unnamed_reported: set[int] = set()
     for raw in _raw_chunks(file, problems, options):
@@ -448,6 +449,7 @@ def _read_table_chunks(file, table, settings, limit, limit_name, problems, optio
         frame = _parse_table(raw, table, file.name, settings, problems)
         if table == "trajectories":
             _check_trajectory_rows(frame, raw, file.name, limit, limit_name, problems)
+            ended_without_reason.append(frame.attrs.pop("ended_without_reason"))
         frames.append(frame)
         del raw, frame
     if not frames:
@@ -457,7 +459,27 @@ def _read_table_chunks(file, table, settings, limit, limit_name, problems, optio
     del frames
     if table == "trajectories":
         _check_unique_ids(frame, file.name, problems)
+        _warn_ended_without_reason(np.concatenate(ended_without_reason), file.name, problems)
     return frame
+
+
+def _warn_ended_without_reason(rows: np.ndarray, file_name: str, problems: list[Problem]) -> None:
+    """One warning per file for the ended records whose missing end_reason became ``onbekend``."""
+    if len(rows) == 0:
+        return
+    listed = ", ".join(str(r) for r in rows[:_MAX_ROWS_LISTED_IN_WARNING])
+    if len(rows) > _MAX_ROWS_LISTED_IN_WARNING:
+        listed += ", ..."
+    problems.append(
+        Problem(
+            file_name,
+            None,
+            "end_reason",
+            None,
+            f"{len(rows)} ended record(s) without end_reason, set to 'onbekend' (rows {listed})",
+            severity="warning",
+        )
+    )
 
 
 def _raw_chunks(file: Path, problems: list[Problem], options: dict):
@@ -1090,18 +1112,7 @@ def _parse_end_reason(frame: pd.DataFrame, file_name: str, problems) -> None:
     ended_unknown = frame["end_date"].notna().to_numpy() & (reason < 0) & ~unknown
     if ended_unknown.any():
         reason = np.where(ended_unknown, reasons.get_loc("onbekend"), reason)
-        rows = (frame.index.to_numpy()[ended_unknown] + 2)
-        listed = ", ".join(str(r) for r in rows[:_MAX_ROWS_LISTED_IN_WARNING]) + (" ..." if len(rows) > _MAX_ROWS_LISTED_IN_WARNING else "")
-        problems.append(
-            Problem(
-                file_name,
-                None,
-                "end_reason",
-                None,
-                f"{len(rows)} ended record(s) without end_reason, set to 'onbekend' (rows {listed})",
-                severity="warning",
-            )
-        )
+    frame.attrs["ended_without_reason"] = frame.index.to_numpy()[ended_unknown] + 2
     frame["end_reason"] = pd.Categorical.from_codes(np.where(unknown | ~fits[form, reason], -1, reason), dtype=column.dtype)
 
 

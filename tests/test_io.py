@@ -434,3 +434,63 @@ def test_validate_returns_problems_without_raising(tmp_path):
     problems = io.validate(write_csv(tmp_path / "trajectories.csv", rows))
     assert [(p.severity, p.column) for p in problems] == [("error", "sex"), ("warning", "extra")]
     assert io.validate(write_csv(tmp_path / "clean.csv", BASE_ROWS)) == []
+
+
+# ---------------------------------------------------------------------------
+# large files are read in chunks: row numbers and cross-row checks must not notice
+# ---------------------------------------------------------------------------
+
+
+def many_rows(n=60):
+    """``n`` valid trajectories T0..T{n-1}, all jeugdhulp ambulant, ended volgens_plan."""
+    return [
+        {**BASE_ROWS[0], "trajectory_id": f"T{i}", "client_id": f"C{i}", "institution": "Zorg & Co"} for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_chunked_reading_keeps_row_numbers_and_finds_repeats_across_chunks(tmp_path, monkeypatch, fmt):
+    monkeypatch.setattr(io, "_CSV_BLOCK_BYTES", 512)  # a few rows per block
+    monkeypatch.setattr(io, "_PARQUET_BATCH_ROWS", 7)
+    rows = many_rows()
+    rows[3]["trajectory_id"] = "T50"  # row 5, repeated in row 52
+    rows[41]["birth_year"] = "1900"  # row 43
+    if fmt == "csv":
+        path = write_csv(tmp_path / "trajectories.csv", rows)
+    else:
+        path = tmp_path / "trajectories.parquet"
+        pd.DataFrame(rows).to_parquet(path)
+    problems, _ = problems_of(path)
+    assert [(p.row, p.column, p.value) for p in problems] == [(43, "birth_year", "1900"), (52, "trajectory_id", "T50")]
+    assert "also in row 5" in problems[1].expected
+
+
+def test_chunked_csv_that_turns_out_to_be_cp1252_is_read_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "_CSV_BLOCK_BYTES", 512)
+    rows = many_rows()
+    rows[-1]["institution"] = "Café"
+    data = io.load(write_csv(tmp_path / "trajectories.csv", rows, sep=";", encoding="cp1252"))
+    assert data.trajectories["institution"].iloc[-1] == "Café"
+    assert len(data.trajectories) == 60
+
+
+def test_chunked_csv_with_a_bad_record_late_in_the_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "_CSV_BLOCK_BYTES", 512)
+    path = write_csv(tmp_path / "trajectories.csv", many_rows())
+    lines = path.read_text().splitlines()
+    lines[55] += ",too,many"  # row 56
+    path.write_text("\n".join(lines) + "\n")
+    problems, _ = problems_of(path)
+    assert [(p.row, p.column) for p in problems] == [(56, None)]
+
+
+def test_one_warning_per_file_for_ended_records_without_reason_across_chunks(tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "_CSV_BLOCK_BYTES", 512)
+    rows = many_rows()
+    for i in (1, 30, 58):
+        rows[i]["end_reason"] = ""
+    data = io.load(write_csv(tmp_path / "trajectories.csv", rows))
+    assert data.warnings == [
+        "trajectories.csv, column 'end_reason': 3 ended record(s) without end_reason, set to 'onbekend' (rows 3, 32, 60)"
+    ]
+    assert (data.trajectories["end_reason"] == "onbekend").sum() == 3
