@@ -67,6 +67,7 @@ def measure(task: str, folder: str) -> dict:
     folder = Path(folder)
     before = peak_mib()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     if task == "load":
         data = io.load(folder)
         rows = len(data.trajectories) + len(data.goals) + len(data.experience)
@@ -77,8 +78,9 @@ def measure(task: str, folder: str) -> dict:
     else:
         raise ValueError(f"unknown task {task!r}")
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     peak = peak_mib()
-    return {"task": task, "seconds": seconds, "peak_mib": peak, "imports_mib": before, "rows": rows}
+    return {"task": task, "seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mib": peak, "imports_mib": before, "rows": rows}
 
 
 def run(task: str, folder: Path) -> dict:
@@ -103,17 +105,18 @@ def main(argv=None) -> int:
         return 0
 
     folders = build(args.scale, args.rebuild)
-    print(f"{'format':8} {'task':13} {'seconds':>8} {'peak MiB':>9} {'imports MiB':>12} {'rows':>10}")
+    print(f"{'format':8} {'task':13} {'seconds':>8} {'CPU s':>6} {'peak MiB':>9} {'imports MiB':>12} {'rows':>10}")
     for fmt, folder in folders.items():
         baseline = run("read_parquet" if fmt == "parquet" else "read_csv", folder)
         loaded = run("load", folder)
         for result in (baseline, loaded):
             print(
-                f"{fmt:8} {result['task']:13} {result['seconds']:8.2f} {result['peak_mib']:9.0f} "
+                f"{fmt:8} {result['task']:13} {result['seconds']:8.2f} {result['cpu_seconds']:6.2f} {result['peak_mib']:9.0f} "
                 f"{result['imports_mib']:12.0f} {result['rows']:10,}"
             )
         print(
-            f"{fmt:8} load / baseline: time x{loaded['seconds'] / baseline['seconds']:.1f}, "
+            f"{fmt:8} load / baseline: time x{loaded['seconds'] / baseline['seconds']:.1f} "
+            f"(CPU x{loaded['cpu_seconds'] / baseline['cpu_seconds']:.1f}), "
             f"peak memory x{loaded['peak_mib'] / baseline['peak_mib']:.1f}"
         )
     return 0

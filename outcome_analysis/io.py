@@ -336,9 +336,7 @@ def _read_delivery(path: Path, reference_date, settings: Settings) -> _Delivery:
             if frame is not None:
                 parsed[table].append((file.name, frame))
     tables = {table: _combine(parsed[table], table, problems) for table in TABLE_PREFIXES}
-    for table in ("goals", "experience"):
-        for file_name, frame in parsed[table]:
-            _check_known_trajectories(frame, tables["trajectories"], file_name, problems)
+    _check_known_trajectories([pair for table in ("goals", "experience") for pair in parsed[table]], tables["trajectories"], problems)
     return _Delivery(tables, sources, _sorted(problems))
 
 
@@ -944,17 +942,9 @@ def _check_codelist(values: pd.Series, col: schema.Column, file_name: str, serie
 
 
 def _text(series: pd.Series) -> pd.Series:
-    """Text stripped of surrounding blanks, blank as missing, dtype ``string``.
-
-    The column is only rewritten when some value has surrounding blanks or is empty (saves a copy of
-    a million ids).
-    """
-    text = _as_text(series)
-    # pyarrow's regex kernel: pandas' str.contains(regex) loops in Python for this dtype
-    if pc.any(pc.match_substring_regex(pa.array(text.array), r"^\s|\s$|^$")).as_py():
-        text = text.str.strip()
-        text = text.mask(text == "")
-    return text.astype("string")
+    """Text stripped of surrounding blanks, blank as missing, dtype ``string``."""
+    text = _as_text(series).str.strip()
+    return text.mask(text == "").astype("string")
 
 
 def _as_text(series: pd.Series) -> pd.Series:
@@ -1149,12 +1139,19 @@ def _combine(parsed: list[tuple[str, pd.DataFrame]], table: str, problems) -> pd
     return frame.reset_index(drop=True)
 
 
-def _check_known_trajectories(frame: pd.DataFrame, trajectories: pd.DataFrame, file_name: str, problems) -> None:
-    if len(trajectories) == 0:
+def _check_known_trajectories(parsed: list[tuple[str, pd.DataFrame]], trajectories: pd.DataFrame, problems) -> None:
+    """Goals and experience rows must point to a trajectory of the (combined) trajectories table.
+
+    One lookup for all files (building the set of a million trajectory ids once).
+    """
+    if not parsed or len(trajectories) == 0:
         return
-    ids = frame["trajectory_id"]
-    unknown = ~_isin(ids, trajectories["trajectory_id"]) & ids.notna().to_numpy()
-    _report(problems, file_name, "trajectory_id", ids, unknown, "a trajectory_id of the trajectories table")
+    ids = pd.concat([frame["trajectory_id"] for _, frame in parsed], ignore_index=True)
+    known = _isin(ids, trajectories["trajectory_id"]) | ids.isna().to_numpy()
+    ends = np.cumsum([len(frame) for _, frame in parsed])
+    starts = ends - [len(frame) for _, frame in parsed]
+    for (file_name, frame), start, end in zip(parsed, starts, ends):
+        _report(problems, file_name, "trajectory_id", frame["trajectory_id"], ~known[start:end], "a trajectory_id of the trajectories table")
 
 
 def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:

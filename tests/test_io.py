@@ -494,3 +494,11 @@ def test_one_warning_per_file_for_ended_records_without_reason_across_chunks(tmp
         "trajectories.csv, column 'end_reason': 3 ended record(s) without end_reason, set to 'onbekend' (rows 3, 32, 60)"
     ]
     assert (data.trajectories["end_reason"] == "onbekend").sum() == 3
+
+
+def test_unknown_trajectories_in_goals_and_experience_files_are_each_reported(tmp_path):
+    write_csv(tmp_path / "trajectories.csv", BASE_ROWS)
+    write_csv(tmp_path / "goals.csv", [{"trajectory_id": t, "goal_id": "g1", "score": "1"} for t in ("T1", "X1", "T2")])
+    write_csv(tmp_path / "experience.csv", [{"trajectory_id": t, "informant": "ouder"} for t in ("X2", "T3")])
+    problems, _ = problems_of(tmp_path)
+    assert [(p.file, p.row, p.value) for p in problems] == [("goals.csv", 3, "X1"), ("experience.csv", 2, "X2")]
