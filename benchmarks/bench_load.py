@@ -5,8 +5,10 @@ Run as ``.venv/bin/python benchmarks/bench_load.py [--scale 10] [--rebuild]``.
 The first run builds the demo delivery (``outcome_analysis.demo.make_demo(seed=0, scale=...)``;
 scale 10 gives about a million trajectories) and writes it with ``io.write`` as Parquet and as CSV
 into ``benchmarks/output/``; later runs reuse it. Each measurement runs in a fresh subprocess, so
-that its peak memory (``resource.getrusage(...).ru_maxrss``, which includes the interpreter and the
-imported libraries) is its own. The baseline, measured in the same run on the same files, is a plain
+that its peak memory is its own: the peak resident set size (Linux ``VmHWM`` from
+``/proc/self/status``, else ``resource.getrusage(...).ru_maxrss``), which includes the interpreter and
+the imported libraries (shown separately as "imports MiB"). Wall-clock and CPU seconds are both
+shown: on a shared machine the CPU time is the steadier figure. The baseline, measured in the same run on the same files, is a plain
 read without parsing or checks: ``pd.read_parquet`` of the Parquet file and ``pd.read_csv(...,
 engine="pyarrow")`` of the CSV file.
 """
