@@ -1,0 +1,1454 @@
+"""The story of one institution's report: what ``notebooks/institution_report.ipynb`` shows, in order.
+
+The notebook tells, this module assembles: it selects the institution's slice of a
+:class:`~outcome_analysis.results.Results`, builds the headline table, the per-indicator sections,
+the facts behind the dialogue questions, the data-quality and the methods sections. Every section
+method returns a list of displayable objects (escaped :class:`~outcome_analysis.report.HTML` and
+PNG images); the notebook only calls ``show(...)``.
+
+Nothing here computes an indicator: numbers come from the results store, labels from the registry,
+formatting and suppression display from :mod:`outcome_analysis.report`, figures from
+:mod:`outcome_analysis.plots`. Other institutions are never named; small numbers are never shown.
+
+Example
+-------
+>>> from outcome_analysis import story
+>>> s = story.prepare(results, institution="Stichting Jeugd Zuid", period="2024")   # doctest: +SKIP
+>>> story.show(s.summary())                                                        # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import html as _htmllib
+import io as _io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import registry, report
+from .periods import parse_period, previous_period
+from .quality import item_label
+from .results import Results, compute_results, modelled_period
+from .settings import Settings
+
+LANGS = ("nl", "en")
+
+#: status of a story: ``ok`` or why there is no report.
+STATUSES = ("ok", "unknown_institution", "no_ended", "all_suppressed")
+
+#: indicator sets in the order of the report (context items are a section of their own).
+SET_ORDER = ("basisset_jbjr", "jeugdhulp_harmonised", "prestatie")
+
+#: prestatie-indicatoren computed exactly as another indicator for a care type (the registry's
+#: ``same_as`` covers only indicators that are the same for every care type). Shown as a pointer.
+RESTATES = {
+    "pi04_vermindering_ernst": {"jeugdhulp": "jh_afname_problematiek", "jb": "jb_afname_ontwikkelingsbedreiging",
+                                "jr": "jr_afname_criminogene_factoren"},
+    "pi07_reden_beeindiging_jb": {"jb": "jbjr_verloop"},
+}
+
+CARE_TYPE_LABELS = {
+    "nl": {"jeugdhulp": "jeugdhulp", "jb": "jeugdbescherming", "jr": "jeugdreclassering"},
+    "en": {"jeugdhulp": "youth care", "jb": "child protection", "jr": "juvenile probation"},
+}
+
+#: labels of breakdown categories (``family:code``) that the registry does not (yet) carry.
+CATEGORY_LABELS = {
+    "nl": {
+        "end_reason:volgens_plan": "volgens plan", "end_reason:voortijdig_overeenstemming": "voortijdig, in overleg",
+        "end_reason:voortijdig_client": "voortijdig, door cliënt", "end_reason:voortijdig_aanbieder": "voortijdig, door aanbieder",
+        "end_reason:externe_omstandigheden": "externe omstandigheden", "end_reason:onbekend": "onbekend",
+        "end_reason:meerderjarig": "meerderjarig", "end_reason:tussentijdse_opheffing": "tussentijdse opheffing",
+        "end_reason:niet_verlengd": "niet verlengd", "end_reason:gezagsbeeindiging": "gezagsbeëindiging",
+        "end_reason:overleden": "overleden", "end_reason:naar_pleegouder": "voogdij naar pleegouder",
+        "end_reason:naar_burgervoogd": "naar burgervoogd", "end_reason:herstel_gezag": "herstel gezag",
+        "end_reason:volwassenreclassering": "naar volwassenenreclassering", "end_reason:terugmelding": "terugmelding",
+        "end_reason:besluit_rechter": "besluit rechter",
+        "transition:none": "geen overgang", "transition:vots_ots": "vOTS → OTS", "transition:ots_voogdij": "OTS → voogdij",
+        "transition:voogdij_pleegouder": "voogdij → pleegouder", "transition:voogdij_herstel_gezag": "voogdij → herstel gezag",
+        "transition:transfer_gi": "overdracht naar andere GI", "transition:jb_jr_concurrent": "JB en JR tegelijk",
+        "follow_up:none": "geen vervolghulp", "follow_up:lighter": "lichtere hulp", "follow_up:equal": "even zware hulp",
+        "follow_up:heavier": "zwaardere hulp",
+        "informant:jeugdige": "jeugdigen", "informant:ouder": "ouders", "informant:professional": "professionals",
+        "informant:gezamenlijk": "gezamenlijk",
+        "rci:improved": "betrouwbaar verbeterd", "rci:unchanged": "niet betrouwbaar veranderd",
+        "rci:deteriorated": "betrouwbaar verslechterd",
+        "help_accepted:ja": "ja", "help_accepted:gedeeltelijk": "gedeeltelijk", "help_accepted:nee": "nee",
+        "goals_realised:geheel": "geheel", "goals_realised:grotendeels": "grotendeels",
+        "goals_realised:gedeeltelijk": "gedeeltelijk", "goals_realised:niet": "niet",
+        "complexity:enkelvoudig": "enkelvoudig", "complexity:meervoudig": "meervoudig", "complexity:complex": "complex",
+        "perspective:thuis": "thuis", "perspective:elders": "elders", "perspective:zelfstandig": "zelfstandig",
+        "perspective:onduidelijk": "onduidelijk",
+        "issue:wachtlijst": "wachtlijst", "issue:geen_passend_aanbod": "geen passend aanbod",
+        "issue:ketensamenwerking": "ketensamenwerking", "issue:wetgeving": "wet- en regelgeving",
+        "issue:personeelstekort": "personeelstekort", "issue:overig": "overig",
+        "mean_change:": "gemiddelde verandering", "mean_t:": "gemiddelde GAS T-score",
+    },
+    "en": {
+        "end_reason:volgens_plan": "as planned", "end_reason:voortijdig_overeenstemming": "early, by agreement",
+        "end_reason:voortijdig_client": "early, by client", "end_reason:voortijdig_aanbieder": "early, by provider",
+        "end_reason:externe_omstandigheden": "external circumstances", "end_reason:onbekend": "unknown",
+        "end_reason:meerderjarig": "came of age", "end_reason:tussentijdse_opheffing": "lifted early",
+        "end_reason:niet_verlengd": "not extended", "end_reason:gezagsbeeindiging": "end of authority",
+        "end_reason:overleden": "deceased", "end_reason:naar_pleegouder": "guardianship to foster parent",
+        "end_reason:naar_burgervoogd": "to a civil guardian", "end_reason:herstel_gezag": "authority restored",
+        "end_reason:volwassenreclassering": "to adult probation", "end_reason:terugmelding": "reported back",
+        "end_reason:besluit_rechter": "court decision",
+        "transition:none": "no transition", "transition:vots_ots": "provisional → supervision order",
+        "transition:ots_voogdij": "supervision order → guardianship",
+        "transition:voogdij_pleegouder": "guardianship → foster parent",
+        "transition:voogdij_herstel_gezag": "guardianship → authority restored",
+        "transition:transfer_gi": "transfer to another GI", "transition:jb_jr_concurrent": "JB and JR at once",
+        "follow_up:none": "no follow-up care", "follow_up:lighter": "lighter care", "follow_up:equal": "equally heavy care",
+        "follow_up:heavier": "heavier care",
+        "informant:jeugdige": "youths", "informant:ouder": "parents", "informant:professional": "professionals",
+        "informant:gezamenlijk": "joint",
+        "rci:improved": "reliably improved", "rci:unchanged": "no reliable change", "rci:deteriorated": "reliably deteriorated",
+        "help_accepted:ja": "yes", "help_accepted:gedeeltelijk": "partly", "help_accepted:nee": "no",
+        "goals_realised:geheel": "fully", "goals_realised:grotendeels": "mostly",
+        "goals_realised:gedeeltelijk": "partly", "goals_realised:niet": "not",
+        "complexity:enkelvoudig": "single", "complexity:meervoudig": "multiple", "complexity:complex": "complex",
+        "perspective:thuis": "at home", "perspective:elders": "elsewhere", "perspective:zelfstandig": "independent",
+        "perspective:onduidelijk": "unclear",
+        "issue:wachtlijst": "waiting list", "issue:geen_passend_aanbod": "no suitable provision",
+        "issue:ketensamenwerking": "chain cooperation", "issue:wetgeving": "legislation",
+        "issue:personeelstekort": "staff shortage", "issue:overig": "other",
+        "mean_change:": "mean change", "mean_t:": "mean GAS T-score",
+    },
+}
+
+COVARIATE_LABELS = {
+    "nl": {"complexity": "complexiteit", "perspective": "toekomstperspectief", "age_group": "leeftijdsgroep",
+           "sex": "geslacht", "care_form": "hulpvorm", "out_of_home": "uithuisplaatsing",
+           "earlier_trajectories": "eerdere trajecten", "baseline": "beginscore"},
+    "en": {"complexity": "complexity", "perspective": "future perspective", "age_group": "age group",
+           "sex": "sex", "care_form": "form of care", "out_of_home": "out-of-home placement",
+           "earlier_trajectories": "earlier trajectories", "baseline": "baseline score"},
+}
+
+#: the texts of the report that the package's texts.yaml does not hold (nl and en).
+TEXTS = {
+    "nl": {
+        "summary": "Samenvatting",
+        "sets_intro": "Per indicatorset",
+        "verloop": "Verloop van de trajecten",
+        "context": "Context bij de uitkomsten",
+        "dialogue": "Vragen voor het gesprek",
+        "quality": "Datakwaliteit",
+        "methods": "Verantwoording",
+        "too_little_title": "Te weinig gegevens voor een rapport",
+        "too_little": "Te weinig gegevens voor een rapport over {institution} in {period}.",
+        "reason_unknown_institution": "Deze instelling komt niet voor in de aangeleverde gegevens.",
+        "reason_no_ended": "Er zijn in deze periode geen afgesloten trajecten van deze instelling.",
+        "reason_all_suppressed": ("Alle cijfers gaan over minder dan {n} trajecten of jongeren. Om de privacy "
+                                  "van jongeren en ouders te beschermen tonen we ze niet."),
+        "too_little_next": ("Bekijk een langere periode of neem contact op met de afdeling die de "
+                            "rapportages maakt."),
+        "intro": ("Dit rapport laat zien hoe de jeugdhulp, jeugdbescherming of jeugdreclassering van "
+                  "{institution} in {period} is verlopen voor de jongeren en gezinnen die de instelling hielp "
+                  "({care_types}). De cijfers komen uit de gegevens die de instelling heeft aangeleverd. "
+                  "Ze zijn een begin van het gesprek over het verhaal achter de cijfers, geen rangorde."),
+        "how_to_read": ("Zo leest u de cijfers: het percentage is de uitkomst bij deze instelling. Het "
+                        "95%-interval geeft aan hoe zeker dat cijfer is: hoe minder trajecten, hoe breder het "
+                        "interval. ‘Hoger’ of ‘lager’ zeggen we alleen als het verschil groter is dan toeval "
+                        "kan verklaren. ‘Gecorrigeerd’ vergelijkt met wat je bij deze groep jongeren zou "
+                        "verwachten, gegeven hun problematiek, perspectief en leeftijd. Aantallen zijn "
+                        "afgerond op vijftallen; cijfers over minder dan {n} trajecten tonen we niet (–*)."),
+        "headline_table_caption": "Kerncijfers {period}",
+        "in_words": "In woorden",
+        "col_indicator": "Indicator",
+        "col_value": "Waarde",
+        "col_ci": "95%-interval",
+        "col_n": "Aantal (afgerond)",
+        "col_national": "Landelijk",
+        "col_previous": "Vorige periode",
+        "col_adjusted": "Gecorrigeerd",
+        "col_period": "Periode",
+        "col_item": "Gegeven",
+        "col_institution": "Deze instelling",
+        "col_category": "Categorie",
+        "signal_higher": "hoger dan verwacht",
+        "signal_lower": "lager dan verwacht",
+        "signal_within": "binnen de verwachting",
+        "signal_none": "geen vergelijking",
+        "favourable": "gunstig",
+        "unfavourable": "ongunstig",
+        "window_note": ("Bij {label} volgen we jongeren {months} maanden na het einde. Van {period} is die "
+                        "termijn nog niet verstreken; daarom staat hier {shown}, de laatste periode die "
+                        "al te beoordelen is."),
+        "window_short": "{shown}, want de volgtermijn van {months} maanden is voor {period} nog niet voorbij",
+        "shown_period_mark": "cijfer over {shown}",
+        "summary_more": ("In hoofdstuk {n} staat elke indicator uitgebreid, met de uitleg, de ontwikkeling "
+                         "door de jaren en de vergelijking met andere instellingen."),
+        "same_as": "Wordt berekend als {other}; zie daar.",
+        "restates": "Bij {care_type} berekend als {other}; zie daar.",
+        "definition": "Wat meten we?",
+        "counts": ("Teller: {numerator}. Noemer: {denominator}."),
+        "response": ("Respons: bij {missing} van de afgesloten trajecten ontbreekt het gegeven "
+                     "({response} heeft het)."),
+        "response_none": "Het gegeven ontbreekt nergens.",
+        "excluded": ("{excluded} trajecten of jongeren tellen nog niet mee, omdat de volgtermijn van "
+                     "{months} maanden nog niet voorbij is."),
+        "provisional": "Voorlopige indicator: landelijk nog niet uitgewerkt.",
+        "breakdown": "Uitsplitsing",
+        "adjusted_sentence": ("Gecorrigeerd voor de kenmerken van de jongeren ({covariates}) is de verhouding "
+                              "waargenomen/verwacht {oe} (95%-interval {ci}); het gecorrigeerde percentage is "
+                              "{adjusted}. Dat is {signal}."),
+        "adjusted_missing": "{n} trajecten misten een kenmerk; zij tellen mee met de categorie ‘ontbreekt’.",
+        "adjusted_none": "Voor dit cijfer is geen gecorrigeerde vergelijking beschikbaar ({reason}).",
+        "adjusted_small": "te weinig trajecten bij deze instelling",
+        "adjusted_nomodel": "het model kon niet worden geschat",
+        "mean_sentence": "{label}: {value} (95%-interval {ci}); landelijk {national}.",
+        "figure_caption": ("Links: de ontwikkeling door de jaren, deze instelling en landelijk. Rechts: alle "
+                           "instellingen naar omvang; andere instellingen zijn niet bij naam genoemd. Binnen de "
+                           "stippellijnen vallen verschillen die toeval kan verklaren."),
+        "figure_caption_trend": "De ontwikkeling door de jaren: deze instelling en landelijk.",
+        "duration": "Duur van afgesloten episodes (dagen)",
+        "duration_missing": "De duur van trajecten is alleen beschikbaar als het rapport direct uit de gegevens wordt gemaakt.",
+        "end_reasons": "Reden van beëindiging",
+        "transitions": "Overgangen",
+        "follow_up": "Zwaarte van de vervolghulp",
+        "median": "mediaan", "q1": "25%", "q3": "75%",
+        "target_group": "Kenmerken van de jongeren (gestarte trajecten)",
+        "out_of_home": "Aandeel uithuisgeplaatst",
+        "waiting": "Wachttijd tot het eerste contact (dagen)",
+        "waiting_sentence": ("Wachttijd tot het eerste contact: gemiddeld {mean} dagen, de helft wachtte "
+                             "korter dan {median} dagen (landelijk {national_median})."),
+        "alliance": "Samenwerkingsrelatie (gemiddelde score)",
+        "chain": "Ketensamenwerking (gemiddelde score)",
+        "kwesties": "Kwesties die professionals melden",
+        "kwesties_none": "Er zijn geen kwesties gemeld, of te weinig om te tonen.",
+        "mean_col": "Gemiddelde", "national_col": "Landelijk",
+        "context_intro": ("Context staat naast de uitkomsten, niet erin: ze helpt de cijfers te begrijpen. "
+                          "Wie zijn de jongeren, hoe lang wachten ze, hoe ervaren ze de samenwerking?"),
+        "dialogue_intro": ("Het gesprek over de cijfers vindt plaats op drie niveaus. De vragen hieronder zijn "
+                           "gekozen op basis van wat de cijfers van {institution} laten zien."),
+        "quality_intro": ("Hoe volledig zijn de gegevens van de afgesloten trajecten in {period}? Een laag "
+                          "percentage betekent dat een indicator op minder trajecten rust."),
+        "completeness": "Volledigheid",
+        "unknown_reason": "Reden van beëindiging ‘onbekend’ ({care_type}): {share} van de afgesloten trajecten.",
+        "left_out": "Weggelaten trajecten",
+        "left_out_missing": "gegeven ontbreekt",
+        "left_out_window": "volgtermijn nog niet voorbij",
+        "recovery_note": ("Kleine aantallen worden per tabel automatisch afgeschermd. Wie tabellen naast elkaar "
+                          "legt (eerste en tweede halfjaar tegen het hele jaar, of landelijk min alle andere "
+                          "instellingen) zou soms toch een klein aantal kunnen terugrekenen; daartegen "
+                          "beschermt de automatische afscherming niet. Deel de rapporten daarom niet breder "
+                          "dan nodig."),
+        "methods_intro": ("Dit hoofdstuk beschrijft hoe de cijfers zijn berekend: de definities uit de "
+                          "indicatorcatalogus, de instellingen die golden en de modellen voor de correctie."),
+        "definitions": "Definities",
+        "col_numerator": "Teller", "col_denominator": "Noemer", "col_window": "Volgtermijn",
+        "col_definition": "Definitie",
+        "months": "{m} maanden",
+        "settings": "Instellingen",
+        "setting_min_denominator": "Kleinste noemer die wordt getoond",
+        "setting_min_count": "Kleinste aantal dat wordt getoond",
+        "setting_round_to": "Aantallen afgerond op",
+        "setting_conf": "Betrouwbaarheid van intervallen",
+        "setting_ci_method": "Methode interval voor percentages",
+        "setting_windows": "Volgtermijnen (herhaald beroep, nieuwe start, vervolghulp, recidive)",
+        "setting_continuation_days": "Vervolg binnen (dagen) telt als één episode",
+        "setting_signal_limit": "Grens voor een signaal (funnel)",
+        "setting_covariates": "Kenmerken in de correctie",
+        "setting_reference_date": "Peildatum van de gegevens",
+        "models": "Modellen voor de correctie",
+        "models_intro": ("Per indicator en zorgsoort schatten we met alle jongeren van de periode een model dat "
+                         "voorspelt welke uitkomst je bij deze kenmerken mag verwachten. Verwacht en waargenomen "
+                         "worden per instelling opgeteld (indirecte standaardisatie). Als instellingen meer "
+                         "verschillen dan toeval verklaart, worden de grenzen verruimd (overdispersie)."),
+        "col_model": "Model", "col_records": "Records", "col_lacking": "Zonder kenmerk",
+        "col_c": "c-statistiek", "col_phi": "φ", "col_tau2": "τ²", "col_applied": "Gecorrigeerd",
+        "col_calibration": "Kalibratie W/V per tiende", "col_note": "Opmerking",
+        "odds_ratios": "Odds ratio's (95%-interval)",
+        "odds_intro": ("Een odds ratio boven 1 betekent dat jongeren met dit kenmerk vaker de uitkomst hebben dan "
+                       "jongeren in de referentiegroep."),
+        "col_term": "Kenmerk",
+        "no_models": "Voor deze zorgsoorten en periode zijn geen modellen geschat.",
+        "yes": "ja", "no": "nee",
+        "model_logistic": "logistisch", "model_none": "geen model", "model_linear": "lineair",
+    },
+    "en": {
+        "summary": "Summary",
+        "sets_intro": "By indicator set",
+        "verloop": "Course of the trajectories",
+        "context": "Context beside the outcomes",
+        "dialogue": "Questions for the dialogue",
+        "quality": "Data quality",
+        "methods": "Methods",
+        "too_little_title": "Too little data for a report",
+        "too_little": "Too little data for a report on {institution} in {period}.",
+        "reason_unknown_institution": "This institution does not appear in the delivered data.",
+        "reason_no_ended": "This institution has no ended trajectories in this period.",
+        "reason_all_suppressed": ("Every figure concerns fewer than {n} trajectories or youths. To protect "
+                                  "the privacy of young people and parents we do not show them."),
+        "too_little_next": "Look at a longer period or contact the team that makes the reports.",
+        "intro": ("This report shows how the care of {institution} went in {period} for the young people and "
+                  "families it helped ({care_types}). The figures come from the data the institution "
+                  "delivered. They start a conversation about the story behind the numbers; they are not a ranking."),
+        "how_to_read": ("How to read the figures: the percentage is this institution's outcome. The 95% interval "
+                        "shows how certain it is: the fewer trajectories, the wider. We say ‘higher’ or ‘lower’ "
+                        "only when the difference is larger than chance explains. ‘Adjusted’ compares with what "
+                        "one would expect for this group of young people, given their problems, perspective and "
+                        "age. Counts are rounded to fives; figures on fewer than {n} trajectories are not shown (–*)."),
+        "headline_table_caption": "Key figures {period}",
+        "in_words": "In words",
+        "col_indicator": "Indicator", "col_value": "Value", "col_ci": "95% interval", "col_n": "Number (rounded)",
+        "col_national": "National", "col_previous": "Previous period", "col_adjusted": "Adjusted",
+        "col_period": "Period", "col_item": "Item", "col_institution": "This institution", "col_category": "Category",
+        "signal_higher": "higher than expected", "signal_lower": "lower than expected",
+        "signal_within": "within expectation", "signal_none": "no comparison",
+        "favourable": "favourable", "unfavourable": "unfavourable",
+        "window_note": ("For {label} young people are followed for {months} months after the end. For {period} that "
+                        "window has not passed yet; this shows {shown}, the latest period that can be judged."),
+        "window_short": "{shown}, as the {months}-month window has not passed for {period}",
+        "shown_period_mark": "figure for {shown}",
+        "summary_more": ("Chapter {n} shows every indicator in full, with its explanation, its course over the "
+                         "years and the comparison with other institutions."),
+        "same_as": "Computed as {other}; see there.",
+        "restates": "For {care_type} computed as {other}; see there.",
+        "definition": "What is measured?",
+        "counts": "Numerator: {numerator}. Denominator: {denominator}.",
+        "response": "Response: the item is missing for {missing} of the ended trajectories ({response} have it).",
+        "response_none": "The item is never missing.",
+        "excluded": "{excluded} trajectories or youths do not count yet: their {months}-month window has not passed.",
+        "provisional": "Provisional indicator: not yet worked out nationally.",
+        "breakdown": "Breakdown",
+        "adjusted_sentence": ("Adjusted for the young people's characteristics ({covariates}) the observed/expected "
+                              "ratio is {oe} (95% interval {ci}); the adjusted percentage is {adjusted}. That is {signal}."),
+        "adjusted_missing": "{n} trajectories lacked a characteristic; they count in the category ‘missing’.",
+        "adjusted_none": "No adjusted comparison is available for this figure ({reason}).",
+        "adjusted_small": "too few trajectories at this institution",
+        "adjusted_nomodel": "the model could not be fitted",
+        "mean_sentence": "{label}: {value} (95% interval {ci}); national {national}.",
+        "figure_caption": ("Left: the course over the years, this institution and nationally. Right: all institutions by "
+                           "size; other institutions are not named. Differences within the dotted lines can be "
+                           "explained by chance."),
+        "figure_caption_trend": "The course over the years: this institution and nationally.",
+        "duration": "Duration of ended episodes (days)",
+        "duration_missing": "Durations are only available when the report is made directly from the data.",
+        "end_reasons": "End reason", "transitions": "Transitions", "follow_up": "Weight of follow-up care",
+        "median": "median", "q1": "25%", "q3": "75%",
+        "target_group": "Characteristics of the young people (started trajectories)",
+        "out_of_home": "Share placed out of home",
+        "waiting": "Waiting time until first contact (days)",
+        "waiting_sentence": ("Waiting time until first contact: {mean} days on average, half waited less than "
+                             "{median} days (nationally {national_median})."),
+        "alliance": "Working alliance (mean score)", "chain": "Chain cooperation (mean score)",
+        "kwesties": "Issues reported by professionals",
+        "kwesties_none": "No issues were reported, or too few to show.",
+        "mean_col": "Mean", "national_col": "National",
+        "context_intro": ("Context sits beside the outcomes, not inside them: it helps to understand the figures. "
+                          "Who are the young people, how long do they wait, how do they experience cooperation?"),
+        "dialogue_intro": ("The dialogue about the figures takes place at three levels. The questions below were "
+                           "chosen from what the figures of {institution} show."),
+        "quality_intro": ("How complete are the data of the trajectories that ended in {period}? A low percentage "
+                          "means an indicator rests on fewer trajectories."),
+        "completeness": "Completeness",
+        "unknown_reason": "End reason ‘unknown’ ({care_type}): {share} of ended trajectories.",
+        "left_out": "Trajectories left out", "left_out_missing": "item missing",
+        "left_out_window": "window not yet passed",
+        "recovery_note": ("Small numbers are suppressed automatically within each table. Someone who lays tables "
+                          "side by side (first and second half year against the whole year, or national minus "
+                          "all other institutions) could sometimes recover a small number; automatic suppression "
+                          "does not protect against that. Do not share reports more widely than needed."),
+        "methods_intro": ("This chapter describes how the figures were computed: the definitions from the "
+                          "indicator catalogue, the settings in force and the adjustment models."),
+        "definitions": "Definitions", "col_numerator": "Numerator", "col_denominator": "Denominator",
+        "col_window": "Window", "col_definition": "Definition", "months": "{m} months",
+        "settings": "Settings",
+        "setting_min_denominator": "Smallest denominator shown", "setting_min_count": "Smallest count shown",
+        "setting_round_to": "Counts rounded to", "setting_conf": "Confidence of intervals",
+        "setting_ci_method": "Interval method for percentages",
+        "setting_windows": "Windows (repeated referral, new start, follow-up care, recidivism)",
+        "setting_continuation_days": "Continuation within (days) counts as one episode",
+        "setting_signal_limit": "Limit for a signal (funnel)", "setting_covariates": "Characteristics adjusted for",
+        "setting_reference_date": "Reference date of the data",
+        "models": "Adjustment models",
+        "models_intro": ("Per indicator and care type a model on all young people of the period predicts the outcome "
+                         "to expect given their characteristics. Expected and observed are summed per institution "
+                         "(indirect standardisation). When institutions vary more than chance explains, the limits "
+                         "are widened (overdispersion)."),
+        "col_model": "Model", "col_records": "Records", "col_lacking": "Lacking a characteristic",
+        "col_c": "c-statistic", "col_phi": "φ", "col_tau2": "τ²", "col_applied": "Corrected",
+        "col_calibration": "Calibration O/E per decile", "col_note": "Note",
+        "odds_ratios": "Odds ratios (95% interval)",
+        "odds_intro": ("An odds ratio above 1 means that young people with this characteristic have the outcome more "
+                       "often than those in the reference group."),
+        "col_term": "Characteristic",
+        "no_models": "No models were fitted for these care types and this period.",
+        "yes": "yes", "no": "no",
+        "model_logistic": "logistic", "model_none": "no model", "model_linear": "linear",
+    },
+}
+
+
+class StoryError(report.ReportError):
+    """A story that cannot be told as asked (unknown language, no results)."""
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise StoryError(f"unknown report language {lang!r}; use one of {LANGS}")
+    return lang
+
+
+def category_label(category: str, lang: str = "nl") -> str:
+    """Readable label of a breakdown category such as ``end_reason:volgens_plan``."""
+    known = CATEGORY_LABELS[_check_lang(lang)]
+    if category in known:
+        return known[category]
+    return category.split(":", 1)[-1].replace("_", " ") or category
+
+
+def care_type_label(care_type: str, lang: str = "nl") -> str:
+    return CARE_TYPE_LABELS[_check_lang(lang)].get(care_type, care_type)
+
+
+# --------------------------------------------------------------------------------------------
+# loading
+# --------------------------------------------------------------------------------------------
+def load(data_path: str = "", results_path: str | None = "", period: str = "", granularity: str = "year"):
+    """The results a report needs, and the data set when it had to be read.
+
+    With ``results_path`` the stored results are read (a batch computed them once). Otherwise the
+    data at ``data_path`` is loaded and :func:`~outcome_analysis.results.compute_results` runs for
+    ``period`` (default: the latest complete period).
+
+    Returns
+    -------
+    (Results, Dataset or None)
+    """
+    if results_path:
+        return Results.load(results_path), None
+    from . import io
+
+    data = io.load(data_path)
+    if period:
+        granularity = parse_period(period)[2]
+    periods = [period] if period else None
+    return compute_results(data, granularity=granularity, periods=periods), data
+
+
+def default_period(results: Results) -> str:
+    """The report period of the results (the latest one computed)."""
+    periods = results.meta.get("periods") or results.meta.get("all_periods") or []
+    if not periods:
+        raise StoryError("the results hold no report period")
+    return str(periods[-1])
+
+
+def default_institution(results: Results, period: str) -> str:
+    """The institution with the most ended trajectories in ``period`` (ties: alphabetical)."""
+    q = results.quality
+    rows = q[(q["scope"] == "institution") & (q["period"] == period) & (q["item"] == "end_reason")]
+    if len(rows):
+        sizes = rows.groupby("institution")["denominator"].sum()
+        sizes = sizes.sort_index().sort_values(ascending=False, kind="stable")
+        return str(sizes.index[0])
+    names = results.institutions
+    if not names:
+        raise StoryError("the results name no institution")
+    return names[0]
+
+
+# --------------------------------------------------------------------------------------------
+# small helpers
+# --------------------------------------------------------------------------------------------
+def show(items) -> None:
+    """Display a section's items in a notebook (HTML, images); ``None`` items are skipped."""
+    from IPython.display import display
+
+    for item in items or []:
+        if item is not None:
+            display(item)
+
+
+def _e(text) -> str:
+    return _htmllib.escape(str(text))
+
+
+def _html(text: str) -> report.HTML:
+    return report.HTML(text)
+
+
+def _p(text: str, cls: str = "oa-note") -> report.HTML:
+    return report.HTML(f'<p class="{cls}">{_e(text)}</p>')
+
+
+def _figure(width: float, height: float, ncols: int = 1, width_ratios=None):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(1, ncols, gridspec_kw={"width_ratios": width_ratios} if width_ratios else None)
+    return fig, axes
+
+
+def _png(fig, dpi: int = 150):
+    """A figure as an embedded PNG image (never registered with pyplot, so never shown twice)."""
+    from IPython.display import Image
+
+    buffer = _io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return Image(data=buffer.getvalue(), format="png")
+
+
+def _missing(x) -> bool:
+    return report._is_missing(x)
+
+
+def _suppressed(row) -> bool:
+    if row is None:
+        return True
+    value = row.get("suppressed", False)
+    return bool(value) if not _missing(value) else False
+
+
+# --------------------------------------------------------------------------------------------
+# the story
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Story:
+    """One institution's report: the slice of the results, and every section as displayable items.
+
+    Build it with :func:`prepare`. ``status`` is ``"ok"`` or why there is no report
+    (:data:`STATUSES`); :meth:`too_little_page` tells the reader.
+    """
+
+    results: Results
+    institution: str
+    period: str
+    lang: str = "nl"
+    care_types: tuple[str, ...] = ()
+    status: str = "ok"
+    data: object | None = None
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    # -- basics ---------------------------------------------------------------------------
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def t(self) -> dict:
+        return TEXTS[self.lang]
+
+    @property
+    def settings(self) -> Settings:
+        return self.results.settings
+
+    @property
+    def previous(self) -> str:
+        return previous_period(self.period)
+
+    def heading(self, key: str, level: int = 2) -> report.HTML:
+        """A section heading in the report's language (h2 starts a new page in the PDF)."""
+        text = self.t.get(key, key)
+        return _html(f"<h{level}>{_e(text)}</h{level}>")
+
+    def entries(self, set_id: str | None = None) -> list[registry.Entry]:
+        """Registry entries (not context) that apply to one of the institution's care types."""
+        return [e for e in registry.REGISTRY.values()
+                if e.kind != "context" and (set_id is None or e.set == set_id)
+                and any(c in e.care_types for c in self.care_types)]
+
+    def entry_care_types(self, entry: registry.Entry) -> list[str]:
+        return [c for c in self.care_types if c in entry.care_types]
+
+    def shown_period(self, entry: registry.Entry) -> str:
+        """The period whose figure is shown: the report period, or for an indicator with a follow-up
+        window the latest period whose window has passed at the reference date."""
+        shown = modelled_period(entry, self.period, self.results.reference_date, self.settings)
+        return shown or self.period
+
+    def _rows(self, entry: registry.Entry, care_type: str, period: str, scope: str, category: str = "") -> pd.DataFrame:
+        key = ("rows", entry.id, care_type, period, scope, category)
+        if key not in self._cache:
+            t = self.results.indicators
+            mask = ((t["indicator"] == entry.id) & (t["period"] == period) & (t["care_type"] == care_type)
+                    & (t["scope"] == scope))
+            if scope == "institution":
+                mask &= t["institution"] == self.institution
+            if category is not None:
+                mask &= t["category"] == category
+            rows = t.loc[mask]
+            months = entry.window_months(self.settings)
+            if months and "window_months" in rows:
+                rows = rows[rows["window_months"].astype("Float64").fillna(months) == months]
+            self._cache[key] = rows
+        return self._cache[key]
+
+    def figure(self, entry: registry.Entry, care_type: str, period: str | None = None, scope: str = "institution"):
+        """The headline row (category ``""``) as a dict, or ``None``."""
+        rows = self._rows(entry, care_type, period or self.shown_period(entry), scope)
+        return None if rows.empty else rows.iloc[0].to_dict()
+
+    def casemix_row(self, entry: registry.Entry, care_type: str):
+        """This institution's case-mix row for the report period (``None`` when absent)."""
+        c = self.results.casemix
+        if c.empty:
+            return None
+        rows = c[(c["indicator"] == entry.id) & (c["report_period"] == self.period) & (c["care_type"] == care_type)
+                 & (c["institution"] == self.institution)]
+        return None if rows.empty else rows.iloc[0].to_dict()
+
+    def casemix_all(self, entry: registry.Entry, care_type: str) -> pd.DataFrame:
+        """Every institution's case-mix row (for the funnel), small ones marked ``suppressed``."""
+        c = self.results.casemix
+        rows = c[(c["indicator"] == entry.id) & (c["report_period"] == self.period) & (c["care_type"] == care_type)]
+        return rows.assign(suppressed=rows["n"] < self.settings.min_denominator)
+
+    def _label(self, entry: registry.Entry, care_type: str | None = None) -> str:
+        label = entry.label(self.lang)
+        if care_type and len(entry.care_types) > 1 and len(self.care_types) > 1:
+            label += f" ({care_type_label(care_type, self.lang)})"
+        return label
+
+    def _signal_text(self, cm) -> str:
+        t = self.t
+        if cm is None or cm.get("n", 0) < self.settings.min_denominator or _missing(cm.get("oe_ratio")):
+            return t["signal_none"]
+        return t.get(f"signal_{cm.get('signal')}", t["signal_none"])
+
+    def _favourable(self, entry, signal) -> bool | None:
+        if signal not in ("higher", "lower") or entry.direction == "none":
+            return None
+        return (signal == "higher") == (entry.direction == "higher_better")
+
+    # -- summary --------------------------------------------------------------------------
+    def summary_entries(self) -> list[registry.Entry]:
+        """The headline indicators of the summary: share indicators with a headline, not restating another."""
+        return [e for e in self.entries() if e.headline == "share" and not e.same_as and e.id not in RESTATES]
+
+    def headline_frame(self) -> pd.DataFrame:
+        """One row per (indicator, care type) of the summary: the figures behind the headline table.
+
+        Columns: ``indicator``, ``care_type``, ``label``, ``shown_period``, ``numerator``,
+        ``denominator``, ``value``, ``ci_low``, ``ci_high``, ``suppressed``, ``national_value``,
+        ``national_ci_low``, ``national_ci_high``, ``previous_value``, ``previous_suppressed``,
+        ``signal``, ``oe_ratio``, ``direction``.
+        """
+        rows = []
+        for entry in self.summary_entries():
+            shown = self.shown_period(entry)
+            for care_type in self.entry_care_types(entry):
+                mine = self.figure(entry, care_type, shown)
+                if mine is None:
+                    continue
+                nat = self.figure(entry, care_type, shown, scope="national") or {}
+                prev = self.figure(entry, care_type, previous_period(shown)) or {}
+                cm = self.casemix_row(entry, care_type)
+                cm_ok = cm is not None and cm.get("n", 0) >= self.settings.min_denominator and not _suppressed(mine)
+                rows.append({
+                    "indicator": entry.id, "care_type": care_type, "label": self._label(entry, care_type),
+                    "shown_period": shown, "numerator": mine.get("numerator"), "denominator": mine.get("denominator"),
+                    "value": mine.get("value"), "ci_low": mine.get("ci_low"), "ci_high": mine.get("ci_high"),
+                    "suppressed": _suppressed(mine) or _missing(mine.get("value")),
+                    "national_value": nat.get("value", np.nan), "national_ci_low": nat.get("ci_low", np.nan),
+                    "national_ci_high": nat.get("ci_high", np.nan),
+                    "previous_value": prev.get("value", np.nan), "previous_ci_low": prev.get("ci_low", np.nan),
+                    "previous_ci_high": prev.get("ci_high", np.nan),
+                    "previous_suppressed": _suppressed(prev) if prev else True,
+                    "signal": cm.get("signal") if cm_ok else None,
+                    "oe_ratio": cm.get("oe_ratio") if cm_ok else np.nan,
+                    "direction": entry.direction,
+                })
+        return pd.DataFrame(rows)
+
+    def _pct_or_mark(self, value, hidden: bool) -> str:
+        if hidden:
+            return report.texts(self.lang)["suppressed_mark"] + "*"
+        return report.fmt_pct(value, 1, self.lang)
+
+    def headline_table(self) -> report.HTML:
+        """The compact summary table: indicator, value, interval, number, national, previous, adjusted."""
+        t = self.t
+        frame = self.headline_frame()
+        if frame.empty:
+            return _p(t["reason_all_suppressed"].format(n=self.settings.min_denominator))
+        shown = frame.copy()
+        marks = []
+        for _, r in shown.iterrows():
+            label = r["label"]
+            if r["shown_period"] != self.period:
+                label += f" ({r['shown_period']})"
+            marks.append(label)
+        shown["label"] = marks
+        shown["national_text"] = [report.fmt_pct(v, 1, self.lang) for v in shown["national_value"]]
+        shown["previous_text"] = [self._pct_or_mark(v, bool(h) or _missing(v))
+                                  if not _missing(v) or h else report.MISSING_MARK[self.lang]
+                                  for v, h in zip(shown["previous_value"], shown["previous_suppressed"])]
+        adjusted = []
+        for _, r in shown.iterrows():
+            sig = r["signal"]
+            if r["suppressed"] or sig is None or _missing(sig):
+                adjusted.append("")
+                continue
+            text = f"{report.fmt_ratio(r['oe_ratio'], 2, self.lang)}: {t.get('signal_' + sig, '')}"
+            adjusted.append(text)
+        shown["adjusted_text"] = adjusted
+        columns = {
+            "label": (t["col_indicator"], "text"), "value": (t["col_value"], "pct"), "ci": (t["col_ci"], "ci"),
+            "denominator": (t["col_n"], "count"), "national_text": (t["col_national"], "text"),
+            "previous_text": (t["col_previous"], "text"), "adjusted_text": (t["col_adjusted"], "text"),
+        }
+        return report.display_table(shown, columns, self.lang,
+                                    caption=t["headline_table_caption"].format(period=self.period))
+
+    def headline_sentences(self) -> report.HTML:
+        """The headline figures in words (report.headline_sentence), one line per indicator."""
+        frame = self.headline_frame()
+        items = []
+        for _, r in frame.iterrows():
+            me = {"value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "suppressed": r["suppressed"]}
+            nat = {"value": r["national_value"], "ci_low": r["national_ci_low"], "ci_high": r["national_ci_high"]}
+            prev = None if r["previous_suppressed"] else {
+                "value": r["previous_value"], "ci_low": r["previous_ci_low"], "ci_high": r["previous_ci_high"]}
+            label_prev = None
+            if parse_period(r["shown_period"])[2] != "year" or r["shown_period"] != self.period:
+                label_prev = previous_period(r["shown_period"])
+            sentence = report.headline_sentence(me, nat, prev, r["direction"], self.lang,
+                                                previous_label=label_prev)
+            label = r["label"] + (f" ({r['shown_period']})" if r["shown_period"] != self.period else "")
+            items.append(f"<li><strong>{_e(label)}</strong>: {_e(sentence)}</li>")
+        return _html(f'<ul class="oa-headlines">{"".join(items)}</ul>')
+
+    def summary(self) -> list:
+        """Section 1: what this report is, how to read it, the figures in a table and in words."""
+        t = self.t
+        care = ", ".join(care_type_label(c, self.lang) for c in self.care_types)
+        items = [
+            self.heading("summary"),
+            _p(t["intro"].format(institution=self.institution, period=self.period, care_types=care), "oa-lead"),
+            _p(t["how_to_read"].format(n=self.settings.min_denominator)),
+            self.headline_table(),
+        ]
+        windowed = [e for e in self.summary_entries() if self.shown_period(e) != self.period]
+        if windowed:
+            e = windowed[0]
+            items.append(_p(t["window_note"].format(label=", ".join(x.label(self.lang) for x in windowed),
+                                                    months=e.window_months(self.settings), period=self.period,
+                                                    shown=self.shown_period(e))))
+        items += [self.heading("in_words", 3), self.headline_sentences(), _p(t["summary_more"].format(n=2))]
+        return items
+
+    # -- per indicator ----------------------------------------------------------------------
+    def sets(self) -> list[str]:
+        """The indicator sets with at least one indicator for the institution's care types."""
+        return [s for s in SET_ORDER if self.entries(s)]
+
+    def set_heading(self, set_id: str) -> report.HTML:
+        s = registry.SETS[set_id]
+        return _html(f"<h2>{_e(getattr(s, 'name_' + self.lang))}</h2>")
+
+    def indicator_section(self, entry: registry.Entry | str) -> list:
+        """One indicator: definition, figures with response and window, breakdown, trend + funnel,
+        the adjusted comparison in words. A pointer only when it restates another indicator."""
+        entry = registry.get(entry) if isinstance(entry, str) else entry
+        t = self.t
+        items = [_html(f"<h3>{_e(entry.label(self.lang))}</h3>")]
+        if entry.same_as:
+            other = registry.label(entry.same_as, self.lang)
+            return items + [_p(t["same_as"].format(other=other))]
+        items.append(_p(entry.definition(self.lang)))
+        if entry.provisional:
+            items.append(_p(t["provisional"]))
+        num = getattr(entry, f"numerator_{self.lang}")
+        den = getattr(entry, f"denominator_{self.lang}")
+        items.append(_p(t["counts"].format(numerator=num, denominator=den)))
+        for care_type in self.entry_care_types(entry):
+            restated = RESTATES.get(entry.id, {}).get(care_type)
+            if restated:
+                items.append(_p(t["restates"].format(care_type=care_type_label(care_type, self.lang),
+                                                     other=registry.label(restated, self.lang))))
+                continue
+            items += self._indicator_care_type(entry, care_type)
+        return items
+
+    def _indicator_care_type(self, entry: registry.Entry, care_type: str) -> list:
+        t = self.t
+        items = []
+        if len(self.entry_care_types(entry)) > 1:
+            items.append(_html(f"<h4>{_e(care_type_label(care_type, self.lang).capitalize())}</h4>"))
+        shown = self.shown_period(entry)
+        months = entry.window_months(self.settings)
+        if shown != self.period:
+            items.append(_p(t["window_note"].format(label=entry.label(self.lang), months=months,
+                                                    period=self.period, shown=shown)))
+        mine = self.figure(entry, care_type, shown)
+        if entry.headline in ("share", "mean") and mine is not None:
+            nat = self.figure(entry, care_type, shown, scope="national") or {}
+            row = dict(mine, national_value=nat.get("value", np.nan), period_label=shown)
+            cols = {"period_label": (t["col_period"], "text"), "value": (t["col_value"], "pct"),
+                    "ci": (t["col_ci"], "ci"), "numerator": None, "denominator": None,
+                    "missing": None, "national_value": (t["col_national"], "pct")}
+            if months:
+                cols["excluded_window"] = None
+            items.append(report.display_table(pd.DataFrame([row]), cols, self.lang))
+            if not _suppressed(mine):
+                denominator = float(mine.get("denominator") or 0)
+                missing = float(mine.get("missing") or 0)
+                if missing > 0:
+                    response = denominator / (denominator + missing) if denominator + missing else np.nan
+                    items.append(_p(t["response"].format(missing=report.fmt_count_rounded(missing, self.lang),
+                                                         response=report.fmt_pct(response, 0, self.lang))))
+            excluded = float(mine.get("excluded_window") or 0)
+            if months and excluded > 0:
+                items.append(_p(t["excluded"].format(excluded=report.fmt_count_rounded(excluded, self.lang),
+                                                     months=months)))
+        items += self._breakdown(entry, care_type, shown)
+        if entry.headline == "share":
+            items += self._figures(entry, care_type, shown)
+            items += self._adjusted(entry, care_type)
+        return items
+
+    def _breakdown(self, entry: registry.Entry, care_type: str, period: str) -> list:
+        if not entry.breakdowns:
+            return []
+        t = self.t
+        all_rows = self._rows(entry, care_type, period, "institution", category=None)
+        nat_rows = self._rows(entry, care_type, period, "national", category=None)
+        rows = all_rows[all_rows["category"] != ""]
+        if rows.empty:
+            return []
+        nat = nat_rows.set_index("category")
+        items = []
+        families = {str(c).split(":", 1)[0] for c in rows["category"]}
+        share_rows, means = [], []
+        for _, r in rows.iterrows():
+            family = str(r["category"]).split(":", 1)[0]
+            kind = entry.breakdowns.get(family, "share")
+            n = nat.loc[r["category"]] if r["category"] in nat.index else None
+            if isinstance(n, pd.DataFrame):
+                n = n.iloc[0]
+            if kind == "mean":
+                means.append((r, n))
+                continue
+            if family == "informant" and r["category"] == "informant:professional":
+                pass
+            share_rows.append(dict(r.to_dict(), label=category_label(r["category"], self.lang),
+                                   national_value=(n["value"] if n is not None and not bool(n["suppressed"]) else np.nan)))
+        if share_rows:
+            frame = pd.DataFrame(share_rows)
+            cols = {"label": (t["col_category"], "text"), "value": (t["col_value"], "pct"),
+                    "ci": (t["col_ci"], "ci"), "numerator": (report._texts_file()["columns"][self.lang]["count"], "count"),
+                    "national_value": (t["col_national"], "pct")}
+            items.append(report.display_table(frame, cols, self.lang, caption=t["breakdown"]))
+        for r, n in means:
+            if _suppressed(r.to_dict()):
+                continue
+            national = report.fmt_number(n["value"], 1, self.lang) if n is not None and not bool(n["suppressed"]) \
+                else report.MISSING_MARK[self.lang]
+            items.append(_p(t["mean_sentence"].format(
+                label=category_label(r["category"], self.lang).capitalize(),
+                value=report.fmt_number(r["value"], 1, self.lang),
+                ci=report.fmt_ci(r["ci_low"], r["ci_high"], 1, self.lang, kind="number"), national=national)))
+        del families
+        return items
+
+    def _trend_table(self, entry: registry.Entry, care_type: str, up_to: str) -> pd.DataFrame:
+        t = self.results.indicators
+        rows = t[(t["indicator"] == entry.id) & (t["care_type"] == care_type) & (t["category"] == "")
+                 & ((t["scope"] == "national") | (t["institution"] == self.institution))]
+        months = entry.window_months(self.settings)
+        if months:
+            rows = rows[rows["window_months"].astype("Float64").fillna(months) == months]
+        end = parse_period(up_to)[0]
+        keep = [parse_period(p)[0] <= end for p in rows["period"]]
+        rows = rows[keep]
+        periods = sorted(rows["period"].unique())[-6:]
+        return rows[rows["period"].isin(periods)]
+
+    def _figures(self, entry: registry.Entry, care_type: str, period: str) -> list:
+        t = self.t
+        trend = self._trend_table(entry, care_type, period)
+        inst_visible = trend[(trend["scope"] == "institution") & ~trend["suppressed"].astype(bool)]
+        if inst_visible.empty:
+            return []
+        from . import plots
+
+        cm_all = self.casemix_all(entry, care_type)
+        has_funnel = (not cm_all.empty and (~cm_all["suppressed"]).sum() >= 3
+                      and self.institution in set(cm_all.loc[~cm_all["suppressed"], "institution"]))
+        if has_funnel:
+            fig, (ax1, ax2) = _figure(6.8, 2.7, 2)
+        else:
+            fig, ax1 = _figure(4.2, 2.5)
+        plots.trend_plot(trend, institution=self.institution, lang=self.lang, ax=ax1)
+        ax1.set_xlabel("")
+        if ax1.get_legend() is not None:
+            ax1.legend(loc="lower left", frameon=False, fontsize=7)
+        if has_funnel:
+            plots.funnel_plot(cm_all, highlight=self.institution, kind="oe", lang=self.lang, ax=ax2)
+            if ax2.get_legend() is not None:
+                ax2.get_legend().remove()
+            _shorten_highlight_label(ax2, self.institution)
+        image = _png(fig)
+        caption = t["figure_caption"] if has_funnel else t["figure_caption_trend"]
+        return [image, _p(caption, "oa-caption")]
+
+    def _adjusted(self, entry: registry.Entry, care_type: str) -> list:
+        if not entry.casemix:
+            return []
+        t = self.t
+        mine = self.figure(entry, care_type)
+        cm = self.casemix_row(entry, care_type)
+        if mine is None or _suppressed(mine):
+            return []
+        if cm is None:
+            return [_p(t["adjusted_none"].format(reason=t["adjusted_nomodel"]))]
+        if cm.get("n", 0) < self.settings.min_denominator or _missing(cm.get("oe_ratio")):
+            return [_p(t["adjusted_none"].format(reason=t["adjusted_small"] if cm.get("n", 0) < self.settings.min_denominator
+                                                 else t["adjusted_nomodel"]))]
+        summary = self.model_row(entry, care_type, cm["period"])
+        if summary is not None and summary.get("model") == "none":
+            return [_p(t["adjusted_none"].format(reason=t["adjusted_nomodel"]))]
+        covs = self.covariates(summary)
+        sentence = t["adjusted_sentence"].format(
+            covariates=covs, oe=report.fmt_ratio(cm["oe_ratio"], 2, self.lang),
+            ci=report.fmt_ci(cm["oe_ci_low"], cm["oe_ci_high"], lang=self.lang, kind="ratio"),
+            adjusted=report.fmt_pct(cm["adjusted_value"], 1, self.lang), signal=self._signal_text(cm))
+        fav = self._favourable(entry, cm.get("signal"))
+        if fav is not None:
+            sentence = sentence[:-1] + f" ({t['favourable'] if fav else t['unfavourable']})."
+        items = [_p(sentence, "oa-headline")]
+        lacking = cm.get("n_missing_covariates", 0) or 0
+        if lacking >= self.settings.min_count:
+            items.append(_p(t["adjusted_missing"].format(n=report.fmt_count_rounded(lacking, self.lang))))
+        return items
+
+    def model_row(self, entry: registry.Entry, care_type: str, period: str, kind: str = "share"):
+        m = self.results.model_summaries
+        rows = m[(m["indicator"] == entry.id) & (m["care_type"] == care_type) & (m["period"] == period)
+                 & (m["kind"] == kind)]
+        return None if rows.empty else rows.iloc[0].to_dict()
+
+    def covariates(self, summary) -> str:
+        names = json.loads(summary["covariates"]) if summary is not None else list(self.settings.covariates)
+        labels = COVARIATE_LABELS[self.lang]
+        return ", ".join(labels.get(c, c) for c in names)
+
+    def indicator_set(self, set_id: str) -> list:
+        """Section 2, one set: its heading and every applicable indicator."""
+        items = [self.set_heading(set_id)]
+        for entry in self.entries(set_id):
+            items += self.indicator_section(entry)
+        return items
+
+    # -- verloop ---------------------------------------------------------------------------
+    def _profile(self, entry_id: str, care_type: str, family: str, title: str) -> list:
+        from . import plots
+
+        entry = registry.get(entry_id)
+        period = self.shown_period(entry)
+        rows = []
+        inst_label = self.institution
+        nat_label = report.texts(self.lang)["national"]
+        for scope, label in (("institution", inst_label), ("national", nat_label)):
+            part = self._rows(entry, care_type, period, scope, category=None)
+            part = part[part["category"].str.startswith(family + ":")]
+            for _, r in part.iterrows():
+                rows.append({"group": label, "category": r["category"], "value": r["value"],
+                             "suppressed": bool(r["suppressed"])})
+        frame = pd.DataFrame(rows)
+        if frame.empty or frame[(frame["group"] == inst_label)]["suppressed"].all():
+            return []
+        labels = {c: category_label(c, self.lang) for c in frame["category"].unique()}
+        order = list(dict.fromkeys(frame.sort_values("category")["category"]))
+        n_cats = len(order)
+        fig, ax = _figure(6.8, 1.5 + 0.25 * math.ceil(n_cats / 4))
+        plots.profile_plot(frame, order=order, labels=labels, lang=self.lang, ax=ax)
+        ax.set_yticklabels([_short(g, 28) for g in frame["group"].drop_duplicates()])
+        return [_html(f"<h4>{_e(title)}</h4>"), _png(fig)]
+
+    def verloop(self) -> list:
+        """Section 3: end reasons, transitions, duration (JB/JR); end reasons and follow-up (jeugdhulp)."""
+        t = self.t
+        items = [self.heading("verloop")]
+        for care_type in self.care_types:
+            items.append(_html(f"<h3>{_e(care_type_label(care_type, self.lang).capitalize())}</h3>"))
+            if care_type in ("jb", "jr"):
+                items += self._profile("jbjr_verloop", care_type, "end_reason", t["end_reasons"])
+                items += self._profile("jbjr_verloop", care_type, "transition", t["transitions"])
+                items += self._duration(care_type)
+            else:
+                items += self._profile("jh_uitval", care_type, "end_reason", t["end_reasons"])
+            items += self._profile("pi06_zwaarte_vervolghulp", care_type, "follow_up", t["follow_up"])
+        return items
+
+    def _duration(self, care_type: str) -> list:
+        t = self.t
+        if self.data is None:
+            return []
+        if "verloop" not in self._cache:
+            from . import indicators
+
+            self._cache["verloop"] = indicators.verloop_profile(self.data, granularity=parse_period(self.period)[2],
+                                                                settings=self.settings)
+        p = self._cache["verloop"]
+        rows = p[(p["period"] == self.period) & (p["care_type"] == care_type) & (p["measure"] == "duration_days")
+                 & ((p["institution"] == self.institution) | (p["scope"] == "national"))]
+        if rows.empty:
+            return []
+        out = []
+        for _, r in rows.iterrows():
+            hidden = r["n"] < self.settings.min_denominator
+            out.append({"group": self.institution if r["scope"] == "institution" else report.texts(self.lang)["national"],
+                        "n": r["n"], "q1": r["q1"], "median": r["median"], "q3": r["q3"], "suppressed": hidden})
+        frame = pd.DataFrame(out)
+        cols = {"group": ("", "text"), "n": None, "q1": (t["q1"], "int"), "median": (t["median"], "int"),
+                "q3": (t["q3"], "int")}
+        return [_html(f"<h4>{_e(t['duration'])}</h4>"), report.display_table(frame, cols, self.lang)]
+
+    # -- context ---------------------------------------------------------------------------
+    def _ctx(self, indicator: str, care_type: str, scope: str) -> pd.DataFrame:
+        c = self.results.context
+        mask = ((c["indicator"] == indicator) & (c["care_type"] == care_type) & (c["period"] == self.period)
+                & (c["scope"] == scope))
+        if scope == "institution":
+            mask &= c["institution"] == self.institution
+        return c[mask.fillna(False)]
+
+    def context_section(self) -> list:
+        """Section 4: target group, waiting time, working alliance, chain cooperation, kwesties."""
+        from . import plots
+
+        t = self.t
+        items = [self.heading("context"), _p(t["context_intro"])]
+        nat_label = report.texts(self.lang)["national"]
+        for care_type in self.care_types:
+            items.append(_html(f"<h3>{_e(care_type_label(care_type, self.lang).capitalize())}</h3>"))
+            mine = self._ctx("ctx_doelgroep", care_type, "institution")
+            nat = self._ctx("ctx_doelgroep", care_type, "national")
+            rows = []
+            for family in ("complexity", "perspective", "age_group"):
+                for scope_rows, group in ((mine, self.institution), (nat, nat_label)):
+                    part = scope_rows[scope_rows["category"].str.startswith(family + ":").fillna(False)]
+                    for _, r in part.iterrows():
+                        rows.append({"family": family, "group": group, "category": r["category"],
+                                     "value": float(r["value"]), "suppressed": bool(r["suppressed"])})
+            frame = pd.DataFrame(rows)
+            if not frame.empty and not frame[frame["group"] == self.institution]["suppressed"].all():
+                fig = _target_group_figure(frame, self.institution, self.lang)
+                items += [_html(f"<h4>{_e(t['target_group'])}</h4>"), _png(fig)]
+            # key figures table: out of home, waiting, alliance, chain
+            table = []
+            for ind, label, kind in (("ctx_doelgroep", t["out_of_home"], "pct"), ("ctx_wachttijd", t["waiting"], "number"),
+                                     ("ctx_werkrelatie", t["alliance"], "number"),
+                                     ("ctx_ketensamenwerking", t["chain"], "number")):
+                m = self._ctx(ind, care_type, "institution")
+                n = self._ctx(ind, care_type, "national")
+                m = m[m["category"].fillna("") == ""]
+                n = n[n["category"].fillna("") == ""]
+                if m.empty and n.empty:
+                    continue
+                mr = m.iloc[0] if len(m) else None
+                nr = n.iloc[0] if len(n) else None
+                fmt = (lambda v: report.fmt_pct(v, 1, self.lang)) if kind == "pct" else \
+                      (lambda v: report.fmt_number(v, 1, self.lang))
+                hidden = mr is None or bool(mr["suppressed"]) or _missing(mr["value"])
+                table.append({
+                    "item": label,
+                    "mine": (report.texts(self.lang)["suppressed_mark"] + "*") if (mr is not None and bool(mr["suppressed"]))
+                    else (report.MISSING_MARK[self.lang] if hidden else fmt(mr["value"])),
+                    "ci": "" if hidden else report.fmt_ci(mr["ci_low"], mr["ci_high"], 1, self.lang,
+                                                          kind="pct" if kind == "pct" else "number"),
+                    "n": report.fmt_count_rounded(mr["denominator"], self.lang) if not hidden else "",
+                    "national": report.MISSING_MARK[self.lang] if nr is None or bool(nr["suppressed"]) else fmt(nr["value"]),
+                })
+            if table:
+                cols = {"item": (t["col_item"], "text"), "mine": (t["col_institution"], "text"),
+                        "ci": (t["col_ci"], "text"), "n": (t["col_n"], "text"), "national": (t["col_national"], "text")}
+                items.append(report.display_table(pd.DataFrame(table), cols, self.lang))
+            w = self._ctx("ctx_wachttijd", care_type, "institution")
+            wn = self._ctx("ctx_wachttijd", care_type, "national")
+            p50 = w[w["category"] == "quantile:p50"]
+            mean = w[w["category"].fillna("") == ""]
+            p50n = wn[wn["category"] == "quantile:p50"]
+            if len(p50) and len(mean) and not bool(p50.iloc[0]["suppressed"]) and not bool(mean.iloc[0]["suppressed"]):
+                items.append(_p(t["waiting_sentence"].format(
+                    mean=report.fmt_number(mean.iloc[0]["value"], 0, self.lang),
+                    median=report.fmt_number(p50.iloc[0]["value"], 0, self.lang),
+                    national_median=report.fmt_number(p50n.iloc[0]["value"], 0, self.lang) if len(p50n)
+                    else report.MISSING_MARK[self.lang])))
+            k = self._ctx("ctx_kwesties", care_type, "institution")
+            kn = self._ctx("ctx_kwesties", care_type, "national").set_index("category")
+            items.append(_html(f"<h4>{_e(t['kwesties'])}</h4>"))
+            if k.empty or k["suppressed"].all():
+                items.append(_p(t["kwesties_none"]))
+            else:
+                frame = k.assign(label=[category_label(c, self.lang) for c in k["category"]],
+                                 national_value=[kn.loc[c, "value"] if c in kn.index else np.nan for c in k["category"]])
+                frame = frame.sort_values("value", ascending=False)
+                cols = {"label": (t["col_category"], "text"), "numerator": (t["col_n"], "count"),
+                        "value": (t["col_value"], "pct"), "national_value": (t["col_national"], "pct")}
+                items.append(report.display_table(frame, cols, self.lang))
+        del plots
+        return items
+
+    # -- dialogue --------------------------------------------------------------------------
+    def dialogue_facts(self) -> dict:
+        """What the figures show, in the vocabulary of ``data/dialogue.yaml`` (absent when unknown)."""
+        facts: dict = {"period": self.period}
+        frame = self.headline_frame()
+        visible = frame[~frame["suppressed"]] if len(frame) else frame
+        # uitval and satisfaction against the national figure
+        for fact, ids in (("uitval", ("jh_uitval",)), ("satisfaction", ("jh_tevredenheid", "jbjr_clientervaring"))):
+            rows = visible[visible["indicator"].isin(ids)] if len(visible) else visible
+            if len(rows):
+                r = rows.iloc[0]
+                facts[fact] = report.compare((r["value"], r["ci_low"], r["ci_high"]),
+                                             (r["national_value"], r["national_ci_low"], r["national_ci_high"]))
+        # adjusted signal of the most notable indicator
+        if len(visible):
+            flagged = visible[visible["signal"].isin(["higher", "lower"])]
+            pick = flagged.iloc[0] if len(flagged) else visible.iloc[0]
+            facts["indicator"] = pick["label"]
+            if pick["signal"] in ("higher", "lower", "within"):
+                facts["signal"] = pick["signal"]
+                fav = self._favourable(registry.get(pick["indicator"]), pick["signal"])
+                if fav is not None:
+                    facts["favourable"] = fav
+            trend = self._trend_fact(pick)
+            if trend:
+                facts["trend"] = trend
+        # response: the lowest response of the visible headline indicators with missing items
+        responses = []
+        for _, r in visible.iterrows() if len(visible) else []:
+            mine = self.figure(registry.get(r["indicator"]), r["care_type"], r["shown_period"])
+            den, miss = float(mine.get("denominator") or 0), float(mine.get("missing") or 0)
+            if den + miss > 0 and miss > 0:
+                responses.append(den / (den + miss))
+        if responses:
+            facts["response"] = min(responses)
+        # onbekend end reasons
+        unknown = self.unknown_reason_shares()
+        if unknown:
+            facts["unknown_reasons"] = max(unknown.values())
+        # waiting time (median), kwesties
+        waits = []
+        for care_type in self.care_types:
+            w = self._ctx("ctx_wachttijd", care_type, "institution")
+            w = w[(w["category"] == "quantile:p50") & ~w["suppressed"].astype(bool)]
+            if len(w):
+                waits.append(float(w.iloc[0]["value"]))
+            k = self._ctx("ctx_kwesties", care_type, "institution")
+            k = k[~k["suppressed"].astype(bool)].sort_values("value", ascending=False)
+            if len(k) and float(k.iloc[0]["value"]) > facts.get("kwestie_share", 0):
+                facts["kwestie"] = category_label(k.iloc[0]["category"], self.lang)
+                facts["kwestie_share"] = float(k.iloc[0]["value"])
+        if waits:
+            facts["waiting_days"] = max(waits)
+        # small numbers: any headline hidden, or most headline denominators below 50
+        if len(frame):
+            small = frame["suppressed"].any() or (pd.to_numeric(frame["denominator"]) < 50).mean() > 0.5
+            facts["small_numbers"] = bool(small)
+        return facts
+
+    def _trend_fact(self, row) -> str | None:
+        entry = registry.get(row["indicator"])
+        trend = self._trend_table(entry, row["care_type"], row["shown_period"])
+        mine = trend[(trend["scope"] == "institution") & ~trend["suppressed"].astype(bool)].sort_values("period")
+        if len(mine) < 3:
+            return None
+        first, last = mine.iloc[-3], mine.iloc[-1]
+        verdict = report.compare((last["value"], last["ci_low"], last["ci_high"]),
+                                 (first["value"], first["ci_low"], first["ci_high"]))
+        return {"higher": "rising", "lower": "falling"}.get(verdict, "stable")
+
+    def unknown_reason_shares(self) -> dict[str, float]:
+        """Share of end reason ``onbekend`` per care type (visible rows only)."""
+        out = {}
+        for care_type in self.care_types:
+            entry = registry.get("jh_uitval" if care_type == "jeugdhulp" else "jbjr_verloop")
+            rows = self._rows(entry, care_type, self.period, "institution", category="end_reason:onbekend")
+            if len(rows) and not _suppressed(rows.iloc[0].to_dict()):
+                out[care_type] = float(rows.iloc[0]["value"])
+            elif len(rows) == 0:
+                all_rows = self._rows(entry, care_type, self.period, "institution", category=None)
+                if len(all_rows[all_rows["category"].str.startswith("end_reason:")]) and \
+                        not all_rows[all_rows["category"].str.startswith("end_reason:")]["suppressed"].all():
+                    out[care_type] = 0.0
+        return out
+
+    def dialogue(self) -> list:
+        """Section 5: questions for the three levels, chosen from :meth:`dialogue_facts`."""
+        facts = self.dialogue_facts()
+        questions = report.dialogue_questions(facts, self.lang)
+        return [self.heading("dialogue"), _p(self.t["dialogue_intro"].format(institution=self.institution)),
+                report.dialogue_html(questions, self.lang)]
+
+    # -- data quality ----------------------------------------------------------------------
+    def quality_section(self) -> list:
+        """Section 6: completeness per item against national, onbekend, records left out, recovery note."""
+        t = self.t
+        q = self.results.quality
+        items = [self.heading("quality"), _p(t["quality_intro"].format(period=self.period))]
+        for care_type in self.care_types:
+            mine = q[(q["scope"] == "institution") & (q["institution"] == self.institution) & (q["period"] == self.period)
+                     & (q["care_type"] == care_type)]
+            nat = q[(q["scope"] == "national") & (q["period"] == self.period) & (q["care_type"] == care_type)]
+            if mine.empty:
+                continue
+            nat_value = nat.set_index("item")["value"]
+            frame = mine.assign(label=[item_label(i, self.lang) for i in mine["item"]],
+                                national_value=[nat_value.get(i, np.nan) for i in mine["item"]],
+                                suppressed=mine["denominator"] < self.settings.min_denominator)
+            cols = {"label": (t["col_item"], "text"), "value": (t["completeness"], "pct"),
+                    "missing": None, "national_value": (t["col_national"], "pct")}
+            items += [_html(f"<h3>{_e(care_type_label(care_type, self.lang).capitalize())}</h3>"),
+                      report.display_table(frame, cols, self.lang)]
+        for care_type, share in self.unknown_reason_shares().items():
+            items.append(_p(t["unknown_reason"].format(care_type=care_type_label(care_type, self.lang),
+                                                       share=report.fmt_pct(share, 1, self.lang))))
+        left = []
+        for entry in self.entries():
+            if entry.same_as or entry.headline is None:
+                continue
+            for care_type in self.entry_care_types(entry):
+                if RESTATES.get(entry.id, {}).get(care_type):
+                    continue
+                row = self.figure(entry, care_type)
+                if row is None:
+                    continue
+                left.append({"label": self._label(entry, care_type), "missing": row.get("missing", 0),
+                             "excluded_window": row.get("excluded_window", 0) if entry.window_setting else np.nan})
+        if left:
+            frame = pd.DataFrame(left)
+            frame = frame[(frame["missing"].fillna(0) > 0) | (frame["excluded_window"].fillna(0) > 0)]
+            if len(frame):
+                cols = {"label": (t["col_indicator"], "text"), "missing": (t["left_out_missing"], "count"),
+                        "excluded_window": (t["left_out_window"], "count")}
+                items += [_html(f"<h3>{_e(t['left_out'])}</h3>"), report.display_table(frame, cols, self.lang)]
+        items.append(_p(t["recovery_note"]))
+        return items
+
+    # -- methods ---------------------------------------------------------------------------
+    def methods(self) -> list:
+        """Section 7: definitions from the registry, settings in force, case-mix model summaries."""
+        t = self.t
+        items = [self.heading("methods"), _p(t["methods_intro"]), self.heading("definitions", 3)]
+        rows = []
+        for entry in self.entries():
+            months = entry.window_months(self.settings)
+            rows.append({"label": entry.label(self.lang),
+                         "definition": entry.definition(self.lang),
+                         "numerator": getattr(entry, f"numerator_{self.lang}"),
+                         "denominator": getattr(entry, f"denominator_{self.lang}"),
+                         "window": t["months"].format(m=months) if months else ""})
+        cols = {"label": (t["col_indicator"], "text"), "definition": (t["col_definition"], "text"),
+                "numerator": (t["col_numerator"], "text"), "denominator": (t["col_denominator"], "text"),
+                "window": (t["col_window"], "text")}
+        items.append(report.display_table(pd.DataFrame(rows), cols, self.lang))
+        s = self.settings
+        settings_rows = [
+            (t["setting_reference_date"], f"{self.results.reference_date:%Y-%m-%d}"),
+            (t["setting_min_denominator"], str(s.min_denominator)),
+            (t["setting_min_count"], str(s.min_count)),
+            (t["setting_round_to"], str(s.round_to)),
+            (t["setting_conf"], report.fmt_pct(s.conf, 0, self.lang)),
+            (t["setting_ci_method"], str(s.ci_method)),
+            (t["setting_windows"], " / ".join(t["months"].format(m=m) for m in (
+                s.window_herhaald_beroep, s.window_nieuwe_start, s.window_vervolghulp, s.window_recidive))),
+            (t["setting_continuation_days"], str(s.continuation_days)),
+            (t["setting_signal_limit"], report.fmt_pct(s.signal_limit, 1, self.lang)),
+            (t["setting_covariates"], ", ".join(COVARIATE_LABELS[self.lang].get(c, c) for c in s.covariates)),
+        ]
+        items += [self.heading("settings", 3),
+                  report.display_table(pd.DataFrame(settings_rows, columns=["item", "value_text"]),
+                                       {"item": (t["col_item"], "text"), "value_text": ("", "text")}, self.lang)]
+        items += [self.heading("models", 3), _p(t["models_intro"])]
+        models = self.model_frame()
+        if models.empty:
+            items.append(_p(t["no_models"]))
+            return items
+        cols = {"label": (t["col_indicator"], "text"), "model_text": (t["col_model"], "text"),
+                "n_records": (t["col_records"], "int"), "n_lacking_covariates": (t["col_lacking"], "int"),
+                "c_text": (t["col_c"], "text"), "phi_text": (t["col_phi"], "text"), "tau2_text": (t["col_tau2"], "text"),
+                "applied_text": (t["col_applied"], "text"), "calibration": (t["col_calibration"], "text")}
+        items.append(report.display_table(models, cols, self.lang, round_counts=False))
+        notes = models[models["note"].fillna("") != ""]
+        for _, r in notes.iterrows():
+            items.append(_p(f"{r['label']}: {r['note']}"))
+        odds = self.odds_ratio_frame(models)
+        if not odds.empty:
+            items += [self.heading("odds_ratios", 3), _p(t["odds_intro"])]
+            labels = [c for c in odds.columns if c != "term"]
+            for start in range(0, len(labels), 4):
+                chunk = labels[start:start + 4]
+                cols = {"term": (t["col_term"], "text"), **{c: (c, "text") for c in chunk}}
+                items.append(report.display_table(odds, cols, self.lang))
+        return items
+
+    def model_frame(self) -> pd.DataFrame:
+        """The case-mix models behind this report's adjusted figures (institution's care types)."""
+        t = self.t
+        m = self.results.model_summaries
+        out = []
+        for entry in self.entries():
+            if not entry.casemix or entry.same_as:
+                continue
+            period = self.shown_period(entry)
+            for care_type in self.entry_care_types(entry):
+                for kind in ("share", "mean"):
+                    rows = m[(m["indicator"] == entry.id) & (m["care_type"] == care_type) & (m["period"] == period)
+                             & (m["kind"] == kind)]
+                    if rows.empty:
+                        continue
+                    r = rows.iloc[0].to_dict()
+                    label = self._label(entry, care_type) + (f" ({period})" if period != self.period else "")
+                    if kind == "mean":
+                        label += " – " + category_label("mean_change:", self.lang)
+                    fitted = r["model"] != "none"
+                    stat = r["c_statistic"] if r["model"] == "logistic" else r["r_squared"]
+                    out.append({
+                        "indicator": entry.id, "care_type": care_type, "period": period, "kind": kind, "label": label,
+                        "model_text": t.get(f"model_{r['model']}", r["model"]),
+                        "n_records": r["n_records"], "n_lacking_covariates": r["n_lacking_covariates"],
+                        "c_text": report.fmt_number(stat, 2, self.lang) if fitted else "",
+                        "phi_text": report.fmt_number(r["phi"], 2, self.lang) if fitted else "",
+                        "tau2_text": report.fmt_number(r["tau2"], 3, self.lang) if fitted else "",
+                        "applied_text": (t["yes"] if r["overdispersion_applied"] else t["no"]) if fitted else "",
+                        "calibration": self._calibration_text(entry.id, care_type, period, kind) if fitted else "",
+                        "note": r.get("note") or "",
+                    })
+        return pd.DataFrame(out)
+
+    def _calibration_text(self, indicator, care_type, period, kind) -> str:
+        c = self.results.calibration
+        rows = c[(c["indicator"] == indicator) & (c["care_type"] == care_type) & (c["period"] == period)
+                 & (c["kind"] == kind)]
+        if rows.empty or "expected" not in rows:
+            return ""
+        ratio = (rows["observed"] / rows["expected"].where(rows["expected"] > 0)).dropna()
+        if ratio.empty:
+            return ""
+        return report.fmt_ci(ratio.min(), ratio.max(), lang=self.lang, kind="ratio")
+
+    def odds_ratio_frame(self, models: pd.DataFrame) -> pd.DataFrame:
+        """Odds ratios with intervals, one column per fitted logistic model, one row per term."""
+        coef = self.results.coefficients
+        labels = COVARIATE_LABELS[self.lang]
+        columns = {}
+        for _, m in models[(models["kind"] == "share") & (models["c_text"] != "")].iterrows():
+            rows = coef[(coef["indicator"] == m["indicator"]) & (coef["care_type"] == m["care_type"])
+                        & (coef["period"] == m["period"]) & (coef["kind"] == "share") & (coef["term"] != "Intercept")]
+            if rows.empty or "odds_ratio" not in rows:
+                continue
+            col = {}
+            for _, r in rows.iterrows():
+                cov = r.get("covariate") or str(r["term"]).split("[", 1)[0]
+                level = str(r["term"])[len(str(cov)):].strip("[]")
+                ref = r.get("reference")
+                name = labels.get(cov, cov) + (f": {level}" if level else "")
+                if isinstance(ref, str) and ref:
+                    name += f" (t.o.v. {ref})" if self.lang == "nl" else f" (vs {ref})"
+                col[name] = (f"{report.fmt_ratio(r['odds_ratio'], 2, self.lang)} "
+                             f"({report.fmt_ci(r['ci_low'], r['ci_high'], lang=self.lang, kind='ratio')})")
+            columns[m["label"]] = col
+        if not columns:
+            return pd.DataFrame()
+        frame = pd.DataFrame(columns).fillna("")
+        frame.index.name = "term"
+        return frame.reset_index()
+
+    # -- no report -------------------------------------------------------------------------
+    def too_little_page(self) -> list:
+        """The short page instead of a report: what is missing, and what to do."""
+        t = self.t
+        reason = t.get(f"reason_{self.status}", "").format(n=self.settings.min_denominator)
+        return [_html(f"<h2>{_e(t['too_little_title'])}</h2>"),
+                _p(t["too_little"].format(institution=self.institution or "–", period=self.period), "oa-lead"),
+                _p(reason), _p(t["too_little_next"])]
+
+
+def _short(text: str, n: int) -> str:
+    text = str(text)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _shorten_highlight_label(ax, institution: str) -> None:
+    """Keep the funnel's label of this institution short enough to stay inside the axes."""
+    for child in ax.texts:
+        if child.get_gid() == "highlight_label" or child.get_text() == str(institution):
+            child.set_text(_short(institution, 24))
+
+
+def _target_group_figure(frame: pd.DataFrame, institution: str, lang: str):
+    """Three small stacked bars (complexity, perspective, age), institution vs national."""
+    from . import plots
+
+    families = [f for f in ("complexity", "perspective", "age_group") if f in set(frame["family"])]
+    fig, axes = _figure(6.8, 1.45 * len(families))
+    if len(families) == 1:
+        axes = [axes]
+    else:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6.8, 1.5 * len(families)), layout="constrained")
+        axes = fig.subplots(len(families), 1)
+    titles = {"nl": {"complexity": "Complexiteit", "perspective": "Toekomstperspectief", "age_group": "Leeftijd"},
+              "en": {"complexity": "Complexity", "perspective": "Future perspective", "age_group": "Age"}}[lang]
+    order_of = {"age_group": ["age_group:0-3", "age_group:4-11", "age_group:12-15", "age_group:16-17", "age_group:18+"]}
+    for ax, family in zip(axes, families):
+        part = frame[frame["family"] == family]
+        cats = order_of.get(family) or list(dict.fromkeys(part["category"]))
+        cats = [c for c in cats if c in set(part["category"])]
+        plots.profile_plot(part, order=cats, labels={c: category_label(c, lang) for c in cats}, lang=lang, ax=ax,
+                           title=titles[family])
+        ax.set_yticklabels([_short(g, 28) for g in part["group"].drop_duplicates()])
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=7)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# entry point
+# --------------------------------------------------------------------------------------------
+def prepare(results: Results, institution: str = "", period: str = "", lang: str = "nl", *, data=None) -> Story:
+    """The story of ``institution`` in ``period`` (defaults: the results' report period and the
+    largest institution), with its ``status``: ``ok`` or why there is no report.
+
+    Never raises for an unknown institution or one without figures; those get a status.
+    """
+    _check_lang(lang)
+    period = str(period or default_period(results))
+    institution = str(institution or default_institution(results, period))
+    story = Story(results=results, institution=institution, period=period, lang=lang, data=data)
+    if institution not in set(results.institutions):
+        story.status = "unknown_institution"
+        return story
+    q = results.quality
+    ended = q[(q["scope"] == "institution") & (q["institution"] == institution) & (q["period"] == period)
+              & (q["item"] == "end_reason") & (q["denominator"] > 0)]
+    story.care_types = tuple(c for c in ("jeugdhulp", "jb", "jr") if c in set(ended["care_type"]))
+    if not story.care_types:
+        story.status = "no_ended"
+        return story
+    frame = story.headline_frame()
+    if frame.empty or frame["suppressed"].all():
+        story.status = "all_suppressed"
+    return story
+
+
+def build(data_path: str = "", results_path: str | None = "", institution: str = "", period: str = "",
+          lang: str = "nl") -> Story:
+    """Load (or compute) the results and prepare the story: what the notebook's first code cell calls."""
+    _check_lang(lang)
+    results, data = load(data_path, results_path, period)
+    return prepare(results, institution, period, lang, data=data)
+
+
+def cover_metadata(story: Story) -> dict:
+    """What the export needs for the cover (``nb.metadata.outcome_report``)."""
+    return {"institution": story.institution, "period": story.period, "lang": story.lang}
+
+
+__all__ = ["Story", "StoryError", "prepare", "build", "load", "show", "default_institution", "default_period",
+           "category_label", "care_type_label", "TEXTS", "CATEGORY_LABELS"]
+_ = Path  # imported for type hints in callers
