@@ -44,9 +44,8 @@ import shutil
 import sys
 import tempfile
 import time
-import unicodedata
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -54,6 +53,7 @@ from pathlib import Path
 from . import __version__
 from .errors import OutcomeAnalysisError
 from .periods import latest_complete_period, parse_period
+from .report import slugify  # noqa: F401  (file names of reports; the tests use batch.slugify too)
 from .settings import DEFAULT as DEFAULT_SETTINGS
 from .settings import Settings
 
@@ -272,7 +272,7 @@ def run_batch(
     load : callable, optional
         ``load(data_path) -> Dataset`` (default ``outcome_analysis.io.load``).
     prepare : callable, optional
-        ``prepare(data, settings, granularity, folder)`` writes the results for the whole
+        ``prepare(data, settings, granularity, folder, periods)`` writes the results for the whole
         population into ``folder`` (default :func:`prepare_results`); writing nothing means the
         notebooks compute themselves.
     render : callable, optional
@@ -442,17 +442,15 @@ def select_institutions(known: Sequence[str], patterns: Sequence[str] | None) ->
     return [name for name in known if name in chosen]
 
 
-def prepare_results(data, settings: Settings, granularity: str, folder: Path) -> None:
+def prepare_results(data, settings: Settings, granularity: str, folder: Path, periods: Sequence[str] = ()) -> None:
     """The default prepare step: ``results.compute_results(...).save(folder)`` once per batch.
 
-    Writes nothing when ``outcome_analysis.results`` is not available; the notebooks then
-    compute what they need themselves.
+    The indicator tables cover every period; the case-mix models are fitted for ``periods`` (the
+    batch's report periods of this granularity).
     """
-    if importlib.util.find_spec(f"{__package__}.results") is None:
-        return
     from .results import compute_results
 
-    compute_results(data, settings, granularity).save(folder)
+    compute_results(data, settings, granularity, periods=list(periods) or None).save(folder)
 
 
 def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str], out: Path,
@@ -464,15 +462,16 @@ def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str
     granularities = sorted({parse_period(p)[2] for p in periods})
     found: dict[str, str | None] = {}
     for granularity in granularities:
+        these = sorted(p for p in periods if parse_period(p)[2] == granularity)
         key = _hash_json({
-            "data": data_hash, "settings": settings.to_dict(), "granularity": granularity,
+            "data": data_hash, "settings": settings.to_dict(), "granularity": granularity, "periods": these,
             "version": __version__, "prepare": f"{getattr(prepare, '__module__', '')}.{getattr(prepare, '__qualname__', prepare)}",
         })[:16]
         folder = out / RESULTS_DIR / key
         if not folder.exists():
             tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=_mkdir(out / RESULTS_DIR)))
             try:
-                prepare(data, settings, granularity, tmp)
+                prepare(data, settings, granularity, tmp, these)
                 if any(tmp.iterdir()):
                     os.replace(tmp, folder)
             except Exception as exc:
@@ -758,7 +757,7 @@ def warm_up() -> None:
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
 
-    _export_module()
+    from . import export  # noqa: F401
 
 
 def execute_job(job: Job, payload: Payload) -> JobResult:
@@ -857,74 +856,24 @@ def _ensure_importable() -> None:
 
 
 def render_report(nb, *, institution: str, period: str, title: str, lang: str, formats: Sequence[str],
-                  templates: Path | None = None) -> dict[str, bytes]:
+                  templates: Path | None = None, date=None) -> dict[str, bytes]:
     """The report's files: HTML via ``export.render_html``, the PDF from that same HTML.
 
     ``templates`` is the worker's copy of the templates folder (the export's template is taken
-    from there, so a worker needs no checkout). Falls back to plain nbconvert HTML (and
-    WeasyPrint for the PDF) while ``outcome_analysis.export`` cannot be imported.
+    from there, so a worker needs no checkout). ``date`` is the cover date (the batch passes the
+    day it started, so every worker prints the same date).
     """
-    export = _export_module()
-    if export is not None:
-        template = export.DEFAULT_TEMPLATE
-        if templates is not None and (Path(templates) / template).is_dir():
-            template = str(Path(templates) / template)
-        page = export.render_html(nb, institution=institution, period=period, title=title, lang=lang,
-                                  template=template)
+    from . import export
 
-        def to_pdf(document: str) -> bytes:
-            return export.render_pdf_bytes(document, template=template)
-    else:
-        page = basic_html(nb, title=title, lang=lang)
-        to_pdf = _weasyprint_pdf
+    template = export.DEFAULT_TEMPLATE
+    if templates is not None and (Path(templates) / template).is_dir():
+        template = str(Path(templates) / template)
+    page = export.render_html(nb, institution=institution, period=period, title=title, lang=lang,
+                              template=template, date=date)
     files = {"html": page.encode("utf-8")}
     if "pdf" in formats:
-        files["pdf"] = to_pdf(page)
+        files["pdf"] = export.render_pdf_bytes(page, template=template)
     return files
-
-
-_EXPORT: list = []
-
-
-def _export_module():
-    """``outcome_analysis.export``, or ``None`` while it (or what it imports) is not there yet."""
-    if not _EXPORT:
-        module = None
-        if importlib.util.find_spec(f"{__package__}.export") is not None:
-            try:
-                module = importlib.import_module(f"{__package__}.export")
-            except ImportError as exc:
-                log.warning("outcome_analysis.export cannot be imported (%s): plain HTML export", exc)
-        _EXPORT.append(module)
-    return _EXPORT[0]
-
-
-def basic_html(nb, *, title: str, lang: str) -> str:
-    """A plain, self-contained page of the notebook's outputs (inputs hidden)."""
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb)
-    return (f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head><meta charset="utf-8">'
-            f"<title>{html.escape(title)}</title></head>\n<body>\n<h1>{html.escape(title)}</h1>\n{body}\n</body>\n</html>\n")
-
-
-def _weasyprint_pdf(page: str) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(string=page).write_pdf()
-
-
-def slugify(name: str) -> str:
-    """File name of an institution's report: ``report.slugify`` (slug + 8 hex of sha256 of the name)."""
-    if importlib.util.find_spec(f"{__package__}.report") is not None:
-        report = importlib.import_module(f"{__package__}.report")
-        if hasattr(report, "slugify"):
-            return report.slugify(name)
-    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")[:60].strip("-") or "instelling"
-    return f"{slug}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
 
 
 # --------------------------------------------------------------------------------------------

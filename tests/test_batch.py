@@ -37,7 +37,7 @@ def fake_load(path):
     return SimpleNamespace(institutions=POPULATION, reference_date=pd.Timestamp("2025-03-31"))
 
 
-def fake_prepare(data, settings, granularity, folder):
+def fake_prepare(data, settings, granularity, folder, periods=()):
     """'Compute once': one figure per institution, written as the results store would."""
     figures = {name: 10 * (i + 1) + settings.min_count for i, name in enumerate(data.institutions)}
     (Path(folder) / "figures.json").write_text(json.dumps(figures), encoding="utf-8")
@@ -292,7 +292,7 @@ def test_run_reports_exits_non_zero_with_a_summary_when_a_report_failed(first_ru
 
 
 def test_a_failing_prepare_step_is_an_error_that_names_it(tmp_path):
-    def broken(data, settings, granularity, folder):
+    def broken(data, settings, granularity, folder, periods=()):
         raise RuntimeError("model did not converge")
 
     with pytest.raises(batch.PrepareError, match=r"\(year\) failed: RuntimeError: model did not converge"):
