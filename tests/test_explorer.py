@@ -1,0 +1,274 @@
+"""The explorer driven from Python (no browser): widgets -> cached frames -> table, figure, summary,
+exports. Expected numbers come from ``indicators.compute`` / ``casemix.adjust`` on the same small
+demo (the explorer must show exactly what the package computes), never from the explorer itself."""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+
+from outcome_analysis import casemix, indicators  # noqa: E402
+from outcome_analysis.explorer import Explorer, ExplorerError, resuppress  # noqa: E402
+from outcome_analysis.settings import DEFAULT  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def explorer(small_demo, tmp_path_factory):
+    """One precomputed explorer for the browsing tests (each test sets the state it relies on)."""
+    return Explorer(small_demo, export_dir=tmp_path_factory.mktemp("exploration"))
+
+
+@pytest.fixture
+def fresh(small_demo, tmp_path):
+    """A new explorer (computing lazily) for tests that change definition settings."""
+    return Explorer(small_demo, export_dir=tmp_path / "exploration", precompute=False,
+                    indicator="jbjr_herhaald_beroep")
+
+
+def _reference(data, indicator, period, care_type, settings=DEFAULT, category=""):
+    table = indicators.compute(data, indicator, settings=settings)
+    rows = table[(table["scope"] == "institution") & (table["period"] == period)
+                 & (table["care_type"] == care_type) & (table["category"] == category)]
+    window = indicators.registry.get(indicator).window_months(settings)
+    if window is not None:
+        rows = rows[rows["window_months"] == window]
+    # at window 24 herhaald beroep's headline and its extra 24-month row coincide: one row each
+    rows = rows.drop_duplicates(["institution"])
+    return rows.set_index("institution").sort_index()
+
+
+def _institution_rows(ex):
+    t = ex.current_table()
+    return t[t["scope"] == "institution"].set_index("institution").sort_index()
+
+
+@pytest.mark.parametrize("indicator, care_type", [
+    ("jh_uitval", "jeugdhulp"),
+    ("jbjr_clientervaring", "jr"),
+    ("pi01_doelrealisatie", "jeugdhulp"),
+], ids=["uitval", "clientervaring-jr", "pi01"])
+def test_setting_the_indicator_shows_compute_figures(explorer, small_demo, indicator, care_type):
+    explorer.set(indicator=indicator, care_type=care_type, period="2023", breakdown="", adjusted=False)
+    got = _institution_rows(explorer)
+    ref = _reference(small_demo, indicator, "2023", care_type)
+    assert (explorer.current_table()["indicator"] == indicator).all()
+    assert list(got.index) == list(ref.index)
+    for col in ("numerator", "denominator", "value", "ci_low", "ci_high", "missing", "suppressed"):
+        np.testing.assert_array_equal(got[col].to_numpy(), ref[col].to_numpy(), err_msg=col)
+    national = explorer.current_table().iloc[0]
+    assert national["scope"] == "national"
+    assert explorer.widgets["indicator"].value == indicator
+    assert indicators.registry.label(indicator) in explorer.table_widget.value
+
+
+def test_changing_the_set_offers_its_indicators(explorer):
+    explorer.set(indicator_set="prestatie")
+    offered = [v for _label, v in explorer.widgets["indicator"].options]
+    assert offered and all(v.startswith("pi") for v in offered)
+    assert explorer.current_table()["indicator"].iloc[0] == explorer.widgets["indicator"].value
+
+
+def test_selected_institutions_are_highlighted(explorer, small_demo):
+    explorer.set(indicator="jh_uitval", care_type="jeugdhulp", period="2023", breakdown="", adjusted=False)
+    table = explorer.current_table()
+    visible = table[(table["scope"] == "institution") & ~table["suppressed"]]["institution"].tolist()
+    first, second = visible[0], visible[1]
+    explorer.set(institutions=[first, second])
+    table = explorer.current_table()
+    assert set(table.loc[table["selected"], "institution"]) == {first, second}
+    assert not explorer.last_update_recomputed
+    funnel_ax, trend_ax = explorer.current_figure().axes
+    gids = {a.get_gid() for a in funnel_ax.get_children()}
+    assert {"highlight", "selected"} <= gids
+    labels = {t.get_text() for t in funnel_ax.texts}
+    assert {first, second} <= labels
+    assert first in [line.get_label() for line in trend_ax.get_lines()]
+    assert second in [line.get_label() for line in trend_ax.get_lines()]
+    assert "▶ " + first in explorer.table_widget.value
+
+
+def test_adjusted_shows_oe_and_the_model_summary(explorer, small_demo):
+    explorer.set(indicator="jh_uitval", care_type="jeugdhulp", period="2023", breakdown="", adjusted=False)
+    assert explorer.summary() is None and "oe_ratio" not in explorer.current_table()
+    explorer.set(adjusted=True)
+    table = explorer.current_table()
+    assert {"expected", "oe_ratio", "oe_ci_low", "oe_ci_high", "adjusted_value", "signal"} <= set(table.columns)
+    ref = casemix.adjust(small_demo, "jh_uitval", period="2023", care_type="jeugdhulp").set_index("institution")
+    got = table[table["scope"] == "institution"].set_index("institution").loc[ref.index]
+    np.testing.assert_allclose(got["oe_ratio"], ref["oe_ratio"], rtol=1e-9)
+    assert (got["signal"] == ref["signal"]).all()
+    summary = explorer.summary()
+    assert isinstance(summary, casemix.ModelSummary) and summary.indicator == "jh_uitval"
+    assert summary.period == "2023" and summary.care_type == "jeugdhulp"
+    assert "gecorrigeerd voor" in explorer.summary_widget.value
+    assert explorer.current_figure().axes[0].get_ylabel() == "Waargenomen / verwacht"
+    # the same view again is a cache hit; back to raw is one too
+    explorer.set(adjusted=False)
+    explorer.set(adjusted=True)
+    assert not explorer.last_update_recomputed
+    explorer.set(adjusted=False)
+
+
+def test_adjusted_is_unavailable_for_a_breakdown(explorer):
+    explorer.set(indicator="jh_uitval", care_type="jeugdhulp", breakdown="end_reason:onbekend", adjusted=True)
+    assert explorer.widgets["adjusted"].disabled
+    assert explorer.summary() is None and "oe_ratio" not in explorer.current_table()
+    assert "niet beschikbaar" in explorer.summary_widget.value
+    explorer.set(breakdown="", adjusted=False)
+
+
+def test_a_breakdown_shows_its_cells(explorer, small_demo):
+    explorer.set(indicator="jbjr_clientervaring", care_type="jb", period="2023", breakdown="informant:ouder")
+    got = _institution_rows(explorer)
+    ref = _reference(small_demo, "jbjr_clientervaring", "2023", "jb", category="informant:ouder")
+    np.testing.assert_array_equal(got["value"].to_numpy(), ref["value"].to_numpy())
+    explorer.set(breakdown="")
+
+
+@pytest.mark.parametrize("change", [
+    {"indicator": "jh_zonder_hulp_verder"},
+    {"care_type": "jr"},
+    {"period": "2022"},
+    {"institutions": ["GI Veluwe-IJssel"]},
+    {"breakdown": "informant:jeugdige"},
+    {"trend_periods": ("2020", "2023")},
+], ids=["indicator", "care_type", "period", "institution", "breakdown", "trend-range"])
+def test_a_non_setting_change_is_a_cache_hit(explorer, change):
+    explorer.set(indicator="jbjr_clientervaring", care_type="jb", period="2023", breakdown="", adjusted=False,
+                 institutions=[])
+    before = explorer.cache_info()
+    explorer.set(**change)
+    assert explorer.last_update_recomputed is False
+    assert explorer.cache_info()["tables"] == before["tables"]
+    assert explorer.last_update_seconds > 0
+
+
+def test_direct_widget_assignment_updates_the_view(explorer):
+    explorer.set(indicator="jh_uitval", care_type="jeugdhulp", period="2023", breakdown="")
+    explorer.widgets["indicator"].value = "jh_zonder_hulp_verder"
+    assert explorer.current_table()["indicator"].iloc[0] == "jh_zonder_hulp_verder"
+    assert explorer.last_update_recomputed is False
+
+
+def test_changing_the_window_recomputes(fresh, small_demo):
+    fresh.set(period="2023", care_type="jb")
+    assert fresh.widgets["window"].value == 12 and not fresh.widgets["window"].disabled
+    before = fresh.current_table()
+    fresh.set(window=24)
+    assert fresh.last_update_recomputed is True
+    after = fresh.current_table()
+    assert (after["window_months"] == 24).all()
+    # ends in 2023 plus 24 months lie after the reference date (2024-12-31): all excluded now
+    assert before["excluded_window"].sum() == 0 and after["excluded_window"].sum() > 0
+    ref = _reference(small_demo, "jbjr_herhaald_beroep", "2023", "jb",
+                     settings=dataclasses.replace(DEFAULT, window_herhaald_beroep=24))
+    np.testing.assert_array_equal(_institution_rows(fresh)["excluded_window"].to_numpy(),
+                                  ref["excluded_window"].to_numpy())
+    assert fresh.settings.window_herhaald_beroep == 24
+    # back to 12: the first table is still cached
+    fresh.set(window=12)
+    assert fresh.last_update_recomputed is False
+    # an indicator without a window disables the widget
+    fresh.set(indicator="jh_uitval")
+    assert fresh.widgets["window"].disabled
+
+
+def test_changing_the_granularity_recomputes(fresh):
+    fresh.set(granularity="half_year")
+    assert fresh.last_update_recomputed is True
+    assert all(re.fullmatch(r"\d{4}H[12]", p) for p in fresh.widgets["period"].options)
+    assert re.fullmatch(r"\d{4}H[12]", fresh.current_table()["period"].iloc[0])
+
+
+def test_a_threshold_change_re_marks_suppression(fresh, small_demo):
+    fresh.set(indicator="jh_uitval", care_type="jeugdhulp", period="2023")
+    before = fresh.current_table()["suppressed"].to_numpy()
+    fresh.set(min_denominator=40)
+    assert fresh.last_update_recomputed is False  # suppression only, no recomputation
+    after = fresh.current_table()["suppressed"].to_numpy()
+    assert after.sum() > before.sum()
+    ref = _reference(small_demo, "jh_uitval", "2023", "jeugdhulp",
+                     settings=dataclasses.replace(DEFAULT, min_denominator=40))
+    np.testing.assert_array_equal(_institution_rows(fresh)["suppressed"].to_numpy(), ref["suppressed"].to_numpy())
+
+
+@pytest.mark.parametrize("thresholds", [{"min_denominator": 3, "min_count": 3},
+                                        {"min_denominator": 50, "min_count": 20}], ids=["low", "high"])
+def test_resuppress_equals_compute_under_other_thresholds(small_demo, thresholds):
+    """Re-marking a cached table gives compute's flags under the new thresholds.
+
+    Shares are identical. In distributions the complementary cell is "the smallest visible cell,
+    ties: the first row in table order" (disclosure.suppress); compute marks its rows before sorting
+    them, resuppress marks the sorted output, so among *equal* smallest cells another one may be
+    chosen. Both are valid; the test checks that the hidden counts per distribution are the same
+    multiset, i.e. that the two differ only in such ties.
+    """
+    ids = ["jh_uitval", "jbjr_verloop", "jbjr_herhaald_beroep", "pi06_zwaarte_vervolghulp", "jh_doelrealisatie_gas"]
+    base = indicators.compute(small_demo, ids)
+    other = dataclasses.replace(DEFAULT, **thresholds)
+    expected = indicators.compute(small_demo, ids, settings=other)
+    got = resuppress(base, other)
+    pd.testing.assert_frame_equal(got.drop(columns="suppressed"), expected.drop(columns="suppressed"))
+    assert (got["suppressed"] != base["suppressed"]).any()  # the thresholds did change something
+    share = ~got["category"].str.contains(":") | got["category"].str.startswith(("informant:", "mean_"))
+    pd.testing.assert_series_equal(got.loc[share, "suppressed"], expected.loc[share, "suppressed"])
+    group = ["indicator", "scope", "institution", "period", "care_type", "window_months"]
+
+    def hidden_counts(frame):
+        cells = frame[~share & frame["suppressed"]].assign(
+            family=lambda f: f["category"].str.partition(":")[0], window_months=lambda f: f["window_months"].fillna(-1))
+        return cells.groupby(group + ["family"])["numerator"].apply(lambda s: tuple(sorted(s)))
+
+    pd.testing.assert_series_equal(hidden_counts(got), hidden_counts(expected))
+
+
+def test_exports_write_safe_files(explorer, small_demo):
+    explorer.set(indicator="jh_uitval", care_type="jeugdhulp", period="2023", breakdown="", adjusted=False,
+                 institutions=[])
+    paths = [explorer.export_table("csv"), explorer.export_table("xlsx"),
+             explorer.export_figure("png"), explorer.export_figure("svg")]
+    assert [p.suffix for p in paths] == [".csv", ".xlsx", ".png", ".svg"]
+    for p in paths:
+        assert p.parent == explorer.export_dir and p.stat().st_size > 0
+        assert re.fullmatch(r"[a-z0-9-]+\.(csv|xlsx|png|svg)", p.name), p.name
+        assert p.name.startswith("jh-uitval-jeugdhulp-2023-")
+    csv = pd.read_csv(paths[0])
+    xlsx = pd.read_excel(paths[1])
+    table = explorer.current_table()
+    assert len(csv) == len(xlsx) == len(table)
+    hidden = csv["suppressed"].astype(bool)
+    assert hidden.any() and csv.loc[hidden, ["value", "numerator", "denominator"]].isna().all().all()
+    np.testing.assert_allclose(csv.loc[~hidden, "value"], table.loc[~table["suppressed"], "value"])
+    assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in paths[3].read_bytes()[:2000]
+    # the buttons do the same and show the path
+    explorer.buttons["svg"].click()
+    assert explorer.last_exported and explorer.last_exported[0].exists()
+    assert str(explorer.last_exported[0].name) in explorer.export_widget.value
+    # two exports in a row never overwrite each other
+    assert explorer.export_table("csv") != explorer.export_table("csv")
+
+
+def test_errors_name_the_problem(explorer):
+    with pytest.raises(ExplorerError, match="unknown widget"):
+        explorer.set(colour="red")
+    with pytest.raises(ExplorerError, match="format"):
+        explorer.export_table("pdf")
+    with pytest.raises(ExplorerError, match="format"):
+        explorer.export_figure("jpg")
+    with pytest.raises(ExplorerError, match="cannot set period"):
+        explorer.set(period="1999")
+
+
+def test_a_path_is_loaded(small_demo_path, tmp_path):
+    ex = Explorer(str(small_demo_path), export_dir=tmp_path, precompute=False, indicator="jh_uitval", lang="en")
+    assert ex.current_table()["indicator"].iloc[0] == "jh_uitval"
+    assert ex.current_table()["institution"].iloc[0] == "National"
+    box = ex.show()
+    assert box is ex.box and ex.table_widget in box.children
