@@ -147,9 +147,8 @@ TEXTS = {
                                   "van jongeren en ouders te beschermen tonen we ze niet."),
         "too_little_next": ("Bekijk een langere periode of neem contact op met de afdeling die de "
                             "rapportages maakt."),
-        "intro": ("Dit rapport laat zien hoe de jeugdhulp, jeugdbescherming of jeugdreclassering van "
-                  "{institution} in {period} is verlopen voor de jongeren en gezinnen die de instelling hielp "
-                  "({care_types}). De cijfers komen uit de gegevens die de instelling heeft aangeleverd. "
+        "intro": ("Dit rapport laat zien hoe de hulp van {institution} ({care_types}) in {period} is "
+                  "verlopen voor de jongeren en gezinnen die de instelling hielp. De cijfers komen uit de gegevens die de instelling heeft aangeleverd. "
                   "Ze zijn een begin van het gesprek over het verhaal achter de cijfers, geen rangorde."),
         "how_to_read": ("Zo leest u de cijfers: het percentage is de uitkomst bij deze instelling. Het "
                         "95%-interval geeft aan hoe zeker dat cijfer is: hoe minder trajecten, hoe breder het "
@@ -190,6 +189,7 @@ TEXTS = {
         "response": ("Respons: bij {missing} van de afgesloten trajecten ontbreekt het gegeven "
                      "({response} heeft het)."),
         "response_none": "Het gegeven ontbreekt nergens.",
+        "response_few": "Het gegeven ontbreekt bij minder dan {n} afgesloten trajecten.",
         "excluded": ("{excluded} trajecten of jongeren tellen nog niet mee, omdat de volgtermijn van "
                      "{months} maanden nog niet voorbij is."),
         "provisional": "Voorlopige indicator: landelijk nog niet uitgewerkt.",
@@ -286,8 +286,8 @@ TEXTS = {
         "reason_all_suppressed": ("Every figure concerns fewer than {n} trajectories or youths. To protect "
                                   "the privacy of young people and parents we do not show them."),
         "too_little_next": "Look at a longer period or contact the team that makes the reports.",
-        "intro": ("This report shows how the care of {institution} went in {period} for the young people and "
-                  "families it helped ({care_types}). The figures come from the data the institution "
+        "intro": ("This report shows how the care of {institution} ({care_types}) went in {period} for the "
+                  "young people and families it helped. The figures come from the data the institution "
                   "delivered. They start a conversation about the story behind the numbers; they are not a ranking."),
         "how_to_read": ("How to read the figures: the percentage is this institution's outcome. The 95% interval "
                         "shows how certain it is: the fewer trajectories, the wider. We say ‘higher’ or ‘lower’ "
@@ -314,6 +314,7 @@ TEXTS = {
         "counts": "Numerator: {numerator}. Denominator: {denominator}.",
         "response": "Response: the item is missing for {missing} of the ended trajectories ({response} have it).",
         "response_none": "The item is never missing.",
+        "response_few": "The item is missing for fewer than {n} ended trajectories.",
         "excluded": "{excluded} trajectories or youths do not count yet: their {months}-month window has not passed.",
         "provisional": "Provisional indicator: not yet worked out nationally.",
         "breakdown": "Breakdown",
@@ -687,7 +688,7 @@ class Story:
             if r["suppressed"] or sig is None or _missing(sig):
                 adjusted.append("")
                 continue
-            text = f"{report.fmt_ratio(r['oe_ratio'], 2, self.lang)}: {t.get('signal_' + sig, '')}"
+            text = t.get("signal_" + sig, "")
             adjusted.append(text)
         shown["adjusted_text"] = adjusted
         columns = {
@@ -791,7 +792,9 @@ class Story:
             if not _suppressed(mine):
                 denominator = float(mine.get("denominator") or 0)
                 missing = float(mine.get("missing") or 0)
-                if missing > 0:
+                if 0 < missing < self.settings.min_count:
+                    items.append(_p(t["response_few"].format(n=self.settings.min_count)))
+                elif missing > 0:
                     response = denominator / (denominator + missing) if denominator + missing else np.nan
                     items.append(_p(t["response"].format(missing=report.fmt_count_rounded(missing, self.lang),
                                                          response=report.fmt_pct(response, 0, self.lang))))
@@ -879,8 +882,10 @@ class Story:
             fig, ax1 = _figure(4.2, 2.5)
         plots.trend_plot(trend, institution=self.institution, lang=self.lang, ax=ax1)
         ax1.set_xlabel("")
+        ax1.tick_params(axis="x", labelrotation=45, labelsize=7)
         if ax1.get_legend() is not None:
-            ax1.legend(loc="lower left", frameon=False, fontsize=7)
+            ax1.get_legend().remove()
+            ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=2, frameon=False, fontsize=7)
         if has_funnel:
             plots.funnel_plot(cm_all, highlight=self.institution, kind="oe", lang=self.lang, ax=ax2)
             if ax2.get_legend() is not None:
@@ -1371,10 +1376,19 @@ def _short(text: str, n: int) -> str:
 
 
 def _shorten_highlight_label(ax, institution: str) -> None:
-    """Keep the funnel's label of this institution short enough to stay inside the axes."""
+    """Keep the funnel's label of this institution short, and left of the marker when the marker
+    sits in the right half, so that it stays inside the axes."""
+    x_low, x_high = ax.get_xlim()
+    scale_log = ax.get_xscale() == "log"
     for child in ax.texts:
         if child.get_gid() == "highlight_label" or child.get_text() == str(institution):
             child.set_text(_short(institution, 24))
+            x = child.xy[0] if hasattr(child, "xy") else None
+            if x is not None:
+                lo, hi, xx = (np.log10(max(v, 1e-9)) for v in (x_low, x_high, x)) if scale_log else (x_low, x_high, x)
+                if hi > lo and (xx - lo) / (hi - lo) > 0.5:
+                    child.set_horizontalalignment("right")
+                    child.xyann = (-8, 6)
 
 
 def _target_group_figure(frame: pd.DataFrame, institution: str, lang: str):

@@ -1,0 +1,150 @@
+"""Fast tests of outcome_analysis.story: the slice of one institution, the headline table, the
+sections, the dialogue facts and the statuses that replace a report. Expected numbers come from
+the small demo's results (the ``small_results`` fixture) and are compared after the report layer's
+own formatting (report.fmt_pct)."""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from outcome_analysis import registry, report, story
+
+JB_INSTITUTION = "Jeugdbescherming Randstad Midden"   # jb and jr, several suppressed breakdown cells
+TINY_INSTITUTION = "Jeugdhulp Schiermonnikoog"         # two trajectories in the whole demo
+
+
+def _html(items) -> str:
+    return "".join(str(x) for x in items if isinstance(x, str))
+
+
+@pytest.fixture(scope="module")
+def jb_story(small_results):
+    return story.prepare(small_results, JB_INSTITUTION)
+
+
+def test_defaults_are_the_report_period_and_the_largest_institution(small_results):
+    s = story.prepare(small_results)
+    q = small_results.quality
+    ended = q[(q["scope"] == "institution") & (q["period"] == s.period) & (q["item"] == "end_reason")]
+    assert s.period == small_results.meta["periods"][-1]
+    assert s.institution == ended.groupby("institution")["denominator"].sum().idxmax()
+    assert s.ok
+
+
+@pytest.mark.parametrize("institution, status", [
+    ("Stichting Bestaat Niet", "unknown_institution"),
+    (TINY_INSTITUTION, "all_suppressed"),
+], ids=["unknown", "too-small"])
+def test_no_report_gets_a_status_and_a_short_page(small_results, institution, status):
+    s = story.prepare(small_results, institution)
+    assert s.status == status and not s.ok
+    page = _html(s.too_little_page())
+    assert f"Te weinig gegevens voor een rapport over {institution} in {s.period}" in page
+
+
+def test_care_types_are_those_with_ended_trajectories(jb_story):
+    assert jb_story.care_types == ("jb", "jr")
+    ids = {e.id for e in jb_story.entries()}
+    assert "jbjr_verloop" in ids and "jh_uitval" not in ids
+
+
+def test_headline_frame_takes_the_figures_from_the_results(jb_story, small_results):
+    frame = jb_story.headline_frame()
+    row = frame[(frame["indicator"] == "jbjr_verloop") & (frame["care_type"] == "jb")].iloc[0]
+    t = small_results.indicators
+    expected = t[(t["indicator"] == "jbjr_verloop") & (t["institution"] == JB_INSTITUTION)
+                 & (t["period"] == jb_story.period) & (t["care_type"] == "jb") & (t["category"] == "")].iloc[0]
+    assert row["value"] == expected["value"] and row["denominator"] == expected["denominator"]
+    nat = t[(t["indicator"] == "jbjr_verloop") & (t["scope"] == "national") & (t["period"] == jb_story.period)
+            & (t["care_type"] == "jb") & (t["category"] == "")].iloc[0]
+    assert row["national_value"] == nat["value"]
+    # the table shows it in Dutch format
+    assert report.fmt_pct(expected["value"]) in str(jb_story.headline_table())
+
+
+def test_windowed_indicator_shows_the_latest_judgeable_period(jb_story):
+    entry = registry.get("jbjr_herhaald_beroep")
+    assert jb_story.shown_period(entry) == str(int(jb_story.period) - 1)   # 12-month window, ref date 31 Dec
+    frame = jb_story.headline_frame()
+    shown = frame.loc[frame["indicator"] == "jbjr_herhaald_beroep", "shown_period"].unique().tolist()
+    assert shown == [jb_story.shown_period(entry)]
+    assert "nog niet verstreken" in _html(jb_story.summary())
+
+
+def test_suppressed_breakdown_cells_are_never_shown(jb_story, small_results):
+    t = small_results.indicators
+    hidden = t[(t["indicator"] == "jbjr_verloop") & (t["institution"] == JB_INSTITUTION) & (t["period"] == jb_story.period)
+               & (t["care_type"] == "jb") & t["category"].str.startswith("end_reason:") & t["suppressed"]]
+    assert len(hidden), "the test needs a suppressed cell"
+    soup = BeautifulSoup(_html(jb_story.indicator_section("jbjr_verloop")), "html.parser")
+    for _, cell in hidden.iterrows():
+        label = story.category_label(cell["category"])
+        rows = [tr for tr in soup.find_all("tr") if tr.find("td") and tr.find("td").get_text(strip=True) == label]
+        assert rows, label
+        numbers = [td.get_text(strip=True) for td in rows[0].find_all("td")[1:-1]]  # last column: national
+        assert set(numbers) == {"–*"}, (label, numbers)
+        assert report.fmt_pct(cell["value"]) not in rows[0].get_text()
+
+
+def test_same_as_and_restated_indicators_are_pointers(jb_story):
+    html = _html(jb_story.indicator_section("pi02_tevredenheid"))
+    assert "Wordt berekend als" in html and "<table" not in html
+    html = _html(jb_story.indicator_section("pi07_reden_beeindiging_jb"))
+    assert "berekend als Verloop van het traject" in html
+
+
+def test_dialogue_facts_use_the_question_bank_vocabulary(jb_story):
+    facts = jb_story.dialogue_facts()
+    known = {"period", "uitval", "response", "signal", "favourable", "trend", "unknown_reasons", "waiting_days",
+             "working_alliance", "kwestie", "kwestie_share", "satisfaction", "small_numbers", "indicator"}
+    assert set(facts) <= known
+    assert facts.get("trend") in (None, "rising", "falling", "stable")
+    questions = report.dialogue_questions(facts)
+    assert all(questions[level] for level in report.LEVELS)
+
+
+@pytest.mark.parametrize("lang, heading", [("nl", "Samenvatting"), ("en", "Summary")])
+def test_headings_follow_the_language(small_results, lang, heading):
+    s = story.prepare(small_results, JB_INSTITUTION, lang=lang)
+    assert f"<h2>{heading}</h2>" in _html(s.summary())
+    methods = _html(s.methods())
+    assert ("Verantwoording" if lang == "nl" else "Methods") in methods
+
+
+def test_sections_build_without_error_and_carry_no_other_names(jb_story, small_results):
+    items = jb_story.summary()
+    for set_id in jb_story.sets():
+        items += jb_story.indicator_set(set_id)
+    items += jb_story.verloop() + jb_story.context_section() + jb_story.dialogue() + jb_story.quality_section()
+    items += jb_story.methods()
+    html = _html(items)
+    others = [n for n in small_results.institutions if n != JB_INSTITUTION and n not in JB_INSTITUTION]
+    assert not [n for n in others if report.HTML(n) in html or n.replace("&", "&amp;") in html]
+    assert "Traceback" not in html
+
+
+def _renamed(results, old: str, new: str):
+    tables = {}
+    for f in dataclasses.fields(results):
+        value = getattr(results, f.name)
+        if isinstance(value, pd.DataFrame) and "institution" in value.columns:
+            value = value.assign(institution=value["institution"].replace({old: new}))
+        tables[f.name] = value
+    meta = dict(results.meta, institutions=[new if n == old else n for n in results.meta["institutions"]])
+    tables["meta"] = meta
+    return type(results)(**tables)
+
+
+def test_institution_names_are_escaped(small_results):
+    name = "<script>alert(1)</script> ../Jeugd & Co"
+    results = _renamed(small_results, JB_INSTITUTION, name)
+    s = story.prepare(results, name)
+    assert s.ok
+    html = _html(s.summary() + s.dialogue() + s.too_little_page())
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; ../Jeugd &amp; Co" in html
+    assert re.fullmatch(r"[a-z0-9-]+", report.slugify(name))
