@@ -64,9 +64,11 @@ _T = {
                   "instellingen na correctie voor de kenmerken van hun jeugdigen (case-mix) hoger of lager "
                   "uitkomen dan verwacht, buiten de 99,8%-grenzen van de trechter. Dat is een startpunt voor "
                   "het gesprek over het verhaal achter de cijfers, geen rangorde."),
-        "line": "{ind} ({care}): {n} instellingen vergeleken; {hi} hoger en {lo} lager dan verwacht{small}.",
-        "line_small": "; {k} te klein om te tonen",
-        "line_none": "{ind} ({care}): geen case-mix-model (te weinig gegevens); alleen ruwe cijfers.",
+        "total": ("Bij {f} van de {k} vergelijkingen met een case-mix-model ligt ten minste één instelling buiten "
+                  "de grenzen."),
+        "flag_line": "{ind} ({care}): {parts}.", "n_sig": "{k} {inst} {sig}{tone}", "and": "en",
+        "inst1": "instelling", "instn": "instellingen", "good": " (gunstig)", "bad": " (ongunstig)",
+        "line_none": "Geen case-mix-model (te weinig gegevens), alleen ruwe cijfers: {names}.",
         "direction": {"higher_better": "een hoger cijfer is gunstiger",
                       "lower_better": "een lager cijfer is gunstiger", "none": ""},
         "col_indicator": "Indicator", "col_care": "Zorgsoort", "col_national": "Landelijk",
@@ -83,7 +85,7 @@ _T = {
         "od_none": "Geen case-mix-model, dus geen overdispersietoets.",
         "too_small_list": "Te klein om te tonen (minder dan {n}): {names}.",
         "raw_title": "Ruw percentage", "oe_title": "W/V na case-mix-correctie", "col_key": "Nr.",
-        "key_note": "De nummers in de trechters verwijzen naar de kolom Nr. in de tabel.",
+        "key_note": "De nummers bij de punten in de trechters verwijzen naar de nummers in de tabel.",
         "table_caption": "{ind} ({care}), {p}: gecorrigeerde cijfers per instelling",
         "sort_note": ("Gesorteerd op signaal (hoger, lager, binnen de grenzen) en daarbinnen op naam; te kleine "
                       "instellingen onderaan. De volgorde is geen rangorde."),
@@ -107,9 +109,10 @@ _T = {
                   "many institutions, after adjustment for the characteristics of their youths (case-mix), come "
                   "out higher or lower than expected, beyond the 99.8% funnel limits. It is a starting point for "
                   "the dialogue about the story behind the numbers, not a ranking."),
-        "line": "{ind} ({care}): {n} institutions compared; {hi} higher and {lo} lower than expected{small}.",
-        "line_small": "; {k} too small to show",
-        "line_none": "{ind} ({care}): no case-mix model (too few data); raw figures only.",
+        "total": "In {f} of the {k} comparisons with a case-mix model at least one institution lies beyond the limits.",
+        "flag_line": "{ind} ({care}): {parts}.", "n_sig": "{k} {inst} {sig}{tone}", "and": "and",
+        "inst1": "institution", "instn": "institutions", "good": " (favourable)", "bad": " (unfavourable)",
+        "line_none": "No case-mix model (too few data), raw figures only: {names}.",
         "direction": {"higher_better": "a higher figure is better", "lower_better": "a lower figure is better",
                       "none": ""},
         "col_indicator": "Indicator", "col_care": "Care type", "col_national": "National",
@@ -126,7 +129,7 @@ _T = {
         "od_none": "No case-mix model, hence no overdispersion test.",
         "too_small_list": "Too small to show (fewer than {n}): {names}.",
         "raw_title": "Raw percentage", "oe_title": "O/E after case-mix adjustment", "col_key": "No.",
-        "key_note": "The numbers in the funnels refer to the column No. in the table.",
+        "key_note": "The numbers at the points in the funnels refer to the numbers in the table.",
         "table_caption": "{ind} ({care}), {p}: adjusted figures per institution",
         "sort_note": ("Sorted by signal (higher, lower, within limits), then by name; institutions that are too "
                       "small at the bottom. The order is not a ranking."),
@@ -332,11 +335,12 @@ def adjusted_table(results: Results, indicator: str, care_type: str, period: str
     out.loc[no_model, "signal"] = "no_model"
     out.loc[out["suppressed"], "signal"] = "too_small"
     out["signal_label"] = [signal_label(s, lang) for s in out["signal"]]
-    shown_names = sorted(out.loc[~out["suppressed"], "institution"], key=str.casefold)
-    number = {name: str(i + 1) for i, name in enumerate(shown_names)}
-    out["key"] = [number.get(n, "") for n in out["institution"]]
     order = out["signal"].map(_SIGNAL_ORDER).fillna(9)
-    out = out.assign(_o=order).sort_values(["_o", "institution"], kind="stable", ignore_index=True).drop(columns="_o")
+    out = out.assign(_o=order, _n=out["institution"].str.casefold())
+    out = out.sort_values(["_o", "_n"], kind="stable", ignore_index=True).drop(columns=["_o", "_n"])
+    shown = ~out["suppressed"].to_numpy(bool)
+    out["key"] = ""
+    out.loc[shown, "key"] = [str(i + 1) for i in range(int(shown.sum()))]
     return out
 
 
@@ -409,16 +413,26 @@ def signal_summary(results: Results, period: str, lang: str = "nl") -> pd.DataFr
 
 
 def summary_sentences(summary: pd.DataFrame, lang: str = "nl") -> list[str]:
-    """One plain sentence per row of :func:`signal_summary`."""
+    """The summary in words: the totals, one sentence per indicator with a flagged institution,
+    and the indicators without a model. Never a ranking."""
     t = _t(lang)
-    out = []
-    for r in summary.itertuples(index=False):
-        if r.model != "logistic":
-            out.append(t["line_none"].format(ind=r.label, care=r.care_label))
-            continue
-        small = t["line_small"].format(k=r.too_small) if r.too_small else ""
-        out.append(t["line"].format(ind=r.label, care=r.care_label, n=r.compared, hi=r.higher, lo=r.lower,
-                                    small=small))
+    fitted = summary.loc[summary["model"] == "logistic"]
+    flagged = fitted.loc[(fitted["higher"] + fitted["lower"]) > 0]
+    out = [t["total"].format(k=len(fitted), f=len(flagged))]
+    for r in flagged.itertuples(index=False):
+        parts = []
+        for sig in ("higher", "lower"):
+            k = getattr(r, sig)
+            if k:
+                good = (sig == "higher") == (r.direction == "higher_better")
+                tone = "" if r.direction == "none" else t["good"] if good else t["bad"]
+                parts.append(t["n_sig"].format(k=k, inst=t["inst1"] if k == 1 else t["instn"],
+                                               sig=signal_label(sig, lang), tone=tone))
+        out.append(t["flag_line"].format(ind=r.label, care=r.care_label, parts=f" {t['and']} ".join(parts)))
+    none = summary.loc[summary["model"] != "logistic"]
+    if len(none):
+        names = ", ".join(f"{r.label} ({r.care_label})" for r in none.itertuples(index=False))
+        out.append(t["line_none"].format(names=names))
     return out
 
 
@@ -589,6 +603,20 @@ def _wrap(text: str, width: int) -> str:
 # ------------------------------------------------------------------------------------------------
 # notebook sections (display)
 # ------------------------------------------------------------------------------------------------
+def _widths(table_html: str, percents) -> report.HTML:
+    """Give the columns of a :func:`report.display_table` table relative widths (a ``<colgroup>``);
+    the print stylesheet lays tables out with equal columns otherwise."""
+    cols = "".join(f'<col style="width:{float(p):g}%">' for p in percents)
+    text = str(table_html)
+    anchor = "</caption>" if "</caption>" in text else None
+    if anchor:
+        text = text.replace(anchor, anchor + f"<colgroup>{cols}</colgroup>", 1)
+    else:
+        i = text.index(">", text.index("<table")) + 1
+        text = text[:i] + f"<colgroup>{cols}</colgroup>" + text[i:]
+    return report.HTML(text)
+
+
 def heading(text: str, level: int = 2) -> report.HTML:
     """An escaped ``<h2>``/``<h3>`` for the report (export builds the table of contents from them)."""
     return report.HTML(f"<h{level}>{_html.escape(text)}</h{level}>")
@@ -617,12 +645,12 @@ def show_summary(ov: Overview, lang: str = "nl") -> pd.DataFrame:
     _display(report.note(t["intro"].format(period=ov.period), kind="headline"))
     items = "".join(f"<li>{_html.escape(s)}</li>" for s in summary_sentences(summary, lang))
     _display(report.HTML(f'<ul class="oa-summary">{items}</ul>'))
-    table = summary.assign(label=summary["label"] + " (" + summary["care_label"] + ")")
-    table = table.assign(suppressed=False)
-    cols = {"label": (t["col_indicator"], "text"), "national_value": (t["col_national"], "pct"),
+    table = summary.assign(suppressed=False)
+    cols = {"label": (t["col_indicator"], "text"), "care_label": (t["col_care"], "text"),
+            "national_value": (t["col_national"], "pct"),
             "compared": (t["col_compared"], "int"), "higher": (t["col_higher"], "int"),
             "lower": (t["col_lower"], "int"), "too_small": (t["col_small"], "int")}
-    _display(report.display_table(table, cols, lang))
+    _display(_widths(report.display_table(table, cols, lang), [36, 18, 11, 10, 8, 8, 9]))
     return summary
 
 
@@ -642,27 +670,35 @@ def show_indicator(ov: Overview, indicator: str, care_type: str, lang: str = "nl
     care = care_type_label(care_type, lang)
     _display(heading(f"{entry.label(lang)} – {care}", 3))
     direction = t["direction"].get(entry.direction, "")
-    _display(report.note(entry.definition(lang) + (f" ({direction})" if direction else "")))
+    _display(report.note(entry.definition(lang).rstrip(".") + "." + (f" {direction[0].upper()}{direction[1:]}." if direction else "")))
     adj = adjusted_table(ov.results, indicator, care_type, ov.period, lang)
     modelled = adj["period"].iloc[0] if len(adj) else ov.period
     if modelled != ov.period:
         _display(report.note(t["modelled_period"].format(p=modelled, m=entry.window_months(ov.settings))))
-    _show_figure(funnel_pair(ov.results, indicator, care_type, ov.period, lang))
+    raw = raw_table(ov.results, indicator, care_type, modelled)
+    if (~adj["suppressed"]).any() or (~raw["suppressed"].astype(bool)).any():
+        _show_figure(funnel_pair(ov.results, indicator, care_type, ov.period, lang))
     small = adj.loc[adj["suppressed"], "institution"].tolist()
     if small:
         _display(report.note(t["too_small_list"].format(n=_min_n(ov.results), names=", ".join(small))))
-    _display(report.note(t["key_note"]))
-    cols = {"key": (t["col_key"], "text"), "institution": None, "n": (t["col_n"], "count"), "raw_value": (t["col_raw"], "pct"),
-            "oe_ratio": (t["col_oe"], "ratio"), "oe_ci": (t["col_oe_ci"], "oe_ci"),
-            "adjusted_value": (t["col_adj"], "pct"), "signal_label": (t["col_signal"], "text")}
-    _display(report.display_table(adj, cols, lang, caption=t["table_caption"].format(
-        ind=entry.label(lang), care=care, p=modelled)))
+    shown = adj.loc[~adj["suppressed"]]
+    if len(shown):
+        _display(report.note(t["key_note"]))
+        shown = shown.assign(institution=shown["key"] + ". " + shown["institution"])
+        cols = {"institution": None, "n": (t["col_n"], "count"), "raw_value": (t["col_raw"], "pct"),
+                "oe_ratio": (t["col_oe"], "ratio"), "oe_ci": (t["col_oe_ci"], "oe_ci"),
+                "adjusted_value": (t["col_adj"], "pct"), "signal_label": (t["col_signal"], "text")}
+        _display(_widths(report.display_table(shown, cols, lang, caption=t["table_caption"].format(
+            ind=entry.label(lang), care=care, p=modelled)), [30, 10, 9, 8, 15, 12, 16]))
     table, od = spread(ov.results, indicator, care_type, ov.period, lang)
+    if not len(shown):
+        return
     sc = t["spread_cols"]
     scols = {"measure": (sc["measure"], "text"), "n": (sc["n"], "int"), "min": (sc["min"], "pct"),
              "q1": (sc["q1"], "pct"), "median": (sc["median"], "pct"), "q3": (sc["q3"], "pct"),
              "max": (sc["max"], "pct"), "iqr": (sc["iqr"], "pct")}
-    _display(report.display_table(table.assign(suppressed=False), scols, lang))
+    _display(_widths(report.display_table(table.assign(suppressed=False), scols, lang),
+                     [20, 10, 10, 10, 10, 10, 10, 10]))
     _display(report.note(_fmt_od(od, lang)))
 
 
@@ -713,8 +749,9 @@ def _trend_table(trends: pd.DataFrame, lang: str) -> report.HTML:
         vals = {str(r.period): (hidden if r.suppressed else report.fmt_pct(r.value, 1, lang)) for r in g.itertuples()}
         cells = "".join(f'<td class="oa-num">{e(vals.get(p, "")) }</td>' for p in periods)
         rows.append(f"<tr><td>{e(registry.label(ind, lang))} ({e(care_type_label(care, lang))})</td>{cells}</tr>")
+    widths = "".join(f'<col style="width:{w:g}%">' for w in [34] + [66 / max(len(periods), 1)] * len(periods))
     return report.HTML(f'<div class="oa-table-wrap"><table class="oa-table"><caption>{e(t["trend_caption"])}</caption>'
-                       f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+                       f"<colgroup>{widths}</colgroup><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def show_method_note(ov: Overview, lang: str = "nl") -> None:
