@@ -55,6 +55,9 @@ CARE_TYPE_LABELS = {
     "en": {"jeugdhulp": "youth care", "jb": "child protection", "jr": "juvenile probation"},
 }
 
+#: short care-type marks for narrow table cells.
+CARE_TYPE_SHORT = {"jeugdhulp": "JH", "jb": "JB", "jr": "JR"}
+
 #: labels of breakdown categories (``family:code``) that the registry does not (yet) carry.
 CATEGORY_LABELS = {
     "nl": {
@@ -194,6 +197,7 @@ TEXTS = {
                      "{months} maanden nog niet voorbij is."),
         "provisional": "Voorlopige indicator: landelijk nog niet uitgewerkt.",
         "breakdown": "Uitsplitsing",
+        "hidden_categories": "Uitsplitsing: niet getoond, omdat het om minder dan {n} gaat: {categories}.",
         "adjusted_sentence": ("Gecorrigeerd voor de kenmerken van de jongeren ({covariates}) is de verhouding "
                               "waargenomen/verwacht {oe} (95%-interval {ci}); het gecorrigeerde percentage is "
                               "{adjusted}. Dat is {signal}."),
@@ -318,6 +322,7 @@ TEXTS = {
         "excluded": "{excluded} trajectories or youths do not count yet: their {months}-month window has not passed.",
         "provisional": "Provisional indicator: not yet worked out nationally.",
         "breakdown": "Breakdown",
+        "hidden_categories": "Breakdown: not shown because fewer than {n}: {categories}.",
         "adjusted_sentence": ("Adjusted for the young people's characteristics ({covariates}) the observed/expected "
                               "ratio is {oe} (95% interval {ci}); the adjusted percentage is {adjusted}. That is {signal}."),
         "adjusted_missing": "{n} trajectories lacked a characteristic; they count in the category ‘missing’.",
@@ -605,7 +610,7 @@ class Story:
     def _label(self, entry: registry.Entry, care_type: str | None = None) -> str:
         label = entry.label(self.lang)
         if care_type and len(entry.care_types) > 1 and len(self.care_types) > 1:
-            label += f" ({care_type_label(care_type, self.lang)})"
+            label += f" ({CARE_TYPE_SHORT.get(care_type, care_type)})"
         return label
 
     def _signal_text(self, cm) -> str:
@@ -784,7 +789,7 @@ class Story:
             nat = self.figure(entry, care_type, shown, scope="national") or {}
             row = dict(mine, national_value=nat.get("value", np.nan), period_label=shown)
             cols = {"period_label": (t["col_period"], "text"), "value": (t["col_value"], "pct"),
-                    "ci": (t["col_ci"], "ci"), "numerator": None, "denominator": None,
+                    "ci": (t["col_ci"], "ci"), "denominator": (t["col_n"], "count"),
                     "missing": None, "national_value": (t["col_national"], "pct")}
             if months:
                 cols["excluded_window"] = None
@@ -834,6 +839,11 @@ class Story:
                 pass
             share_rows.append(dict(r.to_dict(), label=category_label(r["category"], self.lang),
                                    national_value=(n["value"] if n is not None and not bool(n["suppressed"]) else np.nan)))
+        hidden_labels = [r["label"] for r in share_rows if bool(r.get("suppressed"))]
+        if len(hidden_labels) > len(share_rows) - len(hidden_labels):
+            share_rows = [r for r in share_rows if not bool(r.get("suppressed"))]
+            items.append(_p(t["hidden_categories"].format(n=self.settings.min_denominator,
+                                                          categories=", ".join(hidden_labels))))
         if share_rows:
             frame = pd.DataFrame(share_rows)
             cols = {"label": (t["col_category"], "text"), "value": (t["col_value"], "pct"),
