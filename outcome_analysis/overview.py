@@ -1248,7 +1248,9 @@ def show_window_example(results: Results, lang: str = "nl") -> None:
     _display(report.note(mt["window"].format(care=care_type_label("jb", lang), m=DEFAULT.window_herhaald_beroep,
                                              ref=results.meta.get("reference_date", ""))))
     cols = {"period": None, "denominator": None, "value": None, "ci": None, "excluded_window": None}
-    _display(report.display_table(table.assign(suppressed=table["denominator"] < _min_n(results)), cols, lang))
+    # a period with nothing to follow yet has no share to hide: its excluded count stays visible
+    hide = (table["denominator"] > 0) & (table["denominator"] < _min_n(results))
+    _display(report.display_table(table.assign(suppressed=hide), cols, lang))
 
 
 def show_wilson_example(lang: str = "nl") -> None:
