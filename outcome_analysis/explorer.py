@@ -42,6 +42,8 @@ __all__ = ["Explorer", "ExplorerError", "resuppress", "WINDOW_SETTINGS"]
 WINDOW_SETTINGS = tuple(dict.fromkeys(
     s for e in registry.REGISTRY.values() for s in (e.window_setting, e.extra_window_setting) if s))
 TABLE_FORMATS = ("csv", "xlsx")
+#: unit-level record frames kept for case-mix fits (each is as long as the population).
+RECORDS_KEPT = 2
 FIGURE_FORMATS = ("png", "svg")
 #: columns blanked in exported tables on suppressed rows (the numbers never leave the workbench).
 _HIDDEN_ON_EXPORT = ("numerator", "denominator", "value", "ci_low", "ci_high", "missing", "n",
@@ -209,7 +211,8 @@ class Explorer:
       others when they are first shown;
     - the same tables re-marked by :func:`resuppress` per ``(table key, min_denominator,
       min_count)``: thresholds change only the ``suppressed`` flags;
-    - ``indicators.records`` per table key (for the case-mix models);
+    - ``indicators.records`` per table key (for the case-mix models; only the latest
+      :data:`RECORDS_KEPT`, as they are as long as the population);
     - ``casemix.adjust_records`` results per ``(table key, period, care_type)``.
 
     The base settings (regular ends, GAS and RCI settings, ``conf``) do not change within one
@@ -406,8 +409,12 @@ class Explorer:
                 elif name == "trend_periods":
                     value = tuple(value)
                 if name == "indicator" and value in indicators.COMPUTABLE:
-                    self.widgets["indicator_set"].value = registry.get(value).set
-                    self._sync_options()
+                    # offer the indicator's set first (without showing that set's first indicator)
+                    set_id = registry.get(value).set
+                    self.widgets["indicator_set"].value = set_id
+                    options = self._indicator_options(set_id)
+                    if list(self.widgets["indicator"].options) != options:
+                        self.widgets["indicator"].options = options
                 try:
                     self.widgets[name].value = value
                 except Exception as exc:  # traitlets.TraitError: not one of the options
@@ -466,6 +473,8 @@ class Explorer:
         if akey not in self._adjusted:
             self._recomputed = True
             if key not in self._records:
+                while len(self._records) >= RECORDS_KEPT:  # unit-level frames are large: keep the latest
+                    self._records.pop(next(iter(self._records)))
                 self._records[key] = indicators.records(self.data, indicator, granularity=self.granularity,
                                                         settings=self.settings)
             recs = self._records[key]

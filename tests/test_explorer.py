@@ -272,3 +272,11 @@ def test_a_path_is_loaded(small_demo_path, tmp_path):
     assert ex.current_table()["institution"].iloc[0] == "National"
     box = ex.show()
     assert box is ex.box and ex.table_widget in box.children
+
+
+def test_setting_an_indicator_of_another_set_computes_only_that_one(fresh):
+    assert fresh.cache_info()["tables"] == 1  # lazily: only the starting indicator
+    fresh.set(indicator="pi01_doelrealisatie")
+    assert fresh.widgets["indicator_set"].value == "prestatie"
+    assert fresh.cache_info()["tables"] == 2 and fresh.last_update_recomputed
+    assert fresh.current_table()["indicator"].iloc[0] == "pi01_doelrealisatie"
