@@ -52,9 +52,6 @@ __all__ = [
 #: the indicator sets of the overview, in report order (context items are not compared).
 SETS_SHOWN = ("basisset_jbjr", "jeugdhulp_harmonised", "prestatie")
 
-_CARE = {"nl": {"jeugdhulp": "jeugdhulp", "jb": "jeugdbescherming", "jr": "jeugdreclassering"},
-         "en": {"jeugdhulp": "youth care", "jb": "child protection", "jr": "juvenile probation"}}
-
 _T = {
     "nl": {
         "higher": "hoger dan verwacht", "lower": "lager dan verwacht", "within": "binnen de grenzen",
@@ -163,7 +160,7 @@ def _t(lang: str) -> dict:
 def care_type_label(care_type: str, lang: str = "nl") -> str:
     """``jb`` → ``jeugdbescherming`` (en ``child protection``)."""
     _t(lang)
-    return _CARE[lang].get(care_type, care_type)
+    return registry.care_type_label(care_type, lang)
 
 
 def signal_label(signal: str, lang: str = "nl") -> str:

@@ -86,6 +86,9 @@ class Entry:
     breakdowns : mapping
         Breakdown family -> ``share`` | ``mean`` | ``distribution``; the rows of family ``f`` carry
         categories ``"f:code"``.
+    restates : mapping
+        Care type -> id of the indicator this one is computed exactly as, for that care type only
+        (``pi04`` for jb is ``jb_afname_ontwikkelingsbedreiging``); reports show a pointer.
     """
 
     id: str
@@ -111,6 +114,7 @@ class Entry:
     same_as: str | None = None
     extra_window_setting: str | None = None
     breakdowns: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    restates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def label(self, lang: str = "nl") -> str:
         """The indicator's name in ``lang`` (``nl`` or ``en``)."""
@@ -176,7 +180,14 @@ def _entry(raw, sets: Mapping[str, IndicatorSet], position: int) -> Entry:
     for key in ("casemix", "provisional"):
         if key in raw and not isinstance(raw[key], bool):
             raise RegistryError(f"{where}: {key} must be true or false, got {raw[key]!r}")
+    restates = raw.get("restates") or {}
+    if not isinstance(restates, dict):
+        raise RegistryError(f"{where}: restates must be a mapping care type -> indicator id")
+    bad = [c for c in restates if c not in care_types]
+    if bad:
+        raise RegistryError(f"{where}: restates names care type(s) {bad} the indicator does not apply to")
     values = dict(raw)
+    values["restates"] = MappingProxyType(dict(restates))
     values["care_types"] = tuple(care_types)
     values["breakdowns"] = MappingProxyType(dict(breakdowns))
     return Entry(**values)
@@ -194,7 +205,7 @@ def load(text: str | None = None) -> dict[str, Entry]:
     if text is None:
         text = resources.files(__package__).joinpath("data/indicators.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(text) or {}
-    unknown = sorted(set(raw) - {"sets", "indicators"})
+    unknown = sorted(set(raw) - {"sets", "indicators", *_LABEL_SECTIONS})
     if unknown:
         raise RegistryError(f"registry: unknown top-level key(s) {unknown}")
     sets = {}
@@ -213,9 +224,49 @@ def load(text: str | None = None) -> dict[str, Entry]:
     for entry in entries.values():
         if entry.same_as is not None and entry.same_as not in entries:
             raise RegistryError(f"indicator {entry.id!r}: same_as={entry.same_as!r} is not a known id")
-    global SETS
+        dangling = {c: i for c, i in entry.restates.items() if i not in entries}
+        if dangling:
+            raise RegistryError(f"indicator {entry.id!r}: restates {dangling} names an unknown id")
+    global SETS, LABELS
     SETS = MappingProxyType(sets)
+    LABELS = MappingProxyType(_labels(raw))
     return entries
+
+
+#: the sections of the registry file that hold labels of codes (not indicators).
+_LABEL_SECTIONS = ("care_type_labels", "category_families", "categories", "covariates")
+
+
+def _check_label(where: str, value) -> dict:
+    if not isinstance(value, dict) or any(not isinstance(value.get(lang), str) or not value.get(lang)
+                                          for lang in LANGS):
+        raise RegistryError(f"{where}: a label needs both languages as text ({', '.join(LANGS)}), got {value!r}")
+    return value
+
+
+def _labels(raw: dict) -> dict:
+    """The label sections, checked and flattened: ``categories`` become ``"family:code"`` keys."""
+    out = {}
+    care = raw.get("care_type_labels") or {}
+    for code, value in care.items():
+        if code not in schema.CARE_TYPES:
+            raise RegistryError(f"care_type_labels: unknown care type {code!r}; known are {list(schema.CARE_TYPES)}")
+        _check_label(f"care_type_labels.{code}", value)
+    out["care_type_labels"] = {k: dict(v) for k, v in care.items()}
+    for section in ("category_families", "covariates"):
+        out[section] = {k: dict(_check_label(f"{section}.{k}", v)) for k, v in (raw.get(section) or {}).items()}
+    flat = {}
+    for family, codes in (raw.get("categories") or {}).items():
+        if not isinstance(codes, dict):
+            raise RegistryError(f"categories.{family}: expected a mapping code -> {{nl, en}}")
+        for code, value in codes.items():
+            code = "" if code is None else str(code)
+            flat[f"{family}:{code}"] = dict(_check_label(f"categories.{family}.{code}", value))
+    out["categories"] = flat
+    return out
+
+
+LABELS: Mapping[str, Mapping] = MappingProxyType({})
 
 
 SETS: Mapping[str, IndicatorSet] = MappingProxyType({})
@@ -261,4 +312,40 @@ def ids(set: str | None = None, care_type: str | None = None, *, context: bool =
 def label(indicator: str, lang: str = "nl") -> str:
     """The name of ``indicator`` in ``lang`` (``nl`` default, or ``en``)."""
     return get(indicator).label(lang)
+
+
+def category_label(category: str, lang: str = "nl") -> str:
+    """Readable label of a breakdown category ``"family:code"`` (registry ``categories``); an unknown
+    code falls back to the code with spaces.
+
+    >>> category_label("end_reason:volgens_plan")
+    'volgens plan'
+    >>> category_label("transition:vots_ots", lang="en")
+    'provisional → supervision order'
+    """
+    known = LABELS["categories"].get(str(category))
+    if known is not None:
+        return known[_lang(lang)]
+    _lang(lang)
+    return str(category).split(":", 1)[-1].replace("_", " ") or str(category)
+
+
+def family_label(family: str, lang: str = "nl") -> str:
+    """Caption of a breakdown family (``end_reason`` → ``Reden van beëindiging``)."""
+    known = LABELS["category_families"].get(family)
+    return known[_lang(lang)] if known else family.replace("_", " ")
+
+
+def care_type_label(care_type: str, lang: str = "nl", *, short: bool = False) -> str:
+    """``jb`` → ``jeugdbescherming`` (en ``child protection``); ``short=True`` → ``JB``."""
+    known = LABELS["care_type_labels"].get(care_type)
+    if known is None:
+        return care_type
+    return known.get("short", care_type) if short else known[_lang(lang)]
+
+
+def covariate_label(covariate: str, lang: str = "nl") -> str:
+    """Label of a case-mix covariate (``perspective`` → ``toekomstperspectief``)."""
+    known = LABELS["covariates"].get(covariate)
+    return known[_lang(lang)] if known else covariate
 

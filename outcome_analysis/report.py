@@ -71,6 +71,11 @@ def texts(lang: str = "nl") -> dict[str, Any]:
     return dict(_texts_file()[_check_lang(lang)])
 
 
+def story_texts(lang: str = "nl") -> dict[str, Any]:
+    """The texts of the institution report (section ``story`` of ``data/texts.yaml``); a fresh copy."""
+    return dict(_texts_file()["story"][_check_lang(lang)])
+
+
 def _settings():
     from .settings import DEFAULT
 

@@ -42,354 +42,13 @@ STATUSES = ("ok", "unknown_institution", "no_ended", "all_suppressed")
 #: indicator sets in the order of the report (context items are a section of their own).
 SET_ORDER = ("basisset_jbjr", "jeugdhulp_harmonised", "prestatie")
 
-#: prestatie-indicatoren computed exactly as another indicator for a care type (the registry's
-#: ``same_as`` covers only indicators that are the same for every care type). Shown as a pointer.
-RESTATES = {
-    "pi04_vermindering_ernst": {"jeugdhulp": "jh_afname_problematiek", "jb": "jb_afname_ontwikkelingsbedreiging",
-                                "jr": "jr_afname_criminogene_factoren"},
-    "pi07_reden_beeindiging_jb": {"jb": "jbjr_verloop"},
-}
+CARE_TYPE_LABELS = {lang: {c: registry.care_type_label(c, lang) for c in ("jeugdhulp", "jb", "jr")} for lang in LANGS}
 
-CARE_TYPE_LABELS = {
-    "nl": {"jeugdhulp": "jeugdhulp", "jb": "jeugdbescherming", "jr": "jeugdreclassering"},
-    "en": {"jeugdhulp": "youth care", "jb": "child protection", "jr": "juvenile probation"},
-}
+#: short care-type marks for narrow table cells (registry ``care_type_labels``).
+CARE_TYPE_SHORT = {c: registry.care_type_label(c, short=True) for c in ("jeugdhulp", "jb", "jr")}
 
-#: short care-type marks for narrow table cells.
-CARE_TYPE_SHORT = {"jeugdhulp": "JH", "jb": "JB", "jr": "JR"}
-
-#: labels of breakdown categories (``family:code``) that the registry does not (yet) carry.
-CATEGORY_LABELS = {
-    "nl": {
-        "end_reason:volgens_plan": "volgens plan", "end_reason:voortijdig_overeenstemming": "voortijdig, in overleg",
-        "end_reason:voortijdig_client": "voortijdig, door cliënt", "end_reason:voortijdig_aanbieder": "voortijdig, door aanbieder",
-        "end_reason:externe_omstandigheden": "externe omstandigheden", "end_reason:onbekend": "onbekend",
-        "end_reason:meerderjarig": "meerderjarig", "end_reason:tussentijdse_opheffing": "tussentijdse opheffing",
-        "end_reason:niet_verlengd": "niet verlengd", "end_reason:gezagsbeeindiging": "gezagsbeëindiging",
-        "end_reason:overleden": "overleden", "end_reason:naar_pleegouder": "voogdij naar pleegouder",
-        "end_reason:naar_burgervoogd": "naar burgervoogd", "end_reason:herstel_gezag": "herstel gezag",
-        "end_reason:volwassenreclassering": "naar volwassenenreclassering", "end_reason:terugmelding": "terugmelding",
-        "end_reason:besluit_rechter": "besluit rechter",
-        "transition:none": "geen overgang", "transition:vots_ots": "vOTS → OTS", "transition:ots_voogdij": "OTS → voogdij",
-        "transition:voogdij_pleegouder": "voogdij → pleegouder", "transition:voogdij_herstel_gezag": "voogdij → herstel gezag",
-        "transition:transfer_gi": "overdracht naar andere GI", "transition:jb_jr_concurrent": "JB en JR tegelijk",
-        "follow_up:none": "geen vervolghulp", "follow_up:lighter": "lichtere hulp", "follow_up:equal": "even zware hulp",
-        "follow_up:heavier": "zwaardere hulp",
-        "informant:jeugdige": "jeugdigen", "informant:ouder": "ouders", "informant:professional": "professionals",
-        "informant:gezamenlijk": "gezamenlijk",
-        "rci:improved": "betrouwbaar verbeterd", "rci:unchanged": "niet betrouwbaar veranderd",
-        "rci:deteriorated": "betrouwbaar verslechterd",
-        "help_accepted:ja": "ja", "help_accepted:gedeeltelijk": "gedeeltelijk", "help_accepted:nee": "nee",
-        "goals_realised:geheel": "geheel", "goals_realised:grotendeels": "grotendeels",
-        "goals_realised:gedeeltelijk": "gedeeltelijk", "goals_realised:niet": "niet",
-        "complexity:enkelvoudig": "enkelvoudig", "complexity:meervoudig": "meervoudig", "complexity:complex": "complex",
-        "perspective:thuis": "thuis", "perspective:elders": "elders", "perspective:zelfstandig": "zelfstandig",
-        "perspective:onduidelijk": "onduidelijk",
-        "issue:wachtlijst": "wachtlijst", "issue:geen_passend_aanbod": "geen passend aanbod",
-        "issue:ketensamenwerking": "ketensamenwerking", "issue:wetgeving": "wet- en regelgeving",
-        "issue:personeelstekort": "personeelstekort", "issue:overig": "overig",
-        "mean_change:": "gemiddelde verandering", "mean_t:": "gemiddelde GAS T-score",
-    },
-    "en": {
-        "end_reason:volgens_plan": "as planned", "end_reason:voortijdig_overeenstemming": "early, by agreement",
-        "end_reason:voortijdig_client": "early, by client", "end_reason:voortijdig_aanbieder": "early, by provider",
-        "end_reason:externe_omstandigheden": "external circumstances", "end_reason:onbekend": "unknown",
-        "end_reason:meerderjarig": "came of age", "end_reason:tussentijdse_opheffing": "lifted early",
-        "end_reason:niet_verlengd": "not extended", "end_reason:gezagsbeeindiging": "end of authority",
-        "end_reason:overleden": "deceased", "end_reason:naar_pleegouder": "guardianship to foster parent",
-        "end_reason:naar_burgervoogd": "to a civil guardian", "end_reason:herstel_gezag": "authority restored",
-        "end_reason:volwassenreclassering": "to adult probation", "end_reason:terugmelding": "reported back",
-        "end_reason:besluit_rechter": "court decision",
-        "transition:none": "no transition", "transition:vots_ots": "provisional → supervision order",
-        "transition:ots_voogdij": "supervision order → guardianship",
-        "transition:voogdij_pleegouder": "guardianship → foster parent",
-        "transition:voogdij_herstel_gezag": "guardianship → authority restored",
-        "transition:transfer_gi": "transfer to another GI", "transition:jb_jr_concurrent": "JB and JR at once",
-        "follow_up:none": "no follow-up care", "follow_up:lighter": "lighter care", "follow_up:equal": "equally heavy care",
-        "follow_up:heavier": "heavier care",
-        "informant:jeugdige": "youths", "informant:ouder": "parents", "informant:professional": "professionals",
-        "informant:gezamenlijk": "joint",
-        "rci:improved": "reliably improved", "rci:unchanged": "no reliable change", "rci:deteriorated": "reliably deteriorated",
-        "help_accepted:ja": "yes", "help_accepted:gedeeltelijk": "partly", "help_accepted:nee": "no",
-        "goals_realised:geheel": "fully", "goals_realised:grotendeels": "mostly",
-        "goals_realised:gedeeltelijk": "partly", "goals_realised:niet": "not",
-        "complexity:enkelvoudig": "single", "complexity:meervoudig": "multiple", "complexity:complex": "complex",
-        "perspective:thuis": "at home", "perspective:elders": "elsewhere", "perspective:zelfstandig": "independent",
-        "perspective:onduidelijk": "unclear",
-        "issue:wachtlijst": "waiting list", "issue:geen_passend_aanbod": "no suitable provision",
-        "issue:ketensamenwerking": "chain cooperation", "issue:wetgeving": "legislation",
-        "issue:personeelstekort": "staff shortage", "issue:overig": "other",
-        "mean_change:": "mean change", "mean_t:": "mean GAS T-score",
-    },
-}
-
-COVARIATE_LABELS = {
-    "nl": {"complexity": "complexiteit", "perspective": "toekomstperspectief", "age_group": "leeftijdsgroep",
-           "sex": "geslacht", "care_form": "hulpvorm", "out_of_home": "uithuisplaatsing",
-           "earlier_trajectories": "eerdere trajecten", "baseline": "beginscore"},
-    "en": {"complexity": "complexity", "perspective": "future perspective", "age_group": "age group",
-           "sex": "sex", "care_form": "form of care", "out_of_home": "out-of-home placement",
-           "earlier_trajectories": "earlier trajectories", "baseline": "baseline score"},
-}
-
-#: the texts of the report that the package's texts.yaml does not hold (nl and en).
-TEXTS = {
-    "nl": {
-        "summary": "Samenvatting",
-        "sets_intro": "Per indicatorset",
-        "verloop": "Verloop van de trajecten",
-        "context": "Context bij de uitkomsten",
-        "dialogue": "Vragen voor het gesprek",
-        "quality": "Datakwaliteit",
-        "methods": "Verantwoording",
-        "too_little_title": "Te weinig gegevens voor een rapport",
-        "too_little": "Te weinig gegevens voor een rapport over {institution} in {period}.",
-        "reason_unknown_institution": "Deze instelling komt niet voor in de aangeleverde gegevens.",
-        "reason_no_ended": "Er zijn in deze periode geen afgesloten trajecten van deze instelling.",
-        "reason_all_suppressed": ("Alle cijfers gaan over minder dan {n} trajecten of jongeren. Om de privacy "
-                                  "van jongeren en ouders te beschermen tonen we ze niet."),
-        "too_little_next": ("Bekijk een langere periode of neem contact op met de afdeling die de "
-                            "rapportages maakt."),
-        "intro": ("Dit rapport laat zien hoe de hulp van {institution} ({care_types}) in {period} is "
-                  "verlopen voor de jongeren en gezinnen die de instelling hielp. De cijfers komen uit de gegevens die de instelling heeft aangeleverd. "
-                  "Ze zijn een begin van het gesprek over het verhaal achter de cijfers, geen rangorde."),
-        "how_to_read": ("Zo leest u de cijfers: het percentage is de uitkomst bij deze instelling. Het "
-                        "95%-interval geeft aan hoe zeker dat cijfer is: hoe minder trajecten, hoe breder het "
-                        "interval. ‘Hoger’ of ‘lager’ zeggen we alleen als het verschil groter is dan toeval "
-                        "kan verklaren. ‘Gecorrigeerd’ vergelijkt met wat je bij deze groep jongeren zou "
-                        "verwachten, gegeven hun problematiek, perspectief en leeftijd. Aantallen zijn "
-                        "afgerond op vijftallen; cijfers over minder dan {n} trajecten tonen we niet (–*)."),
-        "headline_table_caption": "Kerncijfers {period}",
-        "in_words": "In woorden",
-        "col_indicator": "Indicator",
-        "col_value": "Waarde",
-        "col_ci": "95%-interval",
-        "col_n": "Aantal (afgerond)",
-        "col_national": "Landelijk",
-        "col_previous": "Vorige periode",
-        "col_adjusted": "Gecorrigeerd",
-        "col_period": "Periode",
-        "col_item": "Gegeven",
-        "col_institution": "Deze instelling",
-        "col_category": "Categorie",
-        "signal_higher": "hoger dan verwacht",
-        "signal_lower": "lager dan verwacht",
-        "signal_within": "binnen de verwachting",
-        "signal_none": "geen vergelijking",
-        "favourable": "gunstig",
-        "unfavourable": "ongunstig",
-        "window_note": ("Bij {label} volgen we jongeren {months} maanden na het einde. Van {period} is die "
-                        "termijn nog niet verstreken; daarom staat hier {shown}, de laatste periode die "
-                        "al te beoordelen is."),
-        "window_short": "{shown}, want de volgtermijn van {months} maanden is voor {period} nog niet voorbij",
-        "shown_period_mark": "cijfer over {shown}",
-        "summary_more": ("In hoofdstuk {n} staat elke indicator uitgebreid, met de uitleg, de ontwikkeling "
-                         "door de jaren en de vergelijking met andere instellingen."),
-        "same_as": "Wordt berekend als {other}; zie daar.",
-        "restates": "Bij {care_type} berekend als {other}; zie daar.",
-        "definition": "Wat meten we?",
-        "counts": ("Teller: {numerator}. Noemer: {denominator}."),
-        "response": ("Respons: bij {missing} van de afgesloten trajecten ontbreekt het gegeven "
-                     "({response} heeft het)."),
-        "response_none": "Het gegeven ontbreekt nergens.",
-        "response_few": "Het gegeven ontbreekt bij minder dan {n} afgesloten trajecten.",
-        "excluded": ("{excluded} trajecten of jongeren tellen nog niet mee, omdat de volgtermijn van "
-                     "{months} maanden nog niet voorbij is."),
-        "provisional": "Voorlopige indicator: landelijk nog niet uitgewerkt.",
-        "breakdown": "Uitsplitsing",
-        "hidden_categories": "Uitsplitsing: niet getoond, omdat het om minder dan {n} gaat: {categories}.",
-        "adjusted_sentence": ("Gecorrigeerd voor de kenmerken van de jongeren ({covariates}) is de verhouding "
-                              "waargenomen/verwacht {oe} (95%-interval {ci}); het gecorrigeerde percentage is "
-                              "{adjusted}. Dat is {signal}."),
-        "adjusted_missing": "{n} trajecten misten een kenmerk; zij tellen mee met de categorie ‘ontbreekt’.",
-        "adjusted_none": "Voor dit cijfer is geen gecorrigeerde vergelijking beschikbaar ({reason}).",
-        "adjusted_small": "te weinig trajecten bij deze instelling",
-        "adjusted_nomodel": "het model kon niet worden geschat",
-        "mean_sentence": "{label}: {value} (95%-interval {ci}); landelijk {national}.",
-        "figure_caption": ("Links: de ontwikkeling door de jaren, deze instelling en landelijk. Rechts: alle "
-                           "instellingen naar omvang; andere instellingen zijn niet bij naam genoemd. Binnen de "
-                           "stippellijnen vallen verschillen die toeval kan verklaren."),
-        "figure_caption_trend": "De ontwikkeling door de jaren: deze instelling en landelijk.",
-        "duration": "Duur van afgesloten episodes (dagen)",
-        "duration_missing": "De duur van trajecten is alleen beschikbaar als het rapport direct uit de gegevens wordt gemaakt.",
-        "end_reasons": "Reden van beëindiging",
-        "transitions": "Overgangen",
-        "follow_up": "Zwaarte van de vervolghulp",
-        "median": "mediaan", "q1": "25%", "q3": "75%",
-        "target_group": "Kenmerken van de jongeren (gestarte trajecten)",
-        "out_of_home": "Aandeel uithuisgeplaatst",
-        "waiting": "Wachttijd tot het eerste contact (dagen)",
-        "waiting_sentence": ("Wachttijd tot het eerste contact: gemiddeld {mean} dagen, de helft wachtte "
-                             "korter dan {median} dagen (landelijk {national_median})."),
-        "alliance": "Samenwerkingsrelatie (gemiddelde score)",
-        "chain": "Ketensamenwerking (gemiddelde score)",
-        "kwesties": "Kwesties die professionals melden",
-        "kwesties_none": "Er zijn geen kwesties gemeld, of te weinig om te tonen.",
-        "mean_col": "Gemiddelde", "national_col": "Landelijk",
-        "context_intro": ("Context staat naast de uitkomsten, niet erin: ze helpt de cijfers te begrijpen. "
-                          "Wie zijn de jongeren, hoe lang wachten ze, hoe ervaren ze de samenwerking?"),
-        "dialogue_intro": ("Het gesprek over de cijfers vindt plaats op drie niveaus. De vragen hieronder zijn "
-                           "gekozen op basis van wat de cijfers van {institution} laten zien."),
-        "quality_intro": ("Hoe volledig zijn de gegevens van de afgesloten trajecten in {period}? Een laag "
-                          "percentage betekent dat een indicator op minder trajecten rust."),
-        "completeness": "Volledigheid",
-        "unknown_reason": "Reden van beëindiging ‘onbekend’ ({care_type}): {share} van de afgesloten trajecten.",
-        "left_out": "Weggelaten trajecten",
-        "left_out_missing": "gegeven ontbreekt",
-        "left_out_window": "volgtermijn nog niet voorbij",
-        "recovery_note": ("Kleine aantallen worden per tabel automatisch afgeschermd. Wie tabellen naast elkaar "
-                          "legt (eerste en tweede halfjaar tegen het hele jaar, of landelijk min alle andere "
-                          "instellingen) zou soms toch een klein aantal kunnen terugrekenen; daartegen "
-                          "beschermt de automatische afscherming niet. Deel de rapporten daarom niet breder "
-                          "dan nodig."),
-        "methods_intro": ("Dit hoofdstuk beschrijft hoe de cijfers zijn berekend: de definities uit de "
-                          "indicatorcatalogus, de instellingen die golden en de modellen voor de correctie."),
-        "definitions": "Definities",
-        "col_numerator": "Teller", "col_denominator": "Noemer", "col_window": "Volgtermijn",
-        "col_definition": "Definitie",
-        "months": "{m} maanden",
-        "settings": "Instellingen",
-        "setting_min_denominator": "Kleinste noemer die wordt getoond",
-        "setting_min_count": "Kleinste aantal dat wordt getoond",
-        "setting_round_to": "Aantallen afgerond op",
-        "setting_conf": "Betrouwbaarheid van intervallen",
-        "setting_ci_method": "Methode interval voor percentages",
-        "setting_windows": "Volgtermijnen (herhaald beroep, nieuwe start, vervolghulp, recidive)",
-        "setting_continuation_days": "Vervolg binnen (dagen) telt als één episode",
-        "setting_signal_limit": "Grens voor een signaal (funnel)",
-        "setting_covariates": "Kenmerken in de correctie",
-        "setting_reference_date": "Peildatum van de gegevens",
-        "models": "Modellen voor de correctie",
-        "models_intro": ("Per indicator en zorgsoort schatten we met alle jongeren van de periode een model dat "
-                         "voorspelt welke uitkomst je bij deze kenmerken mag verwachten. Verwacht en waargenomen "
-                         "worden per instelling opgeteld (indirecte standaardisatie). Als instellingen meer "
-                         "verschillen dan toeval verklaart, worden de grenzen verruimd (overdispersie)."),
-        "col_model": "Model", "col_records": "Records", "col_lacking": "Zonder kenmerk",
-        "col_c": "c-statistiek", "col_phi": "φ", "col_tau2": "τ²", "col_applied": "Gecorrigeerd",
-        "col_calibration": "Kalibratie W/V per tiende", "col_note": "Opmerking",
-        "odds_ratios": "Odds ratio's (95%-interval)",
-        "odds_intro": ("Een odds ratio boven 1 betekent dat jongeren met dit kenmerk vaker de uitkomst hebben dan "
-                       "jongeren in de referentiegroep."),
-        "col_term": "Kenmerk",
-        "no_models": "Voor deze zorgsoorten en periode zijn geen modellen geschat.",
-        "yes": "ja", "no": "nee",
-        "model_logistic": "logistisch", "model_none": "geen model", "model_linear": "lineair",
-    },
-    "en": {
-        "summary": "Summary",
-        "sets_intro": "By indicator set",
-        "verloop": "Course of the trajectories",
-        "context": "Context beside the outcomes",
-        "dialogue": "Questions for the dialogue",
-        "quality": "Data quality",
-        "methods": "Methods",
-        "too_little_title": "Too little data for a report",
-        "too_little": "Too little data for a report on {institution} in {period}.",
-        "reason_unknown_institution": "This institution does not appear in the delivered data.",
-        "reason_no_ended": "This institution has no ended trajectories in this period.",
-        "reason_all_suppressed": ("Every figure concerns fewer than {n} trajectories or youths. To protect "
-                                  "the privacy of young people and parents we do not show them."),
-        "too_little_next": "Look at a longer period or contact the team that makes the reports.",
-        "intro": ("This report shows how the care of {institution} ({care_types}) went in {period} for the "
-                  "young people and families it helped. The figures come from the data the institution "
-                  "delivered. They start a conversation about the story behind the numbers; they are not a ranking."),
-        "how_to_read": ("How to read the figures: the percentage is this institution's outcome. The 95% interval "
-                        "shows how certain it is: the fewer trajectories, the wider. We say ‘higher’ or ‘lower’ "
-                        "only when the difference is larger than chance explains. ‘Adjusted’ compares with what "
-                        "one would expect for this group of young people, given their problems, perspective and "
-                        "age. Counts are rounded to fives; figures on fewer than {n} trajectories are not shown (–*)."),
-        "headline_table_caption": "Key figures {period}",
-        "in_words": "In words",
-        "col_indicator": "Indicator", "col_value": "Value", "col_ci": "95% interval", "col_n": "Number (rounded)",
-        "col_national": "National", "col_previous": "Previous period", "col_adjusted": "Adjusted",
-        "col_period": "Period", "col_item": "Item", "col_institution": "This institution", "col_category": "Category",
-        "signal_higher": "higher than expected", "signal_lower": "lower than expected",
-        "signal_within": "within expectation", "signal_none": "no comparison",
-        "favourable": "favourable", "unfavourable": "unfavourable",
-        "window_note": ("For {label} young people are followed for {months} months after the end. For {period} that "
-                        "window has not passed yet; this shows {shown}, the latest period that can be judged."),
-        "window_short": "{shown}, as the {months}-month window has not passed for {period}",
-        "shown_period_mark": "figure for {shown}",
-        "summary_more": ("Chapter {n} shows every indicator in full, with its explanation, its course over the "
-                         "years and the comparison with other institutions."),
-        "same_as": "Computed as {other}; see there.",
-        "restates": "For {care_type} computed as {other}; see there.",
-        "definition": "What is measured?",
-        "counts": "Numerator: {numerator}. Denominator: {denominator}.",
-        "response": "Response: the item is missing for {missing} of the ended trajectories ({response} have it).",
-        "response_none": "The item is never missing.",
-        "response_few": "The item is missing for fewer than {n} ended trajectories.",
-        "excluded": "{excluded} trajectories or youths do not count yet: their {months}-month window has not passed.",
-        "provisional": "Provisional indicator: not yet worked out nationally.",
-        "breakdown": "Breakdown",
-        "hidden_categories": "Breakdown: not shown because fewer than {n}: {categories}.",
-        "adjusted_sentence": ("Adjusted for the young people's characteristics ({covariates}) the observed/expected "
-                              "ratio is {oe} (95% interval {ci}); the adjusted percentage is {adjusted}. That is {signal}."),
-        "adjusted_missing": "{n} trajectories lacked a characteristic; they count in the category ‘missing’.",
-        "adjusted_none": "No adjusted comparison is available for this figure ({reason}).",
-        "adjusted_small": "too few trajectories at this institution",
-        "adjusted_nomodel": "the model could not be fitted",
-        "mean_sentence": "{label}: {value} (95% interval {ci}); national {national}.",
-        "figure_caption": ("Left: the course over the years, this institution and nationally. Right: all institutions by "
-                           "size; other institutions are not named. Differences within the dotted lines can be "
-                           "explained by chance."),
-        "figure_caption_trend": "The course over the years: this institution and nationally.",
-        "duration": "Duration of ended episodes (days)",
-        "duration_missing": "Durations are only available when the report is made directly from the data.",
-        "end_reasons": "End reason", "transitions": "Transitions", "follow_up": "Weight of follow-up care",
-        "median": "median", "q1": "25%", "q3": "75%",
-        "target_group": "Characteristics of the young people (started trajectories)",
-        "out_of_home": "Share placed out of home",
-        "waiting": "Waiting time until first contact (days)",
-        "waiting_sentence": ("Waiting time until first contact: {mean} days on average, half waited less than "
-                             "{median} days (nationally {national_median})."),
-        "alliance": "Working alliance (mean score)", "chain": "Chain cooperation (mean score)",
-        "kwesties": "Issues reported by professionals",
-        "kwesties_none": "No issues were reported, or too few to show.",
-        "mean_col": "Mean", "national_col": "National",
-        "context_intro": ("Context sits beside the outcomes, not inside them: it helps to understand the figures. "
-                          "Who are the young people, how long do they wait, how do they experience cooperation?"),
-        "dialogue_intro": ("The dialogue about the figures takes place at three levels. The questions below were "
-                           "chosen from what the figures of {institution} show."),
-        "quality_intro": ("How complete are the data of the trajectories that ended in {period}? A low percentage "
-                          "means an indicator rests on fewer trajectories."),
-        "completeness": "Completeness",
-        "unknown_reason": "End reason ‘unknown’ ({care_type}): {share} of ended trajectories.",
-        "left_out": "Trajectories left out", "left_out_missing": "item missing",
-        "left_out_window": "window not yet passed",
-        "recovery_note": ("Small numbers are suppressed automatically within each table. Someone who lays tables "
-                          "side by side (first and second half year against the whole year, or national minus "
-                          "all other institutions) could sometimes recover a small number; automatic suppression "
-                          "does not protect against that. Do not share reports more widely than needed."),
-        "methods_intro": ("This chapter describes how the figures were computed: the definitions from the "
-                          "indicator catalogue, the settings in force and the adjustment models."),
-        "definitions": "Definitions", "col_numerator": "Numerator", "col_denominator": "Denominator",
-        "col_window": "Window", "col_definition": "Definition", "months": "{m} months",
-        "settings": "Settings",
-        "setting_min_denominator": "Smallest denominator shown", "setting_min_count": "Smallest count shown",
-        "setting_round_to": "Counts rounded to", "setting_conf": "Confidence of intervals",
-        "setting_ci_method": "Interval method for percentages",
-        "setting_windows": "Windows (repeated referral, new start, follow-up care, recidivism)",
-        "setting_continuation_days": "Continuation within (days) counts as one episode",
-        "setting_signal_limit": "Limit for a signal (funnel)", "setting_covariates": "Characteristics adjusted for",
-        "setting_reference_date": "Reference date of the data",
-        "models": "Adjustment models",
-        "models_intro": ("Per indicator and care type a model on all young people of the period predicts the outcome "
-                         "to expect given their characteristics. Expected and observed are summed per institution "
-                         "(indirect standardisation). When institutions vary more than chance explains, the limits "
-                         "are widened (overdispersion)."),
-        "col_model": "Model", "col_records": "Records", "col_lacking": "Lacking a characteristic",
-        "col_c": "c-statistic", "col_phi": "φ", "col_tau2": "τ²", "col_applied": "Corrected",
-        "col_calibration": "Calibration O/E per decile", "col_note": "Note",
-        "odds_ratios": "Odds ratios (95% interval)",
-        "odds_intro": ("An odds ratio above 1 means that young people with this characteristic have the outcome more "
-                       "often than those in the reference group."),
-        "col_term": "Characteristic",
-        "no_models": "No models were fitted for these care types and this period.",
-        "yes": "yes", "no": "no",
-        "model_logistic": "logistic", "model_none": "no model", "model_linear": "linear",
-    },
-}
+#: the texts of the institution report (``data/texts.yaml``, section ``story``), nl and en.
+TEXTS = {lang: report.story_texts(lang) for lang in LANGS}
 
 
 class StoryError(report.ReportError):
@@ -403,15 +62,13 @@ def _check_lang(lang: str) -> str:
 
 
 def category_label(category: str, lang: str = "nl") -> str:
-    """Readable label of a breakdown category such as ``end_reason:volgens_plan``."""
-    known = CATEGORY_LABELS[_check_lang(lang)]
-    if category in known:
-        return known[category]
-    return category.split(":", 1)[-1].replace("_", " ") or category
+    """Readable label of a breakdown category such as ``end_reason:volgens_plan`` (from the registry)."""
+    return registry.category_label(category, _check_lang(lang))
 
 
 def care_type_label(care_type: str, lang: str = "nl") -> str:
-    return CARE_TYPE_LABELS[_check_lang(lang)].get(care_type, care_type)
+    """``jb`` → ``jeugdbescherming`` (from the registry)."""
+    return registry.care_type_label(care_type, _check_lang(lang))
 
 
 # --------------------------------------------------------------------------------------------
@@ -627,7 +284,7 @@ class Story:
     # -- summary --------------------------------------------------------------------------
     def summary_entries(self) -> list[registry.Entry]:
         """The headline indicators of the summary: share indicators with a headline, not restating another."""
-        return [e for e in self.entries() if e.headline == "share" and not e.same_as and e.id not in RESTATES]
+        return [e for e in self.entries() if e.headline == "share" and not e.same_as and not e.restates]
 
     def headline_frame(self) -> pd.DataFrame:
         """One row per (indicator, care type) of the summary: the figures behind the headline table.
@@ -766,7 +423,7 @@ class Story:
         den = getattr(entry, f"denominator_{self.lang}")
         items.append(_p(t["counts"].format(numerator=num, denominator=den)))
         for care_type in self.entry_care_types(entry):
-            restated = RESTATES.get(entry.id, {}).get(care_type)
+            restated = entry.restates.get(care_type)
             if restated:
                 items.append(_p(t["restates"].format(care_type=care_type_label(care_type, self.lang),
                                                      other=registry.label(restated, self.lang))))
@@ -943,8 +600,7 @@ class Story:
 
     def covariates(self, summary) -> str:
         names = json.loads(summary["covariates"]) if summary is not None else list(self.settings.covariates)
-        labels = COVARIATE_LABELS[self.lang]
-        return ", ".join(labels.get(c, c) for c in names)
+        return ", ".join(registry.covariate_label(c, self.lang) for c in names)
 
     def indicator_set(self, set_id: str) -> list:
         """Section 2, one set: its heading and every applicable indicator."""
@@ -1224,7 +880,7 @@ class Story:
             if entry.same_as or entry.headline is None:
                 continue
             for care_type in self.entry_care_types(entry):
-                if RESTATES.get(entry.id, {}).get(care_type):
+                if entry.restates.get(care_type):
                     continue
                 row = self.figure(entry, care_type)
                 if row is None:
@@ -1270,7 +926,7 @@ class Story:
                 s.window_herhaald_beroep, s.window_nieuwe_start, s.window_vervolghulp, s.window_recidive))),
             (t["setting_continuation_days"], str(s.continuation_days)),
             (t["setting_signal_limit"], report.fmt_pct(s.signal_limit, 1, self.lang)),
-            (t["setting_covariates"], ", ".join(COVARIATE_LABELS[self.lang].get(c, c) for c in s.covariates)),
+            (t["setting_covariates"], ", ".join(registry.covariate_label(c, self.lang) for c in s.covariates)),
         ]
         items += [self.heading("settings", 3),
                   report.display_table(pd.DataFrame(settings_rows, columns=["item", "value_text"]),
@@ -1346,7 +1002,6 @@ class Story:
     def odds_ratio_frame(self, models: pd.DataFrame) -> pd.DataFrame:
         """Odds ratios with intervals, one column per fitted logistic model, one row per term."""
         coef = self.results.coefficients
-        labels = COVARIATE_LABELS[self.lang]
         columns = {}
         for _, m in models[(models["kind"] == "share") & (models["c_text"] != "")].iterrows():
             rows = coef[(coef["indicator"] == m["indicator"]) & (coef["care_type"] == m["care_type"])
@@ -1358,7 +1013,7 @@ class Story:
                 cov = r.get("covariate") or str(r["term"]).split("[", 1)[0]
                 level = str(r["term"])[len(str(cov)):].strip("[]")
                 ref = r.get("reference")
-                name = labels.get(cov, cov) + (f": {level}" if level else "")
+                name = registry.covariate_label(cov, self.lang) + (f": {level}" if level else "")
                 if isinstance(ref, str) and ref:
                     name += f" (t.o.v. {ref})" if self.lang == "nl" else f" (vs {ref})"
                 col[name] = (f"{report.fmt_ratio(r['odds_ratio'], 2, self.lang)} "
@@ -1474,5 +1129,5 @@ def cover_metadata(story: Story) -> dict:
 
 
 __all__ = ["Story", "StoryError", "prepare", "build", "load", "show", "default_institution", "default_period",
-           "category_label", "care_type_label", "TEXTS", "CATEGORY_LABELS"]
+           "category_label", "care_type_label", "TEXTS"]
 _ = Path  # imported for type hints in callers
