@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, casemix, context, indicators, quality, registry
+from . import __version__, casemix, context, disclosure, indicators, quality, registry, survival
 from .dataset import Dataset
 from .errors import OutcomeAnalysisError
 from .periods import latest_complete_period, parse_period, period_of
@@ -28,7 +28,7 @@ from .settings import DEFAULT, Settings
 
 #: the tables of a results store, in the order they are written.
 TABLES = (
-    "indicators", "context", "quality", "casemix", "casemix_mean",
+    "indicators", "context", "quality", "verloop", "casemix", "casemix_mean",
     "model_summaries", "coefficients", "calibration",
 )
 
@@ -56,6 +56,13 @@ class Results:
         :func:`outcome_analysis.context.compute_context`.
     quality : DataFrame
         :func:`outcome_analysis.quality.completeness`.
+    verloop : DataFrame
+        Durations of JB/JR episodes: quartiles of the episodes that ended in each period
+        (``measure`` ``duration_days``) and of the waiting time (``waiting_days``), from
+        :func:`outcome_analysis.indicators.verloop_profile`, and Kaplan–Meier quartiles by start
+        cohort with running episodes censored (``duration_km_days``, with ``events`` and
+        ``censored``), from :func:`outcome_analysis.survival.episode_durations`; ``suppressed``
+        where ``n`` is below the threshold.
     casemix : DataFrame
         :func:`outcome_analysis.casemix.adjust` (shares) for every case-mix indicator in the report
         periods, with an ``indicator`` and ``report_period`` column (``period`` is the period that
@@ -74,6 +81,7 @@ class Results:
     indicators: pd.DataFrame
     context: pd.DataFrame
     quality: pd.DataFrame
+    verloop: pd.DataFrame
     casemix: pd.DataFrame
     casemix_mean: pd.DataFrame
     model_summaries: pd.DataFrame
@@ -216,6 +224,13 @@ def _frame(parts: list[pd.DataFrame], key_first=("indicator", "kind", "period", 
     return out[first + [c for c in out.columns if c not in first]]
 
 
+def _verloop(data: Dataset, granularity: str, settings: Settings) -> pd.DataFrame:
+    ended = indicators.verloop_profile(data, granularity=granularity, settings=settings)
+    ended["suppressed"] = disclosure.suppress(ended.assign(numerator=ended["n"], denominator=ended["n"]), settings)["suppressed"]
+    km = survival.episode_durations(data, granularity=granularity, settings=settings)
+    return pd.concat([ended, km], ignore_index=True)
+
+
 def compute_results(data: Dataset, settings: Settings | None = None, granularity: str = "year",
                     periods=None) -> Results:
     """Compute every figure a report needs, for all institutions at once.
@@ -250,6 +265,7 @@ def compute_results(data: Dataset, settings: Settings | None = None, granularity
         table = indicators.compute(data, granularity=granularity, settings=settings)
     ctx = context.compute_context(data, granularity=granularity, settings=settings)
     qual = quality.completeness(data, granularity=granularity)
+    verloop = _verloop(data, granularity, settings)
 
     share_parts, mean_parts, summary_rows, coef_parts, calib_parts = [], [], [], [], []
     entries = [e for e in registry.REGISTRY.values() if e.casemix and not e.same_as and e.kind != "context"]
@@ -286,7 +302,7 @@ def compute_results(data: Dataset, settings: Settings | None = None, granularity
     for frame in (share_parts + mean_parts):
         frame.attrs.clear()
     return Results(
-        indicators=table, context=ctx, quality=qual,
+        indicators=table, context=ctx, quality=qual, verloop=verloop,
         casemix=_frame(share_parts, ("indicator", "report_period", "period", "care_type")),
         casemix_mean=_frame(mean_parts, ("indicator", "report_period", "period", "care_type")),
         model_summaries=summaries,

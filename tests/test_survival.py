@@ -1,0 +1,67 @@
+"""Kaplan–Meier quantiles: against statsmodels' SurvfuncRight and a hand-worked example."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.duration.survfunc import SurvfuncRight
+
+from outcome_analysis.survival import episode_durations, km_quantiles
+from toydata import toy_dataset
+
+
+def test_hand_worked_example():
+    # times 1,2,3+,4,5 (3 censored): S(1)=4/5, S(2)=3/5, S(4)=3/5*(1-1/2)=0.3, S(5)=0
+    # median: first t with S <= 0.5 -> 4; q1 (S <= 0.75): 2; q3 (S <= 0.25): 5
+    out = km_quantiles([1, 2, 3, 4, 5], [True, True, False, True, True])
+    row = out.iloc[0]
+    assert (row["n"], row["events"], row["censored"]) == (5, 4, 1)
+    assert (row["q1"], row["median"], row["q3"]) == (2, 4, 5)
+
+
+def test_quantile_not_reached_is_nan():
+    # one event at t=1 of 4 at risk, then only censoring: S = 0.75 from t=1 on and never lower
+    row = km_quantiles([1, 2, 3, 4], [True, False, False, False]).iloc[0]
+    assert row["q1"] == 1 and np.isnan(row["median"]) and np.isnan(row["q3"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_matches_statsmodels_for_every_group(seed):
+    rng = np.random.default_rng(seed)
+    n = 600
+    groups = pd.DataFrame({"inst": rng.choice(list("ABCD"), n), "period": rng.choice(["2023", "2024"], n)})
+    time = rng.integers(1, 400, n).astype(float)       # ties on purpose
+    event = rng.random(n) < 0.7
+    out = km_quantiles(time, event, groups)
+    for _, row in out.iterrows():
+        mask = (groups["inst"] == row["inst"]) & (groups["period"] == row["period"])
+        sf = SurvfuncRight(time[mask], event[mask].astype(int))
+        for column, p in (("q1", 0.25), ("median", 0.5), ("q3", 0.75)):
+            expected = sf.quantile(p)
+            if np.isnan(expected):
+                assert np.isnan(row[column])
+            else:
+                assert row[column] == pytest.approx(expected), (row["inst"], row["period"], column)
+        assert row["n"] == mask.sum() and row["events"] == event[mask].sum()
+
+
+def test_episode_durations_censor_running_episodes():
+    base = dict(institution="GI", care_type="jb", birth_year=2012)
+    rows = [
+        # one youth: vOTS then OTS the next day: one episode of 2023-01-01 .. 2023-12-31 = 365 days
+        dict(base, trajectory_id="a1", client_id="k1", care_form="vots", start_date="2023-01-01",
+             end_date="2023-03-01", end_reason="volgens_plan"),
+        dict(base, trajectory_id="a2", client_id="k1", care_form="ots", start_date="2023-03-02",
+             end_date="2023-12-31", end_reason="volgens_plan"),
+        # a running OTS since 2023-07-01: censored at the reference date 2024-06-30 -> 366 days
+        dict(base, trajectory_id="b1", client_id="k2", care_form="ots", start_date="2023-07-01"),
+        # a short one: 2023-02-01 .. 2023-02-10 = 10 days
+        dict(base, trajectory_id="c1", client_id="k3", care_form="ots", start_date="2023-02-01",
+             end_date="2023-02-10", end_reason="volgens_plan"),
+    ]
+    out = episode_durations(toy_dataset(rows, reference_date="2024-06-30"))
+    row = out[(out["scope"] == "national") & (out["period"] == "2023")].iloc[0]
+    assert (row["n"], row["events"], row["censored"]) == (3, 2, 1)
+    # S(10) = 2/3, S(365) = 2/3 * 1/2 = 1/3: median 365, q1 10, q3 not reached (S stays 1/3 > 0.25)
+    assert (row["q1"], row["median"]) == (10, 365) and np.isnan(row["q3"])
+    assert row["suppressed"]  # 3 episodes: below the threshold of 10
