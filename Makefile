@@ -44,8 +44,11 @@ test: $(STAMP)
 	$(PY) scripts/check_system.py --quiet
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
+# Jupyter refuses to run as root without --allow-root (containers and CI machines run as root).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP) $(DEMO)/.built
-	$(VENV)/bin/jupyter lab notebooks/explorer.ipynb
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/explorer.ipynb
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
