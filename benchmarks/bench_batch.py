@@ -37,10 +37,10 @@ def pick_notebook() -> Path:
     return real if real.is_file() else ROOT / "tests" / "fixtures" / "batch" / "institution_report.ipynb"
 
 
-def build_data(folder: Path) -> Path:
+def build_data(folder: Path, scale: float) -> Path:
     data = folder / "demo"
-    subprocess.run([sys.executable, "-m", "outcome_analysis.demo", "--out", str(data)], check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "outcome_analysis.demo", "--out", str(data), "--scale", str(scale)],
+                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     return data
 
 
@@ -78,13 +78,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=24, help="number of institution reports (default 24)")
     parser.add_argument("--jobs", type=int, default=2, help="--jobs for run_reports.py (default 2)")
+    parser.add_argument("--scale", type=float, default=0.3,
+                        help="demo volume (default 0.3, about 30,000 trajectories: the naive way recomputes "
+                             "the national figures in every notebook, so it takes minutes)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:
         notebook = pick_notebook()
-        data = build_data(work)
+        data = build_data(work, args.scale)
         from outcome_analysis.io import load
 
         dataset = load(data)
