@@ -79,6 +79,121 @@ class Chained:
     episodes: pd.DataFrame
 
 
+@dataclass(frozen=True)
+class EpisodeArrays:
+    """The episodes of :func:`chain` as plain integer arrays (no text), for the indicator engine.
+
+    Attributes
+    ----------
+    record_episode : ndarray of int64
+        Episode id of every input row (positional).
+    family : ndarray of int8
+        Per episode: 0 jeugdhulp, 1 jbjr (index into :data:`FAMILIES`).
+    record, first_record : ndarray of int64
+        Per episode: position of the last-ending record and of the first record.
+    n_records : ndarray of int64
+    transitions : ndarray of bool, shape (n_episodes, len(TRANSITIONS))
+        Columns in the order of :data:`TRANSITIONS`.
+    """
+
+    record_episode: np.ndarray
+    family: np.ndarray
+    record: np.ndarray
+    first_record: np.ndarray
+    n_records: np.ndarray
+    transitions: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.record)
+
+
+def chain_arrays(client: np.ndarray, care: np.ndarray, start: np.ndarray, end: np.ndarray,
+                 form: np.ndarray, inst: np.ndarray, reason: np.ndarray,
+                 continuation_days: int = 1) -> EpisodeArrays:
+    """The chaining of :func:`chain` on integer arrays (one entry per trajectory, positional).
+
+    ``client`` and ``inst`` are any integer codes; ``care`` codes of ``("jeugdhulp", "jb", "jr")``;
+    ``start``/``end`` day numbers (:func:`day_numbers`, NaT as ``int64.min``); ``form`` codes of
+    ``("vots", "ots", "voogdij")`` (-1 otherwise); ``reason`` codes of ``("naar_pleegouder",
+    "herstel_gezag")`` (-1 otherwise).  One lexsort, one segmented running maximum (cummax), no
+    loop over youths.
+    """
+    n = len(client)
+    client = np.asarray(client, dtype=np.int64)
+    family = (np.asarray(care) > 0).astype(np.int8)
+    is_open = end == np.iinfo(np.int64).min
+    base = int(start.min()) - 2 if n else 0
+    s_off = start - base
+    e_off = np.where(is_open, _OPEN, end - base)
+
+    order = np.lexsort((e_off, s_off, family, client))
+    cs, fs, ss, es = client[order], family[order], s_off[order], e_off[order]
+    first = np.ones(n, dtype=bool)
+    if n:
+        first[1:] = (cs[1:] != cs[:-1]) | (fs[1:] != fs[:-1])
+    group = np.cumsum(first) - 1
+    running_max = np.maximum.accumulate(group * _SHIFT + es) - group * _SHIFT
+    del group
+    prev_max = np.empty(n, dtype=np.int64)
+    if n:
+        prev_max[0] = 0
+        prev_max[1:] = running_max[:-1]
+    new = first | (ss > prev_max + continuation_days)
+    del first, cs
+    ep_sorted = np.cumsum(new) - 1
+    n_ep = int(ep_sorted[-1]) + 1 if n else 0
+
+    record_episode = np.empty(n, dtype=np.int64)
+    record_episode[order] = ep_sorted
+
+    # last-ending record of each episode: the last position (in sort order) whose end equals the
+    # episode's running max at its last record.
+    last_of_ep = np.flatnonzero(np.r_[ep_sorted[1:] != ep_sorted[:-1], True]) if n else np.array([], int)
+    ep_end = running_max[last_of_ep]
+    is_max = es == ep_end[ep_sorted]
+    idx = np.flatnonzero(is_max)
+    ep_idx = ep_sorted[idx]
+    last_pos = idx[np.r_[ep_idx[1:] != ep_idx[:-1], True]] if len(idx) else idx
+    last_rec = order[last_pos]
+    first_pos = np.flatnonzero(new)
+    first_rec = order[first_pos]
+
+    # transitions between consecutive records of an episode
+    form = np.asarray(form)[order]
+    inst = np.asarray(inst)[order]
+    cts = np.asarray(care)[order]
+    same = np.zeros(n, dtype=bool)
+    if n:
+        same[1:] = ~new[1:]
+    prev = np.r_[0, np.arange(n - 1)] if n else np.array([], int)
+
+    def per_episode(flag: np.ndarray) -> np.ndarray:
+        return np.bincount(ep_sorted[flag], minlength=n_ep) > 0
+
+    def followed(a: int, b: int) -> np.ndarray:
+        # a record of form a followed (a later start) within the episode by a record of form b
+        first_a = np.full(n_ep, np.iinfo(np.int64).max)
+        np.minimum.at(first_a, ep_sorted[form == a], ss[form == a])
+        last_b = np.full(n_ep, np.iinfo(np.int64).min)
+        np.maximum.at(last_b, ep_sorted[form == b], ss[form == b])
+        return last_b > first_a
+
+    flags = np.zeros((n_ep, len(TRANSITIONS)), dtype=bool)
+    flags[:, 0] = followed(0, 1)
+    flags[:, 1] = followed(1, 2)
+    reasons = np.asarray(reason)[last_rec]
+    voogdij_end = form[last_pos] == 2
+    flags[:, 2] = voogdij_end & (reasons == 0)
+    flags[:, 3] = voogdij_end & (reasons == 1)
+    flags[:, 4] = per_episode(same & (inst[prev] != inst))
+    flags[:, 5] = per_episode(same & (cts > 0) & (cts[prev] > 0) & (cts != cts[prev]) & (ss <= prev_max))
+    return EpisodeArrays(
+        record_episode=record_episode, family=fs[first_pos], record=last_rec.astype(np.int64),
+        first_record=first_rec.astype(np.int64),
+        n_records=np.bincount(ep_sorted, minlength=n_ep).astype(np.int64), transitions=flags,
+    )
+
+
 def chain(trajectories: pd.DataFrame, settings: settings_mod.Settings | None = None) -> Chained:
     """Chain trajectories into episodes per youth and family.
 
@@ -119,100 +234,47 @@ def chain(trajectories: pd.DataFrame, settings: settings_mod.Settings | None = N
     """
     settings = settings or settings_mod.DEFAULT
     t = trajectories
-    n = len(t)
-    client = pd.factorize(t["client_id"])[0]
-    care = codes_of(t["care_type"], ("jeugdhulp", "jb", "jr"))
-    family = (care > 0).astype(np.int8)
-    start = day_numbers(t["start_date"])
-    end_raw = day_numbers(t["end_date"])
-    is_open = end_raw == np.iinfo(np.int64).min
-    base = int(start.min()) - 2 if n else 0
-    s_off = start - base
-    e_off = np.where(is_open, _OPEN, end_raw - base)
+    ea = chain_arrays(
+        pd.factorize(t["client_id"])[0], codes_of(t["care_type"], ("jeugdhulp", "jb", "jr")),
+        day_numbers(t["start_date"]), day_numbers(t["end_date"]),
+        codes_of(t["care_form"], ("vots", "ots", "voogdij")), pd.factorize(t["institution"])[0],
+        codes_of(t["end_reason"], ("naar_pleegouder", "herstel_gezag")), settings.continuation_days)
+    return Chained(pd.Series(ea.record_episode, index=t.index, name="episode_id"), episode_frame(t, ea))
 
-    order = np.lexsort((e_off, s_off, family, client))
-    cs, fs, ss, es = client[order], family[order], s_off[order], e_off[order]
-    first = np.ones(n, dtype=bool)
-    if n:
-        first[1:] = (cs[1:] != cs[:-1]) | (fs[1:] != fs[:-1])
-    group = np.cumsum(first) - 1
-    running_max = np.maximum.accumulate(group * _SHIFT + es) - group * _SHIFT
-    prev_max = np.empty(n, dtype=np.int64)
-    if n:
-        prev_max[0] = 0
-        prev_max[1:] = running_max[:-1]
-    new = first | (ss > prev_max + settings.continuation_days)
-    ep_sorted = np.cumsum(new) - 1
-    n_ep = int(ep_sorted[-1]) + 1 if n else 0
 
-    record_episode = np.empty(n, dtype=np.int64)
-    record_episode[order] = ep_sorted
+def _take(col: pd.Series, where: np.ndarray):
+    """``col`` at positions ``where`` without a round trip through Python objects."""
+    out = col.take(where).reset_index(drop=True)
+    if isinstance(out.dtype, pd.StringDtype):
+        return out.astype("str")  # the text dtype of a frame built from Python strings
+    if isinstance(out.dtype, pd.CategoricalDtype):
+        return out
+    return out.to_numpy()
 
-    # last-ending record of each episode: the last position (in sort order) whose end equals the
-    # episode's running max at its last record.
-    last_of_ep = np.flatnonzero(np.r_[ep_sorted[1:] != ep_sorted[:-1], True]) if n else np.array([], int)
-    ep_end = running_max[last_of_ep]
-    is_max = es == ep_end[ep_sorted]
-    idx = np.flatnonzero(is_max)
-    ep_idx = ep_sorted[idx]
-    last_pos = idx[np.r_[ep_idx[1:] != ep_idx[:-1], True]] if len(idx) else idx
-    last_rec = order[last_pos]
-    first_pos = np.flatnonzero(new)
-    first_rec = order[first_pos]
 
-    # transitions between consecutive records of an episode
-    form = codes_of(t["care_form"], ("vots", "ots", "voogdij"))[order]
-    inst = pd.factorize(t["institution"])[0][order]
-    cts = care[order]
-    same = np.zeros(n, dtype=bool)
-    if n:
-        same[1:] = ~new[1:]
-    prev = np.r_[0, np.arange(n - 1)] if n else np.array([], int)
-
-    def per_episode(flag: np.ndarray) -> np.ndarray:
-        return np.bincount(ep_sorted[flag], minlength=n_ep) > 0
-
-    def followed(a: int, b: int) -> np.ndarray:
-        # a record of form a followed (a later start) within the episode by a record of form b
-        first_a = np.full(n_ep, np.iinfo(np.int64).max)
-        np.minimum.at(first_a, ep_sorted[form == a], ss[form == a])
-        last_b = np.full(n_ep, np.iinfo(np.int64).min)
-        np.maximum.at(last_b, ep_sorted[form == b], ss[form == b])
-        return last_b > first_a
-
-    vots_ots = followed(0, 1)
-    ots_voogdij = followed(1, 2)
-    transfer = per_episode(same & (inst[prev] != inst))
-    concurrent = per_episode(same & (cts > 0) & (cts[prev] > 0) & (cts != cts[prev]) & (ss <= prev_max))
-
-    reasons = codes_of(t["end_reason"], ("naar_pleegouder", "herstel_gezag"))[last_rec]
-    voogdij_end = form[last_pos] == 2
-    end_dates = pd.to_datetime(t["end_date"]).to_numpy()[last_rec]
+def episode_frame(t: pd.DataFrame, ea: EpisodeArrays) -> pd.DataFrame:
+    """The one-row-per-episode frame of :func:`chain` from :class:`EpisodeArrays`."""
+    last_rec, first_rec, n_ep = ea.record, ea.first_record, len(ea)
     episodes = pd.DataFrame(
         {
             "episode_id": np.arange(n_ep, dtype=np.int64),
-            "client_id": t["client_id"].to_numpy()[last_rec],
-            "family": pd.Categorical.from_codes(fs[first_pos], categories=list(FAMILIES)),
+            "client_id": _take(t["client_id"], last_rec),
+            "family": pd.Categorical.from_codes(ea.family, categories=list(FAMILIES)),
             "start_date": pd.to_datetime(t["start_date"]).to_numpy()[first_rec],
-            "end_date": end_dates,
-            "trajectory_id": t["trajectory_id"].to_numpy()[last_rec],
-            "institution": t["institution"].to_numpy()[last_rec],
-            "care_type": t["care_type"].to_numpy()[last_rec],
-            "care_form": t["care_form"].to_numpy()[last_rec],
-            "end_reason": t["end_reason"].to_numpy()[last_rec],
-            "record": last_rec.astype(np.int64),
-            "first_trajectory_id": t["trajectory_id"].to_numpy()[first_rec],
-            "first_record": first_rec.astype(np.int64),
-            "n_records": np.bincount(ep_sorted, minlength=n_ep).astype(np.int64),
-            "vots_ots": vots_ots,
-            "ots_voogdij": ots_voogdij,
-            "voogdij_pleegouder": voogdij_end & (reasons == 0),
-            "voogdij_herstel_gezag": voogdij_end & (reasons == 1),
-            "transfer_gi": transfer,
-            "jb_jr_concurrent": concurrent,
+            "end_date": pd.to_datetime(t["end_date"]).to_numpy()[last_rec],
+            "trajectory_id": _take(t["trajectory_id"], last_rec),
+            "institution": _take(t["institution"], last_rec),
+            "care_type": _take(t["care_type"], last_rec),
+            "care_form": _take(t["care_form"], last_rec),
+            "end_reason": _take(t["end_reason"], last_rec),
+            "record": last_rec,
+            "first_trajectory_id": _take(t["trajectory_id"], first_rec),
+            "first_record": first_rec,
+            "n_records": ea.n_records,
+            **{name: ea.transitions[:, j] for j, name in enumerate(TRANSITIONS)},
         }
     )
     for col in ("care_type", "care_form", "end_reason"):
         if isinstance(t[col].dtype, pd.CategoricalDtype):
             episodes[col] = pd.Categorical(episodes[col], dtype=t[col].dtype)
-    return Chained(pd.Series(record_episode, index=t.index, name="episode_id"), episodes)
+    return episodes
