@@ -413,6 +413,9 @@ def split_wide_tables(soup, max_columns: int = 10) -> None:
             continue
         chunks = [(start, min(start + max_columns, width)) for start in range(lead, width, max_columns)]
         previous = table
+        colgroup = table.find("colgroup")
+        if colgroup is not None:  # widths of the whole table do not fit its parts
+            colgroup.decompose()
         for part, (start, stop) in enumerate(chunks):
             piece = copy.copy(table)
             if part:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import html as _html
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -604,7 +605,7 @@ def _widths(table_html: str, percents) -> report.HTML:
     """Give the columns of a :func:`report.display_table` table relative widths (a ``<colgroup>``);
     the print stylesheet lays tables out with equal columns otherwise."""
     cols = "".join(f'<col style="width:{float(p):g}%">' for p in percents)
-    text = str(table_html)
+    text = re.sub(r"<colgroup>.*?</colgroup>", "", str(table_html), count=1)  # display_table's default widths
     anchor = "</caption>" if "</caption>" in text else None
     if anchor:
         text = text.replace(anchor, anchor + f"<colgroup>{cols}</colgroup>", 1)

@@ -58,13 +58,13 @@ _RC = {
 
 _L = {
     "nl": {"share": "Percentage", "oe": "Waargenomen / verwacht", "denominator": "Aantal (noemer, afgerond)",
-           "expected": "Verwacht aantal (afgerond)", "limit_95": "95%-grens", "limit_99_8": "99,8%-grens",
+           "expected": "Verwacht aantal", "limit_95": "95%-grens", "limit_99_8": "99,8%-grens",
            "national": "Landelijk", "others": "Andere instellingen", "institutions": "Instellingen",
            "period": "Periode", "suppressed_note": "Niet getoond (minder dan {n}): {periods}",
            "no_limits": "Controlegrenzen niet beschikbaar", "ci": "95%-betrouwbaarheidsinterval",
            "not_shown": "niet getoond", "rank": "Instellingen, gesorteerd"},
     "en": {"share": "Percentage", "oe": "Observed / expected", "denominator": "Number (denominator, rounded)",
-           "expected": "Expected number (rounded)", "limit_95": "95% limit", "limit_99_8": "99.8% limit",
+           "expected": "Expected number", "limit_95": "95% limit", "limit_99_8": "99.8% limit",
            "national": "National", "others": "Other institutions", "institutions": "Institutions",
            "period": "Period", "suppressed_note": "Not shown (fewer than {n}): {periods}",
            "no_limits": "Control limits not available", "ci": "95% confidence interval",
@@ -186,7 +186,13 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | None = None, limits_tab
     with _style():
         ax = _new_ax(ax)
         data = _visible(table).dropna(subset=[xcol, ycol])
-        x = data[xcol].astype(float).map(lambda v: max(round_count(v), 1)).to_numpy()
+        # denominators are counts of records: placed by their rounded value (disclosure control);
+        # expected counts are sums of model probabilities, not counts: rounding them would only
+        # bunch small institutions at 1, 5, 10.
+        if kind == "share":
+            x = data[xcol].astype(float).map(lambda v: max(round_count(v), 1)).to_numpy()
+        else:
+            x = data[xcol].astype(float).to_numpy()
         y = data[ycol].astype(float).to_numpy()
         names = data["institution"].astype(str).to_numpy() if "institution" in data else np.array([""] * len(data))
         is_hl = names == str(highlight) if highlight is not None else np.zeros(len(names), bool)
@@ -227,9 +233,10 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | None = None, limits_tab
             hl = ax.scatter(x[is_hl], y[is_hl], s=70, marker="D", facecolor=HIGHLIGHT, edgecolor="#000000",
                             linewidth=0.9, label=str(highlight), zorder=4)
             hl.set_gid("highlight")
-            ax.annotate(str(highlight), (x[is_hl][0], y[is_hl][0]), xytext=(6, 6), textcoords="offset points",
-                        fontsize=8, fontweight="bold", color="#000000", gid="highlight_label")
-        ax.set_xscale("log") if len(x) and x.max() / max(x.min(), 1) > 20 else None
+        positive = x[x > 0]
+        ax.set_xscale("log") if len(positive) and positive.max() / max(positive.min(), 1e-9) > 20 else None
+        if is_hl.any():
+            _label_inside(ax, str(highlight), x[is_hl][0], y[is_hl][0])
         ax.set_xlabel(lab["denominator"] if kind == "share" else lab["expected"])
         ax.set_ylabel(lab["share"] if kind == "share" else lab["oe"])
         if kind == "share":
@@ -241,6 +248,29 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | None = None, limits_tab
             ax.set_title(title, loc="left")
         ax.legend(loc="upper right", frameon=False, ncols=2)
     return ax
+
+
+#: the highlighted institution's label in a funnel is at most this many characters (ellipsis).
+LABEL_MAX = 26
+
+
+def _ellipsis(text: str, n: int = LABEL_MAX) -> str:
+    text = str(text)
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def _label_inside(ax, text: str, x: float, y: float) -> None:
+    """Label the highlighted point so that the label stays inside the axes: shortened with an
+    ellipsis, written to the left of the point when it sits in the right half, below it when it
+    sits near the top."""
+    ax.get_xlim(), ax.get_ylim()  # settle the autoscaled limits first
+    fx, fy = ax.transLimits.transform(ax.transScale.transform((x, y)))  # axes fraction (after autoscale)
+    right = fx > 0.5
+    top = fy > 0.8
+    ax.annotate(_ellipsis(text), (x, y), xytext=(-8 if right else 8, -10 if top else 8), textcoords="offset points",
+                ha="right" if right else "left", va="top" if top else "bottom", fontsize=7.5, fontweight="bold",
+                color="#000000", gid="highlight_label", annotation_clip=True,
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
 
 
 def trend_plot(table: pd.DataFrame, *, institution: str, national: bool = True, lang: str = "nl",
@@ -286,17 +316,25 @@ def trend_plot(table: pd.DataFrame, *, institution: str, national: bool = True, 
                                ls="--", lw=1.4, ms=4, label=lab["national"])
             nline.set_gid("national")
         ax.set_xticks(range(len(periods)))
-        ax.set_xticklabels([p + ("*" if p in hidden_periods else "") for p in periods])
-        ax.set_xlabel(lab["period"])
+        ticks = [p + ("*" if p in hidden_periods else "") for p in periods]
+        rotate = len(periods) > 4 or max((len(p) for p in ticks), default=0) > 5
+        ax.set_xticklabels(ticks, rotation=45 if rotate else 0, ha="right" if rotate else "center",
+                           rotation_mode="anchor")
+        ax.set_xlabel("")
         if kind == "share":
             _pct_axis(ax.yaxis, lang)
             ax.set_ylabel(lab["share"])
-        if hidden_periods:
-            ax.text(0, -0.28, "* " + lab["suppressed_note"].format(n=_min_denominator(), periods=", ".join(hidden_periods)),
-                    transform=ax.transAxes, fontsize=7, color="#333333", va="top", gid="suppressed_note")
         if title:
             ax.set_title(title, loc="left")
-        ax.legend(loc="best", frameon=False)
+        # the legend below the axes (never over the lines), then the note on hidden periods
+        below = -0.32 if rotate else -0.16
+        legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, below), ncols=2, frameon=False, fontsize=7)
+        legend.set_gid("legend")
+        if hidden_periods:
+            n_rows = math.ceil(len(legend.get_texts()) / 2)
+            ax.text(0, below - 0.11 * n_rows - 0.04,
+                    "* " + lab["suppressed_note"].format(n=_min_denominator(), periods=", ".join(hidden_periods)),
+                    transform=ax.transAxes, fontsize=7, color="#333333", va="top", gid="suppressed_note")
     return ax
 
 

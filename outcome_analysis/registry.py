@@ -86,6 +86,8 @@ class Entry:
     breakdowns : mapping
         Breakdown family -> ``share`` | ``mean`` | ``distribution``; the rows of family ``f`` carry
         categories ``"f:code"``.
+    sentence_nl, sentence_en : str or None
+        The headline in words, with ``{value}`` (and ``{months}`` for a follow-up window).
     restates : mapping
         Care type -> id of the indicator this one is computed exactly as, for that care type only
         (``pi04`` for jb is ``jb_afname_ontwikkelingsbedreiging``); reports show a pointer.
@@ -115,6 +117,8 @@ class Entry:
     extra_window_setting: str | None = None
     breakdowns: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     restates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    sentence_nl: str | None = None
+    sentence_en: str | None = None
 
     def label(self, lang: str = "nl") -> str:
         """The indicator's name in ``lang`` (``nl`` or ``en``)."""
@@ -123,6 +127,24 @@ class Entry:
     def definition(self, lang: str = "nl") -> str:
         """The short definition in ``lang``."""
         return getattr(self, f"definition_{_lang(lang)}")
+
+    def sentence(self, lang: str = "nl", settings: Settings | None = None) -> str:
+        """The headline in words as a template with ``{value}``: the registry's ``sentence_<lang>``
+        (``{months}`` filled in from ``settings``), else built from numerator and denominator.
+
+        >>> get("jbjr_verloop").sentence()
+        'Bij {value} van de beëindigde episodes was de beëindiging regulier'
+        >>> get("jbjr_herhaald_beroep").sentence(settings=Settings())
+        'Van de jongeren van wie de maatregel eindigde, kreeg {value} binnen 12 maanden opnieuw een maatregel'
+        """
+        own = getattr(self, f"sentence_{_lang(lang)}")
+        if own:
+            months = self.window_months(settings or Settings())
+            return own.replace("{months}", str(months)) if months else own
+        numerator = getattr(self, f"numerator_{lang}").replace("{", "{{").replace("}", "}}")
+        denominator = getattr(self, f"denominator_{lang}").replace("{", "{{").replace("}", "}}")
+        of = "van de" if lang == "nl" else "of the"
+        return f"{numerator[:1].upper()}{numerator[1:]}: {{value}} {of} {denominator}"
 
     def window_months(self, settings: Settings) -> int | None:
         """The follow-up window in months under ``settings`` (``None`` without a window)."""
@@ -180,6 +202,12 @@ def _entry(raw, sets: Mapping[str, IndicatorSet], position: int) -> Entry:
     for key in ("casemix", "provisional"):
         if key in raw and not isinstance(raw[key], bool):
             raise RegistryError(f"{where}: {key} must be true or false, got {raw[key]!r}")
+    for key in ("sentence_nl", "sentence_en"):
+        text = raw.get(key)
+        if text is not None and (not isinstance(text, str) or "{value}" not in text):
+            raise RegistryError(f"{where}: {key} must be text with {{value}} in it, got {text!r}")
+    if ("sentence_nl" in raw) != ("sentence_en" in raw):
+        raise RegistryError(f"{where}: give sentence_nl and sentence_en together")
     restates = raw.get("restates") or {}
     if not isinstance(restates, dict):
         raise RegistryError(f"{where}: restates must be a mapping care type -> indicator id")

@@ -209,7 +209,8 @@ def _column_specs(frame, columns, lang) -> list[tuple[str, str, str]]:
 
 def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | None = None,
                   highlight: str | None = None, key: str = "institution", suppressed: str = "suppressed",
-                  decimals: int = 1, round_counts: bool = True) -> HTML:
+                  decimals: int = 1, round_counts: bool = True, label_width: float | None = None,
+                  widths: Sequence[float] | None = None) -> HTML:
     """A report table as HTML: escaped, formatted in ``lang``, suppressed cells shown as ``–*``.
 
     Parameters
@@ -230,6 +231,11 @@ def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | 
     round_counts : bool
         Counts are hidden below ``settings.min_count`` and rounded to multiples of
         ``settings.round_to`` (indicators.md, disclosure control).
+    label_width, widths : float or sequence of float, optional
+        Column widths in percent of the table (a ``<colgroup>``). ``widths`` gives every column;
+        ``label_width`` only the first (text) column, the rest share the remainder, intervals and
+        text columns a little more than single numbers. By default a leading text column gets
+        :func:`column_widths`' share, so labels such as "ontwikkelingsbedreiging" are not broken.
 
     Returns
     -------
@@ -292,12 +298,42 @@ def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | 
     parts = [f'<div class="oa-table-wrap"><table class="oa-table{wide}">']
     if caption:
         parts.append(f"<caption>{e(caption)}</caption>")
+    if widths is None:
+        widths = column_widths([kind for _c, _l, kind in specs], label_width)
+    if widths:
+        if len(widths) != len(specs):
+            raise ReportError(f"display_table: {len(widths)} widths for {len(specs)} columns")
+        parts.append("<colgroup>" + "".join(f'<col style="width:{float(w):.4g}%">' for w in widths) + "</colgroup>")
     parts.append(f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows_html)}</tbody></table>")
     if any_hidden:
         footnote = t["suppressed_footnote"].format(n=_settings().min_denominator)
         parts.append(f'<p class="oa-footnote">{e(footnote)}</p>')
     parts.append("</div>")
     return HTML("".join(parts))
+
+
+_KIND_WEIGHTS = {"text": 1.6, "ci": 1.55, "oe_ci": 1.3}
+
+
+def column_widths(kinds: Sequence[str], label_width: float | None = None) -> list[float] | None:
+    """Column widths (percent, summing to 100) for a table whose first column is a text label:
+    the label gets ``label_width`` (default 34% with six or more columns, 40% with fewer, all of it
+    with one), the other columns share the rest by kind (intervals and texts wider than single
+    numbers). ``None`` when the first column is not text or there is only one column.
+
+    >>> column_widths(["text", "pct", "ci", "count"])
+    [40.0, 16.9, 26.2, 16.9]
+    """
+    kinds = list(kinds)
+    if len(kinds) < 2 or kinds[0] != "text":
+        return None
+    if label_width is None:
+        label_width = 34.0 if len(kinds) >= 6 else 40.0
+    weights = [_KIND_WEIGHTS.get(k, 1.0) for k in kinds[1:]]
+    rest = 100.0 - float(label_width)
+    out = [float(label_width)] + [round(rest * w / sum(weights), 2) for w in weights]
+    out[-1] = round(out[-1] + 100.0 - sum(out), 2)
+    return out
 
 
 def note(text: str, *, kind: str = "note") -> HTML:
@@ -360,7 +396,7 @@ def compare(a, b) -> str:
     return "within"
 
 
-_DIRECTIONS = {"higher_is_better": "up", "up": "up", "higher": "up", "+": "up", "positive": "up",
+_DIRECTIONS = {"higher_better": "up", "lower_better": "down", "higher_is_better": "up", "up": "up", "higher": "up", "+": "up", "positive": "up",
                "lower_is_better": "down", "down": "down", "lower": "down", "-": "down", "negative": "down"}
 
 _PHRASES = {
@@ -373,8 +409,7 @@ _PHRASES = {
            "plain": "De uitkomst is {v}.",
            "unit": "afgesloten trajecten",
            "suppressed": "Dit cijfer wordt niet getoond, omdat het om minder dan {n} {unit} gaat.",
-           "up": "Bij deze indicator is een hoger cijfer gunstiger.",
-           "down": "Bij deze indicator is een lager cijfer gunstiger."},
+           "favourable": "gunstig", "unfavourable": "ongunstig"},
     "en": {"national": {"higher": "higher than nationally ({v})", "lower": "lower than nationally ({v})",
                         "within": "similar to the national figure ({v})"},
            "previous": {"higher": "higher than {p} ({v})", "lower": "lower than {p} ({v})",
@@ -384,26 +419,33 @@ _PHRASES = {
            "plain": "The outcome is {v}.",
            "unit": "ended trajectories",
            "suppressed": "This figure is not shown because it concerns fewer than {n} {unit}.",
-           "up": "For this indicator a higher figure is better.",
-           "down": "For this indicator a lower figure is better."},
+           "favourable": "favourable", "unfavourable": "unfavourable"},
 }
 
 
 def headline_sentence(value, national=None, previous=None, direction: str | None = None,
                       lang: str = "nl", *, subject: str | None = None, unit: str | None = None,
-                      previous_label: str | None = None, kind: str = "pct", decimals: int = 1) -> str:
+                      previous_label: str | None = None, kind: str = "pct", decimals: int = 1,
+                      template: str | None = None) -> str:
     """One plain-language sentence (or two) about a headline figure.
 
     ``value``, ``national`` and ``previous`` are numbers, ``(value, ci_low, ci_high)`` tuples or
     mappings/rows with ``value``, ``ci_low``, ``ci_high`` (and optionally ``suppressed``,
     ``signal``). "hoger"/"lager" is said only when the intervals show a difference (see
-    :func:`compare`), otherwise "vergelijkbaar". ``direction`` (``higher_is_better`` /
-    ``lower_is_better``) adds which way is favourable when a difference is reported. A suppressed
-    value yields a sentence without any number.
+    :func:`compare`), otherwise "vergelijkbaar". ``direction`` (the registry's ``higher_better`` /
+    ``lower_better``; ``none`` says nothing) marks each reported difference as favourable or not
+    ("hoger dan landelijk (68,1%) — gunstig"). A suppressed value yields a sentence without any number.
+
+    The first sentence is ``template`` with ``{value}`` filled in (the registry's
+    :meth:`~outcome_analysis.registry.Entry.sentence`), else "Bij {value} van de {unit} {subject}",
+    else "De uitkomst is {value}".
 
     >>> headline_sentence((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), (0.70, 0.66, 0.74),
     ...                   subject="werd de hulp volgens plan afgesloten")
     'Bij 72,4% van de afgesloten trajecten werd de hulp volgens plan afgesloten. Dat is hoger dan landelijk (68,1%) en vergelijkbaar met vorig jaar (70,0%).'
+    >>> headline_sentence((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), direction="higher_better",
+    ...                   template="Bij {value} van de beëindigde episodes was de beëindiging regulier")
+    'Bij 72,4% van de beëindigde episodes was de beëindiging regulier. Dat is hoger dan landelijk (68,1%) — gunstig.'
     """
     ph = _PHRASES[_check_lang(lang)]
     unit = unit or ph["unit"]
@@ -415,28 +457,36 @@ def headline_sentence(value, national=None, previous=None, direction: str | None
             return ph["suppressed"].format(n=_settings().min_denominator, unit=unit)
         return ph["plain"].format(v=MISSING_MARK[lang])
     v = fmt(me["value"])
-    if subject and kind == "pct":
+    if template:
+        first = template.strip().rstrip(".").format(value=v)
+        first = first[:1].upper() + first[1:] + "."
+    elif subject and kind == "pct":
         first = ph["with_subject"].format(v=v, unit=unit, subject=subject.strip().rstrip("."))
     else:
         first = ph["plain"].format(v=v)
-    parts, verdicts = [], []
+    way = _DIRECTIONS.get(str(direction).lower()) if direction else None
+
+    def judged(text: str, verdict: str) -> str:
+        if way is None or verdict == "within":
+            return text
+        good = (verdict == "higher") == (way == "up")
+        return f"{text} — {ph['favourable'] if good else ph['unfavourable']}"
+
+    parts = []
     nat = _estimate(national)
     if nat is not None and not nat["suppressed"] and not _is_missing(nat["value"]):
         verdict = compare(me, nat)
-        verdicts.append(verdict)
-        parts.append(ph["national"][verdict].format(v=fmt(nat["value"])))
+        parts.append(judged(ph["national"][verdict].format(v=fmt(nat["value"])), verdict))
     prev = _estimate(previous)
     if prev is not None and not prev["suppressed"] and not _is_missing(prev["value"]):
         mine = dict(me, signal=None)  # a case-mix signal is about national, not about last year
         verdict = compare(mine, prev)
-        verdicts.append(verdict)
-        parts.append(ph["previous"][verdict].format(p=previous_label or ph["last_year"], v=fmt(prev["value"])))
+        parts.append(judged(ph["previous"][verdict].format(p=previous_label or ph["last_year"],
+                                                           v=fmt(prev["value"])), verdict))
     sentence = first
     if parts:
-        sentence += f" {ph['that']} " + f" {ph['and']} ".join(parts) + "."
-    way = _DIRECTIONS.get(str(direction).lower()) if direction else None
-    if way and any(v != "within" for v in verdicts):
-        sentence += " " + ph[way]
+        joiner = f" {ph['and']} " if not any("—" in p for p in parts) else f", {ph['and']} "
+        sentence += f" {ph['that']} " + joiner.join(parts) + "."
     return sentence
 
 

@@ -350,16 +350,23 @@ class Story:
             if r["suppressed"] or sig is None or _missing(sig):
                 adjusted.append("")
                 continue
-            text = t.get("signal_" + sig, "")
+            text = t.get("signal_short_" + sig, "")
+            fav = self._favourable(registry.get(r["indicator"]), sig)
+            if fav is not None:
+                text += f" ({t['favourable'] if fav else t['unfavourable']})"
             adjusted.append(text)
         shown["adjusted_text"] = adjusted
+        shown["direction_text"] = [t.get(f"direction_short_{d}", "") for d in shown["direction"]]
         columns = {
-            "label": (t["col_indicator"], "text"), "value": (t["col_value"], "pct"), "ci": (t["col_ci"], "ci"),
+            "label": (t["col_indicator"], "text"), "direction_text": (t["col_direction"], "text"),
+            "value": (t["col_value"], "pct"), "ci": (t["col_ci"], "ci"),
             "denominator": (t["col_n"], "count"), "national_text": (t["col_national"], "text"),
             "previous_text": (t["col_previous"], "text"), "adjusted_text": (t["col_adjusted"], "text"),
         }
-        return report.display_table(shown, columns, self.lang,
-                                    caption=t["headline_table_caption"].format(period=self.period))
+        table = report.display_table(shown, columns, self.lang,
+                                     caption=t["headline_table_caption"].format(period=self.period),
+                                     widths=(27, 8, 9, 15, 9, 9, 9, 14))
+        return _html(str(table) + str(_p(t["headline_legend"], "oa-footnote")))
 
     def headline_sentences(self) -> report.HTML:
         """The headline figures in words (report.headline_sentence), one line per indicator."""
@@ -373,8 +380,10 @@ class Story:
             label_prev = None
             if parse_period(r["shown_period"])[2] != "year" or r["shown_period"] != self.period:
                 label_prev = previous_period(r["shown_period"])
+            entry = registry.get(r["indicator"])
             sentence = report.headline_sentence(me, nat, prev, r["direction"], self.lang,
-                                                previous_label=label_prev)
+                                                previous_label=label_prev,
+                                                template=entry.sentence(self.lang, self.settings))
             label = r["label"] + (f" ({r['shown_period']})" if r["shown_period"] != self.period else "")
             items.append(f"<li><strong>{_e(label)}</strong>: {_e(sentence)}</li>")
         return _html(f'<ul class="oa-headlines">{"".join(items)}</ul>')
@@ -389,14 +398,32 @@ class Story:
             _p(t["how_to_read"].format(n=self.settings.min_denominator)),
             self.headline_table(),
         ]
-        windowed = [e for e in self.summary_entries() if self.shown_period(e) != self.period]
-        if windowed:
-            e = windowed[0]
-            items.append(_p(t["window_note"].format(label=", ".join(x.label(self.lang) for x in windowed),
-                                                    months=e.window_months(self.settings), period=self.period,
-                                                    shown=self.shown_period(e))))
+        note = self.window_summary_note()
+        if note:
+            items.append(_p(note))
         items += [self.heading("in_words", 3), self.headline_sentences(), _p(t["summary_more"].format(n=2))]
         return items
+
+    def window_summary_note(self) -> str:
+        """One sentence naming each windowed indicator of the summary with its own window and the
+        period shown, e.g. "herhaald beroep en uitblijven nieuwe beschermingsmaatregel: 12 maanden
+        (dus 2023); uitblijven recidive: 24 maanden (dus 2022)"; empty when no figure is from an
+        earlier period."""
+        t = self.t
+        groups: dict[tuple[int, str], list[str]] = {}
+        for entry in self.summary_entries():
+            shown = self.shown_period(entry)
+            months = entry.window_months(self.settings)
+            if shown == self.period or not months:
+                continue
+            if not any(self.figure(entry, c, shown) is not None for c in self.entry_care_types(entry)):
+                continue
+            groups.setdefault((months, shown), []).append(_lower_first(entry.label(self.lang)))
+        if not groups:
+            return ""
+        parts = [t["window_item"].format(labels=f" {t['and']} ".join(labels), months=months, shown=shown)
+                 for (months, shown), labels in sorted(groups.items())]
+        return t["window_summary"].format(period=self.period, items="; ".join(parts))
 
     # -- per indicator ----------------------------------------------------------------------
     def sets(self) -> list[str]:
@@ -496,17 +523,27 @@ class Story:
                 pass
             share_rows.append(dict(r.to_dict(), label=category_label(r["category"], self.lang),
                                    national_value=(n["value"] if n is not None and not bool(n["suppressed"]) else np.nan)))
-        hidden_labels = [r["label"] for r in share_rows if bool(r.get("suppressed"))]
-        if len(hidden_labels) > len(share_rows) - len(hidden_labels):
-            share_rows = [r for r in share_rows if not bool(r.get("suppressed"))]
-            items.append(_p(t["hidden_categories"].format(n=self.settings.min_denominator,
-                                                          categories=", ".join(hidden_labels))))
-        if share_rows:
-            frame = pd.DataFrame(share_rows)
-            cols = {"label": (t["col_category"], "text"), "value": (t["col_value"], "pct"),
-                    "ci": (t["col_ci"], "ci"), "numerator": (report._texts_file()["columns"][self.lang]["count"], "count"),
-                    "national_value": (t["col_national"], "pct")}
-            items.append(report.display_table(frame, cols, self.lang, caption=t["breakdown"]))
+        order = {c: i for i, c in enumerate(registry.LABELS["categories"])}
+        by_family: dict[str, list[dict]] = {}
+        for r in sorted(share_rows, key=lambda r: (order.get(r["category"], len(order)), r["category"])):
+            by_family.setdefault(str(r["category"]).split(":", 1)[0], []).append(r)
+        for family, fam_rows in by_family.items():
+            caption = t["breakdown_family"].format(family=registry.family_label(family, self.lang))
+            hidden_labels = [r["label"] for r in fam_rows if bool(r.get("suppressed"))]
+            visible = [r for r in fam_rows if not bool(r.get("suppressed"))]
+            if len(hidden_labels) > len(visible):
+                fam_rows = visible
+            if fam_rows:
+                frame = pd.DataFrame(fam_rows)
+                cols = {"label": (t["col_category"], "text"), "value": (t["col_value"], "pct"),
+                        "ci": (t["col_ci"], "ci"),
+                        "numerator": (report._texts_file()["columns"][self.lang]["count"], "count"),
+                        "national_value": (t["col_national"], "pct")}
+                items.append(report.display_table(frame, cols, self.lang, caption=caption,
+                                                  widths=(36, 13, 25, 12, 14)))
+            if fam_rows is visible and hidden_labels:
+                items.append(_p(t["hidden_categories"].format(caption=caption, n=self.settings.min_denominator,
+                                                              categories=", ".join(hidden_labels))))
         for r, n in means:
             if _suppressed(r.to_dict()):
                 continue
@@ -548,16 +585,10 @@ class Story:
         else:
             fig, ax1 = _figure(4.2, 2.5)
         plots.trend_plot(trend, institution=self.institution, lang=self.lang, ax=ax1)
-        ax1.set_xlabel("")
-        ax1.tick_params(axis="x", labelrotation=45, labelsize=7)
-        if ax1.get_legend() is not None:
-            ax1.get_legend().remove()
-            ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=2, frameon=False, fontsize=7)
         if has_funnel:
             plots.funnel_plot(cm_all, highlight=self.institution, kind="oe", lang=self.lang, ax=ax2)
             if ax2.get_legend() is not None:
                 ax2.get_legend().remove()
-            _shorten_highlight_label(ax2, self.institution)
         image = _png(fig)
         caption = t["figure_caption"] if has_funnel else t["figure_caption_trend"]
         return [image, _p(caption, "oa-caption")]
@@ -1040,20 +1071,9 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _shorten_highlight_label(ax, institution: str) -> None:
-    """Keep the funnel's label of this institution short, and left of the marker when the marker
-    sits in the right half, so that it stays inside the axes."""
-    x_low, x_high = ax.get_xlim()
-    scale_log = ax.get_xscale() == "log"
-    for child in ax.texts:
-        if child.get_gid() == "highlight_label" or child.get_text() == str(institution):
-            child.set_text(_short(institution, 24))
-            x = child.xy[0] if hasattr(child, "xy") else None
-            if x is not None:
-                lo, hi, xx = (np.log10(max(v, 1e-9)) for v in (x_low, x_high, x)) if scale_log else (x_low, x_high, x)
-                if hi > lo and (xx - lo) / (hi - lo) > 0.5:
-                    child.set_horizontalalignment("right")
-                    child.xyann = (-8, 6)
+def _lower_first(text: str) -> str:
+    """``Herhaald beroep`` → ``herhaald beroep`` (not ``GAS`` → ``gAS``)."""
+    return text[:1].lower() + text[1:] if len(text) > 1 and text[1:2].islower() else text
 
 
 def _target_group_figure(frame: pd.DataFrame, institution: str, lang: str):

@@ -149,8 +149,14 @@ def test_headline_sentence_comparisons(value, national, previous, expected):
 
 def test_headline_sentence_direction_and_english():
     s = headline_sentence((0.60, 0.55, 0.65), 0.681, direction="higher_is_better")
-    assert s.endswith("Bij deze indicator is een hoger cijfer gunstiger.")
-    assert "gunstiger" not in headline_sentence((0.70, 0.5, 0.8), 0.681, direction="higher_is_better")
+    assert s.endswith("lager dan landelijk (68,1%) — ongunstig.")
+    assert "gunstig" not in headline_sentence((0.70, 0.5, 0.8), 0.681, direction="higher_is_better")
+    # the registry's spelling; lower is better: a lower figure is favourable
+    s = headline_sentence((0.10, 0.08, 0.12), (0.20, 0.19, 0.21), (0.11, 0.09, 0.13), direction="lower_better")
+    assert s.endswith("Dat is lager dan landelijk (20,0%) — gunstig, en vergelijkbaar met vorig jaar (11,0%).")
+    # direction none: a difference, but no word about favourable
+    s = headline_sentence((0.60, 0.55, 0.65), 0.681, direction="none")
+    assert "lager dan landelijk" in s and "gunstig" not in s
     en = headline_sentence((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), lang="en", subject="care ended as planned")
     assert en == "For 72.4% of the ended trajectories, care ended as planned. That is higher than nationally (68.1%)."
 

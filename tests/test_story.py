@@ -72,7 +72,61 @@ def test_windowed_indicator_shows_the_latest_judgeable_period(jb_story):
     frame = jb_story.headline_frame()
     shown = frame.loc[frame["indicator"] == "jbjr_herhaald_beroep", "shown_period"].unique().tolist()
     assert shown == [jb_story.shown_period(entry)]
-    assert "nog niet verstreken" in _html(jb_story.summary())
+    assert "nog niet voorbij" in _html(jb_story.summary())
+
+
+def test_window_note_names_each_indicator_with_its_own_window(jb_story):
+    # settings: herhaald beroep (and pi08, as herhaald beroep) 12 months, recidive 24 months; the demo's
+    # reference date is 31 December of the report year, so 12 months shows the year before, 24 two before
+    note = jb_story.window_summary_note()
+    year = int(jb_story.period)
+    assert (f"herhaald beroep en uitblijven nieuwe beschermingsmaatregel: 12 maanden (dus {year - 1})"
+            in note)
+    assert f"uitblijven recidive: 24 maanden (dus {year - 2})" in note
+    assert note in _html(jb_story.summary())
+
+
+def test_in_words_builds_the_subject_from_the_registry(jb_story):
+    html = _html([jb_story.headline_sentences()])
+    frame = jb_story.headline_frame()
+    row = frame[(frame["indicator"] == "jbjr_verloop") & (frame["care_type"] == "jb")].iloc[0]
+    assert f"Bij {report.fmt_pct(row['value'])} van de beëindigde episodes was de beëindiging regulier." in html
+    assert "De uitkomst is" not in html
+    # windowed indicators say their own window
+    assert "binnen 12 maanden opnieuw een maatregel" in html and "binnen 24 maanden géén nieuw delict" in html
+
+
+def test_headline_table_marks_direction_and_signal_in_words(jb_story):
+    soup = BeautifulSoup(str(jb_story.headline_table()), "html.parser")
+    heads = [th.get_text(strip=True) for th in soup.find_all("th")]
+    assert heads[:2] == ["Indicator", "Beter is"]
+    cells = {tr.find_all("td")[0].get_text(strip=True): [td.get_text(strip=True) for td in tr.find_all("td")]
+             for tr in soup.find("tbody").find_all("tr")}
+    assert cells["Herhaald beroep (JB) (2023)"][1] == "↓ lager"
+    assert cells["Verloop van het traject (JB)"][1] == "↑ hoger"
+    signals = {c[-1] for c in cells.values()}
+    assert signals <= {"", "binnen verwachting"} | {s for s in signals if s.startswith(("▲", "▼"))}
+    assert "binnen de verwachting" not in str(soup)
+    assert "↑ hoger is beter" in soup.get_text()  # the legend line
+
+
+def test_breakdowns_are_split_by_family(jb_story):
+    soup = BeautifulSoup(_html(jb_story.indicator_section("jbjr_verloop")), "html.parser")
+    captions = [c.get_text(strip=True) for c in soup.find_all("caption")]
+    text = soup.get_text()
+    for caption in ("Uitsplitsing: Reden van beëindiging", "Uitsplitsing: Overgangen"):
+        # a table of its own, or (mostly hidden) a one-line note naming the hidden categories
+        assert caption in captions or f"{caption}: niet getoond" in text, caption
+    for table in soup.find_all("table"):
+        caption = table.find("caption")
+        if caption is None or not caption.get_text().startswith("Uitsplitsing"):
+            continue
+        labels = {tr.find("td").get_text(strip=True) for tr in table.find("tbody").find_all("tr")}
+        transitions = {registry.category_label(c) for c in registry.LABELS["categories"] if c.startswith("transition:")}
+        if "Overgangen" in caption.get_text():
+            assert labels <= transitions
+        else:
+            assert not labels & transitions
 
 
 def test_suppressed_breakdown_cells_are_never_shown(jb_story, small_results):
