@@ -175,11 +175,52 @@ def _format_date(date: _dt.date, lang: str) -> str:
     return f"{date.day} {months[date.month - 1]} {date.year}"
 
 
+#: the mimetype of the small output in which a report notebook records the cover facts it resolved
+#: itself (``institution=""`` → the largest institution); see :func:`outcome_analysis.story.record`.
+REPORT_MIMETYPE = "application/vnd.outcome-report+json"
+
+
+def recorded_meta(nb: nbformat.NotebookNode, *, remove: bool = False) -> dict[str, Any]:
+    """The cover facts a notebook recorded in outputs of mimetype :data:`REPORT_MIMETYPE` (the last
+    one wins); ``remove=True`` also takes those outputs out of ``nb`` (they are not for readers)."""
+    found: dict[str, Any] = {}
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        keep = []
+        for output in cell.get("outputs", []):
+            data = output.get("data", {}) if output.get("output_type") in ("display_data", "execute_result") else {}
+            if REPORT_MIMETYPE in data:
+                value = data[REPORT_MIMETYPE]
+                if isinstance(value, str):
+                    import json
+
+                    try:
+                        value = json.loads(value)
+                    except ValueError:
+                        value = {}
+                if isinstance(value, dict):
+                    found.update({k: v for k, v in value.items() if k in _RECORDED_KEYS and v not in (None, "")})
+                continue
+            keep.append(output)
+        if remove:
+            cell.outputs = keep
+    return found
+
+
+_RECORDED_KEYS = ("institution", "period", "title", "lang")
+
+
 def _report_meta(nb, *, institution, period, title, lang, date) -> dict[str, Any]:
-    """Cover facts: arguments first, then ``nb.metadata.outcome_report``, then papermill parameters."""
-    stored = dict(nb.metadata.get("outcome_report", {}) or {})
-    params = dict(nb.metadata.get("papermill", {}).get("parameters", {}) or {})
-    lang = lang or stored.get("lang") or params.get("lang") or "nl"
+    """Cover facts: arguments first, then ``nb.metadata.outcome_report``, then what the notebook
+    recorded itself (:func:`recorded_meta`), then papermill parameters. Empty values count as absent
+    (a standalone run has ``institution=""`` and resolves the name itself)."""
+    stored = {k: v for k, v in dict(nb.metadata.get("outcome_report", {}) or {}).items() if v not in (None, "")}
+    recorded = recorded_meta(nb)
+    params = {k: v for k, v in dict(nb.metadata.get("papermill", {}).get("parameters", {}) or {}).items()
+              if v not in (None, "")}
+    stored = {**params, **recorded, **stored}
+    lang = lang or stored.get("lang") or "nl"
     if lang not in ("nl", "en"):
         raise ExportError(f"unknown report language {lang!r}; use 'nl' or 'en'")
     labels = texts(lang)
@@ -189,7 +230,7 @@ def _report_meta(nb, *, institution, period, title, lang, date) -> dict[str, Any
         date = _format_date(date, lang)
 
     def pick(value, key):
-        value = value if value is not None else stored.get(key, params.get(key))
+        value = value if value not in (None, "") else stored.get(key)
         return None if value is None else str(value)
 
     return {
@@ -198,7 +239,8 @@ def _report_meta(nb, *, institution, period, title, lang, date) -> dict[str, Any
         "title": pick(title, "title") or labels["title"],
         "lang": lang,
         "date": str(date),
-        "labels": {k: v for k, v in labels.items() if isinstance(v, str)},
+        "labels": {k: v for k, v in labels.items()
+                   if isinstance(v, str) or (k.startswith("cover_") and isinstance(v, list))},
     }
 
 
@@ -253,8 +295,10 @@ def render_html(notebook, *, template: str = DEFAULT_TEMPLATE, institution: str 
     template : str
         Name of a template folder under ``templates/`` or a path to a template folder.
     institution, period, title, lang, date
-        The cover. Missing values come from ``nb.metadata.outcome_report`` and then from the
-        papermill parameters of the same name; ``date`` defaults to today.
+        The cover. Missing values come from ``nb.metadata.outcome_report``, then from what the
+        notebook recorded in an output of mimetype :data:`REPORT_MIMETYPE` (a standalone run that
+        picked the default institution), then from the papermill parameters of the same name;
+        ``date`` defaults to today.
 
     Raises
     ------
@@ -265,6 +309,7 @@ def render_html(notebook, *, template: str = DEFAULT_TEMPLATE, institution: str 
     check_notebook(nb, name)
     meta = _report_meta(nb, institution=institution, period=period, title=title, lang=lang, date=date)
     nb.metadata["outcome_report"] = meta
+    recorded_meta(nb, remove=True)
     _strip_stderr(nb)
     body, _ = _exporter(template).from_notebook_node(nb, resources={"outcome_report": meta})
     return finish_html(body)

@@ -1148,6 +1148,18 @@ def cover_metadata(story: Story) -> dict:
     return {"institution": story.institution, "period": story.period, "lang": story.lang}
 
 
-__all__ = ["Story", "StoryError", "prepare", "build", "load", "show", "default_institution", "default_period",
+def record(story: Story) -> None:
+    """Record the cover facts this run resolved (the default institution and period of a standalone
+    run) in a small output of mimetype ``application/vnd.outcome-report+json``; export reads it for
+    the cover and running header and leaves it out of the report. A kernel cannot set notebook
+    metadata, an output it can."""
+    from IPython.display import display
+
+    from .export import REPORT_MIMETYPE
+
+    display({REPORT_MIMETYPE: cover_metadata(story)}, raw=True)
+
+
+__all__ = ["Story", "StoryError", "prepare", "build", "load", "show", "record", "default_institution", "default_period",
            "category_label", "care_type_label", "TEXTS"]
 _ = Path  # imported for type hints in callers

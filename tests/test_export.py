@@ -305,3 +305,81 @@ def test_split_wide_tables_keeps_every_column():
     assert out.count("<table") == 3
     assert all(f">c{i}<" in out for i in range(23))
     assert out.count("<th>r</th>") == 3  # row labels repeated in every part
+
+
+# --------------------------------------------------------------------------------------------
+# language, hyphenation, cover facts recorded by the notebook, national running header
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_html_root_has_the_language_and_tables_hyphenate(executed, lang):
+    page = export.render_html(executed, lang=lang, title="Rapport")
+    assert re.search(rf'<html lang="{lang}"', page)
+    css = export.print_css()
+    rule = re.search(r"\bth, td \{[^}]*\}", css).group(0)
+    assert "hyphens: auto" in rule and "overflow-wrap: normal" in rule
+    assert "anywhere" not in css and "break-all" not in css  # never a break inside a word without a hyphen
+
+
+def test_pdf_tables_break_words_only_with_a_hyphen():
+    from outcome_analysis import report
+    import pandas as pd
+
+    frame = pd.DataFrame({"label": ["Uitblijven nieuwe beschermingsmaatregel", "Afname ontwikkelingsbedreiging"],
+                          "value": [0.5, 0.25], "ci_low": [0.4, 0.2], "ci_high": [0.6, 0.3], "denominator": [100, 80],
+                          "national_value": [0.5, 0.2], "previous": ["x", "y"], "adjusted": ["a", "b"]})
+    table = report.display_table(frame, {"label": ("Indicator", "text"), "value": None, "ci": None,
+                                         "denominator": None, "national_value": None,
+                                         "previous": ("Vorige", "text"), "adjusted": ("Gecorrigeerd", "text")})
+    assert "<colgroup>" in table
+    page = f'<!DOCTYPE html><html lang="nl"><body>{table}</body></html>'
+    from pypdf import PdfReader
+
+    text = PdfReader(io.BytesIO(export.render_pdf_bytes(page))).pages[0].extract_text()
+    long_words = ("beschermingsmaatregel", "ontwikkelingsbedreiging")
+    for line in text.splitlines():
+        for word in line.split():
+            if word.rstrip("‐-") != word:  # a fragment with a hyphen (U+2010 or -) is fine
+                continue
+            # a fragment of a long word without a hyphen is a break inside the word
+            assert not any(w.startswith(word) and word != w and len(word) >= 4 for w in long_words), line
+    joined = re.sub(r"[‐-]\s*\n\s*", "", text)
+    assert all(w in joined for w in long_words)
+
+
+def _standalone_notebook(executed) -> nbformat.NotebookNode:
+    """The executed test notebook as a standalone run left it: institution "" in the parameters, and
+    the resolved facts recorded in an output of the report mimetype."""
+    nb = nbformat.read(executed, as_version=4)
+    nb.metadata["papermill"]["parameters"] = {"institution": "", "period": ""}
+    nb.metadata.pop("outcome_report", None)
+    cell = nb.cells[-1]
+    cell.outputs.append(new_output("display_data", data={
+        export.REPORT_MIMETYPE: {"institution": "Jeugdzorg <Resolved> & Co", "period": "2023H2", "lang": "nl"}}))
+    return nb
+
+
+def test_cover_takes_what_the_notebook_recorded(executed):
+    nb = _standalone_notebook(executed)
+    assert export.recorded_meta(nb)["institution"] == "Jeugdzorg <Resolved> & Co"
+    page = export.render_html(nb, title="Rapport")
+    cover = page.split('<header class="oa-cover"', 1)[1].split("</header>", 1)[0]
+    assert "Jeugdzorg &lt;Resolved&gt; &amp; Co" in cover and "2023H2" in cover
+    assert export.REPORT_MIMETYPE not in page  # the record itself is not for readers
+    # arguments still come first
+    page = export.render_html(nb, institution="Gegeven", period="2024", title="Rapport")
+    cover = page.split('<header class="oa-cover"', 1)[1].split("</header>", 1)[0]
+    assert "Gegeven" in cover and "Resolved" not in cover
+
+
+def test_cover_box_for_an_institution_and_national_running_header(executed):
+    page = export.render_html(executed, title="Rapport")
+    assert "Wat staat in dit rapport" in page and "cliëntenraad" in page
+    nb = nbformat.read(executed, as_version=4)
+    nb.metadata["papermill"]["parameters"] = {"period": "2024"}
+    national = export.render_html(nb, title="Landelijk overzicht outcome-indicatoren")
+    assert "Wat staat in dit rapport" not in national
+    from pypdf import PdfReader
+
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(export.render_pdf_bytes(national))).pages]
+    assert "Landelijk overzicht" in pages[-1] and "2024" in pages[-1]
+    assert "·  2024" not in pages[-1].replace("Landelijk overzicht  ·  2024", "")
