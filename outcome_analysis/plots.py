@@ -235,17 +235,22 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | None = None, limits_tab
             hl.set_gid("highlight")
         positive = x[x > 0]
         ax.set_xscale("log") if len(positive) and positive.max() / max(positive.min(), 1e-9) > 20 else None
-        if is_hl.any():
-            _label_inside(ax, str(highlight), x[is_hl][0], y[is_hl][0])
         ax.set_xlabel(lab["denominator"] if kind == "share" else lab["expected"])
         ax.set_ylabel(lab["share"] if kind == "share" else lab["oe"])
         if kind == "share":
             _pct_axis(ax.yaxis, lang)
         else:
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_number(v, 1, lang)))
+            # the limits of the smallest expected counts reach far up; keep the points readable
+            if len(y):
+                top = max(2.0, float(np.nanmax(y)) * 1.25)
+                if ax.get_ylim()[1] > top:
+                    ax.set_ylim(0, top)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_number(v, 0, lang)))
         if title:
             ax.set_title(title, loc="left")
+        if is_hl.any():  # last: the label is placed within the final limits
+            _label_inside(ax, str(highlight), x[is_hl][0], y[is_hl][0])
         ax.legend(loc="upper right", frameon=False, ncols=2)
     return ax
 

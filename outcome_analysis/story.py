@@ -365,7 +365,7 @@ class Story:
         }
         table = report.display_table(shown, columns, self.lang,
                                      caption=t["headline_table_caption"].format(period=self.period),
-                                     widths=(27, 8, 9, 15, 9, 9, 9, 14))
+                                     widths=(25, 8, 8, 14, 9, 9, 9, 18))
         return _html(str(table) + str(_p(t["headline_legend"], "oa-footnote")))
 
     def headline_sentences(self) -> report.HTML:
@@ -472,12 +472,11 @@ class Story:
         if entry.headline in ("share", "mean") and mine is not None:
             nat = self.figure(entry, care_type, shown, scope="national") or {}
             row = dict(mine, national_value=nat.get("value", np.nan), period_label=shown)
+            # missing items are said in words below (response), not as a mostly hidden column
             cols = {"period_label": (t["col_period"], "text"), "value": (t["col_value"], "pct"),
                     "ci": (t["col_ci"], "ci"), "denominator": (t["col_n"], "count"),
-                    "missing": None, "national_value": (t["col_national"], "pct")}
-            if months:
-                cols["excluded_window"] = None
-            items.append(report.display_table(pd.DataFrame([row]), cols, self.lang))
+                    "national_value": (t["col_national"], "pct")}
+            items.append(report.display_table(pd.DataFrame([row]), cols, self.lang, widths=(30, 14, 26, 15, 15)))
             if not _suppressed(mine):
                 denominator = float(mine.get("denominator") or 0)
                 missing = float(mine.get("missing") or 0)

@@ -173,3 +173,34 @@ def test_default_figure_is_a4_width(institutions, limits):
     ax = plots.funnel_plot(institutions, highlight=HL, limits_table=limits)
     width, height = ax.figure.get_size_inches()
     assert (width, height) == pytest.approx(plots.FIGSIZE)
+
+
+def test_trend_plot_legend_below_and_rotated_periods():
+    periods = [str(y) for y in range(2019, 2025)]
+    t = pd.DataFrame({"scope": ["institution"] * 6 + ["national"] * 6, "institution": [HL] * 6 + [""] * 6,
+                      "period": periods * 2, "value": np.linspace(0.5, 0.7, 12),
+                      "ci_low": np.linspace(0.4, 0.6, 12), "ci_high": np.linspace(0.6, 0.8, 12)})
+    ax = plots.trend_plot(t, institution=HL)
+    legend = ax.get_legend()
+    assert legend is not None and legend.get_bbox_to_anchor().y0 < ax.get_window_extent().y0  # under the axes
+    assert all(label.get_rotation() == 45 for label in ax.get_xticklabels())
+
+
+def test_funnel_label_stays_inside_and_is_shortened(institutions):
+    long_name = "Stichting Jeugdbescherming en Jeugdreclassering Randstad Midden"
+    t = institutions.assign(institution=institutions["institution"].replace({HL: long_name}))
+    t.loc[t["institution"] == long_name, "denominator"] = 1000  # far right: the label goes left
+    ax = plots.funnel_plot(t, highlight=long_name)
+    label = _by_gid(ax, "highlight_label")[0]
+    assert label.get_text().endswith("…") and len(label.get_text()) <= plots.LABEL_MAX
+    ax.figure.canvas.draw()
+    box, axes_box = label.get_window_extent(), ax.get_window_extent()
+    assert box.x0 >= axes_box.x0 - 1 and box.x1 <= axes_box.x1 + 1
+
+
+def test_funnel_oe_expected_counts_are_not_rounded(institutions):
+    t = institutions.assign(expected=[1.3, 2.2, 3.7, 4.1, 6.6] + list(np.linspace(8, 300, 15)),
+                            oe_ratio=1.0)
+    ax = plots.funnel_plot(t, highlight=HL, kind="oe")
+    xs = _by_gid(ax, "others")[0].get_offsets()[:, 0]
+    assert 2.2 in xs and 3.7 in xs  # model sums, placed where they are (denominators would be rounded)
