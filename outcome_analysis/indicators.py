@@ -26,6 +26,7 @@ Decisions where indicators.md leaves a choice open are listed in :func:`compute`
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -75,13 +76,21 @@ class UnknownInstrumentWarning(UserWarning):
 
 
 class _Base:
-    """Derived per-trajectory arrays shared by all indicators of one call (built once)."""
+    """Derived per-trajectory arrays shared by all indicators of one call (built once).
+
+    Everything here is integer or float arrays aligned with the trajectories' positions: youths,
+    institutions and other text keys are factorised once (:meth:`codes`), periods are integer codes
+    of the day numbers (:meth:`period_codes`), and the episodes are :class:`episodes.EpisodeArrays`.
+    A ``_Base`` may be reused across calls through :func:`_shared_base` (see there); ``memo`` holds
+    builder results shared by several indicators of **one** call and is cleared after each call.
+    """
 
     def __init__(self, data: Dataset, granularity: str, settings: Settings):
-        self.data = data
+        self._data = weakref.ref(data)
         self.settings = settings
         self.granularity = check_granularity(granularity)
         self.ref = pd.Timestamp(data.reference_date)
+        self.ref_day = int(episodes_mod.day_numbers(pd.Series([self.ref]))[0])
         t = data.trajectories.reset_index(drop=True)
         self.t = t
         self.n = len(t)
@@ -90,18 +99,74 @@ class _Base:
         self.start = episodes_mod.day_numbers(t["start_date"])
         self.end = episodes_mod.day_numbers(t["end_date"])
         self.ended = t["end_date"].notna().to_numpy()
-        self._chained = None
+        self._episodes = None
         self._earlier = None
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.memo: dict = {}
+
+    @property
+    def data(self) -> Dataset:
+        data = self._data()
+        if data is None:  # pragma: no cover - a _Base only lives while its Dataset is in use
+            raise ReferenceError("the Dataset of this indicator computation no longer exists")
+        return data
+
+    @property
+    def episodes(self) -> episodes_mod.EpisodeArrays:
+        """Episodes as integer arrays (one lexsort + cummax over the whole population)."""
+        if self._episodes is None:
+            t = self.t
+            self._episodes = episodes_mod.chain_arrays(
+                self.client, self.care, self.start, self.end,
+                episodes_mod.codes_of(t["care_form"], ("vots", "ots", "voogdij")), self.codes("institution")[0],
+                episodes_mod.codes_of(t["end_reason"], ("naar_pleegouder", "herstel_gezag")),
+                self.settings.continuation_days)
+        return self._episodes
 
     @property
     def chained(self) -> episodes_mod.Chained:
-        if self._chained is None:
-            self._chained = episodes_mod.chain(self.t, self.settings)
-        return self._chained
+        """The public :func:`episodes.chain` result (text columns built on demand)."""
+        ea = self.episodes
+        return episodes_mod.Chained(pd.Series(ea.record_episode, name="episode_id"), episodes_mod.episode_frame(self.t, ea))
+
+    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Integer codes (-1 for missing) of a trajectory column and its labels (object array of str)."""
+        if column not in self._codes:
+            codes, uniques = pd.factorize(self.t[column])
+            labels = np.asarray(pd.Index(uniques).astype(str), dtype=object)
+            self._codes[column] = (codes.astype(np.int64), labels)
+        return self._codes[column]
 
     def care_mask(self, care_types: Iterable[str]) -> np.ndarray:
         codes = [schema.CARE_TYPES.index(c) for c in care_types]
         return np.isin(self.care, codes)
+
+    def period_codes(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Period of each day number as an integer code (-1 for NaT) and the labels of the codes.
+
+        The labels are those of :func:`periods.period_of` (``"2024"``, ``"2024H1"``), built on the
+        few distinct periods, not per row.
+        """
+        days = np.asarray(days, dtype=np.int64)
+        nat = days == np.iinfo(np.int64).min
+        d = days.astype("datetime64[D]")
+        year = d.astype("datetime64[Y]").astype(np.int64) + 1970
+        if self.granularity == "year":
+            raw = year
+        else:
+            month = d.astype("datetime64[M]").astype(np.int64) % 12
+            raw = year * 2 + (month >= 6)
+        raw = np.where(nat, np.iinfo(np.int64).max, raw)
+        uniq, codes = np.unique(raw, return_inverse=True)
+        if self.granularity == "year":
+            labels = [str(int(y)) for y in uniq]
+        else:
+            labels = [f"{int(y) // 2}H{int(y) % 2 + 1}" for y in uniq]
+        codes = codes.astype(np.int64)
+        if len(uniq) and uniq[-1] == np.iinfo(np.int64).max:
+            codes[codes == len(uniq) - 1] = -1
+            labels = labels[:-1]
+        return codes, np.asarray(labels, dtype=object)
 
     def earlier_trajectories(self) -> np.ndarray:
         """Trajectories of the same youth (any family) that started strictly before each one."""
@@ -120,11 +185,81 @@ class _Base:
         return self._earlier
 
     def window_passed_limit(self, end_days: np.ndarray, months: int) -> tuple[np.ndarray, np.ndarray]:
-        """Day number of end + ``months`` and whether that is after the reference date."""
-        ends = pd.Series(end_days.astype("datetime64[D]"))
-        limit = episodes_mod.day_numbers(ends + pd.DateOffset(months=int(months)))
-        ref = episodes_mod.day_numbers(pd.Series([self.ref]))[0]
-        return limit, limit > ref
+        """Day number of end + ``months`` and whether that is after the reference date.
+
+        Calendar months as ``pd.DateOffset(months=...)`` (end of month clipped), computed on the
+        distinct end days only.
+        """
+        end_days = np.asarray(end_days, dtype=np.int64)
+        uniq, inv = np.unique(end_days, return_inverse=True)
+        ends = pd.Series(uniq.astype("datetime64[D]"))
+        limit = episodes_mod.day_numbers(ends + pd.DateOffset(months=int(months)))[inv]
+        return limit, limit > self.ref_day
+
+    def trajectory_codes(self) -> np.ndarray:
+        """Integer code of each trajectory id (equal ids, equal codes)."""
+        return self.codes("trajectory_id")[0]
+
+
+#: the reusable ``_Base`` per (Dataset identity, granularity, settings), see :func:`_shared_base`.
+_BASE_CACHE: dict[tuple, tuple] = {}
+_BASE_CACHE_SIZE = 2
+
+
+def _frame_fingerprint(frame: pd.DataFrame) -> tuple:
+    """Identity of a frame and of its column arrays: any assignment into it changes one of them.
+
+    Under copy-on-write (pandas 3) a write into a frame whose data is also referenced elsewhere (the
+    cached ``_Base.t`` shares it) copies the written block first, so the block's array is a new object.
+    """
+    try:
+        arrays = tuple(id(a) for a in frame._mgr.arrays)
+    except AttributeError:  # pragma: no cover - other pandas internals: never reuse
+        arrays = (object(),)
+    return id(frame), tuple(frame.columns), frame.shape, arrays
+
+
+def _shared_base(data: Dataset, granularity: str, settings: Settings) -> _Base:
+    """A :class:`_Base` for ``data``, reused while ``data`` and its trajectories are unchanged.
+
+    ``results.compute_results`` calls :func:`compute` once and :func:`records` ~18 times (through
+    ``casemix.adjust``) on the same Dataset; building the shared arrays (factorised keys, episodes,
+    earlier trajectories) once saves most of those calls' time. The cache:
+
+    - is keyed on ``(id(data), granularity, repr(settings))`` and holds at most
+      ``_BASE_CACHE_SIZE`` entries (the latest ones);
+    - holds the Dataset only weakly: an entry is dropped when its Dataset is garbage-collected,
+      and a new object that happens to reuse the id is told apart by the weak reference;
+    - is validated on every use: the Dataset's ``trajectories`` must be the same frame object with
+      the same column arrays (:func:`_frame_fingerprint`) and the same ``reference_date``;
+      replacing the frame or writing into it (copy-on-write gives written blocks new arrays)
+      builds a new ``_Base``. Goals and experience are read from the Dataset at every call.
+    - can be emptied with :func:`clear_cache`.
+    """
+    key = (id(data), granularity, repr(settings))
+    fingerprint = (_frame_fingerprint(data.trajectories), pd.Timestamp(data.reference_date))
+    hit = _BASE_CACHE.get(key)
+    if hit is not None:
+        ref, fp, base = hit
+        if ref() is data and fp == fingerprint:
+            _BASE_CACHE[key] = _BASE_CACHE.pop(key)  # most recently used last
+            return base
+        _BASE_CACHE.pop(key, None)
+    base = _Base(data, granularity, settings)
+    try:
+        ref = weakref.ref(data, lambda r, key=key: _BASE_CACHE.pop(key, None)
+                          if _BASE_CACHE.get(key, (None,))[0] is r else None)
+    except TypeError:  # pragma: no cover - a Dataset-like object without weak references
+        return base
+    _BASE_CACHE[key] = (ref, fingerprint, base)
+    while len(_BASE_CACHE) > _BASE_CACHE_SIZE:
+        _BASE_CACHE.pop(next(iter(_BASE_CACHE)))
+    return base
+
+
+def clear_cache() -> None:
+    """Forget the shared per-Dataset arrays of :func:`_shared_base`."""
+    _BASE_CACHE.clear()
 
 
 def _age_group(start_date: pd.Series, birth_year: pd.Series) -> pd.Categorical:
@@ -391,33 +526,48 @@ def _experience(b, entry):
 # --- episodes -----------------------------------------------------------------------------------------
 
 
-def _ended_episodes(b: _Base, family: str, last_care_types) -> pd.DataFrame:
-    ep = b.chained.episodes
-    keep = (ep["family"] == family).to_numpy() & ep["end_date"].notna().to_numpy()
-    keep &= ep["care_type"].isin(list(last_care_types)).to_numpy()
-    return ep[keep]
+def _ended_episodes(b: _Base, family: str, last_care_types) -> np.ndarray:
+    """Indices (into ``b.episodes``) of the ended episodes of ``family`` whose last record is of
+    ``last_care_types``."""
+    ea = b.episodes
+    rec = ea.record
+    keep = (ea.family == episodes_mod.FAMILIES.index(family)) & b.ended[rec]
+    keep &= np.isin(b.care[rec], [schema.CARE_TYPES.index(c) for c in last_care_types])
+    return np.flatnonzero(keep)
+
+
+def _factor(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1 missing) and uniques (object) of a column: per-value work on the uniques only."""
+    codes, uniques = pd.factorize(series)
+    return codes, np.asarray(pd.Index(uniques).astype(object), dtype=object)
 
 
 def _episode_end(b, entry, headline: bool = True):
-    ep = _ended_episodes(b, "jbjr", entry.care_types)
-    pos = ep["record"].to_numpy()
-    unit = ep["first_record"].to_numpy()
+    ea = b.episodes
+    idx = _ended_episodes(b, "jbjr", entry.care_types)
+    pos = ea.record[idx]
+    unit = ea.first_record[idx]
     anchor = b.end[pos]
-    reason = ep["end_reason"].astype("object")
+    reason_col = b.t["end_reason"].take(pos).reset_index(drop=True)
+    rcode, runiq = _factor(reason_col)
+    missing = rcode < 0
     parts = []
     if headline:
-        group = ep["care_form"].astype("object").map(schema.END_REASON_GROUP_OF_FORM)
-        regular = np.zeros(len(ep), bool)
+        fcode, funiq = _factor(b.t["care_form"].take(pos))
+        group_of_form = np.array([schema.END_REASON_GROUP_OF_FORM.get(f) for f in funiq] + [None], dtype=object)
+        group = group_of_form[fcode]  # code -1 picks the trailing None
+        regular = np.zeros(len(idx), bool)
         for grp, reasons in b.settings.regular_ends.items():  # a loop over the few end-reason groups
-            regular |= (group == grp).to_numpy() & reason.isin(list(reasons)).to_numpy()
-        unknown = reason.isna().to_numpy() | (reason == "onbekend").fillna(False).to_numpy()
-        deceased = (reason == "overleden").fillna(False).to_numpy()
+            hit = np.r_[np.isin(runiq, list(reasons)), False][rcode]
+            regular |= (group == grp) & hit
+        unknown = missing | (np.r_[runiq == "onbekend", False][rcode])
+        deceased = np.r_[runiq == "overleden", False][rcode]
         outcome = np.where(unknown, np.nan, regular.astype(float))
         parts.append(_part(pos[~deceased], anchor[~deceased], "", outcome[~deceased], unit_pos=unit[~deceased]))
-    parts.append(_part(pos, anchor, _category("end_reason", ep["end_reason"]), np.where(reason.isna(), np.nan, 1.0),
+    parts.append(_part(pos, anchor, _category("end_reason", reason_col), np.where(missing, np.nan, 1.0),
                        unit_pos=unit))
     if "transition" in entry.breakdowns:
-        flags = ep[list(episodes_mod.TRANSITIONS)].to_numpy()
+        flags = ea.transitions[idx]
         rows, cols = np.nonzero(flags)
         names = np.array([f"transition:{x}" for x in episodes_mod.TRANSITIONS], dtype=object)
         parts.append(_part(pos[rows], anchor[rows], pd.Categorical.from_codes(cols, categories=list(names)), 1.0,
@@ -460,16 +610,22 @@ def _next_start_after(b: _Base, candidates: np.ndarray, client: np.ndarray, afte
 
 def _follow_up_episodes(b, entry, family: str, last_care_types, new_care_types, outcome_is_new: bool):
     """Herhaald beroep / geen nieuwe start / geen nieuwe maatregel, per youth."""
-    ep = _ended_episodes(b, family, last_care_types)
-    pos = ep["record"].to_numpy()
+    ea = b.episodes
+    idx = _ended_episodes(b, family, last_care_types)
+    pos = ea.record[idx]
     end = b.end[pos]
     client = b.client[pos]
-    # per youth, institution and period: the last episode that ended there in the period
-    period = period_of(pd.Series(end.astype("datetime64[D]")), b.granularity).to_numpy()
-    frame = pd.DataFrame({"c": client, "i": b.t["institution"].to_numpy()[pos], "p": period, "e": end,
-                          "k": np.arange(len(ep))})
-    last = np.sort(frame.sort_values(["e", "k"]).drop_duplicates(["c", "i", "p"], keep="last")["k"].to_numpy())
-    ep, pos, end, client = ep.iloc[last], pos[last], end[last], client[last]
+    # per youth, institution and period: the last episode that ended there in the period (integer
+    # keys: one lexsort, the last row of each youth/institution/period run)
+    period = b.period_codes(end)[0]
+    inst = b.codes("institution")[0][pos]
+    order = np.lexsort((np.arange(len(idx)), end, period, inst, client))
+    c, i, p = client[order], inst[order], period[order]
+    last_of_run = np.ones(len(order), bool)
+    if len(order):
+        last_of_run[:-1] = (c[1:] != c[:-1]) | (i[1:] != i[:-1]) | (p[1:] != p[:-1])
+    last = np.sort(order[last_of_run])
+    pos, end, client = pos[last], end[last], client[last]
     candidates = np.flatnonzero(b.care_mask(new_care_types))
     _, next_start = _next_start_after(b, candidates, client, end, inclusive=False)
     parts = []
@@ -578,7 +734,8 @@ _BUILDERS: dict[str, Callable] = {
 COMPUTABLE = tuple(_BUILDERS)
 
 
-def _records(b: _Base, entry: registry.Entry) -> pd.DataFrame:
+def _units(b: _Base, entry: registry.Entry) -> tuple[pd.DataFrame, pd.Categorical]:
+    """The numeric unit rows of one indicator (positions, anchor days, outcome, ...) and their category."""
     builder = _BUILDERS.get(entry.id)
     if builder is None:
         raise IndicatorError(
@@ -590,6 +747,18 @@ def _records(b: _Base, entry: registry.Entry) -> pd.DataFrame:
         parts = [_part([], [], "", [])]
     category = union_categoricals([p["category"].array for p in parts])
     frame = pd.concat([p.drop(columns="category") for p in parts], ignore_index=True)
+    return frame, category
+
+
+def _period_column(b: _Base, anchor_days: np.ndarray) -> pd.Series:
+    """:func:`periods.period_of` of the anchor days, labels built once per distinct period."""
+    codes, labels = b.period_codes(anchor_days)
+    values = pd.array(list(labels), dtype=pd.StringDtype()).take(codes, allow_fill=True)
+    return pd.Series(values)
+
+
+def _materialize(b: _Base, frame: pd.DataFrame, category: pd.Categorical) -> pd.DataFrame:
+    """The public records frame (text columns taken from the trajectories by position)."""
     t = b.t
     pos = frame["pos"].to_numpy()
     kind = frame["unit_kind"].to_numpy()
@@ -604,15 +773,16 @@ def _records(b: _Base, entry: registry.Entry) -> pd.DataFrame:
     answers = kind == UNIT_ANSWER
     if answers.any():
         unit[answers] = unit[answers] + "#" + pd.Series(upos[answers], index=unit.index[answers]).astype("str")
-    anchor = pd.Series(frame["anchor_days"].to_numpy().astype("datetime64[D]").astype("datetime64[ns]"))
-    out = pd.DataFrame({
+    days = frame["anchor_days"].to_numpy()
+    anchor = pd.Series(days.astype("datetime64[D]").astype("datetime64[ns]"))
+    return pd.DataFrame({
         "unit_id": unit,
         "client_id": take("client_id"),
         "institution": take("institution"),
         "care_type": take("care_type"),
         "care_form": take("care_form"),
         "anchor_date": anchor,
-        "period": period_of(anchor, b.granularity),
+        "period": _period_column(b, days),
         "category": category,
         "outcome": frame["outcome"].to_numpy(),
         "excluded_window": frame["excluded_window"].to_numpy(),
@@ -625,7 +795,11 @@ def _records(b: _Base, entry: registry.Entry) -> pd.DataFrame:
         "out_of_home": take("out_of_home"),
         "earlier_trajectories": b.earlier_trajectories()[pos],
     })
-    return out
+
+
+def _records(b: _Base, entry: registry.Entry) -> pd.DataFrame:
+    frame, category = _units(b, entry)
+    return _materialize(b, frame, category)
 
 
 def records(data: Dataset, indicator: str, granularity: str = "year", settings: Settings | None = None) -> pd.DataFrame:
@@ -684,7 +858,11 @@ def records(data: Dataset, indicator: str, granularity: str = "year", settings: 
     """
     settings = settings or DEFAULT
     entry = registry.get(indicator)
-    return _records(_Base(data, granularity, settings), entry)
+    b = _shared_base(data, granularity, settings)
+    try:
+        return _records(b, entry)
+    finally:
+        b.memo.clear()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -710,54 +888,114 @@ def _row_types(entry: registry.Entry, categories: pd.Index) -> pd.DataFrame:
     return pd.DataFrame({"category": categories, "family": family, "code": code, "type": types})
 
 
-def _aggregate(r: pd.DataFrame, entry: registry.Entry, keys: list[str], settings: Settings) -> pd.DataFrame:
-    cats = pd.Index(r["category"].cat.categories)
+def _first_appearance(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group number of every row and the distinct keys, in order of first appearance (hash based,
+    linear: the order ``groupby(sort=False)`` gives)."""
+    inv, uniq = pd.factorize(key, sort=False)
+    return inv.astype(np.int64), np.asarray(uniq, dtype=np.int64)
+
+
+def _sums(inv: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
+    """Per-group sums of ``values``: exact integer counting for 0/1 values (``np.bincount``), else
+    pandas' compensated group sum (the same numbers as a ``groupby().sum()`` on the same rows)."""
+    if not len(values) or np.all((values == 0) | (values == 1)):
+        return np.bincount(inv, weights=values, minlength=n_groups)
+    return pd.Series(values).groupby(inv, sort=True).sum().reindex(range(n_groups), fill_value=0.0).to_numpy()
+
+
+def _aggregate(entry: registry.Entry, category: pd.Categorical, keys: list[tuple[str, np.ndarray, object]],
+               outcome: np.ndarray, excluded: np.ndarray, unit_key: Callable[[np.ndarray], np.ndarray]) -> pd.DataFrame:
+    """Numerators, denominators, missing and excluded counts per key and category, on integer codes.
+
+    ``keys`` are ``(name, codes, labels)`` with codes >= 0 (rows with a missing key are dropped by
+    the caller, as ``groupby`` drops them); groups are combined into one int64 per row and counted
+    with ``np.bincount``; labels are attached to the few distinct groups only.  Group order is the
+    order of first appearance, as ``groupby(sort=False)`` on the records frame gives it.
+    ``unit_key(rows)`` gives an integer unit identity for the multi-cell families.
+    """
+    cats = pd.Index(category.categories)
+    ncat = max(len(cats), 1)
     kinds = _row_types(entry, cats)
     unknown = kinds.loc[kinds["type"].isna(), "category"].tolist()
     if unknown:
         raise IndicatorError(f"indicator {entry.id!r}: categories {unknown} have no type in the registry")
-    row_type = kinds["type"].to_numpy()[r["category"].cat.codes.to_numpy()]
-    excl = r["excluded_window"].to_numpy()
+    cat = np.asarray(category.codes, dtype=np.int64)
+    is_dist_cat = (kinds["type"] == "distribution").to_numpy()
+    n = len(cat)
+    gid = np.zeros(n, dtype=np.int64)
+    sizes = []
+    for _, codes, labels in keys:
+        size = max(len(labels), 1)
+        gid = gid * size + codes
+        sizes.append(size)
+
+    def key_frame(g: np.ndarray) -> dict:
+        cols = {}
+        for (name, _, labels), size in zip(reversed(keys), reversed(sizes)):
+            cols[name] = pd.Index(labels).take(g % size).to_numpy() if len(g) else np.array([], dtype=object)
+            g = g // size
+        return {name: cols[name] for name, _, _ in keys}
+
     out = []
+    dist_row = is_dist_cat[cat] if n else np.zeros(0, bool)
 
     # shares and means (headline and share/mean breakdowns)
-    sm = r[row_type != "distribution"]
-    if len(sm):
-        o = sm["outcome"].to_numpy()
-        e = sm["excluded_window"].to_numpy()
+    sel = np.flatnonzero(~dist_row)
+    if len(sel):
+        o, e = outcome[sel], excluded[sel]
         valid = ~np.isnan(o) & ~e
-        f = sm[keys + ["category"]].assign(
-            denominator=valid.astype(np.int64), numerator=np.where(valid, o, 0.0),
-            sq=np.where(valid, o, 0.0) ** 2, missing=(np.isnan(o) & ~e).astype(np.int64),
-            excluded_window=e.astype(np.int64))
-        g = f.groupby(keys + ["category"], observed=True, sort=False)[
-            ["denominator", "numerator", "sq", "missing", "excluded_window"]].sum().reset_index()
-        out.append(g)
+        inv, uniq = _first_appearance(gid[sel] * ncat + cat[sel])
+        m = len(uniq)
+        num = np.where(valid, o, 0.0)
+        out.append(pd.DataFrame({
+            **key_frame(uniq // ncat),
+            "category": cats.take(uniq % ncat).to_numpy(),
+            "denominator": np.bincount(inv, weights=valid, minlength=m).astype(np.int64),
+            "numerator": _sums(inv, m, num),
+            "sq": _sums(inv, m, num ** 2),
+            "missing": np.bincount(inv, weights=np.isnan(o) & ~e, minlength=m).astype(np.int64),
+            "excluded_window": np.bincount(inv, weights=e, minlength=m).astype(np.int64),
+        }))
 
     # distributions
-    dist = r[row_type == "distribution"]
-    if len(dist):
-        fam_of = pd.Series(kinds["family"].to_numpy(), index=cats)
-        family = fam_of.to_numpy()[dist["category"].cat.codes.to_numpy()]
-        o = dist["outcome"].to_numpy()
-        e = dist["excluded_window"].to_numpy()
+    sel = np.flatnonzero(dist_row)
+    if len(sel):
+        families = pd.Index(kinds["family"].to_numpy())
+        fam_codes, fam_names = pd.factorize(families)
+        nfam = max(len(fam_names), 1)
+        multi_fam = np.isin(np.asarray(fam_names, dtype=object), list(MULTI_FAMILIES))
+        o, e, c, g = outcome[sel], excluded[sel], cat[sel], gid[sel]
         valid = ~np.isnan(o) & ~e
-        d = dist[keys + ["category", "unit_id"]].assign(_family=family, valid=valid,
-                                                        missing=np.isnan(o) & ~e, excl=e)
-        cells = d[valid].groupby(keys + ["category"], observed=True, sort=False).size().rename("numerator").reset_index()
-        single = d[~np.isin(family, list(MULTI_FAMILIES))]
-        multi = d[np.isin(family, list(MULTI_FAMILIES))].drop_duplicates(keys + ["_family", "unit_id", "valid"])
-        dd = pd.concat([single, multi], ignore_index=True)
-        tot = dd.assign(denominator=dd["valid"].astype(np.int64), missing=dd["missing"].astype(np.int64),
-                        excluded_window=dd["excl"].astype(np.int64)).groupby(
-            keys + ["_family"], observed=True, sort=False)[["denominator", "missing", "excluded_window"]].sum().reset_index()
-        cells["_family"] = fam_of.to_numpy()[pd.Categorical(cells["category"], categories=cats).codes]
-        cells = cells.merge(tot, on=keys + ["_family"], how="left").drop(columns="_family")
-        cells["numerator"] = cells["numerator"].astype(float)
+        fam = fam_codes[c]
+        # cells: valid units per key and category
+        inv, uniq = _first_appearance(g[valid] * ncat + c[valid])
+        cells = pd.DataFrame({
+            **key_frame(uniq // ncat),
+            "category": cats.take(uniq % ncat).to_numpy(),
+            "numerator": np.bincount(inv, minlength=len(uniq)).astype(float),
+        })
+        # totals per key and family; a unit counts once per family where cells may overlap
+        gf = g * nfam + fam
+        counted = np.ones(len(sel), bool)
+        multi = multi_fam[fam]
+        if multi.any():
+            rows = np.flatnonzero(multi)
+            dup = pd.DataFrame({"gf": gf[rows], "unit": unit_key(sel[rows]), "valid": valid[rows]}).duplicated().to_numpy()
+            counted[rows[dup]] = False
+        tkeys, tinv = np.unique(gf[counted], return_inverse=True)
+        mt = len(tkeys)
+        tot_valid = np.bincount(tinv, weights=valid[counted], minlength=mt).astype(np.int64)
+        tot_missing = np.bincount(tinv, weights=(np.isnan(o) & ~e)[counted], minlength=mt).astype(np.int64)
+        tot_excl = np.bincount(tinv, weights=e[counted], minlength=mt).astype(np.int64)
+        where = np.searchsorted(tkeys, (uniq // ncat) * nfam + fam_codes[uniq % ncat])
+        cells["denominator"] = tot_valid[where]
+        cells["missing"] = tot_missing[where]
+        cells["excluded_window"] = tot_excl[where]
         cells["sq"] = np.nan
         out.append(cells)
     if not out:
-        return pd.DataFrame(columns=keys + ["category", "denominator", "numerator", "sq", "missing", "excluded_window"])
+        return pd.DataFrame(columns=[k for k, _, _ in keys] + ["category", "denominator", "numerator", "sq",
+                                                               "missing", "excluded_window"])
     res = pd.concat(out, ignore_index=True)
     res["category"] = res["category"].astype(str)
     return res
@@ -886,32 +1124,13 @@ def compute(
         indicators = [indicators]
     entries = [registry.get(i) for i in indicators]
     by = list(by)
-    b = _Base(data, granularity, settings)
+    b = _shared_base(data, granularity, settings)
     pieces = []
-    for entry in entries:  # a loop over the ~25 indicator ids only
-        r = _records(b, entry)
-        if periods is not None:
-            r = r[r["period"].isin(list(periods))]
-        if not len(r):
-            continue
-        unknown_by = [c for c in by if c not in r.columns]
-        if unknown_by:
-            raise IndicatorError(f"by={unknown_by} are not columns of the records; choose from {list(RECORD_COLUMNS)}")
-        scopes = []
-        if by:
-            scopes.append(("institution" if by == ["institution"] else "_".join(by), r, by))
-        national = r
-        if entry.unit == "youth" and len(r):
-            national = r.sort_values("anchor_date", kind="stable").drop_duplicates(
-                ["client_id", "period", "category"], keep="last")
-        scopes.append(("national", national, []))
-        for scope, frame, keys in scopes:
-            res = _aggregate(frame, entry, keys + ["period", "care_type"], settings)
-            res = _finish(res, entry, settings)
-            res["scope"] = scope
-            if "institution" not in keys:
-                res["institution"] = ""
-            pieces.append(res)
+    try:
+        for entry in entries:  # a loop over the ~25 indicator ids only
+            pieces += _compute_one(b, entry, by, periods, settings)
+    finally:
+        b.memo.clear()
     if not pieces:
         return _empty_output()
     table = pd.concat(pieces, ignore_index=True)
@@ -926,6 +1145,79 @@ def compute(
     table = table.sort_values(["indicator", "scope", "institution", "period", "care_type", "window_months", "category"],
                               kind="stable", key=lambda s: s.map(_ORDER) if s.name == "indicator" else s)
     return table[list(OUTPUT_COLUMNS) + extra].reset_index(drop=True)
+
+
+_FAST_KEYS = ("institution", "care_type", "care_form", "client_id", "sex", "complexity", "perspective")
+
+
+def _compute_one(b: _Base, entry: registry.Entry, by: list[str], periods, settings: Settings) -> list[pd.DataFrame]:
+    """Institution (``by``) and national rows of one indicator, aggregated on integer codes."""
+    frame, category = _units(b, entry)
+    pcodes, plabels = b.period_codes(frame["anchor_days"].to_numpy())
+    if periods is not None:
+        keep = np.r_[np.isin(plabels, list(periods)), False][pcodes]
+        frame, category, pcodes = frame[keep].reset_index(drop=True), category[keep], pcodes[keep]
+    if not len(frame):
+        return []
+    unknown_by = [c for c in by if c not in RECORD_COLUMNS]
+    if unknown_by:
+        raise IndicatorError(f"by={unknown_by} are not columns of the records; choose from {list(RECORD_COLUMNS)}")
+    pos = frame["pos"].to_numpy()
+    outcome = frame["outcome"].to_numpy()
+    excluded = frame["excluded_window"].to_numpy()
+    slow = [c for c in by if c not in _FAST_KEYS and c != "period"]
+    materialized = _materialize(b, frame, category) if slow else None
+
+    def key(col: str):
+        if col == "period":
+            return pcodes, plabels
+        if col in _FAST_KEYS:
+            codes, labels = b.codes(col)
+            return codes[pos], labels
+        codes, uniques = pd.factorize(materialized[col])
+        return codes.astype(np.int64), uniques
+
+    def unit_key(rows: np.ndarray) -> np.ndarray:
+        kind = frame["unit_kind"].to_numpy()[rows]
+        upos = frame["unit_pos"].to_numpy()[rows]
+        p = pos[rows]
+        value = np.where(kind == UNIT_TRAJECTORY, b.trajectory_codes()[np.where(kind == UNIT_TRAJECTORY, upos, 0)],
+                         np.where(kind == UNIT_CLIENT, b.client[p], upos))
+        return kind.astype(np.int64) * (1 << 40) + value
+
+    scopes = []
+    if by:
+        scopes.append(("institution" if by == ["institution"] else "_".join(by), None, by))
+    national = None
+    if entry.unit == "youth":
+        # each youth once per period and category: the last by anchor date (stable)
+        cat = np.asarray(category.codes, dtype=np.int64)
+        order = np.argsort(frame["anchor_days"].to_numpy(), kind="stable")
+        k = (b.client[pos] * (len(plabels) + 1) + (pcodes + 1)) * (len(category.categories) + 1) + cat
+        ks = k[order]
+        # keep="last": the last occurrence of each key in the sorted order
+        rev_first = pd.Series(ks[::-1]).duplicated().to_numpy()[::-1]
+        national = order[~rev_first]
+    scopes.append(("national", national, []))
+    pieces = []
+    for scope, rows, keys in scopes:
+        names = keys + ["period", "care_type"]
+        kc = [(name, *key(name)) for name in names]
+        if rows is None:
+            rows = np.arange(len(frame))
+        ok = np.ones(len(rows), bool)
+        for _, codes, _ in kc:
+            ok &= codes[rows] >= 0
+        rows = rows[ok]
+        kc = [(name, codes[rows], labels) for name, codes, labels in kc]
+        res = _aggregate(entry, category[rows], kc, outcome[rows], excluded[rows],
+                         lambda r, rows=rows: unit_key(rows[r]))
+        res = _finish(res, entry, settings)
+        res["scope"] = scope
+        if "institution" not in keys:
+            res["institution"] = ""
+        pieces.append(res)
+    return pieces
 
 
 _ORDER = {k: i for i, k in enumerate(registry.REGISTRY)}
@@ -989,9 +1281,9 @@ def verloop_profile(data: Dataset, granularity: str = "year", settings: Settings
     (2, 20.0)
     """
     settings = settings or DEFAULT
-    b = _Base(data, granularity, settings)
-    ep = _ended_episodes(b, "jbjr", ("jb", "jr"))
-    pos, first = ep["record"].to_numpy(), ep["first_record"].to_numpy()
+    b = _shared_base(data, granularity, settings)
+    idx = _ended_episodes(b, "jbjr", ("jb", "jr"))
+    pos, first = b.episodes.record[idx], b.episodes.first_record[idx]
     end = b.end[pos]
     duration = (end - b.start[first] + 1).astype(float)
     contact = episodes_mod.day_numbers(b.t["first_contact_date"])[first]
