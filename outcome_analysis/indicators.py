@@ -180,23 +180,25 @@ class _Base:
         """
         days = np.asarray(days, dtype=np.int64)
         nat = days == np.iinfo(np.int64).min
-        d = days.astype("datetime64[D]")
+        real = days[~nat]
+        if not len(real):
+            return np.full(len(days), -1, dtype=np.int64), np.array([], dtype=object)
+        lo, hi = int(real.min()), int(real.max())
+        # the period of every day in [lo, hi] (a few thousand days), then one gather per row
+        d = np.arange(lo, hi + 1, dtype=np.int64).astype("datetime64[D]")
         year = d.astype("datetime64[Y]").astype(np.int64) + 1970
         if self.granularity == "year":
             raw = year
         else:
             month = d.astype("datetime64[M]").astype(np.int64) % 12
             raw = year * 2 + (month >= 6)
-        raw = np.where(nat, np.iinfo(np.int64).max, raw)
-        uniq, codes = np.unique(raw, return_inverse=True)
+        uniq, table = np.unique(raw, return_inverse=True)
+        codes = np.full(len(days), -1, dtype=np.int64)
+        codes[~nat] = table[real - lo]
         if self.granularity == "year":
             labels = [str(int(y)) for y in uniq]
         else:
             labels = [f"{int(y) // 2}H{int(y) % 2 + 1}" for y in uniq]
-        codes = codes.astype(np.int64)
-        if len(uniq) and uniq[-1] == np.iinfo(np.int64).max:
-            codes[codes == len(uniq) - 1] = -1
-            labels = labels[:-1]
         return codes, np.asarray(labels, dtype=object)
 
     def earlier_trajectories(self) -> np.ndarray:
@@ -291,6 +293,13 @@ def _shared_base(data: Dataset, granularity: str, settings: Settings) -> _Base:
 def clear_cache() -> None:
     """Forget the shared per-Dataset arrays of :func:`_shared_base`."""
     _BASE_CACHE.clear()
+
+
+def _memo(b: _Base, key, build: Callable):
+    """``build()`` once per call of :func:`compute` / :func:`records` (parts shared by indicators)."""
+    if key not in b.memo:
+        b.memo[key] = build()
+    return b.memo[key]
 
 
 def _age_group(start_date: pd.Series, birth_year: pd.Series) -> pd.Categorical:
@@ -491,19 +500,20 @@ def _rom_parts(b: _Base, care_types=("jeugdhulp",)) -> list[pd.DataFrame]:
 
 
 def _afname_ontwikkelingsbedreiging(b, entry):
-    return _threat_parts(b)
+    return _memo(b, "threat", lambda: _threat_parts(b))
 
 
 def _afname_criminogeen(b, entry):
-    return _risk_parts(b)
+    return _memo(b, "risk", lambda: _risk_parts(b))
 
 
 def _afname_problematiek(b, entry):
-    return _rom_parts(b)
+    return _memo(b, "rom", lambda: _rom_parts(b))
 
 
 def _vermindering_ernst(b, entry):
-    return _rom_parts(b) + _threat_parts(b) + _risk_parts(b)
+    return (_memo(b, "rom", lambda: _rom_parts(b)) + _memo(b, "threat", lambda: _threat_parts(b))
+            + _memo(b, "risk", lambda: _risk_parts(b)))
 
 
 # --- GAS ------------------------------------------------------------------------------------------
@@ -532,12 +542,28 @@ def _gas(b, entry):
     return parts
 
 
+def _positions_of(b: _Base, ids: pd.Series) -> np.ndarray:
+    """Position of each id in the trajectories (-1 if absent): one hash join in Arrow."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        traj = b.t["trajectory_id"].array._pa_array
+        wanted = ids.array._pa_array if hasattr(ids.array, "_pa_array") else pa.array(ids.astype(object).to_numpy())
+        if len(b.codes("trajectory_id")[1]) == b.n and not b.t["trajectory_id"].hasnans:
+            out = pc.index_in(wanted.cast(traj.type), value_set=traj)
+            return np.asarray(out.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    except (ImportError, AttributeError, TypeError, ValueError, NotImplementedError):
+        pass
+    return pd.Index(b.t["trajectory_id"]).get_indexer(ids)
+
+
 # --- experience (answers) -----------------------------------------------------------------------------
 
 
 def _experience(b, entry):
     exp = b.data.experience
-    where = pd.Index(b.t["trajectory_id"]).get_indexer(exp["trajectory_id"])
+    where = _memo(b, "experience_rows", lambda: _positions_of(b, exp["trajectory_id"]))
     counted = np.zeros(b.n, bool)
     counted[_trajectory_unit(b, entry.care_types)] = True
     keep = (where >= 0)
@@ -1011,12 +1037,13 @@ def _aggregate(entry: registry.Entry, category: pd.Categorical, keys: list[tuple
             rows = np.flatnonzero(multi)
             dup = pd.DataFrame({"gf": gf[rows], "unit": unit_key(sel[rows]), "valid": valid[rows]}).duplicated().to_numpy()
             counted[rows[dup]] = False
-        tkeys, tinv = np.unique(gf[counted], return_inverse=True)
+        tinv, tkeys = _first_appearance(gf[counted])
         mt = len(tkeys)
+        tsort = np.argsort(tkeys)
         tot_valid = np.bincount(tinv, weights=valid[counted], minlength=mt).astype(np.int64)
         tot_missing = np.bincount(tinv, weights=(np.isnan(o) & ~e)[counted], minlength=mt).astype(np.int64)
         tot_excl = np.bincount(tinv, weights=e[counted], minlength=mt).astype(np.int64)
-        where = np.searchsorted(tkeys, (uniq // ncat) * nfam + fam_codes[uniq % ncat])
+        where = tsort[np.searchsorted(tkeys[tsort], (uniq // ncat) * nfam + fam_codes[uniq % ncat])]
         cells["denominator"] = tot_valid[where]
         cells["missing"] = tot_missing[where]
         cells["excluded_window"] = tot_excl[where]
