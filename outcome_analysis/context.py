@@ -41,22 +41,47 @@ def age_group(start_date: pd.Series, birth_year: pd.Series) -> pd.Series:
     return pd.cut(age, AGE_BINS, labels=list(AGE_GROUPS)).astype(pd.CategoricalDtype(list(AGE_GROUPS)))
 
 
+def _as_category(values: pd.Series) -> pd.Categorical:
+    """Text keys as a Categorical (sorted categories): grouping on its integer codes, not on strings.
+    Per-value work (``str``) happens on the distinct values only."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques).astype("string"))
+
+
+def _period_category(dates: pd.Series, granularity: str) -> pd.Categorical:
+    """:func:`period_of` as a Categorical, labels built for the distinct days only."""
+    days = dates.to_numpy().astype("datetime64[D]")
+    uniq, inv = np.unique(days, return_inverse=True)  # NaT sorts last
+    labels = period_of(pd.Series(uniq.astype("datetime64[ns]")), granularity)
+    codes, cats = pd.factorize(labels, sort=True)
+    return pd.Categorical.from_codes(codes[inv], categories=pd.Index(cats).astype("string"))
+
+
 def _keys(t: pd.DataFrame, anchor: str, granularity: str) -> pd.DataFrame:
     date = t["start_date"] if anchor == "start" else t["end_date"]
     return pd.DataFrame(
         {
-            "institution": t["institution"].astype("string"),
-            "period": period_of(date, granularity),
-            "care_type": t["care_type"].astype("string"),
+            "institution": _as_category(t["institution"]),
+            "period": _period_category(date, granularity),
+            "care_type": _as_category(t["care_type"].astype("string")),
         },
         index=t.index,
     )
 
 
+_KEY_COLUMNS = ("institution", "period", "care_type")
+
+
 def _both_scopes(frame: pd.DataFrame, agg) -> pd.DataFrame:
-    """Apply ``agg(frame, by)`` per institution and nationally; stack with a ``scope`` column."""
+    """Apply ``agg(frame, by)`` per institution and nationally; stack with a ``scope`` column.
+
+    The keys are Categoricals (fast grouping); they come out as ``string`` columns, as before.
+    """
     inst = agg(frame, ["institution", "period", "care_type"]).assign(scope="institution")
     nat = agg(frame, ["period", "care_type"]).assign(scope="national", institution="")
+    for part in (inst, nat):
+        for col in _KEY_COLUMNS:
+            part[col] = part[col].astype("string")
     return pd.concat([inst, nat], ignore_index=True)
 
 
@@ -71,8 +96,8 @@ def _distribution(keys: pd.DataFrame, values: pd.Series, categories, family: str
         counts = counts.reset_index()
         totals = counts.groupby(by)["numerator"].transform("sum")
         counts["denominator"] = totals
-        counts = counts.merge(missing.reset_index(), on=by, how="left")
-        return counts.loc[counts["denominator"] > 0]
+        counts = counts.loc[counts["denominator"] > 0]  # before the merge: only groups that exist
+        return counts.merge(missing.reset_index(), on=by, how="left")
 
     out = _both_scopes(frame, agg)
     out["category"] = out["category"].astype("string")
@@ -219,10 +244,13 @@ def _kwesties(keys: pd.DataFrame, issues: pd.Series) -> pd.DataFrame:
     """Counts of trajectories naming each kwestie code, among the ended trajectories."""
     from .schema import ISSUE_CODES
 
-    text = issues.fillna("").astype("string").str.lower()
+    # the regular expressions run on the distinct texts only, then one gather per row
+    codes, uniques = pd.factorize(issues.fillna("").astype("string"))
+    text = pd.Series(pd.Index(uniques).astype("string"), dtype="string").str.lower()
     frame = keys.copy()
     for code in ISSUE_CODES:
-        frame[code] = text.str.contains(rf"(?:^|;)\s*{code}\s*(?:;|$)", regex=True).astype("int64")
+        hit = text.str.contains(rf"(?:^|;)\s*{code}\s*(?:;|$)", regex=True).astype("int64").to_numpy()
+        frame[code] = np.r_[hit, 0][codes] if len(hit) else np.zeros(len(frame), dtype=np.int64)
 
     def agg(f, by):
         g = f.groupby(by, observed=True)
