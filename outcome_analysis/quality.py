@@ -63,13 +63,29 @@ def item_label(item: str, lang: str = "nl") -> str:
     return en if lang == "en" else nl
 
 
+def _isin(ids: pd.Series, values: pd.Series) -> pd.Series:
+    """``ids.isin(values)`` with Arrow's hash lookup (pandas' ``isin`` on Arrow strings loops in Python)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        left = ids.array._pa_array if hasattr(ids.array, "_pa_array") else pa.array(ids.astype(object).to_numpy())
+        right = values.array._pa_array if hasattr(values.array, "_pa_array") else pa.array(values.astype(object).to_numpy())
+        right = pc.drop_null(right.cast(left.type)).unique() if isinstance(right, pa.Array) else \
+            pc.drop_null(right.cast(left.type).combine_chunks()).unique()
+        hit = pc.is_in(left, value_set=right).fill_null(False)
+        return pd.Series(np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool), index=ids.index)
+    except (ImportError, AttributeError, TypeError, ValueError, NotImplementedError):
+        return ids.isin(values)
+
+
 def _filled(data: Dataset, ended: pd.DataFrame) -> pd.DataFrame:
     """Boolean frame: is each item filled in for each ended trajectory."""
     t = ended
     ids = t["trajectory_id"]
-    with_goals = ids.isin(data.goals["trajectory_id"]) if len(data.goals) else pd.Series(False, index=t.index)
+    with_goals = _isin(ids, data.goals["trajectory_id"]) if len(data.goals) else pd.Series(False, index=t.index)
     client_answers = data.experience.loc[data.experience["informant"].isin(["jeugdige", "ouder"]), "trajectory_id"]
-    with_experience = ids.isin(client_answers)
+    with_experience = _isin(ids, client_answers)
     return pd.DataFrame(
         {
             "end_reason": t["end_reason"].notna() & (t["end_reason"] != "onbekend"),
@@ -130,32 +146,48 @@ def completeness(data: Dataset, granularity: str = "year") -> pd.DataFrame:
     >>> completeness(make_demo(scale=0.05)).head()           # doctest: +SKIP
     """
     t = data.trajectories
-    ended = t.loc[t["end_date"].notna()]
+    needed = ["trajectory_id", "institution", "care_type", "end_date", "end_reason", "sex", "complexity",
+              "perspective", "out_of_home", "goals_realised", "without_help", "rom_instrument", "rom_start",
+              "rom_end", "registration_date", "help_accepted", "threat_start", "threat_end", "risk_start",
+              "risk_end", "recidivism", "first_contact_date", "working_alliance", "chain_cooperation"]
+    ended = t[[c for c in needed if c in t.columns]]  # drop unused columns before the row filter
+    ended = ended.loc[ended["end_date"].notna()]
     filled = _filled(data, ended)
-    keys = pd.DataFrame(
-        {
-            "institution": ended["institution"].astype("string"),
-            "period": period_of(ended["end_date"], granularity),
-            "care_type": ended["care_type"].astype("string"),
-        }
-    )
-    long = pd.concat([keys, filled], axis=1).melt(
-        id_vars=["institution", "period", "care_type"], var_name="item", value_name="filled"
-    )
-    applies = np.ones(len(long), dtype=bool)
-    for item, care_types in ITEMS.items():
+    # integer keys: institution, period (labels per distinct day) and care type, grouped by bincount
+    inst_codes, inst_labels = pd.factorize(ended["institution"].astype("string"), sort=True)
+    days = ended["end_date"].to_numpy().astype("datetime64[D]")
+    udays, day_inv = np.unique(days, return_inverse=True)
+    per_codes, per_labels = pd.factorize(period_of(pd.Series(udays.astype("datetime64[ns]")), granularity), sort=True)
+    per_codes = per_codes[day_inv]
+    care = ended["care_type"].astype("string")
+    care_codes, care_labels = pd.factorize(care, sort=True)
+    care_labels = [str(c) for c in care_labels]
+    ni, npd, nc = max(len(inst_labels), 1), max(len(per_labels), 1), max(len(care_labels), 1)
+    known = (per_codes >= 0) & (care_codes >= 0)
+
+    parts = []
+    for item, care_types in ITEMS.items():  # a loop over the 18 items
+        applies = known.copy()
         if care_types is not None:
-            is_item = (long["item"] == item).to_numpy()
-            applies &= ~is_item | long["care_type"].isin(care_types).to_numpy()
-    long = long.loc[applies]
-
-    def aggregate(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-        out = frame.groupby(by, observed=True, sort=True)["filled"].agg(numerator="sum", denominator="size")
-        return out.reset_index()
-
-    per_inst = aggregate(long, ["institution", "period", "care_type", "item"]).assign(scope="institution")
-    national = aggregate(long, ["period", "care_type", "item"]).assign(scope="national", institution="")
-    out = pd.concat([per_inst, national], ignore_index=True)
+            applies &= np.isin(care_codes, [care_labels.index(c) for c in care_types if c in care_labels])
+        x = filled[item].to_numpy()
+        for scope, use_inst in (("institution", True), ("national", False)):
+            rows = applies & (inst_codes >= 0) if use_inst else applies
+            g = per_codes[rows] * nc + care_codes[rows]
+            if use_inst:
+                g = inst_codes[rows] * (npd * nc) + g
+            size = ni * npd * nc if use_inst else npd * nc
+            den = np.bincount(g, minlength=size)
+            num = np.bincount(g, weights=x[rows], minlength=size)
+            hit = np.flatnonzero(den)
+            parts.append(pd.DataFrame({
+                "institution": pd.array(np.asarray(inst_labels, dtype=object)[hit // (npd * nc)], dtype="string")
+                if use_inst else "",
+                "period": pd.array(np.asarray(per_labels, dtype=object)[(hit // nc) % npd], dtype="string"),
+                "care_type": pd.array(np.asarray(care_labels, dtype=object)[hit % nc], dtype="string"),
+                "item": item, "numerator": num[hit], "denominator": den[hit], "scope": scope,
+            }))
+    out = pd.concat(parts, ignore_index=True)
     out["numerator"] = out["numerator"].astype("int64")
     out["denominator"] = out["denominator"].astype("int64")
     out["value"] = out["numerator"] / out["denominator"]
