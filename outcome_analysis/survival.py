@@ -50,7 +50,9 @@ def km_quantiles(time, event, groups: pd.DataFrame | None = None, probs: dict[st
     ``d_i`` the events at ``t_i`` and ``n_i`` the units with time ``>= t_i``; censored units at a tied
     time count as at risk at that time. The quantile definition is the one of R's
     ``quantile.survfit`` and statsmodels' ``SurvfuncRight.quantile`` (first time the survival
-    function reaches ``1 - p``).
+    function reaches ``1 - p``; on a flat stretch at exactly ``1 - p`` the midpoint of that stretch, so
+    that without censoring the median equals the ordinary sample median). statsmodels'
+    ``SurvfuncRight.quantile`` differs only in that flat case (it takes the end of the stretch).
 
     References
     ----------
@@ -97,10 +99,21 @@ def km_quantiles(time, event, groups: pd.DataFrame | None = None, probs: dict[st
     out["events"] = np.bincount(g, weights=e, minlength=n_groups).astype(np.int64)
     out["censored"] = out["n"] - out["events"]
     for column, p in probs.items():
-        reached = surv <= 1 - p + 1e-12
-        first = pd.Series(tt[reached]).groupby(gg[reached]).first()
-        out[column] = first.reindex(range(n_groups)).to_numpy()
+        out[column] = _quantile(surv, tt, gg, 1 - p, n_groups)
     return out
+
+
+def _quantile(surv: np.ndarray, time: np.ndarray, group: np.ndarray, target: float, n_groups: int) -> np.ndarray:
+    """First time with ``S <= target``; on a flat stretch at exactly ``target``, the midpoint between
+    its start and the next time ``S`` drops below it (R's ``quantile.survfit``)."""
+    tol = 1e-9
+    at_or_below = surv <= target + tol
+    below = surv < target - tol
+    first = pd.Series(time[at_or_below]).groupby(group[at_or_below]).first().reindex(range(n_groups)).to_numpy()
+    s_first = pd.Series(surv[at_or_below]).groupby(group[at_or_below]).first().reindex(range(n_groups)).to_numpy()
+    first_below = pd.Series(time[below]).groupby(group[below]).first().reindex(range(n_groups)).to_numpy()
+    flat = (np.abs(s_first - target) <= tol) & ~np.isnan(first_below)
+    return np.where(flat, (first + first_below) / 2, first)
 
 
 def _group_codes(groups: pd.DataFrame) -> tuple[np.ndarray, list[tuple]]:

@@ -19,6 +19,14 @@ def test_hand_worked_example():
     assert (row["q1"], row["median"], row["q3"]) == (2, 4, 5)
 
 
+def test_flat_stretch_at_exactly_one_half_takes_the_midpoint():
+    # uncensored 1,2,3,4: S(2) = 0.5 exactly until t=3 -> median (2+3)/2 = 2.5, as R's quantile.survfit
+    # and the ordinary sample median; q1: S(1) = 0.75 exactly until 2 -> 1.5
+    row = km_quantiles([1, 2, 3, 4], [True] * 4).iloc[0]
+    assert (row["q1"], row["median"], row["q3"]) == (1.5, 2.5, 3.5)
+    assert row["median"] == np.median([1, 2, 3, 4])
+
+
 def test_quantile_not_reached_is_nan():
     # one event at t=1 of 4 at risk, then only censoring: S = 0.75 from t=1 on and never lower
     row = km_quantiles([1, 2, 3, 4], [True, False, False, False]).iloc[0]
@@ -30,7 +38,8 @@ def test_matches_statsmodels_for_every_group(seed):
     rng = np.random.default_rng(seed)
     n = 600
     groups = pd.DataFrame({"inst": rng.choice(list("ABCD"), n), "period": rng.choice(["2023", "2024"], n)})
-    time = rng.integers(1, 400, n).astype(float)       # ties on purpose
+    time = rng.integers(1, 400, n).astype(float)       # ties on purpose (S rarely hits 1 - p exactly;
+    # where it would, statsmodels takes the end of the flat stretch and R the midpoint: see the test above)
     event = rng.random(n) < 0.7
     out = km_quantiles(time, event, groups)
     for _, row in out.iterrows():
