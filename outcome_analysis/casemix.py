@@ -500,7 +500,14 @@ def _fit_logistic(design: _Design, y: np.ndarray):
             bad = (not converged or not np.all(np.isfinite(bse)) or np.any(np.abs(params[1:]) > 15))
         except Exception as exc:  # PerfectSeparationError, LinAlgError
             res, bad, converged, note = None, True, False, f"IRLS failed ({type(exc).__name__}); "
-    separation = any("separation" in str(w.message).lower() for w in caught)
+    # statsmodels also warns "perfect separation or prediction" when a pattern-level fit is saturated
+    # (fitted = observed share per pattern) -- a well-posed model. Real (quasi-)separation shows as
+    # fitted probabilities at 0 or 1.
+    warned = any("separation" in str(w.message).lower() for w in caught)
+    separation = False
+    if warned and res is not None:
+        fitted = np.asarray(res.fittedvalues)
+        separation = bool(np.any((fitted < 1e-8) | (fitted > 1 - 1e-8)))
     if bad or separation:
         reg = model.fit_regularized(alpha=1e-4, L1_wt=0.0, maxiter=200)
         params = np.asarray(reg.params)
