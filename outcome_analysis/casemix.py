@@ -962,8 +962,43 @@ def adjust(data, indicator: str, *, period: str | None = None, care_type: str | 
     settings = settings or DEFAULT
     recs, entry = _records_for(data, indicator, period, care_type, settings)
     kind = kind or ("mean" if getattr(entry, "kind", "share") == "mean" else "share")
-    return adjust_records(recs, covariates=covariates, settings=settings, indicator=indicator,
-                          kind=kind)
+    out = adjust_records(recs, covariates=covariates, settings=settings, indicator=indicator, kind=kind)
+    if kind == "share" and getattr(entry, "unit", "") == "youth" and len(out):
+        out = _national_per_youth(out, data, entry, settings)
+    return out
+
+
+def _national_per_youth(out: pd.DataFrame, data, entry, settings: Settings) -> pd.DataFrame:
+    """Per-youth indicators: the national share counts each youth once (indicators.md).
+
+    The records behind the model hold one row per youth *and institution* (a youth whose episodes
+    ended at two institutions is counted at both, which is right for indirect standardisation of
+    each institution), so their pooled share is not the national figure. ``national_value`` and
+    ``adjusted_value`` (O/E x national) are taken from the national rows of ``indicators.compute``.
+    """
+    from . import indicators
+    from .dataset import Dataset
+    from .periods import parse_period
+
+    if isinstance(data, pd.DataFrame):
+        data = Dataset(data)
+    periods = sorted(out["period"].astype(str).unique())
+    granularity = parse_period(periods[0])[2]
+    table = indicators.compute(data, indicators=[entry.id], granularity=granularity, by=(),
+                               settings=settings, periods=periods)
+    national = table.loc[(table["scope"] == "national") & (table["category"] == "")]
+    window = entry.window_months(settings)
+    if window is not None:
+        national = national.loc[national["window_months"] == window]
+    value = national.set_index([national["period"].astype(str), national["care_type"].astype(str)])["value"]
+    keys = pd.MultiIndex.from_arrays([out["period"].astype(str), out["care_type"].astype(str)])
+    found = value.reindex(keys).to_numpy(dtype=float)
+    attrs = out.attrs
+    out = out.copy()
+    out["national_value"] = np.where(np.isnan(found), out["national_value"], found)
+    out["adjusted_value"] = out["oe_ratio"] * out["national_value"]
+    out.attrs = attrs
+    return out
 
 
 def fit_summary(data, indicator: str, *, period: str | None = None, care_type: str | None = None,
