@@ -1,5 +1,6 @@
 """Audit finding 1 (fixed): casemix.national_value (and so adjusted_value = O/E x national) of a per-youth
-indicator counts youth x institution pairs, while indicators.md says "the national figure counts each
+indicator counted youth x institution pairs, while indicators.md says "the national figure counts each
+youth once" and compute() does so."""
 import pytest
 from outcome_analysis import casemix
 from outcome_analysis.indicators import compute
