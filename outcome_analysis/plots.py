@@ -231,7 +231,7 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | None = None, limits_tab
                 ax.annotate(name, (xi, yi), xytext=(3, 2), textcoords="offset points", fontsize=6, color="#333333")
         if is_hl.any():
             hl = ax.scatter(x[is_hl], y[is_hl], s=70, marker="D", facecolor=HIGHLIGHT, edgecolor="#000000",
-                            linewidth=0.9, label=str(highlight), zorder=4)
+                            linewidth=0.9, label=_ellipsis(str(highlight)), zorder=4)
             hl.set_gid("highlight")
         positive = x[x > 0]
         ax.set_xscale("log") if len(positive) and positive.max() / max(positive.min(), 1e-9) > 20 else None
@@ -255,7 +255,7 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | None = None, limits_tab
     return ax
 
 
-#: the highlighted institution's label in a funnel is at most this many characters (ellipsis).
+#: a highlighted label that does not fit inside the axes is first cut to this many characters (ellipsis).
 LABEL_MAX = 26
 
 
@@ -272,10 +272,25 @@ def _label_inside(ax, text: str, x: float, y: float) -> None:
     fx, fy = ax.transLimits.transform(ax.transScale.transform((x, y)))  # axes fraction (after autoscale)
     right = fx > 0.5
     top = fy > 0.8
-    ax.annotate(_ellipsis(text), (x, y), xytext=(-8 if right else 8, -10 if top else 8), textcoords="offset points",
-                ha="right" if right else "left", va="top" if top else "bottom", fontsize=7.5, fontweight="bold",
-                color="#000000", gid="highlight_label", annotation_clip=True,
-                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+    label = ax.annotate(text, (x, y), xytext=(-8 if right else 8, -10 if top else 8), textcoords="offset points",
+                        ha="right" if right else "left", va="top" if top else "bottom", fontsize=7.5,
+                        fontweight="bold", color="#000000", gid="highlight_label", annotation_clip=True,
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+    label.set_in_layout(False)  # the axes do not shrink for it: the label fits them instead
+    # shorten with an ellipsis only when the full name does not fit inside the axes
+    try:
+        ax.figure.draw_without_rendering()  # let a constrained layout place the axes first
+        renderer = ax.figure.canvas.get_renderer()
+    except Exception:  # noqa: BLE001 - a canvas without a renderer: fall back to a fixed length
+        label.set_text(_ellipsis(text))
+        return
+    n = len(text)
+    while n > 8:
+        box, frame = label.get_window_extent(renderer), ax.get_window_extent(renderer)
+        if box.x0 >= frame.x0 - 0.5 and box.x1 <= frame.x1 + 0.5:
+            break
+        n = min(n - 2, LABEL_MAX) if n > LABEL_MAX else n - 2
+        label.set_text(_ellipsis(text, n))
 
 
 def trend_plot(table: pd.DataFrame, *, institution: str, national: bool = True, lang: str = "nl",

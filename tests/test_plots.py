@@ -190,9 +190,11 @@ def test_funnel_label_stays_inside_and_is_shortened(institutions):
     long_name = "Stichting Jeugdbescherming en Jeugdreclassering Randstad Midden"
     t = institutions.assign(institution=institutions["institution"].replace({HL: long_name}))
     t.loc[t["institution"] == long_name, "denominator"] = 1000  # far right: the label goes left
-    ax = plots.funnel_plot(t, highlight=long_name)
+    _fig, axes = plt.subplots(1, 2, figsize=(6.8, 2.7), layout="constrained")  # as in a report
+    ax = plots.funnel_plot(t, highlight=long_name, ax=axes[1])
     label = _by_gid(ax, "highlight_label")[0]
     assert label.get_text().endswith("…") and len(label.get_text()) <= plots.LABEL_MAX
+    assert HL in _texts(plots.funnel_plot(institutions, highlight=HL))  # a short name stays whole
     ax.figure.canvas.draw()
     box, axes_box = label.get_window_extent(), ax.get_window_extent()
     assert box.x0 >= axes_box.x0 - 1 and box.x1 <= axes_box.x1 + 1
