@@ -594,9 +594,12 @@ def _fit_parameters(params: dict, nb: dict, required: Sequence[str]) -> dict:
 
 
 def report_title(kind: str, institution: str, period: str, lang: str) -> str:
+    """The cover title. The cover names the institution and the period on lines of their own."""
     if kind == "national":
-        return f"Landelijk overzicht {period}" if lang == "nl" else f"National overview {period}"
-    return f"{institution} — uitkomsten {period}" if lang == "nl" else f"{institution} — outcomes {period}"
+        from .overview import report_title as overview_title
+
+        return overview_title("national", lang)
+    return f"Uitkomsten {period}" if lang == "nl" else f"Outcomes {period}"
 
 
 def split_resumable(jobs: Sequence[Job], manifest: dict, out: Path, force: bool) -> tuple[list[Job], list[str]]:
