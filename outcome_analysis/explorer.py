@@ -621,30 +621,19 @@ class Explorer:
         fig.subplots_adjust(left=0.07, right=0.985, top=0.84, bottom=0.22, wspace=0.22)
         inst = out[out["scope"] == "institution"]
         selected = list(sel["institutions"])
-        highlight = selected[0] if selected else None
         is_mean = sel["row_type"] == "mean"
         if sel["adjusted"] and "oe_ratio" in inst:
             data = inst.dropna(subset=["oe_ratio", "expected"])
-            plots.funnel_plot(data, kind="oe", highlight=highlight, lang=self.lang, ax=ax_f,
+            plots.funnel_plot(data, kind="oe", highlight=selected, lang=self.lang, ax=ax_f,
                               title=f"{t['funnel']}: {t['adjusted'].split(' (')[0].lower()}")
-            xcol, ycol = "expected", "oe_ratio"
         elif is_mean:
-            plots.caterpillar_plot(inst, highlight=highlight, kind="mean", lang=self.lang, ax=ax_f)
-            ax_f.set_xlabel(t["mean"])
-            xcol = ycol = None
+            plots.caterpillar_plot(inst, highlight=selected[0] if selected else None, kind="mean",
+                                   value_label=t["mean"], lang=self.lang, ax=ax_f)
         else:
             national = out[out["scope"] == "national"]
             target = float(national["value"].iloc[0]) if len(national) and pd.notna(national["value"].iloc[0]) else None
-            plots.funnel_plot(inst, kind="share", highlight=highlight, target=target, lang=self.lang, ax=ax_f,
+            plots.funnel_plot(inst, kind="share", highlight=selected, target=target, lang=self.lang, ax=ax_f,
                               title=t["funnel"])
-            xcol, ycol = "denominator", "value"
-        if xcol is not None and len(selected) > 1:  # the other selected institutions, labelled
-            extra = inst[inst["institution"].isin(selected[1:]) & ~inst["suppressed"]].dropna(subset=[xcol, ycol])
-            x = extra[xcol].astype(float).map(lambda v: max(report.round_count(v), 1))
-            ax_f.scatter(x, extra[ycol], s=55, marker="s", facecolor=plots.OKABE_ITO[6], edgecolor="#000000",
-                         linewidth=0.8, zorder=4, gid="selected")
-            for xi, yi, name in zip(x, extra[ycol], extra["institution"]):
-                ax_f.annotate(str(name), (xi, yi), xytext=(5, -9), textcoords="offset points", fontsize=7)
         self._draw_trend(sel, rows, ax_t, is_mean)
         fig.suptitle(self._title(sel), x=0.01, ha="left", fontsize=10)
         self._figure = fig
@@ -663,14 +652,9 @@ class Explorer:
         kind = "mean" if is_mean else "share"
         title = t["trend_raw"]
         if selected:
-            plots.trend_plot(trend, institution=selected[0], kind=kind, lang=self.lang, ax=ax, title=title)
-            pos = {p: i for i, p in enumerate(sorted(trend["period"].unique()))}
-            for i, name in enumerate(selected[1:]):
-                part = trend[(trend["institution"] == name) & (trend["scope"] == "institution")]
-                y = part["value"].astype(float).where(~part["suppressed"])
-                ax.plot([pos[p] for p in part["period"]], y, marker="^", lw=1.4, ls="-.",
-                        color=plots.OKABE_ITO[(i + 2) % 7], label=str(name), gid="selected")
-            ax.legend(loc="best", frameon=False, fontsize=7)
+            plots.trend_plot(trend, highlight=selected, kind=kind, lang=self.lang, ax=ax, title=title,
+                             settings=self.settings)
+            ax.legend(loc="best", frameon=False, fontsize=7)  # the explorer's fixed layout has no room below
         else:
             nat = trend[trend["scope"] == "national"].sort_values("period")
             y = nat["value"].astype(float).where(~nat["suppressed"])
@@ -707,7 +691,8 @@ class Explorer:
             columns.update({"expected": None, "oe_ratio": None, "oe_ci": None, "adjusted_value": None,
                             "signal": (None, "text")})
         highlight = sel["institutions"][0] if sel["institutions"] else None
-        return str(report.display_table(shown, columns, self.lang, caption=self._title(sel), highlight=highlight))
+        return str(report.display_table(shown, columns, self.lang, caption=self._title(sel), highlight=highlight,
+                                        settings=self.settings))
 
     def _summary_html(self, sel: dict, summary) -> str:
         t = self._t

@@ -62,13 +62,13 @@ _L = {
            "national": "Landelijk", "others": "Andere instellingen", "institutions": "Instellingen",
            "period": "Periode", "suppressed_note": "Niet getoond (minder dan {n}): {periods}",
            "no_limits": "Controlegrenzen niet beschikbaar", "ci": "95%-betrouwbaarheidsinterval",
-           "not_shown": "niet getoond", "rank": "Instellingen, gesorteerd"},
+           "not_shown": "niet getoond", "rank": "Instellingen, gesorteerd", "mean": "Gemiddelde"},
     "en": {"share": "Percentage", "oe": "Observed / expected", "denominator": "Number (denominator, rounded)",
            "expected": "Expected number", "limit_95": "95% limit", "limit_99_8": "99.8% limit",
            "national": "National", "others": "Other institutions", "institutions": "Institutions",
            "period": "Period", "suppressed_note": "Not shown (fewer than {n}): {periods}",
            "no_limits": "Control limits not available", "ci": "95% confidence interval",
-           "not_shown": "not shown", "rank": "Institutions, sorted"},
+           "not_shown": "not shown", "rank": "Institutions, sorted", "mean": "Mean"},
 }
 
 
@@ -93,10 +93,25 @@ def _labels(lang: str) -> dict[str, str]:
     return _L[lang]
 
 
-def _min_denominator() -> int:
+def _min_denominator(settings=None) -> int:
+    if settings is not None:
+        return int(settings.min_denominator)
     from .settings import DEFAULT
 
     return DEFAULT.min_denominator
+
+
+def _highlights(highlight) -> list[str]:
+    """``highlight`` as a list of names: ``None`` → ``[]``, ``"A"`` → ``["A"]``, a list as it is."""
+    if highlight is None:
+        return []
+    if isinstance(highlight, str):
+        return [highlight]
+    return [str(h) for h in highlight if h is not None]
+
+
+#: markers and colours of further highlighted institutions (the first is the vermillion diamond).
+SELECTED_MARKERS = ("s", "^", "v", "P", "X", "p")
 
 
 def _new_ax(ax):
@@ -153,7 +168,8 @@ def _computed_limits(kind: str, xmax: float, target: float | None) -> pd.DataFra
         return None
 
 
-def funnel_plot(table: pd.DataFrame, *, highlight: str | None = None, limits_table: pd.DataFrame | None = None,
+def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None,
+                limits_table: pd.DataFrame | None = None,
                 kind: str = "share", target: float | None = None, anonymise: bool = True, lang: str = "nl",
                 title: str | None = None, ax=None):
     """Funnel plot: each institution's share (or O/E ratio) against its size, with control limits.
@@ -164,8 +180,11 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | None = None, limits_tab
         One row per institution: ``institution`` and, for ``kind="share"``, ``denominator`` and
         ``value`` (a fraction); for ``kind="oe"``, ``expected`` and ``oe_ratio``. Optional
         ``suppressed`` (rows not drawn) and ``numerator`` (to derive the target).
-    highlight : str, optional
-        The institution whose report this is: drawn as a large vermillion diamond and labelled.
+    highlight : str or list of str, optional
+        The institution whose report this is: drawn as a large vermillion diamond and labelled. A
+        list highlights several: the first as the diamond (gid ``"highlight"``), each further one
+        as a labelled square, triangle, ... in its own colour (gid ``"selected"``), also when
+        ``anonymise`` (they were named on purpose).
     limits_table : DataFrame, optional
         Precomputed curves, long form ``denominator`` (or ``expected``), ``limit``, ``low``,
         ``high`` or the wide form of ``outcome_analysis.funnel.share_limits`` / ``ratio_limits``.
@@ -195,7 +214,11 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | None = None, limits_tab
             x = data[xcol].astype(float).to_numpy()
         y = data[ycol].astype(float).to_numpy()
         names = data["institution"].astype(str).to_numpy() if "institution" in data else np.array([""] * len(data))
+        chosen = _highlights(highlight)
+        highlight = chosen[0] if chosen else None
+        extra = chosen[1:]
         is_hl = names == str(highlight) if highlight is not None else np.zeros(len(names), bool)
+        is_extra = np.isin(names, extra) & ~is_hl
 
         if target is None and limits_table is not None and "target" in limits_table:
             target = float(limits_table["target"].iloc[0])
@@ -223,12 +246,24 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | None = None, limits_tab
             line = ax.axhline(target, color=GREY, lw=1, ls="-", label=lab["national"] if kind == "share" else None)
             line.set_gid("national")
 
-        others = ax.scatter(x[~is_hl], y[~is_hl], s=22, marker="o", facecolor=OTHERS, edgecolor="#1f1f1f",
+        rest = ~is_hl & ~is_extra
+        others = ax.scatter(x[rest], y[rest], s=22, marker="o", facecolor=OTHERS, edgecolor="#1f1f1f",
                             linewidth=0.4, alpha=0.85, label=lab["others"], zorder=3)
         others.set_gid("others")
         if not anonymise:
-            for xi, yi, name in zip(x[~is_hl], y[~is_hl], names[~is_hl]):
+            for xi, yi, name in zip(x[rest], y[rest], names[rest]):
                 ax.annotate(name, (xi, yi), xytext=(3, 2), textcoords="offset points", fontsize=6, color="#333333")
+        for i, name in enumerate(extra):
+            mask = names == name
+            if not mask.any() or is_hl[mask].any():
+                continue
+            sel = ax.scatter(x[mask], y[mask], s=55, marker=SELECTED_MARKERS[i % len(SELECTED_MARKERS)],
+                             facecolor=OKABE_ITO[(i + 6) % len(OKABE_ITO)], edgecolor="#000000", linewidth=0.8,
+                             label=_ellipsis(name), zorder=4)
+            sel.set_gid("selected")
+            for xi, yi in zip(x[mask], y[mask]):
+                ax.annotate(name, (xi, yi), xytext=(5, -9), textcoords="offset points", fontsize=7,
+                            gid="selected_label")
         if is_hl.any():
             hl = ax.scatter(x[is_hl], y[is_hl], s=70, marker="D", facecolor=HIGHLIGHT, edgecolor="#000000",
                             linewidth=0.9, label=_ellipsis(str(highlight)), zorder=4)
@@ -293,8 +328,9 @@ def _label_inside(ax, text: str, x: float, y: float) -> None:
         label.set_text(_ellipsis(text, n))
 
 
-def trend_plot(table: pd.DataFrame, *, institution: str, national: bool = True, lang: str = "nl",
-               kind: str = "share", title: str | None = None, ax=None):
+def trend_plot(table: pd.DataFrame, *, institution: str | list[str] | None = None, national: bool = True,
+               lang: str = "nl", kind: str = "share", title: str | None = None, ax=None,
+               highlight: str | list[str] | None = None, settings=None):
     """An institution's figure over the periods, with its 95% interval as a band, beside the
     national figure.
 
@@ -302,8 +338,18 @@ def trend_plot(table: pd.DataFrame, *, institution: str, national: bool = True, 
     ``value``, ``ci_low``, ``ci_high``, ``institution``, optional ``scope`` and ``suppressed``.
     National rows have ``scope == "national"`` (or an empty institution). A suppressed period is a
     gap in the line, and a note under the figure names it; its value is never drawn.
+
+    ``institution`` (or ``highlight``; a name or a list of names, the two lists joined) gives the
+    institutions drawn: the first with its interval band (gid ``"highlight"``), each further one as
+    a dash-dotted line in its own colour (gid ``"selected"``), without band. ``settings`` (default
+    ``settings.DEFAULT``) gives the threshold named in the note on suppressed periods. ``kind``
+    ``"share"`` (percent axis) or ``"mean"`` (plain axis labelled "Gemiddelde").
     """
     lab = _labels(lang)
+    chosen = list(dict.fromkeys(_highlights(institution) + _highlights(highlight)))
+    if not chosen:
+        raise ValueError("trend_plot needs an institution (institution= or highlight=)")
+    institution, extra = chosen[0], chosen[1:]
     with _style():
         ax = _new_ax(ax)
         t = table.copy()
@@ -335,6 +381,12 @@ def trend_plot(table: pd.DataFrame, *, institution: str, national: bool = True, 
             (nline,) = ax.plot([pos[p] for p in nat["period"]], nat["value"], color=NATIONAL, marker="s",
                                ls="--", lw=1.4, ms=4, label=lab["national"])
             nline.set_gid("national")
+        for i, name in enumerate(extra):
+            other, other_hidden = series(~nat_mask & (t["institution"].astype(str) == name))
+            hidden_periods = sorted(set(hidden_periods) | set(other_hidden))
+            (oline,) = ax.plot([pos[p] for p in other["period"]], other["value"], marker=SELECTED_MARKERS[(i + 2) % len(SELECTED_MARKERS)],
+                               ls="-.", lw=1.4, ms=4, color=OKABE_ITO[(i + 2) % len(OKABE_ITO)], label=name)
+            oline.set_gid("selected")
         ax.set_xticks(range(len(periods)))
         ticks = [p + ("*" if p in hidden_periods else "") for p in periods]
         rotate = len(periods) > 4 or max((len(p) for p in ticks), default=0) > 5
@@ -344,6 +396,8 @@ def trend_plot(table: pd.DataFrame, *, institution: str, national: bool = True, 
         if kind == "share":
             _pct_axis(ax.yaxis, lang)
             ax.set_ylabel(lab["share"])
+        elif kind == "mean":
+            ax.set_ylabel(lab["mean"])
         if title:
             ax.set_title(title, loc="left")
         # the legend below the axes (never over the lines), then the note on hidden periods
@@ -353,20 +407,25 @@ def trend_plot(table: pd.DataFrame, *, institution: str, national: bool = True, 
         if hidden_periods:
             n_rows = math.ceil(len(legend.get_texts()) / 2)
             ax.text(0, below - 0.11 * n_rows - 0.04,
-                    "* " + lab["suppressed_note"].format(n=_min_denominator(), periods=", ".join(hidden_periods)),
+                    "* " + lab["suppressed_note"].format(n=_min_denominator(settings), periods=", ".join(hidden_periods)),
                     transform=ax.transAxes, fontsize=7, color="#333333", va="top", gid="suppressed_note")
     return ax
 
 
 def caterpillar_plot(table: pd.DataFrame, *, highlight: str | None = None, anonymise: bool = True,
                      national: float | None = None, value: str = "value", low: str = "ci_low",
-                     high: str = "ci_high", kind: str = "share", lang: str = "nl", title: str | None = None, ax=None):
+                     high: str = "ci_high", kind: str = "share", lang: str = "nl", title: str | None = None,
+                     value_label: str | None = None, ax=None):
     """Institutions sorted by their figure, each with its 95% interval.
 
     Others are unnamed when ``anonymise`` (the default); the highlighted institution is a
     vermillion diamond with its name on the axis. ``national`` draws a dashed reference line.
-    For O/E ratios pass ``value="oe_ratio", low="oe_ci_low", high="oe_ci_high", kind="oe"``.
+    For O/E ratios pass ``value="oe_ratio", low="oe_ci_low", high="oe_ci_high", kind="oe"``; for
+    means ``kind="mean"`` (a plain axis labelled "Gemiddelde"). ``value_label`` names the value
+    axis instead (e.g. "Gemiddelde verandering (T-score)").
     """
+    if kind not in ("share", "oe", "mean"):
+        raise ValueError(f"caterpillar_plot kind must be 'share', 'oe' or 'mean', got {kind!r}")
     lab = _labels(lang)
     with _style():
         ax = _new_ax(ax)
@@ -399,9 +458,9 @@ def caterpillar_plot(table: pd.DataFrame, *, highlight: str | None = None, anony
         ax.set_ylabel(lab["rank"])
         if kind == "share":
             _pct_axis(ax.xaxis, lang)
-            ax.set_xlabel(lab["share"])
-        else:
-            ax.set_xlabel(lab["oe"])
+        elif kind == "mean":
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_number(v, 1, lang)))
+        ax.set_xlabel(value_label if value_label is not None else lab[kind])
         ax.set_ylim(-1, max(len(data), 1))
         if title:
             ax.set_title(title, loc="left")

@@ -210,7 +210,7 @@ def _column_specs(frame, columns, lang) -> list[tuple[str, str, str]]:
 def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | None = None,
                   highlight: str | None = None, key: str = "institution", suppressed: str = "suppressed",
                   decimals: int = 1, round_counts: bool = True, label_width: float | None = None,
-                  widths: Sequence[float] | None = None) -> HTML:
+                  widths: Sequence[float] | None = None, settings=None) -> HTML:
     """A report table as HTML: escaped, formatted in ``lang``, suppressed cells shown as ``–*``.
 
     Parameters
@@ -236,6 +236,10 @@ def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | 
         ``label_width`` only the first (text) column, the rest share the remainder, intervals and
         text columns a little more than single numbers. By default a leading text column gets
         :func:`column_widths`' share, so labels such as "ontwikkelingsbedreiging" are not broken.
+    settings : Settings, optional
+        The disclosure thresholds (``min_count``, ``round_to``) and the threshold the footnote names
+        (``min_denominator``); default ``settings.DEFAULT``. The ``suppressed`` flags themselves
+        come with the frame: mark them under the same settings.
 
     Returns
     -------
@@ -249,7 +253,9 @@ def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | 
     e = _html.escape
     hidden_mark = f'{e(t["suppressed_mark"])}*'
     any_hidden = False
-    min_count = _settings().min_count
+    settings = settings if settings is not None else _settings()
+    min_count = settings.min_count
+    round_to = settings.round_to
     rows_html = []
     if suppressed in tidy_frame.columns:
         hidden_rows = tidy_frame[suppressed].fillna(False).astype(bool).tolist()
@@ -278,7 +284,8 @@ def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | 
                     text, cls = hidden_mark, cls + " oa-suppressed"
                     any_hidden = True
                 else:
-                    text = e(fmt_int(round_count(value) if round_counts and not _is_missing(value) else value, lang))
+                    text = e(fmt_int(round_count(value, round_to) if round_counts and not _is_missing(value) else value,
+                                     lang))
             elif kind == "pct":
                 text = e(fmt_pct(record[column], decimals, lang))
             elif kind == "ratio":
@@ -306,7 +313,7 @@ def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | 
         parts.append("<colgroup>" + "".join(f'<col style="width:{float(w):.4g}%">' for w in widths) + "</colgroup>")
     parts.append(f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows_html)}</tbody></table>")
     if any_hidden:
-        footnote = t["suppressed_footnote"].format(n=_settings().min_denominator)
+        footnote = t["suppressed_footnote"].format(n=settings.min_denominator)
         parts.append(f'<p class="oa-footnote">{e(footnote)}</p>')
     parts.append("</div>")
     return HTML("".join(parts))

@@ -206,3 +206,56 @@ def test_funnel_oe_expected_counts_are_not_rounded(institutions):
     ax = plots.funnel_plot(t, highlight=HL, kind="oe")
     xs = _by_gid(ax, "others")[0].get_offsets()[:, 0]
     assert 2.2 in xs and 3.7 in xs  # model sums, placed where they are (denominators would be rounded)
+
+
+def test_funnel_and_trend_highlight_several_institutions(institutions):
+    """A list highlights several: the first as the diamond, the others labelled in their own style."""
+    second, third = "Instelling 03", "Instelling 07"
+    ax = plots.funnel_plot(institutions, highlight=[HL, second, third], kind="share", target=0.6)
+    assert len(_by_gid(ax, "highlight")) == 1
+    selected = _by_gid(ax, "selected")
+    assert len(selected) == 2
+    labels = {t.get_text() for t in ax.texts}
+    assert {second, third} <= labels
+    assert "Instelling 05" not in labels  # still anonymised otherwise
+    # a str is as before
+    ax1 = plots.funnel_plot(institutions, highlight=HL, kind="share", target=0.6)
+    assert not _by_gid(ax1, "selected")
+    # a suppressed institution is never drawn, even when named
+    ax2 = plots.funnel_plot(institutions, highlight=[HL, "Instelling 00"], kind="share", target=0.6)
+    assert not _by_gid(ax2, "selected") and "Instelling 00" not in {t.get_text() for t in ax2.texts}
+
+    periods = ["2021", "2022", "2023"]
+    trend = pd.DataFrame([{"period": p, "institution": name, "scope": "institution", "value": v,
+                           "ci_low": v - 0.05, "ci_high": v + 0.05, "suppressed": name == second and p == "2022"}
+                          for name, v in ((HL, 0.5), (second, 0.6), (third, 0.7)) for p in periods])
+    tax = plots.trend_plot(trend, highlight=[HL, second, third])
+    lines = {line.get_label(): line for line in tax.get_lines()}
+    assert lines[HL].get_gid() == "highlight"
+    assert lines[second].get_gid() == "selected" and lines[third].get_gid() == "selected"
+    assert np.isnan(lines[second].get_ydata()[1])  # the hidden period is a gap
+    note = [t.get_text() for t in tax.texts if t.get_gid() == "suppressed_note"]
+    assert note and "2022" in note[0]
+
+
+def test_trend_note_and_caterpillar_label_follow_settings(institutions):
+    import dataclasses
+
+    from outcome_analysis.settings import DEFAULT
+
+    trend = pd.DataFrame({"period": ["2022", "2023"], "institution": HL, "scope": "institution",
+                          "value": [0.5, 0.6], "ci_low": [0.4, 0.5], "ci_high": [0.6, 0.7], "suppressed": [True, False]})
+    ax = plots.trend_plot(trend, institution=HL, settings=dataclasses.replace(DEFAULT, min_denominator=25))
+    note = [t.get_text() for t in ax.texts if t.get_gid() == "suppressed_note"][0]
+    assert "minder dan 25" in note
+    ax = plots.trend_plot(trend, institution=HL)
+    assert "minder dan 10" in [t.get_text() for t in ax.texts if t.get_gid() == "suppressed_note"][0]
+
+    means = institutions.assign(value=institutions["value"] * 10, ci_low=institutions["ci_low"] * 10,
+                                ci_high=institutions["ci_high"] * 10)
+    cat = plots.caterpillar_plot(means, highlight=HL, kind="mean")
+    assert cat.get_xlabel() == "Gemiddelde" and "%" not in "".join(t.get_text() for t in cat.get_xticklabels())
+    cat = plots.caterpillar_plot(means, highlight=HL, kind="mean", value_label="Gemiddelde verandering", lang="en")
+    assert cat.get_xlabel() == "Gemiddelde verandering"
+    with pytest.raises(ValueError, match="kind"):
+        plots.caterpillar_plot(means, kind="median")

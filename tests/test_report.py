@@ -110,6 +110,23 @@ def test_display_table_hides_small_counts_of_visible_rows():
     assert "* fewer than 10, not shown" in page
 
 
+def test_display_table_takes_thresholds_and_footnote_from_settings(table):
+    """Hand-count: with min_count 50 and round_to 10 the count 7 and 8 hide (the row is hidden
+    anyway), 123 hides, 456 → 460, 4321 → 4.320; the footnote names min_denominator 40."""
+    import dataclasses
+
+    from outcome_analysis.settings import DEFAULT
+
+    other = dataclasses.replace(DEFAULT, min_denominator=40, min_count=50, round_to=10)
+    page = display_table(table, ["institution", "numerator", "denominator"], settings=other)
+    assert "* minder dan 40, niet getoond" in page
+    assert ">460<" in page and ">4.320<" in page and ">125<" not in page and ">123<" not in page
+    # the hidden row stays hidden whatever the settings (the flags come with the frame)
+    assert ">7<" not in page and ">8<" not in page
+    # default settings unchanged
+    assert "* minder dan 10, niet getoond" in display_table(table, ["institution", "numerator"])
+
+
 def test_display_table_unknown_column(table):
     with pytest.raises(report.ReportError, match="not in the table"):
         display_table(table, ["institution", "nope"])
