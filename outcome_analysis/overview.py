@@ -72,6 +72,9 @@ _T = {
         "col_indicator": "Indicator", "col_care": "Zorgsoort", "col_national": "Landelijk",
         "col_compared": "Vergeleken", "col_higher": "Hoger", "col_lower": "Lager", "col_small": "Te klein",
         "col_n": "Aantal (afgerond)", "col_raw": "Ruw", "col_oe": "W/V", "col_oe_ci": "95%-interval W/V",
+        "col_shrunk": "W/V rekening houdend met kleine aantallen",
+        "shrunk_note": "W/V rekening houdend met kleine aantallen: een uitschieter van een kleine instelling wordt "
+                       "naar 1 getrokken, des te meer naarmate het cijfer op minder trajecten rust (empirische Bayes).",
         "col_adj": "Gecorrigeerd", "col_signal": "Signaal",
         "spread_cols": {"measure": "Maat", "n": "Instellingen", "min": "Laagste", "q1": "1e kwartiel",
                         "median": "Mediaan", "q3": "3e kwartiel", "max": "Hoogste", "iqr": "Interkwartielafstand"},
@@ -116,6 +119,9 @@ _T = {
         "col_indicator": "Indicator", "col_care": "Care type", "col_national": "National",
         "col_compared": "Compared", "col_higher": "Higher", "col_lower": "Lower", "col_small": "Too small",
         "col_n": "Number (rounded)", "col_raw": "Raw", "col_oe": "O/E", "col_oe_ci": "95% interval O/E",
+        "col_shrunk": "O/E taking small numbers into account",
+        "shrunk_note": "O/E taking small numbers into account: an outlying figure of a small institution is pulled "
+                       "towards 1, the more so the fewer trajectories it rests on (empirical Bayes).",
         "col_adj": "Adjusted", "col_signal": "Signal",
         "spread_cols": {"measure": "Measure", "n": "Institutions", "min": "Lowest", "q1": "1st quartile",
                         "median": "Median", "q3": "3rd quartile", "max": "Highest", "iqr": "Interquartile range"},
@@ -303,7 +309,9 @@ def adjusted_table(results: Results, indicator: str, care_type: str, period: str
         ``institution``, ``n`` (records in the model), ``n_shown`` (``n`` rounded to multiples of
         ``settings.round_to``; NaN when suppressed), ``raw_value``, ``oe_ratio``, ``oe_ci_low``,
         ``oe_ci_high``, ``adjusted_value``, ``expected``, ``signal`` (``higher`` | ``lower`` |
-        ``within`` | ``too_small`` | ``no_model``), ``signal_label`` (the reader's words,
+        ``within`` | ``too_small`` | ``no_model``), ``oe_shrunk``, ``oe_shrunk_ci_low``,
+        ``oe_shrunk_ci_high`` (empirical-Bayes O/E, beside the plain one; NaN when the store has
+        none), ``signal_label`` (the reader's words,
         "te klein" for suppressed institutions), ``suppressed`` (``n`` below
         ``settings.min_denominator``: every number hidden by the report layer), ``period``.
         Sorted by signal (higher, lower, within, no model, too small), then by name.
@@ -325,6 +333,8 @@ def adjusted_table(results: Results, indicator: str, care_type: str, period: str
         "adjusted_value": sel["adjusted_value"].to_numpy(float),
         "expected": sel["expected"].to_numpy(float),
         "funnel_high": sel["funnel_high"].to_numpy(float),
+        **{c: (sel[c].to_numpy(float) if c in sel else np.full(len(sel), np.nan))
+           for c in ("oe_shrunk", "oe_shrunk_ci_low", "oe_shrunk_ci_high")},
         "signal": sel["signal"].astype(str).to_numpy(object),
         "suppressed": marked["suppressed"].to_numpy(bool),
         "period": sel["period"].astype(str).to_numpy(object),
@@ -340,6 +350,19 @@ def adjusted_table(results: Results, indicator: str, care_type: str, period: str
     out["key"] = ""
     out.loc[shown, "key"] = [str(i + 1) for i in range(int(shown.sum()))]
     return out
+
+
+def shrunk_text(row, lang: str = "nl") -> str:
+    """``"1,08 (0,91 – 1,27)"``: the empirical-Bayes O/E of an adjusted-table row with its interval;
+    ``"1,00"`` alone when every institution is pulled to 1 (τ² = 0); empty when absent."""
+    value = row.get("oe_shrunk")
+    if report._is_missing(value):
+        return ""
+    low, high = row.get("oe_shrunk_ci_low"), row.get("oe_shrunk_ci_high")
+    text = report.fmt_ratio(value, 2, lang)
+    if report._is_missing(low) or report._is_missing(high) or abs(float(high) - float(low)) < 1e-9:
+        return text
+    return f"{text} ({report.fmt_ci(low, high, lang=lang, kind='ratio')})"
 
 
 def _quantiles(values: np.ndarray) -> dict:
@@ -682,12 +705,15 @@ def show_indicator(ov: Overview, indicator: str, care_type: str, lang: str = "nl
     shown = adj.loc[~adj["suppressed"]]
     if len(shown):
         _display(report.note(t["key_note"]))
-        shown = shown.assign(institution=shown["key"] + ". " + shown["institution"])
+        shown = shown.assign(institution=shown["key"] + ". " + shown["institution"],
+                             shrunk_text=[shrunk_text(r, lang) for _, r in shown.iterrows()])
         cols = {"institution": None, "n": (t["col_n"], "count"), "raw_value": (t["col_raw"], "pct"),
                 "oe_ratio": (t["col_oe"], "ratio"), "oe_ci": (t["col_oe_ci"], "oe_ci"),
+                "shrunk_text": (t["col_shrunk"], "text"),
                 "adjusted_value": (t["col_adj"], "pct"), "signal_label": (t["col_signal"], "text")}
         _display(_widths(report.display_table(shown, cols, lang, caption=t["table_caption"].format(
-            ind=entry.label(lang), care=care, p=modelled)), [30, 10, 9, 8, 15, 12, 16]))
+            ind=entry.label(lang), care=care, p=modelled)), [24, 9, 8, 7, 14, 16, 9, 13]))
+        _display(report.note(t["shrunk_note"]))
     table, od = spread(ov.results, indicator, care_type, ov.period, lang)
     if not len(shown):
         return

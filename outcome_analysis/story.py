@@ -207,10 +207,12 @@ class Story:
     def previous(self) -> str:
         return previous_period(self.period)
 
-    def heading(self, key: str, level: int = 2) -> report.HTML:
-        """A section heading in the report's language (h2 starts a new page in the PDF)."""
+    def heading(self, key: str, level: int = 2, page_break: bool = True) -> report.HTML:
+        """A section heading in the report's language (h2 starts a new page in the PDF unless
+        ``page_break`` is false)."""
         text = self.t.get(key, key)
-        return _html(f"<h{level}>{_e(text)}</h{level}>")
+        cls = "" if page_break or level != 2 else ' class="oa-nobreak"'
+        return _html(f"<h{level}{cls}>{_e(text)}</h{level}>")
 
     def entries(self, set_id: str | None = None) -> list[registry.Entry]:
         """Registry entries (not context) that apply to one of the institution's care types."""
@@ -431,12 +433,19 @@ class Story:
         return [s for s in SET_ORDER if self.entries(s)]
 
     def set_heading(self, set_id: str) -> report.HTML:
+        """The h2 of an indicator set; only the first set starts a new page in the PDF."""
         s = registry.SETS[set_id]
-        return _html(f"<h2>{_e(getattr(s, 'name_' + self.lang))}</h2>")
+        sets = self.sets()
+        cls = "" if not sets or set_id == sets[0] else ' class="oa-nobreak"'
+        return _html(f"<h2{cls}>{_e(getattr(s, 'name_' + self.lang))}</h2>")
 
     def indicator_section(self, entry: registry.Entry | str) -> list:
         """One indicator: definition, figures with response and window, breakdown, trend + funnel,
-        the adjusted comparison in words. A pointer only when it restates another indicator."""
+        the adjusted comparison in words. A pointer only when it restates another indicator.
+
+        With two care types (JB and JR) the layout does not repeat: one figures table and one table
+        per breakdown with a care-type column, one figure with a row per care type, then the
+        adjusted comparison per care type."""
         entry = registry.get(entry) if isinstance(entry, str) else entry
         t = self.t
         items = [_html(f"<h3>{_e(entry.label(self.lang))}</h3>")]
@@ -449,65 +458,79 @@ class Story:
         num = getattr(entry, f"numerator_{self.lang}")
         den = getattr(entry, f"denominator_{self.lang}")
         items.append(_p(t["counts"].format(numerator=num, denominator=den)))
+        shown_types = []
         for care_type in self.entry_care_types(entry):
             restated = entry.restates.get(care_type)
             if restated:
                 items.append(_p(t["restates"].format(care_type=care_type_label(care_type, self.lang),
                                                      other=registry.label(restated, self.lang))))
                 continue
-            items += self._indicator_care_type(entry, care_type)
+            shown_types.append(care_type)
+        if not shown_types:
+            return items
+        shown = self.shown_period(entry)
+        if shown != self.period:
+            items.append(_p(t["window_note"].format(label=entry.label(self.lang), months=entry.window_months(self.settings),
+                                                    period=self.period, shown=shown)))
+        items += self._figures_table(entry, shown_types, shown)
+        items += self._breakdown(entry, shown_types, shown)
+        if entry.headline == "share":
+            items += self._figures(entry, shown_types, shown)
+            for care_type in shown_types:
+                items += self._adjusted(entry, care_type, prefix=len(shown_types) > 1)
         return items
 
-    def _indicator_care_type(self, entry: registry.Entry, care_type: str) -> list:
+    def _care_prefix(self, care_type: str, several: bool) -> str:
+        return f"{care_type_label(care_type, self.lang).capitalize()}: " if several else ""
+
+    def _figures_table(self, entry: registry.Entry, care_types: list[str], shown: str) -> list:
+        """The headline figure per care type in one table, with response and window in words."""
         t = self.t
-        items = []
-        if len(self.entry_care_types(entry)) > 1:
-            items.append(_html(f"<h4>{_e(care_type_label(care_type, self.lang).capitalize())}</h4>"))
-        shown = self.shown_period(entry)
+        if entry.headline not in ("share", "mean"):
+            return []
+        several = len(care_types) > 1
+        rows, notes = [], []
         months = entry.window_months(self.settings)
-        if shown != self.period:
-            items.append(_p(t["window_note"].format(label=entry.label(self.lang), months=months,
-                                                    period=self.period, shown=shown)))
-        mine = self.figure(entry, care_type, shown)
-        if entry.headline in ("share", "mean") and mine is not None:
+        for care_type in care_types:
+            mine = self.figure(entry, care_type, shown)
+            if mine is None:
+                continue
             nat = self.figure(entry, care_type, shown, scope="national") or {}
-            row = dict(mine, national_value=nat.get("value", np.nan), period_label=shown)
-            # missing items are said in words below (response), not as a mostly hidden column
-            cols = {"period_label": (t["col_period"], "text"), "value": (t["col_value"], "pct"),
-                    "ci": (t["col_ci"], "ci"), "denominator": (t["col_n"], "count"),
-                    "national_value": (t["col_national"], "pct")}
-            items.append(report.display_table(pd.DataFrame([row]), cols, self.lang, widths=(30, 14, 26, 15, 15)))
+            rows.append(dict(mine, national_value=nat.get("value", np.nan), period_label=shown,
+                             care_label=care_type_label(care_type, self.lang).capitalize()))
+            prefix = self._care_prefix(care_type, several)
             if not _suppressed(mine):
                 denominator = float(mine.get("denominator") or 0)
                 missing = float(mine.get("missing") or 0)
                 if 0 < missing < self.settings.min_count:
-                    items.append(_p(t["response_few"].format(n=self.settings.min_count)))
+                    notes.append(_p(prefix + t["response_few"].format(n=self.settings.min_count)))
                 elif missing > 0:
                     response = denominator / (denominator + missing) if denominator + missing else np.nan
-                    items.append(_p(t["response"].format(missing=report.fmt_count_rounded(missing, self.lang),
-                                                         response=report.fmt_pct(response, 0, self.lang))))
+                    notes.append(_p(prefix + t["response"].format(missing=report.fmt_count_rounded(missing, self.lang),
+                                                                  response=report.fmt_pct(response, 0, self.lang))))
             excluded = float(mine.get("excluded_window") or 0)
             if months and excluded > 0:
-                items.append(_p(t["excluded"].format(excluded=report.fmt_count_rounded(excluded, self.lang),
-                                                     months=months)))
-        items += self._breakdown(entry, care_type, shown)
-        if entry.headline == "share":
-            items += self._figures(entry, care_type, shown)
-            items += self._adjusted(entry, care_type)
-        return items
-
-    def _breakdown(self, entry: registry.Entry, care_type: str, period: str) -> list:
-        if not entry.breakdowns:
+                notes.append(_p(prefix + t["excluded"].format(excluded=report.fmt_count_rounded(excluded, self.lang),
+                                                              months=months)))
+        if not rows:
             return []
-        t = self.t
+        # missing items are said in words below (response), not as a mostly hidden column
+        first = ("care_label", (t["col_care_type"], "text")) if several else ("period_label", (t["col_period"], "text"))
+        cols = dict([first, ("value", (t["col_value"], "pct")), ("ci", (t["col_ci"], "ci")),
+                     ("denominator", (t["col_n"], "count")), ("national_value", (t["col_national"], "pct"))])
+        caption = t["figures_caption"].format(period=shown) if several else None
+        return [report.display_table(pd.DataFrame(rows), cols, self.lang, widths=(30, 14, 26, 15, 15),
+                                     caption=caption, settings=self.settings)] + notes
+
+    def _breakdown_families(self, entry: registry.Entry, care_type: str, period: str):
+        """Rows of each breakdown family (visible, or all when most are visible), the hidden labels,
+        and the mean rows, of one care type."""
         all_rows = self._rows(entry, care_type, period, "institution", category=None)
         nat_rows = self._rows(entry, care_type, period, "national", category=None)
         rows = all_rows[all_rows["category"] != ""]
         if rows.empty:
-            return []
+            return {}, []
         nat = nat_rows.set_index("category")
-        items = []
-        families = {str(c).split(":", 1)[0] for c in rows["category"]}
         share_rows, means = [], []
         for _, r in rows.iterrows():
             family = str(r["category"]).split(":", 1)[0]
@@ -518,41 +541,61 @@ class Story:
             if kind == "mean":
                 means.append((r, n))
                 continue
-            if family == "informant" and r["category"] == "informant:professional":
-                pass
             share_rows.append(dict(r.to_dict(), label=category_label(r["category"], self.lang),
+                                   care_label=CARE_TYPE_SHORT.get(care_type, care_type),
                                    national_value=(n["value"] if n is not None and not bool(n["suppressed"]) else np.nan)))
         order = {c: i for i, c in enumerate(registry.LABELS["categories"])}
         by_family: dict[str, list[dict]] = {}
         for r in sorted(share_rows, key=lambda r: (order.get(r["category"], len(order)), r["category"])):
             by_family.setdefault(str(r["category"]).split(":", 1)[0], []).append(r)
+        out = {}
         for family, fam_rows in by_family.items():
-            caption = t["breakdown_family"].format(family=registry.family_label(family, self.lang))
             hidden_labels = [r["label"] for r in fam_rows if bool(r.get("suppressed"))]
             visible = [r for r in fam_rows if not bool(r.get("suppressed"))]
             if len(hidden_labels) > len(visible):
-                fam_rows = visible
-            if fam_rows:
-                frame = pd.DataFrame(fam_rows)
-                cols = {"label": (t["col_category"], "text"), "value": (t["col_value"], "pct"),
-                        "ci": (t["col_ci"], "ci"),
-                        "numerator": (report._texts_file()["columns"][self.lang]["count"], "count"),
-                        "national_value": (t["col_national"], "pct")}
-                items.append(report.display_table(frame, cols, self.lang, caption=caption,
-                                                  widths=(36, 13, 25, 12, 14)))
-            if fam_rows is visible and hidden_labels:
-                items.append(_p(t["hidden_categories"].format(caption=caption, n=self.settings.min_denominator,
-                                                              categories=", ".join(hidden_labels))))
-        for r, n in means:
-            if _suppressed(r.to_dict()):
-                continue
-            national = report.fmt_number(n["value"], 1, self.lang) if n is not None and not bool(n["suppressed"]) \
-                else report.MISSING_MARK[self.lang]
-            items.append(_p(t["mean_sentence"].format(
-                label=category_label(r["category"], self.lang).capitalize(),
-                value=report.fmt_number(r["value"], 1, self.lang),
-                ci=report.fmt_ci(r["ci_low"], r["ci_high"], 1, self.lang, kind="number"), national=national)))
-        del families
+                out[family] = (visible, hidden_labels)
+            else:
+                out[family] = (fam_rows, [])
+        return out, means
+
+    def _breakdown(self, entry: registry.Entry, care_types: list[str], period: str) -> list:
+        if not entry.breakdowns:
+            return []
+        t = self.t
+        several = len(care_types) > 1
+        per_type = {c: self._breakdown_families(entry, c, period) for c in care_types}
+        families = list(dict.fromkeys(f for fams, _m in per_type.values() for f in fams))
+        items = []
+        for family in families:
+            caption = t["breakdown_family"].format(family=registry.family_label(family, self.lang))
+            rows, notes = [], []
+            for care_type in care_types:
+                fam_rows, hidden_labels = per_type[care_type][0].get(family, ([], []))
+                rows += fam_rows
+                if hidden_labels:
+                    notes.append(_p(self._care_prefix(care_type, several) + t["hidden_categories"].format(
+                        caption=caption, n=self.settings.min_denominator, categories=", ".join(hidden_labels))))
+            if rows:
+                cols = {"label": (t["col_category"], "text")}
+                if several:
+                    cols["care_label"] = (t["col_care_short"], "text")
+                cols.update({"value": (t["col_value"], "pct"), "ci": (t["col_ci"], "ci"),
+                             "numerator": (report._texts_file()["columns"][self.lang]["count"], "count"),
+                             "national_value": (t["col_national"], "pct")})
+                widths = (32, 8, 12, 24, 11, 13) if several else (36, 13, 25, 12, 14)
+                items.append(report.display_table(pd.DataFrame(rows), cols, self.lang, caption=caption,
+                                                  widths=widths, settings=self.settings))
+            items += notes
+        for care_type in care_types:
+            for r, n in per_type[care_type][1]:
+                if _suppressed(r.to_dict()):
+                    continue
+                national = report.fmt_number(n["value"], 1, self.lang) if n is not None and not bool(n["suppressed"]) \
+                    else report.MISSING_MARK[self.lang]
+                items.append(_p(self._care_prefix(care_type, several) + t["mean_sentence"].format(
+                    label=category_label(r["category"], self.lang).capitalize(),
+                    value=report.fmt_number(r["value"], 1, self.lang),
+                    ci=report.fmt_ci(r["ci_low"], r["ci_high"], 1, self.lang, kind="number"), national=national)))
         return items
 
     def _trend_table(self, entry: registry.Entry, care_type: str, up_to: str) -> pd.DataFrame:
@@ -568,59 +611,97 @@ class Story:
         periods = sorted(rows["period"].unique())[-6:]
         return rows[rows["period"].isin(periods)]
 
-    def _figures(self, entry: registry.Entry, care_type: str, period: str) -> list:
+    def _figures(self, entry: registry.Entry, care_types: list[str], period: str) -> list:
+        """Trend (left) and funnel (right), one row per care type that has a visible figure, one caption."""
         t = self.t
-        trend = self._trend_table(entry, care_type, period)
-        inst_visible = trend[(trend["scope"] == "institution") & ~trend["suppressed"].astype(bool)]
-        if inst_visible.empty:
+        panels = []
+        for care_type in care_types:
+            trend = self._trend_table(entry, care_type, period)
+            inst_visible = trend[(trend["scope"] == "institution") & ~trend["suppressed"].astype(bool)]
+            if inst_visible.empty:
+                continue
+            cm_all = self.casemix_all(entry, care_type)
+            has_funnel = (not cm_all.empty and (~cm_all["suppressed"]).sum() >= 3
+                          and self.institution in set(cm_all.loc[~cm_all["suppressed"], "institution"]))
+            panels.append((care_type, trend, cm_all if has_funnel else None))
+        if not panels:
             return []
+        from matplotlib.figure import Figure
+
         from . import plots
 
-        cm_all = self.casemix_all(entry, care_type)
-        has_funnel = (not cm_all.empty and (~cm_all["suppressed"]).sum() >= 3
-                      and self.institution in set(cm_all.loc[~cm_all["suppressed"], "institution"]))
-        if has_funnel:
-            fig, (ax1, ax2) = _figure(6.8, 2.7, 2)
-        else:
-            fig, ax1 = _figure(4.2, 2.5)
-        plots.trend_plot(trend, institution=self.institution, lang=self.lang, ax=ax1)
-        if has_funnel:
-            plots.funnel_plot(cm_all, highlight=self.institution, kind="oe", lang=self.lang, ax=ax2)
-            if ax2.get_legend() is not None:
-                ax2.get_legend().remove()
+        any_funnel = any(p[2] is not None for p in panels)
+        several = len(panels) > 1
+        height = 2.7 if any_funnel else 2.5
+        fig = Figure(figsize=(6.8 if any_funnel else 4.2, height * len(panels) + (0.25 if several else 0)),
+                     layout="constrained")
+        axes = fig.subplots(len(panels), 2 if any_funnel else 1, squeeze=False)
+        for row, (care_type, trend, cm_all) in zip(axes, panels):
+            plots.trend_plot(trend, institution=self.institution, lang=self.lang, ax=row[0], settings=self.settings)
+            if several:
+                row[0].set_title(care_type_label(care_type, self.lang).capitalize(), loc="left", fontsize=9,
+                                 fontweight="bold")
+            if any_funnel:
+                if cm_all is None:
+                    row[1].set_axis_off()
+                    continue
+                plots.funnel_plot(cm_all, highlight=self.institution, kind="oe", lang=self.lang, ax=row[1])
+                if row[1].get_legend() is not None:
+                    row[1].get_legend().remove()
         image = _png(fig)
-        caption = t["figure_caption"] if has_funnel else t["figure_caption_trend"]
+        caption = t["figure_caption"] if any_funnel else t["figure_caption_trend"]
         return [image, _p(caption, "oa-caption")]
 
-    def _adjusted(self, entry: registry.Entry, care_type: str) -> list:
+    def _adjusted(self, entry: registry.Entry, care_type: str, prefix: bool = False) -> list:
+        """The adjusted comparison in words: adjusted share, signal, O/E with its interval, and the
+        empirical-Bayes (shrunk) O/E beside it, so that an extreme figure of a small institution is
+        seen in proportion."""
         if not entry.casemix:
             return []
         t = self.t
+        lead = self._care_prefix(care_type, prefix)
         mine = self.figure(entry, care_type)
         cm = self.casemix_row(entry, care_type)
         if mine is None or _suppressed(mine):
             return []
         if cm is None:
-            return [_p(t["adjusted_none"].format(reason=t["adjusted_nomodel"]))]
+            return [_p(lead + t["adjusted_none"].format(reason=t["adjusted_nomodel"]))]
         if cm.get("n", 0) < self.settings.min_denominator or _missing(cm.get("oe_ratio")):
-            return [_p(t["adjusted_none"].format(reason=t["adjusted_small"] if cm.get("n", 0) < self.settings.min_denominator
-                                                 else t["adjusted_nomodel"]))]
+            return [_p(lead + t["adjusted_none"].format(reason=t["adjusted_small"] if cm.get("n", 0) < self.settings.min_denominator
+                                                        else t["adjusted_nomodel"]))]
         summary = self.model_row(entry, care_type, cm["period"])
         if summary is not None and summary.get("model") == "none":
-            return [_p(t["adjusted_none"].format(reason=t["adjusted_nomodel"]))]
+            return [_p(lead + t["adjusted_none"].format(reason=t["adjusted_nomodel"]))]
         covs = self.covariates(summary)
+        signal = self._signal_text(cm)
+        fav = self._favourable(entry, cm.get("signal"))
+        if fav is not None:
+            signal += f" ({t['favourable'] if fav else t['unfavourable']})"
         sentence = t["adjusted_sentence"].format(
             covariates=covs, oe=report.fmt_ratio(cm["oe_ratio"], 2, self.lang),
             ci=report.fmt_ci(cm["oe_ci_low"], cm["oe_ci_high"], lang=self.lang, kind="ratio"),
-            adjusted=report.fmt_pct(cm["adjusted_value"], 1, self.lang), signal=self._signal_text(cm))
-        fav = self._favourable(entry, cm.get("signal"))
-        if fav is not None:
-            sentence = sentence[:-1] + f" ({t['favourable'] if fav else t['unfavourable']})."
-        items = [_p(sentence, "oa-headline")]
+            adjusted=report.fmt_pct(cm["adjusted_value"], 1, self.lang), signal=signal)
+        shrunk = self.shrunk_text(cm)
+        if shrunk:
+            sentence += " " + shrunk
+        items = [_p(lead + sentence, "oa-headline")]
         lacking = cm.get("n_missing_covariates", 0) or 0
         if lacking >= self.settings.min_count:
             items.append(_p(t["adjusted_missing"].format(n=report.fmt_count_rounded(lacking, self.lang))))
         return items
+
+    def shrunk_text(self, cm) -> str:
+        """"Rekening houdend met de kleine aantallen: 1,08 (0,91 – 1,27)." from a case-mix row's
+        ``oe_shrunk`` (empirical Bayes); the no-variation wording when every institution is pulled to
+        1 (τ² = 0); empty when the row has no shrunk O/E."""
+        t = self.t
+        if cm is None or _missing(cm.get("oe_shrunk")):
+            return ""
+        low, high = cm.get("oe_shrunk_ci_low"), cm.get("oe_shrunk_ci_high")
+        oe = report.fmt_ratio(cm["oe_shrunk"], 2, self.lang)
+        if _missing(low) or _missing(high) or abs(float(high) - float(low)) < 1e-9:
+            return t["shrunk_none"].format(oe=oe)
+        return t["shrunk_sentence"].format(oe=oe, ci=report.fmt_ci(low, high, lang=self.lang, kind="ratio"))
 
     def model_row(self, entry: registry.Entry, care_type: str, period: str, kind: str = "share"):
         m = self.results.model_summaries
@@ -680,29 +761,59 @@ class Story:
             items += self._profile("pi06_zwaarte_vervolghulp", care_type, "follow_up", t["follow_up"])
         return items
 
+    def duration_frame(self, care_type: str) -> pd.DataFrame:
+        """The duration and waiting-time rows of one care type from ``results.verloop``: ended
+        episodes of the period (``duration_days``), the Kaplan–Meier quartiles of the period's start
+        cohort with running episodes censored (``duration_km_days``) and the waiting time
+        (``waiting_days``), each with the national median beside it. Rows whose institution figure
+        is suppressed are left out.
+
+        Columns: ``measure``, ``label``, ``n``, ``q1``, ``median``, ``q3`` (texts, "nog niet bereikt"
+        for a Kaplan–Meier quartile that is not reached), ``national`` (text).
+        """
+        t = self.t
+        v = getattr(self.results, "verloop", None)
+        if v is None or v.empty or "measure" not in v:
+            return pd.DataFrame()
+        v = v[(v["period"] == self.period) & (v["care_type"] == care_type)]
+        out = []
+        labels = {"duration_days": t["km_ended"], "duration_km_days": t["km_started"], "waiting_days": t["km_waiting"]}
+        for measure, label in labels.items():
+            rows = v[v["measure"] == measure]
+            mine = rows[(rows["scope"] == "institution") & (rows["institution"] == self.institution)]
+            nat = rows[rows["scope"] == "national"]
+            if mine.empty:
+                continue
+            r = mine.iloc[0]
+            n = r.get("n")
+            if _suppressed(r.to_dict()) or _missing(n) or float(n) < self.settings.min_denominator:
+                continue
+            km = measure == "duration_km_days"
+
+            def days(x, km=km):
+                if _missing(x):
+                    return t["km_not_reached"] if km else report.MISSING_MARK[self.lang]
+                return report.fmt_int(x, self.lang)
+
+            national = report.MISSING_MARK[self.lang]
+            if len(nat) and not _suppressed(nat.iloc[0].to_dict()):
+                national = days(nat.iloc[0]["median"])
+            out.append({"measure": measure, "label": label.format(period=self.period),
+                        "n": report.fmt_count_rounded(n, self.lang, min_count=self.settings.min_count,
+                                                      base=self.settings.round_to),
+                        "q1": days(r["q1"]), "median": days(r["median"]), "q3": days(r["q3"]), "national": national})
+        return pd.DataFrame(out)
+
     def _duration(self, care_type: str) -> list:
         t = self.t
-        if self.data is None:
+        frame = self.duration_frame(care_type)
+        if frame.empty:
             return []
-        if "verloop" not in self._cache:
-            from . import indicators
-
-            self._cache["verloop"] = indicators.verloop_profile(self.data, granularity=parse_period(self.period)[2],
-                                                                settings=self.settings)
-        p = self._cache["verloop"]
-        rows = p[(p["period"] == self.period) & (p["care_type"] == care_type) & (p["measure"] == "duration_days")
-                 & ((p["institution"] == self.institution) | (p["scope"] == "national"))]
-        if rows.empty:
-            return []
-        out = []
-        for _, r in rows.iterrows():
-            hidden = r["n"] < self.settings.min_denominator
-            out.append({"group": self.institution if r["scope"] == "institution" else report.texts(self.lang)["national"],
-                        "n": r["n"], "q1": r["q1"], "median": r["median"], "q3": r["q3"], "suppressed": hidden})
-        frame = pd.DataFrame(out)
-        cols = {"group": ("", "text"), "n": None, "q1": (t["q1"], "int"), "median": (t["median"], "int"),
-                "q3": (t["q3"], "int")}
-        return [_html(f"<h4>{_e(t['duration'])}</h4>"), report.display_table(frame, cols, self.lang)]
+        cols = {"label": (t["km_measure"], "text"), "n": (t["col_n"], "text"), "q1": (t["q1"], "text"),
+                "median": (t["median"], "text"), "q3": (t["q3"], "text"), "national": (t["km_national"], "text")}
+        return [_html(f"<h4>{_e(t['km_title'])}</h4>"),
+                report.display_table(frame, cols, self.lang, widths=(34, 12, 13, 13, 13, 15), settings=self.settings),
+                _p(t["km_note"].format(period=self.period), "oa-footnote")]
 
     # -- context ---------------------------------------------------------------------------
     def _ctx(self, indicator: str, care_type: str, scope: str) -> pd.DataFrame:
@@ -887,7 +998,7 @@ class Story:
         """Section 6: completeness per item against national, onbekend, records left out, recovery note."""
         t = self.t
         q = self.results.quality
-        items = [self.heading("quality"), _p(t["quality_intro"].format(period=self.period))]
+        items = [self.heading("quality", page_break=False), _p(t["quality_intro"].format(period=self.period))]
         for care_type in self.care_types:
             mine = q[(q["scope"] == "institution") & (q["institution"] == self.institution) & (q["period"] == self.period)
                      & (q["care_type"] == care_type)]
@@ -929,7 +1040,13 @@ class Story:
 
     # -- methods ---------------------------------------------------------------------------
     def methods(self) -> list:
-        """Section 7: definitions from the registry, settings in force, case-mix model summaries."""
+        """Section 7: definitions from the registry, settings in force, case-mix model summaries.
+
+        Its tables are set in smaller type (wrapped in ``<div class="oa-methods">``)."""
+        return [_html(f'<div class="oa-methods">{x}</div>') if isinstance(x, report.HTML) and "<table" in x else x
+                for x in self._methods_items()]
+
+    def _methods_items(self) -> list:
         t = self.t
         items = [self.heading("methods"), _p(t["methods_intro"]), self.heading("definitions", 3)]
         rows = []
@@ -961,7 +1078,7 @@ class Story:
         items += [self.heading("settings", 3),
                   report.display_table(pd.DataFrame(settings_rows, columns=["item", "value_text"]),
                                        {"item": (t["col_item"], "text"), "value_text": ("", "text")}, self.lang)]
-        items += [self.heading("models", 3), _p(t["models_intro"])]
+        items += [self.heading("models", 3), _p(t["models_intro"]), _p(t["shrinkage_method"])]
         models = self.model_frame()
         if models.empty:
             items.append(_p(t["no_models"]))
