@@ -203,13 +203,37 @@ def chain_arrays(client: np.ndarray, care: np.ndarray, start: np.ndarray, end: n
     voogdij_end = form[last_pos] == 2
     flags[:, 2] = voogdij_end & (reasons == 0)
     flags[:, 3] = voogdij_end & (reasons == 1)
-    flags[:, 4] = per_episode(same & (inst[prev] != inst))
+    flags[:, 4] = per_episode(_transfer_in(same, inst, ss, es, running_max, prev_max))
     flags[:, 5] = per_episode(same & (cts > 0) & (cts[prev] > 0) & (cts != cts[prev]) & (ss <= prev_max))
     return EpisodeArrays(
         record_episode=record_episode, family=fs[first_pos], record=last_rec.astype(np.int64),
         first_record=first_rec.astype(np.int64),
         n_records=np.bincount(ep_sorted, minlength=n_ep).astype(np.int64), transitions=flags,
     )
+
+
+def _transfer_in(same: np.ndarray, inst: np.ndarray, ss: np.ndarray, es: np.ndarray,
+                 running_max: np.ndarray, prev_max: np.ndarray) -> np.ndarray:
+    """Per record (sort order): a transfer to another institution starts here.
+
+    A record is a transfer when it continues the episode (``same``), starts **after** every earlier
+    record of the episode has ended (``start > latest end so far``; chaining already bounds it by
+    ``continuation_days``), and its institution differs from the one the episode was at: that of
+    the earlier record with the latest end (ties: the later one in sort order), i.e. where the
+    episode would have ended.  A measure that starts while earlier records still run (a JR at GI2
+    inside an OTS at GI1, or an overlapping hand-over) is concurrent care, not a transfer.
+
+    The holder of the running maximum is carried forward with one ``np.maximum.accumulate`` of
+    positions (the first record of each youth/family run always holds it), no loop.
+    """
+    n = len(ss)
+    out = np.zeros(n, dtype=bool)
+    if n < 2:
+        return out
+    holder = np.maximum.accumulate(np.where(es == running_max, np.arange(n), 0))
+    inst = np.asarray(inst)
+    out[1:] = same[1:] & (ss[1:] > prev_max[1:]) & (inst[1:] != inst[holder[:-1]])
+    return out
 
 
 def chain(trajectories: pd.DataFrame, settings: settings_mod.Settings | None = None) -> Chained:
@@ -241,14 +265,20 @@ def chain(trajectories: pd.DataFrame, settings: settings_mod.Settings | None = N
         - transitions (bool): ``vots_ots`` and ``ots_voogdij`` (a record of the first form followed
           within the episode by one starting later of the second), ``voogdij_pleegouder`` and
           ``voogdij_herstel_gezag`` (the episode ended as voogdij with end reason ``naar_pleegouder``
-          / ``herstel_gezag``), ``transfer_gi`` (consecutive records at different institutions),
+          / ``herstel_gezag``), ``transfer_gi`` (a record starting after every earlier record
+          of the episode has ended, at another institution than the one the episode was at: a
+          hand-over, not concurrent care; see :func:`_transfer_in`),
           ``jb_jr_concurrent`` (a JB and a JR record overlapping in time).
 
     Notes
     -----
     Records are sorted by client, family, start and end.  Missing ``start_date`` is not allowed by
-    the contract (the loader rejects it).  "Consecutive" for transitions means consecutive in that
-    sort order (``transfer_gi``, ``jb_jr_concurrent``).
+    the contract (the loader rejects it).  "Earlier" for transitions means earlier in that sort
+    order.  A JR measure at GI2 running inside an OTS at GI1 sets ``jb_jr_concurrent``, not
+    ``transfer_gi``; nor does a hand-over where the next institution starts before the previous
+    one's records have ended (it is concurrent care), nor an OTS moving from GI1 to GI2 while a JR
+    at GI3 still runs (the episode was at GI3).  Chained on the JB records alone (as pi07 does),
+    that last move is a transfer.
     """
     settings = settings or settings_mod.DEFAULT
     t = trajectories

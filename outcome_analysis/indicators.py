@@ -134,25 +134,70 @@ class _Base:
                 self.settings.continuation_days)
         return self._episodes
 
-    def family_episodes(self, family: str) -> episodes_mod.EpisodeArrays:
-        """The episodes of one family only (chained on that family's records: the same episodes as
-        :attr:`episodes`, with ``record``/``first_record`` positions in the whole frame)."""
+    def family_episodes(self, family: str) -> _FamilyEpisodes:
+        """The episodes of one family only, with ``record``/``first_record`` positions in the whole
+        frame.
+
+        ``"jeugdhulp"`` and ``"jbjr"`` are the families of :mod:`episodes` (the same episodes as
+        :attr:`episodes`).  ``"jb"`` chains the JB records on their own (pi07, pi08): vOTS→OTS,
+        OTS→voogdij and transfers between GIs are continuations, but a JR measure neither continues
+        nor ends a JB episode; its ``jb_jr_concurrent`` flag says whether a JR measure of the same
+        youth ran at some time during the JB episode (:meth:`_jr_during`).
+        """
         key = ("episodes", family)
         if key not in self._family:
-            if self._episodes is not None:
+            if family == "jb":
+                rows = np.flatnonzero(self.care == schema.CARE_TYPES.index("jb"))
+                ea = self._chain_rows(rows)
+                record, first = rows[ea.record], rows[ea.first_record]
+                flags = ea.transitions.copy()
+                flags[:, episodes_mod.TRANSITIONS.index("jb_jr_concurrent")] = self._jr_during(record, first)
+                self._family[key] = (record, first, flags)
+            elif self._episodes is not None:
                 ea = self._episodes
                 keep = np.flatnonzero(ea.family == episodes_mod.FAMILIES.index(family))
                 self._family[key] = (ea.record[keep], ea.first_record[keep], ea.transitions[keep])
             else:
-                t = self.t
                 rows = np.flatnonzero((self.care > 0) == (family == "jbjr"))
-                sub = lambda col, cats: episodes_mod.codes_of(t[col].take(rows), cats)  # noqa: E731
-                ea = episodes_mod.chain_arrays(
-                    self.client[rows], self.care[rows], self.start[rows], self.end[rows],
-                    sub("care_form", ("vots", "ots", "voogdij")), self.codes("institution")[0][rows],
-                    sub("end_reason", ("naar_pleegouder", "herstel_gezag")), self.settings.continuation_days)
+                ea = self._chain_rows(rows)
                 self._family[key] = (rows[ea.record], rows[ea.first_record], ea.transitions)
         return _FamilyEpisodes(*self._family[key])
+
+    def _chain_rows(self, rows: np.ndarray) -> episodes_mod.EpisodeArrays:
+        """:func:`episodes.chain_arrays` on the trajectories at positions ``rows`` only."""
+        t = self.t
+        sub = lambda col, cats: episodes_mod.codes_of(t[col].take(rows), cats)  # noqa: E731
+        return episodes_mod.chain_arrays(
+            self.client[rows], self.care[rows], self.start[rows], self.end[rows],
+            sub("care_form", ("vots", "ots", "voogdij")), self.codes("institution")[0][rows],
+            sub("end_reason", ("naar_pleegouder", "herstel_gezag")), self.settings.continuation_days)
+
+    def _jr_during(self, record: np.ndarray, first: np.ndarray) -> np.ndarray:
+        """Per JB episode (last-ending record ``record``, first record ``first``): whether a JR
+        record of the same youth overlaps the episode's span (JR start <= episode end and JR end >=
+        episode start, both inclusive; a missing end runs on).
+
+        Vectorised: the JR records sorted by youth and start with a segmented running maximum of
+        their end; per episode one ``searchsorted`` for the last JR starting on or before its end.
+        """
+        jr = np.flatnonzero(self.care == schema.CARE_TYPES.index("jr"))
+        if not len(jr) or not len(record):
+            return np.zeros(len(record), dtype=bool)
+        base = int(self.start.min()) - 2
+        open_day = episodes_mod._OPEN
+        jr = jr[np.lexsort((self.start[jr], self.client[jr]))]
+        c = self.client[jr]
+        group = np.cumsum(np.r_[True, c[1:] != c[:-1]]) - 1
+        jr_end = np.where(self.ended[jr], self.end[jr] - base, open_day)
+        run_end = np.maximum.accumulate(group * episodes_mod._SHIFT + jr_end) - group * episodes_mod._SHIFT
+        keys = c * _DAY_KEY + (self.start[jr] - base)
+        ep_end = np.where(self.ended[record], self.end[record] - base, open_day)
+        q = self.client[record] * _DAY_KEY + np.minimum(ep_end, _DAY_KEY - 1)
+        idx = np.searchsorted(keys, q, side="right") - 1
+        ok = idx >= 0
+        idx = np.maximum(idx, 0)
+        ok &= c[idx] == self.client[record]
+        return ok & (run_end[idx] >= self.start[first] - base)
 
     @property
     def chained(self) -> episodes_mod.Chained:
@@ -597,9 +642,9 @@ def _factor(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(pd.Index(uniques).astype(object), dtype=object)
 
 
-def _episode_end(b, entry, headline: bool = True):
-    ea = b.family_episodes("jbjr")
-    idx = _ended_episodes(b, "jbjr", entry.care_types)
+def _episode_end(b, entry, headline: bool = True, family: str = "jbjr"):
+    ea = b.family_episodes(family)
+    idx = _ended_episodes(b, family, entry.care_types)
     pos = ea.record[idx]
     unit = ea.first_record[idx]
     anchor = b.end[pos]
@@ -634,6 +679,11 @@ def _episode_end(b, entry, headline: bool = True):
 
 def _verloop(b, entry):
     return _episode_end(b, entry)
+
+
+def _reden_jb(b, entry):
+    """pi07: JB episodes chained on the JB records alone (a JR measure neither continues nor ends them)."""
+    return _episode_end(b, entry, family="jb")
 
 
 def _reden_jr(b, entry):
@@ -705,7 +755,8 @@ def _geen_nieuwe_start(b, entry):
 
 
 def _geen_nieuwe_maatregel(b, entry):
-    return _follow_up_episodes(b, entry, "jbjr", ("jb",), ("jb",), outcome_is_new=False)
+    """pi08: JB episodes chained on the JB records alone; a new JB measure during a JR is a new measure."""
+    return _follow_up_episodes(b, entry, "jb", ("jb",), ("jb",), outcome_is_new=False)
 
 
 # --- zwaarte vervolghulp ------------------------------------------------------------------------------
@@ -780,7 +831,7 @@ _BUILDERS: dict[str, Callable] = {
     "pi04_vermindering_ernst": _vermindering_ernst,
     "pi05_geen_nieuw_beroep": _geen_nieuwe_start,
     "pi06_zwaarte_vervolghulp": _zwaarte_vervolghulp,
-    "pi07_reden_beeindiging_jb": _verloop,
+    "pi07_reden_beeindiging_jb": _reden_jb,
     "pi08_geen_nieuwe_maatregel": _geen_nieuwe_maatregel,
     "pi09_reden_beeindiging_jr": _reden_jr,
     "pi10_geen_recidive": _recidive,
@@ -1049,12 +1100,39 @@ def _aggregate(entry: registry.Entry, category: pd.Categorical, keys: list[tuple
         cells["excluded_window"] = tot_excl[where]
         cells["sq"] = np.nan
         out.append(cells)
+        if entry.headline is None:
+            out.append(_empty_distribution_rows(tkeys // nfam, tot_valid, tot_missing, tot_excl, key_frame))
     if not out:
         return pd.DataFrame(columns=[k for k, _, _ in keys] + ["category", "denominator", "numerator", "sq",
                                                                "missing", "excluded_window"])
     res = pd.concat(out, ignore_index=True)
     res["category"] = res["category"].astype(str)
     return res
+
+
+def _empty_distribution_rows(g: np.ndarray, valid: np.ndarray, missing: np.ndarray, excluded: np.ndarray,
+                             key_frame: Callable) -> pd.DataFrame:
+    """Rows of category ``""`` for the groups of a distribution-only indicator (no headline) that have
+    no cell at all: every unit's window still open or its item missing.
+
+    Without them such a group would vanish from the output and with it the number left out
+    (indicators.md: "the output carries window_months and excluded_window").  The row has
+    ``numerator = denominator = 0`` (value NaN, so it is always suppressed) and carries ``missing``
+    and ``excluded_window`` of the group (the largest over its families, were there several).
+    """
+    per = pd.DataFrame({"g": g, "valid": valid, "missing": missing, "excluded": excluded}).groupby("g", sort=False).agg(
+        valid=("valid", "sum"), missing=("missing", "max"), excluded=("excluded", "max"))
+    per = per[per["valid"] == 0]
+    groups = per.index.to_numpy(dtype=np.int64)
+    return pd.DataFrame({
+        **key_frame(groups),
+        "category": np.full(len(groups), "", dtype=object),
+        "numerator": np.zeros(len(groups)),
+        "denominator": np.zeros(len(groups), dtype=np.int64),
+        "missing": per["missing"].to_numpy(dtype=np.int64),
+        "excluded_window": per["excluded"].to_numpy(dtype=np.int64),
+        "sq": np.full(len(groups), np.nan),
+    })
 
 
 def _finish(res: pd.DataFrame, entry: registry.Entry, settings: Settings) -> pd.DataFrame:
@@ -1143,8 +1221,16 @@ def compute(
     - shares with ``onbekend`` as a reason (uitval, pi03 volgens plan, regular end) count it as
       ``missing``; ``overleden`` is left out of the regular-end headline entirely (neither in the
       denominator nor missing) and appears in the ``end_reason:`` distribution;
-    - pi07/pi09/jbjr_verloop count ended JB/JR **episodes** by the care type of their last record;
-      pi09 has no headline (a pure distribution); pi06 has no headline either;
+    - jbjr_verloop and pi09 count ended JB/JR **episodes** (the JB+JR family) by the care type of
+      their last record; pi09 has no headline (a pure distribution); pi06 has no headline either;
+    - pi07 and pi08 chain the **JB records on their own** (a JB-only family): vOTS→OTS,
+      OTS→voogdij and transfers between GIs are continuations, but a JR measure neither continues
+      nor ends a JB episode, so an OTS that ends while a JR runs is counted (pi07, pi08) and a new
+      JB measure that starts during a JR is a new measure (pi08).  pi07's ``transition:jb_jr_concurrent``
+      says a JR measure of the same youth ran at some time during the JB episode.  Herhaald beroep
+      and jbjr_verloop keep the JB+JR family, so pi07 for JB is no longer jbjr_verloop's JB rows;
+    - ``transition:transfer_gi`` is a hand-over: a record at another institution starting after
+      every earlier record of the episode ended (see :func:`episodes.chain`), not concurrent care;
     - per-youth indicators (herhaald beroep, geen nieuwe start, pi05, pi08): institution rows keep
       each youth's last episode that ended at that institution in the period; national rows keep
       the youth's last one overall (a second pass over the same records); a youth whose last
@@ -1152,7 +1238,15 @@ def compute(
     - herhaald beroep: a new start is the first JB/JR record starting after the episode's end and
       at most ``window`` months after it; pi08: the first JB record;
     - pi06 ordering: see :func:`compare_intensity`; the next trajectory is the first of the same
-      youth starting on or after the end (same-day ties: the heaviest);
+      youth starting on or after the end, within the window (same-day ties: the heaviest).  Care
+      that started **before** the end is concurrent care, not follow-up care: an ambulant trajectory
+      ending while a placement that began a month earlier still runs has follow-up ``none``;
+    - a group of a distribution-only indicator (pi06, pi09) with no cell at all (every unit's window
+      open, or its item missing) keeps one row of category ``""`` with ``numerator = denominator =
+      0``, value NaN, ``suppressed`` True, carrying ``missing`` and ``excluded_window``; shares
+      (herhaald beroep, pi05, pi08, pi10, ...) always keep their headline row with denominator 0;
+    - suppression is marked after the final sort, by :func:`resuppress`'s rules, so ties for the
+      complementary cell fall on the first row in output order;
     - means: ``numerator`` is the sum of the values so ``value = numerator / denominator``;
     - transition and issue cells may overlap (an episode can have several transitions): their
       denominator is the number of distinct units, ``transition:none`` the episodes without any;
@@ -1196,11 +1290,10 @@ def compute(
     table["denominator"] = table["denominator"].astype(np.int64)
     table["missing"] = table["missing"].astype(np.int64)
     table["excluded_window"] = table["excluded_window"].astype(np.int64)
-    table = _suppress(table, settings)
     extra = [c for c in by if c != "institution"]
-    table = table.sort_values(["indicator", "scope", "institution", "period", "care_type", "window_months", "category"],
-                              kind="stable", key=lambda s: s.map(_ORDER) if s.name == "indicator" else s)
-    return table[list(OUTPUT_COLUMNS) + extra].reset_index(drop=True)
+    table = table.take(_canonical_order(table, extra)).reset_index(drop=True)
+    table = _suppress(table, settings, extra)  # after the final sort: see resuppress
+    return table[list(OUTPUT_COLUMNS) + extra]
 
 
 _FAST_KEYS = ("institution", "care_type", "care_form", "client_id", "sex", "complexity", "perspective")
@@ -1279,17 +1372,101 @@ def _compute_one(b: _Base, entry: registry.Entry, by: list[str], periods, settin
 _ORDER = {k: i for i, k in enumerate(registry.REGISTRY)}
 
 
-def _suppress(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Set ``suppressed`` with :func:`disclosure.suppress` (shares and distribution cells apart)."""
+_SORT_KEYS = ("indicator", "scope", "institution", "period", "care_type")
+
+
+def _canonical_order(table: pd.DataFrame, extra: Sequence[str] = ()) -> np.ndarray:
+    """Positions of ``table``'s rows in the order :func:`compute` returns them: indicator (registry
+    order), scope, institution, period, care type, the extra ``by`` keys, window, category (stable)."""
+    keys = [*_SORT_KEYS, *extra, "window_months", "category"]
+    frame = table[keys].reset_index(drop=True)
+    frame = frame.assign(indicator=frame["indicator"].map(_ORDER))
+    return frame.sort_values(keys, kind="stable").index.to_numpy()
+
+
+def _family_of(table: pd.DataFrame) -> np.ndarray:
+    """The distribution family of each row (``""`` for shares, means and the empty-group rows), read
+    from the registry's ``breakdowns`` on the few distinct (indicator, category) pairs."""
+    pairs = table[["indicator", "category"]].drop_duplicates()
+    fam = {}
+    for ind, cat in pairs.itertuples(index=False):  # a loop over the few (indicator, category) pairs
+        family = str(cat).partition(":")[0] if cat else ""
+        kind = registry.get(ind).breakdowns.get(family) if family not in ("", "window") else None
+        fam[(ind, cat)] = family if kind == "distribution" else ""
+    keys = pd.MultiIndex.from_frame(table[["indicator", "category"]])
+    return pd.Series(fam).reindex(keys).fillna("").to_numpy(dtype=object)
+
+
+def _breakdown_keys(table: pd.DataFrame) -> list[str]:
+    """The extra ``by`` columns of a :func:`compute` table (record columns that are no output column)."""
+    return [c for c in table.columns if c in RECORD_COLUMNS and c not in OUTPUT_COLUMNS]
+
+
+def _suppress(table: pd.DataFrame, settings: Settings, extra: Sequence[str] = ()) -> pd.DataFrame:
+    """Set ``suppressed`` with :func:`disclosure.suppress` (shares and distribution cells apart), on
+    the rows in the order given (ties for the complementary cell: the first row in that order)."""
     is_cell = table["_family"].to_numpy() != ""
     out = np.zeros(len(table), bool)
     if (~is_cell).any():
         out[~is_cell] = disclosure.suppress(table[~is_cell], settings, kind="share")["suppressed"].to_numpy()
     if is_cell.any():
-        group = ["indicator", "scope", "institution", "period", "care_type", "_family", "window_months"]
-        cells = table[is_cell].assign(window_months=table.loc[is_cell, "window_months"].fillna(-1))
+        group = [*_SORT_KEYS, *extra, "_family", "window_months"]
+        cells = table[is_cell].assign(window_months=table.loc[is_cell, "window_months"].astype("float64").fillna(-1))
         out[is_cell] = disclosure.suppress(cells, settings, kind="count", group=group)["suppressed"].to_numpy()
     return table.assign(suppressed=out)
+
+
+def resuppress(table: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+    """Mark ``suppressed`` of a :func:`compute` table again, e.g. under other disclosure thresholds.
+
+    Suppression changes no figure, so a cached table can be re-marked instead of computed again
+    (the explorer does this when the user changes ``min_denominator`` or ``min_count``).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`compute` (any thresholds, any row order, extra ``by`` columns allowed).
+        Not modified.
+    settings : Settings, optional
+        The thresholds ``min_denominator`` and ``min_count`` to apply; default ``settings.DEFAULT``.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``table`` (same rows, same order) whose ``suppressed`` column is exactly what
+        :func:`compute` sets under ``settings``; every other column is unchanged.
+
+    Notes
+    -----
+    The rules are those of :func:`disclosure.suppress`: shares and means (and the empty-group rows
+    of distribution-only indicators) with ``kind="share"``, the cells of each distribution (grouped
+    by indicator, scope, institution, period, care type, extra ``by`` columns, family and window)
+    with ``kind="count"``.  The family of a row is read from the registry's ``breakdowns``.
+
+    Deterministic: the complementary cell of a distribution is its smallest visible cell, ties
+    broken by table order; the rows are marked in :func:`compute`'s canonical order (which
+    :func:`compute` itself uses: it suppresses after its final sort), whatever the order of
+    ``table``, so re-marking a cached table gives the same cells as computing it anew.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"indicator": ["jh_uitval"] * 2, "scope": ["institution"] * 2,
+    ...     "institution": ["A", "B"], "period": ["2023"] * 2, "care_type": ["jeugdhulp"] * 2,
+    ...     "category": ["", ""], "numerator": [3.0, 4.0], "denominator": [12, 8],
+    ...     "window_months": pd.array([pd.NA, pd.NA], dtype="Int64"), "suppressed": [False, True]})
+    >>> resuppress(t, DEFAULT.replace(min_denominator=5))["suppressed"].tolist()
+    [False, False]
+    """
+    settings = settings or DEFAULT
+    if not len(table):
+        return table.copy()
+    extra = _breakdown_keys(table)
+    order = _canonical_order(table, extra)
+    work = table.take(order).reset_index(drop=True)
+    work = work.assign(_family=_family_of(work))
+    marked = np.empty(len(table), dtype=bool)
+    marked[order] = _suppress(work, settings, extra)["suppressed"].to_numpy()
+    return table.assign(suppressed=marked)
 
 
 def _empty_output() -> pd.DataFrame:
