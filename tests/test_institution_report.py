@@ -128,6 +128,21 @@ def test_pdf_has_the_sections_and_page_numbers(normal):
     assert "Inhoud" in normal["pages"][1]
 
 
+#: pages of the small-demo report of INSTITUTION before the JB/JR tables were combined and the page
+#: breaks were limited to the main chapters (measured on commit cf6cd52).
+PAGES_BEFORE = 28
+
+
+def test_report_is_shorter_than_before(normal):
+    """JB and JR in one table per indicator, later sets and data quality without a page break,
+    smaller methods tables: clearly fewer pages, the content is all there."""
+    n = len(normal["pages"])
+    assert n <= PAGES_BEFORE - 3, n
+    pdf = normal["pdf"]
+    for text in ("Rekening houdend met de kleine aantallen", "Kaplan", "Zorgsoort", "Tien prestatie-indicatoren"):
+        assert text in pdf, text
+
+
 def test_no_code_and_no_traceback(normal):
     for text in (normal["html"], normal["pdf"]):
         assert "Traceback" not in text

@@ -142,8 +142,12 @@ def test_suppressed_breakdown_cells_are_never_shown(jb_story, small_results):
         if not rows:  # left out of the table and named in the "niet getoond" note
             assert "niet getoond" in html and label in soup.get_text()
             continue
-        numbers = [td.get_text(strip=True) for td in rows[0].find_all("td")[1:-1]]  # last column: national
-        assert set(numbers) == {"–*"}, (label, numbers)
+        # JB and JR share one table with a care-type column: the JB row of this label
+        rows = [tr for tr in rows if [td.get_text(strip=True) for td in tr.find_all("td")][1:2] in (["JB"], [])
+                or "oa-num" in (tr.find_all("td")[1].get("class") or [])]
+        numbers = [td.get_text(strip=True) for td in rows[0].find_all("td")[1:-1]  # last column: national
+                   if "oa-num" in (td.get("class") or [])]
+        assert numbers and set(numbers) == {"–*"}, (label, numbers)
         assert report.fmt_pct(cell["value"]) not in rows[0].get_text()
 
 
@@ -205,3 +209,75 @@ def test_institution_names_are_escaped(small_results):
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; ../Jeugd &amp; Co" in html
     assert re.fullmatch(r"[a-z0-9-]+", report.slugify(name))
+
+
+def test_adjusted_comparison_shows_the_shrunk_oe(jb_story, small_results):
+    """The empirical-Bayes O/E stands beside the plain O/E, in the form of its case-mix row."""
+    entry = registry.get("jbjr_verloop")
+    cm = jb_story.casemix_row(entry, "jb")
+    html = _html(jb_story._adjusted(entry, "jb"))
+    assert "Rekening houdend met de kleine aantallen: " + report.fmt_ratio(cm["oe_shrunk"]) in html
+    # a spread interval is shown with it; a collapsed one (τ² = 0) gets the no-variation wording
+    spread = dict(cm, oe_shrunk=1.0812, oe_shrunk_ci_low=0.9104, oe_shrunk_ci_high=1.2733)
+    assert jb_story.shrunk_text(spread) == "Rekening houdend met de kleine aantallen: 1,08 (0,91 – 1,27)."
+    flat = dict(cm, oe_shrunk=1.0, oe_shrunk_ci_low=1.0, oe_shrunk_ci_high=1.0)
+    assert "niet meer van elkaar verschillen" in jb_story.shrunk_text(flat)
+    assert jb_story.shrunk_text(dict(cm, oe_shrunk=float("nan"))) == ""
+    en = story.prepare(small_results, JB_INSTITUTION, lang="en")
+    assert en.shrunk_text(spread) == "Taking the small numbers into account: 1.08 (0.91 – 1.27)."
+    # the methods section explains it in one sentence
+    assert "rekening houdend met de kleine aantallen" in _html(jb_story.methods())
+
+
+def test_duration_table_has_kaplan_meier_and_not_reached(small_results):
+    """results.verloop rows, hand-made: a start cohort whose median is not reached reads
+    "nog niet bereikt"; a suppressed row is left out; the national median stands beside it."""
+    s = story.prepare(small_results, JB_INSTITUTION)
+    v = small_results.verloop
+    keep = v[~((v["period"] == s.period) & (v["care_type"] == "jb"))]
+    nan = float("nan")
+    rows = pd.DataFrame([
+        {"scope": "institution", "institution": JB_INSTITUTION, "period": s.period, "care_type": "jb",
+         "measure": "duration_days", "n": 123, "q1": 100.0, "median": 400.0, "q3": 900.0, "suppressed": False},
+        {"scope": "national", "institution": "", "period": s.period, "care_type": "jb",
+         "measure": "duration_days", "n": 900, "q1": 90.0, "median": 1234.0, "q3": 800.0, "suppressed": False},
+        {"scope": "institution", "institution": JB_INSTITUTION, "period": s.period, "care_type": "jb",
+         "measure": "duration_km_days", "n": 80, "q1": 363.0, "median": nan, "q3": nan, "suppressed": False,
+         "events": 20.0, "censored": 60.0},
+        {"scope": "national", "institution": "", "period": s.period, "care_type": "jb",
+         "measure": "duration_km_days", "n": 700, "q1": nan, "median": nan, "q3": nan, "suppressed": False},
+        {"scope": "institution", "institution": JB_INSTITUTION, "period": s.period, "care_type": "jb",
+         "measure": "waiting_days", "n": 7, "q1": 1.0, "median": 3.0, "q3": 5.0, "suppressed": True},
+    ])
+    results = dataclasses.replace(small_results, verloop=pd.concat([keep, rows], ignore_index=True))
+    s = story.prepare(results, JB_INSTITUTION)
+    frame = s.duration_frame("jb").set_index("measure")
+    assert list(frame.index) == ["duration_days", "duration_km_days"]  # waiting: suppressed, left out
+    assert frame.loc["duration_days", ["n", "q1", "median", "q3", "national"]].tolist() == \
+        ["125", "100", "400", "900", "1.234"]
+    assert frame.loc["duration_km_days", ["q1", "median", "q3", "national"]].tolist() == \
+        ["363", "nog niet bereikt", "nog niet bereikt", "nog niet bereikt"]
+    html = _html(s.verloop())
+    assert "Kaplan–Meier" in html and "nog niet bereikt" in html
+    assert ">3<" not in html.split("Duur van de episodes")[1].split("</table>")[0]
+
+
+def test_jb_and_jr_share_one_table_per_indicator(jb_story):
+    soup = BeautifulSoup(_html(jb_story.indicator_section("jbjr_verloop")), "html.parser")
+    figures = [tb for tb in soup.find_all("table") if tb.find("caption") and
+               tb.find("caption").get_text(strip=True).startswith("Cijfers")]
+    assert len(figures) == 1
+    rows = [tr.find("td").get_text(strip=True) for tr in figures[0].find("tbody").find_all("tr")]
+    assert rows == ["Jeugdbescherming", "Jeugdreclassering"]
+    breakdowns = [tb for tb in soup.find_all("table") if tb.find("caption") and
+                  tb.find("caption").get_text(strip=True).startswith("Uitsplitsing")]
+    assert breakdowns
+    for table in breakdowns:
+        assert [th.get_text(strip=True) for th in table.find_all("th")][1] == "Zorgsoort"
+    assert len(soup.find_all("img")) <= 1
+
+
+def test_data_quality_note_names_recovery_across_tables(jb_story):
+    text = _html(jb_story.quality_section())
+    for fragment in ("Tussen tabellen", "halfjaar", "landelijk min", "uitsplitsing"):
+        assert fragment in text, fragment
