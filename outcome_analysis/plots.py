@@ -492,8 +492,10 @@ def profile_plot(table: pd.DataFrame, *, group: str = "group", category: str = "
         for i, cat in enumerate(cats):
             widths = wide[cat].fillna(0).to_numpy(dtype=float)
             colour = OKABE_ITO[i % len(OKABE_ITO)]
+            # past eight categories the colours repeat: shift the hatch so no two categories look alike
+            hatch = HATCHES[(i + i // len(OKABE_ITO)) % len(HATCHES)]
             bars = ax.barh(ypos, widths, left=left, color=colour, edgecolor="#ffffff" if i % 8 != 7 else "#888888",
-                           hatch=HATCHES[i % len(HATCHES)], label=(labels or {}).get(cat, str(cat)), height=0.6)
+                           hatch=hatch, label=(labels or {}).get(cat, str(cat)), height=0.6)
             for bar in bars:
                 bar.set_gid(f"segment_{cat}")
             for bar, w in zip(bars, widths):
@@ -513,7 +515,47 @@ def profile_plot(table: pd.DataFrame, *, group: str = "group", category: str = "
         _pct_axis(ax.xaxis, lang)
         if title:
             ax.set_title(title, loc="left")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=min(len(cats), 4), frameon=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=min(len(cats), 3), frameon=False)
+    return ax
+
+
+def comparison_bars(table: pd.DataFrame, *, group: str = "group", category: str = "category", value: str = "value",
+                    order=None, labels: dict | None = None, lang: str = "nl", title: str | None = None, ax=None):
+    """Side-by-side horizontal bars per category: one bar per ``group`` (e.g. the institution, then
+    "Landelijk"), for categories that may **overlap** (transitions, kwesties), where a stacked 100%
+    bar would wrongly suggest a partition. The first group is drawn hatched in the highlight colour,
+    the second plain; each bar carries its percentage; suppressed rows get no bar and ``–*``.
+    """
+    mark = texts(lang)["suppressed_mark"] + "*"
+    with _style():
+        ax = _new_ax(ax)
+        groups = list(dict.fromkeys(table[group].astype(str)))
+        cats = list(order) if order is not None else list(dict.fromkeys(table[category]))
+        hidden = (table["suppressed"].fillna(False).astype(bool) if "suppressed" in table
+                  else pd.Series(False, index=table.index))
+        shown = table[value].astype(float).where(~hidden)
+        wide = pd.DataFrame({"g": table[group].astype(str), "c": table[category], "v": shown}).pivot_table(
+            index="c", columns="g", values="v", aggfunc="first", dropna=False).reindex(index=cats, columns=groups)
+        height = 0.8 / max(len(groups), 1)
+        base = np.arange(len(cats))[::-1].astype(float)
+        styles = [(HIGHLIGHT, "//"), (MAIN, "")] + [(c, h) for c, h in zip(OKABE_ITO, HATCHES)]
+        top = np.nanmax(wide.to_numpy(dtype=float)) if np.isfinite(wide.to_numpy(dtype=float)).any() else 1.0
+        for j, g in enumerate(groups):
+            colour, hatch = styles[j % len(styles)]
+            vals = wide[g].to_numpy(dtype=float)
+            y = base + (len(groups) / 2 - j - 0.5) * height
+            ax.barh(y, np.nan_to_num(vals), height=height * 0.95, color=colour, hatch=hatch,
+                    edgecolor="#ffffff" if hatch else colour, label=g)
+            for yi, v in zip(y, vals):
+                text = mark if math.isnan(v) else fmt_pct(v, 0, lang)
+                ax.text((0 if math.isnan(v) else v) + top * 0.01, yi, text, va="center", fontsize=6.5)
+        ax.set_yticks(base)
+        ax.set_yticklabels([(labels or {}).get(c, str(c)) for c in cats])
+        ax.set_xlim(0, top * 1.18 if top > 0 else 1)
+        _pct_axis(ax.xaxis, lang)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=len(groups), frameon=False)
+        if title:
+            ax.set_title(title, loc="left")
     return ax
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import registry, report
+from . import indicators, registry, report
 from .periods import parse_period, previous_period
 from .quality import item_label
 from .results import Results, compute_results, modelled_period
@@ -155,7 +155,7 @@ def _png(fig, dpi: int = 150):
     from IPython.display import Image
 
     buffer = _io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.05)  # legends below the axes stay whole
     return Image(data=buffer.getvalue(), format="png")
 
 
@@ -741,9 +741,15 @@ class Story:
         labels = {c: category_label(c, self.lang) for c in frame["category"].unique()}
         order = list(dict.fromkeys(frame.sort_values("category")["category"]))
         n_cats = len(order)
-        fig, ax = _figure(6.8, 1.5 + 0.25 * math.ceil(n_cats / 4))
+        frame["group"] = frame["group"].map(lambda g: _short(g, 28))
+        if family in indicators.MULTI_FAMILIES:
+            # overlapping categories (one episode can have several transitions): bars side by side,
+            # never a stacked 100% bar
+            fig, ax = _figure(6.8, 0.8 + 0.42 * n_cats)
+            plots.comparison_bars(frame, order=order, labels=labels, lang=self.lang, ax=ax)
+            return [_html(f"<h4>{_e(title)}</h4>"), _png(fig), _p(self.t["overlapping_categories"])]
+        fig, ax = _figure(6.8, 1.5 + 0.25 * math.ceil(n_cats / 3))
         plots.profile_plot(frame, order=order, labels=labels, lang=self.lang, ax=ax)
-        ax.set_yticklabels([_short(g, 28) for g in frame["group"].drop_duplicates()])
         return [_html(f"<h4>{_e(title)}</h4>"), _png(fig)]
 
     def verloop(self) -> list:

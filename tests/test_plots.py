@@ -259,3 +259,39 @@ def test_trend_note_and_caterpillar_label_follow_settings(institutions):
     assert cat.get_xlabel() == "Gemiddelde verandering"
     with pytest.raises(ValueError, match="kind"):
         plots.caterpillar_plot(means, kind="median")
+
+
+def test_comparison_bars_draw_overlapping_categories_side_by_side():
+    import matplotlib.pyplot as plt
+
+    from outcome_analysis.plots import comparison_bars
+
+    table = pd.DataFrame({
+        "group": ["Instelling A"] * 3 + ["Landelijk"] * 3,
+        "category": ["transition:vots_ots", "transition:ots_voogdij", "transition:none"] * 2,
+        "value": [0.6, 0.3, 0.2, 0.5, 0.25, 0.3],
+        "suppressed": [False, True, False, False, False, False],
+    })
+    fig, ax = plt.subplots()
+    comparison_bars(table, lang="nl", ax=ax)
+    bars = [p for p in ax.patches if p.get_width() > 0]
+    assert len(bars) == 5                                   # the suppressed cell has no bar
+    texts = [t.get_text() for t in ax.texts]
+    assert "–*" in texts and "60%" in texts and "30%" not in texts[:3]
+    assert sum(b.get_width() for b in bars[:2]) > 0.5       # not normalised to a 100% stack
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Instelling A", "Landelijk"]
+    plt.close(fig)
+
+
+def test_profile_plot_never_draws_two_categories_alike():
+    import matplotlib.pyplot as plt
+
+    from outcome_analysis.plots import profile_plot
+
+    cats = [f"end_reason:c{i}" for i in range(12)]
+    table = pd.DataFrame({"group": ["A"] * 12, "category": cats, "value": [1 / 12] * 12, "suppressed": [False] * 12})
+    fig, ax = plt.subplots()
+    profile_plot(table, order=cats, ax=ax)
+    looks = [(tuple(p.get_facecolor()), p.get_hatch()) for p in ax.patches]
+    assert len(set(looks)) == 12
+    plt.close(fig)
