@@ -113,6 +113,7 @@ class _Base:
         self._family: dict = {}
         self._earlier = None
         self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._persistent: dict = {}
         self.memo: dict = {}
 
     @property
@@ -204,6 +205,16 @@ class _Base:
         """The public :func:`episodes.chain` result (text columns built on demand)."""
         ea = self.episodes
         return episodes_mod.Chained(pd.Series(ea.record_episode, name="episode_id"), episodes_mod.episode_frame(self.t, ea))
+
+    def persistent(self, key, build: Callable):
+        """``build()`` once for the life of this base (unlike :attr:`memo`, kept across calls).
+
+        Only for results that depend on nothing but the trajectories and the settings of this base
+        (the cache key of :func:`_shared_base`): the base is rebuilt when either changes.
+        """
+        if key not in self._persistent:
+            self._persistent[key] = build()
+        return self._persistent[key]
 
     def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """Integer codes (-1 for missing) of a trajectory column and its labels (object array of str)."""
@@ -515,33 +526,57 @@ def _risk_parts(b: _Base, care_types=("jr",)) -> list[pd.DataFrame]:
 
 
 def _rom_parts(b: _Base, care_types=("jeugdhulp",)) -> list[pd.DataFrame]:
-    pos = _trajectory_unit(b, care_types)
-    t = b.t.iloc[pos]
-    table = stats.instruments()
-    instrument = t["rom_instrument"].astype("object")
-    unknown = instrument.notna() & ~instrument.isin(table.index)
-    if unknown.any():
-        counts = instrument[unknown].value_counts()
-        listed = ", ".join(f"{k!r} ({v})" for k, v in counts.items())
-        warnings.warn(f"ROM instrument(s) not in the instrument table, counted as missing: {listed}",
-                      UnknownInstrumentWarning, stacklevel=3)
-    norms = table.reindex(instrument.where(~unknown).to_numpy())
-    norms.index = t.index
-    pre, post = t["rom_start"].astype(float), t["rom_end"].astype(float)
-    t_pre = np.asarray(stats.to_tscore(pre, norms), dtype=float)
-    t_post = np.asarray(stats.to_tscore(post, norms), dtype=float)
-    change = t_pre - t_post  # T-scores run higher = worse, so positive = improvement
-    rci = stats.reliable_change(pre.to_numpy(), post.to_numpy(), norms["norm_sd"].to_numpy(),
-                                norms["reliability"].to_numpy())
-    known = ~np.isnan(rci)
-    direction = norms["direction"].astype("object").where(known, "higher_worse").to_numpy()
-    cls = np.asarray(stats.classify_change(np.where(known, rci, 0.0), direction, b.settings.rci_threshold), dtype=object)
-    cls = np.where(known, cls, None)
-    outcome = np.where(known, (cls == "improved").astype(float), np.nan)
-    change = np.where(known, change, np.nan)
+    """Headline (reliably improved), RCI classes and mean T-score change of the ROM trajectories.
+
+    The per-trajectory arrays are kept on the shared base across calls (:meth:`_Base.persistent`:
+    five arrays of the ended jeugdhulp trajectories, about 33 bytes a trajectory) because
+    ``results.compute_results`` asks for them through :func:`records` many times; the unknown-
+    instrument warning is repeated on every call.
+    """
+    pos, outcome, t_pre, change, cls, message = b.persistent(("rom", tuple(care_types)),
+                                                             lambda: _rom_arrays(b, care_types))
+    if message:
+        warnings.warn(message, UnknownInstrumentWarning, stacklevel=3)
     return [_plain(b, pos, outcome, baseline=t_pre, change=change),
             _distribution(b, pos, "rci", pd.Series(cls)),
             _plain(b, pos, change, baseline=t_pre, change=change, category="mean_change:")]
+
+
+def _rom_arrays(b: _Base, care_types) -> tuple:
+    """Positions, outcome, start T-score, change, RCI class (categorical) and the unknown-instrument
+    warning text (``""`` if none) of the ended ROM trajectories."""
+    pos = _trajectory_unit(b, care_types)
+    table = stats.instruments()
+    instrument = b.t["rom_instrument"].take(pos).reset_index(drop=True)
+    # norms per row by integer codes against the instrument table (-1: missing or unknown)
+    code = episodes_mod.codes_of(instrument, list(table.index))
+    unknown = (code < 0) & instrument.notna().to_numpy()
+    message = ""
+    if unknown.any():
+        counts = instrument[unknown].astype("object").value_counts()
+        listed = ", ".join(f"{k!r} ({v})" for k, v in counts.items())
+        message = f"ROM instrument(s) not in the instrument table, counted as missing: {listed}"
+
+    def norm(col: str, fill=np.nan) -> np.ndarray:
+        values = table[col].to_numpy(dtype=float if isinstance(fill, float) else object)
+        return np.concatenate([values, np.array([fill], dtype=values.dtype)])[code]  # code -1: the fill
+
+    norms = {"norm_mean": norm("norm_mean"), "norm_sd": norm("norm_sd"), "reliability": norm("reliability"),
+             "direction": norm("direction", None)}
+    pre = b.t["rom_start"].take(pos).to_numpy(dtype=float, na_value=np.nan)
+    post = b.t["rom_end"].take(pos).to_numpy(dtype=float, na_value=np.nan)
+    t_pre = np.asarray(stats.to_tscore(pre, norms), dtype=float)
+    t_post = np.asarray(stats.to_tscore(post, norms), dtype=float)
+    change = t_pre - t_post  # T-scores run higher = worse, so positive = improvement
+    rci = np.asarray(stats.reliable_change(pre, post, norms["norm_sd"], norms["reliability"]), dtype=float)
+    known = ~np.isnan(rci)
+    # classify on the few distinct directions, not per row of object values
+    dir_code = np.where(known, norm("direction", "higher_worse"), "higher_worse").astype(object)
+    cls = np.asarray(stats.classify_change(np.where(known, rci, 0.0), dir_code, b.settings.rci_threshold), dtype=object)
+    cls = np.where(known, cls, None)
+    outcome = np.where(known, (cls == "improved").astype(float), np.nan)
+    change = np.where(known, change, np.nan)
+    return pos, outcome, t_pre, change, pd.Categorical(cls), message
 
 
 def _afname_ontwikkelingsbedreiging(b, entry):

@@ -249,3 +249,30 @@ def test_resuppress_under_other_thresholds_equals_compute(tie_table):
     fresh = compute(toy_dataset(TIE_ROWS, reference_date=REF), ["pi07_reden_beeindiging_jb", "pi06_zwaarte_vervolghulp"],
                     settings=other)
     pd.testing.assert_series_equal(resuppress(tie_table, other)["suppressed"], fresh["suppressed"])
+
+
+# ------------------------------------------------------------------ 6. ROM parts kept across calls
+ROM = [dict(T("m1", "k1", "A", "jeugdhulp", "ambulant", "2024-01-01", "2024-06-01", "volgens_plan"),
+            rom_instrument="cbcl_total_t", rom_start=70.0, rom_end=60.0),      # improved (RCI < -1.96)
+       dict(T("m2", "k2", "A", "jeugdhulp", "ambulant", "2024-01-01", "2024-06-01", "volgens_plan"),
+            rom_instrument="xyz", rom_start=10.0, rom_end=5.0)]                # unknown -> missing + warning
+
+
+def test_rom_records_repeat_the_same_rows_and_the_warning():
+    import warnings
+
+    from outcome_analysis import indicators
+    data = toy_dataset(ROM, reference_date=REF)
+    for _ in range(2):  # the second call takes the per-trajectory arrays from the shared base
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            r = records(data, "jh_afname_problematiek")
+        assert any(issubclass(w.category, indicators.UnknownInstrumentWarning) for w in caught)
+        head = r[r["category"] == ""].sort_values("unit_id")
+        assert head["outcome"].tolist()[0] == 1.0 and np.isnan(head["outcome"].tolist()[1])
+    # a new trajectories frame is a new base: the cached arrays are not reused
+    t = data.trajectories.copy()
+    t.loc[t["trajectory_id"] == "m1", "rom_end"] = 70.0
+    data.trajectories = t
+    r = records(data, "jh_afname_problematiek")
+    assert r.loc[(r["category"] == "") & (r["unit_id"] == "m1"), "outcome"].tolist() == [0.0]
