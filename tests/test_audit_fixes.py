@@ -274,5 +274,6 @@ def test_rom_records_repeat_the_same_rows_and_the_warning():
     t = data.trajectories.copy()
     t.loc[t["trajectory_id"] == "m1", "rom_end"] = 70.0
     data.trajectories = t
-    r = records(data, "jh_afname_problematiek")
+    with pytest.warns(indicators.UnknownInstrumentWarning):
+        r = records(data, "jh_afname_problematiek")
     assert r.loc[(r["category"] == "") & (r["unit_id"] == "m1"), "outcome"].tolist() == [0.0]
