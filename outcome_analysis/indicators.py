@@ -140,7 +140,8 @@ class _Base:
         frame.
 
         ``"jeugdhulp"`` and ``"jbjr"`` are the families of :mod:`episodes` (the same episodes as
-        :attr:`episodes`).  ``"jb"`` chains the JB records on their own (pi07, pi08): vOTS→OTS,
+        :attr:`episodes`).  ``"jr"`` chains the JR records on their own (pi09).  ``"jb"`` chains the
+        JB records on their own (pi07, pi08): vOTS→OTS,
         OTS→voogdij and transfers between GIs are continuations, but a JR measure neither continues
         nor ends a JB episode; its ``jb_jr_concurrent`` flag says whether a JR measure of the same
         youth ran at some time during the JB episode (:meth:`_jr_during`).
@@ -154,6 +155,11 @@ class _Base:
                 flags = ea.transitions.copy()
                 flags[:, episodes_mod.TRANSITIONS.index("jb_jr_concurrent")] = self._jr_during(record, first)
                 self._family[key] = (record, first, flags)
+            elif family == "jr":
+                # pi09: JR measures chained on their own, so a JR that ends while a JB runs is counted
+                rows = np.flatnonzero(self.care == schema.CARE_TYPES.index("jr"))
+                ea = self._chain_rows(rows)
+                self._family[key] = (rows[ea.record], rows[ea.first_record], ea.transitions)
             elif self._episodes is not None:
                 ea = self._episodes
                 keep = np.flatnonzero(ea.family == episodes_mod.FAMILIES.index(family))
@@ -722,7 +728,8 @@ def _reden_jb(b, entry):
 
 
 def _reden_jr(b, entry):
-    return _episode_end(b, entry, headline=False)
+    """pi09: JR episodes chained on the JR records alone (a JB measure neither continues nor ends them)."""
+    return _episode_end(b, entry, headline=False, family="jr")
 
 
 def _next_start_after(b: _Base, candidates: np.ndarray, client: np.ndarray, after_day: np.ndarray,
@@ -1264,6 +1271,8 @@ def compute(
       JB measure that starts during a JR is a new measure (pi08).  pi07's ``transition:jb_jr_concurrent``
       says a JR measure of the same youth ran at some time during the JB episode.  Herhaald beroep
       and jbjr_verloop keep the JB+JR family, so pi07 for JB is no longer jbjr_verloop's JB rows;
+      likewise pi09 chains the **JR records on their own**, so a JR measure that ends while a JB
+      measure runs is counted with its end reason;
     - ``transition:transfer_gi`` is a hand-over: a record at another institution starting after
       every earlier record of the episode ended (see :func:`episodes.chain`), not concurrent care;
     - per-youth indicators (herhaald beroep, geen nieuwe start, pi05, pi08): institution rows keep

@@ -277,3 +277,26 @@ def test_rom_records_repeat_the_same_rows_and_the_warning():
     with pytest.warns(indicators.UnknownInstrumentWarning):
         r = records(data, "jh_afname_problematiek")
     assert r.loc[(r["category"] == "") & (r["unit_id"] == "m1"), "outcome"].tolist() == [0.0]
+
+
+def test_pi09_counts_a_jr_that_ends_while_a_jb_measure_runs():
+    """Mirror of the pi07 fix: JR measures chained on their own.
+
+    k1: JR (tb_gedwongen) at GI-A 2023-01-01 .. 2023-06-30, volgens_plan, inside an OTS 2022-01-01 ..
+    2024-06-30. In the JB+JR chain the JR would vanish inside the OTS episode; chained on its own it
+    is one ended JR episode of 2023 with end reason volgens_plan: 1 of 1.
+    """
+    from outcome_analysis.indicators import compute
+    from toydata import toy_dataset
+
+    base = dict(client_id="k1", institution="GI-A", birth_year=2008)
+    rows = [
+        dict(base, trajectory_id="ots", care_type="jb", care_form="ots", start_date="2022-01-01",
+             end_date="2024-06-30", end_reason="volgens_plan"),
+        dict(base, trajectory_id="jr", care_type="jr", care_form="tb_gedwongen", start_date="2023-01-01",
+             end_date="2023-06-30", end_reason="volgens_plan"),
+    ]
+    out = compute(toy_dataset(rows, reference_date="2024-12-31"), "pi09_reden_beeindiging_jr")
+    row = out[(out["scope"] == "national") & (out["period"] == "2023")
+              & (out["category"] == "end_reason:volgens_plan")].iloc[0]
+    assert (row["numerator"], row["denominator"]) == (1, 1)

@@ -154,8 +154,11 @@ def test_suppressed_breakdown_cells_are_never_shown(jb_story, small_results):
 def test_same_as_and_restated_indicators_are_pointers(jb_story):
     html = _html(jb_story.indicator_section("pi02_tevredenheid"))
     assert "Wordt berekend als" in html and "<table" not in html
+    # pi04 restates the basisset per care type; pi07 chains JB records on their own, so it is its own section
+    html = _html(jb_story.indicator_section("pi04_vermindering_ernst"))
+    assert "berekend als" in html and "<table" not in html
     html = _html(jb_story.indicator_section("pi07_reden_beeindiging_jb"))
-    assert "berekend als Verloop van het traject" in html
+    assert "berekend als" not in html and "Reden beëindiging jeugdbeschermingsmaatregel" in html
 
 
 def test_dialogue_facts_use_the_question_bank_vocabulary(jb_story):
