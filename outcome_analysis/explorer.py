@@ -86,47 +86,12 @@ class ExplorerError(OutcomeAnalysisError, ValueError):
     """A request the explorer cannot meet (unknown widget name, export format, ...); the message names it."""
 
 
-def _family_of(table: pd.DataFrame) -> np.ndarray:
-    """The distribution family of each row (``""`` for shares and means), as ``indicators.compute`` sets it."""
-    pairs = table[["indicator", "category"]].drop_duplicates()
-    fam = {}
-    for ind, cat in pairs.itertuples(index=False):  # a loop over the few (indicator, category) pairs
-        family = str(cat).partition(":")[0] if cat else ""
-        kind = registry.get(ind).breakdowns.get(family) if family not in ("", "window") else None
-        fam[(ind, cat)] = family if kind == "distribution" else ""
-    keys = pd.MultiIndex.from_frame(table[["indicator", "category"]])
-    return pd.Series(fam).reindex(keys).fillna("").to_numpy(dtype=object)
-
-
 def resuppress(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Re-mark ``suppressed`` of an ``indicators.compute`` table under other disclosure thresholds.
+    """Re-mark ``suppressed`` of a cached ``indicators.compute`` table under other disclosure thresholds.
 
-    Parameters
-    ----------
-    table : DataFrame
-        Output of :func:`outcome_analysis.indicators.compute` (any thresholds). Not modified.
-    settings : Settings
-        The thresholds ``min_denominator``, ``min_count`` (and ``round_to``) to apply.
-
-    Returns
-    -------
-    DataFrame
-        A copy of ``table`` whose ``suppressed`` column is what ``compute`` sets under ``settings``
-        (see Notes for ties); every other column is unchanged.
-
-    Notes
-    -----
-    Suppression does not change any figure, so the explorer re-marks the cached table instead of
-    computing it again. The rules are those of ``compute``: shares (and means) go through
-    :func:`outcome_analysis.disclosure.suppress` with ``kind="share"``, the cells of each
-    distribution (grouped by indicator, scope, institution, period, care type, family and window)
-    with ``kind="count"``. The distribution family of a row is read from the registry's
-    ``breakdowns``, as ``compute`` does.
-
-    One difference: the complementary cell of a distribution is its smallest visible cell, ties
-    broken by table order. ``compute`` marks its rows before sorting them, this function marks the
-    sorted output, so among *equal* smallest cells another one may be hidden; the hidden counts of
-    every distribution are the same (tests/test_explorer.py checks this).
+    Suppression changes no figure, so the explorer re-marks the cached table instead of computing it
+    again; this is :func:`outcome_analysis.indicators.resuppress`, which gives exactly the flags
+    ``compute`` sets under ``settings``.
 
     Examples
     --------
@@ -139,8 +104,7 @@ def resuppress(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """
     if not len(table):
         return table.copy()
-    marked = indicators._suppress(table.assign(_family=_family_of(table)), settings)
-    return table.assign(suppressed=marked["suppressed"].to_numpy())
+    return indicators.resuppress(table, settings)
 
 
 def _slug(text: str) -> str:
@@ -451,7 +415,7 @@ class Explorer:
         for ind, part in table.groupby("indicator", sort=False):
             self._tables[self._key(ind)] = part.reset_index(drop=True)
         for ind in indicators.COMPUTABLE:
-            self._tables.setdefault(self._key(ind), indicators._empty_output())
+            self._tables.setdefault(self._key(ind), pd.DataFrame(columns=list(indicators.OUTPUT_COLUMNS)))
 
     def _table(self, indicator: str) -> pd.DataFrame:
         """The compute table of ``indicator`` under the current settings, suppression re-marked."""

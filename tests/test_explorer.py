@@ -201,31 +201,15 @@ def test_a_threshold_change_re_marks_suppression(fresh, small_demo):
 @pytest.mark.parametrize("thresholds", [{"min_denominator": 3, "min_count": 3},
                                         {"min_denominator": 50, "min_count": 20}], ids=["low", "high"])
 def test_resuppress_equals_compute_under_other_thresholds(small_demo, thresholds):
-    """Re-marking a cached table gives compute's flags under the new thresholds.
-
-    Shares are identical. In distributions the complementary cell is "the smallest visible cell,
-    ties: the first row in table order" (disclosure.suppress); compute marks its rows before sorting
-    them, resuppress marks the sorted output, so among *equal* smallest cells another one may be
-    chosen. Both are valid; the test checks that the hidden counts per distribution are the same
-    multiset, i.e. that the two differ only in such ties.
-    """
+    """Re-marking a cached table gives exactly compute's flags under the new thresholds (compute
+    sorts before it marks, so ties for the smallest cell are broken the same way)."""
     ids = ["jh_uitval", "jbjr_verloop", "jbjr_herhaald_beroep", "pi06_zwaarte_vervolghulp", "jh_doelrealisatie_gas"]
     base = indicators.compute(small_demo, ids)
     other = dataclasses.replace(DEFAULT, **thresholds)
     expected = indicators.compute(small_demo, ids, settings=other)
     got = resuppress(base, other)
-    pd.testing.assert_frame_equal(got.drop(columns="suppressed"), expected.drop(columns="suppressed"))
-    assert (got["suppressed"] != base["suppressed"]).any()  # the thresholds did change something
-    share = ~got["category"].str.contains(":") | got["category"].str.startswith(("informant:", "mean_"))
-    pd.testing.assert_series_equal(got.loc[share, "suppressed"], expected.loc[share, "suppressed"])
-    group = ["indicator", "scope", "institution", "period", "care_type", "window_months"]
-
-    def hidden_counts(frame):
-        cells = frame[~share & frame["suppressed"]].assign(
-            family=lambda f: f["category"].str.partition(":")[0], window_months=lambda f: f["window_months"].fillna(-1))
-        return cells.groupby(group + ["family"])["numerator"].apply(lambda s: tuple(sorted(s)))
-
-    pd.testing.assert_series_equal(hidden_counts(got), hidden_counts(expected))
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
+    assert (got["suppressed"].to_numpy() != base["suppressed"].to_numpy()).any()  # the thresholds changed something
 
 
 def test_exports_write_safe_files(explorer, small_demo):
