@@ -67,6 +67,10 @@ class IndicatorError(OutcomeAnalysisError, ValueError):
     """An indicator request that cannot be computed (wrong ``by``, a context item, ...)."""
 
 
+class DerivedNormWarning(UserWarning):
+    """A ROM instrument without a norm mean/SD in the instrument table: derived from the data."""
+
+
 class UnknownInstrumentWarning(UserWarning):
     """ROM records whose instrument is not in the instrument table (counted as missing)."""
 
@@ -539,20 +543,22 @@ def _rom_parts(b: _Base, care_types=("jeugdhulp",)) -> list[pd.DataFrame]:
     ``results.compute_results`` asks for them through :func:`records` many times; the unknown-
     instrument warning is repeated on every call.
     """
-    pos, outcome, t_pre, change, cls, message = b.persistent(("rom", tuple(care_types)),
-                                                             lambda: _rom_arrays(b, care_types))
+    pos, outcome, t_pre, change, cls, message, derived = b.persistent(("rom", tuple(care_types)),
+                                                                      lambda: _rom_arrays(b, care_types))
     if message:
         warnings.warn(message, UnknownInstrumentWarning, stacklevel=3)
+    if derived:
+        warnings.warn(derived, DerivedNormWarning, stacklevel=3)
     return [_plain(b, pos, outcome, baseline=t_pre, change=change),
             _distribution(b, pos, "rci", pd.Series(cls)),
             _plain(b, pos, change, baseline=t_pre, change=change, category="mean_change:")]
 
 
 def _rom_arrays(b: _Base, care_types) -> tuple:
-    """Positions, outcome, start T-score, change, RCI class (categorical) and the unknown-instrument
-    warning text (``""`` if none) of the ended ROM trajectories."""
+    """Positions, outcome, start T-score, change, RCI class (categorical), the unknown-instrument
+    warning text and the derived-norm warning text (``""`` if none) of the ended ROM trajectories."""
     pos = _trajectory_unit(b, care_types)
-    table = stats.instruments()
+    table, derived = derive_missing_norms(stats.instruments(), b.t)
     instrument = b.t["rom_instrument"].take(pos).reset_index(drop=True)
     # norms per row by integer codes against the instrument table (-1: missing or unknown)
     code = episodes_mod.codes_of(instrument, list(table.index))
@@ -582,7 +588,43 @@ def _rom_arrays(b: _Base, care_types) -> tuple:
     cls = np.where(known, cls, None)
     outcome = np.where(known, (cls == "improved").astype(float), np.nan)
     change = np.where(known, change, np.nan)
-    return pos, outcome, t_pre, change, pd.Categorical(cls), message
+    return pos, outcome, t_pre, change, pd.Categorical(cls), message, derived
+
+
+def derive_missing_norms(table: pd.DataFrame, trajectories: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Fill a missing norm mean or SD of an instrument from the start scores in the data.
+
+    The Reliable Change Index needs the SD of the instrument's scores (Jacobson & Truax 1991 used the
+    SD of the pre-treatment scores when no normative SD is available), and the T-score needs a mean
+    and SD. For an instrument of the table whose ``norm_mean`` or ``norm_sd`` is empty (HoNOSCA has
+    no population norm), they are taken from ``rom_start`` of **all** trajectories with that
+    instrument in the delivery (every institution and period, so each institution is measured
+    against the same yardstick), and a warning text says so, with the values used.
+
+    Returns the completed table (a copy) and the warning text (``""`` when nothing was derived).
+    Instruments with fewer than 30 start scores are left without norms (counted as missing).
+    """
+    lacking = table.index[table["norm_mean"].isna() | table["norm_sd"].isna()]
+    if not len(lacking):
+        return table, ""
+    table = table.copy()
+    instrument = trajectories["rom_instrument"].astype("object")
+    start = trajectories["rom_start"].astype(float)
+    used = []
+    for key in lacking:  # a loop over the few instruments without norms
+        scores = start[(instrument == key).to_numpy() & start.notna().to_numpy()]
+        if len(scores) < 30:
+            continue
+        mean, sd = float(scores.mean()), float(scores.std(ddof=1))
+        if pd.isna(table.at[key, "norm_mean"]):
+            table.at[key, "norm_mean"] = mean
+        if pd.isna(table.at[key, "norm_sd"]):
+            table.at[key, "norm_sd"] = sd
+        used.append(f"{key} (mean {table.at[key, 'norm_mean']:.2f}, SD {table.at[key, 'norm_sd']:.2f}, "
+                    f"from {len(scores):,} start scores)")
+    message = ("ROM instrument(s) without a norm in the instrument table; mean and SD taken from the start "
+               "scores of all trajectories in the data: " + "; ".join(used)) if used else ""
+    return table, message
 
 
 def _afname_ontwikkelingsbedreiging(b, entry):

@@ -74,7 +74,9 @@ class Results:
         The case-mix models, one row per model / per coefficient / per decile, keyed by
         ``indicator``, ``kind``, ``period`` and ``care_type``.
     meta : dict
-        ``settings``, ``granularity``, ``periods`` (report periods), ``reference_date``,
+        ``instruments`` (:func:`instrument_facts`: ROM norms derived from the data, instruments
+        unknown to the instrument table), ``settings``, ``granularity``,
+        ``periods`` (report periods), ``reference_date``,
         ``institutions``, ``n_trajectories``, ``version``, ``created``.
     """
 
@@ -260,9 +262,39 @@ def compute_results(data: Dataset, settings: Settings | None = None, granularity
         periods = [latest_complete_period(data.reference_date, granularity)]
     periods = [str(p) for p in periods]
 
+    # the two ROM warnings are recorded as structured facts in meta["instruments"] instead
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=indicators.UnknownInstrumentWarning)
-        table = indicators.compute(data, granularity=granularity, settings=settings)
+        warnings.simplefilter("ignore", category=indicators.DerivedNormWarning)
+        return _compute_results(data, settings, granularity, periods)
+
+
+def instrument_facts(data: Dataset) -> dict:
+    """What every report's methods section says about the ROM instruments of the delivery.
+
+    Returns ``{"derived_norms": [{"instrument", "norm_mean", "norm_sd", "n"}...],
+    "unknown": {instrument: n trajectories}}``: norms taken from the data for instruments without a
+    population norm (:func:`outcome_analysis.indicators.derive_missing_norms`), and instruments
+    that are not in the instrument table (their scores are counted as missing).
+    """
+    from . import stats
+
+    table = stats.instruments()
+    completed, _ = indicators.derive_missing_norms(table, data.trajectories)
+    derived = []
+    for key in table.index:
+        if pd.isna(table.at[key, "norm_sd"]) and pd.notna(completed.at[key, "norm_sd"]):
+            n = int(((data.trajectories["rom_instrument"].astype("object") == key)
+                     & data.trajectories["rom_start"].notna()).sum())
+            derived.append({"instrument": key, "norm_mean": float(completed.at[key, "norm_mean"]),
+                            "norm_sd": float(completed.at[key, "norm_sd"]), "n": n})
+    used = data.trajectories["rom_instrument"].dropna().astype("object")
+    unknown = used[~used.isin(list(table.index))].value_counts()
+    return {"derived_norms": derived, "unknown": {str(k): int(v) for k, v in unknown.items()}}
+
+
+def _compute_results(data: Dataset, settings: Settings, granularity: str, periods: list[str]) -> Results:
+    table = indicators.compute(data, granularity=granularity, settings=settings)
     ctx = context.compute_context(data, granularity=granularity, settings=settings)
     qual = quality.completeness(data, granularity=granularity)
     verloop = _verloop(data, granularity, settings)
@@ -288,6 +320,7 @@ def compute_results(data: Dataset, settings: Settings | None = None, granularity
                 calib_parts += calib
 
     meta = {
+        "instruments": instrument_facts(data),
         "settings": settings.to_dict(),
         "granularity": granularity,
         "periods": periods,

@@ -1052,6 +1052,21 @@ class Story:
         return [_html(f'<div class="oa-methods">{x}</div>') if isinstance(x, report.HTML) and "<table" in x else x
                 for x in self._methods_items()]
 
+    def instrument_notes(self) -> list:
+        """Methods: ROM norms taken from the data (instruments without a population norm) and ROM
+        instruments unknown to the instrument table (their scores count as missing)."""
+        facts = self.results.meta.get("instruments") or {}
+        items = []
+        for d in facts.get("derived_norms", []):
+            items.append(_p(self.t["derived_norm"].format(
+                instrument=d["instrument"], mean=report.fmt_number(d["norm_mean"], 1, self.lang),
+                sd=report.fmt_number(d["norm_sd"], 1, self.lang), n=report.fmt_int(d["n"], self.lang))))
+        unknown = facts.get("unknown") or {}
+        if unknown:
+            listed = ", ".join(f"{k} ({report.fmt_int(v, self.lang)})" for k, v in unknown.items())
+            items.append(_p(self.t["unknown_instruments"].format(instruments=listed)))
+        return items
+
     def _methods_items(self) -> list:
         t = self.t
         items = [self.heading("methods"), _p(t["methods_intro"]), self.heading("definitions", 3)]
@@ -1084,6 +1099,7 @@ class Story:
         items += [self.heading("settings", 3),
                   report.display_table(pd.DataFrame(settings_rows, columns=["item", "value_text"]),
                                        {"item": (t["col_item"], "text"), "value_text": ("", "text")}, self.lang)]
+        items += self.instrument_notes()
         items += [self.heading("models", 3), _p(t["models_intro"]), _p(t["shrinkage_method"])]
         models = self.model_frame()
         if models.empty:

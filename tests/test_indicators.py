@@ -295,3 +295,37 @@ def test_recidive_window():
     check(r, 1, 2, 0, 0)
     assert r["window_months"] == 24
     check(row(out, "pi10_geen_recidive", period="2023", care_type="jr"), 0, 0, 0, 1)
+
+
+def test_rom_without_a_norm_uses_the_start_scores_of_the_data():
+    """HoNOSCA has no norm SD in the instrument table: the RCI uses the SD of all start scores of the
+    instrument in the data (Jacobson & Truax 1991), instead of counting the trajectories as missing.
+
+    40 trajectories with start scores alternating 10 and 20 (SD = 5.0636..., sample SD), reliability
+    0.80 from the table: SE_diff = sqrt(2) * SD * sqrt(1 - 0.8) = 3.2025. A change 20 -> 10 gives
+    RCI = -3.12 (reliably improved for a higher-is-worse instrument); 10 -> 9 gives -0.31 (unchanged).
+    """
+    import math
+    import warnings
+
+    import numpy as np
+
+    from outcome_analysis.indicators import DerivedNormWarning, compute
+    from toydata import toy_dataset
+
+    rows = []
+    for i in range(40):
+        start = 20.0 if i % 2 else 10.0
+        end = 10.0 if i % 2 else 9.0
+        rows.append(dict(trajectory_id=f"t{i}", client_id=f"c{i}", institution="A", care_type="jeugdhulp",
+                         care_form="ambulant", start_date="2023-01-01", end_date="2023-06-01",
+                         end_reason="volgens_plan", birth_year=2012, rom_instrument="honosca_total",
+                         rom_start=start, rom_end=end))
+    sd = float(np.std([10.0, 20.0] * 20, ddof=1))
+    assert abs((10 - 20) / (math.sqrt(2) * sd * math.sqrt(0.2))) > 1.96 > abs((9 - 10) / (math.sqrt(2) * sd * math.sqrt(0.2)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = compute(toy_dataset(rows, reference_date="2024-12-31"), "jh_afname_problematiek")
+    assert any(issubclass(w.category, DerivedNormWarning) for w in caught)
+    row = out[(out["scope"] == "national") & (out["category"] == "")].iloc[0]
+    assert (row["numerator"], row["denominator"], row["missing"]) == (20, 40, 0)

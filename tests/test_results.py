@@ -73,3 +73,23 @@ def test_load_names_what_is_missing(tmp_path):
 def test_settings_travel_with_the_results(small_demo):
     r = compute_results(small_demo, settings=Settings(min_denominator=20), periods=["2023"])
     assert r.settings.min_denominator == 20 and r.meta["periods"] == ["2023"]
+
+
+def test_instrument_facts_record_derived_norms_and_unknown_instruments(small_demo):
+    import dataclasses
+
+    from outcome_analysis.results import instrument_facts
+
+    facts = instrument_facts(small_demo)
+    derived = {d["instrument"]: d for d in facts["derived_norms"]}
+    # HoNOSCA has no population norm in the instrument table: mean and SD of all its start scores
+    t = small_demo.trajectories
+    starts = t.loc[t["rom_instrument"] == "honosca_total", "rom_start"].dropna().astype(float)
+    assert derived["honosca_total"]["n"] == len(starts)
+    assert derived["honosca_total"]["norm_mean"] == pytest.approx(starts.mean())
+    assert derived["honosca_total"]["norm_sd"] == pytest.approx(starts.std(ddof=1))
+    assert facts["unknown"] == {}
+
+    odd = t.copy()
+    odd.loc[odd.index[:3], "rom_instrument"] = "eigen_lijst"
+    assert instrument_facts(dataclasses.replace(small_demo, trajectories=odd))["unknown"] == {"eigen_lijst": 3}

@@ -284,3 +284,11 @@ def test_data_quality_note_names_recovery_across_tables(jb_story):
     text = _html(jb_story.quality_section())
     for fragment in ("Tussen tabellen", "halfjaar", "landelijk min", "uitsplitsing"):
         assert fragment in text, fragment
+
+
+def test_methods_say_which_rom_norms_come_from_the_data(small_results):
+    jh = story.prepare(small_results, "Behandelcentrum De Linde")
+    html = _html(jh.instrument_notes())
+    assert "honosca_total" in html and "geen landelijke norm" in html
+    en = _html(story.prepare(small_results, "Behandelcentrum De Linde", lang="en").instrument_notes())
+    assert "no national norm" in en
