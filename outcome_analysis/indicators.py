@@ -299,6 +299,27 @@ class _Base:
         """Integer code of each trajectory id (equal ids, equal codes)."""
         return self.codes("trajectory_id")[0]
 
+    def trajectory_ids_unique(self) -> bool:
+        """Whether every trajectory has its own, non-missing id (counted in Arrow when possible,
+        without building a Python string per id)."""
+        def build() -> bool:
+            col = self.t["trajectory_id"]
+            if col.hasnans:
+                return False
+            try:
+                import pyarrow.compute as pc
+
+                return int(pc.count_distinct(col.array._pa_array).as_py()) == self.n
+            except (ImportError, AttributeError, TypeError, ValueError, NotImplementedError):
+                return bool(col.is_unique)
+        return self.persistent("trajectory_ids_unique", build)
+
+    def trajectory_identity(self, positions: np.ndarray) -> np.ndarray:
+        """An integer identity of the trajectory ids at ``positions`` (equal ids, equal values): the
+        position itself when the ids are unique, else :meth:`trajectory_codes`."""
+        positions = np.asarray(positions, dtype=np.int64)
+        return positions if self.trajectory_ids_unique() else self.trajectory_codes()[positions]
+
 
 #: the reusable ``_Base`` per (Dataset identity, granularity, settings), see :func:`_shared_base`.
 _BASE_CACHE: dict[tuple, tuple] = {}
@@ -391,8 +412,35 @@ def _as_categorical(category, n: int) -> pd.Categorical:
     return pd.Categorical(np.asarray(category, dtype=object))
 
 
+class _Part:
+    """Unit rows of one builder as plain arrays (no frame, no copies of shared arrays).
+
+    ``outcome`` may be a broadcast scalar (a read-only view); ``excluded``, ``baseline`` and
+    ``change`` may be ``None`` (all false / all NaN); ``unit_pos`` ``None`` means ``pos``.  Arrays
+    may be shared with memoised or persistent builder results: never written into.
+    """
+
+    __slots__ = ("pos", "unit_pos", "unit_kind", "anchor", "category", "outcome", "excluded", "baseline", "change")
+
+    def __init__(self, pos, unit_pos, unit_kind, anchor, category, outcome, excluded, baseline, change):
+        self.pos, self.unit_pos, self.unit_kind, self.anchor = pos, unit_pos, unit_kind, anchor
+        self.category, self.outcome, self.excluded = category, outcome, excluded
+        self.baseline, self.change = baseline, change
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+
+def _vector(v, n: int, dtype=np.float64):
+    """``v`` as an array of length ``n`` (a scalar as a broadcast view, ``None`` kept)."""
+    if v is None:
+        return None
+    a = np.asarray(v, dtype=dtype)
+    return np.broadcast_to(a, (n,)) if a.ndim == 0 else a
+
+
 def _part(pos, anchor_days, category, outcome, excluded=None, baseline=None, change=None,
-          unit_pos=None, unit_kind: int = UNIT_TRAJECTORY) -> pd.DataFrame:
+          unit_pos=None, unit_kind: int = UNIT_TRAJECTORY) -> _Part:
     """Unit rows of one builder.
 
     ``pos`` is the counted trajectory's position; the unit id is ``trajectory_id[unit_pos]``
@@ -401,23 +449,33 @@ def _part(pos, anchor_days, category, outcome, excluded=None, baseline=None, cha
     """
     pos = np.asarray(pos, dtype=np.int64)
     n = len(pos)
+    outcome = _vector(outcome, n)
+    return _Part(pos, None if unit_pos is None else np.asarray(unit_pos, dtype=np.int64), unit_kind,
+                 np.asarray(anchor_days, dtype=np.int64), _as_categorical(category, n),
+                 np.full(n, np.nan) if outcome is None else outcome,
+                 None if excluded is None else _vector(excluded, n, bool),
+                 _vector(baseline, n), _vector(change, n))
 
-    def arr(v, dtype=float):
-        if v is None:
-            return np.full(n, np.nan, dtype=dtype)
-        return np.broadcast_to(np.asarray(v, dtype=dtype), (n,)).copy()
 
-    return pd.DataFrame({
-        "pos": pos,
-        "unit_pos": pos if unit_pos is None else np.asarray(unit_pos, dtype=np.int64),
-        "unit_kind": np.full(n, unit_kind, dtype=np.int8),
-        "anchor_days": np.asarray(anchor_days, dtype=np.int64),
-        "category": _as_categorical(category, n),
-        "outcome": arr(outcome),
-        "excluded_window": np.zeros(n, bool) if excluded is None else np.asarray(excluded, dtype=bool),
-        "baseline": arr(baseline),
-        "change": arr(change),
-    })
+def _column(parts: Sequence[_Part], name: str, keep: np.ndarray | None = None) -> np.ndarray:
+    """One column of the unit rows of ``parts``, concatenated (``keep``: positions to keep)."""
+    arrays = []
+    for p in parts:
+        n = len(p)
+        if name == "unit_pos":
+            v = p.pos if p.unit_pos is None else p.unit_pos
+        elif name == "unit_kind":
+            v = np.broadcast_to(np.int8(p.unit_kind), (n,))
+        elif name == "excluded":
+            v = np.broadcast_to(np.False_, (n,)) if p.excluded is None else p.excluded
+        elif name in ("baseline", "change"):
+            v = getattr(p, name)
+            v = np.broadcast_to(np.float64(np.nan), (n,)) if v is None else v
+        else:
+            v = getattr(p, name)
+        arrays.append(v)
+    out = np.concatenate(arrays) if len(arrays) != 1 else np.ascontiguousarray(arrays[0])
+    return out if keep is None else out[keep]
 
 
 def _bool_float(series: pd.Series) -> np.ndarray:
@@ -678,7 +736,7 @@ def _positions_of(b: _Base, ids: pd.Series) -> np.ndarray:
 
         traj = b.t["trajectory_id"].array._pa_array
         wanted = ids.array._pa_array if hasattr(ids.array, "_pa_array") else pa.array(ids.astype(object).to_numpy())
-        if len(b.codes("trajectory_id")[1]) == b.n and not b.t["trajectory_id"].hasnans:
+        if b.trajectory_ids_unique():
             out = pc.index_in(wanted.cast(traj.type), value_set=traj)
             return np.asarray(out.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
     except (ImportError, AttributeError, TypeError, ValueError, NotImplementedError):
@@ -924,8 +982,8 @@ _BUILDERS: dict[str, Callable] = {
 COMPUTABLE = tuple(_BUILDERS)
 
 
-def _units(b: _Base, entry: registry.Entry) -> tuple[pd.DataFrame, pd.Categorical]:
-    """The numeric unit rows of one indicator (positions, anchor days, outcome, ...) and their category."""
+def _units(b: _Base, entry: registry.Entry) -> tuple[list[_Part], pd.Categorical]:
+    """The unit rows of one indicator (parts of plain arrays, see :class:`_Part`) and their category."""
     builder = _BUILDERS.get(entry.id)
     if builder is None:
         raise IndicatorError(
@@ -935,9 +993,16 @@ def _units(b: _Base, entry: registry.Entry) -> tuple[pd.DataFrame, pd.Categorica
     parts = [p for p in builder(b, entry) if len(p)]
     if not parts:
         parts = [_part([], [], "", [])]
-    category = union_categoricals([p["category"].array for p in parts])
-    frame = pd.concat([p.drop(columns="category") for p in parts], ignore_index=True)
-    return frame, category
+    category = union_categoricals([p.category for p in parts])
+    return parts, category
+
+
+def _frame(parts: Sequence[_Part], keep: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The numeric unit columns of ``parts`` (for :func:`_materialize`)."""
+    return {"pos": _column(parts, "pos", keep), "unit_pos": _column(parts, "unit_pos", keep),
+            "unit_kind": _column(parts, "unit_kind", keep), "anchor_days": _column(parts, "anchor", keep),
+            "outcome": _column(parts, "outcome", keep), "excluded_window": _column(parts, "excluded", keep),
+            "baseline": _column(parts, "baseline", keep), "change": _column(parts, "change", keep)}
 
 
 def _period_column(b: _Base, anchor_days: np.ndarray) -> pd.Series:
@@ -947,12 +1012,12 @@ def _period_column(b: _Base, anchor_days: np.ndarray) -> pd.Series:
     return pd.Series(values)
 
 
-def _materialize(b: _Base, frame: pd.DataFrame, category: pd.Categorical) -> pd.DataFrame:
+def _materialize(b: _Base, frame: dict[str, np.ndarray], category: pd.Categorical) -> pd.DataFrame:
     """The public records frame (text columns taken from the trajectories by position)."""
     t = b.t
-    pos = frame["pos"].to_numpy()
-    kind = frame["unit_kind"].to_numpy()
-    upos = frame["unit_pos"].to_numpy()
+    pos = frame["pos"]
+    kind = frame["unit_kind"]
+    upos = frame["unit_pos"]
 
     def take(col: str, where=pos) -> pd.Series:
         return t[col].take(where).reset_index(drop=True)
@@ -963,7 +1028,7 @@ def _materialize(b: _Base, frame: pd.DataFrame, category: pd.Categorical) -> pd.
     answers = kind == UNIT_ANSWER
     if answers.any():
         unit[answers] = unit[answers] + "#" + pd.Series(upos[answers], index=unit.index[answers]).astype("str")
-    days = frame["anchor_days"].to_numpy()
+    days = frame["anchor_days"]
     anchor = pd.Series(days.astype("datetime64[D]").astype("datetime64[ns]"))
     return pd.DataFrame({
         "unit_id": unit,
@@ -974,10 +1039,10 @@ def _materialize(b: _Base, frame: pd.DataFrame, category: pd.Categorical) -> pd.
         "anchor_date": anchor,
         "period": _period_column(b, days),
         "category": category,
-        "outcome": frame["outcome"].to_numpy(),
-        "excluded_window": frame["excluded_window"].to_numpy(),
-        "baseline": frame["baseline"].to_numpy(),
-        "change": frame["change"].to_numpy(),
+        "outcome": frame["outcome"],
+        "excluded_window": frame["excluded_window"],
+        "baseline": frame["baseline"],
+        "change": frame["change"],
         "complexity": take("complexity"),
         "perspective": take("perspective"),
         "age_group": _age_group(take("start_date"), take("birth_year")),
@@ -988,8 +1053,8 @@ def _materialize(b: _Base, frame: pd.DataFrame, category: pd.Categorical) -> pd.
 
 
 def _records(b: _Base, entry: registry.Entry) -> pd.DataFrame:
-    frame, category = _units(b, entry)
-    return _materialize(b, frame, category)
+    parts, category = _units(b, entry)
+    return _materialize(b, _frame(parts), category)
 
 
 def records(data: Dataset, indicator: str, granularity: str = "year", settings: Settings | None = None) -> pd.DataFrame:
@@ -1386,37 +1451,51 @@ _FAST_KEYS = ("institution", "care_type", "care_form", "client_id", "sex", "comp
 
 
 def _compute_one(b: _Base, entry: registry.Entry, by: list[str], periods, settings: Settings) -> list[pd.DataFrame]:
-    """Institution (``by``) and national rows of one indicator, aggregated on integer codes."""
-    frame, category = _units(b, entry)
-    pcodes, plabels = b.period_codes(frame["anchor_days"].to_numpy())
+    """Institution (``by``) and national rows of one indicator, aggregated on integer codes.
+
+    Only the columns aggregation needs are concatenated from the builder's parts (position,
+    period code, category code, outcome, excluded flag; unit identities only for the overlapping
+    families): no records frame, no text columns, unless ``by`` asks for a column that is not a
+    trajectory key.
+    """
+    parts, category = _units(b, entry)
+    anchor = _column(parts, "anchor")
+    pcodes, plabels = b.period_codes(anchor)
+    keep = None
     if periods is not None:
-        keep = np.r_[np.isin(plabels, list(periods)), False][pcodes]
-        frame, category, pcodes = frame[keep].reset_index(drop=True), category[keep], pcodes[keep]
-    if not len(frame):
+        keep = np.flatnonzero(np.r_[np.isin(plabels, list(periods)), False][pcodes])
+        category, pcodes, anchor = category[keep], pcodes[keep], anchor[keep]
+    if not len(pcodes):
         return []
     unknown_by = [c for c in by if c not in RECORD_COLUMNS]
     if unknown_by:
         raise IndicatorError(f"by={unknown_by} are not columns of the records; choose from {list(RECORD_COLUMNS)}")
-    pos = frame["pos"].to_numpy()
-    outcome = frame["outcome"].to_numpy()
-    excluded = frame["excluded_window"].to_numpy()
+    pos = _column(parts, "pos", keep)
+    outcome = _column(parts, "outcome", keep)
+    excluded = _column(parts, "excluded", keep)
+    if entry.unit != "youth":
+        del anchor
     slow = [c for c in by if c not in _FAST_KEYS and c != "period"]
-    materialized = _materialize(b, frame, category) if slow else None
+    materialized = _materialize(b, _frame(parts, keep), category) if slow else None
+    key_cache: dict = {}
 
     def key(col: str):
-        if col == "period":
-            return pcodes, plabels
-        if col in _FAST_KEYS:
-            codes, labels = b.codes(col)
-            return codes[pos], labels
-        codes, uniques = pd.factorize(materialized[col])
-        return codes.astype(np.int64), uniques
+        if col not in key_cache:
+            if col == "period":
+                key_cache[col] = pcodes, plabels
+            elif col in _FAST_KEYS:
+                codes, labels = b.codes(col)
+                key_cache[col] = codes[pos], labels
+            else:
+                codes, uniques = pd.factorize(materialized[col])
+                key_cache[col] = codes.astype(np.int64), uniques
+        return key_cache[col]
 
     def unit_key(rows: np.ndarray) -> np.ndarray:
-        kind = frame["unit_kind"].to_numpy()[rows]
-        upos = frame["unit_pos"].to_numpy()[rows]
+        kind = _column(parts, "unit_kind", keep)[rows]
+        upos = _column(parts, "unit_pos", keep)[rows]
         p = pos[rows]
-        value = np.where(kind == UNIT_TRAJECTORY, b.trajectory_codes()[np.where(kind == UNIT_TRAJECTORY, upos, 0)],
+        value = np.where(kind == UNIT_TRAJECTORY, b.trajectory_identity(np.where(kind == UNIT_TRAJECTORY, upos, 0)),
                          np.where(kind == UNIT_CLIENT, b.client[p], upos))
         return kind.astype(np.int64) * (1 << 40) + value
 
@@ -1427,26 +1506,36 @@ def _compute_one(b: _Base, entry: registry.Entry, by: list[str], periods, settin
     if entry.unit == "youth":
         # each youth once per period and category: the last by anchor date (stable)
         cat = np.asarray(category.codes, dtype=np.int64)
-        order = np.argsort(frame["anchor_days"].to_numpy(), kind="stable")
+        order = np.argsort(anchor, kind="stable")
+        del anchor
         k = (b.client[pos] * (len(plabels) + 1) + (pcodes + 1)) * (len(category.categories) + 1) + cat
         ks = k[order]
+        del k, cat
         # keep="last": the last occurrence of each key in the sorted order
         rev_first = pd.Series(ks[::-1]).duplicated().to_numpy()[::-1]
         national = order[~rev_first]
+        del ks, order, rev_first
     scopes.append(("national", national, []))
     pieces = []
     for scope, rows, keys in scopes:
         names = keys + ["period", "care_type"]
         kc = [(name, *key(name)) for name in names]
-        if rows is None:
-            rows = np.arange(len(frame))
-        ok = np.ones(len(rows), bool)
+        ok = None
         for _, codes, _ in kc:
-            ok &= codes[rows] >= 0
-        rows = rows[ok]
-        kc = [(name, codes[rows], labels) for name, codes, labels in kc]
-        res = _aggregate(entry, category[rows], kc, outcome[rows], excluded[rows],
-                         lambda r, rows=rows: unit_key(rows[r]))
+            sub = codes if rows is None else codes[rows]
+            if (sub < 0).any():
+                ok = (sub >= 0) if ok is None else ok & (sub >= 0)
+        if ok is not None:
+            rows = np.flatnonzero(ok) if rows is None else rows[ok]
+        if rows is None:  # every row, no copies
+            kc_rows, cat_rows, out_rows, exc_rows = kc, category, outcome, excluded
+            unit_rows = unit_key
+        else:
+            kc_rows = [(name, codes[rows], labels) for name, codes, labels in kc]
+            cat_rows, out_rows, exc_rows = category[rows], outcome[rows], excluded[rows]
+            unit_rows = (lambda r, rows=rows: unit_key(rows[r]))
+        res = _aggregate(entry, cat_rows, kc_rows, out_rows, exc_rows, unit_rows)
+        del kc_rows, cat_rows, out_rows, exc_rows
         res = _finish(res, entry, settings)
         res["scope"] = scope
         if "institution" not in keys:
