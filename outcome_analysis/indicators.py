@@ -309,7 +309,7 @@ class _Base:
             try:
                 import pyarrow.compute as pc
 
-                return int(pc.count_distinct(col.array._pa_array).as_py()) == self.n
+                return len(pc.unique(col.array._pa_array)) == self.n
             except (ImportError, AttributeError, TypeError, ValueError, NotImplementedError):
                 return bool(col.is_unique)
         return self.persistent("trajectory_ids_unique", build)
@@ -832,17 +832,54 @@ def _reden_jr(b, entry):
     return _episode_end(b, entry, headline=False, family="jr")
 
 
-def _next_start_after(b: _Base, candidates: np.ndarray, client: np.ndarray, after_day: np.ndarray,
+def _packed_order(columns: Sequence[np.ndarray]) -> np.ndarray | None:
+    """The stable order of ``np.lexsort(columns[::-1])`` (``columns`` most significant first, all
+    non-negative integers) as one stable argsort of a packed int64 key, or ``None`` when the value
+    ranges do not fit in 62 bits (the caller then falls back to the lexsort)."""
+    if not len(columns) or not len(columns[0]):
+        return np.zeros(0, dtype=np.int64)
+    bits = []
+    for col in columns:
+        if int(col.min()) < 0:
+            return None
+        bits.append(max(int(col.max()).bit_length(), 1))
+    if sum(bits) > 62:
+        return None
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for col, width in zip(columns, bits):
+        key <<= width
+        key |= col
+    return np.argsort(key, kind="stable")
+
+
+def _candidates_sorted(b: _Base, care_types) -> tuple[np.ndarray, np.ndarray]:
+    """The trajectories of ``care_types`` sorted by client and start (stable), and their keys
+    ``client * 2**22 + start offset``: one argsort of the packed key (shared within a call)."""
+    def build():
+        candidates = np.flatnonzero(b.care_mask(care_types))
+        base = int(b.start.min()) - 2 if b.n else 0
+        keys = b.client[candidates] * _DAY_KEY + (b.start[candidates] - base)
+        order = np.argsort(keys, kind="stable")
+        return candidates[order], keys[order]
+    return _memo(b, ("candidates", tuple(care_types)), build)
+
+
+def _next_start_after(b: _Base, candidates, client: np.ndarray, after_day: np.ndarray,
                       inclusive: bool) -> tuple[np.ndarray, np.ndarray]:
     """For each query, the first candidate trajectory of the same client starting after ``after_day``.
 
+    ``candidates`` are care types (sorted once per call by :func:`_candidates_sorted`) or positions.
     Returns the candidate's position in the trajectories (``-1`` if none) and its start day.
     ``inclusive=True`` also accepts a start on ``after_day``. Vectorised by one sort and
     ``searchsorted`` on ``client * 2**22 + day``.
     """
     base = int(b.start.min()) - 2 if b.n else 0
-    cand = candidates[np.lexsort((b.start[candidates], b.client[candidates]))]
-    keys = b.client[cand] * _DAY_KEY + (b.start[cand] - base)
+    if isinstance(candidates, tuple):
+        cand, keys = _candidates_sorted(b, candidates)
+    else:
+        keys = b.client[candidates] * _DAY_KEY + (b.start[candidates] - base)
+        order = np.argsort(keys, kind="stable")  # = lexsort((start, client)): the key is order-preserving
+        cand, keys = candidates[order], keys[order]
     q = client * _DAY_KEY + (after_day - base)
     idx = np.searchsorted(keys, q, side="left" if inclusive else "right")
     ok = idx < len(cand)
@@ -855,26 +892,40 @@ def _next_start_after(b: _Base, candidates: np.ndarray, client: np.ndarray, afte
     return found, start
 
 
-def _follow_up_episodes(b, entry, family: str, last_care_types, new_care_types, outcome_is_new: bool):
-    """Herhaald beroep / geen nieuwe start / geen nieuwe maatregel, per youth."""
+def _last_episode_per_youth(b: _Base, family: str, last_care_types) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per youth, institution and period: the last episode of ``family`` that ended there in the
+    period (its last-ending record's position, end day, client code).
+
+    Integer keys: one stable argsort of a packed ``(client, institution, period, end)`` key (a
+    lexsort when the ranges do not fit), the last row of each youth/institution/period run.
+    """
     ea = b.family_episodes(family)
     idx = _ended_episodes(b, family, last_care_types)
     pos = ea.record[idx]
     end = b.end[pos]
     client = b.client[pos]
-    # per youth, institution and period: the last episode that ended there in the period (integer
-    # keys: one lexsort, the last row of each youth/institution/period run)
     period = b.period_codes(end)[0]
     inst = b.codes("institution")[0][pos]
-    order = np.lexsort((np.arange(len(idx)), end, period, inst, client))
+    order = None
+    if len(idx):
+        order = _packed_order([client, inst + 1, period + 1, end - end.min()])
+    if order is None:
+        order = np.lexsort((np.arange(len(idx)), end, period, inst, client))
     c, i, p = client[order], inst[order], period[order]
     last_of_run = np.ones(len(order), bool)
     if len(order):
         last_of_run[:-1] = (c[1:] != c[:-1]) | (i[1:] != i[:-1]) | (p[1:] != p[:-1])
     last = np.sort(order[last_of_run])
-    pos, end, client = pos[last], end[last], client[last]
-    candidates = np.flatnonzero(b.care_mask(new_care_types))
-    _, next_start = _next_start_after(b, candidates, client, end, inclusive=False)
+    return pos[last], end[last], client[last]
+
+
+def _follow_up_episodes(b, entry, family: str, last_care_types, new_care_types, outcome_is_new: bool):
+    """Herhaald beroep / geen nieuwe start / geen nieuwe maatregel, per youth."""
+    def build():
+        pos, end, client = _last_episode_per_youth(b, family, last_care_types)
+        _, next_start = _next_start_after(b, tuple(new_care_types), client, end, inclusive=False)
+        return pos, end, next_start
+    pos, end, next_start = _memo(b, ("follow_up", family, tuple(last_care_types), tuple(new_care_types)), build)
     parts = []
     windows = [(entry.window_setting, "")]
     if entry.extra_window_setting:
@@ -905,10 +956,14 @@ def _geen_nieuwe_maatregel(b, entry):
 
 
 def _intensity(b: _Base) -> tuple[np.ndarray, np.ndarray]:
-    """Tier (0 jeugdhulp, 1 JB/JR) and level within the care type of every trajectory."""
-    form = b.t["care_form"].astype("object")
-    level = form.map({**{f: i for i, f in enumerate(schema.CARE_FORMS["jeugdhulp"])}, **_JB_LEVEL, **_JR_LEVEL})
-    return (b.care > 0).astype(np.int64), level.fillna(-1).to_numpy().astype(np.int64)
+    """Tier (0 jeugdhulp, 1 JB/JR) and level within the care type of every trajectory (-1 for a
+    form without a level), mapped on the distinct forms only."""
+    def build():
+        mapping = {**{f: i for i, f in enumerate(schema.CARE_FORMS["jeugdhulp"])}, **_JB_LEVEL, **_JR_LEVEL}
+        codes, uniques = _factor(b.t["care_form"])
+        table = np.array([mapping.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
+        return (b.care > 0).astype(np.int64), table[codes]  # code -1 (missing) picks the trailing -1
+    return _memo(b, "intensity", build)
 
 
 def compare_intensity(care_a, tier_a, level_a, care_b, tier_b, level_b) -> np.ndarray:
@@ -919,21 +974,48 @@ def compare_intensity(care_a, tier_a, level_a, care_b, tier_b, level_b) -> np.nd
     tb_gedwongen = stp = gbm = jr_overig < itb_harde_kern = itb_criem; a JB against a JR measure is
     ``equal`` (no national ordering between protection and probation).
     """
+    s = _compare_codes(care_a, tier_a, level_a, care_b, tier_b, level_b)
+    return np.array(["lighter", "equal", "heavier"], dtype=object)[s + 1]
+
+
+def _compare_codes(care_a, tier_a, level_a, care_b, tier_b, level_b) -> np.ndarray:
+    """:func:`compare_intensity` as -1 (lighter), 0 (equal), 1 (heavier)."""
     cmp_tier = np.sign(tier_b - tier_a)
     cmp_level = np.where(care_a == care_b, np.sign(level_b - level_a), 0)
-    s = np.where(cmp_tier != 0, cmp_tier, cmp_level)
-    return np.array(["lighter", "equal", "heavier"], dtype=object)[s + 1]
+    return np.where(cmp_tier != 0, cmp_tier, cmp_level)
+
+
+def _distribution_codes(b: _Base, pos: np.ndarray, family: str, codes: np.ndarray, names: Sequence[str],
+                        excluded=None) -> _Part:
+    """:func:`_distribution` of the values ``names[codes]`` (no missing values), on integer codes:
+    the categories are the present names, sorted (as a Categorical of the text values has them)."""
+    names = list(names)
+    present = np.flatnonzero(np.bincount(codes, minlength=len(names))) if len(codes) else np.array([], int)
+    labels = sorted(names[i] for i in present)
+    remap = np.array([labels.index(x) if x in labels else -1 for x in names], dtype=np.int64)
+    cat_codes = remap[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    categories = [f"{family}:{x}" for x in labels] + [f"{family}:"]
+    outcome = np.ones(len(pos))
+    if excluded is not None:
+        cat_codes = np.where(excluded, len(categories) - 1, cat_codes)
+        outcome = np.where(excluded, np.nan, outcome)
+    return _plain(b, pos, outcome, excluded, category=pd.Categorical.from_codes(cat_codes, categories=categories))
 
 
 def _zwaarte_vervolghulp(b, entry):
     pos = _trajectory_unit(b, entry.care_types)
     end = b.end[pos]
     tier, level = _intensity(b)
-    # candidates sorted by client, start and heaviest first, so a same-day tie picks the heaviest
-    everything = np.arange(b.n)
+    # candidates sorted by client, start and heaviest first, so a same-day tie picks the heaviest:
+    # one stable argsort of a packed key (client * 2**22 + start offset, then tier and level)
     base = int(b.start.min()) - 2 if b.n else 0
-    order = np.lexsort((-level, -tier, b.start, b.client))
-    keys = b.client[order] * _DAY_KEY + (b.start[order] - base)
+    day_key = b.client * _DAY_KEY + (b.start - base)
+    top = int(level.max()) if b.n else 0
+    order = _packed_order([day_key, 1 - tier, top - level]) if b.n else np.zeros(0, dtype=np.int64)
+    if order is None:
+        order = np.lexsort((-level, -tier, b.start, b.client))
+    keys = day_key[order]
+    del day_key
     q = b.client[pos] * _DAY_KEY + (end - base)
     idx = np.searchsorted(keys, q, side="left")
     # skip the trajectory itself (a one-day trajectory starts on its own end day)
@@ -948,10 +1030,9 @@ def _zwaarte_vervolghulp(b, entry):
     limit, excluded = b.window_passed_limit(end, entry.window_months(b.settings))
     within = valid & (b.start[np.maximum(nxt, 0)] <= limit)
     n_ = np.maximum(nxt, 0)
-    cmp = compare_intensity(b.care[pos], tier[pos], level[pos], b.care[n_], tier[n_], level[n_])
-    cls = np.where(within, cmp, "none")
-    del everything
-    return [_distribution(b, pos, "follow_up", pd.Series(cls), excluded=excluded)]
+    cmp = _compare_codes(b.care[pos], tier[pos], level[pos], b.care[n_], tier[n_], level[n_])
+    cls = np.where(within, cmp + 1, 3)  # lighter, equal, heavier, none
+    return [_distribution_codes(b, pos, "follow_up", cls, ("lighter", "equal", "heavier", "none"), excluded=excluded)]
 
 
 _BUILDERS: dict[str, Callable] = {
