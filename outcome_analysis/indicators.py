@@ -1224,9 +1224,20 @@ def _row_types(entry: registry.Entry, categories: pd.Index) -> pd.DataFrame:
     return pd.DataFrame({"category": categories, "family": family, "code": code, "type": types})
 
 
-def _first_appearance(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group number of every row and the distinct keys, in order of first appearance (hash based,
-    linear: the order ``groupby(sort=False)`` gives)."""
+def _first_appearance(key: np.ndarray, n_keys: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Group number of every row and the distinct keys (non-negative int64).
+
+    When the key space ``n_keys`` is small (a dense table no larger than a few times the rows), the
+    groups are numbered in key order by one ``np.bincount`` and a gather (no hashing); otherwise in
+    order of first appearance (hash based, the order ``groupby(sort=False)`` gives).  The order of
+    the groups never reaches the output: :func:`compute` sorts its rows by their keys, which are
+    unique per row.
+    """
+    if n_keys is not None and n_keys <= max(4 * len(key), 1 << 16):
+        counts = np.bincount(key, minlength=n_keys)
+        present = counts > 0
+        rank = np.cumsum(present) - 1
+        return rank[key], np.flatnonzero(present).astype(np.int64)
     inv, uniq = pd.factorize(key, sort=False)
     return inv.astype(np.int64), np.asarray(uniq, dtype=np.int64)
 
@@ -1255,15 +1266,21 @@ def _aggregate(entry: registry.Entry, category: pd.Categorical, keys: list[tuple
     unknown = kinds.loc[kinds["type"].isna(), "category"].tolist()
     if unknown:
         raise IndicatorError(f"indicator {entry.id!r}: categories {unknown} have no type in the registry")
-    cat = np.asarray(category.codes, dtype=np.int64)
+    cat = np.asarray(category.codes)
     is_dist_cat = (kinds["type"] == "distribution").to_numpy()
     n = len(cat)
-    gid = np.zeros(n, dtype=np.int64)
+    # one int64 per row: the key codes and the category packed (in place, few temporaries)
+    gc = np.zeros(n, dtype=np.int64)
     sizes = []
     for _, codes, labels in keys:
         size = max(len(labels), 1)
-        gid = gid * size + codes
+        gc *= size
+        gc += codes
         sizes.append(size)
+    n_groups = int(np.prod(sizes, dtype=np.float64)) if sizes else 1
+    gc *= ncat
+    gc += cat
+    n_keys = n_groups * ncat if n_groups * ncat < (1 << 62) else None
 
     def key_frame(g: np.ndarray) -> dict:
         cols = {}
@@ -1272,58 +1289,91 @@ def _aggregate(entry: registry.Entry, category: pd.Categorical, keys: list[tuple
             g = g // size
         return {name: cols[name] for name, _, _ in keys}
 
+    def rows_of(mask: np.ndarray):
+        """Positions where ``mask`` holds, or ``None`` (= every row, no copies) when it always holds."""
+        return None if mask.all() else np.flatnonzero(mask)
+
+    def take(values: np.ndarray, sel):
+        return values if sel is None else values[sel]
+
     out = []
     dist_row = is_dist_cat[cat] if n else np.zeros(0, bool)
 
     # shares and means (headline and share/mean breakdowns)
-    sel = np.flatnonzero(~dist_row)
-    if len(sel):
-        o, e = outcome[sel], excluded[sel]
-        valid = ~np.isnan(o) & ~e
-        inv, uniq = _first_appearance(gid[sel] * ncat + cat[sel])
+    if n and not dist_row.all():
+        sel = rows_of(~dist_row)
+        o, e = take(outcome, sel), take(excluded, sel)
+        nan = np.isnan(o)
+        valid = ~(nan | e)
+        missing = nan & ~e
+        del nan
+        inv, uniq = _first_appearance(take(gc, sel), n_keys)
         m = len(uniq)
         num = np.where(valid, o, 0.0)
+        del o
+        if not len(num) or np.all((num == 0) | (num == 1)):
+            numerator = np.bincount(inv, weights=num, minlength=m)
+            sq = numerator.copy()  # x**2 == x for 0/1 values: the same exact counts
+        else:
+            numerator = _sums(inv, m, num)
+            sq = _sums(inv, m, num ** 2)
+        del num
         out.append(pd.DataFrame({
             **key_frame(uniq // ncat),
             "category": cats.take(uniq % ncat).to_numpy(),
             "denominator": np.bincount(inv, weights=valid, minlength=m).astype(np.int64),
-            "numerator": _sums(inv, m, num),
-            "sq": _sums(inv, m, num ** 2),
-            "missing": np.bincount(inv, weights=np.isnan(o) & ~e, minlength=m).astype(np.int64),
+            "numerator": numerator,
+            "sq": sq,
+            "missing": np.bincount(inv, weights=missing, minlength=m).astype(np.int64),
             "excluded_window": np.bincount(inv, weights=e, minlength=m).astype(np.int64),
         }))
+        del inv, valid, missing, e
 
     # distributions
-    sel = np.flatnonzero(dist_row)
-    if len(sel):
+    if n and dist_row.any():
+        sel = rows_of(dist_row)
         families = pd.Index(kinds["family"].to_numpy())
         fam_codes, fam_names = pd.factorize(families)
         nfam = max(len(fam_names), 1)
         multi_fam = np.isin(np.asarray(fam_names, dtype=object), list(MULTI_FAMILIES))
-        o, e, c, g = outcome[sel], excluded[sel], cat[sel], gid[sel]
-        valid = ~np.isnan(o) & ~e
+        o, e, k = take(outcome, sel), take(excluded, sel), take(gc, sel)
+        nan = np.isnan(o)
+        valid = ~(nan | e)
+        missing = nan & ~e
+        del nan, o
+        c = k % ncat
+        g = k // ncat
         fam = fam_codes[c]
+        del c
         # cells: valid units per key and category
-        inv, uniq = _first_appearance(g[valid] * ncat + c[valid])
+        inv, uniq = _first_appearance(k[valid], n_keys)
+        del k
         cells = pd.DataFrame({
             **key_frame(uniq // ncat),
             "category": cats.take(uniq % ncat).to_numpy(),
             "numerator": np.bincount(inv, minlength=len(uniq)).astype(float),
         })
+        del inv
         # totals per key and family; a unit counts once per family where cells may overlap
         gf = g * nfam + fam
-        counted = np.ones(len(sel), bool)
+        del g
         multi = multi_fam[fam]
         if multi.any():
+            counted = np.ones(len(gf), bool)
             rows = np.flatnonzero(multi)
-            dup = pd.DataFrame({"gf": gf[rows], "unit": unit_key(sel[rows]), "valid": valid[rows]}).duplicated().to_numpy()
+            unit_rows = rows if sel is None else sel[rows]
+            dup = pd.DataFrame({"gf": gf[rows], "unit": unit_key(unit_rows), "valid": valid[rows]}).duplicated().to_numpy()
             counted[rows[dup]] = False
-        tinv, tkeys = _first_appearance(gf[counted])
+            gf, valid, missing, e = gf[counted], valid[counted], missing[counted], e[counted]
+        del multi, fam
+        tinv, tkeys = _first_appearance(gf, n_groups * nfam if n_groups * nfam < (1 << 62) else None)
+        del gf
         mt = len(tkeys)
         tsort = np.argsort(tkeys)
-        tot_valid = np.bincount(tinv, weights=valid[counted], minlength=mt).astype(np.int64)
-        tot_missing = np.bincount(tinv, weights=(np.isnan(o) & ~e)[counted], minlength=mt).astype(np.int64)
-        tot_excl = np.bincount(tinv, weights=e[counted], minlength=mt).astype(np.int64)
+        tot_valid = np.bincount(tinv, weights=valid, minlength=mt).astype(np.int64)
+        tot_missing = np.bincount(tinv, weights=missing, minlength=mt).astype(np.int64)
+        tot_excl = np.bincount(tinv, weights=e, minlength=mt).astype(np.int64)
+        del tinv, valid, missing, e
         where = tsort[np.searchsorted(tkeys[tsort], (uniq // ncat) * nfam + fam_codes[uniq % ncat])]
         cells["denominator"] = tot_valid[where]
         cells["missing"] = tot_missing[where]
