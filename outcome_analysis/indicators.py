@@ -683,11 +683,15 @@ def derive_missing_norms(table: pd.DataFrame, trajectories: pd.DataFrame) -> tup
     if not len(lacking):
         return table, ""
     table = table.copy()
-    instrument = trajectories["rom_instrument"].astype("object")
+    # integer codes of the instruments (no Python string per row); the same rows as comparing text
+    code, uniques = _factor(trajectories["rom_instrument"])
+    uniques = list(uniques)
     start = trajectories["rom_start"].astype(float)
+    has_start = start.notna().to_numpy()
     used = []
     for key in lacking:  # a loop over the few instruments without norms
-        scores = start[(instrument == key).to_numpy() & start.notna().to_numpy()]
+        hit = (code == uniques.index(key)) if key in uniques else np.zeros(len(code), bool)
+        scores = start[hit & has_start]
         if len(scores) < 30:
             continue
         mean, sd = float(scores.mean()), float(scores.std(ddof=1))

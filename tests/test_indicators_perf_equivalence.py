@@ -158,3 +158,61 @@ def test_records_and_compute_agree_and_cache_sees_changes():
     changed = indicators.compute(data, "jbjr_herhaald_beroep")
     indicators.clear_cache()
     pd.testing.assert_frame_equal(changed, indicators.compute(data, "jbjr_herhaald_beroep"))
+
+
+# --- fast paths against their plain counterparts (results must not change) ----------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_small():
+    from outcome_analysis.demo import make_demo
+
+    return make_demo(seed=1, scale=0.1)
+
+
+def _parts_table(parts) -> pd.DataFrame:
+    return pd.DataFrame({
+        "pos": np.concatenate([p.pos for p in parts]),
+        "outcome": np.concatenate([np.asarray(p.outcome, dtype=float) for p in parts]),
+        "category": np.concatenate([np.asarray(p.category.astype(object), dtype=object) for p in parts]),
+    })
+
+
+def test_gas_integer_grouping_equals_text_grouping(demo_small):
+    b = indicators._shared_base(demo_small, "year", indicators.DEFAULT)
+    entry = indicators.registry.get("jh_doelrealisatie_gas")
+    pos = indicators._trajectory_unit(b, entry.care_types)
+    goals = demo_small.goals
+    assert goals["informant"].isna().any() and (goals["informant"] != "gezamenlijk").any()
+    fast = _parts_table(indicators._gas_by_position(b, pos, goals))
+    slow = _parts_table(indicators._gas_by_text(b, pos, goals))
+    pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_packed_order_is_the_lexsort_order():
+    rng = np.random.default_rng(0)
+    cols = [rng.integers(0, hi, 5000) for hi in (300, 4, 20, 900)]
+    got = indicators._packed_order(cols)
+    np.testing.assert_array_equal(got, np.lexsort(cols[::-1]))
+    assert indicators._packed_order([np.array([1 << 40]), np.array([1 << 30])]) is None  # too wide: caller falls back
+    assert indicators._packed_order([np.array([-1, 2])]) is None
+
+
+@pytest.mark.parametrize("granularity", ["year", "half_year"])
+def test_fast_paths_equal_fallbacks(demo_small, monkeypatch, granularity):
+    """Packed-key sorts against the lexsort fallback, dense group numbering against hashing."""
+    ids = ["jbjr_herhaald_beroep", "jh_geen_nieuwe_start", "pi06_zwaarte_vervolghulp", "pi08_geen_nieuwe_maatregel",
+           "jbjr_verloop", "jh_uitval", "jh_afname_problematiek", "jbjr_clientervaring"]
+    with pytest.warns(UserWarning):
+        fast = indicators.compute(demo_small, ids, granularity=granularity)
+    fast_records = indicators.records(demo_small, "pi06_zwaarte_vervolghulp", granularity=granularity)
+    indicators.clear_cache()
+    monkeypatch.setattr(indicators, "_packed_order", lambda columns: None)
+    plain = indicators._first_appearance
+    monkeypatch.setattr(indicators, "_first_appearance", lambda key, n_keys=None: plain(key))
+    with pytest.warns(UserWarning):
+        slow = indicators.compute(demo_small, ids, granularity=granularity)
+    pd.testing.assert_frame_equal(fast, slow)
+    pd.testing.assert_frame_equal(fast_records, indicators.records(demo_small, "pi06_zwaarte_vervolghulp",
+                                                                   granularity=granularity))
+    indicators.clear_cache()
