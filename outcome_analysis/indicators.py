@@ -118,6 +118,7 @@ class _Base:
         self._earlier = None
         self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._persistent: dict = {}
+        self._period_table = None
         self.memo: dict = {}
 
     @property
@@ -245,6 +246,9 @@ class _Base:
         few distinct periods, not per row.
         """
         days = np.asarray(days, dtype=np.int64)
+        fast = self._period_codes_from_table(days)
+        if fast is not None:
+            return fast
         nat = days == np.iinfo(np.int64).min
         real = days[~nat]
         if not len(real):
@@ -266,6 +270,55 @@ class _Base:
         else:
             labels = [f"{int(y) // 2}H{int(y) % 2 + 1}" for y in uniq]
         return codes, np.asarray(labels, dtype=object)
+
+    def _period_codes_from_table(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """:meth:`period_codes` by one gather from a table of the periods of every day between the
+        earliest and the latest start or end of the trajectories (built once per base), as int32
+        codes; ``None`` when a day lies outside that range (the caller then computes them).
+
+        The labels are those of every period in the range, so a label may have no row; codes are
+        in the order of the periods, as :meth:`period_codes` numbers them.
+        """
+        if self._period_table is None:
+            real = [x[x != np.iinfo(np.int64).min] for x in (self.start, self.end)]
+            real = [x for x in real if len(x)]
+            if not real:
+                return None
+            lo = int(min(int(x.min()) for x in real))
+            hi = int(max(int(x.max()) for x in real))
+            d = np.arange(lo, hi + 1, dtype=np.int64)
+            codes, labels = self.period_codes_of_range(d)
+            self._period_table = (lo, hi, codes.astype(np.int32), labels)
+        lo, hi, table, labels = self._period_table
+        if not len(days):
+            return np.zeros(0, dtype=np.int32), labels
+        off = days - lo  # NaT wraps to a huge positive offset: outside the table
+        inside = (off >= 0) & (off <= hi - lo)
+        if not inside.all():
+            nat = days == np.iinfo(np.int64).min
+            if not (inside | nat).all():
+                return None
+            off[~inside] = 0
+            codes = table[off]
+            codes[~inside] = -1
+            return codes, labels
+        return table[off], labels
+
+    def period_codes_of_range(self, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Period codes and labels of consecutive day numbers ``d`` (no NaT)."""
+        d = d.astype("datetime64[D]")
+        year = d.astype("datetime64[Y]").astype(np.int64) + 1970
+        if self.granularity == "year":
+            raw = year
+        else:
+            month = d.astype("datetime64[M]").astype(np.int64) % 12
+            raw = year * 2 + (month >= 6)
+        uniq, table = np.unique(raw, return_inverse=True)
+        if self.granularity == "year":
+            labels = [str(int(y)) for y in uniq]
+        else:
+            labels = [f"{int(y) // 2}H{int(y) % 2 + 1}" for y in uniq]
+        return table, np.asarray(labels, dtype=object)
 
     def earlier_trajectories(self) -> np.ndarray:
         """Trajectories of the same youth (any family) that started strictly before each one."""
