@@ -228,11 +228,12 @@ class _Base:
         return self._persistent[key]
 
     def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
-        """Integer codes (-1 for missing) of a trajectory column and its labels (object array of str)."""
+        """Integer codes (-1 for missing; int32) of a trajectory column and its labels (object array of str)."""
         if column not in self._codes:
             codes, uniques = pd.factorize(self.t[column])
             labels = np.asarray(pd.Index(uniques).astype(str), dtype=object)
-            self._codes[column] = (codes.astype(np.int64), labels)
+            # int32 codes (half the memory of every key array gathered from them in compute)
+            self._codes[column] = (codes.astype(np.int32 if len(labels) < (1 << 31) - 1 else np.int64), labels)
         return self._codes[column]
 
     def care_mask(self, care_types: Iterable[str]) -> np.ndarray:
