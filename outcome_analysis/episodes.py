@@ -138,26 +138,34 @@ def chain_arrays(client: np.ndarray, care: np.ndarray, start: np.ndarray, end: n
     """
     n = len(client)
     client = np.asarray(client, dtype=np.int64)
-    family = (np.asarray(care) > 0).astype(np.int8)
+    care = np.asarray(care)
+    family = (care > 0).astype(np.int8)
     is_open = end == np.iinfo(np.int64).min
     base = int(start.min()) - 2 if n else 0
     s_off = start - base
     e_off = np.where(is_open, _OPEN, end - base)
 
     order = _sort_order(client, family, s_off, e_off, is_open)
+    del is_open
     cs, fs, ss, es = client[order], family[order], s_off[order], e_off[order]
+    del family, s_off, e_off
     first = np.ones(n, dtype=bool)
     if n:
         first[1:] = (cs[1:] != cs[:-1]) | (fs[1:] != fs[:-1])
-    group = np.cumsum(first) - 1
-    running_max = np.maximum.accumulate(group * _SHIFT + es) - group * _SHIFT
-    del group
+    del cs
+    # segmented running maximum of the end: one cummax over group * 2**22 + end (in place)
+    shift = np.cumsum(first) - 1
+    shift *= _SHIFT
+    running_max = shift + es
+    np.maximum.accumulate(running_max, out=running_max)
+    running_max -= shift
+    del shift
     prev_max = np.empty(n, dtype=np.int64)
     if n:
         prev_max[0] = 0
         prev_max[1:] = running_max[:-1]
     new = first | (ss > prev_max + continuation_days)
-    del first, cs
+    del first
     ep_sorted = np.cumsum(new) - 1
     n_ep = int(ep_sorted[-1]) + 1 if n else 0
 
@@ -168,22 +176,29 @@ def chain_arrays(client: np.ndarray, care: np.ndarray, start: np.ndarray, end: n
     # episode's running max at its last record.
     last_of_ep = np.flatnonzero(np.r_[ep_sorted[1:] != ep_sorted[:-1], True]) if n else np.array([], int)
     ep_end = running_max[last_of_ep]
-    is_max = es == ep_end[ep_sorted]
-    idx = np.flatnonzero(is_max)
+    del last_of_ep
+    idx = np.flatnonzero(es == ep_end[ep_sorted])
+    del ep_end
     ep_idx = ep_sorted[idx]
     last_pos = idx[np.r_[ep_idx[1:] != ep_idx[:-1], True]] if len(idx) else idx
+    del idx, ep_idx
     last_rec = order[last_pos]
     first_pos = np.flatnonzero(new)
     first_rec = order[first_pos]
 
-    # transitions between consecutive records of an episode
-    form = np.asarray(form)[order]
+    # transitions between consecutive records of an episode (small integer codes in sort order)
+    form = np.asarray(form)[order].astype(np.int8)
     inst = np.asarray(inst)[order]
-    cts = np.asarray(care)[order]
+    cts = care[order].astype(np.int8)
+    del order
     same = np.zeros(n, dtype=bool)
     if n:
         same[1:] = ~new[1:]
-    prev = np.r_[0, np.arange(n - 1)] if n else np.array([], int)
+    del new
+    cts_prev = np.empty_like(cts)
+    if n:
+        cts_prev[0] = cts[0]
+        cts_prev[1:] = cts[:-1]
 
     def per_episode(flag: np.ndarray) -> np.ndarray:
         return np.bincount(ep_sorted[flag], minlength=n_ep) > 0
@@ -204,7 +219,8 @@ def chain_arrays(client: np.ndarray, care: np.ndarray, start: np.ndarray, end: n
     flags[:, 2] = voogdij_end & (reasons == 0)
     flags[:, 3] = voogdij_end & (reasons == 1)
     flags[:, 4] = per_episode(_transfer_in(same, inst, ss, es, running_max, prev_max))
-    flags[:, 5] = per_episode(same & (cts > 0) & (cts[prev] > 0) & (cts != cts[prev]) & (ss <= prev_max))
+    del inst, running_max
+    flags[:, 5] = per_episode(same & (cts > 0) & (cts_prev > 0) & (cts != cts_prev) & (ss <= prev_max))
     return EpisodeArrays(
         record_episode=record_episode, family=fs[first_pos], record=last_rec.astype(np.int64),
         first_record=first_rec.astype(np.int64),
