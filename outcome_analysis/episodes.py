@@ -60,6 +60,11 @@ def codes_of(series: pd.Series, categories) -> np.ndarray:
             return codes
         remap = np.r_[pd.Index(list(categories)).get_indexer(series.cat.categories), -1]
         return remap[codes]  # code -1 (missing) picks the trailing -1
+    if isinstance(series, pd.Series) and len(series) > 1000:
+        # hash the rows once (Arrow for text), then match the few distinct values
+        codes, uniques = pd.factorize(series)
+        remap = np.r_[pd.Index(list(categories)).get_indexer(pd.Index(uniques, dtype=object)), -1]
+        return remap[codes]
     return pd.Index(list(categories)).get_indexer(series)
 
 

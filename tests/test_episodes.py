@@ -101,3 +101,19 @@ def test_continuation_days_setting(chained):
     ch = chain(t, DEFAULT.replace(continuation_days=2))
     same = ch.record_episode[t["trajectory_id"] == "f1"].iloc[0] == ch.record_episode[t["trajectory_id"] == "f2"].iloc[0]
     assert same
+
+
+@pytest.mark.parametrize("dtype", ["str", "object", "category"])
+def test_codes_of_large_series_equals_get_indexer(dtype):
+    """codes_of hashes a long column once and matches its few distinct values: the same codes as
+    looking every row up in the categories (-1 for missing and unknown values)."""
+    import numpy as np
+
+    from outcome_analysis.episodes import codes_of
+
+    rng = np.random.default_rng(0)
+    values = np.array(["ots", "vots", "voogdij", "onbekend", None], dtype=object)[rng.integers(0, 5, 5000)]
+    series = pd.Series(values, dtype=dtype)
+    cats = ("vots", "ots", "voogdij")
+    want = pd.Index(list(cats)).get_indexer(pd.Series(values, dtype=object))
+    assert codes_of(series, cats).tolist() == want.tolist()
