@@ -117,6 +117,22 @@ def fmt_pct(x, decimals: int = 1, lang: str = "nl") -> str:
     return fmt_number(float(x) * 100, decimals, lang) + "%"
 
 
+def fmt_period(period, lang: str = "nl") -> str:
+    """A period label for prose: ``"2024"`` stays, ``"2024H1"`` becomes "het eerste halfjaar van 2024"
+    ("the first half of 2024"). Table headers and file names keep the short label.
+
+    >>> fmt_period("2024H2"), fmt_period("2024H1", "en"), fmt_period("2023")
+    ('het tweede halfjaar van 2024', 'the first half of 2024', '2023')
+    """
+    text = str(period)
+    if len(text) == 6 and text[4] == "H" and text[5] in "12":
+        year, half = text[:4], text[5]
+        if _check_lang(lang) == "en":
+            return f"the {'first' if half == '1' else 'second'} half of {year}"
+        return f"het {'eerste' if half == '1' else 'tweede'} halfjaar van {year}"
+    return text
+
+
 def fmt_int(n, lang: str = "nl") -> str:
     """A whole number with thousands separators: ``1234`` → ``'1.234'`` (en ``'1,234'``)."""
     if _is_missing(n):

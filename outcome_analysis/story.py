@@ -196,6 +196,11 @@ class Story:
         return self.status == "ok"
 
     @property
+    def period_text(self) -> str:
+        """The report period for prose ("het eerste halfjaar van 2024" for ``2024H1``)."""
+        return report.fmt_period(self.period, self.lang)
+
+    @property
     def t(self) -> dict:
         return TEXTS[self.lang]
 
@@ -396,7 +401,7 @@ class Story:
         care = ", ".join(care_type_label(c, self.lang) for c in self.care_types)
         items = [
             self.heading("summary"),
-            _p(t["intro"].format(institution=self.institution, period=self.period, care_types=care), "oa-lead"),
+            _p(t["intro"].format(institution=self.institution, period=self.period_text, care_types=care), "oa-lead"),
             _p(t["how_to_read"].format(n=self.settings.min_denominator)),
             self.headline_table(),
         ]
@@ -425,7 +430,7 @@ class Story:
             return ""
         parts = [t["window_item"].format(labels=f" {t['and']} ".join(labels), months=months, shown=shown)
                  for (months, shown), labels in sorted(groups.items())]
-        return t["window_summary"].format(period=self.period, items="; ".join(parts))
+        return t["window_summary"].format(period=self.period_text, items="; ".join(parts))
 
     # -- per indicator ----------------------------------------------------------------------
     def sets(self) -> list[str]:
@@ -471,7 +476,7 @@ class Story:
         shown = self.shown_period(entry)
         if shown != self.period:
             items.append(_p(t["window_note"].format(label=entry.label(self.lang), months=entry.window_months(self.settings),
-                                                    period=self.period, shown=shown)))
+                                                    period=self.period_text, shown=report.fmt_period(shown, self.lang))))
         items += self._figures_table(entry, shown_types, shown)
         items += self._breakdown(entry, shown_types, shown)
         if entry.headline == "share":
@@ -819,7 +824,7 @@ class Story:
                 "median": (t["median"], "text"), "q3": (t["q3"], "text"), "national": (t["km_national"], "text")}
         return [_html(f"<h4>{_e(t['km_title'])}</h4>"),
                 report.display_table(frame, cols, self.lang, widths=(34, 12, 13, 13, 13, 15), settings=self.settings),
-                _p(t["km_note"].format(period=self.period), "oa-footnote")]
+                _p(t["km_note"].format(period=self.period_text), "oa-footnote")]
 
     # -- context ---------------------------------------------------------------------------
     def _ctx(self, indicator: str, care_type: str, scope: str) -> pd.DataFrame:
@@ -1004,7 +1009,7 @@ class Story:
         """Section 6: completeness per item against national, onbekend, records left out, recovery note."""
         t = self.t
         q = self.results.quality
-        items = [self.heading("quality", page_break=False), _p(t["quality_intro"].format(period=self.period))]
+        items = [self.heading("quality", page_break=False), _p(t["quality_intro"].format(period=self.period_text))]
         for care_type in self.care_types:
             mine = q[(q["scope"] == "institution") & (q["institution"] == self.institution) & (q["period"] == self.period)
                      & (q["care_type"] == care_type)]
@@ -1200,7 +1205,7 @@ class Story:
         t = self.t
         reason = t.get(f"reason_{self.status}", "").format(n=self.settings.min_denominator)
         return [_html(f"<h2>{_e(t['too_little_title'])}</h2>"),
-                _p(t["too_little"].format(institution=self.institution or "–", period=self.period), "oa-lead"),
+                _p(t["too_little"].format(institution=self.institution or "–", period=self.period_text), "oa-lead"),
                 _p(reason), _p(t["too_little_next"])]
 
 

@@ -274,3 +274,11 @@ def test_slugify_examples_and_uniqueness():
     assert slugify("") == "instelling-e3b0c442"  # sha256 of the empty string starts e3b0c442
     with pytest.raises(report.ReportError):
         slugify(None)
+
+
+@pytest.mark.parametrize("period, lang, expected", [
+    ("2024", "nl", "2024"), ("2024H1", "nl", "het eerste halfjaar van 2024"),
+    ("2023H2", "nl", "het tweede halfjaar van 2023"), ("2024H2", "en", "the second half of 2024"),
+], ids=["year", "h1-nl", "h2-nl", "h2-en"])
+def test_periods_read_as_words_in_prose(period, lang, expected):
+    assert report.fmt_period(period, lang) == expected
