@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from . import disclosure, episodes, funnel, indicators, io, plots, registry, report, stats
+from . import disclosure, episodes, funnel, indicators, io, plots, registry, report, schema, stats
 from .dataset import Dataset
 from .errors import OutcomeAnalysisError
 from .periods import parse_period
@@ -861,17 +861,6 @@ def catalogue_html(set: str, lang: str = "nl") -> report.HTML:
                                                           f"({meta.source})")
 
 
-def _toy_frame(table: str, records) -> pd.DataFrame:
-    from . import schema
-
-    cols = schema.columns(table)
-    df = pd.DataFrame(list(records), columns=list(cols))
-    for name, col in cols.items():
-        if col.kind == "date":
-            df[name] = pd.to_datetime(df[name])
-    return df.astype({name: col.dtype for name, col in cols.items()})
-
-
 #: one youth's JB trajectories: vOTS → OTS → voogdij (at another GI) is one episode; a new OTS seven
 #: months after the voogdij ended is herhaald beroep (within 12 months of the episode's end).
 TOY_TRAJECTORIES = (
@@ -887,7 +876,7 @@ def toy_trajectories(reference_date: str = "2025-12-31") -> Dataset:
     rows = [{"trajectory_id": tid, "client_id": "k1", "institution": inst, "care_type": care, "care_form": form,
              "start_date": start, "end_date": end, "end_reason": reason, "birth_year": 2010}
             for tid, inst, care, form, start, end, reason in TOY_TRAJECTORIES]
-    return Dataset(_toy_frame("trajectories", rows), _toy_frame("goals", []), _toy_frame("experience", []),
+    return Dataset(schema.frame("trajectories", rows), schema.frame("goals", []), schema.frame("experience", []),
                    reference_date=reference_date)
 
 

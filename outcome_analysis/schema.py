@@ -231,6 +231,23 @@ def empty_frame(table: str) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in TABLES[table]})
 
 
+def frame(table: str, records) -> pd.DataFrame:
+    """A DataFrame of ``table`` from records (dicts), with the contract's columns and dtypes.
+
+    Missing columns are empty; dates may be given as ISO strings. Meant for small hand-made tables
+    (toy examples, tests), not for deliveries: those go through ``io.load`` and its validation.
+
+    >>> frame("experience", [{"trajectory_id": "t1", "informant": "ouder", "helped": True}]).dtypes["informant"]
+    CategoricalDtype(categories=['jeugdige', 'ouder', 'professional'], ordered=False, categories_dtype=str)
+    """
+    cols = columns(table)
+    df = pd.DataFrame(list(records), columns=list(cols))
+    for name, col in cols.items():
+        if col.kind == "date":
+            df[name] = pd.to_datetime(df[name])
+    return df.astype({name: col.dtype for name, col in cols.items()})
+
+
 def end_reason_fits(care_form: str, end_reason: str) -> bool:
     """Whether ``end_reason`` is allowed for a trajectory of ``care_form``."""
     group = END_REASON_GROUP_OF_FORM.get(care_form)

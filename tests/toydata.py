@@ -1,21 +1,10 @@
 """Build small hand-countable Datasets in tests, with the contract's dtypes."""
 from __future__ import annotations
 
-import pandas as pd
-
 from outcome_analysis import schema
 from outcome_analysis.dataset import Dataset
 
-DATE_COLUMNS = [c.name for c in schema.TRAJECTORY_COLUMNS if c.kind == "date"]
-
-
-def frame(table: str, records) -> pd.DataFrame:
-    cols = schema.columns(table)
-    df = pd.DataFrame(list(records), columns=list(cols))
-    for name, col in cols.items():
-        if col.kind == "date":
-            df[name] = pd.to_datetime(df[name])
-    return df.astype({name: col.dtype for name, col in cols.items()})
+frame = schema.frame
 
 
 def toy_dataset(rows, goals=(), experience=(), reference_date=None) -> Dataset:
