@@ -637,9 +637,10 @@ class Story:
 
         any_funnel = any(p[2] is not None for p in panels)
         several = len(panels) > 1
-        height = 2.7 if any_funnel else 2.5
-        fig = Figure(figsize=(6.8 if any_funnel else 4.2, height * len(panels) + (0.25 if several else 0)),
-                     layout="constrained")
+        # always the full text width: the page scales images to it, so a narrower figure would only
+        # come out taller
+        height = 2.7 if any_funnel else 2.1
+        fig = Figure(figsize=(6.8, height * len(panels) + (0.25 if several else 0)), layout="constrained")
         axes = fig.subplots(len(panels), 2 if any_funnel else 1, squeeze=False)
         for row, (care_type, trend, cm_all) in zip(axes, panels):
             plots.trend_plot(trend, institution=self.institution, lang=self.lang, ax=row[0], settings=self.settings)
@@ -750,7 +751,7 @@ class Story:
         if family in indicators.MULTI_FAMILIES:
             # overlapping categories (one episode can have several transitions): bars side by side,
             # never a stacked 100% bar
-            fig, ax = _figure(6.8, 0.8 + 0.42 * n_cats)
+            fig, ax = _figure(6.8, 0.7 + 0.26 * n_cats)
             plots.comparison_bars(frame, order=order, labels=labels, lang=self.lang, ax=ax)
             return [_html(f"<h4>{_e(title)}</h4>"), _png(fig), _p(self.t["overlapping_categories"])]
         fig, ax = _figure(6.8, 1.5 + 0.25 * math.ceil(n_cats / 3))
@@ -840,7 +841,7 @@ class Story:
         from . import plots
 
         t = self.t
-        items = [self.heading("context"), _p(t["context_intro"])]
+        items = [self.heading("context", page_break=False), _p(t["context_intro"])]
         nat_label = report.texts(self.lang)["national"]
         for care_type in self.care_types:
             items.append(_html(f"<h3>{_e(care_type_label(care_type, self.lang).capitalize())}</h3>"))
