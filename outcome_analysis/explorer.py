@@ -49,8 +49,6 @@ FIGURE_FORMATS = ("png", "svg")
 _HIDDEN_ON_EXPORT = ("numerator", "denominator", "value", "ci_low", "ci_high", "missing", "n",
                      "observed", "expected", "oe_ratio", "oe_ci_low", "oe_ci_high", "adjusted_value",
                      "raw_value", "signal")
-_CARE_LABELS = {"nl": {"jeugdhulp": "jeugdhulp", "jb": "jeugdbescherming", "jr": "jeugdreclassering"},
-                "en": {"jeugdhulp": "youth care", "jb": "child protection", "jr": "juvenile probation"}}
 _TEXT = {
     "nl": {"set": "Set", "indicator": "Indicator", "care_type": "Zorgsoort", "period": "Periode",
            "trend": "Trend", "institutions": "Instellingen", "adjusted": "Gecorrigeerd (case-mix)",
@@ -474,7 +472,7 @@ class Explorer:
                 g["window"].disabled = True
             table = self._table(entry.id)
             cares = [c for c in entry.care_types if (table["care_type"] == c).any()] or list(entry.care_types)
-            care_opts = [(_CARE_LABELS[self.lang].get(c, c), c) for c in cares]
+            care_opts = [(registry.care_type_label(c, self.lang), c) for c in cares]
             if list(g["care_type"].options) != care_opts:
                 current = g["care_type"].value
                 g["care_type"].options = care_opts
@@ -569,7 +567,7 @@ class Explorer:
         self.summary_widget.value = self._summary_html(sel, summary)
 
     def _title(self, sel: dict) -> str:
-        care = _CARE_LABELS[self.lang].get(sel["care_type"], sel["care_type"])
+        care = registry.care_type_label(sel["care_type"], self.lang)
         cat = f" – {sel['category']}" if sel["category"] else ""
         return f"{sel['entry'].label(self.lang)}{cat}, {care}, {sel['period']}"
 
