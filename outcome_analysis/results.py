@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, casemix, context, disclosure, indicators, quality, registry, survival
+from . import __version__, registry
+# the computing modules (statsmodels, scipy) are imported where they are used, so that a notebook
+# that only reads stored results starts fast
 from .dataset import Dataset
 from .errors import OutcomeAnalysisError
 from .periods import latest_complete_period, parse_period, period_of
@@ -132,6 +134,8 @@ class Results:
 
     def summary(self, indicator: str, period: str, care_type: str, kind: str = "share") -> casemix.ModelSummary | None:
         """The case-mix :class:`~outcome_analysis.casemix.ModelSummary` of one model, rebuilt from the tables."""
+        from . import casemix
+
         key = dict(indicator=indicator, period=period, care_type=care_type, kind=kind)
         rows = _select(self.model_summaries, **key)
         if rows.empty:
@@ -227,6 +231,8 @@ def _frame(parts: list[pd.DataFrame], key_first=("indicator", "kind", "period", 
 
 
 def _verloop(data: Dataset, granularity: str, settings: Settings) -> pd.DataFrame:
+    from . import disclosure, indicators, survival
+
     ended = indicators.verloop_profile(data, granularity=granularity, settings=settings)
     ended["suppressed"] = disclosure.suppress(ended.assign(numerator=ended["n"], denominator=ended["n"]), settings)["suppressed"]
     km = survival.episode_durations(data, granularity=granularity, settings=settings)
@@ -262,6 +268,8 @@ def compute_results(data: Dataset, settings: Settings | None = None, granularity
         periods = [latest_complete_period(data.reference_date, granularity)]
     periods = [str(p) for p in periods]
 
+    from . import indicators
+
     # the two ROM warnings are recorded as structured facts in meta["instruments"] instead
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=indicators.UnknownInstrumentWarning)
@@ -277,7 +285,7 @@ def instrument_facts(data: Dataset) -> dict:
     population norm (:func:`outcome_analysis.indicators.derive_missing_norms`), and instruments
     that are not in the instrument table (their scores are counted as missing).
     """
-    from . import stats
+    from . import indicators, stats
 
     table = stats.instruments()
     completed, _ = indicators.derive_missing_norms(table, data.trajectories)
@@ -294,6 +302,8 @@ def instrument_facts(data: Dataset) -> dict:
 
 
 def _compute_results(data: Dataset, settings: Settings, granularity: str, periods: list[str]) -> Results:
+    from . import casemix, context, indicators, quality
+
     table = indicators.compute(data, granularity=granularity, settings=settings)
     ctx = context.compute_context(data, granularity=granularity, settings=settings)
     qual = quality.completeness(data, granularity=granularity)

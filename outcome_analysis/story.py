@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import indicators, registry, report
+from . import registry, report
 from .periods import parse_period, previous_period
 from .quality import item_label
 from .results import Results, compute_results, modelled_period
@@ -150,7 +150,7 @@ def _figure(width: float, height: float, ncols: int = 1, width_ratios=None):
     return fig, axes
 
 
-def _png(fig, dpi: int = 150):
+def _png(fig, dpi: int = 120):
     """A figure as an embedded PNG image (never registered with pyplot, so never shown twice)."""
     from IPython.display import Image
 
@@ -748,7 +748,9 @@ class Story:
         order = list(dict.fromkeys(frame.sort_values("category")["category"]))
         n_cats = len(order)
         frame["group"] = frame["group"].map(lambda g: _short(g, 28))
-        if family in indicators.MULTI_FAMILIES:
+        from .indicators import MULTI_FAMILIES
+
+        if family in MULTI_FAMILIES:
             # overlapping categories (one episode can have several transitions): bars side by side,
             # never a stacked 100% bar
             fig, ax = _figure(6.8, 0.7 + 0.26 * n_cats)
