@@ -256,21 +256,10 @@ class _Base:
             return np.full(len(days), -1, dtype=np.int64), np.array([], dtype=object)
         lo, hi = int(real.min()), int(real.max())
         # the period of every day in [lo, hi] (a few thousand days), then one gather per row
-        d = np.arange(lo, hi + 1, dtype=np.int64).astype("datetime64[D]")
-        year = d.astype("datetime64[Y]").astype(np.int64) + 1970
-        if self.granularity == "year":
-            raw = year
-        else:
-            month = d.astype("datetime64[M]").astype(np.int64) % 12
-            raw = year * 2 + (month >= 6)
-        uniq, table = np.unique(raw, return_inverse=True)
+        table, labels = self.period_codes_of_range(np.arange(lo, hi + 1, dtype=np.int64))
         codes = np.full(len(days), -1, dtype=np.int64)
         codes[~nat] = table[real - lo]
-        if self.granularity == "year":
-            labels = [str(int(y)) for y in uniq]
-        else:
-            labels = [f"{int(y) // 2}H{int(y) % 2 + 1}" for y in uniq]
-        return codes, np.asarray(labels, dtype=object)
+        return codes, labels
 
     def _period_codes_from_table(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """:meth:`period_codes` by one gather from a table of the periods of every day between the
