@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+from . import atomic
 from .errors import OutcomeAnalysisError, Problem
 
 PROBLEM_FIELDS = ("severity", "file", "row", "column", "value", "expected")
@@ -93,19 +92,15 @@ def _cell(value, shorten: bool = True) -> str:
 
 def write_problems_csv(problems: list[Problem], out: Path) -> None:
     """Write the problems to ``out`` (UTF-8 with BOM, so that Excel shows accents), atomically."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(PROBLEM_FIELDS)
             for p in problems:
                 writer.writerow(["" if getattr(p, name) is None else getattr(p, name) for name in PROBLEM_FIELDS])
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    atomic.write_with(Path(out), write)
 
 
 if __name__ == "__main__":

@@ -47,10 +47,10 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
+from . import __version__, atomic
 from .errors import OutcomeAnalysisError
 from .periods import latest_complete_period, parse_period
 from .report import slugify  # noqa: F401  (file names of reports; the tests use batch.slugify too)
@@ -1023,17 +1023,11 @@ def write_index_pages(out: Path, manifest: dict, lang: str) -> None:
 
 
 def atomic_write(path: Path, raw: bytes) -> None:
-    """Write ``raw`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    _mkdir(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write ``raw`` (bytes only: reports and pages are encoded by their makers) to ``path``
+    atomically (:func:`outcome_analysis.atomic.write_bytes`)."""
+    if not isinstance(raw, bytes):
+        raise TypeError(f"atomic_write takes bytes, got {type(raw).__name__}")
+    atomic.write_bytes(path, raw)
 
 
 def _cleanup_temp_files(out: Path) -> None:

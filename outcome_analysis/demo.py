@@ -14,9 +14,7 @@ returning youths, over care types and institutions, never over youths or rows.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import atomic, schema
 from .dataset import Dataset
 
 # ---------------------------------------------------------------------------
@@ -926,15 +924,7 @@ def write_demo(data: Dataset, out: str | Path, format: str = "parquet") -> list[
     out.mkdir(parents=True, exist_ok=True)
     written = list(io.write(data, out, format))
     truth = data.meta["true_effects"].assign(seed=data.meta["seed"], scale=data.meta["scale"])
-    fd, tmp = tempfile.mkstemp(prefix=".demo_truth-", suffix=".csv", dir=out)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            truth.to_csv(handle, index=False)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out / "demo_truth.csv")
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write_with(out / "demo_truth.csv", lambda tmp: truth.to_csv(tmp, index=False, encoding="utf-8"))
     return written + [out / "demo_truth.csv"]
 
 

@@ -22,7 +22,6 @@ import dataclasses
 import io as _io
 import os
 import re
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import casemix, indicators, plots, registry, report
+from . import atomic, casemix, indicators, plots, registry, report
 from .dataset import Dataset
 from .errors import OutcomeAnalysisError
 from .settings import DEFAULT, Settings
@@ -111,19 +110,6 @@ def _slug(text: str) -> str:
 
     ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii").lower()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:80] or "export"
-
-
-def _write_atomic(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename (readers never see half a file)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class Explorer:
@@ -740,9 +726,9 @@ class Explorer:
         table["window_months"] = table["window_months"].astype("Float64")
         path = self._target(fmt)
         if fmt == "csv":
-            _write_atomic(path, lambda p: table.to_csv(p, index=False, encoding="utf-8"))
+            atomic.write_with(path, lambda p: table.to_csv(p, index=False, encoding="utf-8"))
         else:
-            _write_atomic(path, lambda p: table.to_excel(p, index=False, sheet_name="tabel", engine="openpyxl"))
+            atomic.write_with(path, lambda p: table.to_excel(p, index=False, sheet_name="tabel", engine="openpyxl"))
         return path
 
     def export_figure(self, fmt: str = "png") -> Path:
@@ -756,7 +742,7 @@ class Explorer:
         if fmt not in FIGURE_FORMATS:
             raise ExplorerError(f"figure export format must be one of {FIGURE_FORMATS}, got {fmt!r}")
         path = self._target(fmt)
-        _write_atomic(path, lambda p: self._figure.savefig(p, format=fmt, dpi=200, bbox_inches="tight"))
+        atomic.write_with(path, lambda p: self._figure.savefig(p, format=fmt, dpi=200, bbox_inches="tight"))
         return path
 
     def _export_clicked(self, kind: str, fmt: str) -> None:

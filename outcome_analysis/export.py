@@ -31,13 +31,13 @@ import datetime as _dt
 import html as _html
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import nbformat
 from bs4 import BeautifulSoup, Comment
 
+from . import atomic
 from .errors import OutcomeAnalysisError
 from .report import texts
 
@@ -77,44 +77,13 @@ class ExportError(OutcomeAnalysisError):
 # atomic writing
 # --------------------------------------------------------------------------------------------
 def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` atomically: temporary file in the same folder, fsync, ``os.replace``.
+    """Write ``data`` to ``path`` atomically: temporary file in the same folder, fsync, ``os.replace``
+    (:func:`outcome_analysis.atomic.write_bytes`).
 
     On any failure the temporary file is removed and a previous file at ``path`` is left as it was.
     Strings are written as UTF-8. Returns the path.
     """
-    path = Path(path)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:  # keep the mode of the file we replace; a new report is readable like any other file
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, mode) if hasattr(os, "fchmod") else None
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename itself durable; not possible on every platform
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return path
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
-    return path
+    return atomic.write_bytes(path, data)
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import csv
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from . import schema
+from . import atomic, schema
 from .dataset import Dataset
 from .errors import DataValidationError, OutcomeAnalysisError, Problem
 from .settings import DEFAULT, Settings
@@ -103,10 +102,7 @@ def write(dataset: Dataset, folder: str | os.PathLike, format: str = "parquet") 
 
 
 def _write_atomic(frame: pd.DataFrame, table: str, target: Path, format: str) -> None:
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    def write(tmp: Path) -> None:
         if format == "parquet":
             frame.to_parquet(tmp, index=False)
         elif format == "csv":
@@ -119,17 +115,8 @@ def _write_atomic(frame: pd.DataFrame, table: str, target: Path, format: str) ->
             )
         else:
             _excel_frame(frame, table).to_excel(tmp, index=False, engine="openpyxl")
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    atomic.write_with(target, write)
 
 
 def _text_frame(frame: pd.DataFrame, table: str, date_format: str, decimal: str) -> pd.DataFrame:

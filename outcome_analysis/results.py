@@ -9,10 +9,8 @@ summaries, completeness. Never a record-level row.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, registry
+from . import __version__, atomic, registry
 # the computing modules (statsmodels, scipy) are imported where they are used, so that a notebook
 # that only reads stored results starts fast
 from .dataset import Dataset
 from .errors import OutcomeAnalysisError
-from .periods import latest_complete_period, parse_period, period_of
+from .periods import latest_complete_period, parse_period
 from .settings import DEFAULT, Settings
 
 #: the tables of a results store, in the order they are written.
@@ -115,8 +113,8 @@ class Results:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for name in TABLES:
-            _write_atomic(folder / f"{name}.parquet", lambda p, t=getattr(self, name): t.to_parquet(p, index=False))
-        _write_atomic(folder / "meta.json", lambda p: Path(p).write_text(json.dumps(self.meta, indent=2, default=str)))
+            atomic.write_with(folder / f"{name}.parquet", lambda p, t=getattr(self, name): t.to_parquet(p, index=False))
+        atomic.write_bytes(folder / "meta.json", json.dumps(self.meta, indent=2, default=str))
         return folder
 
     @classmethod
@@ -161,17 +159,6 @@ def _select(frame: pd.DataFrame, **where) -> pd.DataFrame:
     for key, value in where.items():
         mask &= (frame[key] == value).to_numpy()
     return frame.loc[mask]
-
-
-def _write_atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def modelled_period(entry: registry.Entry, period: str, reference_date, settings: Settings) -> str | None:
