@@ -213,6 +213,22 @@ def counted_records(data: Dataset, settings: Settings | None = None, granularity
     ------
     CountedRecordsError
         When trajectory ids repeat, or a counting unit cannot be traced to its trajectories.
+
+    Examples
+    --------
+    A vOTS followed the next day by an OTS is one episode, counted once with its last record:
+
+    >>> from outcome_analysis import schema
+    >>> t = schema.frame("trajectories", [
+    ...     dict(trajectory_id="T1", client_id="C1", institution="GI", care_type="jb", care_form="vots",
+    ...          start_date="2023-01-01", end_date="2023-03-01", end_reason="volgens_plan", birth_year=2010),
+    ...     dict(trajectory_id="T2", client_id="C1", institution="GI", care_type="jb", care_form="ots",
+    ...          start_date="2023-03-02", end_date="2023-12-31", end_reason="niet_verlengd", birth_year=2010)])
+    >>> rows = counted_records(Dataset(t, reference_date="2024-12-31"), indicators=["pi07_reden_beeindiging_jb"])
+    >>> rows[["trajectory_id", "period", "counted", "outcome", "counted_with"]].values.tolist()
+    [['T1', '2023', False, nan, 'T2'], ['T2', '2023', True, 1.0, None]]
+    >>> rows["explanation"].iloc[0]
+    'niet het laatste traject van de episode; de episode is geteld met traject T2'
     """
     settings = settings or DEFAULT
     check_granularity(granularity)
@@ -484,8 +500,8 @@ def _missing_reasons(ctx: _Context, entry, todo, is_unit, reason, items) -> None
         unset &= ~listed
         if columns == _ROM and (scope & ~listed).any():
             rest = scope & ~listed
-            instrument = t["rom_instrument"].astype("object").to_numpy()
-            known = np.isin(instrument, list(stats.instruments().index))
+            instrument = _object(t["rom_instrument"])
+            known = t["rom_instrument"].isin(list(stats.instruments().index)).to_numpy()
             reason[rest & ~known] = "rom_unknown_instrument"
             reason[rest & known] = "rom_no_norm"
             items[rest] = instrument[rest]
