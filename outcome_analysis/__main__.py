@@ -2,9 +2,20 @@
 
 Commands
 --------
-``validate PATH [--reference-date YYYY-MM-DD] [--csv OUT.csv]``
-    Check a delivery against the data contract; print every problem as a table (and write them to
-    ``OUT.csv`` for the data supplier); exit 1 when there are problems, 0 when the data is clean.
+``validate PATH [--reference-date YYYY-MM-DD] [--lang nl|en] [--problems OUT.csv|OUT.xlsx] [--records OUT.xlsx]``
+    Check a delivery (a trajectories file or a folder of deliveries) against the data contract, for
+    the data supplier: every problem at once, grouped by file, column and kind of problem, at most
+    100 columns wide, in Dutch (``--lang en`` for English). Exit 1 when there are errors, 0 when
+    the data meets the contract (warnings allowed), 2 when the command itself cannot run.
+
+    ``--problems OUT.csv`` writes every problem for Dutch Excel (``;`` separated, UTF-8 with BOM);
+    ``OUT.xlsx`` writes an Excel sheet. ``--csv OUT`` is the older name of ``--problems``.
+
+    ``--records OUT.xlsx`` writes, when the delivery has no errors, what was counted where: per
+    trajectory and indicator whether it was counted, in which period, and why not
+    (:mod:`outcome_analysis.counted`). That file is record-level: it is made only on this request,
+    only to the path given, and is for the supplier's own check; it must not be shared.
+    ``--settings FILE`` and ``--granularity`` set the counting rules as for the reports.
 
 Other modules add commands by adding a sub-parser in :func:`build_parser` and a handler returning the
 exit code.
@@ -12,15 +23,21 @@ exit code.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
-from . import atomic
-from .errors import OutcomeAnalysisError, Problem
+from .errors import OutcomeAnalysisError
+from .settings import SettingsError
+from .validation import LANGS, PROBLEM_FILE_SUFFIXES
 
-PROBLEM_FIELDS = ("severity", "file", "row", "column", "value", "expected")
-_MAX_CELL = 60
+_RECORDS_TEXTS = {
+    "skipped": ("Het overzicht van wat waar geteld is (--records) is niet geschreven: de levering heeft fouten.",
+                "The overview of what was counted where (--records) was not written: the delivery has errors."),
+    "written": ("Overzicht van wat waar geteld is geschreven naar {file} ({rows} regels). Let op: dit bestand "
+                "bevat gegevens op recordniveau; alleen voor uw eigen controle, niet delen.",
+                "Overview of what was counted where written to {file} ({rows} rows). Note: this file holds "
+                "record-level data; for your own check only, do not share it."),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,77 +47,87 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate",
         help="check a delivery against the data contract",
-        description="Check a delivery (a trajectories file or a folder of deliveries) against the data contract.",
+        description="Check a delivery (a trajectories file or a folder of deliveries) against the data contract. "
+                    "The output is for the data supplier: Dutch by default, English with --lang en.",
     )
     validate.add_argument("path", type=Path, help="trajectories file, or folder with trajectories*/goals*/experience* files")
     validate.add_argument("--reference-date", metavar="YYYY-MM-DD", help="delivery's reference date (default: latest date in the data)")
-    validate.add_argument("--csv", type=Path, metavar="OUT.csv", help="also write the problems to this CSV file (for the data supplier)")
+    validate.add_argument("--lang", choices=LANGS, default="nl", help="language of the output and files (default: nl)")
+    validate.add_argument("--problems", type=Path, metavar="OUT.csv|OUT.xlsx",
+                          help="write every problem to this file: .csv for Dutch Excel (';', UTF-8 with BOM) or .xlsx")
+    validate.add_argument("--csv", type=Path, dest="problems", metavar="OUT.csv", help="the older name of --problems")
+    validate.add_argument("--records", type=Path, metavar="OUT.xlsx",
+                          help="when the delivery has no errors, write what was counted where, per trajectory and "
+                               "indicator (record-level: for the supplier's own check, never to be shared)")
+    validate.add_argument("--settings", type=Path, metavar="SETTINGS.yaml",
+                          help="settings (follow-up windows, regular ends, ...) for --records; default the built-in ones")
+    validate.add_argument("--granularity", choices=("year", "half_year"), default="year",
+                          help="periods of --records (default: year)")
     validate.set_defaults(handler=_validate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # a supplier's odd character never stops the report
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError):
+            pass
+    if args.command == "validate":
+        if args.problems is not None and args.problems.suffix.lower() not in PROBLEM_FILE_SUFFIXES:
+            parser.error(f"--problems must name a .csv or .xlsx file, not {args.problems.name!r}")
+        if args.records is not None and args.records.suffix.lower() != ".xlsx":
+            parser.error(f"--records must name a .xlsx file, not {args.records.name!r}")
     try:
         return args.handler(args)
-    except OutcomeAnalysisError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (OutcomeAnalysisError, SettingsError, OSError) as exc:
+        label = "fout" if getattr(args, "lang", "en") == "nl" else "error"
+        print(f"{label}: {exc}", file=sys.stderr)
         return 2
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from . import io
+    from . import io, validation
+    from .settings import Settings
 
-    data, problems = io.check(args.path, reference_date=args.reference_date)
+    lang = args.lang
+    settings = Settings.from_yaml(args.settings) if args.settings is not None else None
+    data, problems = io.check(args.path, reference_date=args.reference_date, settings=settings)
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     if problems:
-        print(format_problems(problems))
-    if args.csv is not None:
-        write_problems_csv(problems, args.csv)
-        print(f"{len(problems)} problem(s) written to {args.csv}")
+        print(validation.format_problems(problems, lang, problems_file=args.problems))
+        print()
+    if args.problems is not None:
+        validation.write_problems(problems, args.problems, lang)
+        what = validation.counted(len(problems), "problem", "problems", lang)
+        print(validation.paragraph(validation.text("written", lang, n=what, file=args.problems)))
     if errors:
-        print(f"{len(errors)} error(s), {len(warnings)} warning(s) in {args.path}: the data does not meet the contract.")
+        print(validation.summary_not_ok(len(errors), len(warnings), args.path, lang))
+        if args.records is not None:
+            print(validation.paragraph(_RECORDS_TEXTS["skipped"][LANGS.index(lang)]))
         return 1
-    trajectories = data.trajectories
-    first = trajectories["start_date"].min()
-    last = data.reference_date
-    period = f"{first:%d-%m-%Y} to {last:%d-%m-%Y}" if trajectories["start_date"].notna().any() else "no dates"
-    print(
-        f"OK: {len(trajectories):,} trajectories, {trajectories['institution'].nunique():,} institutions, "
-        f"{len(data.goals):,} goals, {len(data.experience):,} experience answers; "
-        f"period {period} (reference date {data.reference_date:%Y-%m-%d}); {len(warnings)} warning(s)."
-    )
+    print(validation.summary_ok(data, len(warnings), lang))
+    if args.records is not None:
+        _write_records(data, args, settings, lang)
     return 0
 
 
-def format_problems(problems: list[Problem]) -> str:
-    """The problems as an aligned text table with the columns of ``PROBLEM_FIELDS``."""
-    rows = [[_cell(getattr(p, name), name != "expected") for name in PROBLEM_FIELDS] for p in problems]
-    widths = [max(len(name), *(len(row[i]) for row in rows)) for i, name in enumerate(PROBLEM_FIELDS)]
-    lines = ["  ".join(name.ljust(w) for name, w in zip(PROBLEM_FIELDS, widths)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join(lines)
+def _write_records(data, args: argparse.Namespace, settings, lang: str) -> None:
+    import warnings
 
+    from . import counted, validation
 
-def _cell(value, shorten: bool = True) -> str:
-    text = "" if value is None else str(value).replace("\n", " ")
-    return text if len(text) <= _MAX_CELL or not shorten else text[: _MAX_CELL - 3] + "..."
-
-
-def write_problems_csv(problems: list[Problem], out: Path) -> None:
-    """Write the problems to ``out`` (UTF-8 with BOM, so that Excel shows accents), atomically."""
-
-    def write(tmp: Path) -> None:
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(PROBLEM_FIELDS)
-            for p in problems:
-                writer.writerow(["" if getattr(p, name) is None else getattr(p, name) for name in PROBLEM_FIELDS])
-
-    atomic.write_with(Path(out), write)
+    with warnings.catch_warnings():  # norm and instrument remarks belong to the reports, not here
+        warnings.simplefilter("ignore")
+        frame = counted.counted_records(data, settings, args.granularity, lang=lang)
+    counted.write_xlsx(frame, args.records, lang=lang, reference_date=data.reference_date,
+                       granularity=args.granularity, source=str(args.path), settings=settings)
+    rows = validation.number(len(frame), lang)
+    print(validation.paragraph(_RECORDS_TEXTS["written"][LANGS.index(lang)].format(file=args.records, rows=rows)))
 
 
 if __name__ == "__main__":

@@ -211,6 +211,8 @@ def _format_group(g: Group, lang: str, problems_file, width: int, rows_per_group
 
 
 def _row_table(shown: list[Problem], messages: list[str], with_message: bool, lang: str, width: int) -> list[str]:
+    """Row number, trajectory_id (when any is known), value (when any is given: a missing value shows
+    as "(leeg)") and, when the rows' messages differ, the message; every cell cut to fit ``width``."""
     indent = " " * 6
     head_row = text("row", lang)
     rows = [number(p.row, lang) if p.row is not None else "" for p in shown]
@@ -218,21 +220,23 @@ def _row_table(shown: list[Problem], messages: list[str], with_message: bool, la
     with_id = any(p.trajectory_id is not None for p in shown)
     ids = [shorten(p.trajectory_id, 24) for p in shown]
     id_w = max(len("trajectory_id"), *(len(i) for i in ids)) if with_id else 0
+    with_value = any(p.value is not None for p in shown)
     used = len(indent) + row_w + 2 + (id_w + 2 if with_id else 0)
-    value_room = width - used
-    if with_message:
-        value_room = min(value_room, 30)
+    value_room = min(width - used, 30 if with_message else 60)
     values = [shorten(p.value, value_room) if p.value not in (None, "") else text("empty", lang) for p in shown]
-    value_w = min(max(len(text("value", lang)), *(len(v) for v in values)), value_room)
-    message_room = width - used - value_w - 2
-    header = [head_row.rjust(row_w)] + (["trajectory_id".ljust(id_w)] if with_id else []) + [text("value", lang).ljust(value_w)]
-    if with_message:
-        header.append(text("message", lang))
-    lines = [indent + "  ".join(header).rstrip()]
+    value_w = min(max(len(text("value", lang)), *(len(v) for v in values)), value_room) if with_value else 0
+    if not (with_id or with_value or with_message):  # only row numbers: one line
+        listed = ", ".join(r for r in rows if r)
+        return _wrap(f"{text('row' if len(rows) == 1 else 'rows', lang)}: {listed}", indent, indent + "  ", width)
+    message_room = width - used - (value_w + 2 if with_value else 0)
+    header = [head_row.rjust(row_w)] + (["trajectory_id".ljust(id_w)] if with_id else [])
+    header += [text("value", lang).ljust(value_w)] if with_value else []
+    header += [text("message", lang)] if with_message else []
+    lines = [(indent + "  ".join(header)).rstrip()]
     for row, tid, value, message in zip(rows, ids, values, messages):
-        cells = [row.rjust(row_w)] + ([tid.ljust(id_w)] if with_id else []) + [shorten(value, value_w).ljust(value_w)]
-        if with_message:
-            cells.append(shorten(message, message_room))
+        cells = [row.rjust(row_w)] + ([tid.ljust(id_w)] if with_id else [])
+        cells += [value.ljust(value_w)] if with_value else []
+        cells += [shorten(message, message_room)] if with_message else []
         lines.append((indent + "  ".join(cells)).rstrip())
     return lines
 
