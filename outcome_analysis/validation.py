@@ -198,7 +198,7 @@ def _format_group(g: Group, lang: str, problems_file, width: int, rows_per_group
         out = _wrap(f"{head}:", "  ", "      ", width)
     shown = g.problems[:rows_per_group]
     if with_rows:
-        out += _row_table(shown, messages[: len(shown)], not same_message, lang, width)
+        out += _row_table(shown, messages[: len(shown)], not same_message, lang, width, g.column)
     elif not same_message:
         for message in messages[: len(shown)]:
             out += _wrap(f"- {message}", "      ", "        ", width)
@@ -210,14 +210,15 @@ def _format_group(g: Group, lang: str, problems_file, width: int, rows_per_group
     return out
 
 
-def _row_table(shown: list[Problem], messages: list[str], with_message: bool, lang: str, width: int) -> list[str]:
+def _row_table(shown: list[Problem], messages: list[str], with_message: bool, lang: str, width: int,
+               column: str | None = None) -> list[str]:
     """Row number, trajectory_id (when any is known), value (when any is given: a missing value shows
     as "(leeg)") and, when the rows' messages differ, the message; every cell cut to fit ``width``."""
     indent = " " * 6
     head_row = text("row", lang)
-    rows = [number(p.row, lang) if p.row is not None else "" for p in shown]
+    rows = [str(p.row) if p.row is not None else "" for p in shown]  # as the spreadsheet numbers them
     row_w = max(len(head_row), *(len(r) for r in rows))
-    with_id = any(p.trajectory_id is not None for p in shown)
+    with_id = column != "trajectory_id" and any(p.trajectory_id is not None for p in shown)
     ids = [shorten(p.trajectory_id, 24) for p in shown]
     id_w = max(len("trajectory_id"), *(len(i) for i in ids)) if with_id else 0
     with_value = any(p.value is not None for p in shown)

@@ -190,6 +190,8 @@ def synthetic() -> list[Problem]:
                 kind="before_start"),
         Problem("a.csv", 6, "end_date", "01-01-2019", "not before start_date 05-05-2020", trajectory_id="A6",
                 kind="before_start"),
+        Problem("b.csv", 12345, "trajectory_id", "G7", "a trajectory_id of the trajectories table",
+                trajectory_id="G7", kind="unknown_trajectory"),
     ]
 
 
@@ -197,6 +199,7 @@ def test_groups_errors_first_then_file_column_kind():
     groups = group_problems(synthetic())
     assert [(g.severity, g.file, g.column, len(g.problems)) for g in groups] == [
         ("error", "b.csv", "sex", 1),
+        ("error", "b.csv", "trajectory_id", 1),
         ("error", "a.csv", None, 1),  # the whole file first
         ("error", "a.csv", "start_date", 3),
         ("error", "a.csv", "care_form", 1),
@@ -219,6 +222,10 @@ def test_layout_is_narrow_and_shortens_long_cells():
     at = lines.index("  kolom end_date (2 rijen):")
     assert lines[at + 1].split() == ["rij", "trajectory_id", "waarde", "melding"]
     assert lines[at + 2].endswith("not before start_date 01-02-2021")
+    # row numbers as the spreadsheet shows them (no thousands separator); the id is not repeated
+    # beside a trajectory_id value
+    at = lines.index("  kolom trajectory_id (1 rij): a trajectory_id of the trajectories table")
+    assert lines[at + 1:at + 3] == ["        rij  waarde", "      12345  G7"]
 
 
 def test_english_layout():
@@ -226,7 +233,7 @@ def test_english_layout():
     assert_narrow(out)
     assert "  the whole file: the file ends" in out
     assert "  column start_date (3 rows): a date" in out.splitlines()
-    assert out.splitlines()[0] == "Errors (8)"
+    assert out.splitlines()[0] == "Errors (9)"
 
 
 def test_dutch_numbers():
