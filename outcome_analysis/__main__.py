@@ -31,6 +31,8 @@ from .settings import SettingsError
 from .validation import LANGS, PROBLEM_FILE_SUFFIXES
 
 _RECORDS_TEXTS = {
+    "slow": ("Het overzicht van wat waar geteld is heeft {rows} regels; het schrijven kan enkele minuten duren.",
+             "The overview of what was counted where has {rows} rows; writing it may take a few minutes."),
     "skipped": ("Het overzicht van wat waar geteld is (--records) is niet geschreven: de levering heeft fouten.",
                 "The overview of what was counted where (--records) was not written: the delivery has errors."),
     "written": ("Overzicht van wat waar geteld is geschreven naar {file} ({rows} regels). Let op: dit bestand "
@@ -38,6 +40,7 @@ _RECORDS_TEXTS = {
                 "Overview of what was counted where written to {file} ({rows} rows). Note: this file holds "
                 "record-level data; for your own check only, do not share it."),
 }
+_SLOW_ROWS = 200_000  # above this many rows, say that writing the xlsx takes a while
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,9 +127,11 @@ def _write_records(data, args: argparse.Namespace, settings, lang: str) -> None:
     with warnings.catch_warnings():  # norm and instrument remarks belong to the reports, not here
         warnings.simplefilter("ignore")
         frame = counted.counted_records(data, settings, args.granularity, lang=lang)
+    rows = validation.number(len(frame), lang)
+    if len(frame) > _SLOW_ROWS:
+        print(validation.paragraph(_RECORDS_TEXTS["slow"][LANGS.index(lang)].format(rows=rows)), flush=True)
     counted.write_xlsx(frame, args.records, lang=lang, reference_date=data.reference_date,
                        granularity=args.granularity, source=str(args.path), settings=settings)
-    rows = validation.number(len(frame), lang)
     print(validation.paragraph(_RECORDS_TEXTS["written"][LANGS.index(lang)].format(file=args.records, rows=rows)))
 
 

@@ -268,11 +268,10 @@ class _Context:
         self.own_period = _object(period_of(t["end_date"], granularity))
         self.client_code, client_uniques = pd.factorize(t["client_id"])
         self.client_index = pd.Index(client_uniques)
-        self.inst_code, inst_uniques = pd.factorize(t["institution"])
-        self.inst_index = pd.Index(inst_uniques)
+        self.inst_code = pd.factorize(t["institution"])[0]
         self.end_day = episodes_mod.day_numbers(t["end_date"])
         self.care = t["care_type"].astype("object").to_numpy()
-        self._families: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._families: dict[str, np.ndarray] = {}
 
     def positions(self, trajectory_ids) -> np.ndarray:
         pos = self.index.get_indexer(pd.Index(np.asarray(trajectory_ids, dtype=object)))
@@ -280,19 +279,16 @@ class _Context:
             raise CountedRecordsError("a counting unit names a trajectory that is not in the data")
         return pos
 
-    def family(self, family: str) -> tuple[np.ndarray, np.ndarray]:
-        """Per trajectory: position of its episode's last-ending record and of its first record in
-        ``family`` (-1 for trajectories outside the family)."""
+    def family(self, family: str) -> np.ndarray:
+        """Per trajectory: the position of the last-ending record of its episode, the records of
+        ``family`` chained on their own (-1 for trajectories outside the family)."""
         if family not in self._families:
             rows = np.flatnonzero(np.isin(self.care, _FAMILY_CARE_TYPES[family]))
             last = np.full(self.n, -1, dtype=np.int64)
-            first = np.full(self.n, -1, dtype=np.int64)
             if len(rows):
                 chained = episodes_mod.chain(self.t.iloc[rows], self.settings)
-                episode = chained.record_episode.to_numpy()
-                last[rows] = rows[chained.episodes["record"].to_numpy()[episode]]
-                first[rows] = rows[chained.episodes["first_record"].to_numpy()[episode]]
-            self._families[family] = (last, first)
+                last[rows] = rows[chained.episodes["record"].to_numpy()[chained.record_episode.to_numpy()]]
+            self._families[family] = last
         return self._families[family]
 
 
@@ -329,7 +325,6 @@ def _one_indicator(ctx: _Context, entry: registry.Entry, li: int, order: int) ->
     items = np.full(n, None, dtype=object)
     answers = np.zeros(n, dtype=np.int64)
     helped = np.zeros(n, dtype=np.int64)
-    excluded = np.zeros(n, dtype=bool)
 
     if entry.unit == "answer":
         tid = rows["unit_id"].astype("object").str.rsplit("#", n=1).str[0]
@@ -349,7 +344,6 @@ def _one_indicator(ctx: _Context, entry: registry.Entry, li: int, order: int) ->
         unit_excluded = rows["excluded_window"].to_numpy(dtype=bool)
         is_unit[pos] = True
         period[pos] = _object(rows["period"])
-        excluded[pos] = unit_excluded
         if distribution is None:
             ok = ~np.isnan(value) & ~unit_excluded
             outcome[pos] = np.where(ok, value, np.nan)
@@ -405,7 +399,7 @@ def _unit_positions(ctx: _Context, entry: registry.Entry, rows: pd.DataFrame) ->
     and youths), checked against the unit's youth and end date."""
     if entry.unit == "trajectory":
         return ctx.positions(rows["unit_id"].astype("object"))
-    last, _ = ctx.family(EPISODE_FAMILY[entry.id])
+    last = ctx.family(EPISODE_FAMILY[entry.id])
     if entry.unit == "episode":  # unit_id: the episode's first record
         pos = last[ctx.positions(rows["unit_id"].astype("object"))]
     else:  # youth: the episode of this youth that ended on the anchor date
@@ -417,7 +411,7 @@ def _unit_positions(ctx: _Context, entry: registry.Entry, rows: pd.DataFrame) ->
         if (hit < 0).any():
             raise CountedRecordsError(f"{entry.id}: a youth's counted episode is not among the episodes of its family")
         pos = is_last[hit]
-    same = ((ctx.client_code[pos] == ctx.client_index.get_indexer(rows["client_id"].astype("object")))
+    same = (pos >= 0) & ((ctx.client_code[pos] == ctx.client_index.get_indexer(rows["client_id"].astype("object")))
             & (ctx.end_day[pos] == episodes_mod.day_numbers(rows["anchor_date"])))
     if not same.all():
         raise CountedRecordsError(f"{entry.id}: counting units do not match the episodes rebuilt from the data")
@@ -427,7 +421,7 @@ def _unit_positions(ctx: _Context, entry: registry.Entry, rows: pd.DataFrame) ->
 def _episode_members(ctx: _Context, entry, is_unit, counted, period, reason, other) -> None:
     """Reasons of the records of an episode or youth unit other than its counted record, and of
     the records of episodes that were not a unit (still running, not the youth's last, deceased)."""
-    last, _ = ctx.family(EPISODE_FAMILY[entry.id])
+    last = ctx.family(EPISODE_FAMILY[entry.id])
     member = (last >= 0) & (last != np.arange(ctx.n))
     last_safe = np.maximum(last, 0)
     ep_ended = ctx.ended[last_safe] & (last >= 0)

@@ -361,6 +361,20 @@ def test_xlsx_for_the_supplier(jbjr, tmp_path):
     assert "geteld met traject" in notes
 
 
+def test_xlsx_continues_on_a_next_sheet_when_one_is_full(jbjr, tmp_path, monkeypatch):
+    monkeypatch.setattr(counted_mod, "_EXCEL_MAX_ROWS", 20)  # as if a sheet held 20 rows
+    out = write_xlsx(jbjr, tmp_path / "geteld.xlsx", reference_date=REF)
+    wb = openpyxl.load_workbook(out)
+    sheets = [f"Tellingen {k}" if k > 1 else "Tellingen" for k in range(1, -(-len(jbjr) // 20) + 1)]
+    assert wb.sheetnames == sheets + ["Toelichting"]
+    body = []
+    for name in sheets:
+        rows = list(wb[name].iter_rows(values_only=True))
+        assert rows[0][0] == "trajectory_id" and wb[name].freeze_panes == "A2"
+        body += rows[1:]
+    assert [r[0] for r in body] == jbjr["trajectory_id"].tolist()
+
+
 def test_xlsx_in_english(jbjr, tmp_path):
     english = records_quietly(toy_dataset([traj("T1", "C1", "jr", "stp", "2023-01-01", "2023-06-01", "volgens_plan")],
                                           reference_date=REF), lang="en")
