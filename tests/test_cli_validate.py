@@ -91,6 +91,18 @@ def test_clean_delivery_in_english(clean_file, capsys):
     assert "period 10-01-2023 to 30-06-2023 (reference date 2023-06-30); no warnings." in flat(out)
 
 
+def test_warnings_alone_pass_and_are_shown_before_the_summary(tmp_path, capsys):
+    path = tmp_path / "trajectories.csv"
+    path.write_text("\n".join([HEADER + ",opmerking", *(r + ",x" for r in CLEAN)]) + "\n", encoding="utf-8")
+    code, out = run(["validate", str(path)], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[:5] == ["Waarschuwingen (1)", "==================", "", "trajectories.csv",
+                         lines[4]] and lines[4].startswith("  kolom opmerking: ")
+    assert flat(out).rstrip().endswith("(peildatum 30-06-2023); 1 waarschuwing.")
+    assert flat(out).index("In orde: 2 trajecten") > flat(out).index("kolom opmerking")
+
+
 def test_bad_delivery_exits_1_grouped_by_file_column_and_kind(bad_file, capsys):
     problems = io.validate(bad_file)
     code, out = run(["validate", str(bad_file)], capsys)
