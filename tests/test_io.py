@@ -259,9 +259,10 @@ BAD_VALUES = [
     # id, changes {(row_index, column): value}, expected (row, column, value, text in `expected`)
     ("missing-required-value", {(1, "client_id"): ""}, (3, "client_id", None, "a value is required")),
     ("unknown-code", {(0, "sex"): "q"}, (2, "sex", "q", "one of m, v, x")),
-    ("unknown-care-form", {(0, "care_form"): "thuiszorg"}, (2, "care_form", "thuiszorg", "one of ambulant")),
+    ("unknown-care-form", {(0, "care_form"): "thuiszorg"}, (2, "care_form", "thuiszorg", "a care form of jeugdhulp: ambulant")),
     ("unknown-issue-code", {(2, "issues"): "wachtlijst;geen_tijd"}, (4, "issues", "wachtlijst;geen_tijd", "codes separated by ';'")),
-    ("unparsable-date", {(0, "start_date"): "31-02-2023"}, (2, "start_date", "31-02-2023", "a date like 31-12-2023")),
+    ("unparsable-date", {(0, "start_date"): "31.12.2022"}, (2, "start_date", "31.12.2022", "a date like 31-12-2023")),
+    ("impossible-date", {(0, "start_date"): "31-02-2023"}, (2, "start_date", "31-02-2023", "this date is not in the calendar")),
     ("unparsable-number", {(0, "rom_start"): "12a"}, (2, "rom_start", "12a", "a number")),
     ("unparsable-bool", {(1, "out_of_home"): "misschien"}, (3, "out_of_home", "misschien", "ja/nee")),
     ("fractional-int", {(1, "threat_start"): "2.5"}, (3, "threat_start", "2.5", "a whole number")),
