@@ -24,6 +24,7 @@ import pandas as pd
 
 from . import atomic, schema
 from .dataset import Dataset
+from .settings import DELIVERY_SETTINGS_FILE
 
 # ---------------------------------------------------------------------------
 # Institutions (fictional). Sizes vary strongly: a few large, many small.
@@ -911,7 +912,10 @@ def write_demo(data: Dataset, out: str | Path, format: str = "parquet") -> list[
     The tables go through :func:`outcome_analysis.io.write` (each file written to a temporary name and
     renamed into place). The true effects go to ``demo_truth.csv`` (institution, care_type, effect,
     casemix_shift, seed, scale), written the same way; it is not a table of the contract, so
-    :func:`outcome_analysis.io.load` does not read it.
+    :func:`outcome_analysis.io.load` does not read it. ``settings.yaml`` declares the demo a national
+    delivery (``delivery_scope: national``: every institution of the fictional country is in it), so
+    that its reports call the pooled figure "landelijk"; ``run_reports.py`` and a report notebook run
+    alone read it when no other settings file is given.
 
     Returns
     -------
@@ -925,7 +929,18 @@ def write_demo(data: Dataset, out: str | Path, format: str = "parquet") -> list[
     written = list(io.write(data, out, format))
     truth = data.meta["true_effects"].assign(seed=data.meta["seed"], scale=data.meta["scale"])
     atomic.write_with(out / "demo_truth.csv", lambda tmp: truth.to_csv(tmp, index=False, encoding="utf-8"))
-    return written + [out / "demo_truth.csv"]
+    atomic.write_bytes(out / DELIVERY_SETTINGS_FILE, DEMO_SETTINGS_YAML.encode("utf-8"))
+    return written + [out / "demo_truth.csv", out / DELIVERY_SETTINGS_FILE]
+
+
+#: the settings the demo delivery carries: it is declared national (docs/design.md, "Landelijk").
+DEMO_SETTINGS_YAML = """\
+# Settings of the demo delivery (outcome_analysis.settings.Settings; see config/settings.example.yaml).
+# The demo holds every institution of its fictional country, so it is declared national: its reports call
+# the pooled figure "landelijk". A real delivery without this file is compared with "alle instellingen in
+# deze levering (N)".
+delivery_scope: national
+"""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -171,7 +171,7 @@ def _computed_limits(kind: str, xmax: float, target: float | None) -> pd.DataFra
 def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None,
                 limits_table: pd.DataFrame | None = None,
                 kind: str = "share", target: float | None = None, anonymise: bool = True, lang: str = "nl",
-                title: str | None = None, ax=None):
+                title: str | None = None, ax=None, national_label: str | None = None):
     """Funnel plot: each institution's share (or O/E ratio) against its size, with control limits.
 
     Parameters
@@ -197,6 +197,9 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None
     anonymise : bool
         Other institutions are not named (an institution's own report). In every case they are
         placed by their rounded denominator (multiples of ``settings.round_to``).
+    national_label : str, optional
+        Legend label of the centre line of a share funnel (the pooled share): the comparator's
+        ``label`` of :func:`outcome_analysis.report.comparator`; default "Landelijk".
     """
     lab = _labels(lang)
     if kind not in ("share", "oe"):
@@ -243,7 +246,8 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None
             ax.text(0.99, 0.02, lab["no_limits"], transform=ax.transAxes, ha="right", va="bottom",
                     fontsize=7, color=GREY)
         if target is not None:
-            line = ax.axhline(target, color=GREY, lw=1, ls="-", label=lab["national"] if kind == "share" else None)
+            line = ax.axhline(target, color=GREY, lw=1, ls="-",
+                              label=(national_label or lab["national"]) if kind == "share" else None)
             line.set_gid("national")
 
         rest = ~is_hl & ~is_extra
@@ -330,7 +334,7 @@ def _label_inside(ax, text: str, x: float, y: float) -> None:
 
 def trend_plot(table: pd.DataFrame, *, institution: str | list[str] | None = None, national: bool = True,
                lang: str = "nl", kind: str = "share", title: str | None = None, ax=None,
-               highlight: str | list[str] | None = None, settings=None):
+               highlight: str | list[str] | None = None, settings=None, national_label: str | None = None):
     """An institution's figure over the periods, with its 95% interval as a band, beside the
     national figure.
 
@@ -343,7 +347,10 @@ def trend_plot(table: pd.DataFrame, *, institution: str | list[str] | None = Non
     institutions drawn: the first with its interval band (gid ``"highlight"``), each further one as
     a dash-dotted line in its own colour (gid ``"selected"``), without band. ``settings`` (default
     ``settings.DEFAULT``) gives the threshold named in the note on suppressed periods. ``kind``
-    ``"share"`` (percent axis) or ``"mean"`` (plain axis labelled "Gemiddelde").
+    ``"share"`` (percent axis) or ``"mean"`` (plain axis labelled "Gemiddelde"). ``national_label``
+    names the pooled line in the legend (:func:`outcome_analysis.report.comparator`'s ``label``:
+    "Landelijk" only for a national delivery, "Alle instellingen (12)" otherwise); ``national=False``
+    leaves the line out (a delivery of one institution has nothing to compare with).
     """
     lab = _labels(lang)
     chosen = list(dict.fromkeys(_highlights(institution) + _highlights(highlight)))
@@ -379,7 +386,7 @@ def trend_plot(table: pd.DataFrame, *, institution: str | list[str] | None = Non
         if national and nat_mask.any():
             nat, _ = series(nat_mask)
             (nline,) = ax.plot([pos[p] for p in nat["period"]], nat["value"], color=NATIONAL, marker="s",
-                               ls="--", lw=1.4, ms=4, label=lab["national"])
+                               ls="--", lw=1.4, ms=4, label=national_label or lab["national"])
             nline.set_gid("national")
         for i, name in enumerate(extra):
             other, other_hidden = series(~nat_mask & (t["institution"].astype(str) == name))
@@ -415,7 +422,7 @@ def trend_plot(table: pd.DataFrame, *, institution: str | list[str] | None = Non
 def caterpillar_plot(table: pd.DataFrame, *, highlight: str | None = None, anonymise: bool = True,
                      national: float | None = None, value: str = "value", low: str = "ci_low",
                      high: str = "ci_high", kind: str = "share", lang: str = "nl", title: str | None = None,
-                     value_label: str | None = None, ax=None):
+                     value_label: str | None = None, ax=None, national_label: str | None = None):
     """Institutions sorted by their figure, each with its 95% interval.
 
     Others are unnamed when ``anonymise`` (the default); the highlighted institution is a
@@ -448,7 +455,7 @@ def caterpillar_plot(table: pd.DataFrame, *, highlight: str | None = None, anony
                                     capsize=0, zorder=4 if gid == "highlight" else 3, **style)
             container.lines[0].set_gid(gid)
         if national is not None:
-            ax.axvline(national, color=GREY, ls="--", lw=1, label=lab["national"], gid="national")
+            ax.axvline(national, color=GREY, ls="--", lw=1, label=national_label or lab["national"], gid="national")
         if anonymise:
             ax.set_yticks(y[is_hl])
             ax.set_yticklabels([str(highlight)] * int(is_hl.sum()), fontweight="bold")

@@ -423,9 +423,7 @@ _DIRECTIONS = {"higher_better": "up", "lower_better": "down", "higher_is_better"
                "lower_is_better": "down", "down": "down", "lower": "down", "-": "down", "negative": "down"}
 
 _PHRASES = {
-    "nl": {"national": {"higher": "hoger dan landelijk ({v})", "lower": "lager dan landelijk ({v})",
-                        "within": "vergelijkbaar met landelijk ({v})"},
-           "previous": {"higher": "hoger dan {p} ({v})", "lower": "lager dan {p} ({v})",
+    "nl": {"previous": {"higher": "hoger dan {p} ({v})", "lower": "lager dan {p} ({v})",
                         "within": "vergelijkbaar met {p} ({v})"},
            "that": "Dat is", "and": "en", "last_year": "vorig jaar",
            "with_subject": "Bij {v} van de {unit} {subject}.",
@@ -433,9 +431,7 @@ _PHRASES = {
            "unit": "afgesloten trajecten",
            "suppressed": "Dit cijfer wordt niet getoond, omdat het om minder dan {n} {unit} gaat.",
            "favourable": "gunstig", "unfavourable": "ongunstig"},
-    "en": {"national": {"higher": "higher than nationally ({v})", "lower": "lower than nationally ({v})",
-                        "within": "similar to the national figure ({v})"},
-           "previous": {"higher": "higher than {p} ({v})", "lower": "lower than {p} ({v})",
+    "en": {"previous": {"higher": "higher than {p} ({v})", "lower": "lower than {p} ({v})",
                         "within": "similar to {p} ({v})"},
            "that": "That is", "and": "and", "last_year": "last year",
            "with_subject": "For {v} of the {unit}, {subject}.",
@@ -449,7 +445,7 @@ _PHRASES = {
 def headline_sentence(value, national=None, previous=None, direction: str | None = None,
                       lang: str = "nl", *, subject: str | None = None, unit: str | None = None,
                       previous_label: str | None = None, kind: str = "pct", decimals: int = 1,
-                      template: str | None = None) -> str:
+                      template: str | None = None, comparator: Mapping[str, Any] | None = None) -> str:
     """One plain-language sentence (or two) about a headline figure.
 
     ``value``, ``national`` and ``previous`` are numbers, ``(value, ci_low, ci_high)`` tuples or
@@ -462,6 +458,10 @@ def headline_sentence(value, national=None, previous=None, direction: str | None
     The first sentence is ``template`` with ``{value}`` filled in (the registry's
     :meth:`~outcome_analysis.registry.Entry.sentence`), else "Bij {value} van de {unit} {subject}",
     else "De uitkomst is {value}".
+
+    ``comparator`` (:func:`comparator`) words the pooled figure ``national``: "hoger dan landelijk"
+    for a national delivery (the default), "hoger dan bij alle 12 instellingen in deze levering
+    samen" otherwise; with scope ``none`` the pooled figure is not mentioned at all.
 
     >>> headline_sentence((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), (0.70, 0.66, 0.74),
     ...                   subject="werd de hulp volgens plan afgesloten")
@@ -496,10 +496,11 @@ def headline_sentence(value, national=None, previous=None, direction: str | None
         return f"{text} — {ph['favourable'] if good else ph['unfavourable']}"
 
     parts = []
-    nat = _estimate(national)
+    words = comparator if comparator is not None else _comparator_words("national", 0, lang)
+    nat = _estimate(national) if words.get("scope") != "none" else None
     if nat is not None and not nat["suppressed"] and not _is_missing(nat["value"]):
         verdict = compare(me, nat)
-        parts.append(judged(ph["national"][verdict].format(v=fmt(nat["value"])), verdict))
+        parts.append(judged(words[verdict].format(v=fmt(nat["value"])), verdict))
     prev = _estimate(previous)
     if prev is not None and not prev["suppressed"] and not _is_missing(prev["value"]):
         mine = dict(me, signal=None)  # a case-mix signal is about national, not about last year
@@ -511,6 +512,115 @@ def headline_sentence(value, national=None, previous=None, direction: str | None
         joiner = f" {ph['and']} " if not any("—" in p for p in parts) else f", {ph['and']} "
         sentence += f" {ph['that']} " + joiner.join(parts) + "."
     return sentence
+
+
+# --------------------------------------------------------------------------------------------
+# the comparator: what the pooled figure is called (one rule for every report)
+# --------------------------------------------------------------------------------------------
+COMPARISON_SCOPES = ("national", "delivery", "none")
+
+
+def comparison_scope(settings=None, n_institutions: int = 2) -> str:
+    """What an institution's figure is compared with: the one rule every report, overview, plot,
+    question and the explorer follow.
+
+    ``"none"`` when the delivery holds fewer than two institutions (an institution is never compared
+    with itself); else ``"national"`` when the delivery is declared national
+    (``settings.delivery_scope == "national"``, as the demo is); else ``"delivery"``: all
+    institutions in this delivery together.
+
+    >>> from outcome_analysis.settings import Settings
+    >>> comparison_scope(Settings(), 12), comparison_scope(Settings(delivery_scope="national"), 12)
+    ('delivery', 'national')
+    >>> comparison_scope(Settings(delivery_scope="national"), 1)
+    'none'
+    """
+    settings = settings if settings is not None else _settings()
+    if int(n_institutions) < 2:
+        return "none"
+    return "national" if settings.delivery_scope == "national" else "delivery"
+
+
+def _comparator_words(scope: str, n: int, lang: str, institution: str = "") -> dict[str, Any]:
+    raw = _texts_file()["comparator"][_check_lang(lang)][scope]
+    n_text = fmt_int(n, lang)
+    words = {k: (v.replace("{n}", n_text).replace("{institution}", str(institution)) if isinstance(v, str) else v)
+             for k, v in raw.items()}
+    return {**words, "scope": scope, "n": int(n)}
+
+
+def comparator(settings=None, n_institutions: int = 2, lang: str = "nl", *, institution: str = "") -> dict[str, Any]:
+    """The words for the pooled figure, in the scope :func:`comparison_scope` decides.
+
+    Returns
+    -------
+    dict
+        ``scope`` (``national`` | ``delivery`` | ``none``), ``n`` (institutions in the delivery) and
+        the texts of ``data/texts.yaml`` (section ``comparator``) with ``{n}`` and ``{institution}``
+        filled in: ``label`` (a column header or legend: "Landelijk", "Alle instellingen (12)"),
+        ``name`` (in a sentence: "landelijk", "alle instellingen in deze levering (12)"), ``value``
+        (with ``{v}`` still to fill), ``higher`` / ``lower`` / ``within`` (verdict phrases with
+        ``{v}``), ``than``, ``with`` (for dialogue questions), ``scope_note``, ``overview_title``,
+        ``overview_short``, ``trends``, ``trend_caption``, ``share``, ``others``. With scope ``none``
+        the label and names are empty: there is nothing to compare with.
+
+    >>> comparator(None, 12)["label"], comparator(None, 12)["name"]
+    ('Alle instellingen (12)', 'alle instellingen in deze levering (12)')
+    >>> comparator(None, 1, institution="Jeugdzorg Zuid")["scope_note"]
+    'Deze levering bevat alleen Jeugdzorg Zuid; er is geen vergelijking met andere instellingen.'
+    """
+    return _comparator_words(comparison_scope(settings, n_institutions), n_institutions, lang, institution)
+
+
+# --------------------------------------------------------------------------------------------
+# indicator status in words
+# --------------------------------------------------------------------------------------------
+def status_word(status: str, lang: str = "nl") -> str:
+    """The short word for a status (``results.STATUSES``): "niet aangeleverd", "verborgen", ..."""
+    return _texts_file()["status"][_check_lang(lang)]["words"].get(status, status)
+
+
+def contract_part_label(part: str, lang: str = "nl") -> str:
+    """A contract part as a reader names it: ``experience`` → "ervaringsvragen (tabel experience)"."""
+    return _texts_file()["contract_parts"][_check_lang(lang)].get(part, part)
+
+
+def status_sentence(status: str, lang: str = "nl", *, reason: str = "", institution: str = "",
+                    care_type: str = "", period: str = "", unit: str = "trajectory", settings=None) -> str:
+    """A status in one sentence, never an error: "Niet aangeleverd: deze levering bevat geen
+    ervaringsvragen (tabel experience).", "Niet van toepassing: GI Zuid biedt geen
+    jeugdreclassering.", "Te weinig gegevens: minder dan 10 afgesloten trajecten in 2024.",
+    "Verborgen (minder dan 10): ...". Empty for ``getoond``.
+
+    ``reason`` is the status row's reason (the missing contract part, ``few`` or ``none_ended``);
+    ``institution`` empty means the delivery as a whole; ``care_type`` is a code (``jr``);
+    ``unit`` the registry's counting unit.
+
+    >>> status_sentence("niet_aangeleverd", reason="experience")
+    'Niet aangeleverd: deze levering bevat geen ervaringsvragen (tabel experience).'
+    >>> status_sentence("niet_van_toepassing", institution="GI Zuid", care_type="jr")
+    'Niet van toepassing: GI Zuid biedt geen jeugdreclassering.'
+    """
+    if status == "getoond":
+        return ""
+    t = _texts_file()["status"][_check_lang(lang)]
+    settings = settings if settings is not None else _settings()
+    from .registry import care_type_label
+
+    care = care_type_label(care_type, lang) if care_type else ""
+    shown_period = fmt_period(period, lang) if period else ""
+    if status == "niet_aangeleverd":
+        return t["niet_aangeleverd"].format(part=contract_part_label(reason, lang))
+    if status == "niet_van_toepassing":
+        key = "niet_van_toepassing" if institution else "niet_van_toepassing_delivery"
+        return t[key].format(institution=institution, care_type=care)
+    if status == "te_weinig_gegevens":
+        key = "te_weinig_gegevens_none_ended" if reason == "none_ended" else "te_weinig_gegevens_few"
+        return t[key].format(n=settings.min_denominator, unit=t["units"].get(unit, unit), period=shown_period,
+                             care_type=care)
+    if status == "verborgen":
+        return t["verborgen"].format(n=settings.min_denominator)
+    raise ReportError(f"unknown indicator status {status!r}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,8 +29,61 @@ from .settings import DEFAULT, Settings
 #: the tables of a results store, in the order they are written.
 TABLES = (
     "indicators", "context", "quality", "verloop", "casemix", "casemix_mean",
-    "model_summaries", "coefficients", "calibration",
+    "model_summaries", "coefficients", "calibration", "status",
 )
+
+#: what each indicator shows in a report, one word per indicator, scope, institution and care type
+#: (:func:`indicator_status`): ``getoond`` (shown), ``verborgen`` (hidden by disclosure control),
+#: ``te_weinig_gegevens`` (too few records for the thresholds, or nothing ended in the period),
+#: ``niet_van_toepassing`` (the institution, or the delivery, has no trajectories of the care type),
+#: ``niet_aangeleverd`` (the table or columns the indicator needs are absent or empty in the delivery).
+STATUSES = ("getoond", "verborgen", "te_weinig_gegevens", "niet_van_toepassing", "niet_aangeleverd")
+
+#: the optional parts of the data contract (docs/data-contract.md): a table, or trajectory columns
+#: that are delivered only when every one of them holds a value somewhere in the delivery.
+CONTRACT_PARTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "goals": ("goals", ()),
+    "experience": ("experience", ()),
+    "rom": ("trajectories", ("rom_instrument", "rom_start", "rom_end")),
+    "threat": ("trajectories", ("threat_start", "threat_end")),
+    "risk": ("trajectories", ("risk_start", "risk_end")),
+    "help_accepted": ("trajectories", ("help_accepted",)),
+    "without_help": ("trajectories", ("without_help",)),
+    "goals_realised": ("trajectories", ("goals_realised",)),
+    "recidivism": ("trajectories", ("recidivism",)),
+    "working_alliance": ("trajectories", ("working_alliance",)),
+    "chain_cooperation": ("trajectories", ("chain_cooperation",)),
+    "issues": ("trajectories", ("issues",)),
+    "complexity": ("trajectories", ("complexity",)),
+    "perspective": ("trajectories", ("perspective",)),
+    "sex": ("trajectories", ("sex",)),
+    "out_of_home": ("trajectories", ("out_of_home",)),
+    "registration_date": ("trajectories", ("registration_date",)),
+    "first_contact_date": ("trajectories", ("first_contact_date",)),
+    "municipality": ("trajectories", ("municipality",)),
+}
+
+#: the contract part an indicator cannot do without (indicators not listed need only the required
+#: trajectory columns). ``same_as`` and ``restates`` entries take the part of the indicator they
+#: are computed as.
+INDICATOR_PARTS: dict[str, str] = {
+    "jbjr_clientervaring": "experience",
+    "jh_tevredenheid": "experience",
+    "jb_afname_ontwikkelingsbedreiging": "threat",
+    "jr_afname_criminogene_factoren": "risk",
+    "jb_acceptatie_hulp": "help_accepted",
+    "jh_zonder_hulp_verder": "without_help",
+    "jh_afname_problematiek": "rom",
+    "jh_doelrealisatie_gas": "goals",
+    "pi01_doelrealisatie": "goals_realised",
+    "pi10_geen_recidive": "recidivism",
+    "ctx_werkrelatie": "working_alliance",
+    "ctx_ketensamenwerking": "chain_cooperation",
+    "ctx_kwesties": "issues",
+}
+
+#: columns of the ``status`` table.
+STATUS_COLUMNS = ("indicator", "scope", "institution", "care_type", "report_period", "period", "status", "reason")
 
 #: one row per case-mix model (the scalar facts of ``casemix.ModelSummary``).
 SUMMARY_COLUMNS = (
@@ -73,11 +126,16 @@ class Results:
     model_summaries, coefficients, calibration : DataFrame
         The case-mix models, one row per model / per coefficient / per decile, keyed by
         ``indicator``, ``kind``, ``period`` and ``care_type``.
+    status : DataFrame
+        :func:`indicator_status` for the report periods: what every indicator shows, per scope,
+        institution and care type (one of :data:`STATUSES`), computed once for every consumer.
     meta : dict
         ``instruments`` (:func:`instrument_facts`: ROM norms derived from the data, instruments
         unknown to the instrument table), ``settings``, ``granularity``,
         ``periods`` (report periods), ``reference_date``,
-        ``institutions``, ``n_trajectories``, ``version``, ``created``.
+        ``institutions``, ``care_types`` (institution -> the care types it has trajectories of),
+        ``contract`` (:func:`contract`: which optional parts the delivery held),
+        ``n_trajectories``, ``version``, ``created``.
     """
 
     indicators: pd.DataFrame
@@ -89,6 +147,7 @@ class Results:
     model_summaries: pd.DataFrame
     coefficients: pd.DataFrame
     calibration: pd.DataFrame
+    status: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STATUS_COLUMNS)))
     meta: dict = field(default_factory=dict)
 
     @property
@@ -103,6 +162,39 @@ class Results:
     @property
     def institutions(self) -> list[str]:
         return list(self.meta.get("institutions", []))
+
+    @property
+    def contract(self) -> dict[str, bool]:
+        """Which optional parts of the data contract the delivery held (:func:`contract`)."""
+        return dict(self.meta.get("contract", {}))
+
+    def care_types_of(self, institution: str = "") -> list[str]:
+        """The care types an institution has trajectories of in the delivery (any period); for
+        ``""`` the care types of the whole delivery."""
+        served = self.meta.get("care_types", {})
+        if institution:
+            return list(served.get(institution, []))
+        return [c for c in ("jeugdhulp", "jb", "jr") if any(c in v for v in served.values())]
+
+    def status_of(self, indicator: str, care_type: str, institution: str = "", period: str | None = None) -> dict:
+        """The status row (:data:`STATUS_COLUMNS`) of one indicator and care type, for an
+        institution or (``institution=""``) for the delivery as a whole, in report ``period``
+        (default: the latest report period). Read from the stored ``status`` table; a period the
+        store does not hold is computed with the same function (:func:`indicator_status`)."""
+        period = str(period or (self.meta.get("periods") or [""])[-1])
+        scope = "institution" if institution else "national"
+        st = self.status
+        hit = st.loc[(st["indicator"] == indicator) & (st["care_type"] == care_type) & (st["scope"] == scope)
+                     & (st["institution"] == institution) & (st["report_period"] == period)]
+        if hit.empty:
+            extra = indicator_status(self.indicators, self.quality, meta=self.meta, settings=self.settings,
+                                     periods=[period])
+            hit = extra.loc[(extra["indicator"] == indicator) & (extra["care_type"] == care_type)
+                            & (extra["scope"] == scope) & (extra["institution"] == institution)]
+        if hit.empty:
+            return {"indicator": indicator, "scope": scope, "institution": institution, "care_type": care_type,
+                    "report_period": period, "period": period, "status": "niet_van_toepassing", "reason": ""}
+        return hit.iloc[0].to_dict()
 
     def save(self, folder: str | os.PathLike) -> Path:
         """Write every table as Parquet and ``meta.json`` into ``folder`` (created if missing).
@@ -209,9 +301,12 @@ def _summary_rows(summaries, kind: str):
     return rows, coefs, calib
 
 
-def _frame(parts: list[pd.DataFrame], key_first=("indicator", "kind", "period", "care_type")) -> pd.DataFrame:
+def _frame(parts: list[pd.DataFrame], key_first=("indicator", "kind", "period", "care_type"),
+           columns=()) -> pd.DataFrame:
+    """The parts stacked, key columns first. With no parts, an empty table that still has every
+    column (``key_first`` and ``columns``), so that a selection on it is empty, never a KeyError."""
     if not parts:
-        return pd.DataFrame(columns=list(key_first))
+        return pd.DataFrame(columns=list(dict.fromkeys([*key_first, *columns])))
     out = pd.concat(parts, ignore_index=True)
     first = [c for c in key_first if c in out.columns]
     return out[first + [c for c in out.columns if c not in first]]
@@ -298,6 +393,8 @@ def _compute_results(data: Dataset, settings: Settings, granularity: str, period
 
     share_parts, mean_parts, summary_rows, coef_parts, calib_parts = [], [], [], [], []
     entries = [e for e in registry.REGISTRY.values() if e.casemix and not e.same_as and e.kind != "context"]
+    if len(data.institutions) < 2:
+        entries = []  # one institution: nothing to compare it with, so no model to fit
     for entry in entries:
         for report_period in periods:
             period = modelled_period(entry, report_period, data.reference_date, settings)
@@ -324,6 +421,8 @@ def _compute_results(data: Dataset, settings: Settings, granularity: str, period
         "all_periods": sorted(table["period"].dropna().unique().tolist()),
         "reference_date": f"{data.reference_date:%Y-%m-%d}",
         "institutions": data.institutions,
+        "care_types": served_care_types(data),
+        "contract": contract(data),
         "n_trajectories": int(len(data.trajectories)),
         "version": __version__,
         "created": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
@@ -331,10 +430,158 @@ def _compute_results(data: Dataset, settings: Settings, granularity: str, period
     summaries = pd.DataFrame(summary_rows, columns=list(SUMMARY_COLUMNS))
     for frame in (share_parts + mean_parts):
         frame.attrs.clear()
+    key = ("indicator", "report_period", "period", "care_type")
     return Results(
         indicators=table, context=ctx, quality=qual, verloop=verloop,
-        casemix=_frame(share_parts, ("indicator", "report_period", "period", "care_type")),
-        casemix_mean=_frame(mean_parts, ("indicator", "report_period", "period", "care_type")),
+        casemix=_frame(share_parts, key, casemix.OUTPUT_COLUMNS),
+        casemix_mean=_frame(mean_parts, key, casemix.MEAN_OUTPUT_COLUMNS),
         model_summaries=summaries,
-        coefficients=_frame(coef_parts), calibration=_frame(calib_parts), meta=meta,
+        coefficients=_frame(coef_parts, columns=("term", "covariate", "reference", "odds_ratio", "estimate",
+                                                 "ci_low", "ci_high", "p_value")),
+        calibration=_frame(calib_parts, columns=("decile", "n", "observed", "expected")),
+        status=indicator_status(table, qual, meta=meta, settings=settings, periods=periods),
+        meta=meta,
     )
+
+
+def served_care_types(data: Dataset) -> dict[str, list[str]]:
+    """Institution -> the care types it has trajectories of, in any period (aggregate facts only)."""
+    t = data.trajectories
+    pairs = t[["institution", "care_type"]].dropna().drop_duplicates()
+    out: dict[str, list[str]] = {}
+    for inst, care in zip(pairs["institution"].astype(str), pairs["care_type"].astype(str)):
+        out.setdefault(inst, []).append(care)
+    order = {c: i for i, c in enumerate(("jeugdhulp", "jb", "jr"))}
+    return {k: sorted(v, key=lambda c: order.get(c, 9)) for k, v in sorted(out.items())}
+
+
+def contract(data: Dataset) -> dict[str, bool]:
+    """Which optional parts of the data contract (:data:`CONTRACT_PARTS`) the delivery held.
+
+    A table counts when it has rows; a group of trajectory columns when each of its columns holds
+    a value in at least one trajectory (a column the loader added empty does not count).
+
+    >>> from outcome_analysis import schema
+    >>> d = Dataset(schema.frame("trajectories", [{"trajectory_id": "t1", "client_id": "k1",
+    ...     "institution": "A", "care_type": "jb", "care_form": "ots", "start_date": "2023-01-01",
+    ...     "birth_year": 2010, "threat_start": 3, "threat_end": 2}]))
+    >>> c = contract(d)
+    >>> c["threat"], c["experience"], c["rom"]
+    (True, False, False)
+    """
+    out = {}
+    for part, (table, cols) in CONTRACT_PARTS.items():
+        frame = getattr(data, table)
+        if not cols:
+            out[part] = bool(len(frame))
+        else:
+            out[part] = all(c in frame.columns and bool(frame[c].notna().any()) for c in cols)
+    return out
+
+
+def indicator_part(entry: registry.Entry, care_type: str) -> str | None:
+    """The contract part ``entry`` needs for ``care_type`` (:data:`INDICATOR_PARTS`), following
+    ``restates`` and ``same_as``; ``None`` when it needs only the required columns."""
+    target = entry.restates.get(care_type) or entry.same_as or entry.id
+    return INDICATOR_PARTS.get(entry.id) or INDICATOR_PARTS.get(target)
+
+
+def _headline_lookup(table: pd.DataFrame) -> dict:
+    """(indicator, scope, institution, period, care_type, window) -> (denominator, visible) of each
+    headline; for an indicator without a headline row (a pure distribution) the largest denominator
+    of its categories, visible when any category is."""
+    t = table
+    window = t["window_months"].astype("Float64").fillna(-1).astype(float).to_numpy()
+    frame = pd.DataFrame({
+        "indicator": t["indicator"].astype(str).to_numpy(), "scope": t["scope"].astype(str).to_numpy(),
+        "institution": t["institution"].fillna("").astype(str).to_numpy(), "period": t["period"].astype(str).to_numpy(),
+        "care_type": t["care_type"].astype(str).to_numpy(), "window": window,
+        "headline": (t["category"].fillna("") == "").to_numpy(),
+        "denominator": pd.to_numeric(t["denominator"], errors="coerce").fillna(0).to_numpy(float),
+        "visible": (~t["suppressed"].fillna(False).astype(bool) & t["value"].notna()).to_numpy(bool),
+    })
+    keys = ["indicator", "scope", "institution", "period", "care_type", "window"]
+    heads = frame.loc[frame["headline"]]
+    cats = frame.loc[~frame["headline"]].groupby(keys, sort=False).agg(denominator=("denominator", "max"),
+                                                                       visible=("visible", "any")).reset_index()
+    out = {tuple(r[:6]): (r[6], r[7]) for r in cats.itertuples(index=False, name=None)}
+    out.update({tuple(r[:6]): (r[6], r[7]) for r in heads[keys + ["denominator", "visible"]].itertuples(index=False, name=None)})
+    return out
+
+
+def indicator_status(table: pd.DataFrame, quality: pd.DataFrame, *, meta: dict, settings: Settings,
+                     periods) -> pd.DataFrame:
+    """What every indicator shows in the reports of ``periods``: one status per indicator, scope,
+    institution and care type (:data:`STATUSES`), decided once for every consumer.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`outcome_analysis.indicators.compute` output (suppression marked).
+    quality : DataFrame
+        :func:`outcome_analysis.quality.completeness` (its ``end_reason`` rows count the ended
+        trajectories per institution, period and care type).
+    meta : dict
+        The results' ``meta``: ``institutions``, ``care_types`` (served care types), ``contract``,
+        ``reference_date``.
+    settings : Settings
+    periods : list of str
+        Report periods; an indicator with a follow-up window is judged in its shown period
+        (:func:`modelled_period`).
+
+    Returns
+    -------
+    DataFrame
+        :data:`STATUS_COLUMNS`: ``scope`` ``institution`` (one row per institution) or ``national``
+        (``institution`` ``""``: the delivery as a whole); ``period`` is the period whose figure is
+        shown; ``reason`` is the missing contract part for ``niet_aangeleverd``, ``none_ended``
+        or ``few`` for ``te_weinig_gegevens``, else ``""``.
+
+    Notes
+    -----
+    In this order: a care type the institution (or the delivery) has no trajectories of is
+    ``niet_van_toepassing``; an indicator whose contract part (:func:`indicator_part`) the delivery
+    lacks is ``niet_aangeleverd``; a figure with fewer than ``settings.min_denominator`` records
+    (or none) is ``te_weinig_gegevens``; a figure hidden by disclosure control is ``verborgen``;
+    otherwise ``getoond``. Context items are left out (they are shown beside the outcomes).
+    """
+    held = dict(meta.get("contract") or {})
+    served = {k: set(v) for k, v in (meta.get("care_types") or {}).items()}
+    delivered_types = set().union(*served.values()) if served else set()
+    institutions = list(meta.get("institutions") or [])
+    reference_date = meta.get("reference_date")
+    lookup = _headline_lookup(table)
+    q = quality.loc[quality["item"] == "end_reason"]
+    ended = {(str(i or ""), str(p), str(c)): float(d) for i, p, c, d in
+             zip(q["institution"].fillna(""), q["period"], q["care_type"], q["denominator"])}
+    rows = []
+    for entry in registry.REGISTRY.values():
+        if entry.kind == "context":
+            continue
+        months = entry.window_months(settings)
+        window = float(months) if months else -1.0
+        source = entry.same_as or entry.id
+        for report_period in periods:
+            shown = modelled_period(entry, str(report_period), reference_date, settings) or str(report_period)
+            for care_type in entry.care_types:
+                part = indicator_part(entry, care_type)
+                target = entry.restates.get(care_type) or source
+                for scope, inst in [("national", "")] + [("institution", i) for i in institutions]:
+                    offered = served.get(inst, set()) if inst else delivered_types
+                    reason = ""
+                    if care_type not in offered:
+                        status = "niet_van_toepassing"
+                    elif part and not held.get(part, True):
+                        status, reason = "niet_aangeleverd", part
+                    else:
+                        found = lookup.get((entry.id, scope, inst, shown, care_type, window)) or \
+                            lookup.get((target, scope, inst, shown, care_type, window))
+                        if found is None or found[0] < settings.min_denominator:
+                            status = "te_weinig_gegevens"
+                            reason = "few" if ended.get((inst, shown, care_type), 0) > 0 else "none_ended"
+                        elif not found[1]:
+                            status = "verborgen"
+                        else:
+                            status = "getoond"
+                    rows.append((entry.id, scope, inst, care_type, str(report_period), shown, status, reason))
+    return pd.DataFrame(rows, columns=list(STATUS_COLUMNS))

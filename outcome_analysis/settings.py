@@ -30,6 +30,14 @@ DEFAULT_COVARIATES = (
 )
 
 
+#: what a delivery covers: ``delivery`` (the institutions that happen to be in it) or ``national``
+#: (declared to cover the whole country, e.g. the demo). Only a national delivery is called "landelijk".
+DELIVERY_SCOPES = ("delivery", "national")
+
+#: the settings file a delivery folder may carry; used when no ``--config`` is given.
+DELIVERY_SETTINGS_FILE = "settings.yaml"
+
+
 class SettingsError(ValueError):
     """A settings file or value that does not fit."""
 
@@ -80,6 +88,11 @@ class Settings:
         The funnel limit against which an institution's ``signal`` is read.
     overdispersion_trim : float
         Winsorising fraction on each side for the additive tau^2 (Spiegelhalter 2005).
+    delivery_scope : str
+        ``"delivery"`` (default): the pooled figure is "all institutions in this delivery (N)";
+        ``"national"``: the delivery is declared to cover the country, and the pooled figure is
+        called "landelijk" / "national". With one institution there is no comparator either way
+        (:func:`outcome_analysis.report.comparison_scope`).
     """
 
     window_herhaald_beroep: int = 12
@@ -102,8 +115,11 @@ class Settings:
     funnel_limits: tuple[float, ...] = (0.95, 0.998)
     signal_limit: float = 0.998
     overdispersion_trim: float = 0.1
+    delivery_scope: str = "delivery"
 
     def __post_init__(self) -> None:
+        if self.delivery_scope not in DELIVERY_SCOPES:
+            raise SettingsError(f"delivery_scope must be one of {DELIVERY_SCOPES}, got {self.delivery_scope!r}")
         if not 0 < self.conf < 1:
             raise SettingsError(f"conf must be a fraction between 0 and 1, got {self.conf!r}")
         if self.ci_method not in ("wilson", "exact"):
@@ -156,3 +172,25 @@ class Settings:
 
 
 DEFAULT = Settings()
+
+
+def delivery_settings_file(data_path: str | Path) -> Path | None:
+    """The ``settings.yaml`` that goes with a delivery: in the delivery folder (or, for a delivery
+    given as one file, beside it); ``None`` when there is none."""
+    path = Path(data_path)
+    folder = path if path.is_dir() else path.parent
+    candidate = folder / DELIVERY_SETTINGS_FILE
+    return candidate if candidate.is_file() else None
+
+
+def for_delivery(data_path: str | Path, config: str | Path | None = None) -> tuple[Settings, Path | None]:
+    """The settings a run on ``data_path`` uses, and the file they came from.
+
+    ``config`` (a ``--config`` file) wins; otherwise the delivery's own ``settings.yaml``
+    (:func:`delivery_settings_file`); otherwise :data:`DEFAULT` (file ``None``). The batch, a report
+    notebook run alone and the explorer all decide with this one function.
+    """
+    source = Path(config) if config else delivery_settings_file(data_path)
+    if source is None:
+        return DEFAULT, None
+    return Settings.from_yaml(source), source

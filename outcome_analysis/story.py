@@ -202,7 +202,57 @@ class Story:
 
     @property
     def t(self) -> dict:
-        return TEXTS[self.lang]
+        """The report's texts, with ``{comparator}`` / ``{comparator_label}`` filled in for this
+        delivery (:attr:`comparator`)."""
+        key = ("texts", self.lang)
+        if key not in self._cache:
+            c = self.comparator
+            self._cache[key] = {k: (v.replace("{comparator_label}", c["label"]).replace("{comparator}", c["name"])
+                                    if isinstance(v, str) else v) for k, v in TEXTS[self.lang].items()}
+        return self._cache[key]
+
+    @property
+    def comparator(self) -> dict:
+        """The words for the pooled figure (:func:`outcome_analysis.report.comparator`): decided by
+        the settings' ``delivery_scope`` and the number of institutions in the delivery."""
+        key = ("comparator", self.lang)
+        if key not in self._cache:
+            self._cache[key] = report.comparator(self.settings, len(self.results.institutions), self.lang,
+                                                 institution=self.institution)
+        return self._cache[key]
+
+    @property
+    def compared(self) -> bool:
+        """Whether there is a pooled figure to compare with (two or more institutions)."""
+        return self.comparator["scope"] != "none"
+
+    @property
+    def family_care_types(self) -> tuple[str, ...]:
+        """The care types this report speaks about: those of the families (jeugdhulp; JB and JR)
+        the institution has trajectories of. A GI with only JB still hears that JR indicators do
+        not apply; a jeugdhulp provider is not told about JB."""
+        served = set(self.results.care_types_of(self.institution)) | set(self.care_types)
+        family = set()
+        if "jeugdhulp" in served:
+            family.add("jeugdhulp")
+        if served & {"jb", "jr"}:
+            family |= {"jb", "jr"}
+        return tuple(c for c in ("jeugdhulp", "jb", "jr") if c in family)
+
+    def indicator_status(self, entry: registry.Entry, care_type: str) -> dict:
+        """The status row of one indicator and care type for this institution
+        (:meth:`outcome_analysis.results.Results.status_of`): computed once in the results."""
+        key = ("status", entry.id, care_type)
+        if key not in self._cache:
+            self._cache[key] = self.results.status_of(entry.id, care_type, self.institution, self.period)
+        return self._cache[key]
+
+    def status_text(self, entry: registry.Entry, care_type: str) -> str:
+        """The status of one indicator and care type in one sentence; empty when it is shown."""
+        row = self.indicator_status(entry, care_type)
+        return report.status_sentence(row["status"], self.lang, reason=row["reason"], institution=self.institution,
+                                      care_type=care_type, period=row["period"], unit=entry.unit,
+                                      settings=self.settings)
 
     @property
     def settings(self) -> Settings:
@@ -220,13 +270,20 @@ class Story:
         return _html(f"<h{level}{cls}>{_e(text)}</h{level}>")
 
     def entries(self, set_id: str | None = None) -> list[registry.Entry]:
-        """Registry entries (not context) that apply to one of the institution's care types."""
+        """Registry entries (not context) that apply to one of the care types of the report
+        (:attr:`family_care_types`)."""
         return [e for e in registry.REGISTRY.values()
                 if e.kind != "context" and (set_id is None or e.set == set_id)
-                and any(c in e.care_types for c in self.care_types)]
+                and any(c in e.care_types for c in self.family_care_types)]
 
     def entry_care_types(self, entry: registry.Entry) -> list[str]:
-        return [c for c in self.care_types if c in entry.care_types]
+        return [c for c in self.family_care_types if c in entry.care_types]
+
+    def shown_care_types(self, entry: registry.Entry) -> list[str]:
+        """The care types of ``entry`` whose figure is shown or hidden by disclosure control
+        (status ``getoond`` or ``verborgen``); the others are said in words (:meth:`status_text`)."""
+        return [c for c in self.entry_care_types(entry)
+                if self.indicator_status(entry, c)["status"] in ("getoond", "verborgen")]
 
     def shown_period(self, entry: registry.Entry) -> str:
         """The period whose figure is shown: the report period, or for an indicator with a follow-up
@@ -273,7 +330,7 @@ class Story:
 
     def _label(self, entry: registry.Entry, care_type: str | None = None) -> str:
         label = entry.label(self.lang)
-        if care_type and len(entry.care_types) > 1 and len(self.care_types) > 1:
+        if care_type and len(entry.care_types) > 1 and len(self.family_care_types) > 1:
             label += f" ({CARE_TYPE_SHORT.get(care_type, care_type)})"
         return label
 
@@ -294,38 +351,48 @@ class Story:
         return [e for e in self.entries() if e.headline == "share" and not e.same_as and not e.restates]
 
     def headline_frame(self) -> pd.DataFrame:
-        """One row per (indicator, care type) of the summary: the figures behind the headline table.
+        """One row per (indicator, care type) of the summary: the figures behind the headline table,
+        or the status that replaces them.
 
-        Columns: ``indicator``, ``care_type``, ``label``, ``shown_period``, ``numerator``,
-        ``denominator``, ``value``, ``ci_low``, ``ci_high``, ``suppressed``, ``national_value``,
-        ``national_ci_low``, ``national_ci_high``, ``previous_value``, ``previous_suppressed``,
-        ``signal``, ``oe_ratio``, ``direction``.
+        Columns: ``indicator``, ``care_type``, ``label``, ``shown_period``, ``status`` (the results'
+        status: ``getoond``, ``verborgen``, ``te_weinig_gegevens``, ``niet_van_toepassing``,
+        ``niet_aangeleverd``), ``status_text`` (it in one sentence; empty when shown),
+        ``numerator``, ``denominator``, ``value``, ``ci_low``, ``ci_high``, ``suppressed`` (true
+        for every row without a figure to show), ``national_value``, ``national_ci_low``,
+        ``national_ci_high`` (NaN without a comparator), ``previous_value``,
+        ``previous_suppressed``, ``signal``, ``oe_ratio``, ``direction``.
         """
         rows = []
         for entry in self.summary_entries():
             shown = self.shown_period(entry)
             for care_type in self.entry_care_types(entry):
-                mine = self.figure(entry, care_type, shown)
+                status = self.indicator_status(entry, care_type)["status"]
+                mine = self.figure(entry, care_type, shown) if status in ("getoond", "verborgen") else None
+                base = {"indicator": entry.id, "care_type": care_type, "label": self._label(entry, care_type),
+                        "shown_period": shown, "status": status, "status_text": self.status_text(entry, care_type),
+                        "direction": entry.direction}
                 if mine is None:
+                    rows.append(dict(base, numerator=np.nan, denominator=np.nan, value=np.nan, ci_low=np.nan,
+                                     ci_high=np.nan, suppressed=True, national_value=np.nan, national_ci_low=np.nan,
+                                     national_ci_high=np.nan, previous_value=np.nan, previous_ci_low=np.nan,
+                                     previous_ci_high=np.nan, previous_suppressed=True, signal=None, oe_ratio=np.nan))
                     continue
-                nat = self.figure(entry, care_type, shown, scope="national") or {}
+                nat = (self.figure(entry, care_type, shown, scope="national") or {}) if self.compared else {}
                 prev = self.figure(entry, care_type, previous_period(shown)) or {}
-                cm = self.casemix_row(entry, care_type)
+                cm = self.casemix_row(entry, care_type) if self.compared else None
                 cm_ok = cm is not None and cm.get("n", 0) >= self.settings.min_denominator and not _suppressed(mine)
-                rows.append({
-                    "indicator": entry.id, "care_type": care_type, "label": self._label(entry, care_type),
-                    "shown_period": shown, "numerator": mine.get("numerator"), "denominator": mine.get("denominator"),
-                    "value": mine.get("value"), "ci_low": mine.get("ci_low"), "ci_high": mine.get("ci_high"),
-                    "suppressed": _suppressed(mine) or _missing(mine.get("value")),
-                    "national_value": nat.get("value", np.nan), "national_ci_low": nat.get("ci_low", np.nan),
-                    "national_ci_high": nat.get("ci_high", np.nan),
-                    "previous_value": prev.get("value", np.nan), "previous_ci_low": prev.get("ci_low", np.nan),
-                    "previous_ci_high": prev.get("ci_high", np.nan),
-                    "previous_suppressed": _suppressed(prev) if prev else True,
-                    "signal": cm.get("signal") if cm_ok else None,
-                    "oe_ratio": cm.get("oe_ratio") if cm_ok else np.nan,
-                    "direction": entry.direction,
-                })
+                rows.append(dict(
+                    base, numerator=mine.get("numerator"), denominator=mine.get("denominator"),
+                    value=mine.get("value"), ci_low=mine.get("ci_low"), ci_high=mine.get("ci_high"),
+                    suppressed=_suppressed(mine) or _missing(mine.get("value")),
+                    national_value=nat.get("value", np.nan), national_ci_low=nat.get("ci_low", np.nan),
+                    national_ci_high=nat.get("ci_high", np.nan),
+                    previous_value=prev.get("value", np.nan), previous_ci_low=prev.get("ci_low", np.nan),
+                    previous_ci_high=prev.get("ci_high", np.nan),
+                    previous_suppressed=_suppressed(prev) if prev else True,
+                    signal=cm.get("signal") if cm_ok else None,
+                    oe_ratio=cm.get("oe_ratio") if cm_ok else np.nan,
+                ))
         return pd.DataFrame(rows)
 
     def _pct_or_mark(self, value, hidden: bool) -> str:
@@ -334,52 +401,87 @@ class Story:
         return report.fmt_pct(value, 1, self.lang)
 
     def headline_table(self) -> report.HTML:
-        """The compact summary table: indicator, value, interval, number, national, previous, adjusted."""
+        """The compact summary ("Kerncijfers"): per indicator its figure (value, interval, number,
+        the pooled figure when there is one, the previous period, the adjusted verdict) or, across
+        the figure columns, its status in words ("Niet aangeleverd: ...")."""
         t = self.t
         frame = self.headline_frame()
         if frame.empty:
             return _p(t["reason_all_suppressed"].format(n=self.settings.min_denominator))
-        shown = frame.copy()
-        marks = []
-        for _, r in shown.iterrows():
-            label = r["label"]
-            if r["shown_period"] != self.period:
-                label += f" ({r['shown_period']})"
-            marks.append(label)
-        shown["label"] = marks
-        shown["national_text"] = [report.fmt_pct(v, 1, self.lang) for v in shown["national_value"]]
-        shown["previous_text"] = [self._pct_or_mark(v, bool(h) or _missing(v))
-                                  if not _missing(v) or h else report.MISSING_MARK[self.lang]
-                                  for v, h in zip(shown["previous_value"], shown["previous_suppressed"])]
-        adjusted = []
-        for _, r in shown.iterrows():
-            sig = r["signal"]
-            if r["suppressed"] or sig is None or _missing(sig):
-                adjusted.append("")
+        lang, st = self.lang, self.settings
+        hidden = report.texts(lang)["suppressed_mark"] + "*"
+        heads = [(t["col_indicator"], False), (t["col_direction"], False), (t["col_value"], True), (t["col_ci"], True),
+                 (t["col_n"], True)]
+        widths = [25, 8, 8, 14, 9]
+        if self.compared:
+            heads.append((t["col_national"], True))
+            widths.append(9)
+        heads.append((t["col_previous"], True))
+        widths.append(9)
+        if self.compared:
+            heads.append((t["col_adjusted"], False))
+            widths.append(18)
+        total = sum(widths)
+        body, any_hidden = [], False
+        for _, r in frame.iterrows():
+            label = r["label"] + (f" ({r['shown_period']})" if r["shown_period"] != self.period else "")
+            first = [_e(label), _e(t.get(f"direction_short_{r['direction']}", ""))]
+            if r["status"] not in ("getoond", "verborgen"):
+                cells = "".join(f"<td>{c}</td>" for c in first)
+                body.append(f'<tr class="oa-status">{cells}<td colspan="{len(heads) - 2}" class="oa-status-text">'
+                            f"{_e(r['status_text'])}</td></tr>")
                 continue
-            text = t.get("signal_short_" + sig, "")
-            fav = self._favourable(registry.get(r["indicator"]), sig)
-            if fav is not None:
-                text += f" ({t['favourable'] if fav else t['unfavourable']})"
-            adjusted.append(text)
-        shown["adjusted_text"] = adjusted
-        shown["direction_text"] = [t.get(f"direction_short_{d}", "") for d in shown["direction"]]
-        columns = {
-            "label": (t["col_indicator"], "text"), "direction_text": (t["col_direction"], "text"),
-            "value": (t["col_value"], "pct"), "ci": (t["col_ci"], "ci"),
-            "denominator": (t["col_n"], "count"), "national_text": (t["col_national"], "text"),
-            "previous_text": (t["col_previous"], "text"), "adjusted_text": (t["col_adjusted"], "text"),
-        }
-        table = report.display_table(shown, columns, self.lang,
-                                     caption=t["headline_table_caption"].format(period=self.period),
-                                     widths=(25, 8, 8, 14, 9, 9, 9, 18))
-        return _html(str(table) + str(_p(t["headline_legend"], "oa-footnote")))
+            shown = not r["suppressed"]
+            any_hidden |= not shown
+            n = report.fmt_count_rounded(r["denominator"], lang, min_count=st.min_count, base=st.round_to) \
+                if shown else hidden
+            numbers = [report.fmt_pct(r["value"], 1, lang) if shown else hidden,
+                       report.fmt_ci(r["ci_low"], r["ci_high"], 1, lang) if shown else hidden, n]
+            if self.compared:
+                numbers.append(report.fmt_pct(r["national_value"], 1, lang))
+            prev_hidden = bool(r["previous_suppressed"])
+            if _missing(r["previous_value"]) and not prev_hidden:
+                numbers.append(report.MISSING_MARK[lang])
+            else:
+                numbers.append(self._pct_or_mark(r["previous_value"], prev_hidden or _missing(r["previous_value"])))
+                any_hidden |= prev_hidden
+            cells = "".join(f"<td>{c}</td>" for c in first)
+            cells += "".join(f'<td class="oa-num">{_e(c)}</td>' for c in numbers)
+            if self.compared:
+                cells += f"<td>{_e(self._adjusted_short(r))}</td>"
+            body.append(f"<tr>{cells}</tr>")
+        num_cls = ' class="oa-num"'
+        head = "".join(f'<th scope="col"{num_cls if num else ""}>{_e(h)}</th>' for h, num in heads)
+        cols = "".join(f'<col style="width:{100 * w / total:.4g}%">' for w in widths)
+        caption = t["headline_table_caption"].format(period=self.period)
+        table = (f'<div class="oa-table-wrap"><table class="oa-table oa-wide"><caption>{_e(caption)}</caption>'
+                 f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+        if any_hidden:
+            table += f'<p class="oa-footnote">{_e(report.texts(lang)["suppressed_footnote"].format(n=st.min_denominator))}</p>'
+        table += "</div>"
+        legend = t["headline_legend"] if self.compared else t["headline_legend_alone"]
+        return _html(table + str(_p(legend, "oa-footnote")))
+
+    def _adjusted_short(self, r) -> str:
+        sig = r["signal"]
+        if r["suppressed"] or sig is None or _missing(sig):
+            return ""
+        text = self.t.get("signal_short_" + sig, "")
+        fav = self._favourable(registry.get(r["indicator"]), sig)
+        if fav is not None:
+            text += f" ({self.t['favourable'] if fav else self.t['unfavourable']})"
+        return text
 
     def headline_sentences(self) -> report.HTML:
-        """The headline figures in words (report.headline_sentence), one line per indicator."""
+        """The headline figures in words (report.headline_sentence), one line per indicator; an
+        indicator without a figure gets its status sentence."""
         frame = self.headline_frame()
         items = []
         for _, r in frame.iterrows():
+            label = r["label"] + (f" ({r['shown_period']})" if r["shown_period"] != self.period else "")
+            if r["status"] not in ("getoond", "verborgen"):
+                items.append(f"<li><strong>{_e(label)}</strong>: {_e(r['status_text'])}</li>")
+                continue
             me = {"value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "suppressed": r["suppressed"]}
             nat = {"value": r["national_value"], "ci_low": r["national_ci_low"], "ci_high": r["national_ci_high"]}
             prev = None if r["previous_suppressed"] else {
@@ -390,8 +492,8 @@ class Story:
             entry = registry.get(r["indicator"])
             sentence = report.headline_sentence(me, nat, prev, r["direction"], self.lang,
                                                 previous_label=label_prev,
-                                                template=entry.sentence(self.lang, self.settings))
-            label = r["label"] + (f" ({r['shown_period']})" if r["shown_period"] != self.period else "")
+                                                template=entry.sentence(self.lang, self.settings),
+                                                comparator=self.comparator)
             items.append(f"<li><strong>{_e(label)}</strong>: {_e(sentence)}</li>")
         return _html(f'<ul class="oa-headlines">{"".join(items)}</ul>')
 
@@ -403,12 +505,14 @@ class Story:
             self.heading("summary"),
             _p(t["intro"].format(institution=self.institution, period=self.period_text, care_types=care), "oa-lead"),
             _p(t["how_to_read"].format(n=self.settings.min_denominator)),
+            _p(self.comparator["scope_note"]),
             self.headline_table(),
         ]
         note = self.window_summary_note()
         if note:
             items.append(_p(note))
-        items += [self.heading("in_words", 3), self.headline_sentences(), _p(t["summary_more"].format(n=2))]
+        more = t["summary_more"] if self.compared else t["summary_more_alone"]
+        items += [self.heading("in_words", 3), self.headline_sentences(), _p(more)]
         return items
 
     def window_summary_note(self) -> str:
@@ -464,13 +568,19 @@ class Story:
         den = getattr(entry, f"denominator_{self.lang}")
         items.append(_p(t["counts"].format(numerator=num, denominator=den)))
         shown_types = []
+        several = len(self.entry_care_types(entry)) > 1
         for care_type in self.entry_care_types(entry):
+            status = self.indicator_status(entry, care_type)["status"]
             restated = entry.restates.get(care_type)
-            if restated:
+            if status == "niet_van_toepassing":
+                items.append(_p(self.status_text(entry, care_type)))
+            elif restated:
                 items.append(_p(t["restates"].format(care_type=care_type_label(care_type, self.lang),
                                                      other=registry.label(restated, self.lang))))
-                continue
-            shown_types.append(care_type)
+            elif status not in ("getoond", "verborgen"):
+                items.append(_p(self._care_prefix(care_type, several) + self.status_text(entry, care_type)))
+            else:
+                shown_types.append(care_type)
         if not shown_types:
             return items
         shown = self.shown_period(entry)
@@ -500,7 +610,7 @@ class Story:
             mine = self.figure(entry, care_type, shown)
             if mine is None:
                 continue
-            nat = self.figure(entry, care_type, shown, scope="national") or {}
+            nat = (self.figure(entry, care_type, shown, scope="national") or {}) if self.compared else {}
             rows.append(dict(mine, national_value=nat.get("value", np.nan), period_label=shown,
                              care_label=care_type_label(care_type, self.lang).capitalize()))
             prefix = self._care_prefix(care_type, several)
@@ -522,9 +632,13 @@ class Story:
         # missing items are said in words below (response), not as a mostly hidden column
         first = ("care_label", (t["col_care_type"], "text")) if several else ("period_label", (t["col_period"], "text"))
         cols = dict([first, ("value", (t["col_value"], "pct")), ("ci", (t["col_ci"], "ci")),
-                     ("denominator", (t["col_n"], "count")), ("national_value", (t["col_national"], "pct"))])
+                     ("denominator", (t["col_n"], "count"))])
+        widths = (34, 18, 30, 18)
+        if self.compared:
+            cols["national_value"] = (t["col_national"], "pct")
+            widths = (30, 14, 26, 15, 15)
         caption = t["figures_caption"].format(period=shown) if several else None
-        return [report.display_table(pd.DataFrame(rows), cols, self.lang, widths=(30, 14, 26, 15, 15),
+        return [report.display_table(pd.DataFrame(rows), cols, self.lang, widths=widths,
                                      caption=caption, settings=self.settings)] + notes
 
     def _breakdown_families(self, entry: registry.Entry, care_type: str, period: str):
@@ -585,9 +699,12 @@ class Story:
                 if several:
                     cols["care_label"] = (t["col_care_short"], "text")
                 cols.update({"value": (t["col_value"], "pct"), "ci": (t["col_ci"], "ci"),
-                             "numerator": (report._texts_file()["columns"][self.lang]["count"], "count"),
-                             "national_value": (t["col_national"], "pct")})
-                widths = (32, 8, 12, 24, 11, 13) if several else (36, 13, 25, 12, 14)
+                             "numerator": (report._texts_file()["columns"][self.lang]["count"], "count")})
+                if self.compared:
+                    cols["national_value"] = (t["col_national"], "pct")
+                    widths = (32, 8, 12, 24, 11, 13) if several else (36, 13, 25, 12, 14)
+                else:
+                    widths = (36, 9, 14, 27, 14) if several else (40, 15, 30, 15)
                 items.append(report.display_table(pd.DataFrame(rows), cols, self.lang, caption=caption,
                                                   widths=widths, settings=self.settings))
             items += notes
@@ -597,10 +714,12 @@ class Story:
                     continue
                 national = report.fmt_number(n["value"], 1, self.lang) if n is not None and not bool(n["suppressed"]) \
                     else report.MISSING_MARK[self.lang]
-                items.append(_p(self._care_prefix(care_type, several) + t["mean_sentence"].format(
+                template = t["mean_sentence"] if self.compared else t["mean_sentence_alone"]
+                items.append(_p(self._care_prefix(care_type, several) + template.format(
                     label=category_label(r["category"], self.lang).capitalize(),
                     value=report.fmt_number(r["value"], 1, self.lang),
-                    ci=report.fmt_ci(r["ci_low"], r["ci_high"], 1, self.lang, kind="number"), national=national)))
+                    ci=report.fmt_ci(r["ci_low"], r["ci_high"], 1, self.lang, kind="number"),
+                    national=self.comparator["value"].format(v=national))))
         return items
 
     def _trend_table(self, entry: registry.Entry, care_type: str, up_to: str) -> pd.DataFrame:
@@ -611,10 +730,12 @@ class Story:
         if months:
             rows = rows[rows["window_months"].astype("Float64").fillna(months) == months]
         end = parse_period(up_to)[0]
-        keep = [parse_period(p)[0] <= end for p in rows["period"]]
-        rows = rows[keep]
+        keep = np.array([parse_period(p)[0] <= end for p in rows["period"]], dtype=bool)
+        rows = rows.loc[keep]  # a boolean array: an empty selection keeps its columns
         periods = sorted(rows["period"].unique())[-6:]
-        return rows[rows["period"].isin(periods)]
+        if not self.compared:
+            rows = rows.loc[rows["scope"] != "national"]
+        return rows.loc[rows["period"].isin(periods)]
 
     def _figures(self, entry: registry.Entry, care_types: list[str], period: str) -> list:
         """Trend (left) and funnel (right), one row per care type that has a visible figure, one caption."""
@@ -626,7 +747,7 @@ class Story:
             if inst_visible.empty:
                 continue
             cm_all = self.casemix_all(entry, care_type)
-            has_funnel = (not cm_all.empty and (~cm_all["suppressed"]).sum() >= 3
+            has_funnel = (self.compared and not cm_all.empty and (~cm_all["suppressed"]).sum() >= 3
                           and self.institution in set(cm_all.loc[~cm_all["suppressed"], "institution"]))
             panels.append((care_type, trend, cm_all if has_funnel else None))
         if not panels:
@@ -643,7 +764,8 @@ class Story:
         fig = Figure(figsize=(6.8, height * len(panels) + (0.25 if several else 0)), layout="constrained")
         axes = fig.subplots(len(panels), 2 if any_funnel else 1, squeeze=False)
         for row, (care_type, trend, cm_all) in zip(axes, panels):
-            plots.trend_plot(trend, institution=self.institution, lang=self.lang, ax=row[0], settings=self.settings)
+            plots.trend_plot(trend, institution=self.institution, lang=self.lang, ax=row[0], settings=self.settings,
+                             national=self.compared, national_label=self.comparator["label"])
             if several:
                 row[0].set_title(care_type_label(care_type, self.lang).capitalize(), loc="left", fontsize=9,
                                  fontweight="bold")
@@ -655,15 +777,16 @@ class Story:
                 if row[1].get_legend() is not None:
                     row[1].get_legend().remove()
         image = _png(fig)
-        caption = t["figure_caption"] if any_funnel else t["figure_caption_trend"]
+        caption = t["figure_caption"] if any_funnel else t["figure_caption_trend"] if self.compared \
+            else t["figure_caption_alone"]
         return [image, _p(caption, "oa-caption")]
 
     def _adjusted(self, entry: registry.Entry, care_type: str, prefix: bool = False) -> list:
         """The adjusted comparison in words: adjusted share, signal, O/E with its interval, and the
         empirical-Bayes (shrunk) O/E beside it, so that an extreme figure of a small institution is
         seen in proportion."""
-        if not entry.casemix:
-            return []
+        if not entry.casemix or not self.compared:
+            return []  # one institution: never an O/E against itself
         t = self.t
         lead = self._care_prefix(care_type, prefix)
         mine = self.figure(entry, care_type)
@@ -734,8 +857,10 @@ class Story:
         period = self.shown_period(entry)
         rows = []
         inst_label = self.institution
-        nat_label = report.texts(self.lang)["national"]
-        for scope, label in (("institution", inst_label), ("national", nat_label)):
+        groups = [("institution", inst_label)]
+        if self.compared:
+            groups.append(("national", self.comparator["label"]))
+        for scope, label in groups:
             part = self._rows(entry, care_type, period, scope, category=None)
             part = part[part["category"].str.startswith(family + ":")]
             for _, r in part.iterrows():
@@ -824,9 +949,13 @@ class Story:
         if frame.empty:
             return []
         cols = {"label": (t["km_measure"], "text"), "n": (t["col_n"], "text"), "q1": (t["q1"], "text"),
-                "median": (t["median"], "text"), "q3": (t["q3"], "text"), "national": (t["km_national"], "text")}
+                "median": (t["median"], "text"), "q3": (t["q3"], "text")}
+        widths = (40, 15, 15, 15, 15)
+        if self.compared:
+            cols["national"] = (t["km_national"], "text")
+            widths = (34, 12, 13, 13, 13, 15)
         return [_html(f"<h4>{_e(t['km_title'])}</h4>"),
-                report.display_table(frame, cols, self.lang, widths=(34, 12, 13, 13, 13, 15), settings=self.settings),
+                report.display_table(frame, cols, self.lang, widths=widths, settings=self.settings),
                 _p(t["km_note"].format(period=self.period_text), "oa-footnote")]
 
     # -- context ---------------------------------------------------------------------------
@@ -844,14 +973,15 @@ class Story:
 
         t = self.t
         items = [self.heading("context", page_break=False), _p(t["context_intro"])]
-        nat_label = report.texts(self.lang)["national"]
+        nat_label = self.comparator["label"]
         for care_type in self.care_types:
             items.append(_html(f"<h3>{_e(care_type_label(care_type, self.lang).capitalize())}</h3>"))
             mine = self._ctx("ctx_doelgroep", care_type, "institution")
             nat = self._ctx("ctx_doelgroep", care_type, "national")
+            groups = ((mine, self.institution), (nat, nat_label)) if self.compared else ((mine, self.institution),)
             rows = []
             for family in ("complexity", "perspective", "age_group"):
-                for scope_rows, group in ((mine, self.institution), (nat, nat_label)):
+                for scope_rows, group in groups:
                     part = scope_rows[scope_rows["category"].str.startswith(family + ":").fillna(False)]
                     for _, r in part.iterrows():
                         rows.append({"family": family, "group": group, "category": r["category"],
@@ -887,7 +1017,9 @@ class Story:
                 })
             if table:
                 cols = {"item": (t["col_item"], "text"), "mine": (t["col_institution"], "text"),
-                        "ci": (t["col_ci"], "text"), "n": (t["col_n"], "text"), "national": (t["col_national"], "text")}
+                        "ci": (t["col_ci"], "text"), "n": (t["col_n"], "text")}
+                if self.compared:
+                    cols["national"] = (t["col_national"], "text")
                 items.append(report.display_table(pd.DataFrame(table), cols, self.lang))
             w = self._ctx("ctx_wachttijd", care_type, "institution")
             wn = self._ctx("ctx_wachttijd", care_type, "national")
@@ -895,11 +1027,13 @@ class Story:
             mean = w[w["category"].fillna("") == ""]
             p50n = wn[wn["category"] == "quantile:p50"]
             if len(p50) and len(mean) and not bool(p50.iloc[0]["suppressed"]) and not bool(mean.iloc[0]["suppressed"]):
-                items.append(_p(t["waiting_sentence"].format(
+                national = report.fmt_number(p50n.iloc[0]["value"], 0, self.lang) if len(p50n) \
+                    else report.MISSING_MARK[self.lang]
+                template = t["waiting_sentence"] if self.compared else t["waiting_sentence_alone"]
+                items.append(_p(template.format(
                     mean=report.fmt_number(mean.iloc[0]["value"], 0, self.lang),
                     median=report.fmt_number(p50.iloc[0]["value"], 0, self.lang),
-                    national_median=report.fmt_number(p50n.iloc[0]["value"], 0, self.lang) if len(p50n)
-                    else report.MISSING_MARK[self.lang])))
+                    national_median=self.comparator["value"].format(v=national))))
             k = self._ctx("ctx_kwesties", care_type, "institution")
             kn = self._ctx("ctx_kwesties", care_type, "national").set_index("category")
             items.append(_html(f"<h4>{_e(t['kwesties'])}</h4>"))
@@ -910,7 +1044,9 @@ class Story:
                                  national_value=[kn.loc[c, "value"] if c in kn.index else np.nan for c in k["category"]])
                 frame = frame.sort_values("value", ascending=False)
                 cols = {"label": (t["col_category"], "text"), "numerator": (t["col_n"], "count"),
-                        "value": (t["col_value"], "pct"), "national_value": (t["col_national"], "pct")}
+                        "value": (t["col_value"], "pct")}
+                if self.compared:
+                    cols["national_value"] = (t["col_national"], "pct")
                 items.append(report.display_table(frame, cols, self.lang))
         del plots
         return items
@@ -919,10 +1055,15 @@ class Story:
     def dialogue_facts(self) -> dict:
         """What the figures show, in the vocabulary of ``data/dialogue.yaml`` (absent when unknown)."""
         facts: dict = {"period": self.period}
+        if self.compared:  # the words for the pooled figure; without one, no question compares with it
+            facts["comparator_than"] = self.comparator["than"]
+            facts["comparator_with"] = self.comparator["with"]
         frame = self.headline_frame()
         visible = frame[~frame["suppressed"]] if len(frame) else frame
-        # uitval and satisfaction against the national figure
+        # uitval and satisfaction against the pooled figure
         for fact, ids in (("uitval", ("jh_uitval",)), ("satisfaction", ("jh_tevredenheid", "jbjr_clientervaring"))):
+            if not self.compared:
+                break
             rows = visible[visible["indicator"].isin(ids)] if len(visible) else visible
             if len(rows):
                 r = rows.iloc[0]
@@ -1023,8 +1164,9 @@ class Story:
             frame = mine.assign(label=[item_label(i, self.lang) for i in mine["item"]],
                                 national_value=[nat_value.get(i, np.nan) for i in mine["item"]],
                                 suppressed=mine["denominator"] < self.settings.min_denominator)
-            cols = {"label": (t["col_item"], "text"), "value": (t["completeness"], "pct"),
-                    "missing": None, "national_value": (t["col_national"], "pct")}
+            cols = {"label": (t["col_item"], "text"), "value": (t["completeness"], "pct"), "missing": None}
+            if self.compared:
+                cols["national_value"] = (t["col_national"], "pct")
             items += [_html(f"<h3>{_e(care_type_label(care_type, self.lang).capitalize())}</h3>"),
                       report.display_table(frame, cols, self.lang)]
         for care_type, share in self.unknown_reason_shares().items():
@@ -1050,7 +1192,13 @@ class Story:
                         "excluded_window": (t["left_out_window"], "count")}
                 items += [_html(f"<h3>{_e(t['left_out'])}</h3>"), report.display_table(frame, cols, self.lang)]
         items.append(_p(t["recovery_note"]))
+        items += self.contract_section()
         return items
+
+    def contract_section(self) -> list:
+        """Which parts of the data contract the delivery held (h3 and a table), so that a reader sees
+        why an indicator is "niet aangeleverd"."""
+        return contract_items(self.results, self.lang)
 
     # -- methods ---------------------------------------------------------------------------
     def methods(self) -> list:
@@ -1103,6 +1251,7 @@ class Story:
             (t["setting_continuation_days"], str(s.continuation_days)),
             (t["setting_signal_limit"], report.fmt_pct(s.signal_limit, 1, self.lang)),
             (t["setting_covariates"], ", ".join(registry.covariate_label(c, self.lang) for c in s.covariates)),
+            (t["setting_comparison"], self.comparator["name"] or t["comparison_none"]),
         ]
         items += [self.heading("settings", 3),
                   report.display_table(pd.DataFrame(settings_rows, columns=["item", "value_text"]),
@@ -1210,6 +1359,19 @@ class Story:
         return [_html(f"<h2>{_e(t['too_little_title'])}</h2>"),
                 _p(t["too_little"].format(institution=self.institution or "–", period=self.period_text), "oa-lead"),
                 _p(reason), _p(t["too_little_next"])]
+
+
+def contract_items(results: Results, lang: str = "nl") -> list:
+    """The parts of the data contract and whether the delivery held them: an h3 heading, a short
+    introduction and a two-column table (also used by the overview's method note)."""
+    words = report._texts_file()["status"][_check_lang(lang)]
+    held = results.contract
+    rows = [{"part": words["contract_trajectories"], "held": words["contract_yes"]}]
+    rows += [{"part": report.contract_part_label(part, lang), "held": words["contract_yes" if ok else "contract_no"]}
+             for part, ok in held.items()]
+    cols = {"part": (words["contract_col_part"], "text"), "held": (words["contract_col_held"], "text")}
+    return [_html(f"<h3>{_e(words['contract_title'])}</h3>"), _p(words["contract_intro"]),
+            report.display_table(pd.DataFrame(rows), cols, lang, widths=(70, 30))]
 
 
 def _short(text: str, n: int) -> str:

@@ -19,18 +19,30 @@ def small_demo():
 
 
 @pytest.fixture(scope="session")
+def demo_settings():
+    """The settings the demo declares: a national delivery (``delivery_scope: national``, as
+    ``python -m outcome_analysis.demo`` writes into its ``settings.yaml``), so that its reports say
+    "Landelijk". Fixtures that build demo data in code pass these explicitly."""
+    from outcome_analysis.settings import Settings
+
+    return Settings(delivery_scope="national")
+
+
+@pytest.fixture(scope="session")
 def small_demo_path(small_demo, tmp_path_factory):
-    """The same population written as Parquet deliveries into a folder."""
-    from outcome_analysis import io
+    """The same population written as the demo writes it: Parquet deliveries and the demo's
+    ``settings.yaml`` (a national delivery) into a folder."""
+    from outcome_analysis.demo import write_demo
 
     folder = tmp_path_factory.mktemp("small_demo")
-    io.write(small_demo, folder, "parquet")
+    write_demo(small_demo, folder, "parquet")
     return folder
 
 
 @pytest.fixture(scope="session")
-def small_results(small_demo):
-    """compute_results on the small demo for its latest complete year."""
+def small_results(small_demo, demo_settings):
+    """compute_results on the small demo for its latest complete year, under the demo's settings
+    (declared national)."""
     from outcome_analysis.results import compute_results
 
-    return compute_results(small_demo)
+    return compute_results(small_demo, demo_settings)

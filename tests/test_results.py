@@ -54,7 +54,7 @@ def test_save_and_load_round_trip(small_results, tmp_path):
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(again, name), getattr(small_results, name), check_dtype=False)
     assert again.meta == json.loads(json.dumps(small_results.meta, default=str))
-    assert again.settings == DEFAULT
+    assert again.settings == small_results.settings == DEFAULT.replace(delivery_scope="national")
     assert not list((tmp_path / "r").glob("*.tmp"))
 
 

@@ -104,7 +104,10 @@ def test_headline_table_marks_direction_and_signal_in_words(jb_story):
              for tr in soup.find("tbody").find_all("tr")}
     assert cells["Herhaald beroep (JB) (2023)"][1] == "↓ lager"
     assert cells["Verloop van het traject (JB)"][1] == "↑ hoger"
-    signals = {c[-1] for c in cells.values()}
+    # an indicator without a figure says its status across the figure columns, in words
+    assert cells["Verloop van het traject (JR)"][2] == "Te weinig gegevens: minder dan 10 afgesloten episodes in 2024."
+    figures = [tr for tr in soup.find("tbody").find_all("tr") if "oa-status" not in (tr.get("class") or [])]
+    signals = {tr.find_all("td")[-1].get_text(strip=True) for tr in figures}
     assert signals <= {"", "binnen verwachting"} | {s for s in signals if s.startswith(("▲", "▼"))}
     assert "binnen de verwachting" not in str(soup)
     assert "↑ hoger is beter" in soup.get_text()  # the legend line
@@ -164,7 +167,8 @@ def test_same_as_and_restated_indicators_are_pointers(jb_story):
 def test_dialogue_facts_use_the_question_bank_vocabulary(jb_story):
     facts = jb_story.dialogue_facts()
     known = {"period", "uitval", "response", "signal", "favourable", "trend", "unknown_reasons", "waiting_days",
-             "working_alliance", "kwestie", "kwestie_share", "satisfaction", "small_numbers", "indicator"}
+             "working_alliance", "kwestie", "kwestie_share", "satisfaction", "small_numbers", "indicator",
+             "comparator_than", "comparator_with"}
     assert set(facts) <= known
     assert facts.get("trend") in (None, "rising", "falling", "stable")
     questions = report.dialogue_questions(facts)
@@ -265,8 +269,24 @@ def test_duration_table_has_kaplan_meier_and_not_reached(small_results):
     assert ">3<" not in html.split("Duur van de episodes")[1].split("</table>")[0]
 
 
-def test_jb_and_jr_share_one_table_per_indicator(jb_story):
+def test_a_care_type_without_enough_records_is_said_in_words(jb_story):
+    soup = BeautifulSoup(_html(jb_story.indicator_section("pi04_vermindering_ernst")), "html.parser")
+    # pi04 restates other indicators per care type: pointers, no figures
+    assert not soup.find_all("table") and "Bij jeugdbescherming berekend als" in soup.get_text()
     soup = BeautifulSoup(_html(jb_story.indicator_section("jbjr_verloop")), "html.parser")
+    tables = soup.find_all("table")
+    # JB has a figure; JR (fewer than 10 ended episodes) is said in words, never an empty row
+    assert [tr.find("td").get_text(strip=True) for tr in tables[0].find("tbody").find_all("tr")] == ["2024"]
+    assert "Jeugdreclassering: Te weinig gegevens: minder dan 10 afgesloten episodes in 2024." in soup.get_text()
+
+
+def test_jb_and_jr_share_one_table_per_indicator(small_demo, demo_settings):
+    # in the small demo no GI has ten ended JR episodes; with a threshold of 3 one has both
+    from outcome_analysis.results import compute_results
+
+    results = compute_results(small_demo, demo_settings.replace(min_denominator=3, min_count=3, round_to=1))
+    s = story.prepare(results, JB_INSTITUTION)
+    soup = BeautifulSoup(_html(s.indicator_section("jbjr_verloop")), "html.parser")
     figures = [tb for tb in soup.find_all("table") if tb.find("caption") and
                tb.find("caption").get_text(strip=True).startswith("Cijfers")]
     assert len(figures) == 1
@@ -282,7 +302,7 @@ def test_jb_and_jr_share_one_table_per_indicator(jb_story):
 
 def test_data_quality_note_names_recovery_across_tables(jb_story):
     text = _html(jb_story.quality_section())
-    for fragment in ("Tussen tabellen", "halfjaar", "landelijk min", "uitsplitsing"):
+    for fragment in ("Tussen tabellen", "halfjaar", "alle instellingen samen min", "uitsplitsing"):
         assert fragment in text, fragment
 
 
