@@ -215,6 +215,9 @@ def _cbs_of_form(form: str) -> list[str]:
     return [number for number, name in schema.CBS_CARE_FORM.items() if name == form]
 
 
+#: each care type as problems name it (the contract's Dutch names; the same in both languages).
+_CARE_TYPE_NAMES = {"jeugdhulp": "jeugdhulp", "jb": "jeugdbescherming (jb)", "jr": "jeugdreclassering (jr)"}
+
 #: per care type its care forms with their CBS codes, as problems list them: "vots (12), ots (11), ...".
 _FORMS_LISTED = {
     care_type: ", ".join(f"{f} ({', '.join(_cbs_of_form(f))})" if _cbs_of_form(f) else f for f in forms)
@@ -1074,16 +1077,46 @@ def _read_xlsx(file: Path, problems: list[Problem]) -> pd.DataFrame:
 def _read_spreadsheet(file: Path, fmt: str, problems: list[Problem]) -> pd.DataFrame:
     """The first sheet of an Excel 97-2003 ``.xls`` (xlrd) or OpenDocument ``.ods`` (odfpy) file."""
     try:
-        cells = pd.read_excel(
-            file, sheet_name=0, header=None, dtype=object, engine="xlrd" if fmt == "xls" else "odf",
-            keep_default_na=False, na_values=[],
-        )
-    except Exception as exc:  # the engines raise many kinds (XLRDError, BadZipFile, ValueError, ...)
+        if fmt == "xls":
+            rows = _xls_rows(file)
+        else:
+            cells = pd.read_excel(file, sheet_name=0, header=None, dtype=object, engine="odf", keep_default_na=False, na_values=[])
+            cells = cells.astype(object)
+            blank = cells.isna() | cells.map(lambda cell: isinstance(cell, str) and cell == "")
+            rows = cells.where(~blank, None).values.tolist()
+    except Exception as exc:  # the readers raise many kinds (XLRDError, BadZipFile, ValueError, ...)
         _workbook_unreadable(file, fmt, exc, problems)
-    cells = cells.astype(object)
-    blank = cells.isna() | cells.map(lambda cell: isinstance(cell, str) and cell == "")
-    rows = cells.where(~blank, None).values.tolist()
     return _raw_from_rows(rows, file, problems)
+
+
+def _xls_rows(file: Path) -> list[list]:
+    """The first sheet of an ``.xls`` workbook as rows of Python cell values (dates as datetimes).
+
+    Read with xlrd itself (pandas' xlrd engine is deprecated); a legacy sheet holds at most 65,536 rows.
+    """
+    import xlrd  # only for .xls deliveries
+
+    book = xlrd.open_workbook(file, on_demand=True)
+    try:
+        sheet = book.sheet_by_index(0)
+        rows = []
+        for r in range(sheet.nrows):
+            row = []
+            for kind, value in zip(sheet.row_types(r), sheet.row_values(r)):
+                if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK) or (kind == xlrd.XL_CELL_TEXT and value == ""):
+                    row.append(None)
+                elif kind == xlrd.XL_CELL_DATE:
+                    row.append(xlrd.xldate.xldate_as_datetime(value, book.datemode))
+                elif kind == xlrd.XL_CELL_BOOLEAN:
+                    row.append(bool(value))
+                elif kind == xlrd.XL_CELL_ERROR:
+                    row.append(xlrd.error_text_from_code.get(value, "#ERROR"))
+                else:
+                    row.append(value)
+            rows.append(row)
+        return rows
+    finally:
+        book.release_resources()
 
 
 def _raw_from_rows(rows: list, file: Path, problems: list[Problem]) -> pd.DataFrame:
@@ -1122,8 +1155,10 @@ def _formulas_without_value(file: Path, sheet_path: str) -> list[tuple[int, int,
     """``(row, column, formula)`` of the sheet's cells that hold a formula but no stored result.
 
     A program without a calculation engine (openpyxl, some exporters) writes formulas without their
-    results; read with ``data_only`` such a cell is empty. The sheet's XML is first scanned for formula
-    elements at all (cheap); only a sheet that has any is parsed for the cells without ``<v>``.
+    results (no ``<v>``, or an empty one on a cell that is not of type ``str``; an empty ``<v>`` on a
+    ``str`` cell is a formula whose result is the empty text); read with ``data_only`` such a cell is
+    empty. The sheet's XML is first scanned for formula elements at all (cheap); only a sheet that has
+    any is parsed cell by cell.
     """
     with zipfile.ZipFile(file) as archive:
         with archive.open(sheet_path.lstrip("/")) as member:
@@ -1155,7 +1190,9 @@ def _formulas_without_value(file: Path, sheet_path: str) -> list[tuple[int, int,
                                 shared[formula.get("si")] = text
                             else:
                                 text = shared.get(formula.get("si"))
-                        if element.find(f"{_SHEET_NS}v") is None and element.get("t") != "inlineStr":
+                        value = element.find(f"{_SHEET_NS}v")
+                        stored = value is not None and (bool(value.text) or element.get("t") == "str")  # "" is a result
+                        if not stored and element.get("t") != "inlineStr":
                             found.append((row, column, "=" + (text or "")))
                     element.clear()
                 elif tag == f"{_SHEET_NS}row":
@@ -1460,7 +1497,7 @@ def _parse_care_form(series, col, care_type: pd.Series, file_name, problems, ids
     codes, bad = _category_codes(series, col, nfc)
     type_code = care_type.cat.codes.to_numpy()
     texts = np.array([f"a care form of {t}: {_FORMS_LISTED[t]}" for t in schema.CARE_TYPES], dtype=object)
-    params = [(("care_type", t), ("forms", _FORMS_LISTED[t])) for t in schema.CARE_TYPES]
+    params = [(("care_type", t), ("care_type_name", _CARE_TYPE_NAMES[t]), ("forms", _FORMS_LISTED[t])) for t in schema.CARE_TYPES]
     _report(problems, file_name, col.name, series, bad & (type_code >= 0), lambda pos: texts[type_code[pos]],
             kind="care_form_unknown_for_type", params=lambda pos: [params[t] for t in type_code[pos]], ids=ids)
     _report(problems, file_name, col.name, series, bad & (type_code < 0), _codes_expected(col), kind="care_form_unknown",
@@ -1697,7 +1734,7 @@ def _check_trajectory_rows(frame: pd.DataFrame, raw: pd.DataFrame, file_name: st
     misfit = (form >= 0) & (care_type >= 0) & (type_of_form[form.clip(0)] != care_type)
     if misfit.any():
         texts = np.array([f"a care form of {t}: {_FORMS_LISTED[t]}" for t in schema.CARE_TYPES], dtype=object)
-        params = [(("care_type", t), ("forms", _FORMS_LISTED[t])) for t in schema.CARE_TYPES]
+        params = [(("care_type", t), ("care_type_name", _CARE_TYPE_NAMES[t]), ("forms", _FORMS_LISTED[t])) for t in schema.CARE_TYPES]
         _report(problems, file_name, "care_form", raw["care_form"], misfit, lambda pos: texts[care_type[pos]],
                 kind="care_form_misfit", params=lambda pos: [params[t] for t in care_type[pos]], ids=ids)
 
@@ -1730,8 +1767,10 @@ def _parse_end_reason(frame: pd.DataFrame, file_name: str, problems, ids=None, n
     raw = frame["end_reason"]
     if isinstance(raw.dtype, pd.CategoricalDtype) and raw.dtype == column.dtype:
         reason, unknown = raw.cat.codes.to_numpy().copy(), np.zeros(len(raw), dtype=bool)
+        given = reason >= 0
     elif raw.isna().all():
         reason, unknown = np.full(len(raw), -1), np.zeros(len(raw), dtype=bool)
+        given = unknown
     else:
         codes, text = _by_unique(raw, nfc)
         text = text.str.lower()
@@ -1751,6 +1790,7 @@ def _parse_end_reason(frame: pd.DataFrame, file_name: str, problems, ids=None, n
             if not group:  # numbers cannot be read without a care form; the care_form problem is reported
                 bad[g, :n_unique] &= ~numeric.to_numpy()
         reason, unknown = lookup[form, codes], bad[form, codes]
+        given = _spread(present, codes, False)
         if unknown.any():
             for_form = [
                 _reasons_listed([schema.END_REASON_GROUP_OF_FORM[f]]) for f in forms
@@ -1760,10 +1800,13 @@ def _parse_end_reason(frame: pd.DataFrame, file_name: str, problems, ids=None, n
                     kind="end_reason_unknown_for_form",
                     params=lambda pos: [(("care_form", forms[f]), ("reasons", for_form[f])) for f in form[pos]], ids=ids)
             by_type = unknown & (form < 0) & (care_type >= 0)
+            type_params = [
+                (("care_type", t), ("care_type_name", _CARE_TYPE_NAMES[t]), ("reasons", _REASONS_OF_TYPE[t])) for t in schema.CARE_TYPES
+            ]
             _report(problems, file_name, "end_reason", raw, by_type,
                     lambda pos: [f"an end reason for {schema.CARE_TYPES[t]}: {_REASONS_OF_TYPE[schema.CARE_TYPES[t]]}" for t in care_type[pos]],
                     kind="end_reason_unknown_for_type",
-                    params=lambda pos: [(("care_type", schema.CARE_TYPES[t]), ("reasons", _REASONS_OF_TYPE[schema.CARE_TYPES[t]])) for t in care_type[pos]],
+                    params=lambda pos: [type_params[t] for t in care_type[pos]],
                     ids=ids)
             _report(problems, file_name, "end_reason", raw, unknown & (form < 0) & (care_type < 0),
                     "one of " + ", ".join(column.codes), kind="end_reason_unknown", params=(("codes", ", ".join(column.codes)),), ids=ids)
@@ -1780,7 +1823,8 @@ def _parse_end_reason(frame: pd.DataFrame, file_name: str, problems, ids=None, n
             kind="end_reason_misfit", params=lambda pos: [(("care_form", forms[f]), ("reasons", fitting[f])) for f in form[pos]], ids=ids,
         )
 
-    ended_unknown = frame["end_date"].notna().to_numpy() & (reason < 0) & ~unknown
+    # ended without a reason; not a reason that could not be read (a CBS number without a care form)
+    ended_unknown = frame["end_date"].notna().to_numpy() & (reason < 0) & ~given
     if ended_unknown.any():
         reason = np.where(ended_unknown, reasons.get_loc("onbekend"), reason)
     frame.attrs["ended_without_reason"] = frame.index.to_numpy()[ended_unknown] + 2
