@@ -203,6 +203,8 @@ _DATE_SHAPE = (
     r"\d{4}-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])(?: \d{1,2}:\d{2}:\d{2})?"
     r"|(?:0?[1-9]|[12]\d|3[01])-(?:0?[1-9]|1[0-2])-\d{4}"
 )
+#: the five bytes that are no character in Windows-1252 (cp1252).
+_CP1252_UNDEFINED = np.array([0x81, 0x8D, 0x8F, 0x90, 0x9D], dtype=np.uint8)
 #: Excel's separator hint on the first line of a CSV file: ``sep=;``, ``sep=,``, ``sep=<tab>``.
 _SEP_HINT = re.compile(r'"?sep=(?P<sep>[^\r\n"])"?(?P=sep)*\s*', re.IGNORECASE)
 _MAX_ROWS_LISTED_IN_WARNING = 10
@@ -758,8 +760,10 @@ def _decode_lines(head: bytes, final: bool) -> str:
         except UnicodeDecodeError:
             if i == len(lines) - 1 and not final:
                 out.append(line.decode("utf-8", errors="ignore"))  # cut in the middle of a character
-            else:
+            elif i < 2:  # the separator hint and the header must be text
                 out.append(line.decode("cp1252"))
+            else:  # a data row that is neither is reported with its row by _examine_encoding
+                out.append(line.decode("cp1252", errors="replace"))
     return "\n".join(out)
 
 
@@ -876,11 +880,28 @@ def _examine_encoding(file: Path, layout: _CsvLayout, problems: list[Problem]) -
     invalid, multibyte = _utf8_invalid(data)
     if len(invalid) == 0:
         return {"encoding": "utf-8"}
-    if not multibyte:
-        return {"encoding": "cp1252"}
     newlines = np.flatnonzero(data == 0x0A)
     line_starts = np.concatenate(([0], newlines + 1))
     line_ends = np.append(newlines, len(data))
+
+    def neither(position: int):
+        line = int(np.searchsorted(newlines, position))
+        row = int(_record_rows(data, line_starts, np.array([line]), layout.hint)[0])
+        text = content[line_starts[line] : line_ends[line]].decode("cp1252", errors="replace")
+        problems.append(
+            Problem(
+                file.name, row, None, text.rstrip("\r")[:80],
+                "text in UTF-8 or Windows-1252: this row is neither UTF-8 nor Windows-1252 (cp1252)",
+                trajectory_id=_field(text, layout, "trajectory_id"), kind="encoding_unknown_row",
+            )
+        )
+        raise _Unreadable
+
+    if not multibyte:
+        undefined = invalid[np.isin(data[invalid], _CP1252_UNDEFINED)]
+        if len(undefined):
+            neither(int(undefined[0]))
+        return {"encoding": "cp1252"}
     bad_lines = np.unique(np.searchsorted(newlines, invalid))
     breaks = np.flatnonzero(np.diff(bad_lines) != 1)
     run_first = bad_lines[np.r_[0, breaks + 1]]
@@ -891,15 +912,7 @@ def _examine_encoding(file: Path, layout: _CsvLayout, problems: list[Problem]) -
         try:
             parts.append(content[first:last].decode("cp1252").encode("utf-8"))
         except UnicodeDecodeError as exc:
-            line = int(np.searchsorted(newlines, first + exc.start))
-            row = int(_record_rows(data, line_starts, np.array([line]), layout.hint)[0])
-            problems.append(
-                Problem(
-                    file.name, row, None, None, "text in UTF-8 or Windows-1252 (cp1252); this row holds bytes that are neither",
-                    kind="encoding_unknown_row",
-                )
-            )
-            raise _Unreadable from None
+            neither(first + exc.start)
         previous = last
     parts.append(content[previous:])
     buffer = pa.py_buffer(b"".join(parts))
@@ -931,13 +944,8 @@ def _csv_numbered(file, source, layout: _CsvLayout, encoding, problems) -> pd.Da
     invalid = [(None if row is None else row - shift, text, n_fields) for row, text, n_fields in invalid]
     skipped = np.array(sorted(row for row, _, _ in invalid if row is not None), dtype=np.int64)
     rows = np.setdiff1d(np.arange(2, table.num_rows + len(skipped) + 2), skipped)
-    names = [name.strip().lower() for name in layout.names]
-    id_at = names.index("trajectory_id") if "trajectory_id" in names else None
     for row, text, n_fields in invalid:
-        trajectory_id = None
-        if id_at is not None:
-            fields = next(csv.reader([text], delimiter=layout.delimiter), [])
-            trajectory_id = fields[id_at].strip() or None if id_at < len(fields) else None
+        trajectory_id = _field(text, layout, "trajectory_id")
         problems.append(
             Problem(
                 file.name, row, None, text[:80],
@@ -950,6 +958,16 @@ def _csv_numbered(file, source, layout: _CsvLayout, encoding, problems) -> pd.Da
     raw.index = rows[: table.num_rows] - 2
     raw.attrs["decimal_comma"] = layout.delimiter == ";"
     return raw
+
+
+def _field(line: str, layout: _CsvLayout, name: str) -> str | None:
+    """The stripped value of column ``name`` in one CSV record's text (None when absent or empty)."""
+    names = [n.strip().lower() for n in layout.names]
+    if name not in names:
+        return None
+    fields = next(csv.reader([line], delimiter=layout.delimiter), [])
+    at = names.index(name)
+    return (fields[at].strip() or None) if at < len(fields) else None
 
 
 def _arrow_csv(file, source, layout: _CsvLayout, encoding, problems, invalid: list, stream: bool):
@@ -1303,16 +1321,13 @@ class _Forms:
         if len(values) == 0:
             return values
         array = pa.array(values.array)
-        if _all_ascii(array):
+        positions = _non_ascii_positions(array)
+        if len(positions) == 0:
             return values
-        non_ascii = pc.invert(pc.fill_null(pc.string_is_ascii(array), True))
-        if not pc.any(non_ascii).as_py():
-            return values
-        positions = np.flatnonzero(non_ascii.to_numpy(zero_copy_only=False))
         delivered = array.take(pa.array(positions))
         nfc = pc.utf8_normalize(delivered, "NFC")
-        changed = pc.not_equal(delivered, nfc).to_numpy(zero_copy_only=False)
-        self.composed.setdefault(key, set()).update(pc.unique(delivered.filter(pa.array(~changed))).to_pylist())
+        changed = pc.fill_null(pc.not_equal(delivered, nfc), False).to_numpy(zero_copy_only=False)
+        self.composed.setdefault(key, set()).update(pc.unique(delivered.filter(pa.array(~changed))).drop_null().to_pylist())
         if not changed.any():
             return values
         fixed = nfc.filter(pa.array(changed)).to_pylist()
@@ -1349,19 +1364,38 @@ class _Forms:
         return out
 
 
-def _all_ascii(array) -> bool:
-    """Whether the bytes behind an Arrow string array are all ASCII (one scan of its data buffers).
+def _any_high_byte(data: np.ndarray) -> bool:
+    """Whether any byte of ``data`` (uint8) is 0x80 or above: an OR over 8 bytes at a time."""
+    whole = len(data) // 8 * 8
+    if whole and np.bitwise_or.reduce(data[:whole].view(np.uint64)) & 0x8080808080808080:
+        return True
+    return bool(len(data) > whole and data[whole:].max() >= 0x80)
 
-    Conservative: a sliced array may be judged by bytes outside its slice (then the caller looks closer).
+
+def _non_ascii_positions(array) -> np.ndarray:
+    """Positions of the values of an Arrow string array that hold a non-ASCII character.
+
+    Found from the bytes behind the array (one vectorised scan; the offsets map the few non-ASCII
+    bytes to their values), which is much faster than a per-value kernel on the usual ASCII column.
     """
     chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    found, start = [], 0
     for chunk in chunks:
         if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
-            return False
-        data = chunk.buffers()[2]
-        if data is not None and data.size and np.frombuffer(data, dtype=np.uint8).max() >= 0x80:
-            return False
-    return True
+            chunk = chunk.cast(pa.large_string())  # another string type (string_view)
+        _, offsets, data = chunk.buffers()
+        if data is not None and data.size:
+            offsets = np.frombuffer(offsets, dtype=np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
+            offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+            data = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+            if not _any_high_byte(data):
+                start += len(chunk)
+                continue
+            high = np.flatnonzero(data >= 0x80)
+            if len(high):
+                found.append(start + np.unique(np.searchsorted(offsets, high + offsets[0], side="right") - 1))
+        start += len(chunk)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 def _normaliser(forms: _Forms | None, key: tuple[str, str], file_name: str, index: pd.Index):

@@ -184,6 +184,18 @@ def test_cp1252_rows_found_late_in_a_large_utf8_file(tmp_path, monkeypatch):
     assert set(io.load(path).trajectories["institution"]) == {"A", "Zoë"}
 
 
+def test_cp1252_rows_after_a_separator_hint_and_a_row_that_is_neither(tmp_path):
+    path = tmp_path / "trajectories.csv"
+    text = "sep=;\n" + csv_text(changed({(0, "institution"): "Zoë"}), sep=";")
+    content = text.encode("utf-8").replace(b"T2;C2;A", "T2;C2;Zoë".encode("cp1252"))
+    path.write_bytes(content)
+    assert found(path) == [("trajectories.csv", None, None, "Zoë", "encoding_mixed", None, "warning")]
+    assert dict(io.validate(path)[0].params)["rows"] == "3"
+    path.write_bytes(content.replace(b"T3;C3;B", b"T3;C3;\x81B"))  # 0x81 is no character in cp1252 either
+    assert found(path) == [("trajectories.csv", 4, None, "T3;C3;\ufffdB;jr;tb_gedwongen;2023-03-01;2023-09-01;volgens_plan;2006",
+                            "encoding_unknown_row", "T3", "error")]
+
+
 def test_a_csv_entirely_in_cp1252_is_read_as_cp1252_without_a_remark(tmp_path):
     path = tmp_path / "trajectories.csv"
     path.write_bytes(csv_text(changed({(0, "institution"): "Cliënt", (2, "institution"): "Één"}), sep=";").encode("cp1252"))
@@ -531,3 +543,16 @@ def _valid_utf8(data: bytes) -> bool:
         return True
     except UnicodeDecodeError:
         return False
+
+
+def test_non_ascii_values_are_found_from_the_bytes_as_the_per_value_kernel_finds_them():
+    import pyarrow.compute as pc
+
+    rng = np.random.default_rng(2)
+    words = np.array(["a", "bc", "é", "Zoë", "", "xyz", "ü-1", "Cliënt"], dtype=object)
+    values = [None if rng.random() < 0.1 else str(w) for w in rng.choice(words, size=300)]
+    for typ in (pa.string(), pa.large_string()):
+        array = pa.array(values, typ)
+        for candidate in (array, array.slice(17, 200), pa.chunked_array([array.slice(0, 50), array.slice(120)])):
+            expected = np.flatnonzero(~pc.fill_null(pc.string_is_ascii(candidate), True).to_numpy(zero_copy_only=False))
+            assert io._non_ascii_positions(candidate).tolist() == expected.tolist()
