@@ -21,6 +21,11 @@ examples:
   python run_reports.py --scheduler dask-local --jobs 8
   python run_reports.py --scheduler tcp://scheduler.example:8786
 
+settings: --config FILE, else <data folder>/settings.yaml, else the defaults; manifest.json records
+which (inputs.settings_file, inputs.settings_source). Only a delivery whose settings say
+delivery_scope: national calls the pooled figure "landelijk"; otherwise it is "alle instellingen in
+deze levering (N)", and a delivery of one institution is compared with nothing.
+
 output: <out>/<period>/<slug>.html|.pdf, <out>/<period>/index.html, <out>/index.html and
 <out>/manifest.json. A re-run only remakes reports whose inputs changed (data, settings, notebook,
 templates, package version); Ctrl-C keeps what was done. Exit status: 0 all made, 1 some report
@@ -55,7 +60,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "Dask scheduler address like tcp://host:8786")
     parser.add_argument("--force", action="store_true", help="remake reports even when their inputs did not change")
     parser.add_argument("--config", metavar="FILE",
-                        help="settings YAML (keys as in outcome_analysis.settings.Settings); recorded in the manifest")
+                        help="settings YAML (keys as in outcome_analysis.settings.Settings; see "
+                        "config/settings.example.yaml). Default: <data folder>/settings.yaml when the delivery "
+                        "has one (the demo's declares delivery_scope: national), else the defaults. The settings "
+                        "and the file they came from are recorded in the manifest")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="limit per notebook: per cell and wall clock; the report is recorded as timed out")
     parser.add_argument("--notebook", default="notebooks/institution_report.ipynb", metavar="PATH",

@@ -55,7 +55,7 @@ from .errors import OutcomeAnalysisError
 from .periods import latest_complete_period, parse_period
 from .report import slugify  # noqa: F401  (file names of reports; the tests use batch.slugify too)
 from .settings import DEFAULT as DEFAULT_SETTINGS
-from .settings import Settings
+from .settings import Settings, for_delivery
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_NOTEBOOK = PROJECT_ROOT / "notebooks" / "institution_report.ipynb"
@@ -134,6 +134,7 @@ class Job:
     input_hash: str
     execution_timeout: float | None = None  # per cell (papermill/nbclient)
     wall_timeout: float | None = None  # whole notebook (kernel killed after this)
+    label: str = ""  # the name on the index page ("" : the institution)
 
 
 @dataclass
@@ -261,7 +262,9 @@ def run_batch(
         Remake reports whose inputs did not change.
     settings, settings_file
         Definition settings (``settings_file`` is read with ``Settings.from_yaml`` when
-        ``settings`` is not given) -- recorded in the manifest.
+        ``settings`` is not given; without either, the delivery's own ``settings.yaml`` when it
+        has one, else the defaults: :func:`outcome_analysis.settings.for_delivery`) -- recorded in
+        the manifest with the file they came from.
     timeout : float, optional
         Seconds per notebook: papermill's per-cell ``execution_timeout`` and a wall-clock limit
         after which the kernel is killed.
@@ -297,9 +300,13 @@ def run_batch(
     started = _now()
     out = Path(out)
     options = _check_options(formats, lang, scheduler, jobs)
-    settings = settings if settings is not None else (
-        Settings.from_yaml(settings_file) if settings_file else DEFAULT_SETTINGS
-    )
+    if settings is not None:
+        settings_source = "given"
+    elif settings_file:
+        settings, settings_source = Settings.from_yaml(settings_file), "config"
+    else:  # the delivery's own settings.yaml (the demo's declares it national), else the defaults
+        settings, settings_file = for_delivery(data_path)
+        settings_source = "delivery" if settings_file else "default"
     notebooks = _read_notebooks(Path(notebook), Path(national_notebook) if national_notebook else None)
     templates_files = read_tree(Path(templates)) if templates and Path(templates).exists() else {}
 
@@ -320,10 +327,14 @@ def run_batch(
         "results": {g: ({"hash": h, "path": str(out / RESULTS_DIR / h)} if h else None) for g, h in results.items()},
         "settings": settings.to_dict(),
         "settings_file": str(settings_file) if settings_file else None,
+        # where the settings came from: "config" (--config), "delivery" (the delivery folder's
+        # settings.yaml), "given" (a Settings object) or "default"
+        "settings_source": settings_source,
     }
     job_list = plan_jobs(
         selected, periods, notebooks, results, inputs, options, lang=lang, timeout=timeout,
         data_param=(f"{payload.data_name}" if shipping else str(data_path.resolve())),
+        settings=settings, n_institutions=len(data.institutions),
     )
 
     manifest = load_manifest(out)
@@ -546,8 +557,12 @@ def build_payload(notebooks: dict, results: dict, results_root: Path, templates:
 
 
 def plan_jobs(institutions: Sequence[str], periods: Sequence[str], notebooks: dict, results: dict,
-              inputs: dict, options: dict, *, lang: str, timeout: float | None, data_param: str) -> list[Job]:
-    """One job per period x institution, plus one national overview per period if its notebook exists."""
+              inputs: dict, options: dict, *, lang: str, timeout: float | None, data_param: str,
+              settings: Settings | None = None, n_institutions: int = 2) -> list[Job]:
+    """One job per period x institution, plus one national overview per period if its notebook exists.
+
+    ``settings`` and ``n_institutions`` (institutions in the delivery) name the overview: "Landelijk
+    overzicht" only for a delivery declared national (:func:`outcome_analysis.report.comparator`)."""
     by_kind = {v["kind"]: (k, v) for k, v in notebooks.items()}
     common_inputs = {
         "data": inputs["data"]["hash"], "settings": inputs["settings"], "templates": inputs["templates"]["hash"],
@@ -574,7 +589,9 @@ def plan_jobs(institutions: Sequence[str], periods: Sequence[str], notebooks: di
             slug = NATIONAL_SLUG if kind == "national" else slugify(name)
             jobs.append(Job(
                 key=f"{period}/{slug}", kind=kind, institution=name, period=period, slug=slug, lang=lang,
-                formats=options["formats"], title=report_title(kind, name, period, lang), notebook=nb_key,
+                formats=options["formats"], notebook=nb_key,
+                title=report_title(kind, name, period, lang, settings=settings, n_institutions=n_institutions),
+                label=overview_label(lang, settings, n_institutions) if kind == "national" else "",
                 parameters=params,
                 input_hash=_hash_json(dict(common_inputs, notebook=nb_key, parameters=params, kind=kind,
                                            formats=list(options["formats"]))),
@@ -593,13 +610,24 @@ def _fit_parameters(params: dict, nb: dict, required: Sequence[str]) -> dict:
     return {k: v for k, v in params.items() if k in declared}
 
 
-def report_title(kind: str, institution: str, period: str, lang: str) -> str:
-    """The cover title. The cover names the institution and the period on lines of their own."""
+def report_title(kind: str, institution: str, period: str, lang: str, *, settings: Settings | None = None,
+                 n_institutions: int = 2) -> str:
+    """The cover title. The cover names the institution and the period on lines of their own. The
+    overview of all institutions is "Landelijk overzicht ..." only for a delivery declared national."""
     if kind == "national":
         from .overview import report_title as overview_title
 
-        return overview_title("national", lang)
+        return overview_title("national", lang, settings=settings if settings is not None else DEFAULT_SETTINGS,
+                              n_institutions=n_institutions)
     return f"Uitkomsten {period}" if lang == "nl" else f"Outcomes {period}"
+
+
+def overview_label(lang: str, settings: Settings | None = None, n_institutions: int = 2) -> str:
+    """The overview's name on the index pages: "Landelijk overzicht" for a national delivery,
+    "Alle instellingen in deze levering" otherwise (:func:`outcome_analysis.report.comparator`)."""
+    from .report import comparator
+
+    return comparator(settings if settings is not None else DEFAULT_SETTINGS, n_institutions, lang)["overview_short"]
 
 
 def split_resumable(jobs: Sequence[Job], manifest: dict, out: Path, force: bool) -> tuple[list[Job], list[str]]:
@@ -906,6 +934,7 @@ def record_result(out: Path, manifest: dict, job: Job, result: JobResult) -> Non
         "duration": result.duration,
         "started": _iso(result.started), "finished": _iso(result.finished),
         "error": result.error, "kernel": result.kernel, "parameters": job.parameters,
+        "label": job.label,
     }
 
 
@@ -991,7 +1020,7 @@ def write_index_pages(out: Path, manifest: dict, lang: str) -> None:
                                                            r["institution"].casefold()))
         rows = []
         for r in entries:
-            name = t["national"] if r["kind"] == "national" else r["institution"]
+            name = (r.get("label") or t["national"]) if r["kind"] == "national" else r["institution"]
             links = " ".join(
                 f'<a href="{e(urllib.parse.quote(Path(rel).name))}">{e(fmt.upper())}</a>'
                 for fmt, rel in sorted(r.get("files", {}).items())

@@ -53,7 +53,7 @@ _TEXT = {
            "trend": "Trend", "institutions": "Instellingen", "adjusted": "Gecorrigeerd (case-mix)",
            "breakdown": "Uitsplitsing", "headline": "kerncijfer", "window": "Volgtermijn (mnd)",
            "min_denominator": "Min. noemer", "min_count": "Min. aantal", "granularity": "Perioden",
-           "year": "jaar", "half_year": "halfjaar", "export": "Exporteer", "national": "Landelijk",
+           "year": "jaar", "half_year": "halfjaar", "export": "Exporteer", "whole_delivery": "Hele levering",
            "selected": "Geselecteerd", "mean": "Gemiddelde", "written": "Geschreven",
            "no_window": "geen volgtermijn", "recomputed": "herberekend", "cached": "uit de cache",
            "seconds": "s", "no_adjust": "Case-mix correctie is niet beschikbaar voor deze keuze "
@@ -65,7 +65,7 @@ _TEXT = {
            "trend": "Trend", "institutions": "Institutions", "adjusted": "Adjusted (case mix)",
            "breakdown": "Breakdown", "headline": "headline", "window": "Follow-up (months)",
            "min_denominator": "Min. denominator", "min_count": "Min. count", "granularity": "Periods",
-           "year": "year", "half_year": "half year", "export": "Export", "national": "National",
+           "year": "year", "half_year": "half year", "export": "Export", "whole_delivery": "Whole delivery",
            "selected": "Selected", "mean": "Mean", "written": "Written",
            "no_window": "no follow-up window", "recomputed": "recomputed", "cached": "from cache",
            "seconds": "s", "no_adjust": "Case-mix adjustment is not available for this choice "
@@ -185,7 +185,10 @@ class Explorer:
             raise ExplorerError(f"unknown language {lang!r}; use one of {sorted(_TEXT)}")
         if not isinstance(data, Dataset):
             from . import io
+            from .settings import for_delivery
 
+            if settings is None:  # the delivery's own settings.yaml, as the batch reads it
+                settings = for_delivery(data)[0]
             data = io.load(data)
         self.data = data
         self.base_settings = settings or DEFAULT
@@ -205,6 +208,11 @@ class Explorer:
         self.last_update_recomputed = False
         self.last_exported: list[Path] = []
         self.institutions = data.institutions
+        # the pooled row's name, by the reports' one rule: "Landelijk" only for a delivery declared
+        # national, else "Alle instellingen (N)"; a delivery of one institution has no comparator,
+        # and its pooled row is simply the whole delivery
+        self.pooled_label = (report.comparator(self.base_settings, len(self.institutions), lang)["label"]
+                             or self._t["whole_delivery"])
         self._build_widgets(granularity, indicator)
         if precompute:
             self._precompute()
@@ -533,7 +541,7 @@ class Explorer:
         national = now[now["scope"] == "national"]
         cols = ["institution", "period", "care_type", "category", "numerator", "denominator", "value", "ci_low",
                 "ci_high", "missing", "excluded_window", "window_months", "suppressed"]
-        out = pd.concat([national.assign(institution=self._t["national"])[cols], inst[cols]], ignore_index=True)
+        out = pd.concat([national.assign(institution=self.pooled_label)[cols], inst[cols]], ignore_index=True)
         out.insert(0, "scope", ["national"] * len(national) + ["institution"] * len(inst))
         out.insert(0, "indicator", sel["indicator"])
         out["selected"] = out["institution"].isin(sel["institutions"]) & (out["scope"] == "institution")
@@ -581,6 +589,7 @@ class Explorer:
             national = out[out["scope"] == "national"]
             target = float(national["value"].iloc[0]) if len(national) and pd.notna(national["value"].iloc[0]) else None
             plots.funnel_plot(inst, kind="share", highlight=selected, target=target, lang=self.lang, ax=ax_f,
+                              national_label=self.pooled_label,
                               title=t["funnel"])
         self._draw_trend(sel, rows, ax_t, is_mean)
         fig.suptitle(self._title(sel), x=0.01, ha="left", fontsize=10)
@@ -601,12 +610,14 @@ class Explorer:
         title = t["trend_raw"]
         if selected:
             plots.trend_plot(trend, highlight=selected, kind=kind, lang=self.lang, ax=ax, title=title,
+                             national_label=self.pooled_label,
                              settings=self.settings)
             ax.legend(loc="best", frameon=False, fontsize=7)  # the explorer's fixed layout has no room below
         else:
             nat = trend[trend["scope"] == "national"].sort_values("period")
             y = nat["value"].astype(float).where(~nat["suppressed"])
-            ax.plot(range(len(nat)), y, color=plots.NATIONAL, marker="s", ls="--", label=t["national"], gid="national")
+            ax.plot(range(len(nat)), y, color=plots.NATIONAL, marker="s", ls="--", label=self.pooled_label,
+                    gid="national")
             ax.set_xticks(range(len(nat)))
             ax.set_xticklabels(nat["period"].tolist())
             if not is_mean:
@@ -668,7 +679,8 @@ class Explorer:
         Returns
         -------
         DataFrame
-            The national row first (``scope == "national"``, ``institution`` = "Landelijk"/"National"),
+            The pooled row first (``scope == "national"``, ``institution`` = :attr:`pooled_label`:
+            "Landelijk" for a delivery declared national, else "Alle instellingen (N)"),
             then one row per institution for the selected indicator, care type, period and
             breakdown: ``indicator``, ``scope``, ``institution``, ``period``, ``care_type``,
             ``category``, ``numerator``, ``denominator``, ``value``, ``ci_low``, ``ci_high``,

@@ -38,7 +38,7 @@ from .dataset import Dataset
 from .errors import OutcomeAnalysisError
 from .periods import parse_period
 from .results import Results, compute_results
-from .settings import DEFAULT, Settings
+from .settings import DEFAULT, Settings, for_delivery
 
 __all__ = [
     "OverviewError", "Overview", "load", "care_type_label", "signal_label", "comparisons",
@@ -57,7 +57,7 @@ _T = {
     "nl": {
         "higher": "hoger dan verwacht", "lower": "lager dan verwacht", "within": "binnen de grenzen",
         "too_small": "te klein", "no_model": "geen model",
-        "summary_h": "Samenvatting", "trends_h": "Landelijke trends", "method_h": "Over deze cijfers",
+        "summary_h": "Samenvatting", "method_h": "Over deze cijfers",
         "intro": ("Dit overzicht zet alle instellingen naast elkaar over {period}. Per indicator staat hoeveel "
                   "instellingen na correctie voor de kenmerken van hun jeugdigen (case-mix) hoger of lager "
                   "uitkomen dan verwacht, buiten de 99,8%-grenzen van de trechter. Dat is een startpunt voor "
@@ -69,7 +69,7 @@ _T = {
         "line_none": "Geen case-mix-model (te weinig gegevens), alleen ruwe cijfers: {names}.",
         "direction": {"higher_better": "een hoger cijfer is gunstiger",
                       "lower_better": "een lager cijfer is gunstiger", "none": ""},
-        "col_indicator": "Indicator", "col_care": "Zorgsoort", "col_national": "Landelijk",
+        "col_indicator": "Indicator", "col_care": "Zorgsoort",
         "col_compared": "Vergeleken", "col_higher": "Hoger", "col_lower": "Lager", "col_small": "Te klein",
         "col_n": "Aantal (afgerond)", "col_raw": "Ruw", "col_oe": "W/V", "col_oe_ci": "95%-interval W/V",
         "col_shrunk": "W/V rekening houdend met kleine aantallen",
@@ -90,22 +90,27 @@ _T = {
         "table_caption": "{ind} ({care}), {p}: gecorrigeerde cijfers per instelling",
         "sort_note": ("Gesorteerd op signaal (hoger, lager, binnen de grenzen) en daarbinnen op naam; te kleine "
                       "instellingen onderaan. De volgorde is geen rangorde."),
-        "trend_caption": "Landelijk percentage per periode (zonder case-mix-correctie)",
-        "trend_note": ("De landelijke cijfers zijn niet gecorrigeerd: een verschuiving kan ook komen door een "
+        "trend_note": ("Deze cijfers zijn niet gecorrigeerd: een verschuiving kan ook komen door een "
                        "andere samenstelling van de jeugdigen. Bij indicatoren met een volgtermijn ontbreekt "
                        "de laatste periode zolang de termijn niet verstreken is."),
-        "method": ("Gecorrigeerd percentage = W/V × landelijk percentage, met W het waargenomen en V het verwachte "
+        "method": ("Gecorrigeerd percentage = W/V × {share}, met W het waargenomen en V het verwachte "
                    "aantal volgens een logistisch model op de hele populatie (kenmerken: {cov}). Signaal: buiten "
                    "de 99,8%-grenzen van de trechter, na correctie voor overdispersie waar nodig. Aantallen zijn "
                    "afgerond op vijftallen; cijfers over minder dan {n} jeugdigen of trajecten worden niet "
                    "getoond. Referentiedatum van de gegevens: {ref}."),
         "none_in_set": "Geen vergelijkbare cijfers voor deze set in {p}.",
+        "not_shown_h": "Niet getoond in deze set",
+        "alone_figures": "Cijfers van deze levering over {p}",
+        "method_alone": ("Deze levering bevat één instelling: er is niets om mee te vergelijken, dus geen trechter, "
+                         "geen case-mix-correctie en geen signaal. Aantallen zijn afgerond op vijftallen; cijfers over "
+                         "minder dan {n} jeugdigen of trajecten worden niet getoond. Referentiedatum van de gegevens: "
+                         "{ref}."),
         "same_as": "{ind}: berekend als {other} (zie daar).",
     },
     "en": {
         "higher": "higher than expected", "lower": "lower than expected", "within": "within limits",
         "too_small": "too small", "no_model": "no model",
-        "summary_h": "Summary", "trends_h": "National trends", "method_h": "About these figures",
+        "summary_h": "Summary", "method_h": "About these figures",
         "intro": ("This overview puts all institutions side by side for {period}. For each indicator it shows how "
                   "many institutions, after adjustment for the characteristics of their youths (case-mix), come "
                   "out higher or lower than expected, beyond the 99.8% funnel limits. It is a starting point for "
@@ -116,7 +121,7 @@ _T = {
         "line_none": "No case-mix model (too few data), raw figures only: {names}.",
         "direction": {"higher_better": "a higher figure is better", "lower_better": "a lower figure is better",
                       "none": ""},
-        "col_indicator": "Indicator", "col_care": "Care type", "col_national": "National",
+        "col_indicator": "Indicator", "col_care": "Care type",
         "col_compared": "Compared", "col_higher": "Higher", "col_lower": "Lower", "col_small": "Too small",
         "col_n": "Number (rounded)", "col_raw": "Raw", "col_oe": "O/E", "col_oe_ci": "95% interval O/E",
         "col_shrunk": "O/E taking small numbers into account",
@@ -137,16 +142,20 @@ _T = {
         "table_caption": "{ind} ({care}), {p}: adjusted figures per institution",
         "sort_note": ("Sorted by signal (higher, lower, within limits), then by name; institutions that are too "
                       "small at the bottom. The order is not a ranking."),
-        "trend_caption": "National percentage per period (not case-mix adjusted)",
-        "trend_note": ("National figures are not adjusted: a shift may also come from a different mix of youths. "
+        "trend_note": ("These figures are not adjusted: a shift may also come from a different mix of youths. "
                        "For indicators with a follow-up window the last period is missing until the window has "
                        "passed."),
-        "method": ("Adjusted percentage = O/E × national percentage, with O the observed and E the expected number "
+        "method": ("Adjusted percentage = O/E × {share}, with O the observed and E the expected number "
                    "from a logistic model on the whole population (characteristics: {cov}). Signal: beyond the "
                    "99.8% funnel limits, corrected for overdispersion where needed. Counts are rounded to "
                    "multiples of five; figures about fewer than {n} youths or trajectories are not shown. "
                    "Reference date of the data: {ref}."),
         "none_in_set": "No comparable figures for this set in {p}.",
+        "not_shown_h": "Not shown in this set",
+        "alone_figures": "Figures of this delivery for {p}",
+        "method_alone": ("This delivery holds one institution: there is nothing to compare it with, so no funnel, no "
+                         "case-mix adjustment and no signal. Counts are rounded to multiples of five; figures about "
+                         "fewer than {n} youths or trajectories are not shown. Reference date of the data: {ref}."),
         "same_as": "{ind}: computed as {other} (see there).",
     },
 }
@@ -173,6 +182,14 @@ def care_type_label(care_type: str, lang: str = "nl") -> str:
 def signal_label(signal: str, lang: str = "nl") -> str:
     """The reader's word for a signal: ``higher``, ``lower``, ``within``, ``too_small``, ``no_model``."""
     return _t(lang).get(signal, signal)
+
+
+def comparator(results: Results, lang: str = "nl") -> dict:
+    """The words for the pooled figure of these results (:func:`outcome_analysis.report.comparator`):
+    "Landelijk" only for a delivery declared national, "Alle instellingen (N)" otherwise, nothing
+    for a delivery of one institution."""
+    return report.comparator(results.settings, len(results.institutions), lang,
+                             institution=(results.institutions or [""])[0])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -205,6 +222,9 @@ def load(data_path: str = "", results_path: str = "", period: str = "", *, data:
     data : Dataset, optional
         Already loaded data (tests, the explorer); ``data_path`` is then not read.
 
+    Results computed here use the delivery's own ``settings.yaml`` when ``data_path`` has one
+    (:func:`outcome_analysis.settings.for_delivery`), else the defaults.
+
     Raises
     ------
     OverviewError
@@ -220,12 +240,14 @@ def load(data_path: str = "", results_path: str = "", period: str = "", *, data:
                 raise OverviewError(f"the results in {results_path} hold no comparison for period {period!r} "
                                     f"(they hold {results.meta.get('periods')}); pass data_path to compute it")
     if results is None:
+        settings = None
         if data is None:
             if not data_path:
                 raise OverviewError("give data_path (a delivery) or results_path (stored results)")
             data = io.load(data_path)
+            settings = for_delivery(data_path)[0]  # the delivery's own settings.yaml, if it has one
         granularity = parse_period(period)[2] if period else "year"
-        results = compute_results(data, granularity=granularity, periods=[period] if period else None)
+        results = compute_results(data, settings, granularity=granularity, periods=[period] if period else None)
     period = period or results.meta["periods"][-1]
     return Overview(results=results, period=str(period), data=data)
 
@@ -405,6 +427,10 @@ def spread(results: Results, indicator: str, care_type: str, period: str, lang: 
     return pd.DataFrame(rows), od
 
 
+SIGNAL_SUMMARY_COLUMNS = ["set", "indicator", "label", "care_type", "care_label", "direction", "national_value",
+                          "modelled_period", "model", "compared", "higher", "lower", "within", "too_small"]
+
+
 def signal_summary(results: Results, period: str, lang: str = "nl") -> pd.DataFrame:
     """Per compared indicator and care type: how many institutions were flagged.
 
@@ -430,7 +456,7 @@ def signal_summary(results: Results, period: str, lang: str = "nl") -> pd.DataFr
             "compared": int((~adj["suppressed"]).sum()),
             **{k: int(counts.get(k, 0)) for k in ("higher", "lower", "within", "too_small")},
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=SIGNAL_SUMMARY_COLUMNS)
 
 
 def summary_sentences(summary: pd.DataFrame, lang: str = "nl") -> list[str]:
@@ -537,7 +563,8 @@ def funnel_pair(results: Results, indicator: str, care_type: str, period: str, l
         grid = np.unique(np.round(np.geomspace(max(results.settings.min_denominator, 1), xmax * 1.2, 150)))
         limits = funnel.share_limits(grid, target, tau2=tau2, settings=results.settings)
     plots.funnel_plot(raw, kind="share", target=target, limits_table=limits, anonymise=True,
-                      highlight=highlight, lang=lang, title=t["raw_title"], ax=axes[0])
+                      highlight=highlight, lang=lang, title=t["raw_title"], ax=axes[0],
+                      national_label=comparator(results, lang)["label"])
     s = _summary_row(results, indicator, care_type, modelled)
     tau2 = float(s.get("tau2", 0.0) or 0.0) if bool(s.get("overdispersion_applied", False)) else 0.0
     shown = adj.loc[~adj["suppressed"] & np.isfinite(adj["oe_ratio"])]
@@ -659,16 +686,25 @@ def _show_figure(fig) -> None:
 
 
 def show_summary(ov: Overview, lang: str = "nl") -> pd.DataFrame:
-    """Display the words-first summary and the table of flagged institutions; return the summary."""
+    """Display the words-first summary and the table of flagged institutions; return the summary.
+
+    A delivery of one institution has nothing to compare: the summary says so and shows no table of
+    signals."""
     t = _t(lang)
+    words = comparator(ov.results, lang)
     summary = signal_summary(ov.results, ov.period, lang)
     _display(heading(t["summary_h"], 2))
+    _display(report.note(words["scope_note"]))
+    if words["scope"] == "none":
+        return summary
     _display(report.note(t["intro"].format(period=ov.period), kind="headline"))
     items = "".join(f"<li>{_html.escape(s)}</li>" for s in summary_sentences(summary, lang))
     _display(report.HTML(f'<ul class="oa-summary">{items}</ul>'))
+    if summary.empty:
+        return summary
     table = summary.assign(suppressed=False)
     cols = {"label": (t["col_indicator"], "text"), "care_label": (t["col_care"], "text"),
-            "national_value": (t["col_national"], "pct"),
+            "national_value": (words["label"], "pct"),
             "compared": (t["col_compared"], "int"), "higher": (t["col_higher"], "int"),
             "lower": (t["col_lower"], "int"), "too_small": (t["col_small"], "int")}
     _display(_widths(report.display_table(table, cols, lang), [36, 18, 11, 10, 8, 8, 9]))
@@ -726,17 +762,90 @@ def show_indicator(ov: Overview, indicator: str, care_type: str, lang: str = "nl
     _display(report.note(_fmt_od(od, lang)))
 
 
+def set_statuses(results: Results, set: str, period: str, lang: str = "nl") -> pd.DataFrame:
+    """The indicators of one set whose figure for the delivery as a whole is not shown, with their
+    status in words (from the results' status table, as every report reads it).
+
+    Returns
+    -------
+    DataFrame
+        ``indicator``, ``care_type``, ``label`` ("Cliëntervaring (jeugdbescherming)"), ``status``,
+        ``text`` ("Niet aangeleverd: deze levering bevat geen ervaringsvragen (tabel experience).").
+        Care types the delivery does not hold are left out (nothing to say about them).
+    """
+    rows = []
+    held = frozenset(results.care_types_of())  # ``set`` is this function's argument here
+    for entry in registry.REGISTRY.values():
+        if entry.set != set or entry.same_as or entry.kind == "context":
+            continue
+        for care_type in entry.care_types:
+            if care_type not in held or entry.restates.get(care_type):
+                continue
+            row = results.status_of(entry.id, care_type, "", period)
+            if row["status"] in ("getoond", "verborgen"):
+                continue
+            rows.append({"indicator": entry.id, "care_type": care_type, "status": row["status"],
+                         "label": f"{entry.label(lang)} ({care_type_label(care_type, lang)})",
+                         "text": report.status_sentence(row["status"], lang, reason=row["reason"], care_type=care_type,
+                                                        period=row["period"], unit=entry.unit,
+                                                        settings=results.settings)})
+    return pd.DataFrame(rows, columns=["indicator", "care_type", "label", "status", "text"])
+
+
+def delivery_figures(results: Results, set: str, period: str) -> pd.DataFrame:
+    """The headline figures of the delivery as a whole (its ``national`` rows) for one set, in the
+    shown period of each indicator: what an overview of a one-institution delivery shows instead
+    of funnels. Only figures with status ``getoond`` or ``verborgen`` (the latter marked
+    ``suppressed``)."""
+    parts = []
+    for entry in registry.REGISTRY.values():
+        if entry.set != set or entry.same_as or entry.kind == "context" or entry.headline != "share":
+            continue
+        for care_type in entry.care_types:
+            if entry.restates.get(care_type):
+                continue
+            row = results.status_of(entry.id, care_type, "", period)
+            if row["status"] not in ("getoond", "verborgen"):
+                continue
+            hit = _headline(results, entry.id, care_type, row["period"], "national")
+            parts.append(hit.assign(label=entry.label(), care_label=care_type_label(care_type)))
+    if not parts:
+        return pd.DataFrame(columns=["indicator", "care_type", "period", "numerator", "denominator", "value",
+                                     "ci_low", "ci_high", "suppressed", "label", "care_label"])
+    return pd.concat(parts, ignore_index=True)
+
+
 def show_set(ov: Overview, set: str, lang: str = "nl") -> None:
-    """Display every compared indicator of one set (h2 for the set, h3 per indicator)."""
+    """Display every compared indicator of one set (h2 for the set, h3 per indicator), then the
+    indicators the delivery cannot show, each with its status in words. A delivery of one
+    institution gets a table of its own figures instead of funnels."""
     t = _t(lang)
     meta = registry.SETS[set]
     _display(heading(meta.name_nl if lang == "nl" else meta.name_en, 2))
+    alone = comparator(ov.results, lang)["scope"] == "none"
     comp = comparisons(ov.results, ov.period)
     comp = comp.loc[comp["set"] == set]
-    if comp.empty:
+    statuses = set_statuses(ov.results, set, ov.period, lang)
+    if alone:
+        figures = delivery_figures(ov.results, set, ov.period)
+        if len(figures):
+            cols = {"label": (t["col_indicator"], "text"), "care_label": (t["col_care"], "text"),
+                    "period": None, "value": None, "ci": None, "denominator": (t["col_n"], "count")}
+            _display(report.display_table(figures.assign(label=[registry.label(i, lang) for i in figures["indicator"]],
+                                                         care_label=[care_type_label(c, lang)
+                                                                     for c in figures["care_type"]]),
+                                          cols, lang, caption=t["alone_figures"].format(p=ov.period),
+                                          settings=ov.settings))
+        comp = comp.iloc[:0]
+    elif comp.empty and statuses.empty:
         _display(report.note(t["none_in_set"].format(p=ov.period)))
     for c in comp.itertuples(index=False):
         show_indicator(ov, c.indicator, c.care_type, lang)
+    if len(statuses):
+        _display(heading(t["not_shown_h"], 3))
+        items = "".join(f"<li><strong>{_html.escape(r.label)}</strong>: {_html.escape(r.text)}</li>"
+                        for r in statuses.itertuples(index=False))
+        _display(report.HTML(f'<ul class="oa-statuses">{items}</ul>'))
     same = [e for e in registry.REGISTRY.values() if e.set == set and e.same_as]
     for e in same:
         _display(report.note(t["same_as"].format(ind=e.label(lang), other=registry.label(e.same_as, lang))))
@@ -745,9 +854,11 @@ def show_set(ov: Overview, set: str, lang: str = "nl") -> None:
 
 
 def show_trends(ov: Overview, lang: str = "nl") -> None:
-    """Display the national trends: one small-multiples figure and one table per set."""
+    """Display the trends of the pooled figure (national only for a national delivery): one
+    small-multiples figure and one table per set."""
     t = _t(lang)
-    _display(heading(t["trends_h"], 2))
+    words = comparator(ov.results, lang)
+    _display(heading(words["trends"], 2))
     _display(report.note(t["trend_note"]))
     for set_id in SETS_SHOWN:
         trends = national_trends(ov.results, set_id)
@@ -756,12 +867,12 @@ def show_trends(ov: Overview, lang: str = "nl") -> None:
         meta = registry.SETS[set_id]
         _display(heading(meta.name_nl if lang == "nl" else meta.name_en, 3))
         _show_figure(trend_figure(ov.results, set_id, lang))
-        wide = _trend_table(trends, lang)
+        wide = _trend_table(trends, lang, caption=words["trend_caption"])
         _display(wide)
 
 
-def _trend_table(trends: pd.DataFrame, lang: str) -> report.HTML:
-    """Indicator × period table of national percentages (suppressed cells as –*)."""
+def _trend_table(trends: pd.DataFrame, lang: str, caption: str = "") -> report.HTML:
+    """Indicator × period table of the pooled percentages (suppressed cells as –*)."""
     t = _t(lang)
     periods = sorted(trends["period"].astype(str).unique())
     hidden = report.texts(lang)["suppressed_mark"] + "*"
@@ -774,17 +885,26 @@ def _trend_table(trends: pd.DataFrame, lang: str) -> report.HTML:
         cells = "".join(f'<td class="oa-num">{e(vals.get(p, "")) }</td>' for p in periods)
         rows.append(f"<tr><td>{e(registry.label(ind, lang))} ({e(care_type_label(care, lang))})</td>{cells}</tr>")
     widths = "".join(f'<col style="width:{w:g}%">' for w in [34] + [66 / max(len(periods), 1)] * len(periods))
-    return report.HTML(f'<div class="oa-table-wrap"><table class="oa-table"><caption>{e(t["trend_caption"])}</caption>'
+    return report.HTML(f'<div class="oa-table-wrap"><table class="oa-table"><caption>{e(caption)}</caption>'
                        f"<colgroup>{widths}</colgroup><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def show_method_note(ov: Overview, lang: str = "nl") -> None:
-    """Display the short method paragraph of the overview (covariates, limits, disclosure control)."""
+    """Display the short method paragraph of the overview (covariates, limits, disclosure control)
+    and which parts of the data contract the delivery held."""
+    from .story import contract_items
+
     t = _t(lang)
+    words = comparator(ov.results, lang)
     _display(heading(t["method_h"], 2))
-    cov = ", ".join(ov.settings.covariates)
-    _display(report.note(t["method"].format(cov=cov, n=_min_n(ov.results),
-                                            ref=ov.results.meta.get("reference_date", ""))))
+    cov = ", ".join(registry.covariate_label(c, lang) for c in ov.settings.covariates)
+    ref = ov.results.meta.get("reference_date", "")
+    if words["scope"] == "none":
+        _display(report.note(t["method_alone"].format(n=_min_n(ov.results), ref=ref)))
+    else:
+        _display(report.note(t["method"].format(cov=cov, n=_min_n(ov.results), ref=ref, share=words["share"])))
+    for item in contract_items(ov.results, lang):
+        _display(item)
 
 
 # ================================================================================================
@@ -1059,7 +1179,7 @@ def overdispersion_table(results: Results, period: str, lang: str = "nl") -> pd.
         rows.append({"indicator": registry.label(c.indicator, lang), "care_type": care_type_label(c.care_type, lang),
                      "n_institutions": s["n_institutions"], "phi": s["phi"], "tau2": s["tau2"],
                      "p_value": s["overdispersion_p"], "applied": m["yes"] if s["overdispersion_applied"] else m["no"]})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["indicator", "care_type", "n_institutions", "phi", "tau2", "p_value", "applied"])
 
 
 def shrinkage_example(results: Results, period: str) -> tuple[str, str]:
@@ -1156,9 +1276,9 @@ _MT = {
     "nl": {
         "episodes": ("Deze {k} trajecten van één jeugdige vormen {n} episodes: vOTS → OTS → voogdij (ook al wisselt "
                      "de GI) is één episode van {c} trajecten, die eindigt op {end} bij {inst}. De nieuwe OTS "
-                     "begint {days} dagen later, binnen {m} maanden: herhaald beroep. Landelijk over {p}: "
+                     "begint {days} dagen later, binnen {m} maanden: herhaald beroep. In dit voorbeeld over {p}: "
                      "{num} van de {den} jeugdigen met herhaald beroep."),
-        "window": ("Herhaald beroep ({care}) per periode. ‘Nog niet te volgen’ telt de episodes waarvan de "
+        "window": ("{ind} ({care}) per periode. ‘Nog niet te volgen’ telt de episodes waarvan de "
                    "volgtermijn van {m} maanden op de referentiedatum ({ref}) nog niet verstreken is; die tellen "
                    "niet mee in de noemer."),
         "wilson": ("Voorbeeld: {x} van de {n}. z = {z}; midden = ({x} + z²/2) / ({n} + z²) = {c}; halve breedte = "
@@ -1189,13 +1309,18 @@ _MT = {
                 "T = 50 + 10 · {swx} / √((1 − {rho})·{sw2} + {rho}·{sw}²) = 50 + 10 · {swx} / {den} = {t}. "
                 "{reached}"),
         "reached": "T ≥ 50: de doelen tellen als gerealiseerd.", "not_reached": "T < 50: niet gerealiseerd.",
+        "no_model": ("Geen voorbeeld uit deze levering: er is geen case-mix-model geschat ({reason}). De uitleg "
+                     "hierboven geldt voor elke levering met meer instellingen."),
+        "no_model_alone": "de levering bevat één instelling, dus er is niets om mee te vergelijken",
+        "no_model_few": "te weinig gegevens",
+        "no_window": "Geen voorbeeld uit deze levering: er is geen indicator met een volgtermijn te tonen.",
     },
     "en": {
         "episodes": ("These {k} trajectories of one youth form {n} episodes: vOTS → OTS → guardianship (even with a "
                      "change of GI) is one episode of {c} trajectories, ending on {end} at {inst}. The new OTS starts "
-                     "{days} days later, within {m} months: a repeated referral. Nationally in {p}: {num} of {den} "
+                     "{days} days later, within {m} months: a repeated referral. In this example in {p}: {num} of {den} "
                      "youths with a repeated referral."),
-        "window": ("Repeated referral ({care}) per period. ‘Not yet followable’ counts the episodes whose {m}-month "
+        "window": ("{ind} ({care}) per period. ‘Not yet followable’ counts the episodes whose {m}-month "
                    "window had not passed at the reference date ({ref}); they are left out of the denominator."),
         "wilson": ("Example: {x} of {n}. z = {z}; centre = ({x} + z²/2) / ({n} + z²) = {c}; half width = "
                    "z / ({n} + z²) · √({x}·{nx}/{n} + z²/4) = {h}; interval {lo} – {hi} (Wald: {wlo} – {whi})."),
@@ -1224,6 +1349,11 @@ _MT = {
         "gas": ("Example: scores {x} with weights {w}, ρ = {rho}. Σwx = {swx}, Σw² = {sw2}, Σw = {sw}; "
                 "T = 50 + 10 · {swx} / √((1 − {rho})·{sw2} + {rho}·{sw}²) = 50 + 10 · {swx} / {den} = {t}. {reached}"),
         "reached": "T ≥ 50: the goals count as realised.", "not_reached": "T < 50: not realised.",
+        "no_model": ("No example from this delivery: no case-mix model was fitted ({reason}). The explanation above "
+                     "holds for every delivery with more institutions."),
+        "no_model_alone": "the delivery holds one institution, so there is nothing to compare it with",
+        "no_model_few": "too few data",
+        "no_window": "No example from this delivery: there is no indicator with a follow-up window to show.",
     },
 }
 
@@ -1254,11 +1384,25 @@ def show_episode_example(lang: str = "nl") -> dict:
     return ex
 
 
+#: the windowed indicators the methods notebook can show, in order of preference.
+WINDOW_EXAMPLES = (("jbjr_herhaald_beroep", "jb"), ("jh_geen_nieuwe_start", "jeugdhulp"), ("jbjr_herhaald_beroep", "jr"))
+
+
 def show_window_example(results: Results, lang: str = "nl") -> None:
-    """Display herhaald beroep per period with the records whose window has not passed."""
+    """Display a windowed indicator per period (herhaald beroep for JB, else geen nieuwe start, else
+    herhaald beroep for JR: the first the delivery holds) with the records whose window has not
+    passed."""
     mt = _mt(lang)
-    table = window_example(results)
-    _display(report.note(mt["window"].format(care=care_type_label("jb", lang), m=DEFAULT.window_herhaald_beroep,
+    for indicator, care_type in WINDOW_EXAMPLES:
+        table = window_example(results, indicator, care_type)
+        if len(table):
+            break
+    else:
+        _display(report.note(mt["no_window"]))
+        return
+    entry = registry.get(indicator)
+    _display(report.note(mt["window"].format(ind=entry.label(lang), care=care_type_label(care_type, lang),
+                                             m=entry.window_months(results.settings),
                                              ref=results.meta.get("reference_date", ""))))
     cols = {"period": None, "denominator": None, "value": None, "ci": None, "excluded_window": None}
     # a period with nothing to follow yet has no share to hide: its excluded count stays visible
@@ -1314,7 +1458,11 @@ def show_casemix_example(results: Results, period: str, lang: str = "nl") -> dic
     """Display the example model: facts, odds ratios, calibration by decile, and the raw against the
     adjusted funnel with the institution whose position changes most highlighted."""
     mt = _mt(lang)
-    indicator, care_type, modelled = casemix_example(results, period)
+    try:
+        indicator, care_type, modelled = casemix_example(results, period)
+    except OverviewError:
+        _display(report.note(_no_model_note(results, lang)))
+        return {}
     summary = results.summary(indicator, modelled, care_type)
     _display(report.note(mt["model"].format(ind=registry.label(indicator, lang), care=care_type_label(care_type, lang),
                                             p=modelled)))
@@ -1352,6 +1500,12 @@ def show_casemix_example(results: Results, period: str, lang: str = "nl") -> dic
             "highlight": None if pick is None else pick["institution"]}
 
 
+def _no_model_note(results: Results, lang: str) -> str:
+    mt = _mt(lang)
+    alone = len(results.institutions) < 2
+    return mt["no_model"].format(reason=mt["no_model_alone"] if alone else mt["no_model_few"])
+
+
 def _coef_html(coefs: pd.DataFrame, lang: str) -> report.HTML:
     cc = _mt(lang)["coef"]
     col = "odds_ratio" if "odds_ratio" in coefs else "estimate"
@@ -1369,6 +1523,9 @@ def show_overdispersion(results: Results, period: str, lang: str = "nl") -> None
     """Display φ, τ² and the test for every fitted model of the period."""
     c = _mt(lang)["od_cols"]
     table = overdispersion_table(results, period, lang)
+    if table.empty:
+        _display(report.note(_no_model_note(results, lang)))
+        return
     cols = {"indicator": (c["indicator"], "text"), "care_type": (c["care_type"], "text"),
             "n_institutions": (c["n_institutions"], "int"), "phi": (c["phi"], "number"),
             "tau2": (c["tau2"], "number"), "p_value": (c["p_value"], "number"), "applied": (c["applied"], "text")}
@@ -1378,7 +1535,11 @@ def show_overdispersion(results: Results, period: str, lang: str = "nl") -> None
 def show_shrinkage(results: Results, period: str, lang: str = "nl") -> None:
     """Display raw against shrunk O/E for the smallest institutions that may be shown, and the plot."""
     mt = _mt(lang)
-    indicator, care_type = shrinkage_example(results, period)
+    try:
+        indicator, care_type = shrinkage_example(results, period)
+    except OverviewError:
+        _display(report.note(_no_model_note(results, lang)))
+        return
     modelled = comparisons(results, period).set_index(["indicator", "care_type"]).loc[(indicator, care_type),
                                                                                         "modelled_period"]
     s = _summary_row(results, indicator, care_type, modelled)
@@ -1409,8 +1570,20 @@ def show_rci_gas(lang: str = "nl") -> None:
                                           reached=mt["reached"] if g["reached"] else mt["not_reached"])))
 
 
-def report_title(kind: str = "national", lang: str = "nl") -> str:
-    """Cover titles for :func:`outcome_analysis.export.to_html` (``title=``)."""
-    titles = {"nl": {"national": "Landelijk overzicht outcome-indicatoren", "methods": "Verantwoording en methoden"},
-              "en": {"national": "National overview of outcome indicators", "methods": "Methods and definitions"}}
+def report_title(kind: str = "national", lang: str = "nl", *, settings: Settings | None = None,
+                 n_institutions: int = 2) -> str:
+    """Cover titles for :func:`outcome_analysis.export.to_html` (``title=``).
+
+    The overview of all institutions (``kind="national"``) is called "Landelijk overzicht ..." only
+    for a delivery declared national; otherwise it is the overview of all institutions in the
+    delivery (the comparator rule, :func:`outcome_analysis.report.comparison_scope`). Without
+    ``settings`` the title is the national one.
+
+    >>> report_title("national", settings=Settings(), n_institutions=12)
+    'Overzicht outcome-indicatoren van alle instellingen in deze levering'
+    """
+    if kind == "national":
+        settings = settings if settings is not None else DEFAULT.replace(delivery_scope="national")
+        return report.comparator(settings, n_institutions, lang)["overview_title"]
+    titles = {"nl": {"methods": "Verantwoording en methoden"}, "en": {"methods": "Methods and definitions"}}
     return titles[lang][kind]

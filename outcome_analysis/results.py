@@ -233,10 +233,13 @@ class Results:
         r = rows.iloc[0]
         coefs = _select(self.coefficients, **key).drop(columns=list(key)).reset_index(drop=True)
         calib = _select(self.calibration, **key).drop(columns=list(key)).reset_index(drop=True)
+        # the stored tables hold both models' columns: keep this kind's (a ridge fit's intervals
+        # are NaN, but the columns stay, so a reader never meets a KeyError)
+        other = {"share": ["estimate"], "mean": ["odds_ratio"]}.get(kind, [])
         return casemix.ModelSummary(
             indicator=indicator, period=period, care_type=care_type, model=r["model"],
-            covariates=tuple(json.loads(r["covariates"])), coefficients=coefs.dropna(axis=1, how="all"),
-            c_statistic=float(r["c_statistic"]), calibration=calib.dropna(axis=1, how="all"),
+            covariates=tuple(json.loads(r["covariates"])), coefficients=coefs.drop(columns=other, errors="ignore"),
+            c_statistic=float(r["c_statistic"]), calibration=calib,
             n_records=int(r["n_records"]), n_events=int(r["n_events"]),
             n_lacking_covariates=int(r["n_lacking_covariates"]), n_institutions=int(r["n_institutions"]),
             overdispersion={"phi": r["phi"], "tau2": r["tau2"], "p_value": r["overdispersion_p"],

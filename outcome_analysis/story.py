@@ -79,7 +79,9 @@ def load(data_path: str = "", results_path: str | None = "", period: str = "", g
 
     With ``results_path`` the stored results are read (a batch computed them once). Otherwise the
     data at ``data_path`` is loaded and :func:`~outcome_analysis.results.compute_results` runs for
-    ``period`` (default: the latest complete period).
+    ``period`` (default: the latest complete period) under the delivery's own ``settings.yaml``
+    when it has one, else the defaults (:func:`outcome_analysis.settings.for_delivery`, as the
+    batch does).
 
     Returns
     -------
@@ -88,12 +90,14 @@ def load(data_path: str = "", results_path: str | None = "", period: str = "", g
     if results_path:
         return Results.load(results_path), None
     from . import io
+    from .settings import for_delivery
 
     data = io.load(data_path)
     if period:
         granularity = parse_period(period)[2]
     periods = [period] if period else None
-    return compute_results(data, granularity=granularity, periods=periods), data
+    settings, _source = for_delivery(data_path)
+    return compute_results(data, settings, granularity=granularity, periods=periods), data
 
 
 def default_period(results: Results) -> str:

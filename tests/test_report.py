@@ -282,3 +282,81 @@ def test_slugify_examples_and_uniqueness():
 ], ids=["year", "h1-nl", "h2-nl", "h2-en"])
 def test_periods_read_as_words_in_prose(period, lang, expected):
     assert report.fmt_period(period, lang) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# the comparator (one rule) and statuses in words
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("scope", "n", "expected"),
+    [("national", 12, "national"), ("delivery", 12, "delivery"), ("national", 1, "none"), ("delivery", 1, "none"),
+     ("delivery", 0, "none")],
+    ids=["declared-national", "delivery", "national-but-alone", "alone", "empty"],
+)
+def test_comparison_scope_is_one_rule(scope, n, expected):
+    from outcome_analysis.settings import Settings
+
+    assert report.comparison_scope(Settings(delivery_scope=scope), n) == expected
+
+
+def test_comparator_words_name_the_delivery_unless_declared_national():
+    from outcome_analysis.settings import Settings
+
+    national = report.comparator(Settings(delivery_scope="national"), 12)
+    delivery = report.comparator(Settings(), 12)
+    alone = report.comparator(Settings(), 1, institution="Jeugdzorg Zuid")
+    assert (national["label"], national["name"]) == ("Landelijk", "landelijk")
+    assert (delivery["label"], delivery["name"]) == ("Alle instellingen (12)", "alle instellingen in deze levering (12)")
+    assert "andelijk" not in " ".join(v for v in delivery.values() if isinstance(v, str))
+    assert alone["label"] == "" and alone["scope_note"] == (
+        "Deze levering bevat alleen Jeugdzorg Zuid; er is geen vergelijking met andere instellingen.")
+    assert report.comparator(Settings(), 3, "en")["name"] == "all institutions in this delivery (3)"
+
+
+def test_headline_sentence_follows_the_comparator():
+    from outcome_analysis.settings import Settings
+
+    me, pooled = (0.60, 0.50, 0.70), (0.40, 0.38, 0.42)
+    delivery = headline_sentence(me, pooled, comparator=report.comparator(Settings(), 12))
+    assert delivery == "De uitkomst is 60,0%. Dat is hoger dan bij alle 12 instellingen in deze levering samen (40,0%)."
+    alone = headline_sentence(me, pooled, comparator=report.comparator(Settings(), 1))
+    assert alone == "De uitkomst is 60,0%."  # never compared with itself
+    assert "hoger dan landelijk" in headline_sentence(me, pooled)  # the default words are the national ones
+
+
+@pytest.mark.parametrize(
+    ("status", "kwargs", "expected"),
+    [
+        ("niet_aangeleverd", {"reason": "experience"},
+         "Niet aangeleverd: deze levering bevat geen ervaringsvragen (tabel experience)."),
+        ("niet_aangeleverd", {"reason": "goals"}, "Niet aangeleverd: deze levering bevat geen GAS-doelen (tabel goals)."),
+        ("niet_van_toepassing", {"institution": "GI Zuid", "care_type": "jr"},
+         "Niet van toepassing: GI Zuid biedt geen jeugdreclassering."),
+        ("niet_van_toepassing", {"care_type": "jeugdhulp"}, "Niet van toepassing: deze levering bevat geen jeugdhulp."),
+        ("te_weinig_gegevens", {"reason": "few", "period": "2024", "unit": "episode"},
+         "Te weinig gegevens: minder dan 10 afgesloten episodes in 2024."),
+        ("te_weinig_gegevens", {"reason": "none_ended", "period": "2024H1", "care_type": "jb"},
+         "Te weinig gegevens: geen afgesloten trajecten (jeugdbescherming) in het eerste halfjaar van 2024."),
+        ("verborgen", {}, "Verborgen (minder dan 10): om de privacy van jongeren en ouders te beschermen tonen we "
+                          "dit cijfer niet."),
+        ("getoond", {}, ""),
+    ],
+    ids=["no-experience", "no-goals", "not-offered", "not-in-delivery", "few", "none-ended", "hidden", "shown"],
+)
+def test_status_sentences(status, kwargs, expected):
+    assert report.status_sentence(status, **kwargs) == expected
+
+
+def test_status_sentences_in_english():
+    assert report.status_sentence("niet_aangeleverd", "en", reason="rom") == (
+        "Not delivered: this delivery holds no ROM scores (columns rom_instrument, rom_start, rom_end).")
+    assert report.status_word("te_weinig_gegevens", "en") == "too few data"
+
+
+def test_questions_name_the_comparator_or_are_not_asked():
+    national = {"uitval": "lower", "comparator_than": "landelijk", "comparator_with": "landelijk"}
+    assert any("lager dan landelijk" in q for q in dialogue_questions(national)["organisation"])
+    delivery = {"uitval": "lower", "comparator_than": "bij alle 12 instellingen in deze levering samen"}
+    assert any("lager dan bij alle 12 instellingen" in q for q in dialogue_questions(delivery)["organisation"])
+    # without a comparator (one institution) a question that names it is not asked
+    assert not any("lager dan" in q for qs in dialogue_questions({"uitval": "lower"}).values() for q in qs)
