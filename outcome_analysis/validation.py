@@ -325,10 +325,10 @@ def _write_problems_xlsx(path: Path, headers: list[str], rows: list[list], lang:
     ws = wb.create_sheet(text("problems", lang).capitalize())
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
-    caps = (14, 30, 8, 24, 24, 40, 90)
+    least, most = (14, 12, 7, 12, 15, 10, 30), (14, 30, 9, 24, 24, 40, 90)  # 'waarschuwing' fits the first
     for i, header in enumerate(headers):
         longest = max([len(header)] + [len(str(r[i])) for r in rows[:5000] if r[i] is not None])
-        ws.column_dimensions[get_column_letter(i + 1)].width = min(longest + 2, caps[i])
+        ws.column_dimensions[get_column_letter(i + 1)].width = min(max(longest + 2, least[i]), most[i])
     bold = Font(bold=True)
     cells = []
     for header in headers:
