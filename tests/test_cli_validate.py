@@ -170,7 +170,8 @@ def test_second_file_with_a_missing_column_is_shown_beside_the_first(tmp_path, c
     (folder / "trajectories_a.csv").write_text(
         f"{HEADER}\nT1,C1,A,jeugdhulp,ambulant,31-02-2024,,,2010\n", encoding="utf-8")
     (folder / "trajectories_b.csv").write_text(
-        HEADER.replace(",birth_year", "") + "\nT2,C2,B,jb,ots,01-02-2023,,\n", encoding="utf-8")
+        HEADER.replace(",birth_year", "") + "\nT2,C2,B,jb,ots,01-02-2023,,\nT3,C3,B,jb,ots,2024-13-01,,\n",
+        encoding="utf-8")
     problems = [p for p in io.validate(folder) if p.severity == "error"]
     code, out = run(["validate", str(folder)], capsys)
     assert code == 1
@@ -180,6 +181,10 @@ def test_second_file_with_a_missing_column_is_shown_beside_the_first(tmp_path, c
     assert a < b
     assert "  kolom start_date (1 rij): " in "\n".join(lines[a:b])
     assert any(line.startswith("  kolom birth_year") for line in lines[b:])
+    for p in problems:  # whatever the loader finds, every (file, column) is shown under its file
+        start = lines.index(p.file)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i] and not lines[i].startswith(" ")), len(lines))
+        assert any(line.startswith(f"  kolom {p.column} (") for line in lines[start:end]), p
     assert f"{len(problems)} fout" in flat(out)
 
 
