@@ -23,6 +23,7 @@ exit code.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -86,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--records must name a .xlsx file, not {args.records.name!r}")
     try:
         return args.handler(args)
+    except BrokenPipeError:  # the reader stopped reading (``| head``): no error of the command
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
     except (OutcomeAnalysisError, SettingsError, OSError) as exc:
         label = "fout" if getattr(args, "lang", "en") == "nl" else "error"
         print(f"{label}: {exc}", file=sys.stderr)
