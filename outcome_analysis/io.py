@@ -1192,8 +1192,13 @@ def _formulas_without_value(file: Path, sheet_path: str) -> list[tuple[int, int,
         shared: dict[str, str] = {}
         with archive.open(sheet_path.lstrip("/")) as member:
             row = column = 0
-            for _, element in iterparse(member, events=("end",)):
+            for event, element in iterparse(member, events=("start", "end")):
                 tag = element.tag
+                if event == "start":
+                    if tag == f"{_SHEET_NS}row":  # cells may leave out their reference; rows too
+                        row = int(element.get("r") or row + 1)
+                        column = 0
+                    continue
                 if tag == f"{_SHEET_NS}c":
                     reference = element.get("r")
                     if reference:
@@ -1214,8 +1219,6 @@ def _formulas_without_value(file: Path, sheet_path: str) -> list[tuple[int, int,
                             found.append((row, column, "=" + (text or "")))
                     element.clear()
                 elif tag == f"{_SHEET_NS}row":
-                    row = int(element.get("r") or row + 1)
-                    column = 0
                     element.clear()
         return found
 
@@ -1231,6 +1234,7 @@ def _report_formulas(formulas, rows: list, raw: pd.DataFrame, file_name: str, pr
         trajectory_id = None
         if id_at is not None and row >= 2 and row <= len(rows) and id_at < len(rows[row - 1]):
             cell = rows[row - 1][id_at]
+            cell = int(cell) if isinstance(cell, float) and cell.is_integer() else cell
             trajectory_id = None if cell is None else (str(cell).strip() or None)
         problems.append(
             Problem(

@@ -150,6 +150,22 @@ def test_xlsx_formula_with_a_stored_result_is_read(tmp_path):
     assert data.warnings == []
 
 
+def test_formula_cells_are_found_in_the_sheet_xml_as_other_writers_write_it(tmp_path):
+    # cells and rows without a reference, a shared formula, and a formula whose result is the empty text
+    xml = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+           '<row><c t="inlineStr"><is><t>a</t></is></c><c><f>1+1</f></c></row>'
+           '<row r="4"><c><v>1</v></c><c r="C4"><f t="shared" si="0" ref="C4:C5">A4*2</f><v/></c></row>'
+           '<row><c/><c/><c r="C5"><f t="shared" si="0"/></c><c t="str"><f>""</f><v></v></c><c><f>2</f><v>2</v></c></row>'
+           '</sheetData></worksheet>')
+    path = tmp_path / "sheet.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", xml)
+    assert io._formulas_without_value(path, "xl/worksheets/sheet1.xml") == [(1, 2, "=1+1"), (4, 3, "=A4*2"), (5, 3, "=A4*2")]
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", xml.replace("<f", "<x").replace("</f>", "</x>"))
+    assert io._formulas_without_value(path, "xl/worksheets/sheet1.xml") == []
+
+
 # ---------------------------------------------------------------------------
 # 2. a UTF-8 CSV with some rows in cp1252
 # ---------------------------------------------------------------------------
