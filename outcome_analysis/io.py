@@ -325,7 +325,8 @@ def load(path, reference_date=None, *, settings: Settings | None = None) -> Data
 
     *Several deliveries.* A ``trajectory_id`` in two trajectories files keeps the record of the later
     delivery, later by the latest date it contains (over its date columns), not by its file name. When
-    that order differs from the file-name order, a warning names both files and their latest dates.
+    that order differs from the file-name order for two files that share a trajectory (so that it
+    decides which record is kept), a warning names both files and their latest dates.
     Deliveries with the same latest date are taken in file-name order, but a ``trajectory_id`` whose
     records in them differ is an error naming both files, both rows and the columns that differ.
     The goals (and experience answers) of a trajectory come from the latest file that has any: a
@@ -1100,7 +1101,7 @@ def _read_spreadsheet(file: Path, fmt: str, problems: list[Problem]) -> pd.DataF
         else:
             cells = pd.read_excel(file, sheet_name=0, header=None, dtype=object, engine="odf", keep_default_na=False, na_values=[])
             cells = cells.astype(object)
-            blank = cells.isna() | cells.map(lambda cell: isinstance(cell, str) and cell == "")
+            blank = cells.isna() | (cells == "")
             rows = cells.where(~blank, None).values.tolist()
     except Exception as exc:  # the readers raise many kinds (XLRDError, BadZipFile, ValueError, ...)
         _workbook_unreadable(file, fmt, exc, problems)
@@ -1880,16 +1881,24 @@ def _order_deliveries(parsed: list[tuple[str, pd.DataFrame]], problems):
     """The trajectories files in delivery order: by the latest date each contains, ties by file name.
 
     ``parsed`` comes in file-name order. A pair of files whose content order differs from their name
-    order gets a warning naming both and their latest dates. Returns the ordered list, the latest date
-    of each file (by name) and each file's rank by its name part after ``trajectories``.
+    order, and that share a trajectory_id (so that the order decides which record is kept), gets a
+    warning naming both and their latest dates; files of different institutions or periods without a
+    common trajectory are not worth a remark. Returns the ordered list, the latest date of each file (by
+    name) and each file's rank by its name part after ``trajectories``.
     """
     latest = {name: _latest_date(frame) for name, frame in parsed}
     order = sorted(range(len(parsed)), key=lambda i: (_sort_date(latest[parsed[i][0]]), i))
     names = [name for name, _ in parsed]
-    for i, earlier_name in enumerate(names):
-        for later_name in names[i + 1 :]:
-            a, b = latest[earlier_name], latest[later_name]
-            if not pd.isna(a) and not pd.isna(b) and a > b:
+    inverted = [
+        (i, j) for i in range(len(names)) for j in range(i + 1, len(names))
+        if not pd.isna(latest[names[i]]) and not pd.isna(latest[names[j]]) and latest[names[i]] > latest[names[j]]
+    ]
+    if inverted:
+        shared = _sharing_pairs(parsed)
+        for i, j in inverted:
+            if (i, j) in shared:
+                earlier_name, later_name = names[i], names[j]
+                a, b = latest[earlier_name], latest[later_name]
                 problems.append(
                     Problem(
                         earlier_name, None, None, None,
@@ -1905,6 +1914,19 @@ def _order_deliveries(parsed: list[tuple[str, pd.DataFrame]], problems):
     for rank, (name, _) in enumerate(ordered):
         ranks[_delivery_key(name, "trajectories")] = rank
     return ordered, latest, ranks
+
+
+def _sharing_pairs(parsed: list[tuple[str, pd.DataFrame]]) -> set[tuple[int, int]]:
+    """The pairs ``(i, j)``, ``i < j``, of files that have a trajectory_id in common."""
+    ids = pd.concat([frame["trajectory_id"] for _, frame in parsed], ignore_index=True)
+    codes, _ = pd.factorize(ids, use_na_sentinel=True)
+    files = np.repeat(np.arange(len(parsed)), [len(frame) for _, frame in parsed])
+    table = pd.DataFrame({"id": codes, "file": files})
+    table = table[table["id"] >= 0].drop_duplicates()
+    table = table[table["id"].duplicated(keep=False)]
+    pairs = table.merge(table, on="id")
+    pairs = pairs[pairs["file_x"] < pairs["file_y"]][["file_x", "file_y"]].drop_duplicates()
+    return set(zip(pairs["file_x"].tolist(), pairs["file_y"].tolist()))
 
 
 def _sort_date(date) -> pd.Timestamp:

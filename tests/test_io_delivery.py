@@ -390,6 +390,12 @@ def test_deliveries_are_ordered_by_the_latest_date_they_contain_not_by_name(tmp_
     assert data.goals["goal_id"].tolist() == ["nieuw"]  # goals follow their trajectories delivery
 
 
+def test_deliveries_without_a_common_trajectory_need_no_remark_on_their_order(tmp_path):
+    (tmp_path / "trajectories_instelling_a.csv").write_text(csv_text(ROWS[2:]), encoding="utf-8")  # latest 01-09-2023
+    (tmp_path / "trajectories_instelling_b.csv").write_text(csv_text(ROWS[:2]), encoding="utf-8")  # latest 30-06-2023
+    assert io.load(tmp_path).warnings == []
+
+
 def test_equal_latest_dates_with_conflicting_records_are_an_error(tmp_path):
     a = changed({})
     b = changed({(1, "institution"): "B", (1, "birth_year"): "2013"})[1:]  # T2 differs; T3 the same
