@@ -1330,11 +1330,14 @@ class _Forms:
         if len(positions) == 0:
             return values
         delivered = array.take(pa.array(positions))
+        distinct = pc.unique(delivered).drop_null()  # normalised once per distinct text
+        distinct_nfc = pc.utf8_normalize(distinct, "NFC")
+        distinct_changed = pc.not_equal(distinct, distinct_nfc).to_numpy(zero_copy_only=False)
+        self.composed.setdefault(key, set()).update(distinct.filter(pa.array(~distinct_changed)).to_pylist())
+        if not distinct_changed.any():
+            return values
         nfc = pc.utf8_normalize(delivered, "NFC")
         changed = pc.fill_null(pc.not_equal(delivered, nfc), False).to_numpy(zero_copy_only=False)
-        self.composed.setdefault(key, set()).update(pc.unique(delivered.filter(pa.array(~changed))).drop_null().to_pylist())
-        if not changed.any():
-            return values
         fixed = nfc.filter(pa.array(changed)).to_pylist()
         rows, owner = rows_of(positions[changed])
         self.changed.setdefault(key, []).append((file_name, np.array(fixed, dtype=object)[owner], rows))
