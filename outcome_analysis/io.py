@@ -227,6 +227,11 @@ _FORMS_LISTED = {
 }
 
 
+def _care_type_params(care_type: str, name: str, listed: str) -> tuple:
+    """A problem's params naming a care type (code and name) and what it allows (``forms`` or ``reasons``)."""
+    return (("care_type", care_type), ("care_type_name", _CARE_TYPE_NAMES[care_type]), (name, listed))
+
+
 def _reasons_listed(groups) -> str:
     """The end reasons of ``groups`` with their CBS codes: "meerderjarig (01, 11), ..."."""
     numbers: dict[str, list[str]] = {}
@@ -444,7 +449,8 @@ def _read_delivery(path: Path, reference_date, settings: Settings) -> _Delivery:
         parsed[table] = _order_by_delivery(parsed[table], table, ranks)
     problems.extend(forms.warnings())
     tables = {table: _combine(parsed[table], table, problems, latest) for table in TABLE_PREFIXES}
-    _check_known_trajectories([pair for table in ("goals", "experience") for pair in parsed[table]], tables["trajectories"], problems)
+    answers = [pair for table in ("goals", "experience") for pair in parsed[table]]
+    _check_known_trajectories(answers, tables["trajectories"], problems)
     return _Delivery(tables, sources, _sorted(problems))
 
 
@@ -1005,7 +1011,10 @@ def _arrow_csv(file, source, layout: _CsvLayout, encoding, problems, invalid: li
     except (OSError, pa.ArrowException) as exc:
         detail = str(exc).splitlines()[0]
         problems.append(
-            Problem(file.name, None, None, None, f"a readable CSV file ({detail})", kind="csv_unreadable", params=(("detail", detail),))
+            Problem(
+                file.name, None, None, None, f"a readable CSV file ({detail})",
+                kind="csv_unreadable", params=(("detail", detail),),
+            )
         )
         raise _Unreadable from None
 
@@ -1025,7 +1034,10 @@ def _csv_failure(file, exc, encoding, problems):
     else:
         detail = message.splitlines()[0]
         problems.append(
-            Problem(file.name, None, None, None, f"a readable CSV file ({detail})", kind="csv_unreadable", params=(("detail", detail),))
+            Problem(
+                file.name, None, None, None, f"a readable CSV file ({detail})",
+                kind="csv_unreadable", params=(("detail", detail),),
+            )
         )
     raise _Unreadable
 
@@ -1065,7 +1077,8 @@ def _workbook_unreadable(file: Path, fmt: str, exc: Exception, problems: list[Pr
         Problem(
             file.name, None, None, None,
             f"a readable {_WORKBOOK_NAMES[fmt]} ({detail}); accepted formats: {ACCEPTED_FORMATS}",
-            kind="workbook_unreadable", params=(("format", _WORKBOOK_NAMES[fmt].split()[-2]), ("detail", detail), *_FORMATS_PARAM),
+            kind="workbook_unreadable",
+            params=(("format", _WORKBOOK_NAMES[fmt].split()[-2]), ("detail", detail), *_FORMATS_PARAM),
         )
     )
     raise _Unreadable from None
@@ -1099,7 +1112,9 @@ def _read_spreadsheet(file: Path, fmt: str, problems: list[Problem]) -> pd.DataF
         if fmt == "xls":
             rows = _xls_rows(file)
         else:
-            cells = pd.read_excel(file, sheet_name=0, header=None, dtype=object, engine="odf", keep_default_na=False, na_values=[])
+            cells = pd.read_excel(
+                file, sheet_name=0, header=None, dtype=object, engine="odf", keep_default_na=False, na_values=[]
+            )
             cells = cells.astype(object)
             blank = cells.isna() | (cells == "")
             rows = cells.where(~blank, None).values.tolist()
@@ -1458,7 +1473,8 @@ def _parse_table(raw: pd.DataFrame, table: str, file_name: str, settings: Settin
         if name in formula_cells:  # reported as formulas without a stored result
             flagged = flagged | np.isin(series.index.to_numpy(), formula_cells[name])
         if col.required:
-            _report(problems, file_name, name, series, _missing(values) & ~flagged, "a value is required", kind="required_missing", ids=ids)
+            missing = _missing(values) & ~flagged
+            _report(problems, file_name, name, series, missing, "a value is required", kind="required_missing", ids=ids)
         out[name] = values
         if name == "trajectory_id":
             ids = values
@@ -1500,7 +1516,8 @@ def _parse_column(series, col, decimal_comma, file_name, bounds, problems, ids=N
         return pd.Series(pd.Categorical.from_codes(codes, dtype=col.dtype), index=series.index), bad
     if col.kind == "date":
         values, bad, impossible = _dates(series)
-        _report(problems, file_name, col.name, series, bad & ~impossible, "a date like 31-12-2023 or 2023-12-31", kind="date_invalid", ids=ids)
+        _report(problems, file_name, col.name, series, bad & ~impossible, "a date like 31-12-2023 or 2023-12-31",
+                kind="date_invalid", ids=ids)
         _report(problems, file_name, col.name, series, impossible, "a date that exists; this date is not in the calendar",
                 kind="date_impossible", ids=ids)
         return values, bad
@@ -1539,7 +1556,7 @@ def _parse_care_form(series, col, care_type: pd.Series, file_name, problems, ids
     codes, bad = _category_codes(series, col, nfc)
     type_code = care_type.cat.codes.to_numpy()
     texts = np.array([f"a care form of {t}: {_FORMS_LISTED[t]}" for t in schema.CARE_TYPES], dtype=object)
-    params = [(("care_type", t), ("care_type_name", _CARE_TYPE_NAMES[t]), ("forms", _FORMS_LISTED[t])) for t in schema.CARE_TYPES]
+    params = [_care_type_params(t, "forms", _FORMS_LISTED[t]) for t in schema.CARE_TYPES]
     _report(problems, file_name, col.name, series, bad & (type_code >= 0), lambda pos: texts[type_code[pos]],
             kind="care_form_unknown_for_type", params=lambda pos: [params[t] for t in type_code[pos]], ids=ids)
     _report(problems, file_name, col.name, series, bad & (type_code < 0), _codes_expected(col), kind="care_form_unknown",
@@ -1768,7 +1785,8 @@ def _check_trajectory_rows(frame: pd.DataFrame, raw: pd.DataFrame, file_name: st
     A check that needs a column the file lacks finds nothing (the column is empty in ``frame``).
     """
     ids = frame["trajectory_id"]
-    _parse_end_reason(frame, file_name, problems, ids, _normaliser(forms, ("trajectories", "end_reason"), file_name, frame.index))
+    nfc = _normaliser(forms, ("trajectories", "end_reason"), file_name, frame.index)
+    _parse_end_reason(frame, file_name, problems, ids, nfc)
 
     form = frame["care_form"].cat.codes.to_numpy()
     care_type = frame["care_type"].cat.codes.to_numpy()
@@ -1776,7 +1794,7 @@ def _check_trajectory_rows(frame: pd.DataFrame, raw: pd.DataFrame, file_name: st
     misfit = (form >= 0) & (care_type >= 0) & (type_of_form[form.clip(0)] != care_type)
     if misfit.any():
         texts = np.array([f"a care form of {t}: {_FORMS_LISTED[t]}" for t in schema.CARE_TYPES], dtype=object)
-        params = [(("care_type", t), ("care_type_name", _CARE_TYPE_NAMES[t]), ("forms", _FORMS_LISTED[t])) for t in schema.CARE_TYPES]
+        params = [_care_type_params(t, "forms", _FORMS_LISTED[t]) for t in schema.CARE_TYPES]
         _report(problems, file_name, "care_form", raw["care_form"], misfit, lambda pos: texts[care_type[pos]],
                 kind="care_form_misfit", params=lambda pos: [params[t] for t in care_type[pos]], ids=ids)
 
@@ -1792,7 +1810,8 @@ def _check_trajectory_rows(frame: pd.DataFrame, raw: pd.DataFrame, file_name: st
     for name in _DATE_COLUMNS:
         if name in raw.columns:
             late = (frame[name] > limit.date).to_numpy(dtype=bool)
-            _report(problems, file_name, name, raw[name], late, f"a date on or before {limit.text}", kind=limit.kind, params=limit.params, ids=ids)
+            _report(problems, file_name, name, raw[name], late, f"a date on or before {limit.text}",
+                    kind=limit.kind, params=limit.params, ids=ids)
 
 
 def _parse_end_reason(frame: pd.DataFrame, file_name: str, problems, ids=None, nfc=None) -> None:
@@ -1842,16 +1861,16 @@ def _parse_end_reason(frame: pd.DataFrame, file_name: str, problems, ids=None, n
                     kind="end_reason_unknown_for_form",
                     params=lambda pos: [(("care_form", forms[f]), ("reasons", for_form[f])) for f in form[pos]], ids=ids)
             by_type = unknown & (form < 0) & (care_type >= 0)
-            type_params = [
-                (("care_type", t), ("care_type_name", _CARE_TYPE_NAMES[t]), ("reasons", _REASONS_OF_TYPE[t])) for t in schema.CARE_TYPES
-            ]
+            type_params = [_care_type_params(t, "reasons", _REASONS_OF_TYPE[t]) for t in schema.CARE_TYPES]
+            type_texts = [f"an end reason for {t}: {_REASONS_OF_TYPE[t]}" for t in schema.CARE_TYPES]
             _report(problems, file_name, "end_reason", raw, by_type,
-                    lambda pos: [f"an end reason for {schema.CARE_TYPES[t]}: {_REASONS_OF_TYPE[schema.CARE_TYPES[t]]}" for t in care_type[pos]],
+                    lambda pos: [type_texts[t] for t in care_type[pos]],
                     kind="end_reason_unknown_for_type",
                     params=lambda pos: [type_params[t] for t in care_type[pos]],
                     ids=ids)
             _report(problems, file_name, "end_reason", raw, unknown & (form < 0) & (care_type < 0),
-                    "one of " + ", ".join(column.codes), kind="end_reason_unknown", params=(("codes", ", ".join(column.codes)),), ids=ids)
+                    "one of " + ", ".join(column.codes), kind="end_reason_unknown",
+                    params=(("codes", ", ".join(column.codes)),), ids=ids)
 
     fits = np.ones((len(forms) + 1, len(reasons) + 1), dtype=bool)
     for g, name in enumerate(forms):
@@ -1862,7 +1881,8 @@ def _parse_end_reason(frame: pd.DataFrame, file_name: str, problems, ids=None, n
         _report(
             problems, file_name, "end_reason", raw, misfit,
             lambda pos: [f"an end reason that fits care_form {forms[f]}: {fitting[f]}" for f in form[pos]],
-            kind="end_reason_misfit", params=lambda pos: [(("care_form", forms[f]), ("reasons", fitting[f])) for f in form[pos]], ids=ids,
+            kind="end_reason_misfit",
+            params=lambda pos: [(("care_form", forms[f]), ("reasons", fitting[f])) for f in form[pos]], ids=ids,
         )
 
     # ended without a reason; not a reason that could not be read (a CBS number without a care form)
@@ -1909,7 +1929,8 @@ def _order_deliveries(parsed: list[tuple[str, pd.DataFrame]], problems):
                         f"({b:%d-%m-%Y}), although its name sorts before it; a trajectory_id in both keeps the record "
                         f"of {earlier_name}",
                         severity="warning", kind="delivery_order",
-                        params=(("file", earlier_name), ("latest", f"{a:%d-%m-%Y}"), ("other", later_name), ("other_latest", f"{b:%d-%m-%Y}")),
+                        params=(("file", earlier_name), ("latest", f"{a:%d-%m-%Y}"),
+                                ("other", later_name), ("other_latest", f"{b:%d-%m-%Y}")),
                     )
                 )
     ordered = [parsed[i] for i in order]
