@@ -826,6 +826,12 @@ def show_set(ov: Overview, set: str, lang: str = "nl") -> None:
     comp = comparisons(ov.results, ov.period)
     comp = comp.loc[comp["set"] == set]
     statuses = set_statuses(ov.results, set, ov.period, lang)
+    absent = [c for c in ("jeugdhulp", "jb", "jr") if c not in ov.results.care_types_of()
+              and any(c in e.care_types for e in registry.REGISTRY.values() if e.set == set)]
+    if len(absent) == len({c for e in registry.REGISTRY.values() if e.set == set for c in e.care_types}):
+        # the delivery holds none of the set's care types: say so, never an empty chapter
+        _display(report.note(report.status_sentence("niet_van_toepassing", lang, care_type=tuple(absent))))
+        return
     if alone:
         figures = delivery_figures(ov.results, set, ov.period)
         if len(figures):

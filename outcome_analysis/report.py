@@ -586,14 +586,15 @@ def contract_part_label(part: str, lang: str = "nl") -> str:
 
 
 def status_sentence(status: str, lang: str = "nl", *, reason: str = "", institution: str = "",
-                    care_type: str = "", period: str = "", unit: str = "trajectory", settings=None) -> str:
+                    care_type: str | Sequence[str] = "", period: str = "", unit: str = "trajectory", settings=None) -> str:
     """A status in one sentence, never an error: "Niet aangeleverd: deze levering bevat geen
     ervaringsvragen (tabel experience).", "Niet van toepassing: GI Zuid biedt geen
     jeugdreclassering.", "Te weinig gegevens: minder dan 10 afgesloten trajecten in 2024.",
     "Verborgen (minder dan 10): ...". Empty for ``getoond``.
 
     ``reason`` is the status row's reason (the missing contract part, ``few`` or ``none_ended``);
-    ``institution`` empty means the delivery as a whole; ``care_type`` is a code (``jr``);
+    ``institution`` empty means the delivery as a whole; ``care_type`` is a code (``jr``) or a
+    sequence of codes (joined with "en");
     ``unit`` the registry's counting unit.
 
     >>> status_sentence("niet_aangeleverd", reason="experience")
@@ -607,7 +608,8 @@ def status_sentence(status: str, lang: str = "nl", *, reason: str = "", institut
     settings = settings if settings is not None else _settings()
     from .registry import care_type_label
 
-    care = care_type_label(care_type, lang) if care_type else ""
+    codes = [care_type] if isinstance(care_type, str) else list(care_type or ())
+    care = f" {_PHRASES[lang]['and']} ".join(care_type_label(c, lang) for c in codes if c)
     shown_period = fmt_period(period, lang) if period else ""
     if status == "niet_aangeleverd":
         return t["niet_aangeleverd"].format(part=contract_part_label(reason, lang))

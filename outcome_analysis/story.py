@@ -571,22 +571,22 @@ class Story:
         num = getattr(entry, f"numerator_{self.lang}")
         den = getattr(entry, f"denominator_{self.lang}")
         items.append(_p(t["counts"].format(numerator=num, denominator=den)))
-        shown_types = []
+        shown_types, notes = [], []
         several = len(self.entry_care_types(entry)) > 1
         for care_type in self.entry_care_types(entry):
             status = self.indicator_status(entry, care_type)["status"]
             restated = entry.restates.get(care_type)
             if status == "niet_van_toepassing":
-                items.append(_p(self.status_text(entry, care_type)))
+                notes.append(_p(self.status_text(entry, care_type)))
             elif restated:
                 items.append(_p(t["restates"].format(care_type=care_type_label(care_type, self.lang),
                                                      other=registry.label(restated, self.lang))))
             elif status not in ("getoond", "verborgen"):
-                items.append(_p(self._care_prefix(care_type, several) + self.status_text(entry, care_type)))
+                notes.append(_p(self._care_prefix(care_type, several) + self.status_text(entry, care_type)))
             else:
                 shown_types.append(care_type)
         if not shown_types:
-            return items
+            return items + notes  # every care type said in words: no empty table, no empty figure
         shown = self.shown_period(entry)
         if shown != self.period:
             items.append(_p(t["window_note"].format(label=entry.label(self.lang), months=entry.window_months(self.settings),
@@ -597,7 +597,7 @@ class Story:
             items += self._figures(entry, shown_types, shown)
             for care_type in shown_types:
                 items += self._adjusted(entry, care_type, prefix=len(shown_types) > 1)
-        return items
+        return items + notes
 
     def _care_prefix(self, care_type: str, several: bool) -> str:
         return f"{care_type_label(care_type, self.lang).capitalize()}: " if several else ""
@@ -894,14 +894,17 @@ class Story:
         t = self.t
         items = [self.heading("verloop")]
         for care_type in self.care_types:
-            items.append(_html(f"<h3>{_e(care_type_label(care_type, self.lang).capitalize())}</h3>"))
+            part = []
             if care_type in ("jb", "jr"):
-                items += self._profile("jbjr_verloop", care_type, "end_reason", t["end_reasons"])
-                items += self._profile("jbjr_verloop", care_type, "transition", t["transitions"])
-                items += self._duration(care_type)
+                part += self._profile("jbjr_verloop", care_type, "end_reason", t["end_reasons"])
+                part += self._profile("jbjr_verloop", care_type, "transition", t["transitions"])
+                part += self._duration(care_type)
             else:
-                items += self._profile("jh_uitval", care_type, "end_reason", t["end_reasons"])
-            items += self._profile("pi06_zwaarte_vervolghulp", care_type, "follow_up", t["follow_up"])
+                part += self._profile("jh_uitval", care_type, "end_reason", t["end_reasons"])
+            part += self._profile("pi06_zwaarte_vervolghulp", care_type, "follow_up", t["follow_up"])
+            if not part:  # every profile hidden: say so, never an empty heading
+                part = [_p(t["verloop_none"].format(n=self.settings.min_denominator, period=self.period_text))]
+            items += [_html(f"<h3>{_e(care_type_label(care_type, self.lang).capitalize())}</h3>"), *part]
         return items
 
     def duration_frame(self, care_type: str) -> pd.DataFrame:

@@ -309,6 +309,6 @@ def test_data_quality_note_names_recovery_across_tables(jb_story):
 def test_methods_say_which_rom_norms_come_from_the_data(small_results):
     jh = story.prepare(small_results, "Behandelcentrum De Linde")
     html = _html(jh.instrument_notes())
-    assert "honosca_total" in html and "geen landelijke norm" in html
+    assert "honosca_total" in html and "geen normgroep in de instrumententabel" in html
     en = _html(story.prepare(small_results, "Behandelcentrum De Linde", lang="en").instrument_notes())
-    assert "no national norm" in en
+    assert "no norm group for honosca_total" in en
