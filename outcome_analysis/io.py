@@ -1895,9 +1895,13 @@ def _parse_end_reason(frame: pd.DataFrame, file_name: str, problems, ids=None, n
 
 def _latest_date(frame: pd.DataFrame) -> pd.Timestamp:
     """The latest date in any date column of a trajectories frame (NaT when it has none)."""
-    latest = [frame[name].max() for name in _DATE_COLUMNS if name in frame.columns]
-    latest = [date for date in latest if not pd.isna(date)]
-    return max(latest) if latest else pd.NaT
+    nat = np.iinfo(np.int64).min  # NaT as int64: the smallest, so a plain max skips it
+    latest = max(
+        (int(frame[name].to_numpy(dtype="datetime64[ns]").view(np.int64).max(initial=nat)) for name in _DATE_COLUMNS
+         if name in frame.columns),
+        default=nat,
+    )
+    return pd.NaT if latest == nat else pd.Timestamp(latest)
 
 
 def _order_deliveries(parsed: list[tuple[str, pd.DataFrame]], problems):
