@@ -296,7 +296,7 @@ def test_ods_delivery_is_read_with_sheet_row_numbers(tmp_path):
     assert t["care_form"].astype(str).tolist() == ["ambulant", "ots"]
 
 
-def test_goals_and_experience_may_be_ods_or_xls_too(tmp_path):
+def test_goals_may_come_as_an_ods_file_too(tmp_path):
     (tmp_path / "trajectories.csv").write_text(csv_text(), encoding="utf-8")
     pd.DataFrame([["trajectory_id", "goal_id", "score"], ["T1", "g1", 1.5], ["T2", "g1", -1]]).to_excel(
         tmp_path / "goals.ods", engine="odf", header=False, index=False)
