@@ -508,7 +508,7 @@ class Story:
         items = [
             self.heading("summary"),
             _p(t["intro"].format(institution=self.institution, period=self.period_text, care_types=care), "oa-lead"),
-            _p(t["how_to_read"].format(n=self.settings.min_denominator)),
+            _p(t["how_to_read" if self.compared else "how_to_read_alone"].format(n=self.settings.min_denominator)),
             _p(self.comparator["scope_note"]),
             self.headline_table(),
         ]

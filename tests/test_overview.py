@@ -198,3 +198,58 @@ def test_catalogue_from_registry():
 def test_unknown_language():
     with pytest.raises(overview.OverviewError, match="'fr'"):
         overview.care_type_label("jb", "fr")
+
+
+# --------------------------------------------------------------------------------------------
+# a delivery of one institution, a delivery not declared national
+# --------------------------------------------------------------------------------------------
+def _shown(monkeypatch, calls) -> str:
+    """Run the display helpers, collecting what they display, and return it as text."""
+    from bs4 import BeautifulSoup
+
+    shown = []
+    monkeypatch.setattr(overview, "_display", lambda obj: shown.append(obj))
+    monkeypatch.setattr(overview, "_show_figure", lambda fig: shown.append("<figure>") if fig is not None else None)
+    for fn, *args in calls:
+        fn(*args)
+    return BeautifulSoup("".join(str(x) for x in shown if isinstance(x, str)), "html.parser").get_text(" ")
+
+
+def test_overview_of_one_institution_compares_nothing(small_demo, monkeypatch):
+    import dataclasses
+
+    from outcome_analysis import schema
+    from outcome_analysis.results import compute_results
+
+    t = small_demo.trajectories
+    data = dataclasses.replace(small_demo, trajectories=t.loc[t["institution"] == "Jeugdzorg De Wissel"].reset_index(drop=True),
+                               goals=schema.empty_frame("goals"), experience=schema.empty_frame("experience"))
+    results = compute_results(data)
+    ov = overview.Overview(results=results, period="2024")
+    text = _shown(monkeypatch, [(overview.show_summary, ov), *[(overview.show_set, ov, s) for s in overview.SETS_SHOWN],
+                                (overview.show_trends, ov), (overview.show_method_note, ov),
+                                (overview.show_window_example, results), (overview.show_casemix_example, results, "2024"),
+                                (overview.show_overdispersion, results, "2024"), (overview.show_shrinkage, results, "2024")])
+    assert "Deze levering bevat alleen Jeugdzorg De Wissel; er is geen vergelijking met andere instellingen." in text
+    assert "andelijk" not in text and "Alle instellingen" not in text
+    assert "Cijfers van deze levering over 2024" in text
+    assert "Niet van toepassing: deze levering bevat geen jeugdbescherming en jeugdreclassering." in text
+    assert "Niet aangeleverd: deze levering bevat geen GAS-doelen (tabel goals)." in text
+    assert "Geen voorbeeld uit deze levering: er is geen case-mix-model geschat" in text
+    assert "Wat deze levering bevat" in text and "Trends in deze levering" in text
+    assert overview.report_title("national", settings=results.settings, n_institutions=1) == (
+        "Overzicht outcome-indicatoren van deze levering")
+
+
+def test_overview_of_a_delivery_not_declared_national(small_results, period, monkeypatch):
+    import dataclasses
+
+    meta = dict(small_results.meta, settings=dict(small_results.meta["settings"], delivery_scope="delivery"))
+    results = dataclasses.replace(small_results, meta=meta)
+    ov = overview.Overview(results=results, period=period)
+    text = _shown(monkeypatch, [(overview.show_summary, ov), (overview.show_trends, ov), (overview.show_method_note, ov)])
+    assert "andelijk" not in text
+    assert "Trends van alle instellingen in deze levering samen" in text and "Alle instellingen (46)" in text
+    assert "het percentage van alle instellingen in deze levering samen" in text
+    national = _shown(monkeypatch, [(overview.show_trends, overview.Overview(results=small_results, period=period))])
+    assert "Landelijke trends" in national

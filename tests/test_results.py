@@ -93,3 +93,102 @@ def test_instrument_facts_record_derived_norms_and_unknown_instruments(small_dem
     odd = t.copy()
     odd.loc[odd.index[:3], "rom_instrument"] = "eigen_lijst"
     assert instrument_facts(dataclasses.replace(small_demo, trajectories=odd))["unknown"] == {"eigen_lijst": 3}
+
+
+# --------------------------------------------------------------------------------------------
+# deliveries without optional parts: statuses computed once, tables that keep their columns
+# --------------------------------------------------------------------------------------------
+def _partial(demo, institutions=None, care_types=None, optional=False, rom=True):
+    """A cut of the demo as a delivery arrives: some institutions or care types, without goals and
+    experience, and (``rom=False``) with the ROM columns empty."""
+    import dataclasses
+
+    from outcome_analysis import schema
+
+    t = demo.trajectories
+    keep = t["institution"].notna()
+    if institutions:
+        keep &= t["institution"].isin(institutions)
+    if care_types:
+        keep &= t["care_type"].isin(care_types)
+    t = t.loc[keep].reset_index(drop=True)
+    if not rom:
+        t = t.assign(rom_instrument=pd.NA, rom_start=float("nan"), rom_end=float("nan"))
+    ids = t["trajectory_id"]
+    return dataclasses.replace(
+        demo, trajectories=t,
+        goals=demo.goals.loc[demo.goals["trajectory_id"].isin(ids)] if optional else schema.empty_frame("goals"),
+        experience=(demo.experience.loc[demo.experience["trajectory_id"].isin(ids)] if optional
+                    else schema.empty_frame("experience")))
+
+
+@pytest.fixture(scope="module")
+def trajectories_only(small_demo):
+    """Every institution, trajectories only, no ROM scores: a CBS-route delivery."""
+    return compute_results(_partial(small_demo, rom=False))
+
+
+def _status(results, indicator, care_type, institution=""):
+    return results.status_of(indicator, care_type, institution)["status"], results.status_of(
+        indicator, care_type, institution)["reason"]
+
+
+def test_statuses_say_what_the_delivery_lacks(trajectories_only):
+    r = trajectories_only
+    assert r.contract["experience"] is False and r.contract["goals"] is False and r.contract["rom"] is False
+    assert r.contract["threat"] is True
+    for indicator, care_type, part in [("jbjr_clientervaring", "jb", "experience"), ("jh_tevredenheid", "jeugdhulp", "experience"),
+                                       ("pi02_tevredenheid", "jr", "experience"), ("jh_doelrealisatie_gas", "jeugdhulp", "goals"),
+                                       ("jh_afname_problematiek", "jeugdhulp", "rom"), ("pi04_vermindering_ernst", "jeugdhulp", "rom")]:
+        assert _status(r, indicator, care_type) == ("niet_aangeleverd", part), indicator
+        assert _status(r, indicator, care_type, "Jeugdzorg De Wissel" if care_type == "jeugdhulp"
+                       else "Jeugdbescherming Randstad Midden") == ("niet_aangeleverd", part)
+    assert _status(r, "jh_uitval", "jeugdhulp") == ("getoond", "")
+    assert _status(r, "pi04_vermindering_ernst", "jb") == ("getoond", "")  # threat was delivered
+
+
+def test_statuses_for_care_types_and_small_numbers(small_results):
+    r = small_results
+    # a jeugdhulp provider offers no JB; the national figure of a care type the delivery holds is shown
+    assert _status(r, "jbjr_verloop", "jb", "Jeugdzorg De Wissel") == ("niet_van_toepassing", "")
+    # fewer than 10 ended JR episodes at this GI (hand-checked against the indicators table)
+    t = r.indicators
+    row = t[(t["indicator"] == "jbjr_verloop") & (t["institution"] == "Jeugdbescherming Randstad Midden")
+            & (t["period"] == "2024") & (t["care_type"] == "jr") & (t["category"] == "")]
+    assert float(row["denominator"].iloc[0]) < r.settings.min_denominator
+    assert _status(r, "jbjr_verloop", "jr", "Jeugdbescherming Randstad Midden") == ("te_weinig_gegevens", "few")
+    # a figure with enough records but a small cell is hidden, not "too few"
+    st = r.status
+    hidden = st[st["status"] == "verborgen"].iloc[0]
+    t = r.indicators
+    shown_rows = t[(t["indicator"] == hidden["indicator"]) & (t["institution"] == hidden["institution"])
+                   & (t["period"] == hidden["period"]) & (t["care_type"] == hidden["care_type"])]
+    assert shown_rows["denominator"].max() >= r.settings.min_denominator and shown_rows["suppressed"].any()
+    assert set(st["status"]) <= {"getoond", "verborgen", "te_weinig_gegevens", "niet_van_toepassing", "niet_aangeleverd"}
+    # one status per indicator, scope, institution, care type and report period
+    assert not st.duplicated(["indicator", "scope", "institution", "care_type", "report_period"]).any()
+
+
+def test_a_period_without_ended_trajectories_is_too_few_data(small_results):
+    # 2030 is after the reference date: nothing ended, every shown status says so
+    extra = small_results.status_of("jh_uitval", "jeugdhulp", "Jeugdzorg De Wissel", "2030")
+    assert (extra["status"], extra["reason"]) == ("te_weinig_gegevens", "none_ended")
+
+
+def test_one_institution_fits_no_model_and_its_tables_keep_their_columns(small_demo):
+    r = compute_results(_partial(small_demo, institutions=["Jeugdzorg De Wissel"]))
+    assert r.institutions == ["Jeugdzorg De Wissel"]
+    assert r.casemix.empty and r.model_summaries.empty and r.coefficients.empty
+    # an empty selection on an empty table is empty, never a KeyError
+    for table, columns in ((r.casemix, ("institution", "n", "oe_ratio", "signal", "report_period")),
+                           (r.casemix_mean, ("institution", "adjusted_mean")),
+                           (r.coefficients, ("term", "odds_ratio", "ci_low")), (r.calibration, ("decile", "expected"))):
+        assert set(columns) <= set(table.columns)
+    assert r.care_types_of("Jeugdzorg De Wissel") == ["jeugdhulp"] and r.care_types_of() == ["jeugdhulp"]
+    assert _status(r, "jbjr_verloop", "jb") == ("niet_van_toepassing", "")
+
+
+def test_status_table_is_stored_and_read_back(trajectories_only, tmp_path):
+    again = Results.load(trajectories_only.save(tmp_path / "r"))
+    pd.testing.assert_frame_equal(again.status, trajectories_only.status, check_dtype=False)
+    assert again.contract == trajectories_only.contract

@@ -312,3 +312,75 @@ def test_methods_say_which_rom_norms_come_from_the_data(small_results):
     assert "honosca_total" in html and "geen normgroep in de instrumententabel" in html
     en = _html(story.prepare(small_results, "Behandelcentrum De Linde", lang="en").instrument_notes())
     assert "no norm group for honosca_total" in en
+
+
+# --------------------------------------------------------------------------------------------
+# the comparator and the statuses in the institution report
+# --------------------------------------------------------------------------------------------
+def _all_sections(s) -> str:
+    items = s.summary()
+    for set_id in s.sets():
+        items += s.indicator_set(set_id)
+    items += s.verloop() + s.context_section() + s.dialogue() + s.quality_section() + s.methods()
+    return _html(items)
+
+
+@pytest.fixture(scope="module")
+def gi_alone(small_demo):
+    """The GI's own trajectories, without goals and experience, not declared national."""
+    import dataclasses
+
+    from outcome_analysis import schema
+    from outcome_analysis.results import compute_results
+
+    t = small_demo.trajectories
+    data = dataclasses.replace(small_demo, trajectories=t.loc[t["institution"] == JB_INSTITUTION].reset_index(drop=True),
+                               goals=schema.empty_frame("goals"), experience=schema.empty_frame("experience"))
+    return compute_results(data)
+
+
+def test_one_institution_is_compared_with_nothing(gi_alone):
+    s = story.prepare(gi_alone)
+    assert s.ok and s.institution == JB_INSTITUTION and not s.compared
+    html = _all_sections(s)
+    text = BeautifulSoup(html, "html.parser").get_text(" ")
+    assert f"Deze levering bevat alleen {JB_INSTITUTION}; er is geen vergelijking met andere instellingen." in text
+    assert "andelijk" not in text and "Alle instellingen" not in text and "Gecorrigeerd" not in text
+    assert "Niet aangeleverd: deze levering bevat geen ervaringsvragen (tabel experience)." in text
+    frame = s.headline_frame()
+    assert frame["national_value"].isna().all() and frame["signal"].isna().all()
+    # the summary lists every indicator: its figure or its status
+    heads = BeautifulSoup(str(s.headline_table()), "html.parser")
+    labels = [tr.find("td").get_text(strip=True) for tr in heads.find("tbody").find_all("tr")]
+    assert len(labels) == len(frame) and "Cliëntervaring (JB)" in labels
+    assert "Vorige periode" in [th.get_text(strip=True) for th in heads.find_all("th")]
+    assert not [th for th in heads.find_all("th") if th.get_text(strip=True) in ("Landelijk", "Gecorrigeerd")]
+
+
+def test_the_comparator_of_a_delivery_not_declared_national(small_results):
+    meta = dict(small_results.meta, settings=dict(small_results.meta["settings"], delivery_scope="delivery"))
+    s = story.prepare(dataclasses.replace(small_results, meta=meta), JB_INSTITUTION)
+    assert s.comparator["scope"] == "delivery" and s.t["col_national"] == "Alle instellingen (46)"
+    text = BeautifulSoup(_html(s.summary()), "html.parser").get_text(" ")
+    assert "Elk cijfer staat naast dat van alle instellingen in deze levering (46) samen." in text
+    assert "andelijk" not in text and "alle 46 instellingen in deze levering samen" in text
+    facts = s.dialogue_facts()
+    assert facts["comparator_than"] == "bij alle 46 instellingen in deze levering samen"
+    # the demo itself is declared national
+    national = story.prepare(small_results, JB_INSTITUTION)
+    assert national.t["col_national"] == "Landelijk" and "Landelijk" in str(national.headline_table())
+
+
+def test_a_gi_with_only_jb_hears_that_jr_does_not_apply(small_demo):
+    import dataclasses as dc
+
+    from outcome_analysis.results import compute_results
+
+    t = small_demo.trajectories
+    data = dc.replace(small_demo, trajectories=t.loc[(t["care_type"] == "jb")].reset_index(drop=True))
+    s = story.prepare(compute_results(data), JB_INSTITUTION)
+    assert s.care_types == ("jb",) and s.family_care_types == ("jb", "jr")
+    frame = s.headline_frame()
+    jr = frame[frame["care_type"] == "jr"]
+    assert len(jr) and (jr["status"] == "niet_van_toepassing").all()
+    assert f"Niet van toepassing: {JB_INSTITUTION} biedt geen jeugdreclassering." in _html(s.summary())
