@@ -438,11 +438,15 @@ def _read_delivery(path: Path, reference_date, settings: Settings) -> _Delivery:
     forms = _Forms()
     parsed: dict[str, list[tuple[str, pd.DataFrame]]] = {table: [] for table in TABLE_PREFIXES}
     sources = []
+    rejected_ids: list[pd.Series] = []  # trajectories of files rejected for a missing column
     for table, table_files in files.items():
         for file in table_files:
             sources.append(file)
             frame = _read_table_file(file, table, settings, limit, problems, forms)
-            if frame is not None:
+            if frame is not None and frame.attrs.get("rejected"):
+                if table == "trajectories":
+                    rejected_ids.append(frame["trajectory_id"])
+            elif frame is not None:
                 parsed[table].append((file.name, frame))
     parsed["trajectories"], latest, ranks = _order_deliveries(parsed["trajectories"], problems)
     for table in ("goals", "experience"):
@@ -450,7 +454,10 @@ def _read_delivery(path: Path, reference_date, settings: Settings) -> _Delivery:
     problems.extend(forms.warnings())
     tables = {table: _combine(parsed[table], table, problems, latest) for table in TABLE_PREFIXES}
     answers = [pair for table in ("goals", "experience") for pair in parsed[table]]
-    _check_known_trajectories(answers, tables["trajectories"], problems)
+    known = tables["trajectories"]["trajectory_id"]
+    if rejected_ids:  # their goals and answers are not reported again as unknown: the file's error says it
+        known = pd.concat([known, *rejected_ids], ignore_index=True)
+    _check_known_trajectories(answers, known, problems)
     return _Delivery(tables, sources, _sorted(problems))
 
 
@@ -610,7 +617,13 @@ def _read_table_chunks(file, table, settings, limit, problems, options, forms) -
     if table == "trajectories":
         _check_unique_ids(frame, file.name, problems)
         _warn_ended_without_reason(np.concatenate(ended_without_reason), file.name, problems)
-    return frame if complete else None  # a file lacking a required column contributes no data
+    if not complete:  # a file lacking a required column contributes no data, only its ids (see _read_delivery)
+        if table != "trajectories" or "trajectory_id" not in frame:
+            return None
+        ids = frame[["trajectory_id"]].copy()
+        ids.attrs = {"rejected": True}
+        return ids
+    return frame
 
 
 def _warn_ended_without_reason(rows: np.ndarray, file_name: str, problems: list[Problem]) -> None:
@@ -2058,15 +2071,18 @@ def _check_conflicts(frame, keep, order, rows, names, latest, problems) -> None:
         )
 
 
-def _check_known_trajectories(parsed: list[tuple[str, pd.DataFrame]], trajectories: pd.DataFrame, problems) -> None:
+def _check_known_trajectories(parsed: list[tuple[str, pd.DataFrame]], known_ids: pd.Series, problems) -> None:
     """Goals and experience rows must point to a trajectory of the (combined) trajectories table.
+
+    ``known_ids`` are the trajectory ids of the combined table plus those of trajectories files
+    rejected for a missing column (their rows are in error already; no second problem per answer).
 
     One lookup for all files (building the set of a million trajectory ids once).
     """
-    if not parsed or len(trajectories) == 0:
+    if not parsed or len(known_ids) == 0:
         return
     ids = pd.concat([frame["trajectory_id"] for _, frame in parsed], ignore_index=True)
-    known = _isin(ids, trajectories["trajectory_id"]) | ids.isna().to_numpy()
+    known = _isin(ids, known_ids) | ids.isna().to_numpy()
     ends = np.cumsum([len(frame) for _, frame in parsed])
     starts = ends - [len(frame) for _, frame in parsed]
     for (file_name, frame), start, end in zip(parsed, starts, ends):

@@ -578,3 +578,19 @@ def test_non_ascii_values_are_found_from_the_bytes_as_the_per_value_kernel_finds
         for candidate in (array, array.slice(17, 200), pa.chunked_array([array.slice(0, 50), array.slice(120)])):
             expected = np.flatnonzero(~pc.fill_null(pc.string_is_ascii(candidate), True).to_numpy(zero_copy_only=False))
             assert io._non_ascii_positions(candidate).tolist() == expected.tolist()
+
+
+def test_goals_of_a_trajectories_file_rejected_for_a_missing_column_are_not_reported_again(tmp_path):
+    """The missing column is the one error: its trajectories' goals are not also 'unknown trajectory'."""
+    (tmp_path / "trajectories.csv").write_text(
+        "trajectory_id;client_id;institution;care_type;care_form;start_date;end_date;end_reason\n"
+        "T1;C1;A;jb;ots;01-02-2023;31-12-2023;meerderjarig\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "goals.csv").write_text("trajectory_id;goal_id;score\nT1;G1;1\nT9;G2;1\n", encoding="utf-8")
+    problems = [p for p in io.validate(tmp_path) if p.severity == "error"]
+    assert [(p.file, p.column, p.kind) for p in problems] == [
+        ("trajectories.csv", "birth_year", "column_missing"),
+        ("goals.csv", "trajectory_id", "trajectory_unknown"),  # T9 is in no file at all
+    ]
+    assert problems[1].row == 3 and problems[1].value == "T9"
