@@ -27,7 +27,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import OutcomeAnalysisError
+from .errors import DataValidationError, OutcomeAnalysisError
 from .settings import SettingsError
 from .validation import LANGS, PROBLEM_FILE_SUFFIXES
 
@@ -93,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError):
             pass
         return 1
+    except DataValidationError as exc:  # e.g. an unreadable --reference-date: said like any problem
+        from . import validation
+
+        lang = getattr(args, "lang", "en")
+        print(validation.format_problems(exc.problems, lang), file=sys.stderr)
+        return 2
     except (OutcomeAnalysisError, SettingsError, OSError) as exc:
         label = "fout" if getattr(args, "lang", "en") == "nl" else "error"
         print(f"{label}: {exc}", file=sys.stderr)

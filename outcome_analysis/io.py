@@ -477,7 +477,7 @@ def _date_limit(reference_date) -> _Limit:
                 [
                     Problem(
                         "(reference date)", None, None, str(reference_date), f"a date like 2024-12-31 ({exc})",
-                        kind="reference_date_invalid",
+                        kind="reference_date_invalid", params=(("value", str(reference_date)),),
                     )
                 ]
             ) from None

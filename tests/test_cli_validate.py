@@ -410,3 +410,10 @@ def test_a_command_is_required(capsys):
     with pytest.raises(SystemExit) as info:
         main([])
     assert info.value.code == 2
+
+
+def test_an_unreadable_reference_date_is_said_in_the_suppliers_language(clean_file, capsys):
+    assert main(["validate", str(clean_file), "--reference-date", "2024-13-45"]) == 2
+    err = capsys.readouterr().err
+    assert "--reference-date 2024-13-45: een peildatum zoals 31-12-2024" in err
+    assert "problem(s)" not in err
