@@ -1358,7 +1358,7 @@ _MT = {
         "no_model": ("No example from this delivery: no case-mix model was fitted ({reason}). The explanation above "
                      "holds for every delivery with more institutions."),
         "no_model_alone": "the delivery holds one institution, so there is nothing to compare it with",
-        "no_model_few": "too few data",
+        "no_model_few": "too little data",
         "no_window": "No example from this delivery: there is no indicator with a follow-up window to show.",
     },
 }

@@ -218,11 +218,18 @@ class Story:
     @property
     def comparator(self) -> dict:
         """The words for the pooled figure (:func:`outcome_analysis.report.comparator`): decided by
-        the settings' ``delivery_scope`` and the number of institutions in the delivery."""
+        the settings' ``delivery_scope`` and the number of institutions in the delivery that have
+        trajectories of this report's care types (the pooled JB figure of a delivery with one GI
+        and two jeugdhulp providers is the GI's own: there is nothing to compare it with)."""
         key = ("comparator", self.lang)
         if key not in self._cache:
-            self._cache[key] = report.comparator(self.settings, len(self.results.institutions), self.lang,
-                                                 institution=self.institution)
+            family = set(self.family_care_types)
+            n = sum(1 for name in self.results.institutions if family & set(self.results.care_types_of(name)))
+            words = report.comparator(self.settings, n, self.lang, institution=self.institution)
+            if words["scope"] == "none" and len(self.results.institutions) > 1:
+                care = f" {TEXTS[self.lang]['and']} ".join(care_type_label(c, self.lang) for c in self.family_care_types)
+                words["scope_note"] = TEXTS[self.lang]["scope_note_alone_in_family"].format(care_types=care)
+            self._cache[key] = words
         return self._cache[key]
 
     @property

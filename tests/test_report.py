@@ -350,7 +350,7 @@ def test_status_sentences(status, kwargs, expected):
 def test_status_sentences_in_english():
     assert report.status_sentence("niet_aangeleverd", "en", reason="rom") == (
         "Not delivered: this delivery holds no ROM scores (columns rom_instrument, rom_start, rom_end).")
-    assert report.status_word("te_weinig_gegevens", "en") == "too few data"
+    assert report.status_word("te_weinig_gegevens", "en") == "too little data"
 
 
 def test_questions_name_the_comparator_or_are_not_asked():

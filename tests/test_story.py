@@ -360,12 +360,15 @@ def test_one_institution_is_compared_with_nothing(gi_alone):
 def test_the_comparator_of_a_delivery_not_declared_national(small_results):
     meta = dict(small_results.meta, settings=dict(small_results.meta["settings"], delivery_scope="delivery"))
     s = story.prepare(dataclasses.replace(small_results, meta=meta), JB_INSTITUTION)
-    assert s.comparator["scope"] == "delivery" and s.t["col_national"] == "Alle instellingen (46)"
+    # the pooled JB/JR figure comes from the 12 GIs of the 46 institutions in the demo
+    assert s.comparator["scope"] == "delivery" and s.t["col_national"] == "Alle instellingen (12)"
     text = BeautifulSoup(_html(s.summary()), "html.parser").get_text(" ")
-    assert "Elk cijfer staat naast dat van alle instellingen in deze levering (46) samen." in text
-    assert "andelijk" not in text and "alle 46 instellingen in deze levering samen" in text
+    assert "Elk cijfer staat naast dat van alle instellingen in deze levering (12) samen." in text
+    assert "andelijk" not in text and "alle 12 instellingen in deze levering samen" in text
     facts = s.dialogue_facts()
-    assert facts["comparator_than"] == "bij alle 46 instellingen in deze levering samen"
+    assert facts["comparator_than"] == "bij alle 12 instellingen in deze levering samen"
+    jh = story.prepare(dataclasses.replace(small_results, meta=meta), "Jeugdzorg De Wissel")
+    assert jh.t["col_national"] == "Alle instellingen (34)"  # the jeugdhulp providers
     # the demo itself is declared national
     national = story.prepare(small_results, JB_INSTITUTION)
     assert national.t["col_national"] == "Landelijk" and "Landelijk" in str(national.headline_table())
