@@ -298,3 +298,27 @@ def test_a_failing_prepare_step_is_an_error_that_names_it(tmp_path):
     with pytest.raises(batch.PrepareError, match=r"\(year\) failed: RuntimeError: model did not converge"):
         run(make_data(tmp_path / "d"), tmp_path / "o", prepare=broken)
     assert not [p for p in (tmp_path / "o").rglob("*.tmp")]
+
+
+def test_the_delivery_folder_settings_are_used_and_recorded(tmp_path):
+    data = make_data(tmp_path / "data")
+    (data / "settings.yaml").write_text("delivery_scope: national\nmin_count: 5\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run(data, out, institutions=["Stichting*"])
+    inputs = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["runs"][-1]["inputs"]
+    assert inputs["settings"]["delivery_scope"] == "national" and inputs["settings"]["min_count"] == 5
+    assert inputs["settings_source"] == "delivery" and inputs["settings_file"] == str(data / "settings.yaml")
+    assert "Landelijk overzicht" in (out / "2024" / "index.html").read_text(encoding="utf-8")
+    noord = (out / "2024" / f"{batch.slugify('Stichting Jeugd Noord')}.html").read_text(encoding="utf-8")
+    assert "n=15" in noord  # 10 * 1 + min_count 5: the prepared results used the delivery's settings
+
+
+def test_the_overview_is_national_only_for_a_delivery_declared_national():
+    national = Settings(delivery_scope="national")
+    assert batch.report_title("national", "", "2024", "nl", settings=national, n_institutions=4) == \
+        "Landelijk overzicht outcome-indicatoren"
+    assert batch.report_title("national", "", "2024", "nl", settings=Settings(), n_institutions=4) == \
+        "Overzicht outcome-indicatoren van alle instellingen in deze levering"
+    assert batch.overview_label("nl", Settings(), 4) == "Alle instellingen in deze levering"
+    assert batch.overview_label("nl", national, 1) == "Overzicht van deze levering"  # one institution
+    assert batch.overview_label("en", national, 4) == "National overview"

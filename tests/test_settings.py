@@ -52,3 +52,26 @@ def test_unreadable_file_is_a_settings_error(tmp_path):
         Settings.from_yaml(path)
     with pytest.raises(SettingsError, match="cannot read"):
         Settings.from_yaml(tmp_path / "missing.yaml")
+
+
+def test_delivery_scope_is_validated():
+    assert DEFAULT.delivery_scope == "delivery"
+    assert Settings.from_dict({"delivery_scope": "national"}).delivery_scope == "national"
+    with pytest.raises(SettingsError, match="delivery_scope"):
+        Settings.from_dict({"delivery_scope": "landelijk"})
+
+
+def test_a_delivery_brings_its_own_settings_unless_a_config_is_given(tmp_path):
+    from outcome_analysis.settings import for_delivery
+
+    delivery = tmp_path / "levering"
+    delivery.mkdir()
+    (delivery / "trajectories.csv").write_text("trajectory_id\n", encoding="utf-8")
+    assert for_delivery(delivery) == (DEFAULT, None)  # no settings.yaml: the defaults
+    (delivery / "settings.yaml").write_text("delivery_scope: national\nmin_count: 5\n", encoding="utf-8")
+    own = Settings(delivery_scope="national", min_count=5)
+    assert for_delivery(delivery) == (own, delivery / "settings.yaml")
+    assert for_delivery(delivery / "trajectories.csv") == (own, delivery / "settings.yaml")  # a file: its folder
+    config = tmp_path / "mine.yaml"
+    config.write_text("min_denominator: 20\n", encoding="utf-8")
+    assert for_delivery(delivery, config) == (Settings(min_denominator=20), config)  # --config wins
