@@ -295,3 +295,20 @@ def test_profile_plot_never_draws_two_categories_alike():
     looks = [(tuple(p.get_facecolor()), p.get_hatch()) for p in ax.patches]
     assert len(set(looks)) == 12
     plt.close(fig)
+
+
+def test_the_pooled_line_is_named_by_the_comparator():
+    t = pd.DataFrame({
+        "scope": ["institution"] * 2 + ["national"] * 2, "institution": [HL] * 2 + [""] * 2,
+        "period": ["2023", "2024"] * 2, "value": [0.6, 0.7, 0.5, 0.55], "ci_low": [0.5, 0.6, 0.45, 0.5],
+        "ci_high": [0.7, 0.8, 0.55, 0.6], "suppressed": [False] * 4,
+    })
+    ax = plots.trend_plot(t, institution=HL, national_label="Alle instellingen (12)")
+    assert "Alle instellingen (12)" in [x.get_text() for x in ax.get_legend().get_texts()]
+    # a delivery of one institution: no pooled line at all
+    ax = plots.trend_plot(t, institution=HL, national=False)
+    assert not _by_gid(ax, "national")
+    assert "Landelijk" not in [x.get_text() for x in ax.get_legend().get_texts()]
+    shares = pd.DataFrame({"institution": ["A", "B", "C"], "denominator": [40, 120, 300], "value": [0.5, 0.62, 0.58]})
+    ax = plots.funnel_plot(shares, highlight="A", target=0.58, national_label="Alle instellingen (3)")
+    assert "Alle instellingen (3)" in [x.get_text() for x in ax.get_legend().get_texts()]
