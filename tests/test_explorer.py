@@ -264,3 +264,13 @@ def test_setting_an_indicator_of_another_set_computes_only_that_one(fresh):
     assert fresh.widgets["indicator_set"].value == "prestatie"
     assert fresh.cache_info()["tables"] == 2 and fresh.last_update_recomputed
     assert fresh.current_table()["indicator"].iloc[0] == "pi01_doelrealisatie"
+
+
+def test_the_pooled_row_follows_the_comparator_rule(explorer, small_demo, tmp_path):
+    # the demo data handed over in code carries no settings: not declared national
+    assert explorer.pooled_label == "Alle instellingen (46)"
+    explorer.set(indicator="jh_uitval")
+    assert explorer.current_table()["institution"].iloc[0] == "Alle instellingen (46)"
+    national = Explorer(small_demo, settings=DEFAULT.replace(delivery_scope="national"), export_dir=tmp_path,
+                        precompute=False, indicator="jh_uitval")
+    assert national.pooled_label == "Landelijk"
