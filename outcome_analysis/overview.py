@@ -792,7 +792,7 @@ def set_statuses(results: Results, set: str, period: str, lang: str = "nl") -> p
     return pd.DataFrame(rows, columns=["indicator", "care_type", "label", "status", "text"])
 
 
-def delivery_figures(results: Results, set: str, period: str) -> pd.DataFrame:
+def delivery_figures(results: Results, set: str, period: str, lang: str = "nl") -> pd.DataFrame:
     """The headline figures of the delivery as a whole (its ``national`` rows) for one set, in the
     shown period of each indicator: what an overview of a one-institution delivery shows instead
     of funnels. Only figures with status ``getoond`` or ``verborgen`` (the latter marked
@@ -808,7 +808,7 @@ def delivery_figures(results: Results, set: str, period: str) -> pd.DataFrame:
             if row["status"] not in ("getoond", "verborgen"):
                 continue
             hit = _headline(results, entry.id, care_type, row["period"], "national")
-            parts.append(hit.assign(label=entry.label(), care_label=care_type_label(care_type)))
+            parts.append(hit.assign(label=entry.label(lang), care_label=care_type_label(care_type, lang)))
     if not parts:
         return pd.DataFrame(columns=["indicator", "care_type", "period", "numerator", "denominator", "value",
                                      "ci_low", "ci_high", "suppressed", "label", "care_label"])
@@ -833,14 +833,11 @@ def show_set(ov: Overview, set: str, lang: str = "nl") -> None:
         _display(report.note(report.status_sentence("niet_van_toepassing", lang, care_type=tuple(absent))))
         return
     if alone:
-        figures = delivery_figures(ov.results, set, ov.period)
+        figures = delivery_figures(ov.results, set, ov.period, lang)
         if len(figures):
             cols = {"label": (t["col_indicator"], "text"), "care_label": (t["col_care"], "text"),
                     "period": None, "value": None, "ci": None, "denominator": (t["col_n"], "count")}
-            _display(report.display_table(figures.assign(label=[registry.label(i, lang) for i in figures["indicator"]],
-                                                         care_label=[care_type_label(c, lang)
-                                                                     for c in figures["care_type"]]),
-                                          cols, lang, caption=t["alone_figures"].format(p=ov.period),
+            _display(report.display_table(figures, cols, lang, caption=t["alone_figures"].format(p=ov.period),
                                           settings=ov.settings))
         comp = comp.iloc[:0]
     elif comp.empty and statuses.empty:
