@@ -47,7 +47,7 @@ __all__ = [
     "indicator_catalogue", "toy_trajectories", "toy_episode_example", "window_example",
     "wilson_example", "disclosure_example", "casemix_example", "casemix_mover", "calibration_plot",
     "overdispersion_table", "shrinkage_table", "shrinkage_plot", "rci_example", "gas_example",
-    "heading", "SETS_SHOWN",
+    "heading", "SETS_SHOWN", "comparator", "set_statuses", "delivery_figures", "report_title",
 ]
 
 #: the indicator sets of the overview, in report order (context items are not compared).
