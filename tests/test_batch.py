@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from outcome_analysis import batch
+from outcome_analysis import atomic, batch
 from outcome_analysis.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -216,7 +216,7 @@ def test_an_interrupted_run_keeps_what_was_done_and_resumes(tmp_path, monkeypatc
         calls.append(args)
         real_record(*args, **kwargs)
 
-    monkeypatch.setattr(batch, "record_result", record_then_interrupt)
+    monkeypatch.setattr(batch.run, "record_result", record_then_interrupt)  # where run_batch looks it up
     with pytest.raises(KeyboardInterrupt):
         run(data, out, institutions=GOOD, national_notebook=None)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -224,17 +224,21 @@ def test_an_interrupted_run_keeps_what_was_done_and_resumes(tmp_path, monkeypatc
     assert [e["status"] for e in manifest["reports"].values()] == ["done"]
     assert not [p for p in out.rglob("*.tmp")]
 
-    monkeypatch.setattr(batch, "record_result", real_record)
+    monkeypatch.setattr(batch.run, "record_result", real_record)
     resumed = run(data, out, institutions=GOOD, national_notebook=None)
     assert resumed.counts == {"done": 2, "failed": 0, "skipped": 1}
 
 
 def test_atomic_write_leaves_no_temporary_file_on_failure(tmp_path):
     target = tmp_path / "a.html"
-    batch.atomic_write(target, b"old")
+    atomic.write_bytes(target, b"old")
+
+    def half_then_fail(tmp):
+        tmp.write_bytes(b"half")
+        raise TypeError("not bytes")
 
     with pytest.raises(TypeError):
-        batch.atomic_write(target, "not bytes")  # type: ignore[arg-type]
+        atomic.write_with(target, half_then_fail)
     assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["a.html"]
 
 
@@ -322,3 +326,33 @@ def test_the_overview_is_national_only_for_a_delivery_declared_national():
     assert batch.overview_label("nl", Settings(), 4) == "Alle instellingen in deze levering"
     assert batch.overview_label("nl", national, 1) == "Overzicht van deze levering"  # one institution
     assert batch.overview_label("en", national, 4) == "National overview"
+
+
+def test_formats_and_schedulers_come_from_their_registries():
+    assert batch.FORMATS == ("html", "pdf") == batch.EXPORTERS.names()
+    assert batch.EXECUTORS.get("local") is batch.LocalPool
+    assert batch.EXECUTORS.get("dask-local") is batch.DaskRunner
+    assert batch.EXECUTORS.get("tcp://host:8786") is batch.DaskRunner and "tls://host:8786" in batch.EXECUTORS
+    assert "yarn" not in batch.EXECUTORS and "dask-address" not in batch.EXECUTORS
+    with pytest.raises(batch.BatchConfigError) as raised:
+        batch.get_executor("yarn", 1, None)
+    assert str(raised.value) == ("scheduler must be 'local', 'dask-local' or a Dask address like tcp://host:8786, "
+                                 "got 'yarn'")
+
+
+def test_a_registered_format_is_accepted_and_rendered_after_what_it_needs(monkeypatch):
+    from outcome_analysis.batch import exporters, options
+    from outcome_analysis.batch.registry import Registry
+
+    registry = Registry("output format")
+    seen = []
+    registry.register("html", batch.Exporter(lambda nb, files, **kw: b"<p>page</p>"))
+    registry.register("txt", batch.Exporter(lambda nb, files, **kw: seen.append(dict(files)) or b"page",
+                                            needs=("html",)))
+    monkeypatch.setattr(exporters, "EXPORTERS", registry)
+    monkeypatch.setattr(options, "EXPORTERS", registry)
+    assert options.check_options(["txt"], "nl", "local", 1)["formats"] == ("txt",)
+    with pytest.raises(batch.BatchConfigError, match=r"formats must be among \('html', 'txt'\), got \['pdf'\]"):
+        options.check_options(["pdf"], "nl", "local", 1)
+    files = batch.render_report(None, institution="A", period="2024", title="T", lang="nl", formats=("txt",))
+    assert files == {"html": b"<p>page</p>", "txt": b"page"} and seen == [{"html": b"<p>page</p>"}]

@@ -1,0 +1,154 @@
+"""Where the jobs run: a registry of executors, the one place a scheduler is added.
+
+An executor is a context manager made as ``factory(scheduler, jobs, payload)`` whose ``run(todo)``
+yields a :class:`JobResult` per job as it comes back, and which stops what still runs when left by
+an exception. Registered: ``"local"`` (a process pool), ``"dask-local"`` (a Dask LocalCluster) and
+every Dask scheduler address (``tcp://host:8786``, ``tls://...``). Adding one::
+
+    EXECUTORS.register("slurm", SlurmRunner)
+    EXECUTORS.register("k8s", K8sRunner, matches=lambda s: s.startswith("k8s://"), description="a k8s:// address")
+
+Every executor runs the same worker function, :func:`outcome_analysis.batch.worker.execute_job`,
+so every executor gives the same bytes.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+from .errors import BatchConfigError
+from .jobs import Job, JobResult, Payload
+from .registry import Registry, one_of
+from .worker import execute_job, init_pool_worker, run_pool_job
+
+
+class LocalPool:
+    """A process pool; each worker materialises the payload once and keeps its imports warm."""
+
+    def __init__(self, scheduler: str, jobs: int, payload: Payload):
+        self.scheduler = scheduler
+        self.jobs = jobs
+        self.payload = payload
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self):
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        self.pool = ProcessPoolExecutor(
+            max_workers=self.jobs, mp_context=multiprocessing.get_context(method),
+            initializer=init_pool_worker, initargs=(self.payload,),
+        )
+        return self
+
+    def run(self, todo: Sequence[Job]) -> Iterator[JobResult]:
+        if not todo:
+            return
+        pending = {self.pool.submit(run_pool_job, job): job for job in todo}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                job = pending.pop(future)
+                yield result_or_crash(job, future.result)
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.pool.shutdown(wait=True)
+            return False
+        processes = list((getattr(self.pool, "_processes", None) or {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:  # running notebooks: stop them now (their kernels follow)
+            with contextlib.suppress(Exception):
+                process.terminate()
+        return False
+
+
+class DaskRunner:
+    """The same jobs on a ``dask.distributed`` cluster: a scheduler address or a LocalCluster.
+
+    The payload is scattered to every worker once; jobs return bytes, so no shared disk is needed.
+    """
+
+    def __init__(self, scheduler: str, jobs: int, payload: Payload):
+        self.scheduler = scheduler
+        self.jobs = jobs
+        self.payload = payload
+        self.cluster = None
+        self.client = None
+        self.futures: list = []
+
+    def __enter__(self):
+        from distributed import Client, LocalCluster
+
+        if self.scheduler == "dask-local":
+            self.cluster = LocalCluster(
+                n_workers=self.jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            self.client = Client(self.cluster)
+        else:
+            self.client = Client(self.scheduler)
+        return self
+
+    def run(self, todo: Sequence[Job]) -> Iterator[JobResult]:
+        from distributed import as_completed
+
+        if not todo:
+            return
+        payload = self.client.scatter(self.payload, broadcast=True, hash=False)
+        by_future = {}
+        for job in todo:
+            future = self.client.submit(execute_job, job, payload, pure=False, key=f"report-{job.key}-{os.urandom(4).hex()}")
+            by_future[future] = job
+        self.futures = list(by_future)
+        for future in as_completed(self.futures):
+            job = by_future[future]
+            yield result_or_crash(job, future.result)
+            future.release()
+
+    def __exit__(self, exc_type, exc, tb):
+        with contextlib.suppress(Exception):
+            if exc_type is not None and self.futures:
+                self.client.cancel(self.futures)
+        with contextlib.suppress(Exception):
+            self.client.close()
+        if self.cluster is not None:
+            with contextlib.suppress(Exception):
+                self.cluster.close()
+        return False
+
+
+def result_or_crash(job: Job, get: Callable[[], JobResult]) -> JobResult:
+    """The worker's result, or a failure when the worker itself died."""
+    try:
+        return get()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # a crashed worker process, a lost Dask worker, ...
+        now = time.time()
+        return JobResult(job.key, "failed", {}, now, now,
+                         error={"ename": type(exc).__name__, "evalue": str(exc), "cell": None,
+                                "message": f"worker failed: {type(exc).__name__}: {exc}"})
+
+
+EXECUTORS = Registry("scheduler")
+EXECUTORS.register("local", LocalPool)
+EXECUTORS.register("dask-local", DaskRunner)
+EXECUTORS.register("dask-address", DaskRunner, matches=lambda s: re.match(r"^[a-z]+://", s) is not None,
+                   description="a Dask address like tcp://host:8786")
+
+
+def check_scheduler(scheduler: str) -> None:
+    """``BatchConfigError`` naming the schedulers when none is registered for ``scheduler``."""
+    if scheduler not in EXECUTORS:
+        raise BatchConfigError(f"scheduler must be {one_of(EXECUTORS.choices())}, got {scheduler!r}")
+
+
+def get_executor(scheduler: str, jobs: int, payload: Payload):
+    """The executor registered for ``scheduler``, made for ``jobs`` parallel jobs and ``payload``."""
+    check_scheduler(scheduler)
+    return EXECUTORS.get(scheduler)(scheduler, jobs, payload)

@@ -1,0 +1,101 @@
+"""The plain data the batch passes around: a job, the workers' payload, a job's result, the batch's result."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Job:
+    """One report to make. Plain data: it travels to a worker process or a Dask worker."""
+
+    key: str  # "<period>/<slug>", also the output path without extension
+    kind: str  # "institution" | "national"
+    institution: str  # "" for the national overview
+    period: str
+    slug: str
+    lang: str
+    formats: tuple[str, ...]
+    title: str
+    notebook: str  # key of the notebook in the payload
+    parameters: dict  # papermill parameters (paths relative to the worker's directory)
+    input_hash: str
+    execution_timeout: float | None = None  # per cell (papermill/nbclient)
+    wall_timeout: float | None = None  # whole notebook (kernel killed after this)
+    label: str = ""  # the name on the index page ("" : the institution)
+
+
+@dataclass
+class Payload:
+    """Everything a worker needs besides the jobs, as bytes: no client-side path in here.
+
+    ``notebooks`` maps a notebook key to its bytes, ``results`` a results folder name to its
+    files (relative path -> bytes), ``data`` the data set's files when the data is shipped,
+    ``templates`` the templates folder's files. ``render`` turns an executed notebook into the
+    report files (a module-level function, so it pickles by reference).
+    """
+
+    key: str
+    notebooks: dict[str, bytes]
+    results: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    data: dict[str, bytes] | None = None
+    data_name: str = "data"
+    templates: dict[str, bytes] = field(default_factory=dict)
+    render: Callable | None = None
+
+
+@dataclass
+class JobResult:
+    """What a worker sends back: status, the rendered files' bytes, timing, error facts."""
+
+    key: str
+    status: str  # "done" | "failed" | "timeout"
+    files: dict[str, bytes]
+    started: float
+    finished: float
+    error: dict | None = None
+    kernel: dict | None = None
+
+    @property
+    def duration(self) -> float:
+        return round(self.finished - self.started, 3)
+
+
+@dataclass
+class BatchResult:
+    """Outcome of :func:`run_batch`.
+
+    Attributes
+    ----------
+    out : Path
+        The output folder.
+    counts : dict
+        ``done``, ``failed`` and ``skipped`` report counts of this run.
+    failures : list of dict
+        ``key``, ``institution``, ``period``, ``status`` and ``message`` of each failed report.
+    manifest : dict
+        The manifest as written.
+    interrupted : bool
+        The run was stopped by Ctrl-C; what was done is recorded.
+    """
+
+    out: Path
+    counts: dict
+    failures: list[dict]
+    manifest: dict
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.interrupted
+
+    def summary(self) -> str:
+        c = self.counts
+        lines = [f"{c['done']} made, {c['skipped']} unchanged (skipped), {c['failed']} failed -> {self.out}"]
+        if self.interrupted:
+            lines.append("interrupted: run again to resume")
+        for f in self.failures:
+            who = f["institution"] or "national overview"
+            lines.append(f"  FAILED {f['period']} {who}: {f['message']}")
+        return "\n".join(lines)

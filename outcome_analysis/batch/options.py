@@ -1,0 +1,25 @@
+"""The batch's options checked before anything runs: formats, language, scheduler, parallel jobs."""
+from __future__ import annotations
+
+import os
+
+from .constants import LANGS
+from .errors import BatchConfigError
+from .executors import check_scheduler
+from .exporters import EXPORTERS
+
+
+def check_options(formats, lang, scheduler, jobs) -> dict:
+    """``{"formats": (...), "jobs": n}``; ``BatchConfigError`` naming the option that does not fit."""
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in formats if f.strip()))
+    known = EXPORTERS.names()
+    unknown = [f for f in formats if f not in known]
+    if unknown or not formats:
+        raise BatchConfigError(f"formats must be among {known}, got {list(formats) or 'none'}")
+    if lang not in LANGS:
+        raise BatchConfigError(f"lang must be one of {LANGS}, got {lang!r}")
+    check_scheduler(scheduler)
+    jobs = jobs or os.cpu_count() or 1
+    if jobs < 1:
+        raise BatchConfigError(f"jobs must be at least 1, got {jobs}")
+    return {"formats": formats, "jobs": int(jobs)}
