@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="when the delivery has no errors, write what was counted where, per trajectory and "
                                "indicator (record-level: for the supplier's own check, never to be shared)")
     validate.add_argument("--settings", type=Path, metavar="SETTINGS.yaml",
-                          help="settings (follow-up windows, regular ends, ...) for --records; default the built-in ones")
+                          help="settings (follow-up windows, regular ends, ...) for --records; default the delivery folder's "
+                          "settings.yaml when it has one, else the built-in ones (as run_reports.py decides)")
     validate.add_argument("--granularity", choices=("year", "half_year"), default="year",
                           help="periods of --records (default: year)")
     validate.set_defaults(handler=_validate)
@@ -107,10 +108,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from . import io, validation
-    from .settings import Settings
+    from .settings import for_delivery
 
     lang = args.lang
-    settings = Settings.from_yaml(args.settings) if args.settings is not None else None
+    settings, _ = for_delivery(args.path, args.settings)  # --settings, else the delivery's settings.yaml
     data, problems = io.check(args.path, reference_date=args.reference_date, settings=settings)
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]

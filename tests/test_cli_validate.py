@@ -417,3 +417,19 @@ def test_an_unreadable_reference_date_is_said_in_the_suppliers_language(clean_fi
     err = capsys.readouterr().err
     assert "--reference-date 2024-13-45: een peildatum zoals 31-12-2024" in err
     assert "problem(s)" not in err
+
+
+def test_records_follow_the_deliverys_own_settings_as_the_reports_do(clean_file, tmp_path, capsys):
+    """T1 ended 30-06-2023: at reference date 31-12-2023 a 12-month window for a new start has not
+    passed, a 3-month window (the delivery's settings.yaml) has."""
+
+    def geen_nieuwe_start(out):
+        rows = list(openpyxl.load_workbook(out)["Tellingen"].iter_rows(values_only=True))
+        return next(r for r in rows if r[0] == "T1" and r[4] == "jh_geen_nieuwe_start")[8]
+
+    argv = ["validate", str(clean_file), "--reference-date", "2023-12-31", "--records"]
+    assert run(argv + [str(tmp_path / "default.xlsx")], capsys)[0] == 0
+    assert geen_nieuwe_start(tmp_path / "default.xlsx") == "nee"
+    (clean_file.parent / "settings.yaml").write_text("window_nieuwe_start: 3\n", encoding="utf-8")
+    assert run(argv + [str(tmp_path / "own.xlsx")], capsys)[0] == 0
+    assert geen_nieuwe_start(tmp_path / "own.xlsx") == "ja"
