@@ -1103,13 +1103,14 @@ def _read_xlsx(file: Path, problems: list[Problem]) -> pd.DataFrame:
     Cells holding a formula without a stored result are reported (see ``_formulas_without_value``).
     """
     try:
-        workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            sheet_path = getattr(sheet, "_worksheet_path", None)
-            rows = list(sheet.iter_rows(values_only=True))
-        finally:
-            workbook.close()
+        with open(file, "rb") as handle:  # a handle, not the name: an .xlsx workbook named .xls is read too
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+            try:
+                sheet = workbook.worksheets[0]
+                sheet_path = getattr(sheet, "_worksheet_path", None)
+                rows = list(sheet.iter_rows(values_only=True))
+            finally:
+                workbook.close()
         formulas = _formulas_without_value(file, sheet_path) if sheet_path else []
     except Exception as exc:  # openpyxl raises many kinds (zipfile.BadZipFile, KeyError, InvalidFileException, ...)
         _workbook_unreadable(file, "xlsx", exc, problems)

@@ -594,3 +594,23 @@ def test_goals_of_a_trajectories_file_rejected_for_a_missing_column_are_not_repo
         ("goals.csv", "trajectory_id", "trajectory_unknown"),  # T9 is in no file at all
     ]
     assert problems[1].row == 3 and problems[1].value == "T9"
+
+
+def test_an_xlsx_workbook_named_xls_is_read(tmp_path):
+    """Exporters name .xlsx workbooks .xls; the content decides, as Excel does."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["trajectory_id", "client_id", "institution", "care_type", "care_form", "start_date", "end_date",
+                  "end_reason", "birth_year"])
+    sheet.append(["T1", "C1", "Cliënt", "jb", "ots", "01-02-2023", "31-12-2023", "meerderjarig", 2010])
+    book.save(tmp_path / "trajectories.xls")
+    data = io.load(tmp_path)
+    assert data.trajectories["institution"].tolist() == ["Cliënt"]
+    assert str(data.trajectories["end_date"].iloc[0].date()) == "2023-12-31"
+
+
+def test_a_corrupt_xls_is_said_in_dutch_first(tmp_path):
+    (tmp_path / "trajectories.xls").write_bytes(b"\xd0\xcf\x11\xe0 not really a workbook" * 40)
+    [problem] = [p for p in io.validate(tmp_path) if p.severity == "error"]
+    assert problem.kind == "workbook_unreadable"
+    assert problem.message("nl").startswith("een leesbare werkmap (.xls); het bestand is beschadigd of geen .xls-werkmap")
