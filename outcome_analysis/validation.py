@@ -253,9 +253,10 @@ def summary_ok(data, n_warnings: int, lang: str = "nl", width: int = WIDTH) -> s
     """``In orde: 12.345 trajecten, 8 instellingen, ...; periode 01-01-2022 t/m 31-12-2024 (peildatum ...)``."""
     t = data.trajectories
     has_dates = bool(t["start_date"].notna().any())
-    first = f"{t['start_date'].min():%d-%m-%Y}" if has_dates else text("no_dates", lang)
-    last = f"{data.reference_date:%d-%m-%Y}" if has_dates else text("no_dates", lang)
-    reference = f"{data.reference_date:%d-%m-%Y}" if lang == "nl" else f"{data.reference_date:%Y-%m-%d}"
+    fmt = "%d-%m-%Y" if lang == "nl" else "%Y-%m-%d"  # one date format per line
+    first = f"{t['start_date'].min():{fmt}}" if has_dates else text("no_dates", lang)
+    last = f"{data.reference_date:{fmt}}" if has_dates else text("no_dates", lang)
+    reference = f"{data.reference_date:{fmt}}"
     warnings = counted(n_warnings, "warning", "warnings", lang) if n_warnings else text("no_warnings", lang)
     line = text("ok", lang, trajectories=number(len(t), lang), institutions=number(t["institution"].nunique(), lang),
                 goals=number(len(data.goals), lang), answers=number(len(data.experience), lang),

@@ -88,7 +88,7 @@ def test_clean_delivery_in_english(clean_file, capsys):
     code, out = run(["validate", str(clean_file), "--lang", "en"], capsys)
     assert code == 0
     assert out.startswith("OK: 2 trajectories, 2 institutions")
-    assert "period 10-01-2023 to 30-06-2023 (reference date 2023-06-30); no warnings." in flat(out)
+    assert "period 2023-01-10 to 2023-06-30 (reference date 2023-06-30); no warnings." in flat(out)
 
 
 def test_warnings_alone_pass_and_are_shown_before_the_summary(tmp_path, capsys):
