@@ -112,6 +112,7 @@ def test_a_failing_institution_is_recorded_and_the_others_are_made(first_run):
     assert not (out / "2024" / f"{batch.slugify(FAILING)}.html").exists()
     index = (out / "2024" / "index.html").read_text(encoding="utf-8")
     assert "no data for FAIL Stichting Kapot" in index and "mislukt" in index
+    assert "Eén rapport per instelling, in HTML." in index  # only the formats this run made
     assert "FAILED 2024 FAIL Stichting Kapot" in result.summary()
 
 
@@ -266,6 +267,16 @@ def test_unknown_pattern_and_options_are_errors_that_name_them(tmp_path):
 def test_default_period_is_the_latest_complete_year():
     assert batch.resolve_periods(None, fake_load(None)) == ["2024"]
     assert batch.resolve_periods(["2024H1,2024H2", "2024H1"], None) == ["2024H1", "2024H2"]
+
+
+def test_the_default_period_says_why_and_how_to_choose_another():
+    """A delivery whose latest date is 29 December: 2024 is not complete at that reference date."""
+    from outcome_analysis.batch.run import default_period_note
+
+    note = default_period_note("2023", pd.Timestamp("2024-12-29"))
+    assert note.startswith("period 2023: the latest complete year at the reference date 29-12-2024")
+    assert note.endswith("choose another with --period, e.g. --period 2024")
+    assert default_period_note("2024", pd.Timestamp("2024-12-31")).endswith("choose another with --period")
 
 
 def test_run_reports_help_lists_every_option():

@@ -13,14 +13,14 @@ _LABELS = {
     "nl": {"reports": "Rapportages", "period": "Periode", "institution": "Instelling", "status": "Status",
            "files": "Bestanden", "duration": "Duur (s)", "error": "Fout", "done": "gereed", "failed": "mislukt",
            "timeout": "time-out", "national": "Landelijk overzicht", "back": "Alle perioden", "count": "Aantal",
-           "updated": "Bijgewerkt", "summary": "{done} gereed, {failed} mislukt",
-           "intro": "Eén rapport per instelling, in HTML en PDF. Mislukte rapporten staan bovenaan, met de reden; "
+           "updated": "Bijgewerkt", "summary": "{done} gereed, {failed} mislukt", "and": "en",
+           "intro": "Eén rapport per instelling, in {formats}. Mislukte rapporten staan bovenaan, met de reden; "
                     "een eerder gemaakt goed rapport blijft dan staan."},
     "en": {"reports": "Reports", "period": "Period", "institution": "Institution", "status": "Status",
            "files": "Files", "duration": "Duration (s)", "error": "Error", "done": "done", "failed": "failed",
            "timeout": "timed out", "national": "National overview", "back": "All periods", "count": "Count",
-           "updated": "Updated", "summary": "{done} done, {failed} failed",
-           "intro": "One report per institution, in HTML and PDF. Failed reports come first, with the reason; "
+           "updated": "Updated", "summary": "{done} done, {failed} failed", "and": "and",
+           "intro": "One report per institution, in {formats}. Failed reports come first, with the reason; "
                     "a good report made earlier is then kept."},
 }
 
@@ -82,8 +82,10 @@ def write_index_pages(out: Path, manifest: dict, lang: str) -> None:
             )
         done = sum(r["status"] == "done" for r in entries)
         failed = len(entries) - done
+        made = sorted({fmt.upper() for r in entries for fmt in r.get("files", {})}) or ["HTML"]
+        intro = t["intro"].format(formats=f" {t['and']} ".join(made))  # only the formats this run made
         body = (f'<p><a href="../index.html">{e(t["back"])}</a></p>\n'
-                f'<p class="summary">{e(t["summary"].format(done=done, failed=failed))}</p>\n<p>{e(t["intro"])}</p>\n'
+                f'<p class="summary">{e(t["summary"].format(done=done, failed=failed))}</p>\n<p>{e(intro)}</p>\n'
                 f'<table>\n<tr><th>{e(t["institution"])}</th><th>{e(t["status"])}</th><th>{e(t["files"])}</th>'
                 f'<th>{e(t["duration"])}</th><th>{e(t["error"])}</th></tr>\n' + "\n".join(rows) + "\n</table>")
         title = f"{t['reports']} {period}"

@@ -120,7 +120,10 @@ def run_batch(
     data_path = Path(data_path)
     data = (load or default_load)(data_path)
     data_hash = hash_path(data_path)
+    chosen = not periods
     periods = resolve_periods(periods, data)
+    if chosen and not quiet:  # say which period the default picked, and why, before the long part
+        print(default_period_note(periods[0], data.reference_date), file=sys.stderr)
     selected = select_institutions(data.institutions, institutions)
 
     _cleanup_temp_files(out)
@@ -230,3 +233,19 @@ def ensure_demo_data(path: Path) -> Path:
     if not Path(path).exists():
         subprocess.run([sys.executable, "-m", f"{TOP_PACKAGE}.demo", "--out", str(path)], check=True)
     return Path(path)
+
+
+def default_period_note(period: str, reference_date) -> str:
+    """Why the default period is ``period``: the latest complete year at the reference date.
+
+    >>> default_period_note("2023", "2024-12-29")
+    'period 2023: the latest complete year at the reference date 29-12-2024 (the latest date in the data unless given); choose another with --period, e.g. --period 2024'
+    """
+    import pandas as pd
+
+    ref = pd.Timestamp(reference_date)
+    note = (f"period {period}: the latest complete year at the reference date {ref:%d-%m-%Y} "
+            "(the latest date in the data unless given); choose another with --period")
+    if str(ref.year) != period:
+        note += f", e.g. --period {ref.year}"
+    return note
