@@ -645,6 +645,17 @@ def _warn_ended_without_reason(rows: np.ndarray, file_name: str, problems: list[
     )
 
 
+def _file_unreadable(file: Path, exc: OSError, problems: list[Problem]):
+    """Record that ``file`` cannot be read at all (permissions, I/O) and stop reading it."""
+    problems.append(
+        Problem(
+            file.name, None, None, None, f"the file cannot be read ({exc.strerror})",
+            kind="file_unreadable", params=(("reason", str(exc.strerror)),),
+        )
+    )
+    raise _Unreadable from None
+
+
 def _format_of(suffix: str, head: bytes) -> str:
     """How to read a file: ``parquet``, ``xlsx``, ``xls``, ``ods`` or ``csv``, by extension, else by content."""
     if suffix in PARQUET_SUFFIXES:
@@ -675,13 +686,7 @@ def _raw_chunks(file: Path, problems: list[Problem], options: dict):
         with open(file, "rb") as handle:
             head = handle.read(_HEAD_BYTES)
     except OSError as exc:
-        problems.append(
-            Problem(
-                file.name, None, None, None, f"the file cannot be read ({exc.strerror})",
-                kind="file_unreadable", params=(("reason", str(exc.strerror)),),
-            )
-        )
-        raise _Unreadable from None
+        _file_unreadable(file, exc, problems)
     if not head:
         problems.append(Problem(file.name, None, None, None, "the file is empty", kind="file_empty"))
         raise _Unreadable
@@ -889,13 +894,7 @@ def _examine_encoding(file: Path, layout: _CsvLayout, problems: list[Problem]) -
     try:
         content = file.read_bytes()
     except OSError as exc:
-        problems.append(
-            Problem(
-                file.name, None, None, None, f"the file cannot be read ({exc.strerror})",
-                kind="file_unreadable", params=(("reason", str(exc.strerror)),),
-            )
-        )
-        raise _Unreadable from None
+        _file_unreadable(file, exc, problems)
     data = np.frombuffer(content, dtype=np.uint8)
     invalid, multibyte = _utf8_invalid(data)
     if len(invalid) == 0:
