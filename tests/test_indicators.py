@@ -329,3 +329,15 @@ def test_rom_without_a_norm_uses_the_start_scores_of_the_data():
     assert any(issubclass(w.category, DerivedNormWarning) for w in caught)
     row = out[(out["scope"] == "national") & (out["category"] == "")].iloc[0]
     assert (row["numerator"], row["denominator"], row["missing"]) == (20, 40, 0)
+
+
+def test_every_computable_registry_id_has_exactly_one_builder():
+    from outcome_analysis import registry
+    from outcome_analysis.indicators import builders
+
+    wanted = [i for i in registry.REGISTRY if registry.get(i).kind != "context"]
+    assert set(builders._BUILDERS) == set(wanted)  # no builder without a registry entry, none missing
+    assert indicators.COMPUTABLE == tuple(wanted)  # registry order
+    with pytest.raises(ValueError, match="already has a builder"):
+        builders.builder("jh_uitval")(lambda b, entry: [])
+    assert builders.builder_of("jh_uitval").__module__ == "outcome_analysis.indicators.definitions.shares"

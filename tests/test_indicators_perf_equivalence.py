@@ -207,9 +207,9 @@ def test_fast_paths_equal_fallbacks(demo_small, monkeypatch, granularity):
         fast = indicators.compute(demo_small, ids, granularity=granularity)
     fast_records = indicators.records(demo_small, "pi06_zwaarte_vervolghulp", granularity=granularity)
     indicators.clear_cache()
-    monkeypatch.setattr(indicators, "_packed_order", lambda columns: None)
-    plain = indicators._first_appearance
-    monkeypatch.setattr(indicators, "_first_appearance", lambda key, n_keys=None: plain(key))
+    monkeypatch.setattr(indicators.helpers, "_packed_order", lambda columns: None)
+    plain = indicators.aggregate._first_appearance
+    monkeypatch.setattr(indicators.aggregate, "_first_appearance", lambda key, n_keys=None: plain(key))
     with pytest.warns(UserWarning):
         slow = indicators.compute(demo_small, ids, granularity=granularity)
     pd.testing.assert_frame_equal(fast, slow)

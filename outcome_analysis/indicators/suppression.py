@@ -1,0 +1,109 @@
+"""Disclosure control of a :func:`compute` table in its canonical row order (:func:`resuppress`)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import disclosure, registry
+from ..settings import DEFAULT, Settings
+from .common import OUTPUT_COLUMNS, RECORD_COLUMNS
+
+
+_ORDER = {k: i for i, k in enumerate(registry.REGISTRY)}
+_SORT_KEYS = ("indicator", "scope", "institution", "period", "care_type")
+
+
+def _canonical_order(table: pd.DataFrame, extra: Sequence[str] = ()) -> np.ndarray:
+    """Positions of ``table``'s rows in the order :func:`compute` returns them: indicator (registry
+    order), scope, institution, period, care type, the extra ``by`` keys, window, category (stable)."""
+    keys = [*_SORT_KEYS, *extra, "window_months", "category"]
+    frame = table[keys].reset_index(drop=True)
+    frame = frame.assign(indicator=frame["indicator"].map(_ORDER))
+    return frame.sort_values(keys, kind="stable").index.to_numpy()
+
+
+def _family_of(table: pd.DataFrame) -> np.ndarray:
+    """The distribution family of each row (``""`` for shares, means and the empty-group rows), read
+    from the registry's ``breakdowns`` on the few distinct (indicator, category) pairs."""
+    pairs = table[["indicator", "category"]].drop_duplicates()
+    fam = {}
+    for ind, cat in pairs.itertuples(index=False):  # a loop over the few (indicator, category) pairs
+        family = str(cat).partition(":")[0] if cat else ""
+        kind = registry.get(ind).breakdowns.get(family) if family not in ("", "window") else None
+        fam[(ind, cat)] = family if kind == "distribution" else ""
+    keys = pd.MultiIndex.from_frame(table[["indicator", "category"]])
+    return pd.Series(fam).reindex(keys).fillna("").to_numpy(dtype=object)
+
+
+def _breakdown_keys(table: pd.DataFrame) -> list[str]:
+    """The extra ``by`` columns of a :func:`compute` table (record columns that are no output column)."""
+    return [c for c in table.columns if c in RECORD_COLUMNS and c not in OUTPUT_COLUMNS]
+
+
+def _suppress(table: pd.DataFrame, settings: Settings, extra: Sequence[str] = ()) -> pd.DataFrame:
+    """Set ``suppressed`` with :func:`disclosure.suppress` (shares and distribution cells apart), on
+    the rows in the order given (ties for the complementary cell: the first row in that order)."""
+    is_cell = table["_family"].to_numpy() != ""
+    out = np.zeros(len(table), bool)
+    if (~is_cell).any():
+        out[~is_cell] = disclosure.suppress(table[~is_cell], settings, kind="share")["suppressed"].to_numpy()
+    if is_cell.any():
+        group = [*_SORT_KEYS, *extra, "_family", "window_months"]
+        cells = table[is_cell].assign(window_months=table.loc[is_cell, "window_months"].astype("float64").fillna(-1))
+        out[is_cell] = disclosure.suppress(cells, settings, kind="count", group=group)["suppressed"].to_numpy()
+    return table.assign(suppressed=out)
+
+
+def resuppress(table: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+    """Mark ``suppressed`` of a :func:`compute` table again, e.g. under other disclosure thresholds.
+
+    Suppression changes no figure, so a cached table can be re-marked instead of computed again
+    (the explorer does this when the user changes ``min_denominator`` or ``min_count``).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`compute` (any thresholds, any row order, extra ``by`` columns allowed).
+        Not modified.
+    settings : Settings, optional
+        The thresholds ``min_denominator`` and ``min_count`` to apply; default ``settings.DEFAULT``.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``table`` (same rows, same order) whose ``suppressed`` column is exactly what
+        :func:`compute` sets under ``settings``; every other column is unchanged.
+
+    Notes
+    -----
+    The rules are those of :func:`disclosure.suppress`: shares and means (and the empty-group rows
+    of distribution-only indicators) with ``kind="share"``, the cells of each distribution (grouped
+    by indicator, scope, institution, period, care type, extra ``by`` columns, family and window)
+    with ``kind="count"``.  The family of a row is read from the registry's ``breakdowns``.
+
+    Deterministic: the complementary cell of a distribution is its smallest visible cell, ties
+    broken by table order; the rows are marked in :func:`compute`'s canonical order (which
+    :func:`compute` itself uses: it suppresses after its final sort), whatever the order of
+    ``table``, so re-marking a cached table gives the same cells as computing it anew.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"indicator": ["jh_uitval"] * 2, "scope": ["institution"] * 2,
+    ...     "institution": ["A", "B"], "period": ["2023"] * 2, "care_type": ["jeugdhulp"] * 2,
+    ...     "category": ["", ""], "numerator": [3.0, 4.0], "denominator": [12, 8],
+    ...     "window_months": pd.array([pd.NA, pd.NA], dtype="Int64"), "suppressed": [False, True]})
+    >>> resuppress(t, DEFAULT.replace(min_denominator=5))["suppressed"].tolist()
+    [False, False]
+    """
+    settings = settings or DEFAULT
+    if not len(table):
+        return table.copy()
+    extra = _breakdown_keys(table)
+    order = _canonical_order(table, extra)
+    work = table.take(order).reset_index(drop=True)
+    work = work.assign(_family=_family_of(work))
+    marked = np.empty(len(table), dtype=bool)
+    marked[order] = _suppress(work, settings, extra)["suppressed"].to_numpy()
+    return table.assign(suppressed=marked)
