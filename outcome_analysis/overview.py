@@ -37,7 +37,7 @@ from . import disclosure, episodes, funnel, indicators, io, plots, registry, rep
 from .dataset import Dataset
 from .errors import OutcomeAnalysisError
 from .periods import parse_period
-from .results import Results, compute_results
+from .results import CARE_TYPE_FAMILIES, Results, care_type_family, compute_results
 from .settings import DEFAULT, Settings, for_delivery
 
 __all__ = [
@@ -65,6 +65,8 @@ _T = {
         "total": ("Bij {f} van de {k} vergelijkingen met een case-mix-model ligt ten minste één instelling buiten "
                   "de grenzen."),
         "flag_line": "{ind} ({care}): {parts}.", "n_sig": "{k} {inst} {sig}{tone}", "and": "en",
+        "alone_family": "Voor {care} bevat deze levering één instelling ({institution}); er is daarom geen "
+                        "vergelijking tussen instellingen.",
         "inst1": "instelling", "instn": "instellingen", "good": " (gunstig)", "bad": " (ongunstig)",
         "line_none": "Geen case-mix-model (te weinig gegevens), alleen ruwe cijfers: {names}.",
         "direction": {"higher_better": "een hoger cijfer is gunstiger",
@@ -117,6 +119,8 @@ _T = {
                   "the dialogue about the story behind the numbers, not a ranking."),
         "total": "In {f} of the {k} comparisons with a case-mix model at least one institution lies beyond the limits.",
         "flag_line": "{ind} ({care}): {parts}.", "n_sig": "{k} {inst} {sig}{tone}", "and": "and",
+        "alone_family": "For {care} this delivery holds one institution ({institution}); so there is no "
+                        "comparison between institutions.",
         "inst1": "institution", "instn": "institutions", "good": " (favourable)", "bad": " (unfavourable)",
         "line_none": "No case-mix model (too few data), raw figures only: {names}.",
         "direction": {"higher_better": "a higher figure is better", "lower_better": "a lower figure is better",
@@ -184,12 +188,40 @@ def signal_label(signal: str, lang: str = "nl") -> str:
     return _t(lang).get(signal, signal)
 
 
-def comparator(results: Results, lang: str = "nl") -> dict:
+def comparator(results: Results, lang: str = "nl", care_type: str = "") -> dict:
     """The words for the pooled figure of these results (:func:`outcome_analysis.report.comparator`):
     "Landelijk" only for a delivery declared national, "Alle instellingen (N)" otherwise, nothing
-    for a delivery of one institution."""
-    return report.comparator(results.settings, len(results.institutions), lang,
-                             institution=(results.institutions or [""])[0])
+    for a delivery of one institution. With ``care_type``: the pooled figure of its care-type family
+    (jeugdhulp, or JB and JR), N its institutions (:meth:`Results.family_institutions`), the same rule
+    as the institution reports: a family with one institution has nothing to compare with."""
+    if not care_type:
+        return report.comparator(results.settings, len(results.institutions), lang,
+                                 institution=(results.institutions or [""])[0])
+    members = results.family_institutions(care_type)
+    group = report.comparison_group(care_type_family(care_type), results.care_types_of())
+    return report.comparator(results.settings, len(members), lang, institution=(members or [""])[0], group=group)
+
+
+def compared(results: Results, care_type: str) -> bool:
+    """Whether the overview compares institutions for ``care_type``: two or more institutions of its
+    care-type family in the delivery (:func:`comparator`)."""
+    return comparator(results, "nl", care_type)["scope"] != "none"
+
+
+def alone_families(results: Results, lang: str = "nl") -> list[str]:
+    """Per care-type family the delivery holds with one institution: the sentence that there is no
+    comparison for it ("Voor jeugdhulp bevat deze levering één instelling (De Brug); ...")."""
+    t = _t(lang)
+    held = results.care_types_of()
+    out = []
+    for family in CARE_TYPE_FAMILIES:
+        codes = [c for c in family if c in held]
+        if not codes or compared(results, codes[0]):
+            continue
+        members = results.family_institutions(codes[0])
+        care = f" {t['and']} ".join(care_type_label(c, lang) for c in codes)
+        out.append(t["alone_family"].format(care=care, institution=(members or [""])[0]))
+    return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -278,8 +310,8 @@ def comparisons(results: Results, period: str) -> pd.DataFrame:
         part = cm.loc[cm["indicator"] == entry.id]
         for care_type in entry.care_types:
             sel = part.loc[part["care_type"] == care_type]
-            if sel.empty:
-                continue
+            if sel.empty or not compared(results, care_type):
+                continue  # one institution of the family: never compared with itself
             modelled = str(sel["period"].iloc[0])
             s = summaries.loc[(summaries["indicator"] == entry.id) & (summaries["kind"] == "share")
                               & (summaries["period"] == modelled) & (summaries["care_type"] == care_type)]
@@ -451,12 +483,23 @@ def signal_summary(results: Results, period: str, lang: str = "nl") -> pd.DataFr
         rows.append({
             "set": c.set, "indicator": c.indicator, "label": entry.label(lang), "care_type": c.care_type,
             "care_label": care_type_label(c.care_type, lang), "direction": entry.direction,
-            "national_value": float(nat["value"].iloc[0]) if len(nat) else np.nan,
+            # the pooled figure follows the disclosure rule like any other
+            "national_value": (float(nat["value"].iloc[0]) if len(nat) and not _hidden(nat.iloc[0], _min_n(results))
+                               else np.nan),
             "modelled_period": c.modelled_period, "model": c.model,
             "compared": int((~adj["suppressed"]).sum()),
             **{k: int(counts.get(k, 0)) for k in ("higher", "lower", "within", "too_small")},
         })
     return pd.DataFrame(rows, columns=SIGNAL_SUMMARY_COLUMNS)
+
+
+def _hidden(row, min_denominator: int) -> bool:
+    """A figure row that may not be shown: marked suppressed, its denominator below the threshold,
+    or no value."""
+    sup = row.get("suppressed", False)
+    den = pd.to_numeric(row.get("denominator", np.nan), errors="coerce")
+    return (bool(sup) if not pd.isna(sup) else False) or pd.isna(den) or float(den) < min_denominator \
+        or pd.isna(row.get("value", np.nan))
 
 
 def summary_sentences(summary: pd.DataFrame, lang: str = "nl") -> list[str]:
@@ -478,7 +521,7 @@ def summary_sentences(summary: pd.DataFrame, lang: str = "nl") -> list[str]:
         out.append(t["flag_line"].format(ind=r.label, care=r.care_label, parts=f" {t['and']} ".join(parts)))
     none = summary.loc[summary["model"] != "logistic"]
     if len(none):
-        names = ", ".join(f"{r.label} ({r.care_label})" for r in none.itertuples(index=False))
+        names = ", ".join(report.with_care_type(r.label, r.care_type, lang) for r in none.itertuples(index=False))
         out.append(t["line_none"].format(names=names))
     return out
 
@@ -564,7 +607,7 @@ def funnel_pair(results: Results, indicator: str, care_type: str, period: str, l
         limits = funnel.share_limits(grid, target, tau2=tau2, settings=results.settings)
     plots.funnel_plot(raw, kind="share", target=target, limits_table=limits, anonymise=True,
                       highlight=highlight, lang=lang, title=t["raw_title"], ax=axes[0],
-                      national_label=comparator(results, lang)["label"])
+                      national_label=comparator(results, lang, care_type)["label"])
     s = _summary_row(results, indicator, care_type, modelled)
     tau2 = float(s.get("tau2", 0.0) or 0.0) if bool(s.get("overdispersion_applied", False)) else 0.0
     shown = adj.loc[~adj["suppressed"] & np.isfinite(adj["oe_ratio"])]
@@ -694,17 +737,30 @@ def show_summary(ov: Overview, lang: str = "nl") -> pd.DataFrame:
     words = comparator(ov.results, lang)
     summary = signal_summary(ov.results, ov.period, lang)
     _display(heading(t["summary_h"], 2))
-    _display(report.note(words["scope_note"]))
-    if words["scope"] == "none":
-        return summary
+    lonely = alone_families(ov.results, lang)
+    if words["scope"] == "none" or not lonely:
+        _display(report.note(words["scope_note"]))
+    else:
+        held = ov.results.care_types_of()
+        families = [f for f in (tuple(c for c in fam if c in held) for fam in CARE_TYPE_FAMILIES) if f]
+        for family in families:  # name each compared family's comparator; say the lonely ones
+            fam = comparator(ov.results, lang, family[0])
+            if fam["scope"] != "none":
+                _display(report.note(fam["scope_note"]))
+        for sentence in lonely:
+            _display(report.note(sentence))
+        if len(lonely) == len(families):
+            return summary
     _display(report.note(t["intro"].format(period=ov.period), kind="headline"))
     items = "".join(f"<li>{_html.escape(s)}</li>" for s in summary_sentences(summary, lang))
     _display(report.HTML(f'<ul class="oa-summary">{items}</ul>'))
     if summary.empty:
         return summary
     table = summary.assign(suppressed=False)
+    # the pooled figures are those of each care type's family: its label when there is one family
+    labels = {comparator(ov.results, lang, c)["label"] for c in summary["care_type"]}
     cols = {"label": (t["col_indicator"], "text"), "care_label": (t["col_care"], "text"),
-            "national_value": (words["label"], "pct"),
+            "national_value": (labels.pop() if len(labels) == 1 else words["label"], "pct"),
             "compared": (t["col_compared"], "int"), "higher": (t["col_higher"], "int"),
             "lower": (t["col_lower"], "int"), "too_small": (t["col_small"], "int")}
     _display(_widths(report.display_table(table, cols, lang), [36, 18, 11, 10, 8, 8, 9]))
@@ -725,7 +781,7 @@ def show_indicator(ov: Overview, indicator: str, care_type: str, lang: str = "nl
     t = _t(lang)
     entry = registry.get(indicator)
     care = care_type_label(care_type, lang)
-    _display(heading(f"{entry.label(lang)} – {care}", 3))
+    _display(heading(report.with_care_type(entry.label(lang), care_type, lang, sep=" – {care}"), 3))
     direction = t["direction"].get(entry.direction, "")
     _display(report.note(entry.definition(lang).rstrip(".") + "." + (f" {direction[0].upper()}{direction[1:]}." if direction else "")))
     adj = adjusted_table(ov.results, indicator, care_type, ov.period, lang)
@@ -785,7 +841,7 @@ def set_statuses(results: Results, set: str, period: str, lang: str = "nl") -> p
             if row["status"] in ("getoond", "verborgen"):
                 continue
             rows.append({"indicator": entry.id, "care_type": care_type, "status": row["status"],
-                         "label": f"{entry.label(lang)} ({care_type_label(care_type, lang)})",
+                         "label": report.with_care_type(entry.label(lang), care_type, lang),
                          "text": report.status_sentence(row["status"], lang, reason=row["reason"], care_type=care_type,
                                                         period=row["period"], unit=entry.unit,
                                                         settings=results.settings)})
@@ -832,14 +888,27 @@ def show_set(ov: Overview, set: str, lang: str = "nl") -> None:
         # the delivery holds none of the set's care types: say so, never an empty chapter
         _display(report.note(report.status_sentence("niet_van_toepassing", lang, care_type=tuple(absent))))
         return
-    if alone:
+    set_types = {c for e in registry.REGISTRY.values() if e.set == set for c in e.care_types}
+    lonely = [c for c in ov.results.care_types_of() if c in set_types and not compared(ov.results, c)]
+    if lonely and not alone:
+        # a care-type family with one institution: its figures as they are, never compared
+        for family in CARE_TYPE_FAMILIES:
+            codes = [c for c in family if c in lonely]
+            if codes:
+                members = ov.results.family_institutions(codes[0])
+                care = f" {t['and']} ".join(care_type_label(c, lang) for c in codes)
+                _display(report.note(t["alone_family"].format(care=care, institution=(members or [""])[0])))
+    if alone or lonely:
         figures = delivery_figures(ov.results, set, ov.period, lang)
+        if not alone:
+            figures = figures.loc[figures["care_type"].isin(lonely)]
         if len(figures):
             cols = {"label": (t["col_indicator"], "text"), "care_label": (t["col_care"], "text"),
                     "period": None, "value": None, "ci": None, "denominator": (t["col_n"], "count")}
             _display(report.display_table(figures, cols, lang, caption=t["alone_figures"].format(p=ov.period),
                                           settings=ov.settings))
-        comp = comp.iloc[:0]
+        if alone:
+            comp = comp.iloc[:0]
     elif comp.empty and statuses.empty:
         _display(report.note(t["none_in_set"].format(p=ov.period)))
     for c in comp.itertuples(index=False):
@@ -886,7 +955,7 @@ def _trend_table(trends: pd.DataFrame, lang: str, caption: str = "") -> report.H
     for (ind, care), g in trends.groupby(["indicator", "care_type"], sort=False):
         vals = {str(r.period): (hidden if r.suppressed else report.fmt_pct(r.value, 1, lang)) for r in g.itertuples()}
         cells = "".join(f'<td class="oa-num">{e(vals.get(p, "")) }</td>' for p in periods)
-        rows.append(f"<tr><td>{e(registry.label(ind, lang))} ({e(care_type_label(care, lang))})</td>{cells}</tr>")
+        rows.append(f"<tr><td>{e(report.with_care_type(registry.label(ind, lang), care, lang))}</td>{cells}</tr>")
     widths = "".join(f'<col style="width:{w:g}%">' for w in [34] + [66 / max(len(periods), 1)] * len(periods))
     return report.HTML(f'<div class="oa-table-wrap"><table class="oa-table"><caption>{e(caption)}</caption>'
                        f"<colgroup>{widths}</colgroup><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
@@ -901,7 +970,7 @@ def show_method_note(ov: Overview, lang: str = "nl") -> None:
     words = comparator(ov.results, lang)
     _display(heading(t["method_h"], 2))
     cov = ", ".join(registry.covariate_label(c, lang) for c in ov.settings.covariates)
-    ref = ov.results.meta.get("reference_date", "")
+    ref = report.fmt_date(ov.results.meta.get("reference_date", ""), lang)
     if words["scope"] == "none":
         _display(report.note(t["method_alone"].format(n=_min_n(ov.results), ref=ref)))
     else:
@@ -1406,7 +1475,7 @@ def show_window_example(results: Results, lang: str = "nl") -> None:
     entry = registry.get(indicator)
     _display(report.note(mt["window"].format(ind=entry.label(lang), care=care_type_label(care_type, lang),
                                              m=entry.window_months(results.settings),
-                                             ref=results.meta.get("reference_date", ""))))
+                                             ref=report.fmt_date(results.meta.get("reference_date", ""), lang))))
     cols = {"period": None, "denominator": None, "value": None, "ci": None, "excluded_window": None}
     # a period with nothing to follow yet has no share to hide: its excluded count stays visible
     hide = (table["denominator"] > 0) & (table["denominator"] < _min_n(results))

@@ -42,6 +42,8 @@ LEVEL_LABELS = {
            "external": "External parties (municipality, chain partners)"},
 }
 MISSING_MARK = {"nl": "n.b.", "en": "n/a"}
+#: a cell that does not apply (an indicator without a follow-up window has nothing "not yet followable")
+NOT_APPLICABLE_MARK = {"nl": "n.v.t.", "en": "not applicable"}
 
 
 class ReportError(OutcomeAnalysisError, ValueError):
@@ -131,6 +133,31 @@ def fmt_period(period, lang: str = "nl") -> str:
             return f"the {'first' if half == '1' else 'second'} half of {year}"
         return f"het {'eerste' if half == '1' else 'tweede'} halfjaar van {year}"
     return text
+
+
+_MONTHS = {"nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+                  "oktober", "november", "december"),
+           "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                  "October", "November", "December")}
+
+
+def fmt_date(date, lang: str = "nl") -> str:
+    """A date for prose: ``"2024-12-29"`` → "29 december 2024" (en "29 December 2024"); missing
+    → ``n.b.``; text that is not a date stays as it is.
+
+    >>> fmt_date("2024-12-29"), fmt_date("2024-12-29", "en")
+    ('29 december 2024', '29 December 2024')
+    """
+    _check_lang(lang)
+    if _is_missing(date) or date == "":
+        return MISSING_MARK[lang]
+    import pandas as pd
+
+    try:
+        ts = pd.Timestamp(date)
+    except (TypeError, ValueError):
+        return str(date)
+    return f"{ts.day} {_MONTHS[lang][ts.month - 1]} {ts.year}"
 
 
 def fmt_int(n, lang: str = "nl") -> str:
@@ -541,15 +568,40 @@ def comparison_scope(settings=None, n_institutions: int = 2) -> str:
     return "national" if settings.delivery_scope == "national" else "delivery"
 
 
-def _comparator_words(scope: str, n: int, lang: str, institution: str = "") -> dict[str, Any]:
-    raw = _texts_file()["comparator"][_check_lang(lang)][scope]
+def comparison_group(care_types: Sequence[str] = (), delivery_care_types: Sequence[str] = ()) -> str:
+    """Which institutions the pooled figure holds, as a key of ``texts.yaml`` ``comparator``
+    ``groups``: ``"jeugdhulp"`` (jeugdhulp providers) or ``"jbjr"`` (institutions for JB and JR)
+    when ``care_types`` (the report's care types) are one family and the delivery holds another
+    family too; else ``""`` (all institutions of the delivery).
+
+    >>> comparison_group(("jb", "jr"), ("jeugdhulp", "jb", "jr")), comparison_group(("jeugdhulp",), ("jeugdhulp",))
+    ('jbjr', '')
+    """
+    mine = {"jeugdhulp" if c == "jeugdhulp" else "jbjr" for c in care_types}
+    held = {"jeugdhulp" if c == "jeugdhulp" else "jbjr" for c in delivery_care_types}
+    if len(mine) == 1 and held - mine:
+        return next(iter(mine))
+    return ""
+
+
+def _comparator_words(scope: str, n: int, lang: str, institution: str = "", group: str = "") -> dict[str, Any]:
+    texts_ = _texts_file()["comparator"][_check_lang(lang)]
+    raw = texts_[scope]
     n_text = fmt_int(n, lang)
-    words = {k: (v.replace("{n}", n_text).replace("{institution}", str(institution)) if isinstance(v, str) else v)
-             for k, v in raw.items()}
-    return {**words, "scope": scope, "n": int(n)}
+    fill = {"{n}": n_text, "{institution}": str(institution), "{group}": texts_["groups"][group or "all"],
+            "{group_short}": texts_["groups_short"][group or "all"]}
+
+    def filled(v: str) -> str:
+        for k, w in fill.items():
+            v = v.replace(k, w)
+        return v
+
+    words = {k: (filled(v) if isinstance(v, str) else v) for k, v in raw.items()}
+    return {**words, "scope": scope, "n": int(n), "group": group}
 
 
-def comparator(settings=None, n_institutions: int = 2, lang: str = "nl", *, institution: str = "") -> dict[str, Any]:
+def comparator(settings=None, n_institutions: int = 2, lang: str = "nl", *, institution: str = "",
+               group: str = "") -> dict[str, Any]:
     """The words for the pooled figure, in the scope :func:`comparison_scope` decides.
 
     Returns
@@ -562,14 +614,31 @@ def comparator(settings=None, n_institutions: int = 2, lang: str = "nl", *, inst
         (with ``{v}`` still to fill), ``higher`` / ``lower`` / ``within`` (verdict phrases with
         ``{v}``), ``than``, ``with`` (for dialogue questions), ``scope_note``, ``overview_title``,
         ``overview_short``, ``trends``, ``trend_caption``, ``share``, ``others``. With scope ``none``
-        the label and names are empty: there is nothing to compare with.
+        the label and names are empty: there is nothing to compare with. ``group``
+        (:func:`comparison_group`) names the institutions pooled when they are one care-type family
+        of a delivery with more: "alle jeugdhulpaanbieders in deze levering (35)".
 
     >>> comparator(None, 12)["label"], comparator(None, 12)["name"]
     ('Alle instellingen (12)', 'alle instellingen in deze levering (12)')
     >>> comparator(None, 1, institution="Jeugdzorg Zuid")["scope_note"]
     'Deze levering bevat alleen Jeugdzorg Zuid; er is geen vergelijking met andere instellingen.'
     """
-    return _comparator_words(comparison_scope(settings, n_institutions), n_institutions, lang, institution)
+    return _comparator_words(comparison_scope(settings, n_institutions), n_institutions, lang, institution, group)
+
+
+def with_care_type(label: str, care_type: str, lang: str = "nl", *, sep: str = " ({care})") -> str:
+    """An indicator label with its care type, unless the label already names it: "Cliëntervaring
+    (jeugdreclassering)", but "Reden beëindiging jeugdreclassering" as it is.
+
+    >>> with_care_type("Reden beëindiging jeugdreclassering", "jr"), with_care_type("Uitval", "jeugdhulp")
+    ('Reden beëindiging jeugdreclassering', 'Uitval (jeugdhulp)')
+    """
+    from .registry import care_type_label
+
+    care = care_type_label(care_type, _check_lang(lang))
+    if care.casefold() in str(label).casefold():
+        return str(label)
+    return str(label) + sep.format(care=care)
 
 
 # --------------------------------------------------------------------------------------------
@@ -617,7 +686,8 @@ def status_sentence(status: str, lang: str = "nl", *, reason: str = "", institut
         key = "niet_van_toepassing" if institution else "niet_van_toepassing_delivery"
         return t[key].format(institution=institution, care_type=care)
     if status == "te_weinig_gegevens":
-        key = "te_weinig_gegevens_none_ended" if reason == "none_ended" else "te_weinig_gegevens_few"
+        key = {"none_ended": "te_weinig_gegevens_none_ended",
+               "few_with_data": "te_weinig_gegevens_few_with_data"}.get(reason, "te_weinig_gegevens_few")
         return t[key].format(n=settings.min_denominator, unit=t["units"].get(unit, unit), period=shown_period,
                              care_type=care)
     if status == "verborgen":

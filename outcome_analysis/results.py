@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -175,6 +176,15 @@ class Results:
         if institution:
             return list(served.get(institution, []))
         return [c for c in ("jeugdhulp", "jb", "jr") if any(c in v for v in served.values())]
+
+    def family_institutions(self, care_type: str | Sequence[str]) -> list[str]:
+        """The institutions with trajectories of the care-type family of ``care_type``
+        (:func:`care_type_family`: jeugdhulp, or JB and JR), or of any family of a sequence of care
+        types. The pooled figure of a family with fewer than two of them is one institution's own
+        figure: nothing to compare with (:func:`outcome_analysis.report.comparison_scope`)."""
+        codes = [care_type] if isinstance(care_type, str) else list(care_type)
+        family = set().union(*(care_type_family(c) for c in codes)) if codes else set()
+        return [name for name in self.institutions if family & set(self.care_types_of(name))]
 
     def status_of(self, indicator: str, care_type: str, institution: str = "", period: str | None = None) -> dict:
         """The status row (:data:`STATUS_COLUMNS`) of one indicator and care type, for an
@@ -482,6 +492,22 @@ def contract(data: Dataset) -> dict[str, bool]:
     return out
 
 
+#: the care-type families: an institution is compared only with institutions of its own family.
+CARE_TYPE_FAMILIES = (("jeugdhulp",), ("jb", "jr"))
+
+
+def care_type_family(care_type: str) -> tuple[str, ...]:
+    """The family of a care type: ``("jeugdhulp",)`` or ``("jb", "jr")``.
+
+    >>> care_type_family("jr")
+    ('jb', 'jr')
+    """
+    for family in CARE_TYPE_FAMILIES:
+        if care_type in family:
+            return family
+    return (care_type,)
+
+
 def indicator_part(entry: registry.Entry, care_type: str) -> str | None:
     """The contract part ``entry`` needs for ``care_type`` (:data:`INDICATOR_PARTS`), following
     ``restates`` and ``same_as``; ``None`` when it needs only the required columns."""
@@ -537,8 +563,9 @@ def indicator_status(table: pd.DataFrame, quality: pd.DataFrame, *, meta: dict, 
     DataFrame
         :data:`STATUS_COLUMNS`: ``scope`` ``institution`` (one row per institution) or ``national``
         (``institution`` ``""``: the delivery as a whole); ``period`` is the period whose figure is
-        shown; ``reason`` is the missing contract part for ``niet_aangeleverd``, ``none_ended``
-        or ``few`` for ``te_weinig_gegevens``, else ``""``.
+        shown; ``reason`` is the missing contract part for ``niet_aangeleverd``, ``none_ended``,
+        ``few`` (fewer ended trajectories than the threshold) or ``few_with_data`` (enough ended,
+        too few with the records the figure needs) for ``te_weinig_gegevens``, else ``""``.
 
     Notes
     -----
@@ -581,7 +608,12 @@ def indicator_status(table: pd.DataFrame, quality: pd.DataFrame, *, meta: dict, 
                             lookup.get((target, scope, inst, shown, care_type, window))
                         if found is None or found[0] < settings.min_denominator:
                             status = "te_weinig_gegevens"
-                            reason = "few" if ended.get((inst, shown, care_type), 0) > 0 else "none_ended"
+                            n_ended = ended.get((inst, shown, care_type), 0)
+                            # enough ended trajectories, too few of them with the records this figure
+                            # rests on (measurements, answers, goals): say so, not "too few ended"
+                            # (episodes and youths are counted otherwise than trajectories: "few")
+                            subset = entry.unit in ("trajectory", "answer") and n_ended >= settings.min_denominator
+                            reason = "none_ended" if n_ended <= 0 else "few_with_data" if subset else "few"
                         elif not found[1]:
                             status = "verborgen"
                         else:

@@ -223,9 +223,9 @@ class Story:
         and two jeugdhulp providers is the GI's own: there is nothing to compare it with)."""
         key = ("comparator", self.lang)
         if key not in self._cache:
-            family = set(self.family_care_types)
-            n = sum(1 for name in self.results.institutions if family & set(self.results.care_types_of(name)))
-            words = report.comparator(self.settings, n, self.lang, institution=self.institution)
+            n = len(self.results.family_institutions(self.family_care_types))
+            group = report.comparison_group(self.family_care_types, self.results.care_types_of())
+            words = report.comparator(self.settings, n, self.lang, institution=self.institution, group=group)
             if words["scope"] == "none" and len(self.results.institutions) > 1:
                 care = f" {TEXTS[self.lang]['and']} ".join(care_type_label(c, self.lang) for c in self.family_care_types)
                 words["scope_note"] = TEXTS[self.lang]["scope_note_alone_in_family"].format(care_types=care)
@@ -249,6 +249,27 @@ class Story:
         if served & {"jb", "jr"}:
             family |= {"jb", "jr"}
         return tuple(c for c in ("jeugdhulp", "jb", "jr") if c in family)
+
+    @property
+    def offered_care_types(self) -> tuple[str, ...]:
+        """The care types of :attr:`family_care_types` the institution has trajectories of: the
+        report's rows and sections are about these; the others are said once
+        (:meth:`absent_sentence`), not per indicator."""
+        served = set(self.results.care_types_of(self.institution)) | set(self.care_types)
+        return tuple(c for c in self.family_care_types if c in served)
+
+    def absent_sentence(self, set_id: str | None = None) -> str:
+        """"GI Zuid biedt in deze levering geen jeugdbescherming; die cijfers staan daarom niet in dit
+        rapport." for the care types of the family the institution does not offer (of ``set_id``'s
+        indicators, when given); empty when it offers them all."""
+        absent = [c for c in self.family_care_types if c not in self.offered_care_types]
+        if set_id is not None:
+            absent = [c for c in absent if any(c in e.care_types for e in registry.REGISTRY.values()
+                                               if e.set == set_id and e.kind != "context")]
+        if not absent:
+            return ""
+        care = f" {TEXTS[self.lang]['and']} ".join(care_type_label(c, self.lang) for c in absent)
+        return TEXTS[self.lang]["absent_care_types"].format(institution=self.institution, care_types=care)
 
     def indicator_status(self, entry: registry.Entry, care_type: str) -> dict:
         """The status row of one indicator and care type for this institution
@@ -285,10 +306,12 @@ class Story:
         (:attr:`family_care_types`)."""
         return [e for e in registry.REGISTRY.values()
                 if e.kind != "context" and (set_id is None or e.set == set_id)
-                and any(c in e.care_types for c in self.family_care_types)]
+                and any(c in e.care_types for c in self.offered_care_types)]
 
     def entry_care_types(self, entry: registry.Entry) -> list[str]:
-        return [c for c in self.family_care_types if c in entry.care_types]
+        """The care types of ``entry`` this report shows: those the institution offers (the others
+        are said once, :meth:`absent_sentence`)."""
+        return [c for c in self.offered_care_types if c in entry.care_types]
 
     def shown_care_types(self, entry: registry.Entry) -> list[str]:
         """The care types of ``entry`` whose figure is shown or hidden by disclosure control
@@ -324,6 +347,38 @@ class Story:
         rows = self._rows(entry, care_type, period or self.shown_period(entry), scope)
         return None if rows.empty else rows.iloc[0].to_dict()
 
+    def national(self, entry: registry.Entry, care_type: str, period: str) -> dict:
+        """The pooled headline row, as every cell that prints it reads it: ``{}`` when there is no
+        comparison (:attr:`compared`); ``value`` NaN and ``hidden`` true when disclosure control hides
+        it (marked suppressed, or its denominator below ``min_denominator``)."""
+        if not self.compared:
+            return {}
+        nat = self.figure(entry, care_type, period, scope="national")
+        if not nat:
+            return {}
+        den = nat.get("denominator")
+        hidden = _suppressed(nat) or _missing(den) or float(den) < self.settings.min_denominator
+        if hidden:
+            return dict(nat, value=np.nan, ci_low=np.nan, ci_high=np.nan, hidden=True)
+        return dict(nat, hidden=False)
+
+    def adjusted_row(self, entry: registry.Entry, care_type: str):
+        """The case-mix row whose verdict this report may state, and why not otherwise: ``(row, "")``
+        or ``(None, reason)`` with reason ``"small"`` (too few records, or the figure is hidden) or
+        ``"nomodel"`` (no model fitted, or no O/E). The Kerncijfers and the indicator section both
+        read it, so they never disagree."""
+        cm = self.casemix_row(entry, care_type) if self.compared else None
+        if cm is None:
+            return None, "nomodel"
+        if cm.get("n", 0) < self.settings.min_denominator:
+            return None, "small"
+        if _missing(cm.get("oe_ratio")):
+            return None, "nomodel"
+        summary = self.model_row(entry, care_type, cm["period"])
+        if summary is not None and summary.get("model") == "none":
+            return None, "nomodel"
+        return cm, ""
+
     def casemix_row(self, entry: registry.Entry, care_type: str):
         """This institution's case-mix row for the report period (``None`` when absent)."""
         c = self.results.casemix
@@ -341,7 +396,7 @@ class Story:
 
     def _label(self, entry: registry.Entry, care_type: str | None = None) -> str:
         label = entry.label(self.lang)
-        if care_type and len(entry.care_types) > 1 and len(self.family_care_types) > 1:
+        if care_type and len(entry.care_types) > 1 and len(self.offered_care_types) > 1:
             label += f" ({CARE_TYPE_SHORT.get(care_type, care_type)})"
         return label
 
@@ -385,19 +440,19 @@ class Story:
                 if mine is None:
                     rows.append(dict(base, numerator=np.nan, denominator=np.nan, value=np.nan, ci_low=np.nan,
                                      ci_high=np.nan, suppressed=True, national_value=np.nan, national_ci_low=np.nan,
-                                     national_ci_high=np.nan, previous_value=np.nan, previous_ci_low=np.nan,
+                                     national_ci_high=np.nan, national_hidden=False, previous_value=np.nan, previous_ci_low=np.nan,
                                      previous_ci_high=np.nan, previous_suppressed=True, signal=None, oe_ratio=np.nan))
                     continue
-                nat = (self.figure(entry, care_type, shown, scope="national") or {}) if self.compared else {}
+                nat = self.national(entry, care_type, shown)
                 prev = self.figure(entry, care_type, previous_period(shown)) or {}
-                cm = self.casemix_row(entry, care_type) if self.compared else None
-                cm_ok = cm is not None and cm.get("n", 0) >= self.settings.min_denominator and not _suppressed(mine)
+                cm, _why = self.adjusted_row(entry, care_type)
+                cm_ok = cm is not None and not _suppressed(mine)
                 rows.append(dict(
                     base, numerator=mine.get("numerator"), denominator=mine.get("denominator"),
                     value=mine.get("value"), ci_low=mine.get("ci_low"), ci_high=mine.get("ci_high"),
                     suppressed=_suppressed(mine) or _missing(mine.get("value")),
                     national_value=nat.get("value", np.nan), national_ci_low=nat.get("ci_low", np.nan),
-                    national_ci_high=nat.get("ci_high", np.nan),
+                    national_ci_high=nat.get("ci_high", np.nan), national_hidden=bool(nat.get("hidden", False)),
                     previous_value=prev.get("value", np.nan), previous_ci_low=prev.get("ci_low", np.nan),
                     previous_ci_high=prev.get("ci_high", np.nan),
                     previous_suppressed=_suppressed(prev) if prev else True,
@@ -449,7 +504,8 @@ class Story:
             numbers = [report.fmt_pct(r["value"], 1, lang) if shown else hidden,
                        report.fmt_ci(r["ci_low"], r["ci_high"], 1, lang) if shown else hidden, n]
             if self.compared:
-                numbers.append(report.fmt_pct(r["national_value"], 1, lang))
+                numbers.append(self._pct_or_mark(r["national_value"], bool(r["national_hidden"])))
+                any_hidden |= bool(r["national_hidden"])
             prev_hidden = bool(r["previous_suppressed"])
             if _missing(r["previous_value"]) and not prev_hidden:
                 numbers.append(report.MISSING_MARK[lang])
@@ -519,6 +575,9 @@ class Story:
             _p(self.comparator["scope_note"]),
             self.headline_table(),
         ]
+        absent = self.absent_sentence()
+        if absent:
+            items.append(_p(absent))
         note = self.window_summary_note()
         if note:
             items.append(_p(note))
@@ -621,8 +680,10 @@ class Story:
             mine = self.figure(entry, care_type, shown)
             if mine is None:
                 continue
-            nat = (self.figure(entry, care_type, shown, scope="national") or {}) if self.compared else {}
-            rows.append(dict(mine, national_value=nat.get("value", np.nan), period_label=shown,
+            nat = self.national(entry, care_type, shown)
+            national = ("" if not nat else self._pct_or_mark(nat["value"], nat["hidden"])
+                        if not _suppressed(mine) else report.texts(self.lang)["suppressed_mark"] + "*")
+            rows.append(dict(mine, national_value=national, period_label=shown,
                              care_label=care_type_label(care_type, self.lang).capitalize()))
             prefix = self._care_prefix(care_type, several)
             if not _suppressed(mine):
@@ -646,7 +707,7 @@ class Story:
                      ("denominator", (t["col_n"], "count"))])
         widths = (34, 18, 30, 18)
         if self.compared:
-            cols["national_value"] = (t["col_national"], "pct")
+            cols["national_value"] = (t["col_national"], "text")  # hidden pooled figures as –*
             widths = (30, 14, 26, 15, 15)
         caption = t["figures_caption"].format(period=shown) if several else None
         return [report.display_table(pd.DataFrame(rows), cols, self.lang, widths=widths,
@@ -673,7 +734,10 @@ class Story:
                 continue
             share_rows.append(dict(r.to_dict(), label=category_label(r["category"], self.lang),
                                    care_label=CARE_TYPE_SHORT.get(care_type, care_type),
-                                   national_value=(n["value"] if n is not None and not bool(n["suppressed"]) else np.nan)))
+                                   national_value=self._pct_or_mark(
+                                       n["value"] if n is not None else np.nan,
+                                       n is not None and (bool(n["suppressed"]) or _missing(n["value"])))
+                                   if n is not None else ""))
         order = {c: i for i, c in enumerate(registry.LABELS["categories"])}
         by_family: dict[str, list[dict]] = {}
         for r in sorted(share_rows, key=lambda r: (order.get(r["category"], len(order)), r["category"])):
@@ -712,7 +776,7 @@ class Story:
                 cols.update({"value": (t["col_value"], "pct"), "ci": (t["col_ci"], "ci"),
                              "numerator": (report._texts_file()["columns"][self.lang]["count"], "count")})
                 if self.compared:
-                    cols["national_value"] = (t["col_national"], "pct")
+                    cols["national_value"] = (t["col_national"], "text")  # hidden pooled cells as –*
                     widths = (32, 8, 12, 24, 11, 13) if several else (36, 13, 25, 12, 14)
                 else:
                     widths = (36, 9, 14, 27, 14) if several else (40, 15, 30, 15)
@@ -801,17 +865,13 @@ class Story:
         t = self.t
         lead = self._care_prefix(care_type, prefix)
         mine = self.figure(entry, care_type)
-        cm = self.casemix_row(entry, care_type)
         if mine is None or _suppressed(mine):
             return []
+        cm, why = self.adjusted_row(entry, care_type)
         if cm is None:
-            return [_p(lead + t["adjusted_none"].format(reason=t["adjusted_nomodel"]))]
-        if cm.get("n", 0) < self.settings.min_denominator or _missing(cm.get("oe_ratio")):
-            return [_p(lead + t["adjusted_none"].format(reason=t["adjusted_small"] if cm.get("n", 0) < self.settings.min_denominator
+            return [_p(lead + t["adjusted_none"].format(reason=t["adjusted_small"] if why == "small"
                                                         else t["adjusted_nomodel"]))]
         summary = self.model_row(entry, care_type, cm["period"])
-        if summary is not None and summary.get("model") == "none":
-            return [_p(lead + t["adjusted_none"].format(reason=t["adjusted_nomodel"]))]
         covs = self.covariates(summary)
         signal = self._signal_text(cm)
         fav = self._favourable(entry, cm.get("signal"))
@@ -856,6 +916,9 @@ class Story:
     def indicator_set(self, set_id: str) -> list:
         """Section 2, one set: its heading and every applicable indicator."""
         items = [self.set_heading(set_id)]
+        absent = self.absent_sentence(set_id)
+        if absent:
+            items.append(_p(absent))
         for entry in self.entries(set_id):
             items += self.indicator_section(entry)
         return items
@@ -1202,8 +1265,14 @@ class Story:
             frame = pd.DataFrame(left)
             frame = frame[(frame["missing"].fillna(0) > 0) | (frame["excluded_window"].fillna(0) > 0)]
             if len(frame):
+                # no follow-up window: "n.v.t." (not applicable), not "n.b." (unknown)
+                st = self.settings
+                frame = frame.assign(excluded_window=[
+                    report.NOT_APPLICABLE_MARK[self.lang] if _missing(v)
+                    else report.fmt_count_rounded(v, self.lang, base=st.round_to, min_count=st.min_count)
+                    for v in frame["excluded_window"]])
                 cols = {"label": (t["col_indicator"], "text"), "missing": (t["left_out_missing"], "count"),
-                        "excluded_window": (t["left_out_window"], "count")}
+                        "excluded_window": (t["left_out_window"], "text")}
                 items += [_html(f"<h3>{_e(t['left_out'])}</h3>"), report.display_table(frame, cols, self.lang)]
         items.append(_p(t["recovery_note"]))
         items += self.contract_section()
@@ -1237,6 +1306,15 @@ class Story:
             items.append(_p(self.t["unknown_instruments"].format(instruments=listed)))
         return items
 
+    def _comparison_none(self) -> str:
+        """Why there is no comparator: the delivery holds one institution, or none other of this
+        report's care types ("geen: de levering bevat geen andere instelling voor jeugdhulp")."""
+        t = self.t
+        if len(self.results.institutions) < 2:
+            return t["comparison_none"]
+        care = f" {t['and']} ".join(care_type_label(c, self.lang) for c in self.family_care_types)
+        return t["comparison_none_in_family"].format(care_types=care)
+
     def _methods_items(self) -> list:
         t = self.t
         items = [self.heading("methods"), _p(t["methods_intro"]), self.heading("definitions", 3)]
@@ -1254,7 +1332,7 @@ class Story:
         items.append(report.display_table(pd.DataFrame(rows), cols, self.lang))
         s = self.settings
         settings_rows = [
-            (t["setting_reference_date"], f"{self.results.reference_date:%Y-%m-%d}"),
+            (t["setting_reference_date"], report.fmt_date(self.results.reference_date, self.lang)),
             (t["setting_min_denominator"], str(s.min_denominator)),
             (t["setting_min_count"], str(s.min_count)),
             (t["setting_round_to"], str(s.round_to)),
@@ -1265,7 +1343,7 @@ class Story:
             (t["setting_continuation_days"], str(s.continuation_days)),
             (t["setting_signal_limit"], report.fmt_pct(s.signal_limit, 1, self.lang)),
             (t["setting_covariates"], ", ".join(registry.covariate_label(c, self.lang) for c in s.covariates)),
-            (t["setting_comparison"], self.comparator["name"] or t["comparison_none"]),
+            (t["setting_comparison"], self.comparator["name"] or self._comparison_none()),
         ]
         items += [self.heading("settings", 3),
                   report.display_table(pd.DataFrame(settings_rows, columns=["item", "value_text"]),

@@ -253,3 +253,71 @@ def test_overview_of_a_delivery_not_declared_national(small_results, period, mon
     assert "het percentage van alle instellingen in deze levering samen" in text
     national = _shown(monkeypatch, [(overview.show_trends, overview.Overview(results=small_results, period=period))])
     assert "Landelijke trends" in national
+
+
+# ---------------------------------------------------------------------------------------------
+# the comparator rule per care-type family, and the disclosure rule for the pooled figure
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def two_families(small_demo, demo_settings):
+    """A jeugdhulp provider and a GI: each care-type family has one institution (declared national)."""
+    from subsets import GI, JH_INSTITUTION, Subset
+
+    from outcome_analysis.results import compute_results
+
+    data = Subset("two", institutions=(JH_INSTITUTION, GI)).cut(small_demo)
+    return compute_results(data, demo_settings)
+
+
+def _captured(monkeypatch) -> list[str]:
+    import re
+
+    out: list[str] = []
+    monkeypatch.setattr(overview, "_display", lambda o: out.append(re.sub(r"<[^>]+>", " ", str(o))))
+    monkeypatch.setattr(overview, "_show_figure", lambda f: out.append("<figure>") if f is not None else None)
+    return out
+
+
+def test_a_family_with_one_institution_is_never_compared_with_itself(two_families, monkeypatch):
+    from subsets import GI, JH_INSTITUTION
+
+    r = two_families
+    period = r.meta["periods"][-1]
+    assert r.family_institutions("jr") == [GI] and r.family_institutions("jeugdhulp") == [JH_INSTITUTION]
+    assert not overview.compared(r, "jb") and not overview.compared(r, "jeugdhulp")
+    # no pooled column, no funnel, no O/E, no quartiles: nothing is compared
+    assert overview.comparisons(r, period).empty and overview.signal_summary(r, period).empty
+    ov = overview.Overview(results=r, period=period)
+    out = _captured(monkeypatch)
+    overview.show_summary(ov)
+    for set_id in overview.SETS_SHOWN:
+        overview.show_set(ov, set_id)
+    text = " ".join(out)
+    assert "Elk cijfer staat naast" not in text and "<figure>" not in text
+    assert "W/V" not in text and "kwartiel" not in text and "Mediaan" not in text
+    assert f"Voor jeugdhulp bevat deze levering één instelling ({JH_INSTITUTION}); er is daarom geen " \
+           "vergelijking tussen instellingen." in text
+    assert f"Voor jeugdbescherming en jeugdreclassering bevat deze levering één instelling ({GI})" in text
+    en = overview.alone_families(r, "en")
+    assert all("holds one institution" in s and "no comparison" in s for s in en) and len(en) == 2
+
+
+def test_the_pooled_figure_in_the_summary_follows_the_disclosure_rule(small_results):
+    import dataclasses
+
+    period = small_results.meta["periods"][-1]
+    before = overview.signal_summary(small_results, period)
+    row = before.dropna(subset=["national_value"]).iloc[0]
+    t = small_results.indicators.copy()
+    sel = ((t["indicator"] == row["indicator"]) & (t["care_type"] == row["care_type"]) & (t["scope"] == "national")
+           & (t["period"] == row["modelled_period"]) & (t["category"] == ""))
+    # a pooled figure with a denominator below the threshold (as a family's one small institution)
+    t.loc[sel, "denominator"] = 8
+    after = overview.signal_summary(dataclasses.replace(small_results, indicators=t), period)
+    hit = after.loc[(after["indicator"] == row["indicator"]) & (after["care_type"] == row["care_type"])]
+    assert np.isnan(hit["national_value"].iloc[0])
+    t = small_results.indicators.copy()
+    t.loc[sel, "suppressed"] = True
+    after = overview.signal_summary(dataclasses.replace(small_results, indicators=t), period)
+    hit = after.loc[(after["indicator"] == row["indicator"]) & (after["care_type"] == row["care_type"])]
+    assert np.isnan(hit["national_value"].iloc[0])

@@ -360,3 +360,33 @@ def test_questions_name_the_comparator_or_are_not_asked():
     assert any("lager dan bij alle 12 instellingen" in q for q in dialogue_questions(delivery)["organisation"])
     # without a comparator (one institution) a question that names it is not asked
     assert not any("lager dan" in q for qs in dialogue_questions({"uitval": "lower"}).values() for q in qs)
+
+
+def test_the_comparator_names_its_group_when_the_delivery_holds_both_families():
+    from outcome_analysis.settings import Settings
+
+    assert report.comparison_group(("jb", "jr"), ("jeugdhulp", "jb", "jr")) == "jbjr"
+    assert report.comparison_group(("jeugdhulp",), ("jeugdhulp", "jr")) == "jeugdhulp"
+    assert report.comparison_group(("jb", "jr"), ("jb", "jr")) == ""  # all institutions are GIs
+    gi = report.comparator(Settings(), 12, group="jbjr")
+    assert gi["name"] == "alle instellingen voor jeugdbescherming en jeugdreclassering in deze levering (12)"
+    assert gi["label"] == "Alle GI's (12)"
+    jh = report.comparator(Settings(), 35, group="jeugdhulp")
+    assert jh["name"] == "alle jeugdhulpaanbieders in deze levering (35)"
+    assert report.comparator(Settings(), 35, "en", group="jeugdhulp")["name"] == \
+        "all youth care providers in this delivery (35)"
+    assert report.comparator(Settings(), 47)["name"] == "alle instellingen in deze levering (47)"
+    assert report.comparator(Settings(delivery_scope="national"), 12, group="jbjr")["label"] == "Landelijk"
+
+
+def test_dates_in_prose_are_written_in_words():
+    assert report.fmt_date("2024-12-29") == "29 december 2024"
+    assert report.fmt_date(pd.Timestamp("2024-03-01"), "en") == "1 March 2024"
+    assert report.fmt_date(None) == report.MISSING_MARK["nl"]
+
+
+def test_a_label_that_names_its_care_type_does_not_repeat_it():
+    assert report.with_care_type("Reden beëindiging jeugdreclassering", "jr") == "Reden beëindiging jeugdreclassering"
+    assert report.with_care_type("Cliëntervaring", "jr") == "Cliëntervaring (jeugdreclassering)"
+    assert report.with_care_type("Uitval", "jeugdhulp", sep=" – {care}") == "Uitval – jeugdhulp"
+    assert report.NOT_APPLICABLE_MARK["nl"] == "n.v.t." and report.MISSING_MARK["nl"] == "n.b."

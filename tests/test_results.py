@@ -192,3 +192,42 @@ def test_status_table_is_stored_and_read_back(trajectories_only, tmp_path):
     again = Results.load(trajectories_only.save(tmp_path / "r"))
     pd.testing.assert_frame_equal(again.status, trajectories_only.status, check_dtype=False)
     assert again.contract == trajectories_only.contract
+
+
+def test_too_little_data_names_the_records_not_the_ended_trajectories(small_results):
+    """ROM (and any figure on a subset of the ended trajectories): enough ended, too few with the
+    measurements: the sentence says so, not "fewer than 10 ended trajectories"."""
+    from outcome_analysis import report
+    from outcome_analysis.results import indicator_status
+
+    period = small_results.meta["periods"][-1]
+    inst = "Jeugdzorg De Wissel"
+    t = small_results.indicators.copy()
+    sel = ((t["indicator"] == "jh_afname_problematiek") & (t["scope"] == "institution") & (t["institution"] == inst)
+           & (t["period"] == period) & (t["care_type"] == "jeugdhulp") & (t["category"] == ""))
+    assert sel.any()
+    t.loc[sel, "denominator"] = 9  # 9 with begin and end measurement
+    st = indicator_status(t, small_results.quality, meta=small_results.meta, settings=small_results.settings,
+                          periods=[period])
+    row = st.loc[(st["indicator"] == "jh_afname_problematiek") & (st["institution"] == inst)
+                 & (st["care_type"] == "jeugdhulp")].iloc[0]
+    assert (row["status"], row["reason"]) == ("te_weinig_gegevens", "few_with_data")
+    unit = registry.get("jh_afname_problematiek").unit
+    assert report.status_sentence(row["status"], reason=row["reason"], period=period, unit=unit) == \
+        f"Te weinig gegevens: minder dan 10 afgesloten trajecten met gegevens voor dit cijfer in {period}."
+    assert report.status_sentence(row["status"], "en", reason=row["reason"], period=period, unit=unit) == \
+        f"Too little data: fewer than 10 ended trajectories with data for this figure in {period}."
+    # none ended keeps its own words
+    assert "geen afgesloten trajecten" in report.status_sentence("te_weinig_gegevens", reason="none_ended",
+                                                                 care_type="jeugdhulp", period=period)
+
+
+def test_family_institutions_follow_the_care_type_families(small_results):
+    from outcome_analysis.results import care_type_family
+
+    assert care_type_family("jb") == care_type_family("jr") == ("jb", "jr")
+    assert care_type_family("jeugdhulp") == ("jeugdhulp",)
+    jbjr = small_results.family_institutions("jr")
+    assert jbjr == small_results.family_institutions(("jb", "jr")) and "Jeugdbescherming Randstad Midden" in jbjr
+    assert not set(jbjr) & set(small_results.family_institutions("jeugdhulp"))
+    assert len(jbjr) + len(small_results.family_institutions("jeugdhulp")) == len(small_results.institutions)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
@@ -361,14 +362,21 @@ def test_the_comparator_of_a_delivery_not_declared_national(small_results):
     meta = dict(small_results.meta, settings=dict(small_results.meta["settings"], delivery_scope="delivery"))
     s = story.prepare(dataclasses.replace(small_results, meta=meta), JB_INSTITUTION)
     # the pooled JB/JR figure comes from the 12 GIs of the 46 institutions in the demo
-    assert s.comparator["scope"] == "delivery" and s.t["col_national"] == "Alle instellingen (12)"
+    # the label says what the group is: the GIs (JB and JR institutions), not "alle instellingen"
+    assert s.comparator["scope"] == "delivery" and s.t["col_national"] == "Alle GI's (12)"
     text = BeautifulSoup(_html(s.summary()), "html.parser").get_text(" ")
-    assert "Elk cijfer staat naast dat van alle instellingen in deze levering (12) samen." in text
-    assert "andelijk" not in text and "alle 12 instellingen in deze levering samen" in text
+    assert ("Elk cijfer staat naast dat van alle instellingen voor jeugdbescherming en jeugdreclassering "
+            "in deze levering (12) samen.") in text
+    assert "andelijk" not in text
+    assert "alle 12 instellingen voor jeugdbescherming en jeugdreclassering in deze levering samen" in text
     facts = s.dialogue_facts()
-    assert facts["comparator_than"] == "bij alle 12 instellingen in deze levering samen"
+    assert facts["comparator_than"] == ("bij alle 12 instellingen voor jeugdbescherming en jeugdreclassering "
+                                        "in deze levering samen")
     jh = story.prepare(dataclasses.replace(small_results, meta=meta), "Jeugdzorg De Wissel")
-    assert jh.t["col_national"] == "Alle instellingen (34)"  # the jeugdhulp providers
+    assert jh.t["col_national"] == "Alle jeugdhulpaanbieders (34)"
+    assert jh.comparator["name"] == "alle jeugdhulpaanbieders in deze levering (34)"
+    en = story.prepare(dataclasses.replace(small_results, meta=meta), JB_INSTITUTION, lang="en")
+    assert en.comparator["name"] == "all institutions for child protection and youth probation in this delivery (12)"
     # the demo itself is declared national
     national = story.prepare(small_results, JB_INSTITUTION)
     assert national.t["col_national"] == "Landelijk" and "Landelijk" in str(national.headline_table())
@@ -382,8 +390,89 @@ def test_a_gi_with_only_jb_hears_that_jr_does_not_apply(small_demo):
     t = small_demo.trajectories
     data = dc.replace(small_demo, trajectories=t.loc[(t["care_type"] == "jb")].reset_index(drop=True))
     s = story.prepare(compute_results(data), JB_INSTITUTION)
-    assert s.care_types == ("jb",) and s.family_care_types == ("jb", "jr")
+    assert s.care_types == ("jb",) and s.family_care_types == ("jb", "jr") and s.offered_care_types == ("jb",)
+    # JR is said once, after the Kerncijfers and once per set, never per row or per indicator
     frame = s.headline_frame()
-    jr = frame[frame["care_type"] == "jr"]
-    assert len(jr) and (jr["status"] == "niet_van_toepassing").all()
-    assert f"Niet van toepassing: {JB_INSTITUTION} biedt geen jeugdreclassering." in _html(s.summary())
+    assert len(frame) and (frame["care_type"] == "jb").all()
+    once = f"{JB_INSTITUTION} biedt in deze levering geen jeugdreclassering; die cijfers staan daarom niet in dit rapport."
+    summary = BeautifulSoup(_html(s.summary()), "html.parser").get_text()
+    assert summary.count(once) == 1 and "Niet van toepassing" not in summary
+    assert "(JB)" not in summary  # one care type: labels need no care type
+    section = BeautifulSoup(_html(s.indicator_set("basisset_jbjr")), "html.parser").get_text()
+    assert section.count(once) == 1 and "Niet van toepassing" not in section
+
+
+# ---------------------------------------------------------------------------------------------
+# the pooled figure, the adjusted verdict and the comparator group: one rule each
+# ---------------------------------------------------------------------------------------------
+def _kern_row(html: str, label: str) -> list[str]:
+    soup = BeautifulSoup(html, "html.parser")
+    for tr in soup.find("tbody").find_all("tr"):
+        cells = [td.get_text(strip=True) for td in tr.find_all("td")]
+        if cells and cells[0] == label:
+            return cells
+    raise AssertionError(f"no Kerncijfers row {label!r}")
+
+
+def test_a_hidden_pooled_figure_is_never_printed(small_results):
+    s = story.prepare(small_results, JB_INSTITUTION)
+    entry = registry.get("jbjr_verloop")
+    shown = s.shown_period(entry)
+    nat = s.figure(entry, "jb", shown, scope="national")
+    t = small_results.indicators.copy()
+    sel = ((t["indicator"] == "jbjr_verloop") & (t["scope"] == "national") & (t["care_type"] == "jb")
+           & (t["period"] == shown) & (t["category"] == ""))
+    t.loc[sel, "denominator"] = 8  # as the pooled figure of a family with one small institution
+    s2 = story.prepare(dataclasses.replace(small_results, indicators=t), JB_INSTITUTION)
+    row = _kern_row(str(s2.headline_table()), s2._label(entry, "jb"))
+    assert row[5] == "–*" and report.fmt_pct(nat["value"], 1, "nl") not in row
+    assert s2.national(entry, "jb", shown)["hidden"]
+    table = BeautifulSoup(_html(s2._figures_table(entry, ["jb"], shown)), "html.parser")
+    assert report.fmt_pct(nat["value"], 1, "nl") not in table.get_text()
+
+
+def test_kerncijfers_and_the_section_read_the_same_adjusted_verdict(small_results):
+    s = story.prepare(small_results, JB_INSTITUTION)
+    entry = registry.get("jbjr_verloop")
+    cm = small_results.casemix.copy()
+    sel = ((cm["indicator"] == "jbjr_verloop") & (cm["care_type"] == "jb") & (cm["report_period"] == s.period))
+    # no model: no O/E, but the stored signal still says "within" (as for a model that could not be fitted)
+    cm.loc[sel, ["oe_ratio", "oe_ci_low", "oe_ci_high", "adjusted_value"]] = np.nan
+    cm.loc[sel, "signal"] = "within"
+    s2 = story.prepare(dataclasses.replace(small_results, casemix=cm), JB_INSTITUTION)
+    assert s2.adjusted_row(entry, "jb") == (None, "nomodel")
+    row = _kern_row(str(s2.headline_table()), s2._label(entry, "jb"))
+    assert row[-1] == ""  # Gecorrigeerd: empty, "geen vergelijking mogelijk"
+    text = BeautifulSoup(_html(s2._adjusted(entry, "jb")), "html.parser").get_text()
+    assert "binnen verwachting" not in text
+
+
+def test_methods_name_the_family_without_a_comparator_and_write_dates_in_words(small_demo):
+    from subsets import GI, JH_INSTITUTION, Subset
+
+    from outcome_analysis.results import compute_results
+
+    r = compute_results(Subset("two", institutions=(JH_INSTITUTION, GI)).cut(small_demo))
+    s = story.prepare(r, GI)
+    text = BeautifulSoup(_html(s._methods_items()), "html.parser").get_text(" ")
+    assert "geen: de levering bevat geen andere instelling voor jeugdbescherming en jeugdreclassering" in text
+    assert "bevat één instelling" not in text
+    ref = r.reference_date
+    assert report.fmt_date(ref, "nl") in text and f"{ref:%Y-%m-%d}" not in text
+    en = BeautifulSoup(_html(story.prepare(r, JH_INSTITUTION, lang="en")._methods_items()), "html.parser").get_text(" ")
+    assert "none: the delivery holds no other institution for youth care" in en
+
+
+def test_left_out_says_not_applicable_for_an_indicator_without_a_window(jb_story):
+    soup = BeautifulSoup(_html(jb_story.quality_section()), "html.parser")
+    tables = [tb for tb in soup.find_all("table") if "volgtermijn nog niet voorbij" in tb.get_text()]
+    assert tables
+    cells = [tr.find_all("td") for tr in tables[0].find("tbody").find_all("tr")]
+    window_cells = [c[-1].get_text(strip=True) for c in cells]
+    assert "n.b." not in window_cells and "n.v.t." in window_cells
+
+
+def test_hidden_pooled_breakdown_cells_are_marked_hidden_not_unknown(jb_story):
+    entry = registry.get("jbjr_verloop")
+    html = _html(jb_story._breakdown(entry, jb_story.shown_care_types(entry), jb_story.shown_period(entry)))
+    assert "n.b." not in BeautifulSoup(html, "html.parser").get_text()

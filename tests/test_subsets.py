@@ -108,14 +108,16 @@ def check_delivery(subset_id: str, deliveries: dict, tmp_path: Path) -> dict[str
 def test_three_institutions_are_compared_with_all_institutions_in_the_delivery(subset_id, deliveries, tmp_path):
     texts = check_delivery(subset_id, deliveries, tmp_path)
     # two jeugdhulp providers: compared with both together; the GI is the only JB/JR institution
-    for name in (JH_INSTITUTION, "Opvoedpoli Vlietland"):
-        assert "Alle instellingen (2)" in texts[name] and ALONE not in texts[name]
-        assert "alle instellingen in deze levering (2)" in texts[name]
+    for name in (JH_INSTITUTION, "Opvoedpoli Vlietland"):  # the label says who the group is
+        assert "Alle jeugdhulpaanbieders (2)" in texts[name] and ALONE not in texts[name]
+        assert "alle jeugdhulpaanbieders in deze levering (2)" in texts[name]
     assert ("Deze levering bevat geen andere instelling voor jeugdbescherming en jeugdreclassering; "
             f"{ALONE}.") in texts[GI] and "Alle instellingen (" not in texts[GI]
     if "" in texts:  # the overview names the delivery (three institutions), not the country
         assert "Overzicht outcome-indicatoren van alle instellingen in deze levering" in texts[""]
-        assert "Alle instellingen (3)" in texts[""]
+        # jeugdhulp is compared (two providers), JB/JR is not (one GI): said, never a column of its own
+        assert "Alle jeugdhulpaanbieders (2)" in texts[""] and "Alle instellingen (3)" not in texts[""]
+        assert f"Voor jeugdbescherming en jeugdreclassering bevat deze levering één instelling ({GI})" in texts[""]
         assert "Trends van alle instellingen in deze levering samen" in texts[""]
     if subset_id == "three-trajectories-only":
         # GAS rests on the goals table: not delivered, in the summary and in its own section

@@ -34,7 +34,9 @@ def test_a_gi_alone_is_compared_with_nothing(subset_id, deliveries, tmp_path):
 def test_one_care_type_says_the_other_does_not_apply(subset_id, offered, absent, deliveries, tmp_path):
     texts = check_delivery(subset_id, deliveries, tmp_path)
     text = texts[GI]
-    assert f"Niet van toepassing: {GI} biedt geen {absent}." in text
+    # said once (after the Kerncijfers, once per set), not on every row and every section
+    assert f"{GI} biedt in deze levering geen {absent}; die cijfers staan daarom niet in dit rapport." in text
+    assert f"Niet van toepassing: {GI} biedt geen {absent}." not in text
     assert f"{GI} ({offered}) in " in text  # the report is about what the delivery holds
     if "" in texts:
         assert "Niet van toepassing: deze levering bevat geen jeugdhulp." in texts[""]
