@@ -561,7 +561,8 @@ def write_xlsx(frame: pd.DataFrame, out: str | Path, *, lang: str = "nl", refere
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+
+    from .validation import bold_cells
     from openpyxl.utils import get_column_letter
 
     li = _lang_index(lang)
@@ -584,7 +585,6 @@ def write_xlsx(frame: pd.DataFrame, out: str | Path, *, lang: str = "nl", refere
 
     def write(tmp: Path) -> None:
         wb = Workbook(write_only=True)
-        bold = Font(bold=True)
         sheet_name = ("Tellingen", "Counts")[li]
         chunks = range(0, max(len(table), 1), _EXCEL_MAX_ROWS)
         for k, start in enumerate(chunks):
@@ -594,12 +594,7 @@ def write_xlsx(frame: pd.DataFrame, out: str | Path, *, lang: str = "nl", refere
                 ws.column_dimensions[get_column_letter(i)].width = width
             part = table.iloc[start:start + _EXCEL_MAX_ROWS]
             ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(part) + 1}"
-            header = []
-            for h in headers:
-                cell = WriteOnlyCell(ws, h)
-                cell.font = bold
-                header.append(cell)
-            ws.append(header)
+            ws.append(bold_cells(ws, headers))
             for values in part.itertuples(index=False, name=None):
                 ws.append([_text_cell(ws, v, WriteOnlyCell) for v in values])
         _explanation_sheet(wb.create_sheet(("Toelichting", "Explanation")[li]), li, columns, reference_date,
@@ -624,6 +619,8 @@ def _text_cell(ws, value, cell_class):
 def _explanation_sheet(ws, li: int, columns, reference_date, granularity, source, n_rows, settings: Settings,
                        cell_class) -> None:
     from openpyxl.styles import Alignment, Font
+
+    from .validation import bold_cells
 
     bold = Font(bold=True)
     wrapped = Alignment(wrap_text=True, vertical="top")
@@ -683,11 +680,6 @@ def _explanation_sheet(ws, li: int, columns, reference_date, granularity, source
     for key, value in facts:
         ws.append([key, text(value)])
     ws.append([])
-    header = []
-    for h in column_title:
-        cell = cell_class(ws, h)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
+    ws.append(bold_cells(ws, column_title, cell_class))
     for c in columns:
         ws.append([HEADERS[c][li], text(HEADERS[c][2 + li])])

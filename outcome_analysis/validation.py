@@ -319,7 +319,6 @@ def _csv_safe(value):
 def _write_problems_xlsx(path: Path, headers: list[str], rows: list[list], lang: str) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
@@ -330,13 +329,7 @@ def _write_problems_xlsx(path: Path, headers: list[str], rows: list[list], lang:
     for i, header in enumerate(headers):
         longest = max([len(header)] + [len(str(r[i])) for r in rows[:5000] if r[i] is not None])
         ws.column_dimensions[get_column_letter(i + 1)].width = min(max(longest + 2, least[i]), most[i])
-    bold = Font(bold=True)
-    cells = []
-    for header in headers:
-        cell = WriteOnlyCell(ws, header)
-        cell.font = bold
-        cells.append(cell)
-    ws.append(cells)
+    ws.append(bold_cells(ws, headers))
     for row in rows:
         out = []
         for v in row:
@@ -348,3 +341,20 @@ def _write_problems_xlsx(path: Path, headers: list[str], rows: list[list], lang:
                 out.append(v)
         ws.append(out)
     wb.save(path)
+
+
+def bold_cells(ws, values, cell_class=None) -> list:
+    """A header row for a write-only openpyxl sheet: one bold cell per value.
+
+    ``cell_class`` defaults to ``openpyxl.cell.WriteOnlyCell``.
+    """
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    cells = []
+    for value in values:
+        cell = (cell_class or WriteOnlyCell)(ws, value)
+        cell.font = bold
+        cells.append(cell)
+    return cells
