@@ -82,8 +82,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from outcome_analysis import batch
     from outcome_analysis.errors import OutcomeAnalysisError
-    from outcome_analysis.periods import PeriodError
-    from outcome_analysis.settings import SettingsError
 
     data = Path(args.data)
     try:
@@ -108,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: finished reports are kept; run again to resume", file=sys.stderr)
         return 130
-    except (OutcomeAnalysisError, PeriodError, SettingsError, FileNotFoundError) as exc:
+    except (OutcomeAnalysisError, FileNotFoundError) as exc:  # settings and period errors are in the hierarchy
         print(f"run_reports.py: error: {exc}", file=sys.stderr)
         return 2
     print(result.summary(), file=sys.stderr if result.failures else sys.stdout)

@@ -28,7 +28,6 @@ import sys
 from pathlib import Path
 
 from .errors import DataValidationError, OutcomeAnalysisError
-from .settings import SettingsError
 from .validation import LANGS, PROBLEM_FILE_SUFFIXES
 
 _RECORDS_TEXTS = {
@@ -100,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         lang = getattr(args, "lang", "en")
         print(validation.format_problems(exc.problems, lang), file=sys.stderr)
         return 2
-    except (OutcomeAnalysisError, SettingsError, OSError) as exc:
+    except (OutcomeAnalysisError, OSError) as exc:  # SettingsError and PeriodError included
         label = "fout" if getattr(args, "lang", "en") == "nl" else "error"
         print(f"{label}: {exc}", file=sys.stderr)
         return 2

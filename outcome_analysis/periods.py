@@ -6,11 +6,13 @@ import re
 import numpy as np
 import pandas as pd
 
+from .errors import OutcomeAnalysisError
+
 GRANULARITIES = ("year", "half_year")
 _PERIOD = re.compile(r"^(\d{4})(?:H([12]))?$")
 
 
-class PeriodError(ValueError):
+class PeriodError(OutcomeAnalysisError, ValueError):
     """A period label or granularity that does not parse."""
 
 

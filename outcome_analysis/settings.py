@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from .errors import OutcomeAnalysisError
+
 #: regular ends per end-reason group (indicators.md, "Regular end").
 DEFAULT_REGULAR_ENDS = {
     "jb_ots": ("volgens_plan", "tussentijdse_opheffing", "niet_verlengd"),
@@ -38,7 +40,7 @@ DELIVERY_SCOPES = ("delivery", "national")
 DELIVERY_SETTINGS_FILE = "settings.yaml"
 
 
-class SettingsError(ValueError):
+class SettingsError(OutcomeAnalysisError, ValueError):
     """A settings file or value that does not fit."""
 
 
