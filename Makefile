@@ -42,7 +42,7 @@ reports: check-system $(DEMO)/.built
 
 test: $(STAMP)
 	$(PY) scripts/check_system.py --quiet
-	$(PY) -m pytest -n 2 --dist loadfile -q --durations=20
+	$(PY) -m pytest -n 2 --dist loadfile -q --durations=20 --doctest-modules outcome_analysis tests
 
 # Jupyter refuses to run as root without --allow-root (containers and CI machines run as root).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -14,6 +14,8 @@ from scipy import stats
 
 from outcome_analysis import casemix
 from outcome_analysis.settings import DEFAULT
+from toydata import toy_dataset
+from toydata import trajectory as T
 
 COVARIATES = ["complexity", "perspective", "age_group", "sex", "out_of_home", "earlier_trajectories"]
 ARCHITECTURE_COLUMNS = ["institution", "care_type", "period", "n", "observed", "expected", "oe_ratio",
@@ -280,3 +282,35 @@ def test_adjust_on_a_demo_dataset():
     not_adjusted = next(i for i in registry.ids() if not registry.get(i).casemix)
     with pytest.raises(casemix.CaseMixError, match=not_adjusted):
         casemix.adjust(data, not_adjusted)
+
+
+# ------------------------------------------------------------------ fit method of a saturated model
+# A saturated pattern-level logistic fit (fitted = observed per pattern) makes statsmodels warn
+# 'Perfect separation or prediction detected'; that is no separation: no fallback to ridge.
+def test_well_posed_model_is_fitted_by_ml():
+    rows = []
+    for inst, n_c, n_s in (("A", 40, 20), ("B", 20, 40)):
+        rows += [T(f"{inst}c{i}", f"{inst}c{i}", inst, "jeugdhulp", "ambulant", "2024-01-01", "2024-06-01",
+                   "voortijdig_client" if i < n_c // 2 else "volgens_plan", complexity="complex") for i in range(n_c)]
+        rows += [T(f"{inst}s{i}", f"{inst}s{i}", inst, "jeugdhulp", "ambulant", "2024-01-01", "2024-06-01",
+                   "voortijdig_client" if i < n_s // 5 else "volgens_plan", complexity="enkelvoudig") for i in range(n_s)]
+    out = casemix.adjust(toy_dataset(rows, reference_date="2025-12-31"), "jh_uitval", period="2024",
+                         covariates=["complexity"])
+    s = out.attrs["summary"]
+    assert s.fit_method == "irls", s.note
+    assert s.coefficients["ci_low"].notna().all()
+
+
+def test_casemix_uses_only_headline_rows_with_window_passed_and_outcome_known():
+    base = pd.DataFrame({"institution": ["A", "B"] * 40, "care_type": "jeugdhulp", "period": "2024",
+                         "category": "", "outcome": [1.0, 0.0, 0.0, 1.0] * 20, "excluded_window": False,
+                         "complexity": "complex"})
+    noise = pd.concat([
+        base.head(10).assign(category="end_reason:volgens_plan"),  # a breakdown row
+        base.head(10).assign(category="window:24"),                 # second window of herhaald beroep
+        base.head(10).assign(excluded_window=True),                 # window not passed
+        base.head(10).assign(outcome=np.nan),                       # outcome unknown
+    ])
+    out = casemix.adjust_records(pd.concat([base, noise], ignore_index=True), covariates=["complexity"])
+    assert out["n"].sum() == 80
+    assert out["observed"].sum() == 40

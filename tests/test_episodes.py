@@ -7,11 +7,7 @@ import pytest
 from outcome_analysis.episodes import chain
 from outcome_analysis.settings import DEFAULT
 from toydata import frame
-
-
-def T(tid, client, inst, care_type, form, start, end=None, reason=None):
-    return {"trajectory_id": tid, "client_id": client, "institution": inst, "care_type": care_type,
-            "care_form": form, "start_date": start, "end_date": end, "end_reason": reason, "birth_year": 2010}
+from toydata import trajectory as T
 
 
 ROWS = [

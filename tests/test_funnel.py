@@ -17,6 +17,7 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
+from scipy import stats as sps
 
 from outcome_analysis import funnel
 from outcome_analysis.settings import DEFAULT
@@ -197,3 +198,31 @@ def test_bad_arguments_raise():
         funnel.binomial_limits([10], 0.5, 95)
     with pytest.raises(ValueError, match="unknown ratio funnel method"):
         funnel.poisson_limits([10], 0.95, method="byar")
+
+
+# ------------------------------------------------------------------ funnel spot checks
+def test_exact_binomial_funnel_limits_spot_check():
+    # Spiegelhalter (2005) A.1.1 written out for n = 50, p0 = .3, 95%:
+    n, p0 = 50, 0.3
+    for p, which in ((0.025, 0), (0.975, 1)):
+        r = sps.binom.ppf(p, n, p0)
+        alpha = (sps.binom.cdf(r, n, p0) - p) / (sps.binom.cdf(r, n, p0) - sps.binom.cdf(r - 1, n, p0))
+        assert funnel.binomial_limits([n], p0, 0.95)[which][0] == pytest.approx((r - alpha) / n, abs=1e-12)
+
+
+def test_share_funnel_normal_with_tau2_spot_check():
+    low, high = funnel.binomial_limits([200], 0.4, 0.998, tau2=0.001)
+    z = sps.norm.ppf(0.999)
+    half = z * math.sqrt(0.4 * 0.6 / 200 + 0.001)
+    assert (low[0], high[0]) == pytest.approx((0.4 - half, 0.4 + half))
+
+
+def test_overdispersion_tau2_formula_spot_check():
+    # z = [-3, -1, 0, 1, 3], s = [.1, .1, .2, .2, .2], no winsorising:
+    # phi = (9 + 1 + 0 + 1 + 9) / 5 = 4; w = [100, 100, 25, 25, 25]
+    # tau2 = (5 * 4 - 4) / (275 - (100^2 * 2 + 25^2 * 3) / 275) = 16 / (275 - 21875 / 275)
+    od = funnel.overdispersion([-3, -1, 0, 1, 3], [0.1, 0.1, 0.2, 0.2, 0.2], trim=0.0)
+    assert od.phi == pytest.approx(4.0)
+    assert od.tau2 == pytest.approx(16 / (275 - 21875 / 275))
+    assert od.p_value == pytest.approx(sps.chi2.sf(20, 4))
+    assert od.applied

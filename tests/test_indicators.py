@@ -10,12 +10,7 @@ import pytest
 from outcome_analysis import indicators, stats
 from outcome_analysis.indicators import OUTPUT_COLUMNS, RECORD_COLUMNS, compute, records
 from toydata import toy_dataset
-
-
-def T(tid, client, inst, care_type, form, start, end=None, reason=None, **items):
-    return {"trajectory_id": tid, "client_id": client, "institution": inst, "care_type": care_type,
-            "care_form": form, "start_date": start, "end_date": end, "end_reason": reason,
-            "birth_year": 2010, **items}
+from toydata import trajectory as T
 
 
 def row(out, indicator, *, scope="national", institution="", period="2024", care_type="jeugdhulp",
@@ -341,3 +336,34 @@ def test_every_computable_registry_id_has_exactly_one_builder():
     with pytest.raises(ValueError, match="already has a builder"):
         builders.builder("jh_uitval")(lambda b, entry: [])
     assert builders.builder_of("jh_uitval").__module__ == "outcome_analysis.indicators.definitions.shares"
+
+
+REF = "2025-12-31"
+
+
+# ------------------------------------------------------------------ ROM parts kept across calls
+ROM = [dict(T("m1", "k1", "A", "jeugdhulp", "ambulant", "2024-01-01", "2024-06-01", "volgens_plan"),
+            rom_instrument="cbcl_total_t", rom_start=70.0, rom_end=60.0),      # improved (RCI < -1.96)
+       dict(T("m2", "k2", "A", "jeugdhulp", "ambulant", "2024-01-01", "2024-06-01", "volgens_plan"),
+            rom_instrument="xyz", rom_start=10.0, rom_end=5.0)]                # unknown -> missing + warning
+
+
+def test_rom_records_repeat_the_same_rows_and_the_warning():
+    import warnings
+
+    from outcome_analysis import indicators
+    data = toy_dataset(ROM, reference_date=REF)
+    for _ in range(2):  # the second call takes the per-trajectory arrays from the shared base
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            r = records(data, "jh_afname_problematiek")
+        assert any(issubclass(w.category, indicators.UnknownInstrumentWarning) for w in caught)
+        head = r[r["category"] == ""].sort_values("unit_id")
+        assert head["outcome"].tolist()[0] == 1.0 and np.isnan(head["outcome"].tolist()[1])
+    # a new trajectories frame is a new base: the cached arrays are not reused
+    t = data.trajectories.copy()
+    t.loc[t["trajectory_id"] == "m1", "rom_end"] = 70.0
+    data.trajectories = t
+    with pytest.warns(indicators.UnknownInstrumentWarning):
+        r = records(data, "jh_afname_problematiek")
+    assert r.loc[(r["category"] == "") & (r["unit_id"] == "m1"), "outcome"].tolist() == [0.0]

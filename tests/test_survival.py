@@ -6,8 +6,10 @@ import pandas as pd
 import pytest
 from statsmodels.duration.survfunc import SurvfuncRight
 
+from outcome_analysis import survival
 from outcome_analysis.survival import episode_durations, km_quantiles
 from toydata import toy_dataset
+from toydata import trajectory as T
 
 
 def test_hand_worked_example():
@@ -74,3 +76,38 @@ def test_episode_durations_censor_running_episodes():
     # S(10) = 2/3, S(365) = 2/3 * 1/2 = 1/3: median 365, q1 10, q3 not reached (S stays 1/3 > 0.25)
     assert (row["q1"], row["median"]) == (10, 365) and np.isnan(row["q3"])
     assert row["suppressed"]  # 3 episodes: below the threshold of 10
+
+
+# ------------------------------------------------------------------ Kaplan-Meier (survival)
+# JB episodes, reference date 2023-03-01 (given):
+#   p1 GI1 2023-01-01..2023-01-10   ended, 10 days (end - start + 1)
+#   p2 GI1 2023-01-01..2023-01-20   ended, 20 days
+#   p3 GI1 2023-02-20..running      censored at the reference date: 2023-03-01 - 2023-02-20 + 1 = 10 days
+# Product-limit by hand: at t=10 one event, at risk 3 (the censored one at the tied time is at risk)
+# -> S = 2/3; at t=20 one event, at risk 1 -> S = 0.  q1 = 10 (S <= .75), median = 20 (S <= .5), q3 = 20.
+# (Dropping p3 would give median 10; treating it as ended at 10 days would also give 10.)
+KM_ROWS = [
+    T("p1", "k1", "GI1", "jb", "ots", "2023-01-01", "2023-01-10", "volgens_plan"),
+    T("p2", "k2", "GI1", "jb", "ots", "2023-01-01", "2023-01-20", "volgens_plan"),
+    T("p3", "k3", "GI1", "jb", "ots", "2023-02-20", None, None),
+]
+
+
+def test_kaplan_meier_censors_running_episodes_at_reference_date():
+    out = survival.episode_durations(toy_dataset(KM_ROWS, reference_date="2023-03-01"))
+    r = out[(out["scope"] == "national") & (out["period"] == "2023") & (out["care_type"] == "jb")]
+    assert len(r) == 1
+    r = r.iloc[0]
+    assert (r["n"], r["events"], r["censored"]) == (3, 2, 1)
+    assert (r["q1"], r["median"], r["q3"]) == (10.0, 20.0, 20.0)
+    assert bool(r["suppressed"])  # n = 3 < 10
+
+
+def test_kaplan_meier_censoring_moves_with_the_reference_date():
+    # same data, reference 2023-04-30: p3 now runs 70 days (censored) and outlives p1, p2.
+    # t=10: d=1, n=3 -> 2/3; t=20: d=1, n=2 -> 1/3; median = 20 (first S <= .5), q3 not reached
+    # (S never falls to .25: the last unit is censored) -> NaN.
+    out = survival.episode_durations(toy_dataset(KM_ROWS, reference_date="2023-04-30"))
+    r = out[(out["scope"] == "national") & (out["period"] == "2023")].iloc[0]
+    assert (r["events"], r["censored"], r["median"]) == (2, 1, 20.0)
+    assert np.isnan(r["q3"])

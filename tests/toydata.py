@@ -11,3 +11,10 @@ def toy_dataset(rows, goals=(), experience=(), reference_date=None) -> Dataset:
     """A Dataset from lists of dicts (missing columns empty; dates as ISO strings are fine)."""
     return Dataset(frame("trajectories", rows), frame("goals", goals), frame("experience", experience),
                    reference_date=reference_date)
+
+
+def trajectory(tid, client, inst, care_type, form, start, end=None, reason=None, **items) -> dict:
+    """One trajectories row (birth year 2010 unless given); tests import it as ``T``."""
+    return {"trajectory_id": tid, "client_id": client, "institution": inst, "care_type": care_type,
+            "care_form": form, "start_date": start, "end_date": end, "end_reason": reason,
+            "birth_year": 2010, **items}
