@@ -9,24 +9,10 @@ from __future__ import annotations
 import pytest
 
 from outcome_analysis.indicators import compute
-from toydata import toy_dataset
+from toydata import nd, row, toy_dataset
 from toydata import trajectory as T
 
 REF = "2025-12-31"
-
-
-def row(out, indicator, category="", scope="national", institution="", period="2024", care_type=None):
-    sel = ((out["indicator"] == indicator) & (out["scope"] == scope) & (out["institution"] == institution)
-           & (out["period"] == period) & (out["category"] == category))
-    if care_type is not None:
-        sel &= out["care_type"] == care_type
-    hit = out[sel]
-    assert len(hit) == 1, f"{len(hit)} rows for {indicator} {category!r} {care_type}"
-    return hit.iloc[0]
-
-
-def nd(r):
-    return float(r["numerator"]), int(r["denominator"]), int(r["missing"])
 
 
 # ------------------------------------------------------------------ regular end
