@@ -23,7 +23,6 @@ import io as _io
 import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -1562,4 +1561,3 @@ def record(story: Story) -> None:
 
 __all__ = ["Story", "StoryError", "prepare", "build", "load", "show", "record", "default_institution", "default_period",
            "category_label", "care_type_label", "TEXTS"]
-_ = Path  # imported for type hints in callers
