@@ -494,12 +494,9 @@ def signal_summary(results: Results, period: str, lang: str = "nl") -> pd.DataFr
 
 
 def _hidden(row, min_denominator: int) -> bool:
-    """A figure row that may not be shown: marked suppressed, its denominator below the threshold,
-    or no value."""
-    sup = row.get("suppressed", False)
-    den = pd.to_numeric(row.get("denominator", np.nan), errors="coerce")
-    return (bool(sup) if not pd.isna(sup) else False) or pd.isna(den) or float(den) < min_denominator \
-        or pd.isna(row.get("value", np.nan))
+    """A figure row that may not be shown: hidden by disclosure control (:func:`report.figure_hidden`)
+    or without a value."""
+    return report.figure_hidden(row, min_denominator) or pd.isna(row.get("value", np.nan))
 
 
 def summary_sentences(summary: pd.DataFrame, lang: str = "nl") -> list[str]:

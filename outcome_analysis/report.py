@@ -96,6 +96,18 @@ def _is_missing(x) -> bool:
         return x is getattr(__import__("pandas"), "NA", object())
 
 
+def figure_hidden(row, min_denominator: int) -> bool:
+    """Whether disclosure control hides a figure row (a mapping or Series with ``suppressed`` and
+    ``denominator``): marked suppressed, or its denominator missing or below ``min_denominator``.
+    The one test that the institution report and the overview apply to a pooled figure."""
+    if row is None:
+        return True
+    suppressed = row.get("suppressed", False)
+    denominator = row.get("denominator")
+    return (not _is_missing(suppressed) and bool(suppressed)) or _is_missing(denominator) \
+        or float(denominator) < min_denominator
+
+
 def fmt_number(x, decimals: int = 1, lang: str = "nl") -> str:
     """A number with ``decimals`` decimals and the language's separators (nl ``1.234,5``).
 

@@ -355,9 +355,7 @@ class Story:
         nat = self.figure(entry, care_type, period, scope="national")
         if not nat:
             return {}
-        den = nat.get("denominator")
-        hidden = _suppressed(nat) or _missing(den) or float(den) < self.settings.min_denominator
-        if hidden:
+        if report.figure_hidden(nat, self.settings.min_denominator):
             return dict(nat, value=np.nan, ci_low=np.nan, ci_high=np.nan, hidden=True)
         return dict(nat, hidden=False)
 
