@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, atomic, registry
+from . import __version__, atomic, registry, schema
 # the computing modules (statsmodels, scipy) are imported where they are used, so that a notebook
 # that only reads stored results starts fast
 from .dataset import Dataset
@@ -175,7 +175,7 @@ class Results:
         served = self.meta.get("care_types", {})
         if institution:
             return list(served.get(institution, []))
-        return [c for c in ("jeugdhulp", "jb", "jr") if any(c in v for v in served.values())]
+        return [c for c in schema.CARE_TYPES if any(c in v for v in served.values())]
 
     def family_institutions(self, care_type: str | Sequence[str]) -> list[str]:
         """The institutions with trajectories of the care-type family of ``care_type``
@@ -464,7 +464,7 @@ def served_care_types(data: Dataset) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for inst, care in zip(pairs["institution"].astype(str), pairs["care_type"].astype(str)):
         out.setdefault(inst, []).append(care)
-    order = {c: i for i, c in enumerate(("jeugdhulp", "jb", "jr"))}
+    order = {c: i for i, c in enumerate(schema.CARE_TYPES)}
     return {k: sorted(v, key=lambda c: order.get(c, 9)) for k, v in sorted(out.items())}
 
 

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import registry, report
+from . import registry, report, schema
 from .periods import parse_period, previous_period
 from .quality import item_label
-from .results import Results, compute_results, modelled_period
+from .results import Results, care_type_family, compute_results, modelled_period
 from .settings import Settings
 
 LANGS = ("nl", "en")
@@ -242,12 +242,8 @@ class Story:
         the institution has trajectories of. A GI with only JB still hears that JR indicators do
         not apply; a jeugdhulp provider is not told about JB."""
         served = set(self.results.care_types_of(self.institution)) | set(self.care_types)
-        family = set()
-        if "jeugdhulp" in served:
-            family.add("jeugdhulp")
-        if served & {"jb", "jr"}:
-            family |= {"jb", "jr"}
-        return tuple(c for c in ("jeugdhulp", "jb", "jr") if c in family)
+        family = {c for care_type in served for c in care_type_family(care_type)}
+        return tuple(c for c in schema.CARE_TYPES if c in family)
 
     @property
     def offered_care_types(self) -> tuple[str, ...]:
