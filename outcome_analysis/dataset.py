@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import schema
@@ -66,9 +67,21 @@ DATE_COLUMNS = tuple(c.name for c in schema.TRAJECTORY_COLUMNS if c.kind == "dat
 
 
 def latest_date(trajectories: pd.DataFrame) -> pd.Timestamp:
-    """The latest date anywhere in the trajectories (the default reference date)."""
+    """The latest date anywhere in the trajectories (the default reference date); today when none."""
+    latest = latest_date_or_nat(trajectories)
+    return latest.normalize() if pd.notna(latest) else pd.Timestamp.today().normalize()
+
+
+def latest_date_or_nat(trajectories: pd.DataFrame) -> pd.Timestamp:
+    """The latest date in any date column of ``trajectories``; ``NaT`` when it has none.
+
+    One int64 maximum per column (NaT is the smallest int64, so a plain max skips it). The loader
+    orders several deliveries by it.
+    """
+    nat = np.iinfo(np.int64).min
     latest = max(
-        (trajectories[c].max() for c in DATE_COLUMNS if c in trajectories and trajectories[c].notna().any()),
-        default=pd.NaT,
+        (int(trajectories[c].to_numpy(dtype="datetime64[ns]").view(np.int64).max(initial=nat))
+         for c in DATE_COLUMNS if c in trajectories.columns),
+        default=nat,
     )
-    return pd.Timestamp(latest).normalize() if pd.notna(latest) else pd.Timestamp.today().normalize()
+    return pd.NaT if latest == nat else pd.Timestamp(latest)

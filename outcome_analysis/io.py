@@ -26,7 +26,7 @@ from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.xml.functions import iterparse
 
 from . import atomic, schema
-from .dataset import Dataset
+from .dataset import DATE_COLUMNS, Dataset, latest_date_or_nat
 from .errors import DataValidationError, OutcomeAnalysisError, Problem
 from .settings import DEFAULT, Settings
 
@@ -208,9 +208,8 @@ _CP1252_UNDEFINED = np.array([0x81, 0x8D, 0x8F, 0x90, 0x9D], dtype=np.uint8)
 #: Excel's separator hint on the first line of a CSV file: ``sep=;``, ``sep=,``, ``sep=<tab>``.
 _SEP_HINT = re.compile(r'"?sep=(?P<sep>[^\r\n"])"?(?P=sep)*\s*', re.IGNORECASE)
 _MAX_ROWS_LISTED_IN_WARNING = 10
-_DATE_COLUMNS = tuple(c.name for c in schema.TRAJECTORY_COLUMNS if c.kind == "date")
 #: raw columns still needed after parsing (their delivered values appear in cross-column problems).
-_RAW_KEPT = frozenset({"care_form", "end_reason"} | set(_DATE_COLUMNS))
+_RAW_KEPT = frozenset({"care_form", "end_reason"} | set(DATE_COLUMNS))
 
 
 def _cbs_of_form(form: str) -> list[str]:
@@ -1820,7 +1819,7 @@ def _check_trajectory_rows(frame: pd.DataFrame, raw: pd.DataFrame, file_name: st
             lambda pos: ["not before start_date " + s for s in starts(pos)],
             kind="end_before_start", params=lambda pos: [(("start_date", s),) for s in starts(pos)], ids=ids,
         )
-    for name in _DATE_COLUMNS:
+    for name in DATE_COLUMNS:
         if name in raw.columns:
             late = (frame[name] > limit.date).to_numpy(dtype=bool)
             _report(problems, file_name, name, raw[name], late, f"a date on or before {limit.text}",
@@ -1906,17 +1905,6 @@ def _parse_end_reason(frame: pd.DataFrame, file_name: str, problems, ids=None, n
     frame["end_reason"] = pd.Categorical.from_codes(np.where(unknown | ~fits[form, reason], -1, reason), dtype=column.dtype)
 
 
-def _latest_date(frame: pd.DataFrame) -> pd.Timestamp:
-    """The latest date in any date column of a trajectories frame (NaT when it has none)."""
-    nat = np.iinfo(np.int64).min  # NaT as int64: the smallest, so a plain max skips it
-    latest = max(
-        (int(frame[name].to_numpy(dtype="datetime64[ns]").view(np.int64).max(initial=nat)) for name in _DATE_COLUMNS
-         if name in frame.columns),
-        default=nat,
-    )
-    return pd.NaT if latest == nat else pd.Timestamp(latest)
-
-
 def _order_deliveries(parsed: list[tuple[str, pd.DataFrame]], problems):
     """The trajectories files in delivery order: by the latest date each contains, ties by file name.
 
@@ -1926,7 +1914,7 @@ def _order_deliveries(parsed: list[tuple[str, pd.DataFrame]], problems):
     common trajectory are not worth a remark. Returns the ordered list, the latest date of each file (by
     name) and each file's rank by its name part after ``trajectories``.
     """
-    latest = {name: _latest_date(frame) for name, frame in parsed}
+    latest = {name: latest_date_or_nat(frame) for name, frame in parsed}
     order = sorted(range(len(parsed)), key=lambda i: (_sort_date(latest[parsed[i][0]]), i))
     names = [name for name, _ in parsed]
     inverted = [
