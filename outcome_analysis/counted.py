@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import atomic, episodes as episodes_mod, indicators as indicators_mod, registry, stats
+from . import atomic, episodes as episodes_mod, indicators as indicators_mod, registry, report, stats
 from .dataset import Dataset
 from .errors import OutcomeAnalysisError
 from .periods import check_granularity, period_of
@@ -645,7 +645,7 @@ def _explanation_sheet(ws, li: int, columns, reference_date, granularity, source
         facts = [("Peildatum", f"{ref:%d-%m-%Y}" if ref is not None else ""),
                  ("Periodes", "jaren" if granularity == "year" else "halfjaren"),
                  ("Follow-upperiodes", windows + ". Een traject telt pas mee als zijn follow-upperiode op de peildatum voorbij is."),
-                 ("Levering", source or ""), ("Regels", f"{n_rows:,}".replace(",", "."))]
+                 ("Levering", source or ""), ("Regels", report.fmt_int(n_rows, "nl"))]
         column_title = ("Kolom", "Betekenis")
     else:
         title = "What was counted where: explanation"
@@ -662,7 +662,7 @@ def _explanation_sheet(ws, li: int, columns, reference_date, granularity, source
                  ("Periods", "years" if granularity == "year" else "half years"),
                  ("Follow-up windows", windows + ". A trajectory counts only once its window has passed at the "
                                         "reference date."),
-                 ("Delivery", source or ""), ("Rows", f"{n_rows:,}")]
+                 ("Delivery", source or ""), ("Rows", report.fmt_int(n_rows, "en"))]
         column_title = ("Column", "Meaning")
     head = cell_class(ws, title)
     head.font = bold

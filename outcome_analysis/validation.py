@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import atomic
+from . import atomic, report
 from .errors import Problem
 
 WIDTH = 100
@@ -79,9 +79,9 @@ def _index(lang: str) -> int:
 
 
 def number(n: int, lang: str = "nl") -> str:
-    """A whole number with thousands separated: ``1.234`` in Dutch, ``1,234`` in English."""
-    out = f"{int(n):,}"
-    return out.replace(",", ".") if lang == "nl" else out
+    """A whole number with thousands separated: ``1.234`` in Dutch, ``1,234`` in English
+    (:func:`outcome_analysis.report.fmt_int`, as the reports write it)."""
+    return report.fmt_int(n, lang)
 
 
 def counted(n: int, singular: str, plural: str, lang: str = "nl") -> str:
