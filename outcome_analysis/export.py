@@ -39,7 +39,7 @@ from bs4 import BeautifulSoup, Comment
 
 from . import atomic
 from .errors import OutcomeAnalysisError
-from .report import texts
+from .report import fmt_date, texts
 
 #: folder holding the nbconvert templates of the project.
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -137,13 +137,6 @@ def check_notebook(nb: nbformat.NotebookNode, name: str = "<notebook>") -> None:
 # --------------------------------------------------------------------------------------------
 # HTML
 # --------------------------------------------------------------------------------------------
-def _format_date(date: _dt.date, lang: str) -> str:
-    months = texts(lang)["months"]
-    if lang == "nl":
-        return f"{date.day} {months[date.month - 1]} {date.year}"
-    return f"{date.day} {months[date.month - 1]} {date.year}"
-
-
 #: the mimetype of the small output in which a report notebook records the cover facts it resolved
 #: itself (``institution=""`` → the largest institution); see :func:`outcome_analysis.story.record`.
 REPORT_MIMETYPE = "application/vnd.outcome-report+json"
@@ -194,9 +187,9 @@ def _report_meta(nb, *, institution, period, title, lang, date) -> dict[str, Any
         raise ExportError(f"unknown report language {lang!r}; use 'nl' or 'en'")
     labels = texts(lang)
     if date is None:
-        date = stored.get("date") or _format_date(_dt.date.today(), lang)
+        date = stored.get("date") or fmt_date(_dt.date.today(), lang)
     elif isinstance(date, _dt.date):
-        date = _format_date(date, lang)
+        date = fmt_date(date, lang)
 
     def pick(value, key):
         value = value if value not in (None, "") else stored.get(key)
@@ -557,7 +550,7 @@ def error_page(institution: str | None, period: str | None, message: str, lang: 
     inst = f'<p class="oa-cover-institution"><span class="oa-run-institution">{e(institution)}</span></p>' if institution else ""
     per = (f'<p class="oa-cover-period">{e(t["period"])}: <span class="oa-run-period">{e(str(period))}</span></p>'
            if period else "")
-    date = _format_date(_dt.date.today(), lang)
+    date = fmt_date(_dt.date.today(), lang)
     return f"""<!DOCTYPE html>
 <html lang="{e(lang)}">
 <head>

@@ -147,12 +147,6 @@ def fmt_period(period, lang: str = "nl") -> str:
     return text
 
 
-_MONTHS = {"nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-                  "oktober", "november", "december"),
-           "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-                  "October", "November", "December")}
-
-
 def fmt_date(date, lang: str = "nl") -> str:
     """A date for prose: ``"2024-12-29"`` → "29 december 2024" (en "29 December 2024"); missing
     → ``n.b.``; text that is not a date stays as it is.
@@ -169,7 +163,7 @@ def fmt_date(date, lang: str = "nl") -> str:
         ts = pd.Timestamp(date)
     except (TypeError, ValueError):
         return str(date)
-    return f"{ts.day} {_MONTHS[lang][ts.month - 1]} {ts.year}"
+    return f"{ts.day} {texts(lang)['months'][ts.month - 1]} {ts.year}"
 
 
 def fmt_int(n, lang: str = "nl") -> str:
