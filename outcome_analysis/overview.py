@@ -37,7 +37,7 @@ from . import disclosure, episodes, funnel, indicators, io, plots, registry, rep
 from .dataset import Dataset
 from .errors import OutcomeAnalysisError
 from .periods import parse_period
-from .results import CARE_TYPE_FAMILIES, Results, care_type_family, compute_results
+from .results import CARE_TYPE_FAMILIES, Results, compute_results
 from .settings import DEFAULT, Settings, for_delivery
 
 __all__ = [
@@ -197,9 +197,7 @@ def comparator(results: Results, lang: str = "nl", care_type: str = "") -> dict:
     if not care_type:
         return report.comparator(results.settings, len(results.institutions), lang,
                                  institution=(results.institutions or [""])[0])
-    members = results.family_institutions(care_type)
-    group = report.comparison_group(care_type_family(care_type), results.care_types_of())
-    return report.comparator(results.settings, len(members), lang, institution=(members or [""])[0], group=group)
+    return report.family_comparator(results, (care_type,), lang)
 
 
 def compared(results: Results, care_type: str) -> bool:

@@ -632,6 +632,25 @@ def comparator(settings=None, n_institutions: int = 2, lang: str = "nl", *, inst
     return _comparator_words(comparison_scope(settings, n_institutions), n_institutions, lang, institution, group)
 
 
+def family_comparator(results, care_types: Sequence[str], lang: str = "nl", *, institution: str = "") -> dict[str, Any]:
+    """:func:`comparator` for the care-type family of ``care_types`` in ``results`` (an
+    :class:`outcome_analysis.results.Results`): N its institutions
+    (``results.family_institutions``), the group named when the delivery holds other families too.
+    ``institution`` defaults to the family's first institution (named when it is alone). The
+    institution report and the overview both ask this."""
+    members = results.family_institutions(care_types)
+    family = tuple(dict.fromkeys(c for care_type in care_types for c in _family_of(care_type)))
+    group = comparison_group(family, results.care_types_of())
+    return comparator(results.settings, len(members), lang, institution=institution or (members or [""])[0],
+                      group=group)
+
+
+def _family_of(care_type: str) -> tuple[str, ...]:
+    from .results import care_type_family  # late: report stays free of the computing modules
+
+    return care_type_family(care_type)
+
+
 def with_care_type(label: str, care_type: str, lang: str = "nl", *, sep: str = " ({care})") -> str:
     """An indicator label with its care type, unless the label already names it: "Cliëntervaring
     (jeugdreclassering)", but "Reden beëindiging jeugdreclassering" as it is.

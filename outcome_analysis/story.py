@@ -222,9 +222,8 @@ class Story:
         and two jeugdhulp providers is the GI's own: there is nothing to compare it with)."""
         key = ("comparator", self.lang)
         if key not in self._cache:
-            n = len(self.results.family_institutions(self.family_care_types))
-            group = report.comparison_group(self.family_care_types, self.results.care_types_of())
-            words = report.comparator(self.settings, n, self.lang, institution=self.institution, group=group)
+            words = report.family_comparator(self.results, self.family_care_types, self.lang,
+                                             institution=self.institution)
             if words["scope"] == "none" and len(self.results.institutions) > 1:
                 care = f" {TEXTS[self.lang]['and']} ".join(care_type_label(c, self.lang) for c in self.family_care_types)
                 words["scope_note"] = TEXTS[self.lang]["scope_note_alone_in_family"].format(care_types=care)
