@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 
 from .errors import DataValidationError, OutcomeAnalysisError
-from .validation import LANGS, PROBLEM_FILE_SUFFIXES
+from .contract.validation import LANGS, PROBLEM_FILE_SUFFIXES
 
 _RECORDS_TEXTS = {
     "slow": ("Het overzicht van wat waar geteld is heeft {rows} regels; het schrijven kan enkele minuten duren.",
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 1
     except DataValidationError as exc:  # e.g. an unreadable --reference-date: said like any problem
-        from . import validation
+        from .contract import validation
 
         lang = getattr(args, "lang", "en")
         print(validation.format_problems(exc.problems, lang), file=sys.stderr)
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from . import io, validation
+    from .contract import io, validation
     from .settings import for_delivery
 
     lang = args.lang
@@ -135,7 +135,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _write_records(data, args: argparse.Namespace, settings, lang: str) -> None:
     import warnings
 
-    from . import counted, validation
+    from .contract import counted, validation
 
     with warnings.catch_warnings():  # norm and instrument remarks belong to the reports, not here
         warnings.simplefilter("ignore")

@@ -48,7 +48,7 @@ class Problem:
 
         Falls back to ``expected`` when the problem has no ``kind`` or the catalogue lacks it.
         """
-        from . import problem_texts  # late: the catalogue is read only when a message is shown
+        from .contract import problem_texts  # late: the catalogue is read only when a message is shown
 
         return problem_texts.render(self, lang)
 

@@ -31,24 +31,14 @@ indicator, grouped by kind; ``helpers`` holds what several of them share), ``rec
 """
 from __future__ import annotations
 
-from .. import registry, schema  # noqa: F401 (reachable as indicators.registry / indicators.schema)
-from ..settings import DEFAULT  # noqa: F401
+from . import registry  # noqa: F401 (reachable as indicators.registry / indicators.schema)
+from outcome_analysis.contract import schema  # noqa: F401
+from outcome_analysis.settings import DEFAULT  # noqa: F401
 from . import definitions  # noqa: F401 (registers the builders)
 from .aggregate import _first_appearance  # noqa: F401
 from .base import _shared_base, clear_cache
 from .builders import builder, computable
-from .common import (
-    AGE_GROUPS,
-    FOLLOW_UP,
-    MULTI_FAMILIES,
-    OUTPUT_COLUMNS,
-    RCI_CLASSES,
-    RECORD_COLUMNS,
-    TRANSITION_NONE,
-    DerivedNormWarning,
-    IndicatorError,
-    UnknownInstrumentWarning,
-)
+from .common import AGE_GROUPS, FOLLOW_UP, MULTI_FAMILIES, OUTPUT_COLUMNS, RCI_CLASSES, RECORD_COLUMNS, TRANSITION_NONE, DerivedNormWarning, IndicatorError, UnknownInstrumentWarning
 from .compute import compute
 from .definitions.change import derive_missing_norms
 from .definitions.follow_up_weight import compare_intensity

@@ -7,8 +7,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from .. import registry, stats
-from ..settings import Settings
+from . import registry
+from outcome_analysis.statistics import stats
+from outcome_analysis.settings import Settings
 from .common import MULTI_FAMILIES, IndicatorError
 
 

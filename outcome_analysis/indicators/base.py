@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import episodes as episodes_mod, schema
-from ..dataset import Dataset
-from ..periods import check_granularity
-from ..settings import Settings
+from . import episodes as episodes_mod
+from outcome_analysis.contract import schema
+from outcome_analysis.contract.dataset import Dataset
+from outcome_analysis.contract.periods import check_granularity
+from outcome_analysis.settings import Settings
 
 
 _DAY_KEY = 1 << 22

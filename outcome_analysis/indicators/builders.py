@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .. import registry
+from . import registry
 
 _BUILDERS: dict[str, Callable] = {}
 

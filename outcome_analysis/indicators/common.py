@@ -2,7 +2,7 @@
 the fixed category lists, and the errors and warnings of the package."""
 from __future__ import annotations
 
-from ..errors import OutcomeAnalysisError
+from outcome_analysis.errors import OutcomeAnalysisError
 
 
 RECORD_COLUMNS = (

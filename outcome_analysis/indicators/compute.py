@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .. import registry, schema  # noqa: F401 (schema: the examples use it)
-from ..dataset import Dataset
-from ..settings import DEFAULT, Settings
+from . import registry  # noqa: F401 (schema: the examples use it)
+from outcome_analysis.contract import schema  # noqa: F401
+from outcome_analysis.contract.dataset import Dataset
+from outcome_analysis.settings import DEFAULT, Settings
 from .aggregate import _aggregate, _finish
 from .base import _Base, _release_arrow_memory, _shared_base
 from .builders import computable

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .. import schema
+from outcome_analysis.contract import schema
 from .base import _Base
 from .parts import _part
 

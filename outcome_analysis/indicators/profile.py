@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import episodes as episodes_mod, schema  # noqa: F401 (schema: the examples use it)
-from ..dataset import Dataset
-from ..periods import period_of
-from ..settings import DEFAULT, Settings
+from . import episodes as episodes_mod  # noqa: F401 (schema: the examples use it)
+from outcome_analysis.contract import schema  # noqa: F401
+from outcome_analysis.contract.dataset import Dataset
+from outcome_analysis.contract.periods import period_of
+from outcome_analysis.settings import DEFAULT, Settings
 from .base import _shared_base
 from .helpers import _ended_episodes
 

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from .. import registry, schema  # noqa: F401 (schema: the examples use it)
-from ..dataset import Dataset
-from ..settings import DEFAULT, Settings
+from . import registry  # noqa: F401 (schema: the examples use it)
+from outcome_analysis.contract import schema  # noqa: F401
+from outcome_analysis.contract.dataset import Dataset
+from outcome_analysis.settings import DEFAULT, Settings
 from . import definitions  # noqa: F401 (registers the builders)
 from .base import _Base, _shared_base
 from .builders import builder_of, computable
@@ -34,7 +35,7 @@ def _units(b: _Base, entry: registry.Entry) -> tuple[list[_Part], pd.Categorical
     if builder is None:
         raise IndicatorError(
             f"indicator {entry.id!r} is a context item ({entry.kind}); compute it with "
-            f"outcome_analysis.context.compute_context; indicators computes {', '.join(computable())}"
+            f"outcome_analysis.indicators.context.compute_context; indicators computes {', '.join(computable())}"
         )
     parts = [p for p in builder(b, entry) if len(p)]
     if not parts:

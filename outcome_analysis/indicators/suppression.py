@@ -6,8 +6,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .. import disclosure, registry
-from ..settings import DEFAULT, Settings
+from outcome_analysis.statistics import disclosure
+from . import registry
+from outcome_analysis.settings import DEFAULT, Settings
 from .common import OUTPUT_COLUMNS, RECORD_COLUMNS
 
 

@@ -7,11 +7,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ... import episodes as episodes_mod, schema, stats
-from ..base import _Base, _memo
-from ..builders import builder
-from ..common import DerivedNormWarning, UnknownInstrumentWarning
-from ..helpers import _distribution, _factor, _plain, _trajectory_unit
+from outcome_analysis.indicators import episodes as episodes_mod
+from outcome_analysis.contract import schema
+from outcome_analysis.statistics import stats
+from outcome_analysis.indicators.base import _Base, _memo
+from outcome_analysis.indicators.builders import builder
+from outcome_analysis.indicators.common import DerivedNormWarning, UnknownInstrumentWarning
+from outcome_analysis.indicators.helpers import _distribution, _factor, _plain, _trajectory_unit
 
 
 def _threat_parts(b: _Base, care_types=("jb",)) -> list[pd.DataFrame]:

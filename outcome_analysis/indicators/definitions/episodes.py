@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ... import episodes as episodes_mod, schema
-from .. import helpers
-from ..base import _DAY_KEY, _Base, _memo
-from ..builders import builder
-from ..common import TRANSITION_NONE
-from ..helpers import _category, _ended_episodes, _factor
-from ..parts import UNIT_CLIENT, _part
+from outcome_analysis.indicators import episodes as episodes_mod
+from outcome_analysis.contract import schema
+from outcome_analysis.indicators import helpers
+from outcome_analysis.indicators.base import _DAY_KEY, _Base, _memo
+from outcome_analysis.indicators.builders import builder
+from outcome_analysis.indicators.common import TRANSITION_NONE
+from outcome_analysis.indicators.helpers import _category, _ended_episodes, _factor
+from outcome_analysis.indicators.parts import UNIT_CLIENT, _part
 
 
 def _episode_end(b, entry, headline: bool = True, family: str = "jbjr"):

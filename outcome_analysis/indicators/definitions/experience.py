@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base import _memo
-from ..builders import builder
-from ..helpers import _bool_float, _category, _positions_of, _trajectory_unit
-from ..parts import UNIT_ANSWER, _part
+from outcome_analysis.indicators.base import _memo
+from outcome_analysis.indicators.builders import builder
+from outcome_analysis.indicators.helpers import _bool_float, _category, _positions_of, _trajectory_unit
+from outcome_analysis.indicators.parts import UNIT_ANSWER, _part
 
 
 @builder("jbjr_clientervaring", "jh_tevredenheid", "pi02_tevredenheid")

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ... import schema
-from .. import helpers
-from ..base import _DAY_KEY, _Base, _memo
-from ..builders import builder
-from ..helpers import _factor, _plain, _trajectory_unit
-from ..parts import _Part
+from outcome_analysis.contract import schema
+from outcome_analysis.indicators import helpers
+from outcome_analysis.indicators.base import _DAY_KEY, _Base, _memo
+from outcome_analysis.indicators.builders import builder
+from outcome_analysis.indicators.helpers import _factor, _plain, _trajectory_unit
+from outcome_analysis.indicators.parts import _Part
 
 
 _JR_LEVEL = {"tb_vrijwillig": 0, "tb_gedwongen": 1, "stp": 1, "gbm": 1, "jr_overig": 1,

@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ... import stats
-from ..base import _Base
-from ..builders import builder
-from ..helpers import _factor, _plain, _positions_of, _trajectory_unit
-from ..parts import _Part
+from outcome_analysis.statistics import stats
+from outcome_analysis.indicators.base import _Base
+from outcome_analysis.indicators.builders import builder
+from outcome_analysis.indicators.helpers import _factor, _plain, _positions_of, _trajectory_unit
+from outcome_analysis.indicators.parts import _Part
 
 
 @builder("jh_doelrealisatie_gas")

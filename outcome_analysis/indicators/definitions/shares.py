@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ... import schema
-from ..base import _Base
-from ..builders import builder
-from ..helpers import _bool_float, _codes_float, _distribution, _plain, _trajectory_unit
+from outcome_analysis.contract import schema
+from outcome_analysis.indicators.base import _Base
+from outcome_analysis.indicators.builders import builder
+from outcome_analysis.indicators.helpers import _bool_float, _codes_float, _distribution, _plain, _trajectory_unit
 
 
 def _end_reason_share(b: _Base, care_types, positive, family=True) -> list[pd.DataFrame]:

@@ -1,0 +1,361 @@
+"""What the validator tells a data supplier: the problems grouped for the terminal, the summary
+lines, and the problems file (CSV for Dutch Excel, or .xlsx).
+
+Everything a supplier reads is Dutch by default (``lang="nl"``) and English on request
+(``lang="en"``); messages come from :meth:`Problem.message <outcome_analysis.errors.Problem.message>`.
+The terminal output is at most :data:`WIDTH` columns wide; it shows the first
+:data:`ROWS_PER_GROUP` rows of every group and says where the rest is. The problems file holds every
+problem.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from outcome_analysis import atomic
+from outcome_analysis.presentation import report
+from outcome_analysis.errors import Problem
+
+WIDTH = 100
+ROWS_PER_GROUP = 10
+LANGS = ("nl", "en")
+PROBLEM_FILE_SUFFIXES = (".csv", ".xlsx")
+
+#: columns of the problems file: attribute -> (Dutch header, English header).
+PROBLEM_COLUMNS = {
+    "severity": ("ernst", "severity"),
+    "file": ("bestand", "file"),
+    "row": ("rij", "row"),
+    "column": ("kolom", "column"),
+    "trajectory_id": ("trajectory_id", "trajectory_id"),
+    "value": ("waarde", "value"),
+    "message": ("verwachting", "expected"),
+}
+
+_TEXTS = {
+    "error": ("fout", "error"),
+    "errors": ("fouten", "errors"),
+    "warning": ("waarschuwing", "warning"),
+    "warnings": ("waarschuwingen", "warnings"),
+    "Errors": ("Fouten", "Errors"),
+    "Warnings": ("Waarschuwingen", "Warnings"),
+    "row": ("rij", "row"),
+    "rows": ("rijen", "rows"),
+    "times": ("keer", "times"),
+    "column": ("kolom", "column"),
+    "whole_file": ("het hele bestand", "the whole file"),
+    "value": ("waarde", "value"),
+    "message": ("melding", "message"),
+    "empty": ("(leeg)", "(empty)"),
+    "more_see": ("… en {n} meer (zie {file})", "… and {n} more (see {file})"),
+    "more_write": ("… en {n} meer (schrijf ze allemaal weg met --problems problemen.csv)",
+                   "… and {n} more (write them all with --problems problems.csv)"),
+    "not_ok": ("{errors} en {warnings} in {path}: de gegevens voldoen niet aan het gegevenscontract.",
+               "{errors} and {warnings} in {path}: the data does not meet the data contract."),
+    "ok": ("In orde: {trajectories} trajecten, {institutions} instellingen, {goals} doelen, "
+           "{answers} ervaringsantwoorden; periode {first} t/m {last} (peildatum {reference}); {warnings}.",
+           "OK: {trajectories} trajectories, {institutions} institutions, {goals} goals, "
+           "{answers} experience answers; period {first} to {last} (reference date {reference}); {warnings}."),
+    "no_dates": ("geen datums", "no dates"),
+    "no_warnings": ("geen waarschuwingen", "no warnings"),
+    "written": ("{n} naar {file} geschreven.", "{n} written to {file}."),
+    "problem": ("probleem", "problem"),
+    "problems": ("problemen", "problems"),
+}
+
+
+def text(key: str, lang: str = "nl", **values) -> str:
+    """A fixed text of the validator in ``lang``, with ``values`` filled in."""
+    return _TEXTS[key][_index(lang)].format(**values)
+
+
+def _index(lang: str) -> int:
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+    return LANGS.index(lang)
+
+
+def number(n: int, lang: str = "nl") -> str:
+    """A whole number with thousands separated: ``1.234`` in Dutch, ``1,234`` in English
+    (:func:`outcome_analysis.report.fmt_int`, as the reports write it)."""
+    return report.fmt_int(n, lang)
+
+
+def counted(n: int, singular: str, plural: str, lang: str = "nl") -> str:
+    """``1 fout``, ``3 fouten`` (the keys of the texts)."""
+    return f"{number(n, lang)} {text(singular if n == 1 else plural, lang)}"
+
+
+# ------------------------------------------------------------------------------------------------
+# Grouping
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    """Problems of one severity, file, column and kind."""
+
+    severity: str
+    file: str
+    column: str | None
+    kind: str
+    problems: list[Problem] = field(default_factory=list)
+
+
+def group_problems(problems: Sequence[Problem]) -> list[Group]:
+    """Errors before warnings; within each, by file, column and kind (``kind``, else ``expected``),
+    each in the order of first appearance; the problems of a group keep their order."""
+    groups: dict[tuple, Group] = {}
+    for p in problems:  # a loop over problems, not over data rows
+        severity = "error" if p.severity == "error" else "warning"
+        key = (severity, p.file, p.column, p.kind or p.expected)
+        if key not in groups:
+            groups[key] = Group(severity, p.file, p.column, p.kind or p.expected)
+        groups[key].problems.append(p)
+    files = {name: i for i, name in enumerate(dict.fromkeys(p.file for p in problems))}
+    ordered = list(groups.values())
+    first_column: dict[tuple, int] = {}
+    for i, g in enumerate(ordered):
+        first_column.setdefault((g.severity, g.file, g.column), i)
+
+    def key(item: tuple[int, Group]) -> tuple:
+        i, g = item
+        return (g.severity != "error", files[g.file], g.column is not None,
+                first_column[(g.severity, g.file, g.column)], i)
+
+    return [g for _, g in sorted(enumerate(ordered), key=key)]
+
+
+# ------------------------------------------------------------------------------------------------
+# Terminal output
+# ------------------------------------------------------------------------------------------------
+
+
+def shorten(value, width: int) -> str:
+    """One line of at most ``width`` characters (``…`` where cut)."""
+    line = re.sub(r"\s+", " ", "" if value is None else str(value)).strip()
+    if len(line) <= width:
+        return line
+    return line[: max(width - 1, 0)] + "…"
+
+
+def paragraph(line: str, width: int = WIDTH) -> str:
+    """``line`` wrapped at ``width`` columns, continuation lines indented by two spaces."""
+    return "\n".join(_wrap(line, "", "  ", width))
+
+
+def _wrap(line: str, indent: str = "", subsequent: str | None = None, width: int = WIDTH) -> list[str]:
+    return textwrap.wrap(line, width=width, initial_indent=indent,
+                         subsequent_indent=indent + "  " if subsequent is None else subsequent,
+                         break_long_words=True, break_on_hyphens=False) or [indent.rstrip()]
+
+
+def format_problems(problems: Sequence[Problem], lang: str = "nl", problems_file: str | Path | None = None,
+                    width: int = WIDTH, rows_per_group: int = ROWS_PER_GROUP) -> str:
+    """The problems grouped for a terminal of ``width`` columns.
+
+    Per severity (errors first) a heading; per file its name; per column and kind of problem one
+    line with the count and the message; under it the first ``rows_per_group`` rows (row number,
+    trajectory_id, value, and the message when it differs between the rows of the group), then how
+    many more there are and where to find them (``problems_file``, or how to write one).
+    """
+    _index(lang)
+    lines: list[str] = []
+    section = file = None
+    for g in group_problems(problems):
+        if g.severity != section:
+            section = g.severity
+            n = sum(1 for p in problems if (p.severity == "error") == (section == "error"))
+            title = f"{text('Errors' if section == 'error' else 'Warnings', lang)} ({number(n, lang)})"
+            if lines:
+                lines.append("")
+            lines += [title, "=" * len(title)]
+            file = None
+        if g.file != file:
+            file = g.file
+            lines += ["", *_wrap(file, "", "  ", width)]
+        lines += _format_group(g, lang, problems_file, width, rows_per_group)
+    return "\n".join(lines)
+
+
+def _format_group(g: Group, lang: str, problems_file, width: int, rows_per_group: int) -> list[str]:
+    messages = [p.message(lang) for p in g.problems]
+    same_message = len(set(messages)) == 1
+    with_rows = [p for p in g.problems if p.row is not None]
+    where = (f"{text('column', lang)} {g.column}" if g.column is not None else text("whole_file", lang))
+    n = len(g.problems)
+    if len(with_rows) == n:
+        count = counted(n, "row", "rows", lang)
+    else:
+        count = f"{number(n, lang)} {text('times', lang)}" if n > 1 else ""
+    head = f"{where} ({count})" if count else where
+    if same_message:
+        out = _wrap(f"{head}: {messages[0]}", "  ", "      ", width)
+    else:
+        out = _wrap(f"{head}:", "  ", "      ", width)
+    shown = g.problems[:rows_per_group]
+    if with_rows:
+        out += _row_table(shown, messages[: len(shown)], not same_message, lang, width, g.column)
+    elif not same_message:
+        for message in messages[: len(shown)]:
+            out += _wrap(f"- {message}", "      ", "        ", width)
+    if n > len(shown):
+        more = number(n - len(shown), lang)
+        line = (text("more_see", lang, n=more, file=Path(problems_file).name) if problems_file is not None
+                else text("more_write", lang, n=more))
+        out += _wrap(line, "      ", "        ", width)
+    return out
+
+
+def _row_table(shown: list[Problem], messages: list[str], with_message: bool, lang: str, width: int,
+               column: str | None = None) -> list[str]:
+    """Row number, trajectory_id (when any is known), value (when any is given: a missing value shows
+    as "(leeg)") and, when the rows' messages differ, the message; every cell cut to fit ``width``."""
+    indent = " " * 6
+    head_row = text("row", lang)
+    rows = [str(p.row) if p.row is not None else "" for p in shown]  # as the spreadsheet numbers them
+    row_w = max(len(head_row), *(len(r) for r in rows))
+    with_id = column != "trajectory_id" and any(p.trajectory_id is not None for p in shown)
+    ids = [shorten(p.trajectory_id, 24) for p in shown]
+    id_w = max(len("trajectory_id"), *(len(i) for i in ids)) if with_id else 0
+    with_value = any(p.value is not None for p in shown)
+    used = len(indent) + row_w + 2 + (id_w + 2 if with_id else 0)
+    value_room = min(width - used, 30 if with_message else 60)
+    values = [shorten(p.value, value_room) if p.value not in (None, "") else text("empty", lang) for p in shown]
+    value_w = min(max(len(text("value", lang)), *(len(v) for v in values)), value_room) if with_value else 0
+    if not (with_id or with_value or with_message):  # only row numbers: one line
+        listed = ", ".join(r for r in rows if r)
+        return _wrap(f"{text('row' if len(rows) == 1 else 'rows', lang)}: {listed}", indent, indent + "  ", width)
+    message_room = width - used - (value_w + 2 if with_value else 0)
+    header = [head_row.rjust(row_w)] + (["trajectory_id".ljust(id_w)] if with_id else [])
+    header += [text("value", lang).ljust(value_w)] if with_value else []
+    header += [text("message", lang)] if with_message else []
+    lines = [(indent + "  ".join(header)).rstrip()]
+    for row, tid, value, message in zip(rows, ids, values, messages):
+        cells = [row.rjust(row_w)] + ([tid.ljust(id_w)] if with_id else [])
+        cells += [value.ljust(value_w)] if with_value else []
+        cells += [shorten(message, message_room)] if with_message else []
+        lines.append((indent + "  ".join(cells)).rstrip())
+    return lines
+
+
+def summary_not_ok(n_errors: int, n_warnings: int, path, lang: str = "nl", width: int = WIDTH) -> str:
+    """``3 fouten en 2 waarschuwingen in levering/: de gegevens voldoen niet aan het gegevenscontract.``"""
+    line = text("not_ok", lang, errors=counted(n_errors, "error", "errors", lang),
+                warnings=counted(n_warnings, "warning", "warnings", lang), path=path)
+    return paragraph(line, width)
+
+
+def summary_ok(data, n_warnings: int, lang: str = "nl", width: int = WIDTH) -> str:
+    """``In orde: 12.345 trajecten, 8 instellingen, ...; periode 01-01-2022 t/m 31-12-2024 (peildatum ...)``."""
+    t = data.trajectories
+    has_dates = bool(t["start_date"].notna().any())
+    fmt = "%d-%m-%Y" if lang == "nl" else "%Y-%m-%d"  # one date format per line
+    first = f"{t['start_date'].min():{fmt}}" if has_dates else text("no_dates", lang)
+    last = f"{data.reference_date:{fmt}}" if has_dates else text("no_dates", lang)
+    reference = f"{data.reference_date:{fmt}}"
+    warnings = counted(n_warnings, "warning", "warnings", lang) if n_warnings else text("no_warnings", lang)
+    line = text("ok", lang, trajectories=number(len(t), lang), institutions=number(t["institution"].nunique(), lang),
+                goals=number(len(data.goals), lang), answers=number(len(data.experience), lang),
+                first=first, last=last, reference=reference, warnings=warnings)
+    return paragraph(line, width)
+
+
+# ------------------------------------------------------------------------------------------------
+# The problems file
+# ------------------------------------------------------------------------------------------------
+
+
+def problem_rows(problems: Sequence[Problem], lang: str = "nl") -> tuple[list[str], list[list]]:
+    """Headers and one row per problem for the problems file (every problem)."""
+    li = _index(lang)
+    headers = [names[li] for names in PROBLEM_COLUMNS.values()]
+    rows = []
+    for p in problems:
+        severity = text("error" if p.severity == "error" else "warning", lang)
+        rows.append([severity, p.file, p.row, p.column, p.trajectory_id, p.value, p.message(lang)])
+    return headers, rows
+
+
+def write_problems(problems: Sequence[Problem], out: str | Path, lang: str = "nl") -> Path:
+    """Write every problem to ``out``: ``.csv`` for Dutch Excel (``;`` separated, UTF-8 with BOM) or
+    ``.xlsx`` (header frozen, autofilter, column widths). Atomic; returns ``out``.
+
+    Values are written as text; a value that Excel would run as a formula (starting with ``=``,
+    ``+``, ``@``, or ``-`` followed by a non-digit) gets a leading apostrophe in the CSV and is
+    stored as a text cell in the xlsx.
+    """
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in PROBLEM_FILE_SUFFIXES:
+        raise ValueError(f"the problems file must end in .csv or .xlsx, not {out.name!r}")
+    headers, rows = problem_rows(problems, lang)
+    if suffix == ".csv":
+        def write(tmp: Path) -> None:
+            with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
+                writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
+                writer.writerow(headers)
+                for row in rows:
+                    writer.writerow(["" if v is None else _csv_safe(v) for v in row])
+    else:
+        def write(tmp: Path) -> None:
+            _write_problems_xlsx(tmp, headers, rows, lang)
+    return atomic.write_with(out, write)
+
+
+_FORMULA = re.compile(r"^(?:[=+@\t\r]|-(?![\d.,]))")
+
+
+def _csv_safe(value):
+    """Text that Excel would take for a formula, prefixed with an apostrophe; numbers as they are."""
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value
+
+
+def _write_problems_xlsx(path: Path, headers: list[str], rows: list[list], lang: str) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(text("problems", lang).capitalize())
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
+    least, most = (14, 12, 7, 12, 15, 10, 30), (14, 30, 9, 24, 24, 40, 90)  # 'waarschuwing' fits the first
+    for i, header in enumerate(headers):
+        longest = max([len(header)] + [len(str(r[i])) for r in rows[:5000] if r[i] is not None])
+        ws.column_dimensions[get_column_letter(i + 1)].width = min(max(longest + 2, least[i]), most[i])
+    ws.append(bold_cells(ws, headers))
+    for row in rows:
+        out = []
+        for v in row:
+            if isinstance(v, str):
+                cell = WriteOnlyCell(ws, v)
+                cell.data_type = "s"  # text, never a formula
+                out.append(cell)
+            else:
+                out.append(v)
+        ws.append(out)
+    wb.save(path)
+
+
+def bold_cells(ws, values, cell_class=None) -> list:
+    """A header row for a write-only openpyxl sheet: one bold cell per value.
+
+    ``cell_class`` defaults to ``openpyxl.cell.WriteOnlyCell``.
+    """
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    cells = []
+    for value in values:
+        cell = (cell_class or WriteOnlyCell)(ws, value)
+        cell.font = bold
+        cells.append(cell)
+    return cells

@@ -1,0 +1,778 @@
+"""The explorer: an ipywidgets workbench for researchers in JupyterLab.
+
+:class:`Explorer` puts the indicator catalogue, the institutions, the periods and the definition
+settings behind a handful of widgets, and shows the funnel plot, the trend, the table of
+institutions with their intervals and (when adjusted) the case-mix model summary, all updating as
+the widgets change. The widget logic lives here, not in a notebook, so that it is tested without a
+browser and can be used in any notebook::
+
+    from outcome_analysis.presentation.explorer import Explorer
+    Explorer("../data/demo").show()
+
+Responsiveness comes from caching (see :class:`Explorer` Notes): the indicator tables are computed
+once per *definition setting* (granularity and follow-up windows), suppression thresholds only
+re-mark the cached tables, and case-mix models are fitted once per indicator, period, care type and
+setting. A change of indicator, care type, period, institutions, breakdown or raw/adjusted (when
+cached) only filters cached frames and redraws.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io as _io
+import os
+import re
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from outcome_analysis import atomic, indicators
+from outcome_analysis.statistics import casemix
+from . import plots, report
+from outcome_analysis.indicators import registry
+from outcome_analysis.contract.dataset import Dataset
+from outcome_analysis.errors import OutcomeAnalysisError
+from outcome_analysis.settings import DEFAULT, Settings
+
+__all__ = ["Explorer", "ExplorerError", "resuppress", "WINDOW_SETTINGS"]
+
+#: the follow-up window settings an explorer can change (the registry's ``window_setting`` and
+#: ``extra_window_setting`` values).
+WINDOW_SETTINGS = tuple(dict.fromkeys(
+    s for e in registry.REGISTRY.values() for s in (e.window_setting, e.extra_window_setting) if s))
+TABLE_FORMATS = ("csv", "xlsx")
+#: unit-level record frames kept for case-mix fits (each is as long as the population).
+RECORDS_KEPT = 2
+FIGURE_FORMATS = ("png", "svg")
+#: columns blanked in exported tables on suppressed rows (the numbers never leave the workbench).
+_HIDDEN_ON_EXPORT = ("numerator", "denominator", "value", "ci_low", "ci_high", "missing", "n",
+                     "observed", "expected", "oe_ratio", "oe_ci_low", "oe_ci_high", "adjusted_value",
+                     "raw_value", "signal")
+_TEXT = {
+    "nl": {"set": "Set", "indicator": "Indicator", "care_type": "Zorgsoort", "period": "Periode",
+           "trend": "Trend", "institutions": "Instellingen", "adjusted": "Gecorrigeerd (case-mix)",
+           "breakdown": "Uitsplitsing", "headline": "kerncijfer", "window": "Volgtermijn (mnd)",
+           "min_denominator": "Min. noemer", "min_count": "Min. aantal", "granularity": "Perioden",
+           "year": "jaar", "half_year": "halfjaar", "export": "Exporteer", "whole_delivery": "Hele levering",
+           "selected": "Geselecteerd", "mean": "Gemiddelde", "written": "Geschreven",
+           "no_window": "geen volgtermijn", "recomputed": "herberekend", "cached": "uit de cache",
+           "seconds": "s", "no_adjust": "Case-mix correctie is niet beschikbaar voor deze keuze "
+                                          "(alleen voor het kerncijfer van indicatoren met correctie).",
+           "no_model": "Geen model: {note}", "trend_raw": "Trend (ruw)", "funnel": "Funnel",
+           "no_data": "Geen cijfers voor deze keuze.", "summary": "Case-mixmodel",
+           "coefficients": "Odds ratio's"},
+    "en": {"set": "Set", "indicator": "Indicator", "care_type": "Care type", "period": "Period",
+           "trend": "Trend", "institutions": "Institutions", "adjusted": "Adjusted (case mix)",
+           "breakdown": "Breakdown", "headline": "headline", "window": "Follow-up (months)",
+           "min_denominator": "Min. denominator", "min_count": "Min. count", "granularity": "Periods",
+           "year": "year", "half_year": "half year", "export": "Export", "whole_delivery": "Whole delivery",
+           "selected": "Selected", "mean": "Mean", "written": "Written",
+           "no_window": "no follow-up window", "recomputed": "recomputed", "cached": "from cache",
+           "seconds": "s", "no_adjust": "Case-mix adjustment is not available for this choice "
+                                          "(only for the headline of indicators with adjustment).",
+           "no_model": "No model: {note}", "trend_raw": "Trend (raw)", "funnel": "Funnel",
+           "no_data": "No figures for this choice.", "summary": "Case-mix model",
+           "coefficients": "Odds ratios"},
+}
+#: the order in which :meth:`Explorer.set` assigns widgets (options of later ones depend on earlier).
+_SET_ORDER = ("indicator_set", "indicator", "granularity", "window", "min_denominator", "min_count",
+              "care_type", "breakdown", "period", "trend_periods", "institutions", "adjusted")
+
+
+class ExplorerError(OutcomeAnalysisError, ValueError):
+    """A request the explorer cannot meet (unknown widget name, export format, ...); the message names it."""
+
+
+def resuppress(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Re-mark ``suppressed`` of a cached ``indicators.compute`` table under other disclosure thresholds.
+
+    Suppression changes no figure, so the explorer re-marks the cached table instead of computing it
+    again; this is :func:`outcome_analysis.indicators.resuppress`, which gives exactly the flags
+    ``compute`` sets under ``settings``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"indicator": ["jh_uitval"] * 2, "scope": ["institution"] * 2,
+    ...     "institution": ["A", "B"], "period": ["2023"] * 2, "care_type": ["jeugdhulp"] * 2,
+    ...     "category": ["", ""], "numerator": [3.0, 4.0], "denominator": [12, 8],
+    ...     "window_months": pd.array([pd.NA, pd.NA], dtype="Int64"), "suppressed": [False, True]})
+    >>> resuppress(t, dataclasses.replace(DEFAULT, min_denominator=5))["suppressed"].tolist()
+    [False, False]
+    """
+    if not len(table):
+        return table.copy()
+    return indicators.resuppress(table, settings)
+
+
+def _slug(text: str) -> str:
+    """ASCII file-name slug: ``[a-z0-9-]`` only, never empty."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:80] or "export"
+
+
+class Explorer:
+    """An ipywidgets workbench over one data set: pick, compare, adjust, export.
+
+    Parameters
+    ----------
+    data : Dataset or str or path
+        A loaded data set, or a folder/file that :func:`outcome_analysis.io.load` reads.
+    settings : Settings, optional
+        The starting definition settings (default ``settings.DEFAULT``); the widgets change the
+        follow-up windows and the thresholds ``min_denominator`` / ``min_count`` on top of them.
+    lang : {"nl", "en"}
+        Language of labels, tables and figures.
+    export_dir : str or path
+        Where the export buttons write (created when needed); default ``reports/exploration``.
+    granularity : {"year", "half_year"}
+        The starting period granularity.
+    indicator : str, optional
+        The starting indicator (default: the first computable one of the registry).
+    precompute : bool
+        Compute every indicator at the starting settings in one call (default), so that switching
+        indicators is a cache hit from the start. ``False`` computes each indicator when first shown.
+
+    Attributes
+    ----------
+    widgets : dict of str -> ipywidgets.Widget
+        The controls, by name: ``indicator_set``, ``indicator``, ``care_type``, ``period``,
+        ``trend_periods``, ``institutions``, ``adjusted``, ``breakdown``, ``window``,
+        ``min_denominator``, ``min_count``, ``granularity`` (assigning ``.value`` updates the views).
+    last_update_seconds : float
+        Wall time of the last update (recomputation, filtering and drawing).
+    last_update_recomputed : bool
+        Whether the last update computed anything (a cache miss) rather than filtering cached frames.
+    last_exported : list of Path
+        The files written by the last export.
+
+    Notes
+    -----
+    **Caches.** Four dicts keyed by frozen tuples:
+
+    - ``indicators.compute`` tables per ``(indicator, granularity, window values)`` where the window
+      values are those of the indicator's ``window_setting`` / ``extra_window_setting`` only: a
+      window change recomputes the indicators that use that window, nothing else. With
+      ``precompute`` the starting settings are computed for every indicator in one call (one shared
+      episode chaining); after a change of setting the shown indicator is computed at once and the
+      others when they are first shown;
+    - the same tables re-marked by :func:`resuppress` per ``(table key, min_denominator,
+      min_count)``: thresholds change only the ``suppressed`` flags;
+    - ``indicators.records`` per table key (for the case-mix models; only the latest
+      :data:`RECORDS_KEPT`, as they are as long as the population);
+    - ``casemix.adjust_records`` results per ``(table key, period, care_type)``.
+
+    The base settings (regular ends, GAS and RCI settings, ``conf``) do not change within one
+    explorer, so they are not part of the keys.
+
+    **Privacy.** The table shows suppressed rows with ``–*`` (``report.display_table``); exported
+    tables keep the suppressed rows but leave their figures empty; figures never draw them.
+
+    Examples
+    --------
+    >>> from outcome_analysis.demo import make_demo        # doctest: +SKIP
+    >>> ex = Explorer(make_demo(scale=0.05))                # doctest: +SKIP
+    >>> ex.set(indicator="jh_uitval", institutions=["GI Veluwe-IJssel"])  # doctest: +SKIP
+    >>> ex.current_table().head()                           # doctest: +SKIP
+    >>> ex.show()                                           # doctest: +SKIP
+    """
+
+    def __init__(self, data: Dataset | str | os.PathLike, *, settings: Settings | None = None,
+                 lang: str = "nl", export_dir: str | os.PathLike = "reports/exploration",
+                 granularity: str = "year", indicator: str | None = None, precompute: bool = True):
+        if lang not in _TEXT:
+            raise ExplorerError(f"unknown language {lang!r}; use one of {sorted(_TEXT)}")
+        if not isinstance(data, Dataset):
+            from outcome_analysis.contract import io
+            from outcome_analysis.settings import for_delivery
+
+            if settings is None:  # the delivery's own settings.yaml, as the batch reads it
+                settings = for_delivery(data)[0]
+            data = io.load(data)
+        self.data = data
+        self.base_settings = settings or DEFAULT
+        self.lang = lang
+        self.export_dir = Path(export_dir)
+        self._t = _TEXT[lang]
+        self._windows = {s: int(getattr(self.base_settings, s)) for s in WINDOW_SETTINGS}
+        self._tables: dict[tuple, pd.DataFrame] = {}
+        self._marked: dict[tuple, pd.DataFrame] = {}
+        self._records: dict[tuple, pd.DataFrame] = {}
+        self._adjusted: dict[tuple, pd.DataFrame] = {}
+        self._holding = 0
+        self._recomputed = False
+        self._view: dict = {}
+        self._figure = None
+        self.last_update_seconds = 0.0
+        self.last_update_recomputed = False
+        self.last_exported: list[Path] = []
+        self.institutions = data.institutions
+        # the pooled row's name, by the reports' one rule: "Landelijk" only for a delivery declared
+        # national, else "Alle instellingen (N)"; a delivery of one institution has no comparator,
+        # and its pooled row is simply the whole delivery
+        self.pooled_label = (report.comparator(self.base_settings, len(self.institutions), lang)["label"]
+                             or self._t["whole_delivery"])
+        self._build_widgets(granularity, indicator)
+        if precompute:
+            self._precompute()
+        self._update()
+
+    # ------------------------------------------------------------------------------------------
+    # widgets
+
+    def _build_widgets(self, granularity: str, indicator: str | None) -> None:
+        import ipywidgets as w
+
+        t = self._t
+        computable = set(indicators.COMPUTABLE)
+        sets = [s for s in registry.SETS if any(i in computable for i in registry.ids(set=s))]
+        if indicator is not None:
+            start_set = registry.get(indicator).set
+        else:
+            start_set = sets[0]
+        wide = w.Layout(width="auto")
+        desc = {"description_width": "initial"}
+        self.widgets = {
+            "indicator_set": w.Dropdown(options=[(getattr(registry.SETS[s], f"name_{self.lang}"), s) for s in sets],
+                                        value=start_set, description=t["set"], style=desc, layout=wide),
+            "indicator": w.Dropdown(options=self._indicator_options(start_set), description=t["indicator"],
+                                    style=desc, layout=wide),
+            "care_type": w.Dropdown(options=[], description=t["care_type"], style=desc),
+            "breakdown": w.Dropdown(options=[(t["headline"], "")], value="", description=t["breakdown"], style=desc),
+            "period": w.Dropdown(options=[], description=t["period"], style=desc),
+            "trend_periods": w.SelectionRangeSlider(options=["-"], index=(0, 0), description=t["trend"],
+                                                    style=desc, continuous_update=False,
+                                                    layout=w.Layout(width="420px")),
+            "institutions": w.SelectMultiple(options=self.institutions, value=(), rows=8,
+                                             description=t["institutions"], style=desc,
+                                             layout=w.Layout(width="420px")),
+            "adjusted": w.Checkbox(value=False, description=t["adjusted"], indent=False),
+            "granularity": w.ToggleButtons(options=[(t["year"], "year"), (t["half_year"], "half_year")],
+                                           value=granularity, description=t["granularity"], style=desc),
+            "window": w.BoundedIntText(value=12, min=1, max=120, description=t["window"], style=desc,
+                                       layout=w.Layout(width="200px")),
+            "min_denominator": w.BoundedIntText(value=self.base_settings.min_denominator, min=1, max=10_000,
+                                                description=t["min_denominator"], style=desc,
+                                                layout=w.Layout(width="200px")),
+            "min_count": w.BoundedIntText(value=self.base_settings.min_count, min=1, max=10_000,
+                                          description=t["min_count"], style=desc, layout=w.Layout(width="200px")),
+        }
+        if indicator is not None:
+            self.widgets["indicator"].value = registry.get(indicator).id
+        for name, widget in self.widgets.items():
+            widget.observe(self._on_change, names="value")
+        self.widgets["window"].observe(self._store_window, names="value")
+        self.figure_widget = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        self.table_widget = w.HTML()
+        self.summary_widget = w.HTML()
+        self.status_widget = w.HTML()
+        self.export_widget = w.HTML()
+        self.buttons = {}
+        for fmt, kind in (("csv", "table"), ("xlsx", "table"), ("png", "figure"), ("svg", "figure")):
+            button = w.Button(description=fmt.upper() if fmt != "xlsx" else "Excel", icon="download",
+                              tooltip=f"{t['export']} {kind} → {fmt}", layout=w.Layout(width="90px"))
+            button.on_click(lambda _b, fmt=fmt, kind=kind: self._export_clicked(kind, fmt))
+            self.buttons[fmt] = button
+        g = self.widgets
+        controls = w.VBox([
+            w.HBox([g["indicator_set"], g["indicator"]]),
+            w.HBox([g["care_type"], g["breakdown"], g["period"], g["adjusted"]]),
+            w.HBox([g["institutions"], w.VBox([g["trend_periods"], g["granularity"],
+                                               w.HBox([g["window"], g["min_denominator"], g["min_count"]])])]),
+        ])
+        exports = w.HBox([w.Label(t["export"] + ":"), *self.buttons.values()])
+        self.box = w.VBox([controls, self.status_widget, self.figure_widget, self.table_widget,
+                           self.summary_widget, exports, self.export_widget])
+        self.box.add_class("oa-explorer")
+
+    def _indicator_options(self, set_id: str) -> list[tuple[str, str]]:
+        computable = set(indicators.COMPUTABLE)
+        out = []
+        for i in registry.ids(set=set_id):
+            if i in computable:
+                e = registry.get(i)
+                number = f"{e.number}. " if e.number is not None else ""
+                out.append((f"{number}{e.label(self.lang)}", i))
+        return out
+
+    def show(self):
+        """Display the explorer (in a notebook) and return its widget box."""
+        try:
+            from IPython.display import display
+
+            display(self.box)
+        except ImportError:  # pragma: no cover - IPython is a dependency of ipywidgets
+            pass
+        return self.box
+
+    def _ipython_display_(self):  # a bare ``Explorer(...)`` as a cell's last value shows it
+        from IPython.display import display
+
+        display(self.box)
+
+    @contextlib.contextmanager
+    def _hold(self):
+        """Widget changes inside do not trigger updates (one update follows, by the caller)."""
+        self._holding += 1
+        try:
+            yield
+        finally:
+            self._holding -= 1
+
+    def _on_change(self, change) -> None:
+        if self._holding:
+            return
+        self._update()
+
+    def _store_window(self, change) -> None:
+        setting = registry.get(self.widgets["indicator"].value).window_setting
+        if setting is not None and not self.widgets["window"].disabled:
+            self._windows[setting] = int(change["new"])
+
+    def set(self, **values) -> "Explorer":
+        """Set several widgets at once, then update once.
+
+        Parameters
+        ----------
+        **values
+            Widget name → value (names as in :attr:`widgets`; ``institutions`` takes a list or a
+            single name). Assigned in dependency order (set, indicator, granularity, window,
+            thresholds, care type, breakdown, period, trend periods, institutions, adjusted).
+
+        Returns
+        -------
+        Explorer
+            ``self``, for chaining.
+
+        Raises
+        ------
+        ExplorerError
+            For an unknown widget name or a value the widget does not offer (named in the message).
+        """
+        unknown = sorted(set(values) - set(self.widgets))
+        if unknown:
+            raise ExplorerError(f"unknown widget(s) {unknown}; the explorer has {sorted(self.widgets)}")
+        start = time.perf_counter()
+        self._recomputed = False
+        with self._hold():
+            for name in _SET_ORDER:
+                if name not in values:
+                    continue
+                value = values[name]
+                if name == "institutions":
+                    value = (value,) if isinstance(value, str) else tuple(value)
+                elif name == "trend_periods":
+                    value = tuple(value)
+                if name == "indicator" and value in indicators.COMPUTABLE:
+                    # offer the indicator's set first (without showing that set's first indicator)
+                    set_id = registry.get(value).set
+                    self.widgets["indicator_set"].value = set_id
+                    options = self._indicator_options(set_id)
+                    if list(self.widgets["indicator"].options) != options:
+                        self.widgets["indicator"].options = options
+                try:
+                    self.widgets[name].value = value
+                except Exception as exc:  # traitlets.TraitError: not one of the options
+                    raise ExplorerError(f"cannot set {name} to {value!r}: {exc}") from None
+                if name in ("indicator_set", "indicator", "granularity", "window", "care_type", "breakdown"):
+                    self._sync_options()
+        self._update(start)
+        return self
+
+    # ------------------------------------------------------------------------------------------
+    # state and caches
+
+    @property
+    def settings(self) -> Settings:
+        """The definition settings the current view is computed with."""
+        g = self.widgets
+        return dataclasses.replace(self.base_settings, **self._windows,
+                                   min_denominator=int(g["min_denominator"].value),
+                                   min_count=int(g["min_count"].value))
+
+    @property
+    def granularity(self) -> str:
+        return self.widgets["granularity"].value
+
+    def _key(self, indicator: str, granularity: str | None = None) -> tuple:
+        entry = registry.get(indicator)
+        windows = tuple((s, self._windows[s]) for s in (entry.window_setting, entry.extra_window_setting) if s)
+        return (indicator, granularity or self.granularity, windows)
+
+    def _precompute(self) -> None:
+        """All computable indicators at the current settings in one ``compute`` call."""
+        table = indicators.compute(self.data, list(indicators.COMPUTABLE), granularity=self.granularity,
+                                   settings=self.settings)
+        for ind, part in table.groupby("indicator", sort=False):
+            self._tables[self._key(ind)] = part.reset_index(drop=True)
+        for ind in indicators.COMPUTABLE:
+            self._tables.setdefault(self._key(ind), pd.DataFrame(columns=list(indicators.OUTPUT_COLUMNS)))
+
+    def _table(self, indicator: str) -> pd.DataFrame:
+        """The compute table of ``indicator`` under the current settings, suppression re-marked."""
+        key = self._key(indicator)
+        if key not in self._tables:
+            self._recomputed = True
+            self._tables[key] = indicators.compute(self.data, indicator, granularity=self.granularity,
+                                                   settings=self.settings)
+        s = self.settings
+        mkey = (key, s.min_denominator, s.min_count)
+        if mkey not in self._marked:
+            self._marked[mkey] = resuppress(self._tables[key], s)
+        return self._marked[mkey]
+
+    def _adjust(self, indicator: str, period: str, care_type: str) -> pd.DataFrame:
+        """Case-mix adjusted O/E per institution (cached per indicator, setting, period, care type)."""
+        key = self._key(indicator)
+        akey = (key, period, care_type)
+        if akey not in self._adjusted:
+            self._recomputed = True
+            if key not in self._records:
+                while len(self._records) >= RECORDS_KEPT:  # unit-level frames are large: keep the latest
+                    self._records.pop(next(iter(self._records)))
+                self._records[key] = indicators.records(self.data, indicator, granularity=self.granularity,
+                                                        settings=self.settings)
+            recs = self._records[key]
+            recs = recs[(recs["period"].astype(str) == period) & (recs["care_type"].astype(str) == care_type)]
+            self._adjusted[akey] = casemix.adjust_records(recs, settings=self.settings, indicator=indicator,
+                                                          kind="share")
+        return self._adjusted[akey]
+
+    def cache_info(self) -> dict[str, int]:
+        """Entries in each cache: ``tables``, ``marked``, ``records``, ``adjusted``."""
+        return {"tables": len(self._tables), "marked": len(self._marked), "records": len(self._records),
+                "adjusted": len(self._adjusted)}
+
+    # ------------------------------------------------------------------------------------------
+    # updating
+
+    def _sync_options(self) -> None:
+        """Make the dependent widgets' options fit the indicator, care type and granularity."""
+        g, t = self.widgets, self._t
+        with self._hold():
+            options = self._indicator_options(g["indicator_set"].value)
+            ids = [v for _l, v in options]
+            if list(g["indicator"].options) != options:
+                current = g["indicator"].value
+                g["indicator"].options = options
+                g["indicator"].value = current if current in ids else ids[0]
+            entry = registry.get(g["indicator"].value)
+            if entry.window_setting:
+                g["window"].disabled = False
+                g["window"].value = self._windows[entry.window_setting]
+                g["window"].tooltip = entry.window_setting
+            else:
+                g["window"].disabled = True
+            table = self._table(entry.id)
+            cares = [c for c in entry.care_types if (table["care_type"] == c).any()] or list(entry.care_types)
+            care_opts = [(registry.care_type_label(c, self.lang), c) for c in cares]
+            if list(g["care_type"].options) != care_opts:
+                current = g["care_type"].value
+                g["care_type"].options = care_opts
+                g["care_type"].value = current if current in cares else cares[0]
+            care = g["care_type"].value
+            part = table[table["care_type"] == care]
+            cats = sorted(part["category"].unique().tolist(), key=lambda c: (c != "", c))
+            cat_opts = [(t["headline"] if c == "" else c.replace(":", ": "), c) for c in cats] or [(t["headline"], "")]
+            if list(g["breakdown"].options) != cat_opts:
+                current = g["breakdown"].value
+                g["breakdown"].options = cat_opts
+                values = [v for _l, v in cat_opts]
+                g["breakdown"].value = current if current in values else values[0]
+            rows = part[(part["category"] == g["breakdown"].value) & (part["scope"] == "national")]
+            periods = sorted(part["period"].unique().tolist())
+            if list(g["period"].options) != periods:
+                current = g["period"].value
+                g["period"].options = periods
+                counted = sorted(rows.loc[rows["denominator"] > 0, "period"].unique().tolist()) or periods
+                g["period"].value = current if current in periods else (counted[-1] if counted else None)
+            trend_opts = periods or ["-"]
+            if list(g["trend_periods"].options) != trend_opts:
+                current = g["trend_periods"].value
+                g["trend_periods"].options = trend_opts
+                if current and all(p in trend_opts for p in current):
+                    g["trend_periods"].value = current
+                else:
+                    g["trend_periods"].index = (0, len(trend_opts) - 1)
+            adjustable = entry.casemix and g["breakdown"].value == ""
+            g["adjusted"].disabled = not adjustable
+
+    def _update(self, start: float | None = None) -> None:
+        """Recompute what the widgets need (cache misses only), filter, redraw; record the timing."""
+        if start is None:
+            start = time.perf_counter()
+            self._recomputed = False
+        self._sync_options()
+        self._render()
+        self.last_update_seconds = time.perf_counter() - start
+        self.last_update_recomputed = self._recomputed
+        t = self._t
+        how = t["recomputed"] if self._recomputed else t["cached"]
+        self.status_widget.value = (f'<span class="oa-status">{report.fmt_number(self.last_update_seconds, 2, self.lang)}'
+                                    f' {t["seconds"]} ({how})</span>')
+
+    def _selection(self) -> dict:
+        g = self.widgets
+        entry = registry.get(g["indicator"].value)
+        category = g["breakdown"].value or ""
+        family = category.partition(":")[0]
+        rtype = entry.headline if category == "" else entry.breakdowns.get(family)
+        return {"entry": entry, "indicator": entry.id, "care_type": g["care_type"].value,
+                "period": g["period"].value, "category": category, "row_type": rtype,
+                "trend_periods": tuple(g["trend_periods"].value or ()),
+                "institutions": tuple(g["institutions"].value),
+                "adjusted": bool(g["adjusted"].value) and not g["adjusted"].disabled}
+
+    def _rows(self, sel: dict) -> pd.DataFrame:
+        """Rows of the cached table for the selection (all periods), one per scope/institution/period."""
+        table = self._table(sel["indicator"])
+        rows = table[(table["care_type"] == sel["care_type"]) & (table["category"] == sel["category"])]
+        window = sel["entry"].window_months(self.settings)
+        if window is not None and len(rows):
+            rows = rows[rows["window_months"].fillna(-1) == window]
+        return rows.drop_duplicates(["scope", "institution", "period"])
+
+    def _render(self) -> None:
+        sel = self._selection()
+        rows = self._rows(sel)
+        now = rows[rows["period"] == sel["period"]]
+        inst = now[now["scope"] == "institution"].copy()
+        national = now[now["scope"] == "national"]
+        cols = ["institution", "period", "care_type", "category", "numerator", "denominator", "value", "ci_low",
+                "ci_high", "missing", "excluded_window", "window_months", "suppressed"]
+        out = pd.concat([national.assign(institution=self.pooled_label)[cols], inst[cols]], ignore_index=True)
+        out.insert(0, "scope", ["national"] * len(national) + ["institution"] * len(inst))
+        out.insert(0, "indicator", sel["indicator"])
+        out["selected"] = out["institution"].isin(sel["institutions"]) & (out["scope"] == "institution")
+        summary = None
+        if sel["adjusted"] and sel["period"] is not None:
+            adj = self._adjust(sel["indicator"], sel["period"], sel["care_type"])
+            summaries = adj.attrs.get("summaries") or []
+            summary = summaries[0] if summaries else None
+            keep = ["institution", "n", "observed", "expected", "oe_ratio", "oe_ci_low", "oe_ci_high",
+                    "adjusted_value", "signal"]
+            out = out.merge(adj[keep], on="institution", how="left")
+            if len(adj):  # national row: O/E 1 by construction
+                out.loc[out["scope"] == "national", ["oe_ratio", "adjusted_value"]] = [1.0, float(adj["national_value"].iloc[0])]
+        self._view = {"selection": sel, "table": out, "rows": rows, "summary": summary}
+        self._draw(sel, out, rows)
+        self.table_widget.value = self._table_html(sel, out)
+        self.summary_widget.value = self._summary_html(sel, summary)
+
+    def _title(self, sel: dict) -> str:
+        care = registry.care_type_label(sel["care_type"], self.lang)
+        cat = f" – {sel['category']}" if sel["category"] else ""
+        return f"{sel['entry'].label(self.lang)}{cat}, {care}, {sel['period']}"
+
+    def _draw(self, sel: dict, out: pd.DataFrame, rows: pd.DataFrame) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        t = self._t
+        # a fixed layout: constrained layout would cost more than the rest of a cached update
+        fig = Figure(figsize=(11, 4.0))
+        FigureCanvasAgg(fig)
+        ax_f, ax_t = fig.subplots(1, 2, width_ratios=(1.1, 1))
+        fig.subplots_adjust(left=0.07, right=0.985, top=0.84, bottom=0.22, wspace=0.22)
+        inst = out[out["scope"] == "institution"]
+        selected = list(sel["institutions"])
+        is_mean = sel["row_type"] == "mean"
+        if sel["adjusted"] and "oe_ratio" in inst:
+            data = inst.dropna(subset=["oe_ratio", "expected"])
+            plots.funnel_plot(data, kind="oe", highlight=selected, lang=self.lang, ax=ax_f,
+                              title=f"{t['funnel']}: {t['adjusted'].split(' (')[0].lower()}")
+        elif is_mean:
+            plots.caterpillar_plot(inst, highlight=selected[0] if selected else None, kind="mean",
+                                   value_label=t["mean"], lang=self.lang, ax=ax_f)
+        else:
+            national = out[out["scope"] == "national"]
+            target = float(national["value"].iloc[0]) if len(national) and pd.notna(national["value"].iloc[0]) else None
+            plots.funnel_plot(inst, kind="share", highlight=selected, target=target, lang=self.lang, ax=ax_f,
+                              national_label=self.pooled_label,
+                              title=t["funnel"])
+        self._draw_trend(sel, rows, ax_t, is_mean)
+        fig.suptitle(self._title(sel), x=0.01, ha="left", fontsize=10)
+        self._figure = fig
+        buf = _io.BytesIO()
+        fig.savefig(buf, format="png", dpi=80)
+        self.figure_widget.value = buf.getvalue()
+
+    def _draw_trend(self, sel: dict, rows: pd.DataFrame, ax, is_mean: bool) -> None:
+        t = self._t
+        lo, hi = (sel["trend_periods"] + (None, None))[:2]
+        periods = sorted(rows["period"].unique().tolist())
+        if lo in periods and hi in periods:
+            periods = periods[periods.index(lo): periods.index(hi) + 1]
+        trend = rows[rows["period"].isin(periods)]
+        selected = list(sel["institutions"])
+        kind = "mean" if is_mean else "share"
+        title = t["trend_raw"]
+        if selected:
+            plots.trend_plot(trend, highlight=selected, kind=kind, lang=self.lang, ax=ax, title=title,
+                             national_label=self.pooled_label,
+                             settings=self.settings)
+            ax.legend(loc="best", frameon=False, fontsize=7)  # the explorer's fixed layout has no room below
+        else:
+            nat = trend[trend["scope"] == "national"].sort_values("period")
+            y = nat["value"].astype(float).where(~nat["suppressed"])
+            ax.plot(range(len(nat)), y, color=plots.NATIONAL, marker="s", ls="--", label=self.pooled_label,
+                    gid="national")
+            ax.set_xticks(range(len(nat)))
+            ax.set_xticklabels(nat["period"].tolist())
+            if not is_mean:
+                from matplotlib.ticker import FuncFormatter
+
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: report.fmt_pct(v, 0, self.lang)))
+            ax.set_title(title, loc="left", fontsize=10)
+            ax.legend(loc="best", frameon=False, fontsize=7)
+        if is_mean:
+            ax.set_ylabel(t["mean"])
+
+    def _table_html(self, sel: dict, out: pd.DataFrame) -> str:
+        t = self._t
+        if not len(out):
+            return str(report.note(t["no_data"]))
+        shown = out.assign(selected=np.where(out["selected"], "✓", ""))
+        labels = report._texts_file()["columns"][self.lang]
+        value_kind = "number" if sel["row_type"] == "mean" else "pct"
+        columns: dict = {"institution": None, "selected": (t["selected"], "text"),
+                         "value": (t["mean"] if value_kind == "number" else None, value_kind)}
+        if value_kind == "pct":
+            columns["ci"] = None
+        else:
+            columns["ci_low"] = (labels["ci_low"], "number")
+            columns["ci_high"] = (labels["ci_high"], "number")
+        columns.update({"numerator": None, "denominator": None, "missing": None})
+        if sel["entry"].window_setting:
+            columns["excluded_window"] = None
+        if "oe_ratio" in out:
+            columns.update({"expected": None, "oe_ratio": None, "oe_ci": None, "adjusted_value": None,
+                            "signal": (None, "text")})
+        highlight = sel["institutions"][0] if sel["institutions"] else None
+        return str(report.display_table(shown, columns, self.lang, caption=self._title(sel), highlight=highlight,
+                                        settings=self.settings))
+
+    def _summary_html(self, sel: dict, summary) -> str:
+        t = self._t
+        g = self.widgets
+        if g["adjusted"].value and g["adjusted"].disabled:
+            return str(report.note(t["no_adjust"]))
+        if summary is None:
+            return ""
+        import html
+
+        if summary.model == "none":
+            return str(report.note(t["no_model"].format(note=summary.note)))
+        frame = summary.to_frame(self.lang)
+        coef = summary.coefficients_frame(self.lang)
+        return (f"<h4>{html.escape(t['summary'])}</h4>" + frame.to_html(index=False, escape=True, na_rep="")
+                + f"<h4>{html.escape(t['coefficients'])}</h4>"
+                + coef.to_html(index=False, escape=True, float_format=lambda v: f"{v:.3g}", na_rep=""))
+
+    # ------------------------------------------------------------------------------------------
+    # what tests and notebooks read
+
+    def current_table(self) -> pd.DataFrame:
+        """The table behind the current view, at full precision (a copy).
+
+        Returns
+        -------
+        DataFrame
+            The pooled row first (``scope == "national"``, ``institution`` = :attr:`pooled_label`:
+            "Landelijk" for a delivery declared national, else "Alle instellingen (N)"),
+            then one row per institution for the selected indicator, care type, period and
+            breakdown: ``indicator``, ``scope``, ``institution``, ``period``, ``care_type``,
+            ``category``, ``numerator``, ``denominator``, ``value``, ``ci_low``, ``ci_high``,
+            ``missing``, ``excluded_window``, ``window_months``, ``suppressed`` (under the current
+            thresholds), ``selected`` (bool: in the institution selection); when adjusted also
+            ``n``, ``observed``, ``expected``, ``oe_ratio``, ``oe_ci_low``, ``oe_ci_high``,
+            ``adjusted_value``, ``signal`` (from ``casemix.adjust_records``).
+        """
+        return self._view["table"].copy()
+
+    def current_figure(self):
+        """The current matplotlib ``Figure`` (funnel left, trend right)."""
+        return self._figure
+
+    def summary(self):
+        """The case-mix :class:`~outcome_analysis.casemix.ModelSummary` of the view, or None when raw."""
+        return self._view.get("summary")
+
+    # ------------------------------------------------------------------------------------------
+    # export
+
+    def _stem(self) -> str:
+        sel = self._view["selection"]
+        parts = [sel["indicator"], sel["care_type"], sel["period"] or "", sel["category"],
+                 "oe" if sel["adjusted"] else "", datetime.now().strftime("%Y%m%d-%H%M%S-%f")]
+        return _slug("-".join(p for p in parts if p))
+
+    def _target(self, fmt: str) -> Path:
+        self.export_dir.mkdir(parents=True, exist_ok=True)
+        path = self.export_dir / f"{self._stem()}.{fmt}"
+        n = 1
+        while path.exists():
+            path = self.export_dir / f"{self._stem()}-{n}.{fmt}"
+            n += 1
+        return path
+
+    def export_table(self, fmt: str = "csv") -> Path:
+        """Write the current table to ``export_dir`` as CSV or Excel; returns the path.
+
+        The file name is a slug of indicator, care type, period, breakdown, ``oe`` when adjusted and
+        a timestamp. Suppressed rows are kept (``suppressed`` true) with their figures left empty.
+
+        Raises
+        ------
+        ExplorerError
+            For a format other than ``csv`` / ``xlsx``.
+        """
+        if fmt not in TABLE_FORMATS:
+            raise ExplorerError(f"table export format must be one of {TABLE_FORMATS}, got {fmt!r}")
+        table = self.current_table()
+        hidden = table["suppressed"].to_numpy(bool)
+        for col in _HIDDEN_ON_EXPORT:
+            if col in table:
+                table[col] = table[col].astype(object).where(~hidden, None)
+        table["window_months"] = table["window_months"].astype("Float64")
+        path = self._target(fmt)
+        if fmt == "csv":
+            atomic.write_with(path, lambda p: table.to_csv(p, index=False, encoding="utf-8"))
+        else:
+            atomic.write_with(path, lambda p: table.to_excel(p, index=False, sheet_name="tabel", engine="openpyxl"))
+        return path
+
+    def export_figure(self, fmt: str = "png") -> Path:
+        """Write the current figure to ``export_dir`` as PNG (200 dpi) or SVG; returns the path.
+
+        Raises
+        ------
+        ExplorerError
+            For a format other than ``png`` / ``svg``.
+        """
+        if fmt not in FIGURE_FORMATS:
+            raise ExplorerError(f"figure export format must be one of {FIGURE_FORMATS}, got {fmt!r}")
+        path = self._target(fmt)
+        atomic.write_with(path, lambda p: self._figure.savefig(p, format=fmt, dpi=200, bbox_inches="tight"))
+        return path
+
+    def _export_clicked(self, kind: str, fmt: str) -> None:
+        import html
+
+        try:
+            path = self.export_table(fmt) if kind == "table" else self.export_figure(fmt)
+        except (OSError, OutcomeAnalysisError) as exc:
+            self.export_widget.value = f'<p class="oa-note">{html.escape(str(exc))}</p>'
+            return
+        self.last_exported = [path]
+        self.export_widget.value = (f'<p class="oa-note">{html.escape(self._t["written"])}: '
+                                    f'<code>{html.escape(str(path.resolve()))}</code></p>')
+
+    def __repr__(self) -> str:
+        sel = self._view.get("selection", {})
+        return (f"Explorer({len(self.data.trajectories):,} trajectories; {sel.get('indicator')}, "
+                f"{sel.get('care_type')}, {sel.get('period')}; caches {self.cache_info()})")

@@ -1,0 +1,863 @@
+"""The presentation layer that report notebooks call: Dutch (or English) numbers, tables with
+suppression shown, plain-language headline sentences, dialogue questions and safe file names.
+
+Everything here formats copies at the edge; nothing changes the numbers it is given. Every string
+that reaches HTML is escaped here, so a notebook can ``display()`` the results as they are.
+
+Example
+-------
+>>> fmt_pct(0.1234)
+'12,3%'
+>>> fmt_int(1234567)
+'1.234.567'
+>>> fmt_pct(0.1234, lang="en")
+'12.3%'
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import html as _html
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from outcome_analysis.errors import OutcomeAnalysisError
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+LANGS = ("nl", "en")
+#: the three levels of the kwaliteitsgesprek, in the order reports show them.
+LEVELS = ("client_professional", "organisation", "external")
+LEVEL_LABELS = {
+    "nl": {"client_professional": "Cliënt en professional",
+           "organisation": "De organisatie (team, management, cliëntenraad)",
+           "external": "Externe partijen (gemeente, ketenpartners)"},
+    "en": {"client_professional": "Client and professional",
+           "organisation": "The organisation (team, management, client council)",
+           "external": "External parties (municipality, chain partners)"},
+}
+MISSING_MARK = {"nl": "n.b.", "en": "n/a"}
+#: a cell that does not apply (an indicator without a follow-up window has nothing "not yet followable")
+NOT_APPLICABLE_MARK = {"nl": "n.v.t.", "en": "not applicable"}
+
+
+class ReportError(OutcomeAnalysisError, ValueError):
+    """A presentation request that cannot be met (unknown language, column, or fact test)."""
+
+
+class HTML(str):
+    """A string of HTML that Jupyter displays as HTML (``display(x)`` or as a cell's last value)."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ReportError(f"unknown report language {lang!r}; use one of {LANGS}")
+    return lang
+
+
+@functools.lru_cache(maxsize=None)
+def _texts_file() -> dict:
+    return yaml.safe_load((DATA_DIR / "texts.yaml").read_text(encoding="utf-8"))
+
+
+def texts(lang: str = "nl") -> dict[str, Any]:
+    """The UI strings of the reports in ``lang`` (from ``data/texts.yaml``); a fresh copy."""
+    return dict(_texts_file()[_check_lang(lang)])
+
+
+def story_texts(lang: str = "nl") -> dict[str, Any]:
+    """The texts of the institution report (section ``story`` of ``data/texts.yaml``); a fresh copy."""
+    return dict(_texts_file()["story"][_check_lang(lang)])
+
+
+def _settings():
+    from outcome_analysis.settings import DEFAULT
+
+    return DEFAULT
+
+
+# --------------------------------------------------------------------------------------------
+# numbers
+# --------------------------------------------------------------------------------------------
+def _is_missing(x) -> bool:
+    if x is None:
+        return True
+    try:
+        return bool(math.isnan(float(x)))
+    except (TypeError, ValueError):
+        return x is getattr(__import__("pandas"), "NA", object())
+
+
+def figure_hidden(row, min_denominator: int) -> bool:
+    """Whether disclosure control hides a figure row (a mapping or Series with ``suppressed`` and
+    ``denominator``): marked suppressed, or its denominator missing or below ``min_denominator``.
+    The one test that the institution report and the overview apply to a pooled figure."""
+    if row is None:
+        return True
+    suppressed = row.get("suppressed", False)
+    denominator = row.get("denominator")
+    return (not _is_missing(suppressed) and bool(suppressed)) or _is_missing(denominator) \
+        or float(denominator) < min_denominator
+
+
+def fmt_number(x, decimals: int = 1, lang: str = "nl") -> str:
+    """A number with ``decimals`` decimals and the language's separators (nl ``1.234,5``).
+
+    Missing values (None, NaN, pd.NA) become ``n.b.`` (en ``n/a``).
+    """
+    _check_lang(lang)
+    if _is_missing(x):
+        return MISSING_MARK[lang]
+    text = f"{float(x):,.{decimals}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]  # no "-0,0"
+    if lang == "nl":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def fmt_pct(x, decimals: int = 1, lang: str = "nl") -> str:
+    """A fraction as a percentage: ``fmt_pct(0.1234)`` → ``'12,3%'`` (en ``'12.3%'``)."""
+    if _is_missing(x):
+        return MISSING_MARK[_check_lang(lang)]
+    return fmt_number(float(x) * 100, decimals, lang) + "%"
+
+
+def fmt_period(period, lang: str = "nl") -> str:
+    """A period label for prose: ``"2024"`` stays, ``"2024H1"`` becomes "het eerste halfjaar van 2024"
+    ("the first half of 2024"). Table headers and file names keep the short label.
+
+    >>> fmt_period("2024H2"), fmt_period("2024H1", "en"), fmt_period("2023")
+    ('het tweede halfjaar van 2024', 'the first half of 2024', '2023')
+    """
+    text = str(period)
+    if len(text) == 6 and text[4] == "H" and text[5] in "12":
+        year, half = text[:4], text[5]
+        if _check_lang(lang) == "en":
+            return f"the {'first' if half == '1' else 'second'} half of {year}"
+        return f"het {'eerste' if half == '1' else 'tweede'} halfjaar van {year}"
+    return text
+
+
+def fmt_date(date, lang: str = "nl") -> str:
+    """A date for prose: ``"2024-12-29"`` → "29 december 2024" (en "29 December 2024"); missing
+    → ``n.b.``; text that is not a date stays as it is.
+
+    >>> fmt_date("2024-12-29"), fmt_date("2024-12-29", "en")
+    ('29 december 2024', '29 December 2024')
+    """
+    _check_lang(lang)
+    if _is_missing(date) or date == "":
+        return MISSING_MARK[lang]
+    import pandas as pd
+
+    try:
+        ts = pd.Timestamp(date)
+    except (TypeError, ValueError):
+        return str(date)
+    return f"{ts.day} {texts(lang)['months'][ts.month - 1]} {ts.year}"
+
+
+def fmt_int(n, lang: str = "nl") -> str:
+    """A whole number with thousands separators: ``1234`` → ``'1.234'`` (en ``'1,234'``)."""
+    if _is_missing(n):
+        return MISSING_MARK[_check_lang(lang)]
+    return fmt_number(round(float(n)), 0, lang)
+
+
+def fmt_ratio(x, decimals: int = 2, lang: str = "nl") -> str:
+    """A ratio such as O/E: ``0.857`` → ``'0,86'``."""
+    return fmt_number(x, decimals, lang)
+
+
+def fmt_ci(low, high, decimals: int = 1, lang: str = "nl", *, kind: str = "pct") -> str:
+    """An interval: ``fmt_ci(0.102, 0.145)`` → ``'10,2% – 14,5%'``; ``kind="ratio"`` → ``'0,85 – 1,12'``."""
+    f = {"pct": lambda v: fmt_pct(v, decimals, lang),
+         "ratio": lambda v: fmt_ratio(v, decimals if decimals != 1 else 2, lang),
+         "number": lambda v: fmt_number(v, decimals, lang)}.get(kind)
+    if f is None:
+        raise ReportError(f"unknown interval kind {kind!r}; use 'pct', 'ratio' or 'number'")
+    if _is_missing(low) or _is_missing(high):
+        return MISSING_MARK[_check_lang(lang)]
+    return f"{f(low)} – {f(high)}"
+
+
+def round_count(n, base: int | None = None) -> int:
+    """A count rounded half up to a multiple of ``base`` (default ``settings.round_to``, 5)."""
+    base = base or _settings().round_to
+    return int(base * math.floor(float(n) / base + 0.5))
+
+
+def fmt_count_rounded(n, lang: str = "nl", *, base: int | None = None, min_count: int | None = None) -> str:
+    """A count as shown in reports: hidden (``'–'``) below ``min_count`` (default 10), otherwise
+    rounded to a multiple of ``base`` (default 5) and formatted: ``1237`` → ``'1.235'``."""
+    t = texts(lang)
+    if _is_missing(n):
+        return MISSING_MARK[lang]
+    min_count = _settings().min_count if min_count is None else min_count
+    if float(n) < min_count:
+        return t["suppressed_mark"]
+    return fmt_int(round_count(n, base), lang)
+
+
+# --------------------------------------------------------------------------------------------
+# tables and notes
+# --------------------------------------------------------------------------------------------
+_PCT_COLS = {"value", "national_value", "raw_value", "adjusted_value", "ci_low", "ci_high", "share"}
+_RATIO_COLS = {"oe_ratio", "oe_ci_low", "oe_ci_high", "oe_shrunk"}
+_COUNT_COLS = {"numerator", "denominator", "missing", "excluded_window", "n", "count", "observed",
+               "n_missing_covariates"}
+_NUMBER_COLS = {"expected"}
+_INTERVALS = {"ci": ("ci_low", "ci_high", "pct"), "oe_ci": ("oe_ci_low", "oe_ci_high", "ratio")}
+KINDS = ("text", "pct", "ratio", "number", "int", "count", "ci", "oe_ci")
+
+
+def _infer_kind(column: str) -> str:
+    if column in _INTERVALS:
+        return column
+    if column in _PCT_COLS:
+        return "pct"
+    if column in _RATIO_COLS:
+        return "ratio"
+    if column in _COUNT_COLS:
+        return "count"
+    if column in _NUMBER_COLS:
+        return "number"
+    return "text"
+
+
+def _column_specs(frame, columns, lang) -> list[tuple[str, str, str]]:
+    labels = _texts_file()["columns"][lang]
+    if columns is None:
+        columns = [c for c in frame.columns if c != "suppressed"]
+    items = columns.items() if isinstance(columns, Mapping) else [(c, None) for c in columns]
+    specs = []
+    for column, spec in items:
+        if isinstance(spec, (tuple, list)):
+            label, kind = spec
+        else:
+            label, kind = spec, None
+        kind = kind or _infer_kind(column)
+        if kind not in KINDS:
+            raise ReportError(f"unknown column kind {kind!r} for {column!r}; use one of {KINDS}")
+        needed = _INTERVALS[kind][:2] if kind in _INTERVALS else (column,)
+        absent = [c for c in needed if c not in frame.columns]
+        if absent:
+            raise ReportError(f"display_table: column(s) {absent} not in the table (has {list(frame.columns)})")
+        specs.append((column, label if label is not None else labels.get(column, column), kind))
+    return specs
+
+
+def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | None = None,
+                  highlight: str | None = None, key: str = "institution", suppressed: str = "suppressed",
+                  decimals: int = 1, round_counts: bool = True, label_width: float | None = None,
+                  widths: Sequence[float] | None = None, settings=None) -> HTML:
+    """A report table as HTML: escaped, formatted in ``lang``, suppressed cells shown as ``–*``.
+
+    Parameters
+    ----------
+    tidy_frame : DataFrame
+        Rows to show, e.g. a slice of ``indicators.compute`` output. Not modified.
+    columns : sequence of names, or mapping name → label or name → (label, kind), optional
+        What to show, in order. ``kind`` is one of ``text, pct, ratio, number, int, count, ci,
+        oe_ci``; by default inferred from the name (``value`` → pct, ``denominator`` → count,
+        ``ci`` → the interval ``ci_low``–``ci_high``, ``oe_ci`` → ``oe_ci_low``–``oe_ci_high``).
+        Labels default to ``data/texts.yaml``.
+    caption : str, optional
+    highlight : str, optional
+        Rows whose ``key`` column equals this are bold with a marker (never colour alone).
+    suppressed : str
+        Boolean column marking rows hidden by disclosure control; every number in such a row is
+        shown as ``–*`` and never written into the HTML, in no attribute either.
+    round_counts : bool
+        Counts are hidden below ``settings.min_count`` and rounded to multiples of
+        ``settings.round_to`` (indicators.md, disclosure control).
+    label_width, widths : float or sequence of float, optional
+        Column widths in percent of the table (a ``<colgroup>``). ``widths`` gives every column;
+        ``label_width`` only the first (text) column, the rest share the remainder, intervals and
+        text columns a little more than single numbers. By default a leading text column gets
+        :func:`column_widths`' share, so labels such as "ontwikkelingsbedreiging" are not broken.
+    settings : Settings, optional
+        The disclosure thresholds (``min_count``, ``round_to``) and the threshold the footnote names
+        (``min_denominator``); default ``settings.DEFAULT``. The ``suppressed`` flags themselves
+        come with the frame: mark them under the same settings.
+
+    Returns
+    -------
+    HTML
+        A ``str`` with ``_repr_html_``: ``<div class="oa-table-wrap"><table class="oa-table">…``
+        plus the footnote ``* minder dan 10, niet getoond`` when anything was hidden.
+    """
+    _check_lang(lang)
+    t = texts(lang)
+    specs = _column_specs(tidy_frame, columns, lang)
+    e = _html.escape
+    hidden_mark = f'{e(t["suppressed_mark"])}*'
+    any_hidden = False
+    settings = settings if settings is not None else _settings()
+    min_count = settings.min_count
+    round_to = settings.round_to
+    rows_html = []
+    if suppressed in tidy_frame.columns:
+        hidden_rows = tidy_frame[suppressed].fillna(False).astype(bool).tolist()
+    else:
+        hidden_rows = [False] * len(tidy_frame)
+    records = tidy_frame.to_dict("records")
+    for record, hidden in zip(records, hidden_rows):
+        is_highlight = highlight is not None and key in record and str(record[key]) == str(highlight)
+        cells = []
+        for i, (column, _label, kind) in enumerate(specs):
+            cls = "oa-num" if kind != "text" else ""
+            if kind == "text":
+                raw = record.get(column)
+                text = "" if _is_missing(raw) else e(str(raw))
+                if is_highlight and i == 0:
+                    text = "▶ " + text
+            elif hidden:
+                text, cls = hidden_mark, cls + " oa-suppressed"
+                any_hidden = True
+            elif kind in _INTERVALS:
+                low, high, ikind = _INTERVALS[kind]
+                text = e(fmt_ci(record[low], record[high], decimals, lang, kind=ikind))
+            elif kind == "count":
+                value = record[column]
+                if round_counts and not _is_missing(value) and float(value) < min_count:
+                    text, cls = hidden_mark, cls + " oa-suppressed"
+                    any_hidden = True
+                else:
+                    text = e(fmt_int(round_count(value, round_to) if round_counts and not _is_missing(value) else value,
+                                     lang))
+            elif kind == "pct":
+                text = e(fmt_pct(record[column], decimals, lang))
+            elif kind == "ratio":
+                text = e(fmt_ratio(record[column], 2, lang))
+            elif kind == "int":
+                text = e(fmt_int(record[column], lang))
+            else:
+                text = e(fmt_number(record[column], decimals, lang))
+            cells.append(f'<td class="{cls.strip()}">{text}</td>' if cls.strip() else f"<td>{text}</td>")
+        row_cls = ' class="oa-highlight"' if is_highlight else ""
+        rows_html.append(f"<tr{row_cls}>{''.join(cells)}</tr>")
+    num_attr = ' class="oa-num"'
+    head = "".join(
+        f'<th scope="col"{num_attr if kind != "text" else ""}>{e(str(label))}</th>'
+        for _c, label, kind in specs)
+    wide = " oa-wide" if len(specs) > 7 else ""
+    parts = [f'<div class="oa-table-wrap"><table class="oa-table{wide}">']
+    if caption:
+        parts.append(f"<caption>{e(caption)}</caption>")
+    if widths is None:
+        widths = column_widths([kind for _c, _l, kind in specs], label_width)
+    if widths:
+        if len(widths) != len(specs):
+            raise ReportError(f"display_table: {len(widths)} widths for {len(specs)} columns")
+        parts.append("<colgroup>" + "".join(f'<col style="width:{float(w):.4g}%">' for w in widths) + "</colgroup>")
+    parts.append(f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows_html)}</tbody></table>")
+    if any_hidden:
+        footnote = t["suppressed_footnote"].format(n=settings.min_denominator)
+        parts.append(f'<p class="oa-footnote">{e(footnote)}</p>')
+    parts.append("</div>")
+    return HTML("".join(parts))
+
+
+_KIND_WEIGHTS = {"text": 1.6, "ci": 1.55, "oe_ci": 1.3}
+
+
+def column_widths(kinds: Sequence[str], label_width: float | None = None) -> list[float] | None:
+    """Column widths (percent, summing to 100) for a table whose first column is a text label:
+    the label gets ``label_width`` (default 34% with six or more columns, 40% with fewer, all of it
+    with one), the other columns share the rest by kind (intervals and texts wider than single
+    numbers). ``None`` when the first column is not text or there is only one column.
+
+    >>> column_widths(["text", "pct", "ci", "count"])
+    [40.0, 16.9, 26.2, 16.9]
+    """
+    kinds = list(kinds)
+    if len(kinds) < 2 or kinds[0] != "text":
+        return None
+    if label_width is None:
+        label_width = 34.0 if len(kinds) >= 6 else 40.0
+    weights = [_KIND_WEIGHTS.get(k, 1.0) for k in kinds[1:]]
+    rest = 100.0 - float(label_width)
+    out = [float(label_width)] + [round(rest * w / sum(weights), 2) for w in weights]
+    out[-1] = round(out[-1] + 100.0 - sum(out), 2)
+    return out
+
+
+def note(text: str, *, kind: str = "note") -> HTML:
+    """A short note for readers (escaped): ``<p class="oa-note">…</p>``; ``kind="headline"`` for a
+    headline sentence."""
+    cls = {"note": "oa-note", "headline": "oa-headline"}.get(kind)
+    if cls is None:
+        raise ReportError(f"unknown note kind {kind!r}; use 'note' or 'headline'")
+    return HTML(f'<p class="{cls}">{_html.escape(str(text))}</p>')
+
+
+# --------------------------------------------------------------------------------------------
+# headline sentences
+# --------------------------------------------------------------------------------------------
+def _estimate(x) -> dict[str, Any] | None:
+    """Normalise a figure: a number, a (value, ci_low, ci_high) tuple, or a mapping/Series with
+    ``value``, ``ci_low``, ``ci_high``, optional ``suppressed`` and ``signal``."""
+    if x is None:
+        return None
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return {"value": float(x), "ci_low": None, "ci_high": None, "suppressed": False, "signal": None}
+    if isinstance(x, (tuple, list)):
+        v, lo, hi = (list(x) + [None, None])[:3]
+        return {"value": v, "ci_low": lo, "ci_high": hi, "suppressed": False, "signal": None}
+    get = x.get if hasattr(x, "get") else (lambda k, d=None: getattr(x, k, d))
+    suppressed = get("suppressed", False)
+    return {"value": get("value"), "ci_low": get("ci_low"), "ci_high": get("ci_high"),
+            "suppressed": bool(suppressed) if not _is_missing(suppressed) else False,
+            "signal": get("signal")}
+
+
+def compare(a, b) -> str:
+    """``'higher'``, ``'lower'`` or ``'within'``: is figure ``a`` different from figure ``b``?
+
+    With intervals on both, the difference is tested with standard errors taken from the interval
+    half-widths (z > 1.96); with an interval on ``a`` only, ``b`` is a reference value and ``a``
+    differs when its interval excludes it. Without intervals nothing is claimed (``'within'``).
+    A ``signal`` carried by ``a`` (from case-mix adjustment) is used as is.
+    """
+    a, b = _estimate(a), _estimate(b)
+    if a is None or b is None or _is_missing(a["value"]) or _is_missing(b["value"]):
+        return "within"
+    if a.get("signal") in ("higher", "lower", "within"):
+        return a["signal"]
+    has_a = not (_is_missing(a["ci_low"]) or _is_missing(a["ci_high"]))
+    has_b = not (_is_missing(b["ci_low"]) or _is_missing(b["ci_high"]))
+    if has_a and has_b:
+        se_a = (float(a["ci_high"]) - float(a["ci_low"])) / (2 * 1.959964)
+        se_b = (float(b["ci_high"]) - float(b["ci_low"])) / (2 * 1.959964)
+        se = math.hypot(se_a, se_b)
+        if se == 0:
+            return "within"
+        z = (float(a["value"]) - float(b["value"])) / se
+        return "higher" if z > 1.959964 else "lower" if z < -1.959964 else "within"
+    if has_a:
+        if float(a["ci_low"]) > float(b["value"]):
+            return "higher"
+        if float(a["ci_high"]) < float(b["value"]):
+            return "lower"
+    return "within"
+
+
+_DIRECTIONS = {"higher_better": "up", "lower_better": "down", "higher_is_better": "up", "up": "up", "higher": "up", "+": "up", "positive": "up",
+               "lower_is_better": "down", "down": "down", "lower": "down", "-": "down", "negative": "down"}
+
+_PHRASES = {
+    "nl": {"previous": {"higher": "hoger dan {p} ({v})", "lower": "lager dan {p} ({v})",
+                        "within": "vergelijkbaar met {p} ({v})"},
+           "that": "Dat is", "and": "en", "last_year": "vorig jaar",
+           "with_subject": "Bij {v} van de {unit} {subject}.",
+           "plain": "De uitkomst is {v}.",
+           "unit": "afgesloten trajecten",
+           "suppressed": "Dit cijfer wordt niet getoond, omdat het om minder dan {n} {unit} gaat.",
+           "favourable": "gunstig", "unfavourable": "ongunstig"},
+    "en": {"previous": {"higher": "higher than {p} ({v})", "lower": "lower than {p} ({v})",
+                        "within": "similar to {p} ({v})"},
+           "that": "That is", "and": "and", "last_year": "last year",
+           "with_subject": "For {v} of the {unit}, {subject}.",
+           "plain": "The outcome is {v}.",
+           "unit": "ended trajectories",
+           "suppressed": "This figure is not shown because it concerns fewer than {n} {unit}.",
+           "favourable": "favourable", "unfavourable": "unfavourable"},
+}
+
+
+def headline_sentence(value, national=None, previous=None, direction: str | None = None,
+                      lang: str = "nl", *, subject: str | None = None, unit: str | None = None,
+                      previous_label: str | None = None, kind: str = "pct", decimals: int = 1,
+                      template: str | None = None, comparator: Mapping[str, Any] | None = None) -> str:
+    """One plain-language sentence (or two) about a headline figure.
+
+    ``value``, ``national`` and ``previous`` are numbers, ``(value, ci_low, ci_high)`` tuples or
+    mappings/rows with ``value``, ``ci_low``, ``ci_high`` (and optionally ``suppressed``,
+    ``signal``). "hoger"/"lager" is said only when the intervals show a difference (see
+    :func:`compare`), otherwise "vergelijkbaar". ``direction`` (the registry's ``higher_better`` /
+    ``lower_better``; ``none`` says nothing) marks each reported difference as favourable or not
+    ("hoger dan landelijk (68,1%) — gunstig"). A suppressed value yields a sentence without any number.
+
+    The first sentence is ``template`` with ``{value}`` filled in (the registry's
+    :meth:`~outcome_analysis.registry.Entry.sentence`), else "Bij {value} van de {unit} {subject}",
+    else "De uitkomst is {value}".
+
+    ``comparator`` (:func:`comparator`) words the pooled figure ``national``: "hoger dan landelijk"
+    for a national delivery (the default), "hoger dan bij alle 12 instellingen in deze levering
+    samen" otherwise; with scope ``none`` the pooled figure is not mentioned at all.
+
+    >>> headline_sentence((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), (0.70, 0.66, 0.74),
+    ...                   subject="werd de hulp volgens plan afgesloten")
+    'Bij 72,4% van de afgesloten trajecten werd de hulp volgens plan afgesloten. Dat is hoger dan landelijk (68,1%) en vergelijkbaar met vorig jaar (70,0%).'
+    >>> headline_sentence((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), direction="higher_better",
+    ...                   template="Bij {value} van de beëindigde episodes was de beëindiging regulier")
+    'Bij 72,4% van de beëindigde episodes was de beëindiging regulier. Dat is hoger dan landelijk (68,1%) — gunstig.'
+    """
+    ph = _PHRASES[_check_lang(lang)]
+    unit = unit or ph["unit"]
+    fmt = {"pct": lambda v: fmt_pct(v, decimals, lang), "ratio": lambda v: fmt_ratio(v, 2, lang),
+           "number": lambda v: fmt_number(v, decimals, lang)}[kind]
+    me = _estimate(value)
+    if me is None or me["suppressed"] or _is_missing(me["value"]):
+        if me is not None and me["suppressed"]:
+            return ph["suppressed"].format(n=_settings().min_denominator, unit=unit)
+        return ph["plain"].format(v=MISSING_MARK[lang])
+    v = fmt(me["value"])
+    if template:
+        first = template.strip().rstrip(".").format(value=v)
+        first = first[:1].upper() + first[1:] + "."
+    elif subject and kind == "pct":
+        first = ph["with_subject"].format(v=v, unit=unit, subject=subject.strip().rstrip("."))
+    else:
+        first = ph["plain"].format(v=v)
+    way = _DIRECTIONS.get(str(direction).lower()) if direction else None
+
+    def judged(text: str, verdict: str) -> str:
+        if way is None or verdict == "within":
+            return text
+        good = (verdict == "higher") == (way == "up")
+        return f"{text} — {ph['favourable'] if good else ph['unfavourable']}"
+
+    parts = []
+    words = comparator if comparator is not None else _comparator_words("national", 0, lang)
+    nat = _estimate(national) if words.get("scope") != "none" else None
+    if nat is not None and not nat["suppressed"] and not _is_missing(nat["value"]):
+        verdict = compare(me, nat)
+        parts.append(judged(words[verdict].format(v=fmt(nat["value"])), verdict))
+    prev = _estimate(previous)
+    if prev is not None and not prev["suppressed"] and not _is_missing(prev["value"]):
+        mine = dict(me, signal=None)  # a case-mix signal is about national, not about last year
+        verdict = compare(mine, prev)
+        parts.append(judged(ph["previous"][verdict].format(p=previous_label or ph["last_year"],
+                                                           v=fmt(prev["value"])), verdict))
+    sentence = first
+    if parts:
+        joiner = f" {ph['and']} " if not any("—" in p for p in parts) else f", {ph['and']} "
+        sentence += f" {ph['that']} " + joiner.join(parts) + "."
+    return sentence
+
+
+# --------------------------------------------------------------------------------------------
+# the comparator: what the pooled figure is called (one rule for every report)
+# --------------------------------------------------------------------------------------------
+COMPARISON_SCOPES = ("national", "delivery", "none")
+
+
+def comparison_scope(settings=None, n_institutions: int = 2) -> str:
+    """What an institution's figure is compared with: the one rule every report, overview, plot,
+    question and the explorer follow.
+
+    ``"none"`` when the delivery holds fewer than two institutions (an institution is never compared
+    with itself); else ``"national"`` when the delivery is declared national
+    (``settings.delivery_scope == "national"``, as the demo is); else ``"delivery"``: all
+    institutions in this delivery together.
+
+    >>> from outcome_analysis.settings import Settings
+    >>> comparison_scope(Settings(), 12), comparison_scope(Settings(delivery_scope="national"), 12)
+    ('delivery', 'national')
+    >>> comparison_scope(Settings(delivery_scope="national"), 1)
+    'none'
+    """
+    settings = settings if settings is not None else _settings()
+    if int(n_institutions) < 2:
+        return "none"
+    return "national" if settings.delivery_scope == "national" else "delivery"
+
+
+def comparison_group(care_types: Sequence[str] = (), delivery_care_types: Sequence[str] = ()) -> str:
+    """Which institutions the pooled figure holds, as a key of ``texts.yaml`` ``comparator``
+    ``groups``: ``"jeugdhulp"`` (jeugdhulp providers) or ``"jbjr"`` (institutions for JB and JR)
+    when ``care_types`` (the report's care types) are one family and the delivery holds another
+    family too; else ``""`` (all institutions of the delivery).
+
+    >>> comparison_group(("jb", "jr"), ("jeugdhulp", "jb", "jr")), comparison_group(("jeugdhulp",), ("jeugdhulp",))
+    ('jbjr', '')
+    """
+    mine = {"jeugdhulp" if c == "jeugdhulp" else "jbjr" for c in care_types}
+    held = {"jeugdhulp" if c == "jeugdhulp" else "jbjr" for c in delivery_care_types}
+    if len(mine) == 1 and held - mine:
+        return next(iter(mine))
+    return ""
+
+
+def _comparator_words(scope: str, n: int, lang: str, institution: str = "", group: str = "") -> dict[str, Any]:
+    texts_ = _texts_file()["comparator"][_check_lang(lang)]
+    raw = texts_[scope]
+    n_text = fmt_int(n, lang)
+    fill = {"{n}": n_text, "{institution}": str(institution), "{group}": texts_["groups"][group or "all"],
+            "{group_short}": texts_["groups_short"][group or "all"]}
+
+    def filled(v: str) -> str:
+        for k, w in fill.items():
+            v = v.replace(k, w)
+        return v
+
+    words = {k: (filled(v) if isinstance(v, str) else v) for k, v in raw.items()}
+    return {**words, "scope": scope, "n": int(n), "group": group}
+
+
+def comparator(settings=None, n_institutions: int = 2, lang: str = "nl", *, institution: str = "",
+               group: str = "") -> dict[str, Any]:
+    """The words for the pooled figure, in the scope :func:`comparison_scope` decides.
+
+    Returns
+    -------
+    dict
+        ``scope`` (``national`` | ``delivery`` | ``none``), ``n`` (institutions in the delivery) and
+        the texts of ``data/texts.yaml`` (section ``comparator``) with ``{n}`` and ``{institution}``
+        filled in: ``label`` (a column header or legend: "Landelijk", "Alle instellingen (12)"),
+        ``name`` (in a sentence: "landelijk", "alle instellingen in deze levering (12)"), ``value``
+        (with ``{v}`` still to fill), ``higher`` / ``lower`` / ``within`` (verdict phrases with
+        ``{v}``), ``than``, ``with`` (for dialogue questions), ``scope_note``, ``overview_title``,
+        ``overview_short``, ``trends``, ``trend_caption``, ``share``, ``others``. With scope ``none``
+        the label and names are empty: there is nothing to compare with. ``group``
+        (:func:`comparison_group`) names the institutions pooled when they are one care-type family
+        of a delivery with more: "alle jeugdhulpaanbieders in deze levering (35)".
+
+    >>> comparator(None, 12)["label"], comparator(None, 12)["name"]
+    ('Alle instellingen (12)', 'alle instellingen in deze levering (12)')
+    >>> comparator(None, 1, institution="Jeugdzorg Zuid")["scope_note"]
+    'Deze levering bevat alleen Jeugdzorg Zuid; er is geen vergelijking met andere instellingen.'
+    """
+    return _comparator_words(comparison_scope(settings, n_institutions), n_institutions, lang, institution, group)
+
+
+def family_comparator(results, care_types: Sequence[str], lang: str = "nl", *, institution: str = "") -> dict[str, Any]:
+    """:func:`comparator` for the care-type family of ``care_types`` in ``results`` (an
+    :class:`outcome_analysis.results.Results`): N its institutions
+    (``results.family_institutions``), the group named when the delivery holds other families too.
+    ``institution`` defaults to the family's first institution (named when it is alone). The
+    institution report and the overview both ask this."""
+    members = results.family_institutions(care_types)
+    family = tuple(dict.fromkeys(c for care_type in care_types for c in _family_of(care_type)))
+    group = comparison_group(family, results.care_types_of())
+    return comparator(results.settings, len(members), lang, institution=institution or (members or [""])[0],
+                      group=group)
+
+
+def _family_of(care_type: str) -> tuple[str, ...]:
+    from outcome_analysis.running.results import care_type_family  # late: report stays free of the computing modules
+
+    return care_type_family(care_type)
+
+
+def with_care_type(label: str, care_type: str, lang: str = "nl", *, sep: str = " ({care})") -> str:
+    """An indicator label with its care type, unless the label already names it: "Cliëntervaring
+    (jeugdreclassering)", but "Reden beëindiging jeugdreclassering" as it is.
+
+    >>> with_care_type("Reden beëindiging jeugdreclassering", "jr"), with_care_type("Uitval", "jeugdhulp")
+    ('Reden beëindiging jeugdreclassering', 'Uitval (jeugdhulp)')
+    """
+    from outcome_analysis.indicators.registry import care_type_label
+
+    care = care_type_label(care_type, _check_lang(lang))
+    if care.casefold() in str(label).casefold():
+        return str(label)
+    return str(label) + sep.format(care=care)
+
+
+# --------------------------------------------------------------------------------------------
+# indicator status in words
+# --------------------------------------------------------------------------------------------
+def status_word(status: str, lang: str = "nl") -> str:
+    """The short word for a status (``results.STATUSES``): "niet aangeleverd", "verborgen", ..."""
+    return _texts_file()["status"][_check_lang(lang)]["words"].get(status, status)
+
+
+def contract_part_label(part: str, lang: str = "nl") -> str:
+    """A contract part as a reader names it: ``experience`` → "ervaringsvragen (tabel experience)"."""
+    return _texts_file()["contract_parts"][_check_lang(lang)].get(part, part)
+
+
+def status_sentence(status: str, lang: str = "nl", *, reason: str = "", institution: str = "",
+                    care_type: str | Sequence[str] = "", period: str = "", unit: str = "trajectory", settings=None) -> str:
+    """A status in one sentence, never an error: "Niet aangeleverd: deze levering bevat geen
+    ervaringsvragen (tabel experience).", "Niet van toepassing: GI Zuid biedt geen
+    jeugdreclassering.", "Te weinig gegevens: minder dan 10 afgesloten trajecten in 2024.",
+    "Verborgen (minder dan 10): ...". Empty for ``getoond``.
+
+    ``reason`` is the status row's reason (the missing contract part, ``few`` or ``none_ended``);
+    ``institution`` empty means the delivery as a whole; ``care_type`` is a code (``jr``) or a
+    sequence of codes (joined with "en");
+    ``unit`` the registry's counting unit.
+
+    >>> status_sentence("niet_aangeleverd", reason="experience")
+    'Niet aangeleverd: deze levering bevat geen ervaringsvragen (tabel experience).'
+    >>> status_sentence("niet_van_toepassing", institution="GI Zuid", care_type="jr")
+    'Niet van toepassing: GI Zuid biedt geen jeugdreclassering.'
+    """
+    if status == "getoond":
+        return ""
+    t = _texts_file()["status"][_check_lang(lang)]
+    settings = settings if settings is not None else _settings()
+    from outcome_analysis.indicators.registry import care_type_label
+
+    codes = [care_type] if isinstance(care_type, str) else list(care_type or ())
+    care = f" {_PHRASES[lang]['and']} ".join(care_type_label(c, lang) for c in codes if c)
+    shown_period = fmt_period(period, lang) if period else ""
+    if status == "niet_aangeleverd":
+        return t["niet_aangeleverd"].format(part=contract_part_label(reason, lang))
+    if status == "niet_van_toepassing":
+        key = "niet_van_toepassing" if institution else "niet_van_toepassing_delivery"
+        return t[key].format(institution=institution, care_type=care)
+    if status == "te_weinig_gegevens":
+        key = {"none_ended": "te_weinig_gegevens_none_ended",
+               "few_with_data": "te_weinig_gegevens_few_with_data"}.get(reason, "te_weinig_gegevens_few")
+        return t[key].format(n=settings.min_denominator, unit=t["units"].get(unit, unit), period=shown_period,
+                             care_type=care)
+    if status == "verborgen":
+        return t["verborgen"].format(n=settings.min_denominator)
+    raise ReportError(f"unknown indicator status {status!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# dialogue questions
+# --------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def question_bank() -> tuple[dict, ...]:
+    """The dialogue question bank (``data/dialogue.yaml``), checked: every entry has an id, a known
+    level, ``when`` and both languages."""
+    raw = yaml.safe_load((DATA_DIR / "dialogue.yaml").read_text(encoding="utf-8"))["questions"]
+    seen = set()
+    for q in raw:
+        missing = [k for k in ("id", "level", "when", "nl", "en") if k not in q]
+        if missing:
+            raise ReportError(f"dialogue.yaml: question {q.get('id', q)!r} lacks {missing}")
+        if q["level"] not in LEVELS:
+            raise ReportError(f"dialogue.yaml: question {q['id']!r} has unknown level {q['level']!r}")
+        if q["id"] in seen:
+            raise ReportError(f"dialogue.yaml: duplicate question id {q['id']!r}")
+        seen.add(q["id"])
+    return tuple(raw)
+
+
+_TESTS = {
+    "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b, "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b, "in": lambda a, b: a in b, "ne": lambda a, b: a != b,
+}
+
+
+def _holds(condition, fact) -> bool:
+    if fact is None:
+        return False
+    if not isinstance(fact, (str, bool)) and _is_missing(fact):
+        return False
+    if isinstance(condition, Mapping):
+        for op, ref in condition.items():
+            if op not in _TESTS:
+                raise ReportError(f"dialogue.yaml: unknown test {op!r}; use one of {sorted(_TESTS)}")
+            try:
+                if not _TESTS[op](fact, ref):
+                    return False
+            except TypeError:
+                return False
+        return True
+    return fact == condition
+
+
+class _Facts(dict):
+    def __missing__(self, key):
+        raise KeyError(key)
+
+
+def _fill(text: str, facts: Mapping[str, Any], lang: str) -> str | None:
+    shown = {}
+    for k, v in facts.items():
+        if isinstance(v, float) and k.endswith(("_days", "days")):
+            shown[k] = fmt_number(v, 0, lang)
+        elif isinstance(v, float):
+            shown[k] = fmt_number(v, 1, lang)
+        else:
+            shown[k] = str(v)
+    try:
+        return text.format_map(_Facts(shown))
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
+def dialogue_questions(facts: Mapping[str, Any], lang: str = "nl", *, max_per_level: int = 4) -> dict[str, list[str]]:
+    """Questions for the kwaliteitsgesprek at the three levels, chosen by what the figures show.
+
+    Parameters
+    ----------
+    facts : mapping
+        What the figures show, e.g. ``{"uitval": "higher", "response": 0.35, "trend": "falling",
+        "indicator": "Uitval"}``; the vocabulary is documented at the top of
+        ``data/dialogue.yaml``. Absent facts never trigger a question.
+    lang : "nl" or "en"
+    max_per_level : int
+        At most this many questions per level, in the bank's order.
+
+    Returns
+    -------
+    dict
+        ``{"client_professional": [...], "organisation": [...], "external": [...]}``; a level
+        where no condition holds gets its general (fallback) question. Keys are :data:`LEVELS`;
+        their labels are :data:`LEVEL_LABELS`.
+    """
+    _check_lang(lang)
+    chosen: dict[str, list[str]] = {level: [] for level in LEVELS}
+    fallbacks: dict[str, list[str]] = {level: [] for level in LEVELS}
+    for q in question_bank():
+        when = q["when"] or {}
+        text = _fill(q[lang], facts, lang)
+        if text is None:
+            continue
+        if not when:
+            fallbacks[q["level"]].append(text)
+        elif all(_holds(cond, facts.get(name)) for name, cond in when.items()):
+            if text not in chosen[q["level"]]:
+                chosen[q["level"]].append(text)
+    return {level: (chosen[level] or fallbacks[level])[:max_per_level] for level in LEVELS}
+
+
+def dialogue_html(questions: Mapping[str, Sequence[str]], lang: str = "nl") -> HTML:
+    """The questions of :func:`dialogue_questions` as an escaped HTML block, one list per level."""
+    labels = LEVEL_LABELS[_check_lang(lang)]
+    e = _html.escape
+    parts = ['<div class="oa-dialogue">']
+    for level in LEVELS:
+        items = questions.get(level) or []
+        if items:
+            parts.append(f"<h4>{e(labels[level])}</h4><ul>")
+            parts.extend(f"<li>{e(q)}</li>" for q in items)
+            parts.append("</ul>")
+    parts.append("</div>")
+    return HTML("".join(parts))
+
+
+# --------------------------------------------------------------------------------------------
+# file names
+# --------------------------------------------------------------------------------------------
+SLUG_MAX = 48
+
+
+def slugify(name: str, *, max_length: int = SLUG_MAX) -> str:
+    """A safe file name stem for an institution: ASCII slug of the name + ``-`` + the first 8 hex
+    digits of the SHA-256 of the full name (UTF-8).
+
+    Only ``[a-z0-9-]``; never empty, never ``..`` or ``/``, at most ``max_length + 9`` characters,
+    and not a Windows device name. Different names give different slugs (the hash), also when
+    their ASCII forms coincide.
+
+    >>> slugify("Stichting Jeugd Zuid")
+    'stichting-jeugd-zuid-9051453c'
+    """
+    if not isinstance(name, str):
+        raise ReportError(f"slugify needs the institution name as text, got {type(name).__name__}")
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
+    ascii_name = ascii_name.replace("&", " en ").replace("'", "")
+    stem = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")
+    stem = stem[:max_length].rstrip("-") or "instelling"
+    return f"{stem}-{digest}"

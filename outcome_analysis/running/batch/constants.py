@@ -1,0 +1,15 @@
+"""The batch's fixed names: default notebooks and templates, languages, output file names."""
+from __future__ import annotations
+
+from pathlib import Path
+
+TOP_PACKAGE = __name__.split(".")[0]  # "outcome_analysis"
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+DEFAULT_NOTEBOOK = PROJECT_ROOT / "notebooks" / "institution_report.ipynb"
+DEFAULT_NATIONAL_NOTEBOOK = PROJECT_ROOT / "notebooks" / "national_overview.ipynb"
+DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
+LANGS = ("nl", "en")
+NATIONAL_SLUG = "national-overview"
+MANIFEST_NAME = "manifest.json"
+RESULTS_DIR = ".results"
+MANIFEST_FORMAT = 1

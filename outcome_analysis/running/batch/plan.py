@@ -1,0 +1,177 @@
+"""What to make: the periods, the institutions, the notebooks and one job per report."""
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from outcome_analysis import __version__
+from outcome_analysis.contract.periods import latest_complete_period, parse_period
+from outcome_analysis.presentation.report import slugify
+from outcome_analysis.settings import DEFAULT as DEFAULT_SETTINGS
+from outcome_analysis.settings import Settings
+from .constants import NATIONAL_SLUG
+from .errors import BatchConfigError, MissingParameterError, NoMatchingInstitutionError
+from .hashing import hash_json
+from .jobs import Job
+
+
+def resolve_periods(periods: Sequence[str] | None, data) -> list[str]:
+    """The periods asked for (comma lists allowed), validated; default the latest complete year."""
+    if not periods:
+        return [latest_complete_period(data.reference_date, "year")]
+    out: list[str] = []
+    for item in periods:
+        for label in str(item).split(","):
+            if label.strip():
+                parse_period(label.strip())  # raises PeriodError naming it
+                out.append(label.strip())
+    return list(dict.fromkeys(out))
+
+
+def select_institutions(known: Sequence[str], patterns: Sequence[str] | None) -> list[str]:
+    """The institutions matching any of the names or glob patterns (each may be a comma list).
+
+    An argument that is exactly an institution's name is taken whole (names may hold commas).
+
+    >>> select_institutions(["A", "B, zuid", "C"], ["B, zuid"])
+    ['B, zuid']
+    >>> select_institutions(["Jeugd Noord", "Jeugd Zuid", "Zorg"], ["Jeugd*"])
+    ['Jeugd Noord', 'Jeugd Zuid']
+    """
+    known = sorted(known)
+    if not patterns:
+        return known
+    chosen: set[str] = set()
+    for arg in patterns:
+        items = [arg] if arg in known else [p.strip() for p in str(arg).split(",") if p.strip()]
+        for pattern in items:
+            hits = [name for name in known if name == pattern or fnmatch.fnmatchcase(name, pattern)]
+            if not hits:
+                raise NoMatchingInstitutionError(pattern, known)
+            chosen.update(hits)
+    return [name for name in known if name in chosen]
+
+
+def read_notebooks(notebook: Path, national: Path | None) -> dict[str, dict]:
+    if not notebook.is_file():
+        raise BatchConfigError(f"notebook {notebook} does not exist")
+    found = {}
+    for kind, path in (("institution", notebook), ("national", national)):
+        if path is None or not path.is_file():
+            continue
+        raw = path.read_bytes()
+        found[hashlib.sha256(raw).hexdigest()[:16]] = {
+            "kind": kind, "path": str(path.resolve()), "bytes": raw, "parameters": notebook_parameters(raw),
+        }
+    return found
+
+
+def notebook_parameters(raw: bytes) -> list[str] | None:
+    """Names assigned in the notebook's ``parameters`` cell (``None``: no such cell, or not Python).
+
+    Read with :mod:`ast` (papermill's own inspection misses annotated names like
+    ``results_path: str | None = None``).
+
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    ...     'period: str = "2024"  # reporting period\\nresults_path: str | None = None\\nlang = "nl"',
+    ...     metadata={"tags": ["parameters"]})])
+    >>> notebook_parameters(nbformat.writes(nb).encode())
+    ['period', 'results_path', 'lang']
+    """
+    import ast
+
+    import nbformat
+
+    nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None or cell.cell_type != "code":
+        return None
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError:
+        return None
+    names: list[str] = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        for target in targets:
+            for sub in ast.walk(target):
+                if isinstance(sub, ast.Name) and sub.id not in names:
+                    names.append(sub.id)
+    return names
+
+
+def plan_jobs(institutions: Sequence[str], periods: Sequence[str], notebooks: dict, results: dict,
+              inputs: dict, options: dict, *, lang: str, timeout: float | None, data_param: str,
+              settings: Settings | None = None, n_institutions: int = 2) -> list[Job]:
+    """One job per period x institution, plus one national overview per period if its notebook exists.
+
+    ``settings`` and ``n_institutions`` (institutions in the delivery) name the overview: "Landelijk
+    overzicht" only for a delivery declared national (:func:`outcome_analysis.report.comparator`)."""
+    by_kind = {v["kind"]: (k, v) for k, v in notebooks.items()}
+    common_inputs = {
+        "data": inputs["data"]["hash"], "settings": inputs["settings"], "templates": inputs["templates"]["hash"],
+        "version": __version__,
+    }
+    jobs: list[Job] = []
+    for period in periods:
+        granularity = parse_period(period)[2]
+        results_key = results.get(granularity)
+        base = {
+            "data_path": data_param,
+            "results_path": f"results/{results_key}" if results_key else None,
+            "period": period,
+            "lang": lang,
+        }
+        targets: list[tuple[str, str]] = []
+        if "national" in by_kind:
+            targets.append(("national", ""))
+        targets += [("institution", name) for name in institutions]
+        for kind, name in targets:
+            nb_key, nb = by_kind[kind]
+            params = dict(base, institution=name) if kind == "institution" else dict(base)
+            params = _fit_parameters(params, nb, required=("institution",) if kind == "institution" else ())
+            slug = NATIONAL_SLUG if kind == "national" else slugify(name)
+            jobs.append(Job(
+                key=f"{period}/{slug}", kind=kind, institution=name, period=period, slug=slug, lang=lang,
+                formats=options["formats"], notebook=nb_key,
+                title=report_title(kind, name, period, lang, settings=settings, n_institutions=n_institutions),
+                label=overview_label(lang, settings, n_institutions) if kind == "national" else "",
+                parameters=params,
+                input_hash=hash_json(dict(common_inputs, notebook=nb_key, parameters=params, kind=kind,
+                                           formats=list(options["formats"]))),
+                execution_timeout=timeout, wall_timeout=timeout,
+            ))
+    return jobs
+
+
+def _fit_parameters(params: dict, nb: dict, required: Sequence[str]) -> dict:
+    declared = nb["parameters"]
+    if declared is None:
+        return params
+    for name in required:
+        if name not in declared:
+            raise MissingParameterError(nb["path"], name)
+    return {k: v for k, v in params.items() if k in declared}
+
+
+def report_title(kind: str, institution: str, period: str, lang: str, *, settings: Settings | None = None,
+                 n_institutions: int = 2) -> str:
+    """The cover title. The cover names the institution and the period on lines of their own. The
+    overview of all institutions is "Landelijk overzicht ..." only for a delivery declared national."""
+    if kind == "national":
+        from outcome_analysis.presentation.overview import report_title as overview_title
+
+        return overview_title("national", lang, settings=settings if settings is not None else DEFAULT_SETTINGS,
+                              n_institutions=n_institutions)
+    return f"Uitkomsten {period}" if lang == "nl" else f"Outcomes {period}"
+
+
+def overview_label(lang: str, settings: Settings | None = None, n_institutions: int = 2) -> str:
+    """The overview's name on the index pages: "Landelijk overzicht" for a national delivery,
+    "Alle instellingen in deze levering" otherwise (:func:`outcome_analysis.report.comparator`)."""
+    from outcome_analysis.presentation.report import comparator
+
+    return comparator(settings if settings is not None else DEFAULT_SETTINGS, n_institutions, lang)["overview_short"]

@@ -1,0 +1,250 @@
+"""The batch, step by step (:func:`run_batch`); the steps live in the modules beside this one."""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from outcome_analysis import __version__
+from outcome_analysis.settings import Settings, for_delivery
+from .constants import DEFAULT_NATIONAL_NOTEBOOK, DEFAULT_NOTEBOOK, DEFAULT_TEMPLATES, RESULTS_DIR, TOP_PACKAGE
+from .executors import get_executor
+from .exporters import FORMATS
+from .hashing import hash_files, hash_path, read_tree
+from .index import write_index_pages
+from .jobs import BatchResult
+from .manifest import failure, load_manifest, now, record_result, save_manifest, split_resumable
+from .options import check_options
+from .plan import plan_jobs, read_notebooks, resolve_periods, select_institutions
+from .prepare import build_payload, default_load, prepare_once, prepare_results
+
+
+def run_batch(
+    data_path: str | os.PathLike,
+    *,
+    periods: Sequence[str] | None = None,
+    institutions: Sequence[str] | None = None,
+    formats: Sequence[str] = FORMATS,
+    lang: str = "nl",
+    out: str | os.PathLike = "reports",
+    jobs: int | None = None,
+    scheduler: str = "local",
+    force: bool = False,
+    settings: Settings | None = None,
+    settings_file: str | os.PathLike | None = None,
+    timeout: float | None = None,
+    notebook: str | os.PathLike = DEFAULT_NOTEBOOK,
+    national_notebook: str | os.PathLike | None = DEFAULT_NATIONAL_NOTEBOOK,
+    templates: str | os.PathLike | None = DEFAULT_TEMPLATES,
+    load: Callable | None = None,
+    prepare: Callable | None = None,
+    render: Callable | None = None,
+    ship_data: bool | None = None,
+    quiet: bool = False,
+) -> BatchResult:
+    """Make every institution's report (and the national overview) for each period.
+
+    Parameters
+    ----------
+    data_path : path
+        The data set (a folder or file that ``load`` reads).
+    periods : list of str, optional
+        ``"2024"``, ``"2024H1"``, ...; default the latest complete year at the data's reference date.
+    institutions : list of str, optional
+        Names or glob patterns (each may be a comma list); default every institution.
+    formats : sequence of {"html", "pdf"}
+    lang : {"nl", "en"}
+    out : path
+        Output folder: ``<out>/<period>/<slug>.html|.pdf``, index pages, ``manifest.json``.
+    jobs : int, optional
+        Parallel notebooks (default ``os.cpu_count()``).
+    scheduler : str
+        ``"local"`` (process pool), ``"dask-local"`` (a LocalCluster) or a Dask scheduler address.
+    force : bool
+        Remake reports whose inputs did not change.
+    settings, settings_file
+        Definition settings (``settings_file`` is read with ``Settings.from_yaml`` when
+        ``settings`` is not given; without either, the delivery's own ``settings.yaml`` when it
+        has one, else the defaults: :func:`outcome_analysis.settings.for_delivery`) -- recorded in
+        the manifest with the file they came from.
+    timeout : float, optional
+        Seconds per notebook: papermill's per-cell ``execution_timeout`` and a wall-clock limit
+        after which the kernel is killed.
+    notebook, national_notebook : path
+        The report notebook; the national overview (skipped when the file does not exist).
+    templates : path
+        Templates folder: hashed for resume and shipped to workers.
+    load : callable, optional
+        ``load(data_path) -> Dataset`` (default ``outcome_analysis.io.load``).
+    prepare : callable, optional
+        ``prepare(data, settings, granularity, folder, periods)`` writes the results for the whole
+        population into ``folder`` (default :func:`prepare_results`); writing nothing means the
+        notebooks compute themselves.
+    render : callable, optional
+        ``render(nb, *, institution, period, title, lang, formats, templates) -> {format: bytes}``
+        (default :func:`render_report`); must be a module-level function.
+    ship_data : bool, optional
+        Send the data files to the workers (default: only when no results were prepared).
+    quiet : bool
+        No progress bar.
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    BatchConfigError, NoMatchingInstitutionError
+        Before anything runs. A failing notebook never raises: it is recorded.
+    KeyboardInterrupt
+        After recording what was done (re-run to resume).
+    """
+    started = now()
+    out = Path(out)
+    options = check_options(formats, lang, scheduler, jobs)
+    if settings is not None:
+        settings_source = "given"
+    elif settings_file:
+        settings, settings_source = Settings.from_yaml(settings_file), "config"
+    else:  # the delivery's own settings.yaml (the demo's declares it national), else the defaults
+        settings, settings_file = for_delivery(data_path)
+        settings_source = "delivery" if settings_file else "default"
+    notebooks = read_notebooks(Path(notebook), Path(national_notebook) if national_notebook else None)
+    templates_files = read_tree(Path(templates)) if templates and Path(templates).exists() else {}
+
+    data_path = Path(data_path)
+    data = (load or default_load)(data_path)
+    data_hash = hash_path(data_path)
+    chosen = not periods
+    periods = resolve_periods(periods, data)
+    if chosen and not quiet:  # say which period the default picked, and why, before the long part
+        print(default_period_note(periods[0], data.reference_date), file=sys.stderr)
+    selected = select_institutions(data.institutions, institutions)
+
+    _cleanup_temp_files(out)
+    results = prepare_once(data, data_hash, settings, periods, out, prepare or prepare_results)
+    shipping = ship_data if ship_data is not None else not all(results.values())
+    payload = build_payload(notebooks, results, out / RESULTS_DIR, templates_files, data_path if shipping else None, render)
+    inputs = {
+        "data": {"path": str(data_path.resolve()), "hash": data_hash},
+        "notebooks": {k: {"path": v["path"], "hash": k} for k, v in notebooks.items()},
+        "templates": {"path": str(Path(templates).resolve()) if templates else None, "hash": hash_files(templates_files)},
+        "results": {g: ({"hash": h, "path": str(out / RESULTS_DIR / h)} if h else None) for g, h in results.items()},
+        "settings": settings.to_dict(),
+        "settings_file": str(settings_file) if settings_file else None,
+        # where the settings came from: "config" (--config), "delivery" (the delivery folder's
+        # settings.yaml), "given" (a Settings object) or "default"
+        "settings_source": settings_source,
+    }
+    job_list = plan_jobs(
+        selected, periods, notebooks, results, inputs, options, lang=lang, timeout=timeout,
+        data_param=(f"{payload.data_name}" if shipping else str(data_path.resolve())),
+        settings=settings, n_institutions=len(data.institutions),
+    )
+
+    manifest = load_manifest(out)
+    todo, skipped = split_resumable(job_list, manifest, out, force)
+    run = {
+        "started": started,
+        "parameters": {
+            "periods": periods, "institutions": list(institutions or []), "formats": list(options["formats"]),
+            "lang": lang, "jobs": options["jobs"], "scheduler": scheduler, "force": force, "timeout": timeout,
+        },
+        "inputs": inputs,
+        "package_version": __version__,
+        "python": sys.version.split()[0],
+        "versions": _versions(),
+    }
+    counts = {"done": 0, "failed": 0, "skipped": len(skipped)}
+    failures: list[dict] = []
+    interrupted = False
+    progress = _progress(len(job_list), quiet, initial=len(skipped))
+    try:
+        with get_executor(scheduler, options["jobs"], payload) as executor:
+            by_key = {job.key: job for job in todo}
+            for result in executor.run(todo):
+                job = by_key[result.key]
+                record_result(out, manifest, job, result)
+                if result.status == "done":
+                    counts["done"] += 1
+                else:
+                    counts["failed"] += 1
+                    failures.append(failure(job, result))
+                progress.set_postfix(done=counts["done"], failed=counts["failed"], skipped=counts["skipped"],
+                                     refresh=False)
+                progress.update(1)
+                save_manifest(out, manifest)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        progress.close()
+        run.update(finished=now(), counts=dict(counts), interrupted=interrupted,
+                   failures=[{k: f[k] for k in ("key", "message")} for f in failures])
+        manifest.setdefault("runs", []).append(run)
+        manifest["runs"] = manifest["runs"][-20:]
+        manifest["updated"] = run["finished"]
+        manifest["package_version"] = __version__
+        for key in skipped:
+            manifest["reports"][key]["last_checked"] = run["finished"]
+        write_index_pages(out, manifest, lang)
+        save_manifest(out, manifest)
+    if interrupted:
+        raise KeyboardInterrupt
+    return BatchResult(out=out, counts=counts, failures=failures, manifest=manifest)
+
+
+def _cleanup_temp_files(out: Path) -> None:
+    """Remove temporary files a killed earlier run left behind."""
+    if not out.is_dir():
+        return
+    for path in out.rglob(".*.tmp"):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _versions() -> dict:
+    out = {}
+    for name in ("papermill", "nbclient", "jupyter_client", "nbconvert", "distributed"):
+        with contextlib.suppress(Exception):
+            out[name] = importlib.import_module(name).__version__
+    return out
+
+
+def _progress(total: int, quiet: bool, initial: int = 0):
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, initial=initial, disable=quiet, unit="report", desc="reports", dynamic_ncols=True)
+    bar.set_postfix(done=0, failed=0, skipped=initial)
+    return bar
+
+
+def ensure_demo_data(path: Path) -> Path:
+    """Build the demo data set at ``path`` with ``python -m outcome_analysis.demo`` if it is missing."""
+    import subprocess
+
+    if not Path(path).exists():
+        subprocess.run([sys.executable, "-m", f"{TOP_PACKAGE}.demo", "--out", str(path)], check=True)
+    return Path(path)
+
+
+def default_period_note(period: str, reference_date) -> str:
+    """Why the default period is ``period``: the latest complete year at the reference date.
+
+    >>> default_period_note("2023", "2024-12-29")
+    'period 2023: the latest complete year at the reference date 29-12-2024 (the latest date in the data unless given); choose another with --period, e.g. --period 2024'
+    """
+    import pandas as pd
+
+    ref = pd.Timestamp(reference_date)
+    note = (f"period {period}: the latest complete year at the reference date {ref:%d-%m-%Y} "
+            "(the latest date in the data unless given); choose another with --period")
+    if str(ref.year) != period:
+        note += f", e.g. --period {ref.year}"
+    return note

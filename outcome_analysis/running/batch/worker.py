@@ -1,0 +1,135 @@
+"""The worker side: one job executed and rendered, in a process-pool worker or on a Dask worker.
+
+Workers never see client-side paths: a job carries its parameters, and the :class:`Payload`
+(notebook, templates and stored results as bytes) is materialised once per worker process in a
+worker-local temporary directory. The notebook runs with papermill on a kernel that talks over IPC
+sockets in a private temporary directory (:mod:`outcome_analysis.kernels`); the report's files
+come back as bytes (:func:`outcome_analysis.batch.exporters.render_report`).
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from .exporters import render_report
+from .jobs import Job, JobResult, Payload
+from .constants import PROJECT_ROOT, TOP_PACKAGE
+
+_POOL_PAYLOAD: Payload | None = None
+_MATERIALISED: dict[str, Path] = {}
+
+
+def init_pool_worker(payload: Payload) -> None:
+    global _POOL_PAYLOAD
+    _POOL_PAYLOAD = payload
+    warm_up()
+
+
+def run_pool_job(job: Job) -> JobResult:
+    return execute_job(job, _POOL_PAYLOAD)
+
+
+def warm_up() -> None:
+    """Import the heavy modules once per worker process (not once per report)."""
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
+    import nbconvert  # noqa: F401
+    import papermill  # noqa: F401
+
+    from outcome_analysis.presentation import export  # noqa: F401
+
+
+def execute_job(job: Job, payload: Payload) -> JobResult:
+    """Execute one report notebook and render it; never raises for a failing notebook.
+
+    The kernel runs on IPC sockets in a private temporary directory, in the worker's
+    materialised directory (so the parameters hold relative paths: the same bytes on every worker),
+    and is shut down right after execution; a wall-clock watchdog kills it after ``wall_timeout``.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from outcome_analysis.running.kernels import KernelWatch, watched
+
+    started = time.time()
+    workdir = materialise(payload)
+    watch = KernelWatch(job.wall_timeout)
+    try:
+        nb = papermill.execute_notebook(
+            str(workdir / "notebooks" / f"{job.notebook}.ipynb"), None,
+            parameters=job.parameters,
+            kernel_manager_class=watched(watch),
+            shutdown_kernel="immediate",
+            execution_timeout=job.execution_timeout,
+            resources={"metadata": {"path": str(workdir)}},
+            progress_bar=False,
+            log_output=False,
+        )
+        watch.stop()
+        files = (payload.render or render_report)(
+            nb, institution=job.institution, period=job.period, title=job.title, lang=job.lang, formats=job.formats,
+            templates=workdir / "templates",
+        )
+        return JobResult(job.key, "done", {f: files[f] for f in job.formats}, started, time.time(), kernel=watch.connection)
+    except PapermillExecutionError as exc:
+        error = {"ename": exc.ename, "evalue": _first_line(exc.evalue), "cell": exc.exec_count,
+                 "message": f"cell [{exc.exec_count}]: {exc.ename}: {_first_line(exc.evalue)}"}
+        status = "failed"
+    except Exception as exc:  # kernel died, cell timeout, rendering failed, ...
+        if watch.timed_out or isinstance(exc, TimeoutError):
+            limit = job.wall_timeout or job.execution_timeout
+            error = {"ename": "Timeout", "evalue": str(exc), "cell": None,
+                     "message": f"timed out after {limit:g} s" + (f" ({_first_line(str(exc))})" if str(exc) else "")}
+            status = "timeout"
+        else:
+            error = {"ename": type(exc).__name__, "evalue": _first_line(str(exc)), "cell": None,
+                     "message": f"{type(exc).__name__}: {_first_line(str(exc))}"}
+            status = "failed"
+    finally:
+        watch.stop()
+    return JobResult(job.key, status, {}, started, time.time(), error=error, kernel=watch.connection)
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(text)).strip()
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def materialise(payload: Payload) -> Path:
+    """Write the payload into a worker-local temporary directory, once per worker process."""
+    if payload.key in _MATERIALISED:
+        return _MATERIALISED[payload.key]
+    root = Path(tempfile.mkdtemp(prefix="oa-worker-"))
+    atexit.register(shutil.rmtree, root, True)
+    for key, raw in payload.notebooks.items():
+        _write_file(root / "notebooks" / f"{key}.ipynb", raw)
+    for key, files in payload.results.items():
+        for rel, raw in files.items():
+            _write_file(root / "results" / key / rel, raw)
+    for rel, raw in (payload.data or {}).items():
+        _write_file(root / payload.data_name / rel if rel else root / payload.data_name, raw)
+    for rel, raw in payload.templates.items():
+        _write_file(root / "templates" / rel, raw)
+    _ensure_importable()
+    _MATERIALISED[payload.key] = root
+    return root
+
+
+def _write_file(path: Path, raw: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(raw)
+
+
+def _ensure_importable() -> None:
+    """Kernels run in a temporary directory: let them import this package when it is not installed."""
+    root = str(PROJECT_ROOT)
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if root not in paths and (PROJECT_ROOT / TOP_PACKAGE).is_dir():
+        os.environ["PYTHONPATH"] = os.pathsep.join([root] + [p for p in paths if p])

@@ -1,0 +1,1010 @@
+"""Case-mix adjusted comparisons between institutions (indirect standardisation).
+
+Two layers:
+
+* :func:`adjust_records` / :func:`adjust_mean_change` do all the work on a ``records`` frame (the
+  unit-level frame of ``indicators.records``, see docs/architecture.md);
+* :func:`adjust` / :func:`fit_summary` take a :class:`~outcome_analysis.dataset.Dataset` (or a
+  trajectories DataFrame) and an indicator id, build the records and call the first layer.
+
+Binary indicators
+    A logistic model (``statsmodels.genmod.generalized_linear_model.GLM`` with the ``Binomial``
+    family, IRLS) on the whole population of the period and care type (records with the outcome
+    measured and the follow-up window passed), covariates default ``settings.covariates``.
+    Expected count per institution = sum of predicted probabilities (indirect standardisation);
+    O/E with the exact Poisson interval ``poisson_ci(O) / E``; adjusted share = O/E x national share.
+    The ``signal`` is read from an O/E funnel (:func:`outcome_analysis.funnel.ratio_funnel`) whose
+    null variance is ``sum p (1 - p)`` (a sum of Bernoullis, not Poisson: Poisson limits are far too
+    wide for common outcomes), with Spiegelhalter's overdispersion correction.
+Change scores
+    The headline share goes the same logistic route with the ``baseline`` score as an extra
+    covariate (law of initial value); :func:`adjust_mean_change` fits a linear model
+    (``statsmodels.regression.linear_model.OLS``) of the change on baseline and covariates:
+    adjusted mean = observed mean - expected mean + national mean.
+
+Design matrix
+    Categorical covariates become dummy columns (reference level: the most frequent level) built
+    from integer codes in NumPy; a missing value is its own level ``"missing"`` (never dropped) and
+    is counted per institution (``n_missing_covariates``). ``earlier_trajectories`` is binned
+    ``0``, ``1``, ``2+``. ``baseline`` is numeric (linear), a missing baseline is set to the mean
+    with an indicator column. Records sharing one covariate pattern are collapsed to
+    (events, trials) before fitting, which gives the same maximum-likelihood fit in a fraction of
+    the time; with a continuous baseline the fit runs on the record level.
+Separation
+    A level in which the outcome does not vary (all 0 or all 1) is merged into the reference level,
+    linearly dependent columns are dropped (pivoted QR), and a fit that does not converge falls back
+    to a ridge-penalised fit (``GLM.fit_regularized``, ``L1_wt=0``). All of it is reported in the
+    :class:`ModelSummary` (``dropped_terms``, ``fit_method``, ``note``).
+Shrinkage
+    ``oe_shrunk``: an empirical-Bayes (normal-normal) estimate of the O/E on the log scale,
+    ``exp(B y)`` with ``y = log((O + 0.5) / (E + 0.5))``, ``B = tau2 / (tau2 + s^2)``,
+    ``s^2 = sum p (1 - p) / E^2`` and ``tau2`` the between-institution variance of the funnel
+    (Spiegelhalter 2005), with interval ``exp(B y +/- z sqrt(B) s)``. A small institution with an
+    extreme raw figure is pulled towards 1 in proportion to its noise; with ``tau2 = 0`` (no
+    variation beyond chance) every ``oe_shrunk`` is 1.
+
+References
+----------
+Spiegelhalter DJ (2005). Funnel plots for comparing institutional performance. *Stat Med*
+24:1185-1202.
+Spiegelhalter DJ (2005). Handling over-dispersion of performance indicators. *Qual Saf Health Care*
+14:347-351.
+Breslow NE, Day NE (1987). *Statistical Methods in Cancer Research II*, ch. 2 (indirect
+standardisation, exact interval of the SMR).
+Morris CN (1983). Parametric empirical Bayes inference: theory and applications. *JASA* 78:47-55.
+Clayton D, Kaldor J (1987). Empirical Bayes estimates of age-standardized relative risks for use in
+disease mapping. *Biometrics* 43:671-681.
+Hanley JA, McNeil BJ (1982). The meaning and use of the area under a ROC curve. *Radiology*
+143:29-36 (c-statistic as the Mann-Whitney statistic).
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+import statsmodels.api as sm
+from scipy import stats as sps
+
+from . import funnel
+from outcome_analysis.errors import OutcomeAnalysisError
+from outcome_analysis.settings import DEFAULT, Settings
+
+__all__ = [
+    "CaseMixError",
+    "ModelSummary",
+    "adjust",
+    "adjust_mean_change",
+    "adjust_records",
+    "c_statistic",
+    "calibration_by_decile",
+    "fit_summary",
+]
+
+NUMERIC_COVARIATES = ("baseline",)
+MISSING = "missing"
+GROUP_COLUMNS = ("period", "care_type")
+
+OUTPUT_COLUMNS = [
+    "institution", "care_type", "period", "n", "observed", "expected", "oe_ratio", "oe_ci_low",
+    "oe_ci_high", "national_value", "raw_value", "adjusted_value", "signal", "n_missing_covariates",
+    "oe_shrunk", "oe_shrunk_ci_low", "oe_shrunk_ci_high", "z", "funnel_low", "funnel_high",
+]
+MEAN_OUTPUT_COLUMNS = [
+    "institution", "care_type", "period", "n", "observed_mean", "expected_mean", "national_mean",
+    "adjusted_mean", "ci_low", "ci_high", "z", "funnel_low", "funnel_high", "signal",
+    "n_missing_covariates",
+]
+
+
+class CaseMixError(OutcomeAnalysisError, ValueError):
+    """A case-mix request that cannot be met (unknown covariate, indicator without case-mix, ...)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# model summary
+
+
+_LABELS = {
+    "en": {
+        "indicator": "indicator", "period": "period", "care_type": "care type", "model": "model",
+        "covariates": "adjusted for", "n_records": "records in the model",
+        "n_events": "events", "n_lacking_covariates": "records lacking a characteristic",
+        "n_institutions": "institutions", "c_statistic": "c-statistic (AUC)",
+        "r_squared": "R squared", "phi": "overdispersion phi", "tau2": "between-institution tau2",
+        "p_value": "overdispersion test p", "applied": "limits corrected for overdispersion",
+        "fit_method": "fit", "dropped_terms": "terms dropped", "note": "note",
+        "term": "term", "odds_ratio": "odds ratio", "estimate": "estimate", "ci_low": "95% low",
+        "ci_high": "95% high", "decile": "decile", "n": "n", "observed": "observed",
+        "expected": "expected", "yes": "yes", "no": "no", "logistic": "logistic regression",
+        "linear": "linear regression", "none": "none",
+        "intro": ("Comparisons between institutions are adjusted for the characteristics of the "
+                  "youths they serve (indirect standardisation with a {model}); expected values "
+                  "come from the whole population of the period and care type."),
+    },
+    "nl": {
+        "indicator": "indicator", "period": "periode", "care_type": "zorgsoort", "model": "model",
+        "covariates": "gecorrigeerd voor", "n_records": "records in het model",
+        "n_events": "gebeurtenissen", "n_lacking_covariates": "records met een ontbrekend kenmerk",
+        "n_institutions": "instellingen", "c_statistic": "c-statistiek (AUC)",
+        "r_squared": "R-kwadraat", "phi": "overdispersie phi", "tau2": "tau2 tussen instellingen",
+        "p_value": "p-waarde overdispersietoets", "applied": "grenzen gecorrigeerd voor overdispersie",
+        "fit_method": "schatting", "dropped_terms": "weggelaten termen", "note": "opmerking",
+        "term": "term", "odds_ratio": "odds ratio", "estimate": "schatting", "ci_low": "95% onder",
+        "ci_high": "95% boven", "decile": "deciel", "n": "n", "observed": "waargenomen",
+        "expected": "verwacht", "yes": "ja", "no": "nee", "logistic": "logistische regressie",
+        "linear": "lineaire regressie", "none": "geen",
+        "intro": ("Vergelijkingen tussen instellingen zijn gecorrigeerd voor de kenmerken van de "
+                  "jeugdigen die zij bedienen (indirecte standaardisatie met {model}); verwachte "
+                  "waarden komen uit de hele populatie van de periode en zorgsoort."),
+    },
+}
+
+
+def _labels(lang: str) -> dict:
+    if lang not in _LABELS:
+        raise CaseMixError(f"unknown language {lang!r}; choose from {sorted(_LABELS)}")
+    return _LABELS[lang]
+
+
+@dataclass
+class ModelSummary:
+    """What one case-mix model did, for the methods section of a report.
+
+    Attributes
+    ----------
+    indicator, period, care_type : str or None
+        What was modelled.
+    model : str
+        ``"logistic"`` (GLM Binomial), ``"linear"`` (OLS) or ``"none"`` (too few records / no events).
+    covariates : tuple of str
+        The characteristics adjusted for.
+    coefficients : DataFrame
+        ``term``, ``covariate``, ``reference`` (the reference level of a categorical covariate),
+        ``odds_ratio`` (logistic) or ``estimate`` (linear), ``ci_low``, ``ci_high`` (95%),
+        ``p_value``. Empty when no model was fitted.
+    c_statistic : float
+        Area under the ROC curve of the predicted probabilities (logistic only).
+    r_squared : float
+        Linear only.
+    calibration : DataFrame
+        ``decile``, ``n``, ``observed``, ``expected`` per decile of the prediction (sums for the
+        logistic model, means for the linear one).
+    n_records, n_events, n_lacking_covariates, n_institutions : int
+        Records in the model, events (logistic), records with at least one covariate missing,
+        institutions.
+    overdispersion : dict
+        ``phi``, ``tau2``, ``p_value``, ``applied`` (and ``n``, ``trim``, ``alpha``).
+    fit_method : str
+        ``"irls"``, ``"ols"``, ``"ridge"`` (fallback after non-convergence/separation) or ``"none"``.
+    converged : bool
+    dropped_terms : list of str
+        Levels merged into the reference and collinear columns dropped, with the reason.
+    note : str
+        Anything a reader must know (too few records, fallback fit, ...); empty when all went well.
+    """
+
+    indicator: str | None
+    period: str | None
+    care_type: str | None
+    model: str
+    covariates: tuple
+    coefficients: pd.DataFrame
+    c_statistic: float
+    calibration: pd.DataFrame
+    n_records: int
+    n_events: int
+    n_lacking_covariates: int
+    n_institutions: int
+    overdispersion: dict
+    fit_method: str = "irls"
+    converged: bool = True
+    r_squared: float = float("nan")
+    dropped_terms: list = field(default_factory=list)
+    note: str = ""
+
+    def to_frame(self, lang: str = "en") -> pd.DataFrame:
+        """The key facts as a two-column table (``item``, ``value``), labels in ``lang``."""
+        lab = _labels(lang)
+        od = self.overdispersion or {}
+        yes_no = lambda b: lab["yes"] if b else lab["no"]  # noqa: E731
+        rows = [
+            ("indicator", self.indicator), ("period", self.period), ("care_type", self.care_type),
+            ("model", lab.get(self.model, self.model)),
+            ("covariates", ", ".join(self.covariates)),
+            ("n_records", self.n_records), ("n_events", self.n_events),
+            ("n_lacking_covariates", self.n_lacking_covariates),
+            ("n_institutions", self.n_institutions),
+            ("c_statistic" if self.model != "linear" else "r_squared",
+             self.c_statistic if self.model != "linear" else self.r_squared),
+            ("phi", od.get("phi")), ("tau2", od.get("tau2")), ("p_value", od.get("p_value")),
+            ("applied", yes_no(od.get("applied", False))),
+            ("fit_method", self.fit_method),
+            ("dropped_terms", "; ".join(self.dropped_terms) or lab["none"]),
+        ]
+        if self.note:
+            rows.append(("note", self.note))
+        return pd.DataFrame({"item": [lab[k] for k, _ in rows], "value": [v for _, v in rows]})
+
+    def coefficients_frame(self, lang: str = "en") -> pd.DataFrame:
+        """The coefficient table with headers in ``lang``."""
+        lab = _labels(lang)
+        table = self.coefficients.drop(columns=["covariate", "reference"], errors="ignore")
+        names = {c: lab.get(c, c) for c in table.columns}
+        names["p_value"] = "p"
+        return table.rename(columns=names)
+
+    def to_markdown(self, lang: str = "en", digits: int = 3) -> str:
+        """A methods paragraph, the facts and the coefficient table as Markdown."""
+        lab = _labels(lang)
+        parts = [lab["intro"].format(model=lab.get(self.model, self.model)), "",
+                 _markdown_table(self.to_frame(lang), digits)]
+        if len(self.coefficients):
+            parts += ["", _markdown_table(self.coefficients_frame(lang), digits)]
+        return "\n".join(parts)
+
+    def to_dict(self) -> dict:
+        """Plain data (for JSON manifests): tables as lists of records."""
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out["covariates"] = list(self.covariates)
+        out["coefficients"] = self.coefficients.to_dict(orient="records")
+        out["calibration"] = self.calibration.to_dict(orient="records")
+        return out
+
+
+def _fmt(value, digits: int) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.{digits}g}" if abs(value) >= 1e4 or (0 < abs(value) < 1e-3) else f"{value:.{digits}f}"
+    return str(value)
+
+
+def _markdown_table(frame: pd.DataFrame, digits: int) -> str:
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(_fmt(v, digits) for v in row) + " |"
+            for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+# --------------------------------------------------------------------------------------------------
+# fit quality
+
+
+def c_statistic(y, p) -> float:
+    """Area under the ROC curve (c-statistic) with average ranks for ties, vectorised.
+
+    Equals the Mann-Whitney U of the predictions of events against non-events divided by
+    ``n1 * n0`` (Hanley & McNeil 1982). NaN when all outcomes are equal.
+
+    >>> c_statistic([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    0.75
+    """
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    n1 = y.sum()
+    n0 = len(y) - n1
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = sps.rankdata(p)  # average ranks for ties
+    return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def calibration_by_decile(y, p, groups: int = 10) -> pd.DataFrame:
+    """Observed against expected per decile of the prediction.
+
+    Records are ordered by prediction and cut into ``groups`` groups of (nearly) equal size.
+
+    Returns
+    -------
+    DataFrame
+        ``decile`` (1..groups), ``n``, ``observed`` (sum of y), ``expected`` (sum of p).
+    """
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    n = len(p)
+    if n == 0:
+        return pd.DataFrame({"decile": pd.Series(dtype=int), "n": pd.Series(dtype=int),
+                             "observed": pd.Series(dtype=float), "expected": pd.Series(dtype=float)})
+    order = np.argsort(p, kind="stable")
+    decile = np.empty(n, dtype=np.int64)
+    decile[order] = np.arange(n) * groups // n
+    return pd.DataFrame({
+        "decile": np.arange(1, groups + 1),
+        "n": np.bincount(decile, minlength=groups),
+        "observed": np.bincount(decile, weights=y, minlength=groups),
+        "expected": np.bincount(decile, weights=p, minlength=groups),
+    })
+
+
+# --------------------------------------------------------------------------------------------------
+# design matrix
+
+
+@dataclass
+class _Covariate:
+    name: str
+    kind: str  # "categorical" | "numeric"
+    codes: np.ndarray | None = None  # categorical: int codes into levels
+    levels: list = field(default_factory=list)
+    reference: int = 0
+    missing: np.ndarray | None = None  # bool per record
+    values: np.ndarray | None = None  # numeric, missing filled with the mean
+    dropped_levels: dict = field(default_factory=dict)  # level -> reason
+
+
+def _bin_earlier(values: pd.Series) -> pd.Series:
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    out = np.where(np.isnan(x), None, np.where(x <= 0, "0", np.where(x < 2, "1", "2+")))
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _covariate(frame: pd.DataFrame, name: str, numeric: tuple) -> _Covariate:
+    col = frame[name]
+    if name in numeric:
+        x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        miss = np.isnan(x)
+        fill = float(np.nanmean(x)) if (~miss).any() else 0.0
+        return _Covariate(name, "numeric", missing=miss, values=np.where(miss, fill, x))
+    if name == "earlier_trajectories":
+        col = _bin_earlier(col)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    levels = [str(u) for u in uniques]
+    miss = codes < 0
+    if miss.any():
+        codes = np.where(miss, len(levels), codes)
+        levels.append(MISSING)
+    counts = np.bincount(codes, minlength=len(levels))
+    non_missing = [i for i, lev in enumerate(levels) if lev != MISSING]
+    reference = max(non_missing, key=lambda i: counts[i]) if non_missing else 0
+    return _Covariate(name, "categorical", codes=codes.astype(np.int64), levels=levels,
+                      reference=reference, missing=miss)
+
+
+class _Design:
+    """Covariates as integer codes; dummy/numeric columns built on demand for any set of rows."""
+
+    def __init__(self, frame: pd.DataFrame, covariates, numeric=NUMERIC_COVARIATES):
+        self.covariates = [_covariate(frame, c, numeric) for c in covariates]
+        self.n = len(frame)
+        self.missing = np.zeros(self.n, dtype=bool)
+        for cov in self.covariates:
+            self.missing |= cov.missing
+        self.dropped: list[str] = []
+        self.keep: np.ndarray | None = None  # column mask after the rank check
+
+    def merge_constant_levels(self, y: np.ndarray) -> None:
+        """Merge levels in which y does not vary into the reference level (separation)."""
+        for cov in self.covariates:
+            if cov.kind != "categorical":
+                continue
+            n_lev = len(cov.levels)
+            counts = np.bincount(cov.codes, minlength=n_lev)
+            events = np.bincount(cov.codes, weights=y, minlength=n_lev)
+            for j in range(n_lev):
+                if j == cov.reference or counts[j] == 0:
+                    continue
+                if events[j] == 0 or events[j] == counts[j]:
+                    what = "no events" if events[j] == 0 else "only events"
+                    cov.dropped_levels[j] = what
+                    self.dropped.append(
+                        f"{cov.name}[{cov.levels[j]}] merged into reference "
+                        f"{cov.levels[cov.reference]!r} ({what} in {int(counts[j])} records)")
+
+    def terms(self) -> list[tuple[str, str, str]]:
+        """(term, covariate, reference) per column, before the rank check."""
+        out = [("Intercept", "", "")]
+        for cov in self.covariates:
+            if cov.kind == "numeric":
+                out.append((cov.name, cov.name, ""))
+                if cov.missing.any():
+                    out.append((f"{cov.name}[{MISSING}]", cov.name, ""))
+            else:
+                ref = cov.levels[cov.reference]
+                out += [(f"{cov.name}[{lev}]", cov.name, ref) for j, lev in enumerate(cov.levels)
+                        if j != cov.reference and j not in cov.dropped_levels]
+        return out
+
+    def matrix(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The design matrix (intercept first) for ``rows`` (all rows when None)."""
+        m = self.n if rows is None else len(rows)
+        cols = [np.ones(m)]
+        for cov in self.covariates:
+            if cov.kind == "numeric":
+                vals = cov.values if rows is None else cov.values[rows]
+                cols.append(vals)
+                if cov.missing.any():
+                    cols.append((cov.missing if rows is None else cov.missing[rows]).astype(float))
+            else:
+                codes = cov.codes if rows is None else cov.codes[rows]
+                for j in range(len(cov.levels)):
+                    if j != cov.reference and j not in cov.dropped_levels:
+                        cols.append((codes == j).astype(float))
+        x = np.column_stack(cols)
+        return x if self.keep is None else x[:, self.keep]
+
+    def pattern_key(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """Integer pattern of every record: (first row of each pattern, inverse, n_patterns)."""
+        key = np.zeros(self.n, dtype=np.int64)
+        size = 1
+        for cov in self.covariates:
+            if cov.kind == "numeric":
+                codes, uniq = pd.factorize(cov.values)
+                k = len(uniq)
+                codes = codes * 2 + cov.missing
+                k *= 2
+            else:
+                codes = np.where(np.isin(cov.codes, list(cov.dropped_levels)), cov.reference, cov.codes)
+                k = len(cov.levels)
+            if size * k >= 2 ** 62:  # recompress before the key overflows
+                _, key = np.unique(key, return_inverse=True)
+                size = int(key.max()) + 1
+            key = key * k + codes
+            size *= k
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        return first, inverse.ravel(), len(first)
+
+    def check_rank(self, x_small: np.ndarray, names: list[str]) -> list[str]:
+        """Drop linearly dependent columns (pivoted QR on a small matrix); return kept names."""
+        _, r, piv = scipy.linalg.qr(x_small, mode="economic", pivoting=True)
+        diag = np.abs(np.diag(r))
+        tol = diag.max() * max(x_small.shape) * np.finfo(float).eps * 100 if diag.size else 0
+        rank = int((diag > tol).sum())
+        keep = np.zeros(x_small.shape[1], dtype=bool)
+        keep[np.sort(piv[:rank])] = True
+        keep[0] = True if rank else keep[0]
+        for j in np.flatnonzero(~keep):
+            self.dropped.append(f"{names[j]} dropped (collinear with other terms)")
+        self.keep = keep
+        return [n for n, k in zip(names, keep) if k]
+
+
+# --------------------------------------------------------------------------------------------------
+# fitting
+
+
+def _fit_logistic(design: _Design, y: np.ndarray):
+    """Fit the logistic model, collapsed to covariate patterns when that pays.
+
+    Returns (p per record, result or None, params, bse or None, fit_method, converged, note).
+    """
+    first, inverse, n_pat = design.pattern_key()
+    collapse = n_pat <= design.n / 4
+    if collapse:
+        trials = np.bincount(inverse, minlength=n_pat).astype(float)
+        events = np.bincount(inverse, weights=y, minlength=n_pat)
+    names = [t[0] for t in design.terms()]
+    # rank check on the pattern representatives (small), or a sample of rows
+    rep = first if collapse else np.unique(np.concatenate(
+        [first[: 20000], np.random.default_rng(0).choice(design.n, min(design.n, 20000), replace=False)]))
+    design.keep = None
+    kept = design.check_rank(design.matrix(rep), names)
+    if collapse:
+        x = design.matrix(first)
+        endog = np.column_stack([events, trials - events])
+    else:
+        x = design.matrix()
+        endog = y
+    model = sm.GLM(endog, x, family=sm.families.Binomial())
+    note = ""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            res = model.fit(maxiter=100)
+            converged = bool(res.converged)
+            params = res.params
+            bse = res.bse
+            bad = (not converged or not np.all(np.isfinite(bse)) or np.any(np.abs(params[1:]) > 15))
+        except Exception as exc:  # PerfectSeparationError, LinAlgError
+            res, bad, converged, note = None, True, False, f"IRLS failed ({type(exc).__name__}); "
+    # statsmodels also warns "perfect separation or prediction" when a pattern-level fit is saturated
+    # (fitted = observed share per pattern) -- a well-posed model. Real (quasi-)separation shows as
+    # fitted probabilities at 0 or 1.
+    warned = any("separation" in str(w.message).lower() for w in caught)
+    separation = False
+    if warned and res is not None:
+        fitted = np.asarray(res.fittedvalues)
+        separation = bool(np.any((fitted < 1e-8) | (fitted > 1 - 1e-8)))
+    if bad or separation:
+        reg = model.fit_regularized(alpha=1e-4, L1_wt=0.0, maxiter=200)
+        params = np.asarray(reg.params)
+        bse = None
+        res = None
+        fit_method = "ridge"
+        note += ("the maximum-likelihood fit did not converge or showed (quasi-)separation; "
+                 "a ridge-penalised fit (alpha=1e-4) was used and odds-ratio intervals are not given")
+    else:
+        fit_method = "irls"
+    p_pat = model.predict(params)
+    p = p_pat[inverse] if collapse else p_pat
+    return p, res, params, bse, kept, fit_method, converged, note
+
+
+def _coefficient_table(design: _Design, kept: list[str], params, bse, res, *, odds: bool,
+                       conf: float = 0.95) -> pd.DataFrame:
+    info = {t: (c, r) for t, c, r in design.terms()}
+    params = np.asarray(params, dtype=float)
+    if res is not None:
+        ci = np.asarray(res.conf_int(alpha=1 - conf))
+        pv = np.asarray(res.pvalues, dtype=float)
+    else:
+        ci = np.full((len(params), 2), np.nan)
+        pv = np.full(len(params), np.nan)
+    transform = np.exp if odds else (lambda v: v)
+    return pd.DataFrame({
+        "term": kept,
+        "covariate": [info[t][0] for t in kept],
+        "reference": [info[t][1] for t in kept],
+        "odds_ratio" if odds else "estimate": transform(params),
+        "ci_low": transform(ci[:, 0]),
+        "ci_high": transform(ci[:, 1]),
+        "p_value": pv,
+    })
+
+
+def _empty_coefficients(odds: bool = True) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object if c in ("term", "covariate", "reference") else float)
+                         for c in ("term", "covariate", "reference",
+                                   "odds_ratio" if odds else "estimate", "ci_low", "ci_high", "p_value")})
+
+
+# --------------------------------------------------------------------------------------------------
+# records -> adjusted comparison
+
+
+def _prepare(records: pd.DataFrame, covariates, settings: Settings, value: str, category):
+    """Records usable for a model: outcome present, window passed, the headline category."""
+    covariates = tuple(settings.covariates if covariates is None else covariates)
+    needed = {"institution", value, *covariates}
+    missing_cols = sorted(needed - set(records.columns))
+    if missing_cols:
+        raise CaseMixError(f"records lack column(s) {missing_cols} needed for case-mix adjustment; "
+                           f"columns present: {sorted(records.columns)}")
+    keep = records[value].notna()
+    if "excluded_window" in records:
+        keep &= ~records["excluded_window"].fillna(False).astype(bool)
+    if category is not None and "category" in records:
+        keep &= records["category"].fillna("").astype(str) == category
+    frame = records.loc[keep]
+    for col in GROUP_COLUMNS:
+        if col not in frame:
+            frame = frame.assign(**{col: ""})
+    return frame, covariates
+
+
+def _use_baseline(frame: pd.DataFrame, covariates: tuple, baseline) -> tuple:
+    if baseline is None:
+        baseline = "baseline" in frame and frame["baseline"].notna().any()
+    if baseline and "baseline" not in covariates:
+        if "baseline" not in frame:
+            raise CaseMixError("baseline adjustment asked for, but the records have no 'baseline' column")
+        covariates = (*covariates, "baseline")
+    return covariates
+
+
+def _per_institution(inst_codes, n_inst, **arrays):
+    ok = inst_codes >= 0
+    return {k: np.bincount(inst_codes[ok], weights=None if v is None else v[ok], minlength=n_inst)
+            for k, v in arrays.items()}
+
+
+def _adjust_group(frame: pd.DataFrame, covariates: tuple, settings: Settings, indicator,
+                  period, care_type, min_records: int, min_events: int):
+    from .stats import poisson_ci
+
+    y = frame["outcome"].to_numpy(dtype=float)
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise CaseMixError("a binary indicator's outcome must be 0/1; use adjust_mean_change for means")
+    inst_codes, institutions = pd.factorize(frame["institution"], use_na_sentinel=True)
+    n_inst = len(institutions)
+    design = _Design(frame, covariates)
+    base = _per_institution(inst_codes, n_inst, n=None, observed=y,
+                            n_missing=design.missing.astype(float))
+    n_total, events = len(y), float(y.sum())
+    national = events / n_total if n_total else float("nan")
+    out = pd.DataFrame({
+        "institution": np.asarray(institutions, dtype=object),
+        "care_type": care_type, "period": period,
+        "n": base["n"].astype(np.int64), "observed": base["observed"],
+    })
+    out["national_value"] = national
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["raw_value"] = out["observed"] / out["n"]
+    out["n_missing_covariates"] = base["n_missing"].astype(np.int64)
+
+    reasons = []
+    if n_total < min_records:
+        reasons.append(f"only {n_total} records (a model needs at least {min_records})")
+    if min(events, n_total - events) < min_events:
+        reasons.append(f"{int(events)} events among {n_total} records (at least {min_events} events "
+                       f"and non-events needed)")
+    if reasons:
+        for col in ("expected", "oe_ratio", "oe_ci_low", "oe_ci_high", "adjusted_value", "oe_shrunk",
+                    "oe_shrunk_ci_low", "oe_shrunk_ci_high", "z", "funnel_low", "funnel_high"):
+            out[col] = np.nan
+        out["signal"] = "within"
+        od = funnel.Overdispersion(n=0, phi=float("nan"), tau2=0.0, p_value=float("nan"),
+                                   applied=False, trim=settings.overdispersion_trim,
+                                   alpha=1 - settings.conf)
+        summary = ModelSummary(
+            indicator=indicator, period=period, care_type=care_type, model="none",
+            covariates=covariates, coefficients=_empty_coefficients(), c_statistic=float("nan"),
+            calibration=calibration_by_decile([], []), n_records=n_total, n_events=int(events),
+            n_lacking_covariates=int(design.missing.sum()), n_institutions=n_inst,
+            overdispersion=od.to_dict(), fit_method="none", converged=False,
+            note="no case-mix model: " + "; ".join(reasons) + ". Expected values are not given and "
+                 "every signal is 'within'.")
+        return out[OUTPUT_COLUMNS], summary
+
+    design.merge_constant_levels(y)
+    p, res, params, bse, kept, fit_method, converged, note = _fit_logistic(design, y)
+    agg = _per_institution(inst_codes, n_inst, expected=p, variance=p * (1 - p))
+    expected, variance = agg["expected"], agg["variance"]
+    observed = out["observed"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        oe = observed / expected
+        low, high = poisson_ci(observed, settings.conf)
+        out["expected"] = expected
+        out["oe_ratio"] = oe
+        out["oe_ci_low"] = np.asarray(low, dtype=float) / expected
+        out["oe_ci_high"] = np.asarray(high, dtype=float) / expected
+        out["adjusted_value"] = oe * national
+    fun = funnel.ratio_funnel(observed, expected, variance=variance, limits=(settings.signal_limit,),
+                              settings=settings)
+    od = fun.attrs["overdispersion"]
+    out["z"] = fun["z_adjusted"].to_numpy()
+    out["funnel_low"] = fun["funnel_low"].to_numpy()
+    out["funnel_high"] = fun["funnel_high"].to_numpy()
+    out["signal"] = fun["signal"].to_numpy()
+    out["oe_shrunk"], out["oe_shrunk_ci_low"], out["oe_shrunk_ci_high"] = _shrink(
+        observed, expected, variance, od.tau2, settings.conf)
+
+    summary = ModelSummary(
+        indicator=indicator, period=period, care_type=care_type, model="logistic",
+        covariates=covariates,
+        coefficients=_coefficient_table(design, kept, params, bse, res, odds=True),
+        c_statistic=c_statistic(y, p), calibration=calibration_by_decile(y, p),
+        n_records=n_total, n_events=int(events), n_lacking_covariates=int(design.missing.sum()),
+        n_institutions=n_inst, overdispersion=od.to_dict(), fit_method=fit_method,
+        converged=converged, dropped_terms=list(design.dropped), note=note)
+    return out[OUTPUT_COLUMNS], summary
+
+
+def _shrink(observed, expected, variance, tau2: float, conf: float):
+    """Empirical-Bayes O/E on the log scale (normal-normal; Morris 1983)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = np.log((observed + 0.5) / (expected + 0.5))
+        s2 = variance / expected ** 2
+        b = tau2 / (tau2 + s2) if tau2 > 0 else np.zeros_like(s2)
+        z = sps.norm.ppf((1 + conf) / 2)
+        centre = b * y
+        half = z * np.sqrt(b * s2)
+        valid = np.isfinite(s2) & (expected > 0)
+    return (np.where(valid, np.exp(centre), np.nan), np.where(valid, np.exp(centre - half), np.nan),
+            np.where(valid, np.exp(centre + half), np.nan))
+
+
+def _by_group(frame: pd.DataFrame, by):
+    if not len(frame):
+        return [(("", ""), frame)]
+    keys = frame[list(by)].astype(object).where(frame[list(by)].notna(), None)
+    return [(k if isinstance(k, tuple) else (k,), g)
+            for k, g in frame.groupby([keys[c] for c in by], sort=True, dropna=False)]
+
+
+def _finish(parts, summaries, columns):
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    out = out.sort_values(["period", "care_type", "institution"], kind="stable", ignore_index=True)
+    out.attrs["summaries"] = summaries
+    out.attrs["summary"] = summaries[0] if len(summaries) == 1 else summaries
+    return out
+
+
+def adjust_records(records: pd.DataFrame, *, covariates=None, settings: Settings | None = None,
+                   indicator: str | None = None, kind: str = "share", baseline: bool | None = None,
+                   category: str | None = "", min_records: int = 50, min_events: int = 5) -> pd.DataFrame:
+    """Case-mix adjusted O/E per institution from a records frame (indirect standardisation).
+
+    One model per period and care type in ``records``.
+
+    Parameters
+    ----------
+    records : DataFrame
+        The unit-level frame of ``indicators.records``: ``institution``, ``care_type``, ``period``,
+        ``outcome`` (0/1, NaN when missing), ``excluded_window``, the covariates and, for change
+        indicators, ``baseline`` and ``change``. Only ``institution``, ``outcome`` and the
+        covariates are required.
+    covariates : sequence of str, optional
+        Default ``settings.covariates``.
+    settings : Settings, optional
+    indicator : str, optional
+        Stored in the summary.
+    kind : {"share", "mean"}
+        ``"mean"`` hands over to :func:`adjust_mean_change`.
+    baseline : bool, optional
+        Add the ``baseline`` score as a covariate; default: when the records carry one.
+    category : str or None
+        Use only records of this ``category`` (``""``: the headline share); None uses all.
+    min_records, min_events : int
+        Below these (records; events or non-events) no model is fitted: ``expected`` and the O/E
+        columns are NaN, ``signal`` is ``"within"`` and the summary's ``note`` says why.
+
+    Returns
+    -------
+    DataFrame
+        One row per institution, period and care type: ``institution``, ``care_type``, ``period``,
+        ``n`` (records in the model), ``observed`` (events), ``expected`` (sum of predicted
+        probabilities), ``oe_ratio``, ``oe_ci_low``, ``oe_ci_high`` (exact Poisson interval of O over
+        E), ``national_value`` (share in the whole population), ``raw_value`` (O / n),
+        ``adjusted_value`` (O/E x national share), ``signal`` (``higher`` | ``lower`` | ``within``
+        at ``settings.signal_limit``), ``n_missing_covariates`` (records with any covariate
+        missing, kept as level ``"missing"``), ``oe_shrunk`` with ``oe_shrunk_ci_low`` /
+        ``oe_shrunk_ci_high`` (empirical Bayes), ``z`` (overdispersion-adjusted z-score of the O/E),
+        ``funnel_low`` / ``funnel_high`` (limits at the signal level for this institution's E).
+        ``.attrs["summaries"]``: list of :class:`ModelSummary`, one per model;
+        ``.attrs["summary"]``: the one summary when there is one model, else the list.
+
+    Notes
+    -----
+    The model is ``statsmodels`` ``GLM(family=Binomial())`` fitted by IRLS on covariate patterns
+    (events, trials), which gives the same estimates as a record-level fit. See the module
+    docstring for the design matrix, separation handling and shrinkage.
+
+    References
+    ----------
+    Spiegelhalter DJ (2005). *Stat Med* 24:1185-1202; Spiegelhalter DJ (2005). *Qual Saf Health
+    Care* 14:347-351.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> recs = pd.DataFrame({"institution": rng.choice(list("ABCD"), 2000),
+    ...                      "complexity": rng.choice(["laag", "hoog"], 2000)})
+    >>> recs["outcome"] = (rng.random(2000) < np.where(recs.complexity == "hoog", 0.3, 0.7)).astype(float)
+    >>> out = adjust_records(recs, covariates=["complexity"])
+    >>> out[["institution", "n"]].to_dict("list")
+    {'institution': ['A', 'B', 'C', 'D'], 'n': [478, 508, 467, 547]}
+    >>> bool(np.isclose(out.observed.sum(), out.expected.sum()))
+    True
+    """
+    settings = settings or DEFAULT
+    if kind == "mean":
+        return adjust_mean_change(records, covariates=covariates, settings=settings,
+                                  indicator=indicator, category=category, min_records=min_records)
+    if kind != "share":
+        raise CaseMixError(f"case-mix adjustment is for kind 'share' or 'mean', got {kind!r}")
+    frame, covariates = _prepare(records, covariates, settings, "outcome", category)
+    covariates = _use_baseline(frame, covariates, baseline)
+    parts, summaries = [], []
+    for (period, care_type), group in _by_group(frame, GROUP_COLUMNS):
+        part, summary = _adjust_group(group, covariates, settings, indicator, period, care_type,
+                                      min_records, min_events)
+        parts.append(part)
+        summaries.append(summary)
+    return _finish(parts, summaries, OUTPUT_COLUMNS)
+
+
+def _mean_group(frame, covariates, settings, indicator, period, care_type, value, min_records):
+    yv = frame[value].to_numpy(dtype=float)
+    inst_codes, institutions = pd.factorize(frame["institution"], use_na_sentinel=True)
+    n_inst = len(institutions)
+    design = _Design(frame, covariates)
+    base = _per_institution(inst_codes, n_inst, n=None, total=yv, n_missing=design.missing.astype(float))
+    n = base["n"]
+    national = float(yv.mean()) if len(yv) else float("nan")
+    out = pd.DataFrame({"institution": np.asarray(institutions, dtype=object),
+                        "care_type": care_type, "period": period, "n": n.astype(np.int64)})
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["observed_mean"] = base["total"] / n
+    out["national_mean"] = national
+    out["n_missing_covariates"] = base["n_missing"].astype(np.int64)
+    od_empty = funnel.Overdispersion(0, float("nan"), 0.0, float("nan"), False,
+                                     settings.overdispersion_trim, 1 - settings.conf)
+    if len(yv) < min_records:
+        for col in ("expected_mean", "adjusted_mean", "ci_low", "ci_high", "z", "funnel_low",
+                    "funnel_high"):
+            out[col] = np.nan
+        out["signal"] = "within"
+        summary = ModelSummary(
+            indicator=indicator, period=period, care_type=care_type, model="none",
+            covariates=covariates, coefficients=_empty_coefficients(odds=False),
+            c_statistic=float("nan"), calibration=calibration_by_decile([], []), n_records=len(yv),
+            n_events=0, n_lacking_covariates=int(design.missing.sum()), n_institutions=n_inst,
+            overdispersion=od_empty.to_dict(), fit_method="none", converged=False,
+            note=f"no case-mix model: only {len(yv)} records (at least {min_records} needed)")
+        return out[MEAN_OUTPUT_COLUMNS], summary
+
+    names = [t[0] for t in design.terms()]
+    sample = np.random.default_rng(0).choice(design.n, min(design.n, 20000), replace=False)
+    kept = design.check_rank(design.matrix(np.sort(sample)), names)
+    res = sm.OLS(yv, design.matrix()).fit()
+    fitted = res.fittedvalues
+    sigma = float(np.sqrt(res.scale))
+    agg = _per_institution(inst_codes, n_inst, fitted=fitted)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected_mean = agg["fitted"] / n
+        observed_mean = out["observed_mean"].to_numpy(float)
+        adjusted = observed_mean - expected_mean + national
+        s = sigma / np.sqrt(n)
+        zc = (observed_mean - expected_mean) / s
+    od = funnel.overdispersion(zc, s, settings=settings)
+    tau2 = od.tau2 if od.applied else 0.0
+    tq = sps.t.ppf((1 + settings.conf) / 2, max(res.df_resid, 1))
+    zq = sps.norm.ppf((1 + settings.signal_limit) / 2)
+    out["expected_mean"] = expected_mean
+    out["adjusted_mean"] = adjusted
+    out["ci_low"] = adjusted - tq * s
+    out["ci_high"] = adjusted + tq * s
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["z"] = (observed_mean - expected_mean) / np.sqrt(s ** 2 + tau2)
+    out["funnel_low"] = national - zq * np.sqrt(s ** 2 + tau2)
+    out["funnel_high"] = national + zq * np.sqrt(s ** 2 + tau2)
+    out["signal"] = funnel.signals(adjusted, out["funnel_low"], out["funnel_high"])
+    cal = calibration_by_decile(yv, fitted)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cal["observed"] = cal["observed"] / cal["n"]
+        cal["expected"] = cal["expected"] / cal["n"]
+    summary = ModelSummary(
+        indicator=indicator, period=period, care_type=care_type, model="linear",
+        covariates=covariates,
+        coefficients=_coefficient_table(design, kept, res.params, res.bse, res, odds=False),
+        c_statistic=float("nan"), r_squared=float(res.rsquared), calibration=cal,
+        n_records=len(yv), n_events=0, n_lacking_covariates=int(design.missing.sum()),
+        n_institutions=n_inst, overdispersion=od.to_dict(), fit_method="ols", converged=True,
+        dropped_terms=list(design.dropped))
+    return out[MEAN_OUTPUT_COLUMNS], summary
+
+
+def adjust_mean_change(records: pd.DataFrame, *, covariates=None, settings: Settings | None = None,
+                       indicator: str | None = None, value: str = "change", baseline: bool = True,
+                       category: str | None = "", min_records: int = 50) -> pd.DataFrame:
+    """Case-mix adjusted mean change per institution (linear model with the baseline score).
+
+    Parameters
+    ----------
+    records : DataFrame
+        As for :func:`adjust_records`, with ``value`` (default ``"change"``) and ``baseline``.
+    value : str
+        The column holding the change score (records where it is missing are left out).
+    baseline : bool
+        Adjust for the baseline score (law of initial value: the starting score predicts the
+        change most strongly).
+
+    Returns
+    -------
+    DataFrame
+        ``institution``, ``care_type``, ``period``, ``n``, ``observed_mean``, ``expected_mean``
+        (mean of the fitted values of the institution's records), ``national_mean``,
+        ``adjusted_mean`` (observed - expected + national), ``ci_low``, ``ci_high`` (t interval with
+        the model's residual SD, ``sigma / sqrt(n)``), ``z``, ``funnel_low``, ``funnel_high``
+        (limits at ``settings.signal_limit`` around the national mean, inflated by ``tau2`` when
+        overdispersed), ``signal``, ``n_missing_covariates``. ``.attrs["summary"]`` as for
+        :func:`adjust_records` (``model="linear"``, coefficients as ``estimate``).
+
+    Notes
+    -----
+    ``statsmodels`` ``OLS`` on the record-level design matrix.
+    """
+    settings = settings or DEFAULT
+    frame, covariates = _prepare(records, covariates, settings, value, category)
+    covariates = _use_baseline(frame, covariates, baseline)
+    parts, summaries = [], []
+    for (period, care_type), group in _by_group(frame, GROUP_COLUMNS):
+        part, summary = _mean_group(group, covariates, settings, indicator, period, care_type,
+                                    value, min_records)
+        parts.append(part)
+        summaries.append(summary)
+    return _finish(parts, summaries, MEAN_OUTPUT_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------------
+# Dataset layer
+
+
+def _records_for(data, indicator: str, period, care_type, settings):
+    from outcome_analysis import indicators
+    from outcome_analysis.indicators import registry
+    from outcome_analysis.contract.dataset import Dataset
+    from outcome_analysis.contract.periods import parse_period
+
+    if isinstance(data, pd.DataFrame):
+        data = Dataset(data)
+    entry = registry.get(indicator)
+    if not getattr(entry, "casemix", False):
+        raise CaseMixError(f"indicator {indicator!r} is not case-mix adjusted (registry: casemix false)")
+    granularity = parse_period(period)[2] if period is not None else "year"
+    recs = indicators.records(data, indicator, granularity=granularity, settings=settings)
+    if period is not None:
+        recs = recs.loc[recs["period"].astype(str) == str(period)]
+    if care_type is not None:
+        allowed = getattr(entry, "care_types", None)
+        if allowed is not None and care_type not in allowed:
+            raise CaseMixError(f"indicator {indicator!r} does not apply to care type {care_type!r}; "
+                               f"it applies to {list(allowed)}")
+        recs = recs.loc[recs["care_type"].astype(str) == str(care_type)]
+    return recs, entry
+
+
+def adjust(data, indicator: str, *, period: str | None = None, care_type: str | None = None,
+           covariates=None, settings: Settings | None = None, kind: str | None = None) -> pd.DataFrame:
+    """Case-mix adjusted comparison of institutions for one indicator.
+
+    Builds ``indicators.records(data, indicator)`` and calls :func:`adjust_records` (or
+    :func:`adjust_mean_change` with ``kind="mean"``, or when the registry's kind is ``"mean"``).
+
+    Parameters
+    ----------
+    data : Dataset or DataFrame
+        A loaded delivery; a trajectories DataFrame is wrapped in a ``Dataset``.
+    indicator : str
+        Registry id; it must have ``casemix: true``.
+    period : str, optional
+        ``"2024"`` or ``"2024H1"``; default every period in the data (one model each).
+    care_type : str, optional
+        Default every care type the indicator applies to (one model each).
+    covariates : sequence of str, optional
+        Default ``settings.covariates``; ``baseline`` is added for change indicators.
+
+    Returns
+    -------
+    DataFrame
+        See :func:`adjust_records` / :func:`adjust_mean_change`; ``.attrs["summary"]``.
+
+    Raises
+    ------
+    UnknownIndicatorError
+        For an id not in the registry.
+    CaseMixError
+        For an indicator without case-mix adjustment or a care type it does not apply to.
+    """
+    settings = settings or DEFAULT
+    recs, entry = _records_for(data, indicator, period, care_type, settings)
+    kind = kind or ("mean" if getattr(entry, "kind", "share") == "mean" else "share")
+    out = adjust_records(recs, covariates=covariates, settings=settings, indicator=indicator, kind=kind)
+    if kind == "share" and getattr(entry, "unit", "") == "youth" and len(out):
+        out = _national_per_youth(out, data, entry, settings)
+    return out
+
+
+def _national_per_youth(out: pd.DataFrame, data, entry, settings: Settings) -> pd.DataFrame:
+    """Per-youth indicators: the national share counts each youth once (indicators.md).
+
+    The records behind the model hold one row per youth *and institution* (a youth whose episodes
+    ended at two institutions is counted at both, which is right for indirect standardisation of
+    each institution), so their pooled share is not the national figure. ``national_value`` and
+    ``adjusted_value`` (O/E x national) are taken from the national rows of ``indicators.compute``.
+    """
+    from outcome_analysis import indicators
+    from outcome_analysis.contract.dataset import Dataset
+    from outcome_analysis.contract.periods import parse_period
+
+    if isinstance(data, pd.DataFrame):
+        data = Dataset(data)
+    periods = sorted(out["period"].astype(str).unique())
+    granularity = parse_period(periods[0])[2]
+    table = indicators.compute(data, indicators=[entry.id], granularity=granularity, by=(),
+                               settings=settings, periods=periods)
+    national = table.loc[(table["scope"] == "national") & (table["category"] == "")]
+    window = entry.window_months(settings)
+    if window is not None:
+        national = national.loc[national["window_months"] == window]
+    value = national.set_index([national["period"].astype(str), national["care_type"].astype(str)])["value"]
+    keys = pd.MultiIndex.from_arrays([out["period"].astype(str), out["care_type"].astype(str)])
+    found = value.reindex(keys).to_numpy(dtype=float)
+    attrs = out.attrs
+    out = out.copy()
+    out["national_value"] = np.where(np.isnan(found), out["national_value"], found)
+    out["adjusted_value"] = out["oe_ratio"] * out["national_value"]
+    out.attrs = attrs
+    return out
+
+
+def fit_summary(data, indicator: str, *, period: str | None = None, care_type: str | None = None,
+                covariates=None, settings: Settings | None = None, kind: str | None = None):
+    """The :class:`ModelSummary` (or list of them, one per period and care type) behind :func:`adjust`."""
+    out = adjust(data, indicator, period=period, care_type=care_type, covariates=covariates,
+                 settings=settings, kind=kind)
+    return out.attrs["summary"]
