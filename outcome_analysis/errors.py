@@ -16,7 +16,7 @@ class Problem:
     ``None`` when the problem concerns the whole file or a column.
 
     ``expected`` is the English text (kept for logs and developers). ``kind`` names the message in
-    the problem catalogue ``outcome_analysis/data/problems.yaml`` and ``params`` fills its
+    the problem catalogue ``outcome_analysis/data/texts/problems.yaml`` and ``params`` fills its
     placeholders, so that :meth:`message` can say the same in Dutch (the default for data
     suppliers) or English. ``trajectory_id`` is set on every row problem of a table that has one, so
     that a supplier can find the record in its own system.

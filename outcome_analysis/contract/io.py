@@ -280,7 +280,7 @@ def load(path, reference_date=None, *, settings: Settings | None = None) -> Data
     DataValidationError
         When anything breaks the contract. ``.problems`` lists every problem of every file as
         :class:`~outcome_analysis.errors.Problem`: file name, row, column, value, the English
-        ``expected``, a ``kind`` from the problem catalogue (``data/problems.yaml``, Dutch and English
+        ``expected``, a ``kind`` from the problem catalogue (``data/texts/problems.yaml``, Dutch and English
         messages) and, for a row of a table with a ``trajectory_id``, that row's ``trajectory_id``.
 
     Notes

@@ -1,23 +1,18 @@
 """The problem catalogue: what a delivery problem says, in Dutch and English.
 
-``data/problems.yaml`` maps each :attr:`Problem.kind <outcome_analysis.errors.Problem.kind>` to a
+``data/texts/problems.yaml`` maps each :attr:`Problem.kind <outcome_analysis.errors.Problem.kind>` to a
 template per language; :attr:`Problem.params` fills its ``{placeholders}``.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
+from outcome_analysis import texts
 
-import yaml
-
-LANGUAGES = ("nl", "en")
-_CATALOGUE = Path(__file__).parents[1] / "data" / "problems.yaml"
+LANGUAGES = texts.LANGS
 
 
-@lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict[str, str]]:
-    """``{kind: {"nl": template, "en": template}}`` from ``data/problems.yaml``."""
-    return yaml.safe_load(_CATALOGUE.read_text(encoding="utf-8")) or {}
+    """``{kind: {"nl": template, "en": template}}`` from ``data/texts/problems.yaml``."""
+    return texts.load("problems")
 
 
 def render(problem, lang: str = "nl") -> str:
@@ -25,12 +20,11 @@ def render(problem, lang: str = "nl") -> str:
 
     Raises
     ------
-    ValueError
-        For a language other than ``"nl"`` or ``"en"``.
+    outcome_analysis.texts.LanguageError
+        (a ``ValueError``) for a language other than ``"nl"`` or ``"en"``.
     """
-    if lang not in LANGUAGES:
-        raise ValueError(f"language must be one of {LANGUAGES}, not {lang!r}")
-    entry = catalogue().get(problem.kind or "")
+    texts.check_lang(lang)
+    entry = texts._read("problems").get(problem.kind or "")
     if not entry or lang not in entry:
         return problem.expected
     return entry[lang].format(**dict(problem.params))

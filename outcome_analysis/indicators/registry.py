@@ -150,6 +150,25 @@ class Entry:
         """The follow-up window in months under ``settings`` (``None`` without a window)."""
         return None if self.window_setting is None else int(getattr(settings, self.window_setting))
 
+    def favourable(self, signal: str | None) -> bool | None:
+        """Whether ``signal`` is good news for this indicator (:func:`favourable`)."""
+        return favourable(self.direction, signal)
+
+
+def favourable(direction: str | None, signal: str | None) -> bool | None:
+    """Whether a difference is good news: the one rule every report, overview and question uses.
+
+    ``signal`` is ``"higher"`` or ``"lower"`` (than the comparator); ``direction`` is a registry
+    direction. ``None`` when nothing can be said: no difference (``"within"``, no signal) or an
+    indicator without a better direction (``"none"``).
+
+    >>> favourable("higher_better", "higher"), favourable("lower_better", "higher"), favourable("none", "lower")
+    (True, False, None)
+    """
+    if signal not in ("higher", "lower") or direction not in ("higher_better", "lower_better"):
+        return None
+    return (signal == "higher") == (direction == "higher_better")
+
 
 _REQUIRED = tuple(f.name for f in dataclasses.fields(Entry) if f.default is dataclasses.MISSING
                   and f.default_factory is dataclasses.MISSING)

@@ -637,7 +637,7 @@ class Explorer:
         if not len(out):
             return str(report.note(t["no_data"]))
         shown = out.assign(selected=np.where(out["selected"], "✓", ""))
-        labels = report._texts_file()["columns"][self.lang]
+        labels = report.ui(self.lang, "columns")
         value_kind = "number" if sel["row_type"] == "mean" else "pct"
         columns: dict = {"institution": None, "selected": (t["selected"], "text"),
                          "value": (t["mean"] if value_kind == "number" else None, value_kind)}

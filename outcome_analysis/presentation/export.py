@@ -39,7 +39,7 @@ from bs4 import BeautifulSoup, Comment
 
 from outcome_analysis import atomic
 from outcome_analysis.errors import OutcomeAnalysisError
-from .report import fmt_date, texts
+from .report import fmt_date, ui
 
 #: folder holding the nbconvert templates of the project.
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -185,7 +185,7 @@ def _report_meta(nb, *, institution, period, title, lang, date) -> dict[str, Any
     lang = lang or stored.get("lang") or "nl"
     if lang not in ("nl", "en"):
         raise ExportError(f"unknown report language {lang!r}; use 'nl' or 'en'")
-    labels = texts(lang)
+    labels = ui(lang)
     if date is None:
         date = stored.get("date") or fmt_date(_dt.date.today(), lang)
     elif isinstance(date, _dt.date):
@@ -540,7 +540,7 @@ def error_page(institution: str | None, period: str | None, message: str, lang: 
     traceback passed by mistake does not end up on the page. Render it to PDF with
     :func:`to_pdf` / :func:`render_pdf_bytes`, write it with :func:`write_atomic`.
     """
-    t = texts(lang)
+    t = ui(lang)
     folder = Path(template) if Path(template).is_dir() else TEMPLATES_DIR / template
     css = (folder / "report.css").read_text(encoding="utf-8")
     first_line = next((line.strip() for line in _ANSI.sub("", str(message)).splitlines() if line.strip()), "")

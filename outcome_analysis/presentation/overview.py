@@ -513,8 +513,8 @@ def summary_sentences(summary: pd.DataFrame, lang: str = "nl") -> list[str]:
         for sig in ("higher", "lower"):
             k = getattr(r, sig)
             if k:
-                good = (sig == "higher") == (r.direction == "higher_better")
-                tone = "" if r.direction == "none" else t["good"] if good else t["bad"]
+                good = registry.favourable(r.direction, sig)
+                tone = "" if good is None else t["good"] if good else t["bad"]
                 parts.append(t["n_sig"].format(k=k, inst=t["inst1"] if k == 1 else t["instn"],
                                                sig=signal_label(sig, lang), tone=tone))
         out.append(t["flag_line"].format(ind=r.label, care=r.care_label, parts=f" {t['and']} ".join(parts)))
@@ -946,7 +946,7 @@ def _trend_table(trends: pd.DataFrame, lang: str, caption: str = "") -> report.H
     """Indicator × period table of the pooled percentages (suppressed cells as –*)."""
     t = _t(lang)
     periods = sorted(trends["period"].astype(str).unique())
-    hidden = report.texts(lang)["suppressed_mark"] + "*"
+    hidden = report.ui(lang)["suppressed_mark"] + "*"
     e = _html.escape
     head = f'<th scope="col">{e(t["col_indicator"])}</th>' + "".join(
         f'<th scope="col" class="oa-num">{e(p)}</th>' for p in periods)
@@ -1158,7 +1158,7 @@ def disclosure_example(counts=TOY_DISTRIBUTION, lang: str = "nl") -> pd.DataFram
                           "denominator": float(total)})
     table["value"] = table["numerator"] / table["denominator"]
     out = disclosure.suppress(table, kind="count")
-    hidden = report.texts(lang)["suppressed_mark"] + "*"
+    hidden = report.ui(lang)["suppressed_mark"] + "*"
     shown = [hidden if s else report.fmt_int(v, lang) for s, v in zip(out["suppressed"], out["shown_numerator"])]
     rows = pd.DataFrame({"category": out["category"], "count": out["numerator"].astype(int), "shown": shown,
                          "reason": [m["reasons"].get(r, r) for r in out["suppression_reason"]]})

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from .report import fmt_count_rounded, fmt_number, fmt_pct, round_count, texts
+from .report import fmt_count_rounded, fmt_number, fmt_pct, round_count, ui
 
 #: Okabe & Ito (2008), "Color Universal Design": orange, sky blue, bluish green, yellow, blue,
 #: vermillion, reddish purple, black.
@@ -89,7 +89,7 @@ def _style():
 
 
 def _labels(lang: str) -> dict[str, str]:
-    texts(lang)  # checks the language
+    ui(lang)  # checks the language
     return _L[lang]
 
 
@@ -533,7 +533,7 @@ def comparison_bars(table: pd.DataFrame, *, group: str = "group", category: str 
     bar would wrongly suggest a partition. The first group is drawn hatched in the highlight colour,
     the second plain; each bar carries its percentage; suppressed rows get no bar and ``–*``.
     """
-    mark = texts(lang)["suppressed_mark"] + "*"
+    mark = ui(lang)["suppressed_mark"] + "*"
     with _style():
         ax = _new_ax(ax)
         groups = list(dict.fromkeys(table[group].astype(str)))
@@ -575,7 +575,7 @@ def distribution_bar(table: pd.DataFrame, *, category: str = "category", value: 
     ``highlight`` marks one category (hatched, bold label).
     """
     _labels(lang)
-    mark = texts(lang)["suppressed_mark"] + "*"
+    mark = ui(lang)["suppressed_mark"] + "*"
     with _style():
         ax = _new_ax(ax)
         cats = table[category].astype(str).tolist()
@@ -583,7 +583,7 @@ def distribution_bar(table: pd.DataFrame, *, category: str = "category", value: 
                   else np.zeros(len(table), bool))
         vals = table[value].astype(float).to_numpy()
         if kind == "count":
-            shown = np.array([np.nan if h or (not math.isnan(v) and fmt_count_rounded(v, lang) == texts(lang)["suppressed_mark"])
+            shown = np.array([np.nan if h or (not math.isnan(v) and fmt_count_rounded(v, lang) == ui(lang)["suppressed_mark"])
                               else round_count(v) for v, h in zip(vals, hidden)], dtype=float)
         else:
             shown = np.where(hidden, np.nan, vals)

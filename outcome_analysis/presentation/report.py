@@ -25,12 +25,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 
+from outcome_analysis import texts
+from outcome_analysis.indicators import registry
 from outcome_analysis.errors import OutcomeAnalysisError
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-LANGS = ("nl", "en")
+LANGS = texts.LANGS
 #: the three levels of the kwaliteitsgesprek, in the order reports show them.
 LEVELS = ("client_professional", "organisation", "external")
 LEVEL_LABELS = {
@@ -58,24 +59,15 @@ class HTML(str):
 
 
 def _check_lang(lang: str) -> str:
-    if lang not in LANGS:
-        raise ReportError(f"unknown report language {lang!r}; use one of {LANGS}")
-    return lang
+    return texts.check_lang(lang, ReportError)
 
 
-@functools.lru_cache(maxsize=None)
-def _texts_file() -> dict:
-    return yaml.safe_load((DATA_DIR / "texts.yaml").read_text(encoding="utf-8"))
+def ui(lang: str = "nl", section: str | None = None) -> dict[str, Any]:
+    """The reports' vocabulary in ``lang`` (``data/texts/report.yaml``, or its ``section``); a fresh copy.
 
-
-def texts(lang: str = "nl") -> dict[str, Any]:
-    """The UI strings of the reports in ``lang`` (from ``data/texts.yaml``); a fresh copy."""
-    return dict(_texts_file()[_check_lang(lang)])
-
-
-def story_texts(lang: str = "nl") -> dict[str, Any]:
-    """The texts of the institution report (section ``story`` of ``data/texts.yaml``); a fresh copy."""
-    return dict(_texts_file()["story"][_check_lang(lang)])
+    Raises :class:`ReportError` for an unknown language.
+    """
+    return texts.for_lang("report", lang, section, error=ReportError)
 
 
 def _settings():
@@ -163,7 +155,7 @@ def fmt_date(date, lang: str = "nl") -> str:
         ts = pd.Timestamp(date)
     except (TypeError, ValueError):
         return str(date)
-    return f"{ts.day} {texts(lang)['months'][ts.month - 1]} {ts.year}"
+    return f"{ts.day} {ui(lang)['months'][ts.month - 1]} {ts.year}"
 
 
 def fmt_int(n, lang: str = "nl") -> str:
@@ -199,7 +191,7 @@ def round_count(n, base: int | None = None) -> int:
 def fmt_count_rounded(n, lang: str = "nl", *, base: int | None = None, min_count: int | None = None) -> str:
     """A count as shown in reports: hidden (``'–'``) below ``min_count`` (default 10), otherwise
     rounded to a multiple of ``base`` (default 5) and formatted: ``1237`` → ``'1.235'``."""
-    t = texts(lang)
+    t = ui(lang)
     if _is_missing(n):
         return MISSING_MARK[lang]
     min_count = _settings().min_count if min_count is None else min_count
@@ -235,7 +227,7 @@ def _infer_kind(column: str) -> str:
 
 
 def _column_specs(frame, columns, lang) -> list[tuple[str, str, str]]:
-    labels = _texts_file()["columns"][lang]
+    labels = ui(lang, "columns")
     if columns is None:
         columns = [c for c in frame.columns if c != "suppressed"]
     items = columns.items() if isinstance(columns, Mapping) else [(c, None) for c in columns]
@@ -270,7 +262,7 @@ def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | 
         What to show, in order. ``kind`` is one of ``text, pct, ratio, number, int, count, ci,
         oe_ci``; by default inferred from the name (``value`` → pct, ``denominator`` → count,
         ``ci`` → the interval ``ci_low``–``ci_high``, ``oe_ci`` → ``oe_ci_low``–``oe_ci_high``).
-        Labels default to ``data/texts.yaml``.
+        Labels default to ``data/texts/report.yaml``.
     caption : str, optional
     highlight : str, optional
         Rows whose ``key`` column equals this are bold with a marker (never colour alone).
@@ -297,7 +289,7 @@ def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | 
         plus the footnote ``* minder dan 10, niet getoond`` when anything was hidden.
     """
     _check_lang(lang)
-    t = texts(lang)
+    t = ui(lang)
     specs = _column_specs(tidy_frame, columns, lang)
     e = _html.escape
     hidden_mark = f'{e(t["suppressed_mark"])}*'
@@ -520,12 +512,13 @@ def headline_sentence(value, national=None, previous=None, direction: str | None
         first = ph["with_subject"].format(v=v, unit=unit, subject=subject.strip().rstrip("."))
     else:
         first = ph["plain"].format(v=v)
-    way = _DIRECTIONS.get(str(direction).lower()) if direction else None
+    way = {"up": "higher_better", "down": "lower_better"}.get(_DIRECTIONS.get(str(direction).lower(), "")) \
+        if direction else None
 
     def judged(text: str, verdict: str) -> str:
-        if way is None or verdict == "within":
+        good = registry.favourable(way, verdict)
+        if good is None:
             return text
-        good = (verdict == "higher") == (way == "up")
         return f"{text} — {ph['favourable'] if good else ph['unfavourable']}"
 
     parts = []
@@ -575,7 +568,7 @@ def comparison_scope(settings=None, n_institutions: int = 2) -> str:
 
 
 def comparison_group(care_types: Sequence[str] = (), delivery_care_types: Sequence[str] = ()) -> str:
-    """Which institutions the pooled figure holds, as a key of ``texts.yaml`` ``comparator``
+    """Which institutions the pooled figure holds, as a key of ``texts/report.yaml`` ``comparator``
     ``groups``: ``"jeugdhulp"`` (jeugdhulp providers) or ``"jbjr"`` (institutions for JB and JR)
     when ``care_types`` (the report's care types) are one family and the delivery holds another
     family too; else ``""`` (all institutions of the delivery).
@@ -591,7 +584,7 @@ def comparison_group(care_types: Sequence[str] = (), delivery_care_types: Sequen
 
 
 def _comparator_words(scope: str, n: int, lang: str, institution: str = "", group: str = "") -> dict[str, Any]:
-    texts_ = _texts_file()["comparator"][_check_lang(lang)]
+    texts_ = ui(lang, "comparator")
     raw = texts_[scope]
     n_text = fmt_int(n, lang)
     fill = {"{n}": n_text, "{institution}": str(institution), "{group}": texts_["groups"][group or "all"],
@@ -614,7 +607,7 @@ def comparator(settings=None, n_institutions: int = 2, lang: str = "nl", *, inst
     -------
     dict
         ``scope`` (``national`` | ``delivery`` | ``none``), ``n`` (institutions in the delivery) and
-        the texts of ``data/texts.yaml`` (section ``comparator``) with ``{n}`` and ``{institution}``
+        the texts of ``data/texts/report.yaml`` (section ``comparator``) with ``{n}`` and ``{institution}``
         filled in: ``label`` (a column header or legend: "Landelijk", "Alle instellingen (12)"),
         ``name`` (in a sentence: "landelijk", "alle instellingen in deze levering (12)"), ``value``
         (with ``{v}`` still to fill), ``higher`` / ``lower`` / ``within`` (verdict phrases with
@@ -671,12 +664,12 @@ def with_care_type(label: str, care_type: str, lang: str = "nl", *, sep: str = "
 # --------------------------------------------------------------------------------------------
 def status_word(status: str, lang: str = "nl") -> str:
     """The short word for a status (``results.STATUSES``): "niet aangeleverd", "verborgen", ..."""
-    return _texts_file()["status"][_check_lang(lang)]["words"].get(status, status)
+    return ui(lang, "status")["words"].get(status, status)
 
 
 def contract_part_label(part: str, lang: str = "nl") -> str:
     """A contract part as a reader names it: ``experience`` → "ervaringsvragen (tabel experience)"."""
-    return _texts_file()["contract_parts"][_check_lang(lang)].get(part, part)
+    return ui(lang, "contract_parts").get(part, part)
 
 
 def status_sentence(status: str, lang: str = "nl", *, reason: str = "", institution: str = "",
@@ -698,7 +691,7 @@ def status_sentence(status: str, lang: str = "nl", *, reason: str = "", institut
     """
     if status == "getoond":
         return ""
-    t = _texts_file()["status"][_check_lang(lang)]
+    t = ui(lang, "status")
     settings = settings if settings is not None else _settings()
     from outcome_analysis.indicators.registry import care_type_label
 
@@ -725,9 +718,9 @@ def status_sentence(status: str, lang: str = "nl", *, reason: str = "", institut
 # --------------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=None)
 def question_bank() -> tuple[dict, ...]:
-    """The dialogue question bank (``data/dialogue.yaml``), checked: every entry has an id, a known
+    """The dialogue question bank (``data/texts/dialogue.yaml``), checked: every entry has an id, a known
     level, ``when`` and both languages."""
-    raw = yaml.safe_load((DATA_DIR / "dialogue.yaml").read_text(encoding="utf-8"))["questions"]
+    raw = texts.load("dialogue")["questions"]
     seen = set()
     for q in raw:
         missing = [k for k in ("id", "level", "when", "nl", "en") if k not in q]
@@ -793,7 +786,7 @@ def dialogue_questions(facts: Mapping[str, Any], lang: str = "nl", *, max_per_le
     facts : mapping
         What the figures show, e.g. ``{"uitval": "higher", "response": 0.35, "trend": "falling",
         "indicator": "Uitval"}``; the vocabulary is documented at the top of
-        ``data/dialogue.yaml``. Absent facts never trigger a question.
+        ``data/texts/dialogue.yaml``. Absent facts never trigger a question.
     lang : "nl" or "en"
     max_per_level : int
         At most this many questions per level, in the bank's order.

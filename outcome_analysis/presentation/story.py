@@ -48,8 +48,8 @@ CARE_TYPE_LABELS = {lang: {c: registry.care_type_label(c, lang) for c in ("jeugd
 #: short care-type marks for narrow table cells (registry ``care_type_labels``).
 CARE_TYPE_SHORT = {c: registry.care_type_label(c, short=True) for c in ("jeugdhulp", "jb", "jr")}
 
-#: the texts of the institution report (``data/texts.yaml``, section ``story``), nl and en.
-TEXTS = {lang: report.story_texts(lang) for lang in LANGS}
+#: the texts of the institution report (``data/texts/report.yaml``, section ``story``), nl and en.
+TEXTS = {lang: report.ui(lang, "story") for lang in LANGS}
 
 
 class StoryError(report.ReportError):
@@ -400,11 +400,6 @@ class Story:
             return t["signal_none"]
         return t.get(f"signal_{cm.get('signal')}", t["signal_none"])
 
-    def _favourable(self, entry, signal) -> bool | None:
-        if signal not in ("higher", "lower") or entry.direction == "none":
-            return None
-        return (signal == "higher") == (entry.direction == "higher_better")
-
     # -- summary --------------------------------------------------------------------------
     def summary_entries(self) -> list[registry.Entry]:
         """The headline indicators of the summary: share indicators with a headline, not restating another."""
@@ -457,7 +452,7 @@ class Story:
 
     def _pct_or_mark(self, value, hidden: bool) -> str:
         if hidden:
-            return report.texts(self.lang)["suppressed_mark"] + "*"
+            return report.ui(self.lang)["suppressed_mark"] + "*"
         return report.fmt_pct(value, 1, self.lang)
 
     def headline_table(self) -> report.HTML:
@@ -469,7 +464,7 @@ class Story:
         if frame.empty:
             return _p(t["reason_all_suppressed"].format(n=self.settings.min_denominator))
         lang, st = self.lang, self.settings
-        hidden = report.texts(lang)["suppressed_mark"] + "*"
+        hidden = report.ui(lang)["suppressed_mark"] + "*"
         heads = [(t["col_indicator"], False), (t["col_direction"], False), (t["col_value"], True), (t["col_ci"], True),
                  (t["col_n"], True)]
         widths = [25, 8, 8, 14, 9]
@@ -518,7 +513,7 @@ class Story:
         table = (f'<div class="oa-table-wrap"><table class="oa-table oa-wide"><caption>{_e(caption)}</caption>'
                  f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
         if any_hidden:
-            table += f'<p class="oa-footnote">{_e(report.texts(lang)["suppressed_footnote"].format(n=st.min_denominator))}</p>'
+            table += f'<p class="oa-footnote">{_e(report.ui(lang)["suppressed_footnote"].format(n=st.min_denominator))}</p>'
         table += "</div>"
         legend = t["headline_legend"] if self.compared else t["headline_legend_alone"]
         return _html(table + str(_p(legend, "oa-footnote")))
@@ -528,7 +523,7 @@ class Story:
         if r["suppressed"] or sig is None or _missing(sig):
             return ""
         text = self.t.get("signal_short_" + sig, "")
-        fav = self._favourable(registry.get(r["indicator"]), sig)
+        fav = registry.favourable(registry.get(r["indicator"]).direction, sig)
         if fav is not None:
             text += f" ({self.t['favourable'] if fav else self.t['unfavourable']})"
         return text
@@ -676,7 +671,7 @@ class Story:
                 continue
             nat = self.national(entry, care_type, shown)
             national = ("" if not nat else self._pct_or_mark(nat["value"], nat["hidden"])
-                        if not _suppressed(mine) else report.texts(self.lang)["suppressed_mark"] + "*")
+                        if not _suppressed(mine) else report.ui(self.lang)["suppressed_mark"] + "*")
             rows.append(dict(mine, national_value=national, period_label=shown,
                              care_label=care_type_label(care_type, self.lang).capitalize()))
             prefix = self._care_prefix(care_type, several)
@@ -768,7 +763,7 @@ class Story:
                 if several:
                     cols["care_label"] = (t["col_care_short"], "text")
                 cols.update({"value": (t["col_value"], "pct"), "ci": (t["col_ci"], "ci"),
-                             "numerator": (report._texts_file()["columns"][self.lang]["count"], "count")})
+                             "numerator": (report.ui(self.lang, "columns")["count"], "count")})
                 if self.compared:
                     cols["national_value"] = (t["col_national"], "text")  # hidden pooled cells as –*
                     widths = (32, 8, 12, 24, 11, 13) if several else (36, 13, 25, 12, 14)
@@ -868,7 +863,7 @@ class Story:
         summary = self.model_row(entry, care_type, cm["period"])
         covs = self.covariates(summary)
         signal = self._signal_text(cm)
-        fav = self._favourable(entry, cm.get("signal"))
+        fav = registry.favourable(entry.direction, cm.get("signal"))
         if fav is not None:
             signal += f" ({t['favourable'] if fav else t['unfavourable']})"
         sentence = t["adjusted_sentence"].format(
@@ -1079,7 +1074,7 @@ class Story:
                 hidden = mr is None or bool(mr["suppressed"]) or _missing(mr["value"])
                 table.append({
                     "item": label,
-                    "mine": (report.texts(self.lang)["suppressed_mark"] + "*") if (mr is not None and bool(mr["suppressed"]))
+                    "mine": (report.ui(self.lang)["suppressed_mark"] + "*") if (mr is not None and bool(mr["suppressed"]))
                     else (report.MISSING_MARK[self.lang] if hidden else fmt(mr["value"])),
                     "ci": "" if hidden else report.fmt_ci(mr["ci_low"], mr["ci_high"], 1, self.lang,
                                                           kind="pct" if kind == "pct" else "number"),
@@ -1124,7 +1119,7 @@ class Story:
 
     # -- dialogue --------------------------------------------------------------------------
     def dialogue_facts(self) -> dict:
-        """What the figures show, in the vocabulary of ``data/dialogue.yaml`` (absent when unknown)."""
+        """What the figures show, in the vocabulary of ``data/texts/dialogue.yaml`` (absent when unknown)."""
         facts: dict = {"period": self.period}
         if self.compared:  # the words for the pooled figure; without one, no question compares with it
             facts["comparator_than"] = self.comparator["than"]
@@ -1147,7 +1142,7 @@ class Story:
             facts["indicator"] = pick["label"]
             if pick["signal"] in ("higher", "lower", "within"):
                 facts["signal"] = pick["signal"]
-                fav = self._favourable(registry.get(pick["indicator"]), pick["signal"])
+                fav = registry.favourable(registry.get(pick["indicator"]).direction, pick["signal"])
                 if fav is not None:
                     facts["favourable"] = fav
             trend = self._trend_fact(pick)
@@ -1450,7 +1445,7 @@ class Story:
 def contract_items(results: Results, lang: str = "nl") -> list:
     """The parts of the data contract and whether the delivery held them: an h3 heading, a short
     introduction and a two-column table (also used by the overview's method note)."""
-    words = report._texts_file()["status"][_check_lang(lang)]
+    words = report.ui(lang, "status")
     held = results.contract
     rows = [{"part": words["contract_trajectories"], "held": words["contract_yes"]}]
     rows += [{"part": report.contract_part_label(part, lang), "held": words["contract_yes" if ok else "contract_no"]}
