@@ -27,6 +27,7 @@ from outcome_analysis.contract import schema
 from outcome_analysis.contract.dataset import Dataset
 from outcome_analysis.errors import OutcomeAnalysisError
 from outcome_analysis.contract.periods import latest_complete_period, parse_period
+from outcome_analysis.running.query import ResultsQuery
 from outcome_analysis.settings import DEFAULT, Settings
 
 #: the tables of a results store, in the order they are written.
@@ -101,7 +102,7 @@ class ResultsError(OutcomeAnalysisError):
 
 
 @dataclass
-class Results:
+class Results(ResultsQuery):
     """The precomputed figures of one data set under one set of settings.
 
     Attributes

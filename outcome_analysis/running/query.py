@@ -1,0 +1,113 @@
+"""Asking the results: the one way report sections select rows from the stored tables.
+
+Every section of every document reads :class:`~outcome_analysis.running.results.Results` through
+these methods instead of filtering the tables by hand, so the follow-up window in force, the
+headline category and the period order are applied the same way everywhere:
+
+- :meth:`ResultsQuery.rows`: indicator (or context) rows of one indicator, any selection;
+- :meth:`ResultsQuery.headline`: the headline row (category ``""``) of one figure, as a dict;
+- :meth:`ResultsQuery.trend`: the headline rows of the periods up to one period (institution and pooled);
+- :meth:`ResultsQuery.comparison`: the case-mix comparison rows (O/E, funnel signal) of a report period;
+- :meth:`ResultsQuery.model`: the stored case-mix model summary rows (the fitted model is
+  :meth:`Results.summary <outcome_analysis.running.results.Results.summary>`).
+
+All return frames keep their columns when nothing matches.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from outcome_analysis.contract.periods import parse_period
+from outcome_analysis.indicators import registry
+
+#: the tables :meth:`ResultsQuery.rows` reads (both have indicator/scope/institution/care_type/period).
+ROW_TABLES = ("indicators", "context")
+
+
+def _mask(frame: pd.DataFrame, **where) -> np.ndarray:
+    """Rows of ``frame`` where every column in ``where`` equals its value (``None``: any value)."""
+    mask = np.ones(len(frame), dtype=bool)
+    for column, value in where.items():
+        if value is not None:
+            mask &= (frame[column].astype(object) == value).to_numpy(bool)
+    return mask
+
+
+class ResultsQuery:
+    """The query methods of :class:`~outcome_analysis.running.results.Results` (a mixin: it reads
+    ``self.indicators``, ``self.context``, ``self.casemix``, ``self.model_summaries`` and ``self.settings``)."""
+
+    def window_months(self, indicator: str) -> int | None:
+        """The follow-up window in force for ``indicator`` (months; ``None`` without one)."""
+        entry = registry.REGISTRY.get(indicator)
+        return None if entry is None else entry.window_months(self.settings)
+
+    def rows(self, indicator: str, *, care_type: str | None = None, period: str | None = None,
+             scope: str | None = None, institution: str | None = None, category: str | None = "",
+             table: str = "indicators") -> pd.DataFrame:
+        """The rows of ``indicator`` in ``table`` (``indicators`` or ``context``) matching every given key.
+
+        ``None`` for a key means any value; ``category`` defaults to the headline (``""``).
+        ``institution`` applies to institution rows only: with ``scope=None`` the pooled rows are kept
+        beside the institution's. For an indicator with a follow-up window only rows computed with
+        the window in force are kept (rows without a window column value count as matching).
+        """
+        if table not in ROW_TABLES:
+            raise ValueError(f"table must be one of {ROW_TABLES}, not {table!r}")
+        frame = getattr(self, table)
+        if frame.empty:
+            return frame
+        mask = _mask(frame, indicator=indicator, care_type=care_type,
+                     period=None if period is None else str(period), scope=scope)
+        if category is not None and "category" in frame:
+            mask &= (frame["category"] == category).to_numpy(bool)
+        if institution is not None:
+            mask &= ((frame["scope"] != "institution") | (frame["institution"] == institution)).to_numpy(bool)
+        months = self.window_months(indicator) if table == "indicators" else None
+        if months and "window_months" in frame:
+            mask &= (frame["window_months"].astype("Float64").fillna(months) == months).to_numpy(bool)
+        return frame.loc[mask]
+
+    def headline(self, indicator: str, care_type: str, period: str, scope: str = "institution",
+                 institution: str | None = None, table: str = "indicators") -> dict[str, Any] | None:
+        """The headline row (category ``""``) of one figure as a dict; ``None`` when there is none."""
+        rows = self.rows(indicator, care_type=care_type, period=period, scope=scope,
+                         institution=institution if scope == "institution" else None, table=table)
+        return None if rows.empty else rows.iloc[0].to_dict()
+
+    def trend(self, indicator: str, care_type: str, institution: str | None, up_to: str,
+              last: int | None = None) -> pd.DataFrame:
+        """Headline rows of the periods up to and including ``up_to`` (the ``last`` latest of them):
+        the pooled rows and, with ``institution``, that institution's, sorted by period."""
+        rows = self.rows(indicator, care_type=care_type, institution=institution)
+        if institution is None:
+            rows = rows.loc[(rows["scope"] != "institution").to_numpy(bool)]
+        end = parse_period(up_to)[0]
+        keep = np.array([parse_period(p)[0] <= end for p in rows["period"]], dtype=bool)
+        rows = rows.loc[keep]  # a boolean array: an empty selection keeps its columns
+        if last is not None:
+            periods = sorted(rows["period"].unique())[-last:]
+            rows = rows.loc[rows["period"].isin(periods).to_numpy(bool)]
+        return rows.sort_values("period", kind="stable")
+
+    def comparison(self, indicator: str | None, care_type: str | None, report_period: str,
+                   institution: str | None = None, kind: str = "share") -> pd.DataFrame:
+        """The case-mix comparison rows of ``report_period`` (``casemix`` for shares, ``casemix_mean``
+        for the change indicators' means); ``None`` for a key means any value."""
+        frame = self.casemix if kind == "share" else self.casemix_mean
+        if frame.empty:
+            return frame
+        return frame.loc[_mask(frame, indicator=indicator, care_type=care_type,
+                               report_period=str(report_period), institution=institution)]
+
+    def model(self, indicator: str | None, period: str | None, care_type: str | None,
+              kind: str = "share") -> pd.DataFrame:
+        """The stored model summary rows (one per fitted model) matching the given keys."""
+        frame = self.model_summaries
+        if frame.empty:
+            return frame
+        return frame.loc[_mask(frame, indicator=indicator, kind=kind,
+                               period=None if period is None else str(period), care_type=care_type)]
