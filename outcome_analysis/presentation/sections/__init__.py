@@ -1,0 +1,1 @@
+"""Report sections, one module each, grouped per document (:mod:`outcome_analysis.presentation.documents`)."""
