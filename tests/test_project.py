@@ -3,6 +3,8 @@ environment.yml and requirements.lock."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -90,3 +92,10 @@ def test_committed_notebooks_have_no_outputs():
         nb = json.loads(nb_path.read_text())
         dirty = [i for i, c in enumerate(nb["cells"]) if c.get("outputs") or c.get("execution_count")]
         assert not dirty, f"{nb_path.name}: cells {dirty} carry outputs; commit notebooks clean"
+
+
+def test_no_duplicated_code_in_the_package():
+    """pylint's duplicate-code check (settings in pyproject.toml: six similar lines) finds nothing."""
+    run = subprocess.run([sys.executable, "-m", "pylint", "--disable=all", "--enable=duplicate-code",
+                          "--score=no", "outcome_analysis"], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, f"duplicated code:\n{run.stdout}{run.stderr}"
