@@ -1,0 +1,109 @@
+"""The package's layers, and every module path researchers use staying importable.
+
+docs/architecture.md names modules by their short path (``outcome_analysis.casemix``); researchers'
+notebooks import them that way. The modules live in layer packages (contract, indicators,
+statistics, presentation, running); ``outcome_analysis.MOVED`` keeps each short path pointing at the
+very same module object.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import outcome_analysis
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "outcome_analysis"
+ARCHITECTURE = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+LAYERS = ("contract", "indicators", "statistics", "presentation", "running")
+
+
+def _documented_paths() -> set[str]:
+    """Every ``outcome_analysis.x[.y]`` in architecture.md, cut to its longest importable prefix of
+    module names (``outcome_analysis.batch.executors.EXECUTORS`` -> ``outcome_analysis.batch.executors``)."""
+    paths = set()
+    for dotted in re.findall(r"\boutcome_analysis(?:\.[A-Za-z_]\w*)+", ARCHITECTURE):
+        parts = dotted.split(".")
+        while len(parts) > 1 and not parts[-1].islower():
+            parts.pop()  # a class or constant
+        paths.add(".".join(parts))
+    # the module tables (sections headed "Module ...") name modules by their short name in the first column
+    for section in re.split(r"^## ", ARCHITECTURE, flags=re.M):
+        if section.startswith("Module"):
+            for cell in re.findall(r"^\| `([a-z_.]+)`(?:, `([a-z_.]+)`)*", section, flags=re.M):
+                paths.update(f"outcome_analysis.{name}" for name in cell if name)
+    return paths
+
+
+def _module_of(path: str):
+    """Import ``path``; when its last part is an attribute (a function), import the module above."""
+    try:
+        return importlib.import_module(path)
+    except ModuleNotFoundError:
+        module, _, attribute = path.rpartition(".")
+        owner = importlib.import_module(module)
+        assert hasattr(owner, attribute), f"{path}: neither a module nor an attribute of {module}"
+        return owner
+
+
+def test_architecture_names_many_paths():
+    # the extraction itself must see the module map, or the test below proves nothing
+    assert {"outcome_analysis.casemix", "outcome_analysis.io", "outcome_analysis.story",
+            "outcome_analysis.batch"} <= _documented_paths()
+
+
+@pytest.mark.parametrize("path", sorted(_documented_paths()))
+def test_every_path_in_the_architecture_imports(path):
+    assert _module_of(path) is not None
+
+
+@pytest.mark.parametrize("short,layer", sorted(outcome_analysis.MOVED.items()))
+def test_a_short_path_is_the_layered_module_itself(short, layer):
+    old = importlib.import_module(f"outcome_analysis.{short}")
+    new = importlib.import_module(f"outcome_analysis.{layer}.{short}")
+    assert old is new
+    assert old.__name__ == new.__spec__.name == f"outcome_analysis.{layer}.{short}"
+    assert getattr(outcome_analysis, short) is new
+
+
+def test_a_submodule_of_a_moved_package_is_one_module():
+    from outcome_analysis.batch import executors as short
+    from outcome_analysis.running.batch import executors as layered
+
+    assert short is layered
+    assert short.EXECUTORS is layered.EXECUTORS
+
+
+def test_monkeypatching_the_short_path_reaches_the_layered_module(monkeypatch):
+    import outcome_analysis.casemix as short
+    from outcome_analysis.statistics import casemix
+
+    monkeypatch.setattr(short, "_probe_attribute", 41, raising=False)
+    assert casemix._probe_attribute == 41
+
+
+@pytest.mark.parametrize("module", ["outcome_analysis.demo", "outcome_analysis"])
+def test_command_line_entry_points_run_by_their_short_path(module):
+    run = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert "usage" in run.stdout.lower()
+
+
+def test_the_top_folder_shows_the_layers():
+    """Only the layers, the shared basics (errors, settings, texts, atomic writes) and the package's
+    entry points sit at the top; a module added there must be placed in a layer instead."""
+    top = sorted(p.stem for p in PACKAGE.glob("*.py"))
+    assert top == ["__init__", "__main__", "atomic", "errors", "settings", "texts"]
+    assert all((PACKAGE / layer / "__init__.py").is_file() for layer in LAYERS)
+    short_names = {p.stem for layer in LAYERS for p in (PACKAGE / layer).glob("*.py") if p.stem != "__init__"}
+    assert set(outcome_analysis.MOVED) <= short_names | {"batch"}
+
+
+def test_an_unknown_short_path_is_not_invented():
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("outcome_analysis.no_such_module")
