@@ -14,7 +14,8 @@ import pytest
 matplotlib.use("Agg")
 
 from outcome_analysis import casemix, indicators  # noqa: E402
-from outcome_analysis.explorer import Explorer, ExplorerError, resuppress  # noqa: E402
+from outcome_analysis.explorer import Explorer, ExplorerError  # noqa: E402
+from outcome_analysis.indicators import resuppress  # noqa: E402
 from outcome_analysis.settings import DEFAULT  # noqa: E402
 
 

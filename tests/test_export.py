@@ -15,7 +15,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from outcome_analysis import export
+from outcome_analysis import atomic, export
+from outcome_analysis.settings import DEFAULT
 from outcome_analysis.errors import OutcomeAnalysisError
 
 INSTITUTION = "Stichting Jeugd & Gezin Zuid"
@@ -204,9 +205,9 @@ def test_failed_write_keeps_previous_file_and_leaves_no_temp(tmp_path, monkeypat
     def broken_fsync(fd):
         raise OSError("disk full")
 
-    monkeypatch.setattr(export.os, "fsync", broken_fsync)
+    monkeypatch.setattr(atomic.os, "fsync", broken_fsync)
     with pytest.raises(OSError, match="disk full"):
-        export.write_atomic(target, b"NEW" * 1000)
+        atomic.write_bytes(target, b"NEW" * 1000)
     assert target.read_bytes() == b"OLD"
     assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]
 
@@ -225,12 +226,12 @@ def test_failed_pdf_render_keeps_previous_pdf(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]
 
 
-def test_write_atomic_replaces_and_new_files_are_readable(tmp_path):
+def test_atomic_write_replaces_and_new_files_are_readable(tmp_path):
     target = tmp_path / "sub" / "a.html"
-    export.write_atomic(target, "één")
+    atomic.write_bytes(target, "één")
     assert target.read_text(encoding="utf-8") == "één"
     assert target.stat().st_mode & 0o777 == 0o644
-    export.write_atomic(target, b"twee")
+    atomic.write_bytes(target, b"twee")
     assert target.read_bytes() == b"twee"
     assert [p.name for p in target.parent.iterdir()] == ["a.html"]
 
@@ -329,7 +330,7 @@ def test_pdf_tables_break_words_only_with_a_hyphen():
                           "national_value": [0.5, 0.2], "previous": ["x", "y"], "adjusted": ["a", "b"]})
     table = report.display_table(frame, {"label": ("Indicator", "text"), "value": None, "ci": None,
                                          "denominator": None, "national_value": None,
-                                         "previous": ("Vorige", "text"), "adjusted": ("Gecorrigeerd", "text")})
+                                         "previous": ("Vorige", "text"), "adjusted": ("Gecorrigeerd", "text")}, settings=DEFAULT)
     assert "<colgroup>" in table
     page = f'<!DOCTYPE html><html lang="nl"><body>{table}</body></html>'
     from pypdf import PdfReader

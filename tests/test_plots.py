@@ -14,6 +14,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
 from outcome_analysis import plots  # noqa: E402
+from outcome_analysis.settings import DEFAULT  # noqa: E402
 
 HL = "Stichting Hoog"
 
@@ -57,7 +58,7 @@ def _by_gid(ax, gid):
 
 
 def test_funnel_plot(institutions, limits):
-    ax = plots.funnel_plot(institutions, highlight=HL, limits_table=limits)
+    ax = plots.funnel_plot(institutions, highlight=HL, limits_table=limits, settings=DEFAULT)
     assert isinstance(ax, matplotlib.axes.Axes)
     hl = _by_gid(ax, "highlight")[0]
     others = _by_gid(ax, "others")[0]
@@ -81,7 +82,7 @@ def test_funnel_plot_named_and_oe(institutions):
                             oe_ratio=institutions["value"] / 0.6)
     wide = pd.DataFrame({"expected": [10.0, 100.0, 300.0], "target": 1.0, "low_95": [0.4, 0.8, 0.89],
                          "high_95": [1.7, 1.2, 1.11], "low_99_8": [0.2, 0.7, 0.83], "high_99_8": [2.1, 1.3, 1.18]})
-    ax = plots.funnel_plot(t, highlight=HL, kind="oe", limits_table=wide, anonymise=False, lang="en")
+    ax = plots.funnel_plot(t, highlight=HL, kind="oe", limits_table=wide, anonymise=False, lang="en", settings=DEFAULT)
     assert "Instelling 05" in _texts(ax)
     assert ax.get_ylabel() == "Observed / expected"
     assert _by_gid(ax, "limit_99_8")
@@ -89,7 +90,7 @@ def test_funnel_plot_named_and_oe(institutions):
 
 def test_funnel_plot_draws_into_given_axes(institutions, limits):
     fig, axes = plt.subplots(1, 2)
-    ax = plots.funnel_plot(institutions, highlight=HL, limits_table=limits, ax=axes[1])
+    ax = plots.funnel_plot(institutions, highlight=HL, limits_table=limits, ax=axes[1], settings=DEFAULT)
     assert ax is axes[1]
     assert len(fig.axes) == 2
 
@@ -104,7 +105,7 @@ def test_trend_plot_gap_for_suppressed_period():
         "ci_high": [0.7, 1.0, 0.76, 0.8, 0.61, 0.62, 0.63, 0.64],
         "suppressed": [False, True, False, False] + [False] * 4,
     })
-    ax = plots.trend_plot(t, institution=HL)
+    ax = plots.trend_plot(t, institution=HL, settings=DEFAULT)
     line = _by_gid(ax, "highlight")[0]
     y = np.asarray(line.get_ydata(), dtype=float)
     assert np.isnan(y[1]) and not np.isnan(y[0])  # a gap, never the hidden value
@@ -140,7 +141,7 @@ def test_profile_plot_labels_and_hatches():
 def test_distribution_bar_hides_and_rounds():
     t = pd.DataFrame({"category": ["0-3", "4-11", "12-15"], "value": [7, 123, 48],
                       "suppressed": [True, False, False]})
-    ax = plots.distribution_bar(t, kind="count", highlight="4-11")
+    ax = plots.distribution_bar(t, kind="count", highlight="4-11", settings=DEFAULT)
     texts = [x.get_text() for x in ax.texts]
     assert "–*" in texts and "125" in texts and "50" in texts
     assert "7" not in texts and "123" not in texts
@@ -149,7 +150,7 @@ def test_distribution_bar_hides_and_rounds():
 
 def test_plots_do_not_change_global_rcparams(institutions, limits):
     before = dict(matplotlib.rcParams)
-    plots.funnel_plot(institutions, highlight=HL, limits_table=limits)
+    plots.funnel_plot(institutions, highlight=HL, limits_table=limits, settings=DEFAULT)
     plots.caterpillar_plot(institutions, highlight=HL)
     after = dict(matplotlib.rcParams)
     changed = {k for k in before if before[k] != after[k] and not (
@@ -170,7 +171,7 @@ def test_plots_keep_interactive_mode(institutions):
 
 
 def test_default_figure_is_a4_width(institutions, limits):
-    ax = plots.funnel_plot(institutions, highlight=HL, limits_table=limits)
+    ax = plots.funnel_plot(institutions, highlight=HL, limits_table=limits, settings=DEFAULT)
     width, height = ax.figure.get_size_inches()
     assert (width, height) == pytest.approx(plots.FIGSIZE)
 
@@ -180,7 +181,7 @@ def test_trend_plot_legend_below_and_rotated_periods():
     t = pd.DataFrame({"scope": ["institution"] * 6 + ["national"] * 6, "institution": [HL] * 6 + [""] * 6,
                       "period": periods * 2, "value": np.linspace(0.5, 0.7, 12),
                       "ci_low": np.linspace(0.4, 0.6, 12), "ci_high": np.linspace(0.6, 0.8, 12)})
-    ax = plots.trend_plot(t, institution=HL)
+    ax = plots.trend_plot(t, institution=HL, settings=DEFAULT)
     legend = ax.get_legend()
     assert legend is not None and legend.get_bbox_to_anchor().y0 < ax.get_window_extent().y0  # under the axes
     assert all(label.get_rotation() == 45 for label in ax.get_xticklabels())
@@ -191,10 +192,10 @@ def test_funnel_label_stays_inside_and_is_shortened(institutions):
     t = institutions.assign(institution=institutions["institution"].replace({HL: long_name}))
     t.loc[t["institution"] == long_name, "denominator"] = 1000  # far right: the label goes left
     _fig, axes = plt.subplots(1, 2, figsize=(6.8, 2.7), layout="constrained")  # as in a report
-    ax = plots.funnel_plot(t, highlight=long_name, ax=axes[1])
+    ax = plots.funnel_plot(t, highlight=long_name, ax=axes[1], settings=DEFAULT)
     label = _by_gid(ax, "highlight_label")[0]
     assert label.get_text().endswith("…") and len(label.get_text()) <= plots.LABEL_MAX
-    assert HL in _texts(plots.funnel_plot(institutions, highlight=HL))  # a short name stays whole
+    assert HL in _texts(plots.funnel_plot(institutions, highlight=HL, settings=DEFAULT))  # a short name stays whole
     ax.figure.canvas.draw()
     box, axes_box = label.get_window_extent(), ax.get_window_extent()
     assert box.x0 >= axes_box.x0 - 1 and box.x1 <= axes_box.x1 + 1
@@ -203,7 +204,7 @@ def test_funnel_label_stays_inside_and_is_shortened(institutions):
 def test_funnel_oe_expected_counts_are_not_rounded(institutions):
     t = institutions.assign(expected=[1.3, 2.2, 3.7, 4.1, 6.6] + list(np.linspace(8, 300, 15)),
                             oe_ratio=1.0)
-    ax = plots.funnel_plot(t, highlight=HL, kind="oe")
+    ax = plots.funnel_plot(t, highlight=HL, kind="oe", settings=DEFAULT)
     xs = _by_gid(ax, "others")[0].get_offsets()[:, 0]
     assert 2.2 in xs and 3.7 in xs  # model sums, placed where they are (denominators would be rounded)
 
@@ -211,7 +212,7 @@ def test_funnel_oe_expected_counts_are_not_rounded(institutions):
 def test_funnel_and_trend_highlight_several_institutions(institutions):
     """A list highlights several: the first as the diamond, the others labelled in their own style."""
     second, third = "Instelling 03", "Instelling 07"
-    ax = plots.funnel_plot(institutions, highlight=[HL, second, third], kind="share", target=0.6)
+    ax = plots.funnel_plot(institutions, highlight=[HL, second, third], kind="share", target=0.6, settings=DEFAULT)
     assert len(_by_gid(ax, "highlight")) == 1
     selected = _by_gid(ax, "selected")
     assert len(selected) == 2
@@ -219,17 +220,17 @@ def test_funnel_and_trend_highlight_several_institutions(institutions):
     assert {second, third} <= labels
     assert "Instelling 05" not in labels  # still anonymised otherwise
     # a str is as before
-    ax1 = plots.funnel_plot(institutions, highlight=HL, kind="share", target=0.6)
+    ax1 = plots.funnel_plot(institutions, highlight=HL, kind="share", target=0.6, settings=DEFAULT)
     assert not _by_gid(ax1, "selected")
     # a suppressed institution is never drawn, even when named
-    ax2 = plots.funnel_plot(institutions, highlight=[HL, "Instelling 00"], kind="share", target=0.6)
+    ax2 = plots.funnel_plot(institutions, highlight=[HL, "Instelling 00"], kind="share", target=0.6, settings=DEFAULT)
     assert not _by_gid(ax2, "selected") and "Instelling 00" not in {t.get_text() for t in ax2.texts}
 
     periods = ["2021", "2022", "2023"]
     trend = pd.DataFrame([{"period": p, "institution": name, "scope": "institution", "value": v,
                            "ci_low": v - 0.05, "ci_high": v + 0.05, "suppressed": name == second and p == "2022"}
                           for name, v in ((HL, 0.5), (second, 0.6), (third, 0.7)) for p in periods])
-    tax = plots.trend_plot(trend, highlight=[HL, second, third])
+    tax = plots.trend_plot(trend, highlight=[HL, second, third], settings=DEFAULT)
     lines = {line.get_label(): line for line in tax.get_lines()}
     assert lines[HL].get_gid() == "highlight"
     assert lines[second].get_gid() == "selected" and lines[third].get_gid() == "selected"
@@ -248,7 +249,7 @@ def test_trend_note_and_caterpillar_label_follow_settings(institutions):
     ax = plots.trend_plot(trend, institution=HL, settings=dataclasses.replace(DEFAULT, min_denominator=25))
     note = [t.get_text() for t in ax.texts if t.get_gid() == "suppressed_note"][0]
     assert "minder dan 25" in note
-    ax = plots.trend_plot(trend, institution=HL)
+    ax = plots.trend_plot(trend, institution=HL, settings=DEFAULT)
     assert "minder dan 10" in [t.get_text() for t in ax.texts if t.get_gid() == "suppressed_note"][0]
 
     means = institutions.assign(value=institutions["value"] * 10, ci_low=institutions["ci_low"] * 10,
@@ -303,12 +304,12 @@ def test_the_pooled_line_is_named_by_the_comparator():
         "period": ["2023", "2024"] * 2, "value": [0.6, 0.7, 0.5, 0.55], "ci_low": [0.5, 0.6, 0.45, 0.5],
         "ci_high": [0.7, 0.8, 0.55, 0.6], "suppressed": [False] * 4,
     })
-    ax = plots.trend_plot(t, institution=HL, national_label="Alle instellingen (12)")
+    ax = plots.trend_plot(t, institution=HL, national_label="Alle instellingen (12)", settings=DEFAULT)
     assert "Alle instellingen (12)" in [x.get_text() for x in ax.get_legend().get_texts()]
     # a delivery of one institution: no pooled line at all
-    ax = plots.trend_plot(t, institution=HL, national=False)
+    ax = plots.trend_plot(t, institution=HL, national=False, settings=DEFAULT)
     assert not _by_gid(ax, "national")
     assert "Landelijk" not in [x.get_text() for x in ax.get_legend().get_texts()]
     shares = pd.DataFrame({"institution": ["A", "B", "C"], "denominator": [40, 120, 300], "value": [0.5, 0.62, 0.58]})
-    ax = plots.funnel_plot(shares, highlight="A", target=0.58, national_label="Alle instellingen (3)")
+    ax = plots.funnel_plot(shares, highlight="A", target=0.58, national_label="Alle instellingen (3)", settings=DEFAULT)
     assert "Alle instellingen (3)" in [x.get_text() for x in ax.get_legend().get_texts()]

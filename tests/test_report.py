@@ -24,6 +24,7 @@ from outcome_analysis.report import (
     headline_sentence,
     slugify,
 )
+from outcome_analysis.settings import DEFAULT
 
 
 @pytest.mark.parametrize(
@@ -61,7 +62,7 @@ def test_fmt_ci():
                                              (1237, "1.235"), (1234567, "1.234.565")])
 def test_fmt_count_rounded(n, expected):
     # hand count: hidden below 10, else nearest multiple of 5 (half up)
-    assert fmt_count_rounded(n) == expected
+    assert fmt_count_rounded(n, settings=DEFAULT) == expected
 
 
 # --------------------------------------------------------------------------------------------
@@ -81,7 +82,7 @@ def table() -> pd.DataFrame:
 
 
 def test_display_table_never_leaks_suppressed_numbers(table):
-    page = display_table(table, ["institution", "numerator", "denominator", "value", "ci"])
+    page = display_table(table, ["institution", "numerator", "denominator", "value", "ci"], settings=DEFAULT)
     # the hidden row's numbers in every format they could take
     for leak in ("87,5", "87.5", "0.875", "0,875", ">7<", ">8<", "52,9", "97,8", "0.529", "0.978"):
         assert leak not in page, leak
@@ -93,7 +94,7 @@ def test_display_table_never_leaks_suppressed_numbers(table):
 
 def test_display_table_formats_escapes_and_rounds(table):
     page = display_table(table, {"institution": "Instelling", "denominator": "N", "value": "Aandeel", "ci": None},
-                         caption="Tabel <1>", highlight="Groot")
+                         caption="Tabel <1>", highlight="Groot", settings=DEFAULT)
     assert "Stichting &lt;b&gt;Noord&lt;/b&gt;" in page and "<b>" not in page
     assert "Tabel &lt;1&gt;" in page
     assert "27,0%" in page  # 123/456 = 0.2697
@@ -105,7 +106,7 @@ def test_display_table_formats_escapes_and_rounds(table):
 
 def test_display_table_hides_small_counts_of_visible_rows():
     t = pd.DataFrame({"category": ["a", "b"], "count": [4, 250]})
-    page = display_table(t, ["category", "count"], lang="en")
+    page = display_table(t, ["category", "count"], lang="en", settings=DEFAULT)
     assert ">4<" not in page and "250" in page
     assert "* fewer than 10, not shown" in page
 
@@ -124,12 +125,12 @@ def test_display_table_takes_thresholds_and_footnote_from_settings(table):
     # the hidden row stays hidden whatever the settings (the flags come with the frame)
     assert ">7<" not in page and ">8<" not in page
     # default settings unchanged
-    assert "* minder dan 10, niet getoond" in display_table(table, ["institution", "numerator"])
+    assert "* minder dan 10, niet getoond" in display_table(table, ["institution", "numerator"], settings=DEFAULT)
 
 
 def test_display_table_unknown_column(table):
     with pytest.raises(report.ReportError, match="not in the table"):
-        display_table(table, ["institution", "nope"])
+        display_table(table, ["institution", "nope"], settings=DEFAULT)
 
 
 def test_note_escapes():
@@ -159,29 +160,29 @@ SUBJECT = "werd de hulp volgens plan afgesloten"
     ids=["higher-comparable", "lower-lower", "wide-interval", "no-interval"],
 )
 def test_headline_sentence_comparisons(value, national, previous, expected):
-    sentence = headline_sentence(value, national, previous, subject=SUBJECT)
+    sentence = headline_sentence(value, national, previous, subject=SUBJECT, settings=DEFAULT)
     assert sentence.startswith(f"Bij {fmt_pct(value if isinstance(value, float) else value[0])} van de afgesloten trajecten {SUBJECT}.")
     assert sentence.endswith(expected)
 
 
 def test_headline_sentence_direction_and_english():
-    s = headline_sentence((0.60, 0.55, 0.65), 0.681, direction="higher_is_better")
+    s = headline_sentence((0.60, 0.55, 0.65), 0.681, direction="higher_is_better", settings=DEFAULT)
     assert s.endswith("lager dan landelijk (68,1%) — ongunstig.")
-    assert "gunstig" not in headline_sentence((0.70, 0.5, 0.8), 0.681, direction="higher_is_better")
+    assert "gunstig" not in headline_sentence((0.70, 0.5, 0.8), 0.681, direction="higher_is_better", settings=DEFAULT)
     # the registry's spelling; lower is better: a lower figure is favourable
-    s = headline_sentence((0.10, 0.08, 0.12), (0.20, 0.19, 0.21), (0.11, 0.09, 0.13), direction="lower_better")
+    s = headline_sentence((0.10, 0.08, 0.12), (0.20, 0.19, 0.21), (0.11, 0.09, 0.13), direction="lower_better", settings=DEFAULT)
     assert s.endswith("Dat is lager dan landelijk (20,0%) — gunstig, en vergelijkbaar met vorig jaar (11,0%).")
     # direction none: a difference, but no word about favourable
-    s = headline_sentence((0.60, 0.55, 0.65), 0.681, direction="none")
+    s = headline_sentence((0.60, 0.55, 0.65), 0.681, direction="none", settings=DEFAULT)
     assert "lager dan landelijk" in s and "gunstig" not in s
-    en = headline_sentence((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), lang="en", subject="care ended as planned")
+    en = headline_sentence((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), lang="en", subject="care ended as planned", settings=DEFAULT)
     assert en == "For 72.4% of the ended trajectories, care ended as planned. That is higher than nationally (68.1%)."
 
 
 def test_headline_sentence_uses_casemix_signal_and_hides_suppressed():
     row = {"value": 0.66, "ci_low": 0.5, "ci_high": 0.8, "signal": "lower"}
-    assert "lager dan landelijk" in headline_sentence(row, 0.70)
-    hidden = headline_sentence({"value": 0.123, "ci_low": 0.01, "ci_high": 0.4, "suppressed": True}, 0.5)
+    assert "lager dan landelijk" in headline_sentence(row, 0.70, settings=DEFAULT)
+    hidden = headline_sentence({"value": 0.123, "ci_low": 0.01, "ci_high": 0.4, "suppressed": True}, 0.5, settings=DEFAULT)
     assert "12" not in hidden and "minder dan 10" in hidden
 
 
@@ -317,11 +318,11 @@ def test_headline_sentence_follows_the_comparator():
     from outcome_analysis.settings import Settings
 
     me, pooled = (0.60, 0.50, 0.70), (0.40, 0.38, 0.42)
-    delivery = headline_sentence(me, pooled, comparator=report.comparator(Settings(), 12))
+    delivery = headline_sentence(me, pooled, comparator=report.comparator(Settings(), 12), settings=DEFAULT)
     assert delivery == "De uitkomst is 60,0%. Dat is hoger dan bij alle 12 instellingen in deze levering samen (40,0%)."
-    alone = headline_sentence(me, pooled, comparator=report.comparator(Settings(), 1))
+    alone = headline_sentence(me, pooled, comparator=report.comparator(Settings(), 1), settings=DEFAULT)
     assert alone == "De uitkomst is 60,0%."  # never compared with itself
-    assert "hoger dan landelijk" in headline_sentence(me, pooled)  # the default words are the national ones
+    assert "hoger dan landelijk" in headline_sentence(me, pooled, settings=DEFAULT)  # the default words are the national ones
 
 
 @pytest.mark.parametrize(
@@ -344,11 +345,11 @@ def test_headline_sentence_follows_the_comparator():
     ids=["no-experience", "no-goals", "not-offered", "not-in-delivery", "few", "none-ended", "hidden", "shown"],
 )
 def test_status_sentences(status, kwargs, expected):
-    assert report.status_sentence(status, **kwargs) == expected
+    assert report.status_sentence(status, **kwargs, settings=DEFAULT) == expected
 
 
 def test_status_sentences_in_english():
-    assert report.status_sentence("niet_aangeleverd", "en", reason="rom") == (
+    assert report.status_sentence("niet_aangeleverd", "en", reason="rom", settings=DEFAULT) == (
         "Not delivered: this delivery holds no ROM scores (columns rom_instrument, rom_start, rom_end).")
     assert report.status_word("te_weinig_gegevens", "en") == "too little data"
 

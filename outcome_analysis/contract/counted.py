@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from outcome_analysis import atomic, indicators as indicators_mod
+from outcome_analysis import atomic, indicators as indicators_mod, texts
 from outcome_analysis.indicators import episodes as episodes_mod, registry
 from outcome_analysis.presentation import report
 from outcome_analysis.statistics import stats
@@ -82,89 +82,20 @@ ITEMS = {
 }
 _END_REASON_SHARES = frozenset({"jbjr_verloop", "jh_uitval", "pi03_reden_beeindiging_hulp", "pi07_reden_beeindiging_jb"})
 
-#: reason code -> (Dutch, English) text; ``{placeholders}`` are filled per row.
-REASONS = {
-    "counted": ("", ""),
-    "counted_answers": ("antwoorden van jeugdigen en ouders: {answers}, waarvan 'geholpen': {helped}",
-                        "answers of youths and parents: {answers}, of which 'helped': {helped}"),
-    "not_ended": ("niet beëindigd: het traject liep nog op de peildatum",
-                  "not ended: the trajectory was still running at the reference date"),
-    "episode_running": ("de episode is niet beëindigd: traject {other} van dezelfde jongere loopt nog",
-                        "the episode has not ended: trajectory {other} of the same youth is still running"),
-    "not_last_record": ("niet het laatste traject van de episode; de episode is geteld met traject {other}",
-                        "not the last record of the episode; the episode is counted with trajectory {other}"),
-    "not_last_record_uncounted": (
-        "niet het laatste traject van de episode; de episode wordt beoordeeld op traject {other} "
-        "en is niet geteld (zie daar)",
-        "not the last record of the episode; the episode is judged by trajectory {other} "
-        "and was not counted (see there)"),
-    "not_last_episode": (
-        "de jongere telt één keer per instelling en periode, met de laatste episode die daar eindigde "
-        "(traject {other})",
-        "the youth counts once per institution and period, with the last episode that ended there "
-        "(trajectory {other})"),
-    "window_not_passed": (
-        "de follow-upperiode van {months} maanden was op de peildatum nog niet voorbij (loopt tot {until})",
-        "the follow-up window of {months} months had not passed at the reference date (it runs until {until})"),
-    "item_missing": ("item ontbreekt: {items}", "item missing: {items}"),
-    "end_reason_unknown": ("reden van beëindiging onbekend", "end reason unknown"),
-    "deceased": ("reden van beëindiging 'overleden': niet in de noemer, apart getoond",
-                 "end reason 'overleden' (deceased): left out of the denominator, shown separately"),
-    "no_answers": ("geen ervaringsantwoorden (experience) geleverd voor dit traject",
-                   "no experience answers delivered for this trajectory"),
-    "professional_only": (
-        "alleen antwoorden van professionals; die tellen niet mee met die van jeugdigen en ouders",
-        "only answers of professionals, which are never pooled with those of youths and parents"),
-    "no_goals": ("geen doelen (goals) geleverd voor dit traject", "no goals delivered for this trajectory"),
-    "no_joint_goals": (
-        "geen gezamenlijke doelscores (informant 'gezamenlijk'); andere informanten tellen alleen in de uitsplitsing",
-        "no joint goal scores (informant 'gezamenlijk'); other informants count only in the breakdown"),
-    "rom_unknown_instrument": ("ROM-instrument {items} staat niet in de instrumententabel",
-                               "ROM instrument {items} is not in the instrument table"),
-    "rom_no_norm": ("geen norm voor ROM-instrument {items} (te weinig beginscores om er een af te leiden)",
-                    "no norm for ROM instrument {items} (too few start scores to derive one)"),
-    "outcome_unknown": ("uitkomst niet te bepalen", "outcome could not be determined"),
-    "not_counted": ("niet geteld door deze indicator", "not counted by this indicator"),
-}
+#: reason code -> (Dutch, English) text; ``{placeholders}`` are filled per row (``data/texts/counted.yaml``).
+REASONS = {code: tuple(texts.for_lang("counted", lang)["reasons"][code] for lang in texts.LANGS)
+           for code in texts.for_lang("counted", "nl")["reasons"]}
 _NOT_COUNTED_CODES = frozenset(REASONS) - {"counted", "counted_answers"}
 
-UNIT_LABELS = {"trajectory": ("traject", "trajectory"), "episode": ("episode", "episode"),
-               "youth": ("jongere", "youth"), "answer": ("antwoord", "answer")}
+#: counting unit -> (Dutch, English) label.
+UNIT_LABELS = {unit: tuple(texts.for_lang("counted", lang)["units"][unit] for lang in texts.LANGS)
+               for unit in texts.for_lang("counted", "nl")["units"]}
 
-#: Dutch and English headers of the xlsx, and what each column means (the "Toelichting" sheet).
-HEADERS = {
-    "trajectory_id": ("trajectory_id", "trajectory_id", "Het traject, zoals in de levering.",
-                      "The trajectory, as delivered."),
-    "client_id": ("client_id", "client_id", "De jongere, zoals in de levering.", "The youth, as delivered."),
-    "institution": ("instelling", "institution", "Instelling van het traject.", "Institution of the trajectory."),
-    "care_type": ("zorgsoort", "care type", "jeugdhulp, jb (jeugdbescherming) of jr (jeugdreclassering).",
-                  "jeugdhulp, jb (child protection) or jr (juvenile probation)."),
-    "indicator": ("indicator", "indicator", "Code van de indicator.", "Code of the indicator."),
-    "indicator_name": ("naam indicator", "indicator name", "Naam van de indicator.", "Name of the indicator."),
-    "unit": ("eenheid", "unit",
-             "Wat de indicator telt: traject, episode (aaneengesloten trajecten van één jongere), jongere "
-             "(één keer per instelling en periode) of antwoord (ervaringsvragen).",
-             "What the indicator counts: trajectory, episode (a youth's chained records), youth (once per "
-             "institution and period) or answer (experience questions)."),
-    "period": ("periode", "period",
-               "Periode waarin geteld (het jaar of halfjaar van de einddatum); leeg als het traject nog loopt.",
-               "Period counted in (the year or half year of the end date); empty while the trajectory runs."),
-    "counted": ("geteld", "counted", "ja: het traject telt mee in de indicator; nee: zie de reden.",
-                "yes: the trajectory counts in the indicator; no: see the reason."),
-    "outcome": ("uitkomst", "outcome",
-                "1 of 0 bij een aandeel (1 = telt in de teller), de waarde bij een gemiddelde; bij "
-                "ervaringsvragen het aandeel antwoorden 'geholpen'.",
-                "1 or 0 for a share (1 = in the numerator), the value for a mean; for experience questions "
-                "the share of answers 'helped'."),
-    "category": ("categorie", "category", "De cel van een verdeling (bijvoorbeeld de zwaarte van de vervolghulp).",
-                 "The cell of a distribution (e.g. the weight of follow-up care)."),
-    "explanation": ("reden / toelichting", "reason / explanation",
-                    "Waarom het traject niet telt, of een toelichting op de telling.",
-                    "Why the trajectory does not count, or a note on how it counted."),
-    "counted_with": ("geteld met traject", "counted with trajectory",
-                     "Het traject waarmee de episode of jongere is geteld, als dat een ander traject is.",
-                     "The trajectory the episode or youth was counted with, when that is another one."),
-}
+#: Dutch and English headers of the xlsx, and what each column means (the "Toelichting" sheet):
+#: column -> (Dutch header, English header, Dutch meaning, English meaning).
+HEADERS = {column: tuple(texts.for_lang("counted", lang)[part][column]
+                         for part in ("headers", "meanings") for lang in texts.LANGS)
+           for column in texts.for_lang("counted", "nl")["headers"]}
 _XLSX_COLUMNS = tuple(HEADERS)
 _EXCEL_MAX_ROWS = 1_048_575
 
@@ -255,9 +186,9 @@ def counted_records(data: Dataset, settings: Settings | None = None, granularity
 
 
 def _lang_index(lang: str) -> int:
-    if lang not in ("nl", "en"):
-        raise ValueError(f"lang must be 'nl' or 'en', not {lang!r}")
-    return 0 if lang == "nl" else 1
+    """The position of ``lang`` in :data:`outcome_analysis.texts.LANGS`; :class:`CountedRecordsError`
+    (a ``ValueError``) for an unknown language."""
+    return texts.LANGS.index(texts.check_lang(lang, CountedRecordsError))
 
 
 class _Context:
@@ -354,7 +285,7 @@ def _one_indicator(ctx: _Context, entry: registry.Entry, li: int, order: int) ->
             cat = rows["category"].astype("object").to_numpy()
             ok = (cat != f"{distribution}:") & ~unit_excluded
             present = pd.Series(cat[ok], dtype="object")
-            lookup = {c: registry.category_label(c, ("nl", "en")[li]) for c in present.unique()}  # few cells
+            lookup = {c: registry.category_label(c, texts.LANGS[li]) for c in present.unique()}  # few cells
             category[pos[ok]] = present.map(lookup).to_numpy(dtype=object)
         counted[pos[ok]] = True
         reason[pos[ok]] = "counted"
@@ -383,7 +314,7 @@ def _one_indicator(ctx: _Context, entry: registry.Entry, li: int, order: int) ->
         "institution": _object(t["institution"].take(keep)),
         "care_type": _object(t["care_type"].take(keep)),
         "indicator": entry.id,
-        "indicator_name": entry.label(("nl", "en")[li]),
+        "indicator_name": entry.label(texts.LANGS[li]),
         "unit": UNIT_LABELS[entry.unit][li],
         "period": period[keep],
         "counted": counted[keep],
@@ -569,8 +500,9 @@ def write_xlsx(frame: pd.DataFrame, out: str | Path, *, lang: str = "nl", refere
     from openpyxl.utils import get_column_letter
 
     li = _lang_index(lang)
+    words = texts.for_lang("counted", lang)
     out = Path(out)
-    yes, no = ("ja", "nee") if li == 0 else ("yes", "no")
+    yes, no = words["yes"], words["no"]
     columns = [c for c in _XLSX_COLUMNS]
     table = pd.DataFrame({
         c: (frame[c].map({True: yes, False: no}) if c == "counted" else frame[c]) for c in columns
@@ -588,7 +520,7 @@ def write_xlsx(frame: pd.DataFrame, out: str | Path, *, lang: str = "nl", refere
 
     def write(tmp: Path) -> None:
         wb = Workbook(write_only=True)
-        sheet_name = ("Tellingen", "Counts")[li]
+        sheet_name = words["sheet"]
         chunks = range(0, max(len(table), 1), _EXCEL_MAX_ROWS)
         for k, start in enumerate(chunks):
             ws = wb.create_sheet(sheet_name if k == 0 else f"{sheet_name} {k + 1}")
@@ -600,7 +532,7 @@ def write_xlsx(frame: pd.DataFrame, out: str | Path, *, lang: str = "nl", refere
             ws.append(bold_cells(ws, headers))
             for values in part.itertuples(index=False, name=None):
                 ws.append([_text_cell(ws, v, WriteOnlyCell) for v in values])
-        _explanation_sheet(wb.create_sheet(("Toelichting", "Explanation")[li]), li, columns, reference_date,
+        _explanation_sheet(wb.create_sheet(words["explanation_sheet"]), li, columns, reference_date,
                            granularity, source, len(table), settings or DEFAULT, WriteOnlyCell)
         wb.save(tmp)
 
@@ -631,42 +563,15 @@ def _explanation_sheet(ws, li: int, columns, reference_date, granularity, source
     ws.column_dimensions["B"].width = 100
     ref = pd.Timestamp(reference_date) if reference_date is not None else None
     windows = "; ".join(
-        f"{e.label(('nl', 'en')[li])}: {e.window_months(settings)} {('maanden', 'months')[li]}"
+        f"{e.label(texts.LANGS[li])}: {e.window_months(settings)} {texts.for_lang('counted', texts.LANGS[li])['months']}"
         for e in registry.REGISTRY.values() if e.window_setting and e.id in indicators_mod.COMPUTABLE)
-    if li == 0:
-        title = "Wat is waar geteld: toelichting"
-        lines = [
-            "Dit bestand bevat gegevens op recordniveau (per traject en jongere). Het is alleen bedoeld voor "
-            "de eigen controle van de registratie door de aanleverende organisatie. Deel het niet en "
-            "publiceer het niet; bewaar en verwijder het zoals uw eigen cliëntgegevens.",
-            "Per traject staat er één regel per indicator die voor de zorgsoort van het traject geldt: of het "
-            "traject meetelt, in welke periode, met welke uitkomst, en zo niet, waarom niet. Indicatoren die "
-            "niet voor de zorgsoort gelden, staan er niet in.",
-            "Episodes en jongeren worden één keer geteld, met het laatst eindigende traject; de andere "
-            "trajecten van de episode wijzen naar dat traject (kolom 'geteld met traject').",
-        ]
-        facts = [("Peildatum", f"{ref:%d-%m-%Y}" if ref is not None else ""),
-                 ("Periodes", "jaren" if granularity == "year" else "halfjaren"),
-                 ("Follow-upperiodes", windows + ". Een traject telt pas mee als zijn follow-upperiode op de peildatum voorbij is."),
-                 ("Levering", source or ""), ("Regels", report.fmt_int(n_rows, "nl"))]
-        column_title = ("Kolom", "Betekenis")
-    else:
-        title = "What was counted where: explanation"
-        lines = [
-            "This file holds record-level data (per trajectory and youth). It is meant only for the "
-            "supplier's own check of its registration. Do not share or publish it; keep and delete it as "
-            "your own client data.",
-            "Per trajectory there is one row per indicator that applies to the trajectory's care type: "
-            "whether it counts, in which period, with which outcome, and if not, why not.",
-            "Episodes and youths are counted once, with the last-ending trajectory; the other trajectories "
-            "of the episode point to it (column 'counted with trajectory').",
-        ]
-        facts = [("Reference date", f"{ref:%Y-%m-%d}" if ref is not None else ""),
-                 ("Periods", "years" if granularity == "year" else "half years"),
-                 ("Follow-up windows", windows + ". A trajectory counts only once its window has passed at the "
-                                        "reference date."),
-                 ("Delivery", source or ""), ("Rows", report.fmt_int(n_rows, "en"))]
-        column_title = ("Column", "Meaning")
+    w = texts.for_lang("counted", texts.LANGS[li])
+    title, lines = w["title"], w["lines"]
+    facts = [(w["reference_date"], f"{ref:{w['date_format']}}" if ref is not None else ""),
+             (w["periods"], w["years"] if granularity == "year" else w["half_years"]),
+             (w["windows"], windows + w["windows_note"]),
+             (w["delivery"], source or ""), (w["rows"], report.fmt_int(n_rows, texts.LANGS[li]))]
+    column_title = (w["column"], w["meaning"])
     head = cell_class(ws, title)
     head.font = bold
     ws.append([head])

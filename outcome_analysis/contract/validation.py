@@ -16,67 +16,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from outcome_analysis import atomic
+from outcome_analysis import atomic, texts
 from outcome_analysis.presentation import report
 from outcome_analysis.errors import Problem
 
 WIDTH = 100
 ROWS_PER_GROUP = 10
-LANGS = ("nl", "en")
+LANGS = texts.LANGS
 PROBLEM_FILE_SUFFIXES = (".csv", ".xlsx")
 
-#: columns of the problems file: attribute -> (Dutch header, English header).
+#: columns of the problems file: attribute -> (Dutch header, English header)
+#: (``data/texts/validation.yaml``, ``columns``).
 PROBLEM_COLUMNS = {
-    "severity": ("ernst", "severity"),
-    "file": ("bestand", "file"),
-    "row": ("rij", "row"),
-    "column": ("kolom", "column"),
-    "trajectory_id": ("trajectory_id", "trajectory_id"),
-    "value": ("waarde", "value"),
-    "message": ("verwachting", "expected"),
+    column: tuple(texts.for_lang("validation", lang)["columns"][column] for lang in LANGS)
+    for column in texts.for_lang("validation", "nl")["columns"]
 }
 
-_TEXTS = {
-    "error": ("fout", "error"),
-    "errors": ("fouten", "errors"),
-    "warning": ("waarschuwing", "warning"),
-    "warnings": ("waarschuwingen", "warnings"),
-    "Errors": ("Fouten", "Errors"),
-    "Warnings": ("Waarschuwingen", "Warnings"),
-    "row": ("rij", "row"),
-    "rows": ("rijen", "rows"),
-    "times": ("keer", "times"),
-    "column": ("kolom", "column"),
-    "whole_file": ("het hele bestand", "the whole file"),
-    "value": ("waarde", "value"),
-    "message": ("melding", "message"),
-    "empty": ("(leeg)", "(empty)"),
-    "more_see": ("… en {n} meer (zie {file})", "… and {n} more (see {file})"),
-    "more_write": ("… en {n} meer (schrijf ze allemaal weg met --problems problemen.csv)",
-                   "… and {n} more (write them all with --problems problems.csv)"),
-    "not_ok": ("{errors} en {warnings} in {path}: de gegevens voldoen niet aan het gegevenscontract.",
-               "{errors} and {warnings} in {path}: the data does not meet the data contract."),
-    "ok": ("In orde: {trajectories} trajecten, {institutions} instellingen, {goals} doelen, "
-           "{answers} ervaringsantwoorden; periode {first} t/m {last} (peildatum {reference}); {warnings}.",
-           "OK: {trajectories} trajectories, {institutions} institutions, {goals} goals, "
-           "{answers} experience answers; period {first} to {last} (reference date {reference}); {warnings}."),
-    "no_dates": ("geen datums", "no dates"),
-    "no_warnings": ("geen waarschuwingen", "no warnings"),
-    "written": ("{n} naar {file} geschreven.", "{n} written to {file}."),
-    "problem": ("probleem", "problem"),
-    "problems": ("problemen", "problems"),
-}
+
+def _texts(lang: str) -> dict:
+    """The validator's texts in ``lang`` (``data/texts/validation.yaml``); ``ValueError`` for an unknown language."""
+    return texts.for_lang("validation", lang, error=ValueError)
 
 
 def text(key: str, lang: str = "nl", **values) -> str:
     """A fixed text of the validator in ``lang``, with ``values`` filled in."""
-    return _TEXTS[key][_index(lang)].format(**values)
-
-
-def _index(lang: str) -> int:
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
-    return LANGS.index(lang)
+    return _texts(lang)[key].format(**values)
 
 
 def number(n: int, lang: str = "nl") -> str:
@@ -163,7 +127,7 @@ def format_problems(problems: Sequence[Problem], lang: str = "nl", problems_file
     trajectory_id, value, and the message when it differs between the rows of the group), then how
     many more there are and where to find them (``problems_file``, or how to write one).
     """
-    _index(lang)
+    texts.check_lang(lang, ValueError)
     lines: list[str] = []
     section = file = None
     for g in group_problems(problems):
@@ -254,7 +218,7 @@ def summary_ok(data, n_warnings: int, lang: str = "nl", width: int = WIDTH) -> s
     """``In orde: 12.345 trajecten, 8 instellingen, ...; periode 01-01-2022 t/m 31-12-2024 (peildatum ...)``."""
     t = data.trajectories
     has_dates = bool(t["start_date"].notna().any())
-    fmt = "%d-%m-%Y" if lang == "nl" else "%Y-%m-%d"  # one date format per line
+    fmt = _texts(lang)["date_format"]  # one date format per line
     first = f"{t['start_date'].min():{fmt}}" if has_dates else text("no_dates", lang)
     last = f"{data.reference_date:{fmt}}" if has_dates else text("no_dates", lang)
     reference = f"{data.reference_date:{fmt}}"
@@ -272,8 +236,7 @@ def summary_ok(data, n_warnings: int, lang: str = "nl", width: int = WIDTH) -> s
 
 def problem_rows(problems: Sequence[Problem], lang: str = "nl") -> tuple[list[str], list[list]]:
     """Headers and one row per problem for the problems file (every problem)."""
-    li = _index(lang)
-    headers = [names[li] for names in PROBLEM_COLUMNS.values()]
+    headers = list(_texts(lang)["columns"].values())
     rows = []
     for p in problems:
         severity = text("error" if p.severity == "error" else "warning", lang)

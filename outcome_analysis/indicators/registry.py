@@ -24,6 +24,7 @@ from types import MappingProxyType
 
 import yaml
 
+from outcome_analysis import texts
 from outcome_analysis.contract import schema
 from outcome_analysis.errors import OutcomeAnalysisError, UnknownIndicatorError
 from outcome_analysis.settings import Settings
@@ -34,11 +35,12 @@ ANCHORS = ("end", "start")
 DIRECTIONS = ("higher_better", "lower_better", "none")
 HEADLINES = ("share", "mean", None)
 BREAKDOWN_TYPES = ("share", "mean", "distribution")
-LANGS = ("nl", "en")
+LANGS = texts.LANGS
 
 
 class RegistryError(OutcomeAnalysisError, ValueError):
-    """The registry file breaks its own schema; the message names the entry and the key."""
+    """The registry file breaks its own schema (the message names the entry and the key), or a label
+    was asked in a language outside :data:`LANGS`."""
 
 
 @dataclass(frozen=True)
@@ -177,9 +179,7 @@ _SETTINGS_FIELDS = frozenset(f.name for f in dataclasses.fields(Settings))
 
 
 def _lang(lang: str) -> str:
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
-    return lang
+    return texts.check_lang(lang, RegistryError)
 
 
 def _check_choice(where: str, key: str, value, allowed) -> None:

@@ -21,7 +21,6 @@ import contextlib
 import dataclasses
 import io as _io
 import os
-import re
 import time
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from outcome_analysis import atomic, indicators
+from outcome_analysis import atomic, indicators, texts
 from outcome_analysis.statistics import casemix
 from . import plots, report
 from outcome_analysis.indicators import registry
@@ -37,7 +36,7 @@ from outcome_analysis.contract.dataset import Dataset
 from outcome_analysis.errors import OutcomeAnalysisError
 from outcome_analysis.settings import DEFAULT, Settings
 
-__all__ = ["Explorer", "ExplorerError", "resuppress", "WINDOW_SETTINGS"]
+__all__ = ["Explorer", "ExplorerError", "WINDOW_SETTINGS"]
 
 #: the follow-up window settings an explorer can change (the registry's ``window_setting`` and
 #: ``extra_window_setting`` values).
@@ -51,32 +50,6 @@ FIGURE_FORMATS = ("png", "svg")
 _HIDDEN_ON_EXPORT = ("numerator", "denominator", "value", "ci_low", "ci_high", "missing", "n",
                      "observed", "expected", "oe_ratio", "oe_ci_low", "oe_ci_high", "adjusted_value",
                      "raw_value", "signal")
-_TEXT = {
-    "nl": {"set": "Set", "indicator": "Indicator", "care_type": "Zorgsoort", "period": "Periode",
-           "trend": "Trend", "institutions": "Instellingen", "adjusted": "Gecorrigeerd (case-mix)",
-           "breakdown": "Uitsplitsing", "headline": "kerncijfer", "window": "Volgtermijn (mnd)",
-           "min_denominator": "Min. noemer", "min_count": "Min. aantal", "granularity": "Perioden",
-           "year": "jaar", "half_year": "halfjaar", "export": "Exporteer", "whole_delivery": "Hele levering",
-           "selected": "Geselecteerd", "mean": "Gemiddelde", "written": "Geschreven",
-           "no_window": "geen volgtermijn", "recomputed": "herberekend", "cached": "uit de cache",
-           "seconds": "s", "no_adjust": "Case-mix correctie is niet beschikbaar voor deze keuze "
-                                          "(alleen voor het kerncijfer van indicatoren met correctie).",
-           "no_model": "Geen model: {note}", "trend_raw": "Trend (ruw)", "funnel": "Funnel",
-           "no_data": "Geen cijfers voor deze keuze.", "summary": "Case-mixmodel",
-           "coefficients": "Odds ratio's"},
-    "en": {"set": "Set", "indicator": "Indicator", "care_type": "Care type", "period": "Period",
-           "trend": "Trend", "institutions": "Institutions", "adjusted": "Adjusted (case mix)",
-           "breakdown": "Breakdown", "headline": "headline", "window": "Follow-up (months)",
-           "min_denominator": "Min. denominator", "min_count": "Min. count", "granularity": "Periods",
-           "year": "year", "half_year": "half year", "export": "Export", "whole_delivery": "Whole delivery",
-           "selected": "Selected", "mean": "Mean", "written": "Written",
-           "no_window": "no follow-up window", "recomputed": "recomputed", "cached": "from cache",
-           "seconds": "s", "no_adjust": "Case-mix adjustment is not available for this choice "
-                                          "(only for the headline of indicators with adjustment).",
-           "no_model": "No model: {note}", "trend_raw": "Trend (raw)", "funnel": "Funnel",
-           "no_data": "No figures for this choice.", "summary": "Case-mix model",
-           "coefficients": "Odds ratios"},
-}
 #: the order in which :meth:`Explorer.set` assigns widgets (options of later ones depend on earlier).
 _SET_ORDER = ("indicator_set", "indicator", "granularity", "window", "min_denominator", "min_count",
               "care_type", "breakdown", "period", "trend_periods", "institutions", "adjusted")
@@ -84,35 +57,6 @@ _SET_ORDER = ("indicator_set", "indicator", "granularity", "window", "min_denomi
 
 class ExplorerError(OutcomeAnalysisError, ValueError):
     """A request the explorer cannot meet (unknown widget name, export format, ...); the message names it."""
-
-
-def resuppress(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Re-mark ``suppressed`` of a cached ``indicators.compute`` table under other disclosure thresholds.
-
-    Suppression changes no figure, so the explorer re-marks the cached table instead of computing it
-    again; this is :func:`outcome_analysis.indicators.resuppress`, which gives exactly the flags
-    ``compute`` sets under ``settings``.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"indicator": ["jh_uitval"] * 2, "scope": ["institution"] * 2,
-    ...     "institution": ["A", "B"], "period": ["2023"] * 2, "care_type": ["jeugdhulp"] * 2,
-    ...     "category": ["", ""], "numerator": [3.0, 4.0], "denominator": [12, 8],
-    ...     "window_months": pd.array([pd.NA, pd.NA], dtype="Int64"), "suppressed": [False, True]})
-    >>> resuppress(t, dataclasses.replace(DEFAULT, min_denominator=5))["suppressed"].tolist()
-    [False, False]
-    """
-    if not len(table):
-        return table.copy()
-    return indicators.resuppress(table, settings)
-
-
-def _slug(text: str) -> str:
-    """ASCII file-name slug: ``[a-z0-9-]`` only, never empty."""
-    import unicodedata
-
-    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:80] or "export"
 
 
 class Explorer:
@@ -160,7 +104,7 @@ class Explorer:
       ``precompute`` the starting settings are computed for every indicator in one call (one shared
       episode chaining); after a change of setting the shown indicator is computed at once and the
       others when they are first shown;
-    - the same tables re-marked by :func:`resuppress` per ``(table key, min_denominator,
+    - the same tables re-marked by :func:`outcome_analysis.indicators.resuppress` per ``(table key, min_denominator,
       min_count)``: thresholds change only the ``suppressed`` flags;
     - ``indicators.records`` per table key (for the case-mix models; only the latest
       :data:`RECORDS_KEPT`, as they are as long as the population);
@@ -184,8 +128,7 @@ class Explorer:
     def __init__(self, data: Dataset | str | os.PathLike, *, settings: Settings | None = None,
                  lang: str = "nl", export_dir: str | os.PathLike = "reports/exploration",
                  granularity: str = "year", indicator: str | None = None, precompute: bool = True):
-        if lang not in _TEXT:
-            raise ExplorerError(f"unknown language {lang!r}; use one of {sorted(_TEXT)}")
+        texts.check_lang(lang, ExplorerError)
         if not isinstance(data, Dataset):
             from outcome_analysis.contract import io
             from outcome_analysis.settings import for_delivery
@@ -197,7 +140,7 @@ class Explorer:
         self.base_settings = settings or DEFAULT
         self.lang = lang
         self.export_dir = Path(export_dir)
-        self._t = _TEXT[lang]
+        self._t = texts.for_lang("explorer", lang, error=ExplorerError)
         self._windows = {s: int(getattr(self.base_settings, s)) for s in WINDOW_SETTINGS}
         self._tables: dict[tuple, pd.DataFrame] = {}
         self._marked: dict[tuple, pd.DataFrame] = {}
@@ -422,7 +365,7 @@ class Explorer:
         s = self.settings
         mkey = (key, s.min_denominator, s.min_count)
         if mkey not in self._marked:
-            self._marked[mkey] = resuppress(self._tables[key], s)
+            self._marked[mkey] = indicators.resuppress(self._tables[key], s)
         return self._marked[mkey]
 
     def _adjust(self, indicator: str, period: str, care_type: str) -> pd.DataFrame:
@@ -583,7 +526,7 @@ class Explorer:
         is_mean = sel["row_type"] == "mean"
         if sel["adjusted"] and "oe_ratio" in inst:
             data = inst.dropna(subset=["oe_ratio", "expected"])
-            plots.funnel_plot(data, kind="oe", highlight=selected, lang=self.lang, ax=ax_f,
+            plots.funnel_plot(data, kind="oe", highlight=selected, lang=self.lang, ax=ax_f, settings=self.settings,
                               title=f"{t['funnel']}: {t['adjusted'].split(' (')[0].lower()}")
         elif is_mean:
             plots.caterpillar_plot(inst, highlight=selected[0] if selected else None, kind="mean",
@@ -592,7 +535,7 @@ class Explorer:
             national = out[out["scope"] == "national"]
             target = float(national["value"].iloc[0]) if len(national) and pd.notna(national["value"].iloc[0]) else None
             plots.funnel_plot(inst, kind="share", highlight=selected, target=target, lang=self.lang, ax=ax_f,
-                              national_label=self.pooled_label,
+                              national_label=self.pooled_label, settings=self.settings,
                               title=t["funnel"])
         self._draw_trend(sel, rows, ax_t, is_mean)
         fig.suptitle(self._title(sel), x=0.01, ha="left", fontsize=10)
@@ -709,7 +652,7 @@ class Explorer:
         sel = self._view["selection"]
         parts = [sel["indicator"], sel["care_type"], sel["period"] or "", sel["category"],
                  "oe" if sel["adjusted"] else "", datetime.now().strftime("%Y%m%d-%H%M%S-%f")]
-        return _slug("-".join(p for p in parts if p))
+        return report.slugify("-".join(p for p in parts if p), max_length=80, hashed=False, fallback="export")
 
     def _target(self, fmt: str) -> Path:
         self.export_dir.mkdir(parents=True, exist_ok=True)

@@ -11,10 +11,11 @@ The steps of an export read as a list:
 4. for PDF, lay the HTML out with WeasyPrint and the print stylesheet; nothing is fetched from the
    network (:func:`render_pdf_bytes`);
 5. write the file atomically: a temporary file in the same folder, fsync, ``os.replace``
-   (:func:`write_atomic`), so a failure never leaves half a file nor destroys the previous report.
+   (:func:`outcome_analysis.atomic.write_bytes`), so a failure never leaves half a file nor
+   destroys the previous report.
 
 The batch runner on Dask workers uses :func:`render_html` and :func:`render_pdf_bytes` (bytes, no
-files); the client writes them with :func:`write_atomic`.
+files); the client writes them with :func:`outcome_analysis.atomic.write_bytes`.
 
 Example
 -------
@@ -37,7 +38,7 @@ from typing import Any
 import nbformat
 from bs4 import BeautifulSoup, Comment
 
-from outcome_analysis import atomic
+from outcome_analysis import atomic, texts
 from outcome_analysis.errors import OutcomeAnalysisError
 from .report import fmt_date, ui
 
@@ -71,19 +72,6 @@ class ExportError(OutcomeAnalysisError):
         self.ename = ename
         self.evalue = evalue
         super().__init__(message)
-
-
-# --------------------------------------------------------------------------------------------
-# atomic writing
-# --------------------------------------------------------------------------------------------
-def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` atomically: temporary file in the same folder, fsync, ``os.replace``
-    (:func:`outcome_analysis.atomic.write_bytes`).
-
-    On any failure the temporary file is removed and a previous file at ``path`` is left as it was.
-    Strings are written as UTF-8. Returns the path.
-    """
-    return atomic.write_bytes(path, data)
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,8 +171,7 @@ def _report_meta(nb, *, institution, period, title, lang, date) -> dict[str, Any
               if v not in (None, "")}
     stored = {**params, **recorded, **stored}
     lang = lang or stored.get("lang") or "nl"
-    if lang not in ("nl", "en"):
-        raise ExportError(f"unknown report language {lang!r}; use 'nl' or 'en'")
+    texts.check_lang(lang, ExportError)
     labels = ui(lang)
     if date is None:
         date = stored.get("date") or fmt_date(_dt.date.today(), lang)
@@ -455,7 +442,7 @@ def to_html(notebook, out_path: str | os.PathLike, *, template: str = DEFAULT_TE
     """
     document = render_html(notebook, template=template, institution=institution, period=period,
                            title=title, lang=lang, date=date)
-    return write_atomic(out_path, document)
+    return atomic.write_bytes(out_path, document)
 
 
 # --------------------------------------------------------------------------------------------
@@ -525,7 +512,7 @@ def to_pdf(source, out_path: str | os.PathLike, *, template: str = DEFAULT_TEMPL
     else:
         document = render_html(source, template=template, institution=institution, period=period,
                                title=title, lang=lang, date=date)
-    return write_atomic(out_path, render_pdf_bytes(document, template=template))
+    return atomic.write_bytes(out_path, render_pdf_bytes(document, template=template))
 
 
 # --------------------------------------------------------------------------------------------
@@ -538,7 +525,7 @@ def error_page(institution: str | None, period: str | None, message: str, lang: 
     ``message`` should be a plain sentence (e.g. "Er zijn voor deze periode geen afgesloten
     trajecten."); only its first line is used, ANSI codes are removed and it is escaped, so a
     traceback passed by mistake does not end up on the page. Render it to PDF with
-    :func:`to_pdf` / :func:`render_pdf_bytes`, write it with :func:`write_atomic`.
+    :func:`to_pdf` / :func:`render_pdf_bytes`, write it with :func:`outcome_analysis.atomic.write_bytes`.
     """
     t = ui(lang)
     folder = Path(template) if Path(template).is_dir() else TEMPLATES_DIR / template

@@ -29,7 +29,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from .report import fmt_count_rounded, fmt_number, fmt_pct, round_count, ui
+from outcome_analysis import texts
+from outcome_analysis.statistics.disclosure import round_count
+from .report import ReportError, fmt_count_rounded, fmt_number, fmt_pct, ui
 
 #: Okabe & Ito (2008), "Color Universal Design": orange, sky blue, bluish green, yellow, blue,
 #: vermillion, reddish purple, black.
@@ -56,22 +58,6 @@ _RC = {
     "svg.fonttype": "none",
 }
 
-_L = {
-    "nl": {"share": "Percentage", "oe": "Waargenomen / verwacht", "denominator": "Aantal (noemer, afgerond)",
-           "expected": "Verwacht aantal", "limit_95": "95%-grens", "limit_99_8": "99,8%-grens",
-           "national": "Landelijk", "others": "Andere instellingen", "institutions": "Instellingen",
-           "period": "Periode", "suppressed_note": "Niet getoond (minder dan {n}): {periods}",
-           "no_limits": "Controlegrenzen niet beschikbaar", "ci": "95%-betrouwbaarheidsinterval",
-           "not_shown": "niet getoond", "rank": "Instellingen, gesorteerd", "mean": "Gemiddelde"},
-    "en": {"share": "Percentage", "oe": "Observed / expected", "denominator": "Number (denominator, rounded)",
-           "expected": "Expected number", "limit_95": "95% limit", "limit_99_8": "99.8% limit",
-           "national": "National", "others": "Other institutions", "institutions": "Institutions",
-           "period": "Period", "suppressed_note": "Not shown (fewer than {n}): {periods}",
-           "no_limits": "Control limits not available", "ci": "95% confidence interval",
-           "not_shown": "not shown", "rank": "Institutions, sorted", "mean": "Mean"},
-}
-
-
 @contextmanager
 def _style():
     """Our rc settings for the duration of one plot call; restores exactly the keys it set.
@@ -89,16 +75,8 @@ def _style():
 
 
 def _labels(lang: str) -> dict[str, str]:
-    ui(lang)  # checks the language
-    return _L[lang]
-
-
-def _min_denominator(settings=None) -> int:
-    if settings is not None:
-        return int(settings.min_denominator)
-    from outcome_analysis.settings import DEFAULT
-
-    return DEFAULT.min_denominator
+    """The figures' labels in ``lang`` (``data/texts/plots.yaml``); :class:`ReportError` for an unknown language."""
+    return texts.for_lang("plots", lang, error=ReportError)
 
 
 def _highlights(highlight) -> list[str]:
@@ -171,7 +149,7 @@ def _computed_limits(kind: str, xmax: float, target: float | None) -> pd.DataFra
 def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None,
                 limits_table: pd.DataFrame | None = None,
                 kind: str = "share", target: float | None = None, anonymise: bool = True, lang: str = "nl",
-                title: str | None = None, ax=None, national_label: str | None = None):
+                title: str | None = None, ax=None, national_label: str | None = None, settings):
     """Funnel plot: each institution's share (or O/E ratio) against its size, with control limits.
 
     Parameters
@@ -197,6 +175,8 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None
     anonymise : bool
         Other institutions are not named (an institution's own report). In every case they are
         placed by their rounded denominator (multiples of ``settings.round_to``).
+    settings : Settings
+        Required: ``round_to`` rounds the denominators the points are placed by.
     national_label : str, optional
         Legend label of the centre line of a share funnel (the pooled share): the comparator's
         ``label`` of :func:`outcome_analysis.report.comparator`; default "Landelijk".
@@ -212,7 +192,7 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None
         # expected counts are sums of model probabilities, not counts: rounding them would only
         # bunch small institutions at 1, 5, 10.
         if kind == "share":
-            x = data[xcol].astype(float).map(lambda v: max(round_count(v), 1)).to_numpy()
+            x = data[xcol].astype(float).map(lambda v: max(round_count(v, settings.round_to), 1)).to_numpy()
         else:
             x = data[xcol].astype(float).to_numpy()
         y = data[ycol].astype(float).to_numpy()
@@ -334,7 +314,7 @@ def _label_inside(ax, text: str, x: float, y: float) -> None:
 
 def trend_plot(table: pd.DataFrame, *, institution: str | list[str] | None = None, national: bool = True,
                lang: str = "nl", kind: str = "share", title: str | None = None, ax=None,
-               highlight: str | list[str] | None = None, settings=None, national_label: str | None = None):
+               highlight: str | list[str] | None = None, settings, national_label: str | None = None):
     """An institution's figure over the periods, with its 95% interval as a band, beside the
     national figure.
 
@@ -345,8 +325,8 @@ def trend_plot(table: pd.DataFrame, *, institution: str | list[str] | None = Non
 
     ``institution`` (or ``highlight``; a name or a list of names, the two lists joined) gives the
     institutions drawn: the first with its interval band (gid ``"highlight"``), each further one as
-    a dash-dotted line in its own colour (gid ``"selected"``), without band. ``settings`` (default
-    ``settings.DEFAULT``) gives the threshold named in the note on suppressed periods. ``kind``
+    a dash-dotted line in its own colour (gid ``"selected"``), without band. ``settings`` (required)
+    gives the threshold named in the note on suppressed periods. ``kind``
     ``"share"`` (percent axis) or ``"mean"`` (plain axis labelled "Gemiddelde"). ``national_label``
     names the pooled line in the legend (:func:`outcome_analysis.report.comparator`'s ``label``:
     "Landelijk" only for a national delivery, "Alle instellingen (12)" otherwise); ``national=False``
@@ -414,7 +394,7 @@ def trend_plot(table: pd.DataFrame, *, institution: str | list[str] | None = Non
         if hidden_periods:
             n_rows = math.ceil(len(legend.get_texts()) / 2)
             ax.text(0, below - 0.11 * n_rows - 0.04,
-                    "* " + lab["suppressed_note"].format(n=_min_denominator(settings), periods=", ".join(hidden_periods)),
+                    "* " + lab["suppressed_note"].format(n=int(settings.min_denominator), periods=", ".join(hidden_periods)),
                     transform=ax.transAxes, fontsize=7, color="#333333", va="top", gid="suppressed_note")
     return ax
 
@@ -568,10 +548,10 @@ def comparison_bars(table: pd.DataFrame, *, group: str = "group", category: str 
 
 def distribution_bar(table: pd.DataFrame, *, category: str = "category", value: str = "value", kind: str = "pct",
                      highlight: str | None = None, labels: dict | None = None, lang: str = "nl",
-                     title: str | None = None, ax=None):
+                     title: str | None = None, ax=None, settings):
     """Horizontal bars for a context item (age groups, complexity, kwesties): one bar per category
     with its value printed at the end. ``kind="pct"`` for fractions, ``"count"`` for counts (shown
-    rounded, hidden below ``settings.min_count``). Suppressed rows get no bar and the label ``–*``.
+    rounded to ``settings.round_to``, hidden below ``settings.min_count``; ``settings`` is required). Suppressed rows get no bar and the label ``–*``.
     ``highlight`` marks one category (hatched, bold label).
     """
     _labels(lang)
@@ -583,8 +563,8 @@ def distribution_bar(table: pd.DataFrame, *, category: str = "category", value: 
                   else np.zeros(len(table), bool))
         vals = table[value].astype(float).to_numpy()
         if kind == "count":
-            shown = np.array([np.nan if h or (not math.isnan(v) and fmt_count_rounded(v, lang) == ui(lang)["suppressed_mark"])
-                              else round_count(v) for v, h in zip(vals, hidden)], dtype=float)
+            shown = np.array([np.nan if h or (not math.isnan(v) and fmt_count_rounded(v, lang, settings=settings) == ui(lang)["suppressed_mark"])
+                              else round_count(v, settings.round_to) for v, h in zip(vals, hidden)], dtype=float)
         else:
             shown = np.where(hidden, np.nan, vals)
         y = np.arange(len(cats))[::-1]
@@ -597,7 +577,7 @@ def distribution_bar(table: pd.DataFrame, *, category: str = "category", value: 
                 bar.set_hatch("//")
         top = np.nanmax(shown) if np.isfinite(shown).any() else 1.0
         for yi, s, h in zip(y, shown, is_hl):
-            text = mark if math.isnan(s) else (fmt_pct(s, 0, lang) if kind == "pct" else fmt_count_rounded(s, lang))
+            text = mark if math.isnan(s) else (fmt_pct(s, 0, lang) if kind == "pct" else fmt_count_rounded(s, lang, settings=settings))
             ax.text((0 if math.isnan(s) else s) + top * 0.01, yi, text, va="center", fontsize=7,
                     fontweight="bold" if h else "normal")
         ax.set_yticks(y)

@@ -29,22 +29,18 @@ from typing import Any
 from outcome_analysis import texts
 from outcome_analysis.indicators import registry
 from outcome_analysis.errors import OutcomeAnalysisError
+from outcome_analysis.statistics.disclosure import round_count  # noqa: F401 - the one rounding of shown counts
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 LANGS = texts.LANGS
 #: the three levels of the kwaliteitsgesprek, in the order reports show them.
 LEVELS = ("client_professional", "organisation", "external")
-LEVEL_LABELS = {
-    "nl": {"client_professional": "Cliënt en professional",
-           "organisation": "De organisatie (team, management, cliëntenraad)",
-           "external": "Externe partijen (gemeente, ketenpartners)"},
-    "en": {"client_professional": "Client and professional",
-           "organisation": "The organisation (team, management, client council)",
-           "external": "External parties (municipality, chain partners)"},
-}
-MISSING_MARK = {"nl": "n.b.", "en": "n/a"}
+#: the heading of each level (``data/texts/report.yaml``, section ``levels``), per language.
+LEVEL_LABELS = {lang: texts.for_lang("report", lang, "levels") for lang in LANGS}
+#: the mark of a missing figure (``n.b.``), per language (section ``marks``).
+MISSING_MARK = {lang: texts.for_lang("report", lang, "marks")["missing"] for lang in LANGS}
 #: a cell that does not apply (an indicator without a follow-up window has nothing "not yet followable")
-NOT_APPLICABLE_MARK = {"nl": "n.v.t.", "en": "not applicable"}
+NOT_APPLICABLE_MARK = {lang: texts.for_lang("report", lang, "marks")["not_applicable"] for lang in LANGS}
 
 
 class ReportError(OutcomeAnalysisError, ValueError):
@@ -68,12 +64,6 @@ def ui(lang: str = "nl", section: str | None = None) -> dict[str, Any]:
     Raises :class:`ReportError` for an unknown language.
     """
     return texts.for_lang("report", lang, section, error=ReportError)
-
-
-def _settings():
-    from outcome_analysis.settings import DEFAULT
-
-    return DEFAULT
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,10 +122,8 @@ def fmt_period(period, lang: str = "nl") -> str:
     """
     text = str(period)
     if len(text) == 6 and text[4] == "H" and text[5] in "12":
-        year, half = text[:4], text[5]
-        if _check_lang(lang) == "en":
-            return f"the {'first' if half == '1' else 'second'} half of {year}"
-        return f"het {'eerste' if half == '1' else 'tweede'} halfjaar van {year}"
+        ph = ui(lang, "phrases")
+        return ph["half_year"].format(half=ph["halves"][int(text[5]) - 1], year=text[:4])
     return text
 
 
@@ -182,22 +170,23 @@ def fmt_ci(low, high, decimals: int = 1, lang: str = "nl", *, kind: str = "pct")
     return f"{f(low)} – {f(high)}"
 
 
-def round_count(n, base: int | None = None) -> int:
-    """A count rounded half up to a multiple of ``base`` (default ``settings.round_to``, 5)."""
-    base = base or _settings().round_to
-    return int(base * math.floor(float(n) / base + 0.5))
+def fmt_count_rounded(n, lang: str = "nl", *, settings, base: int | None = None,
+                      min_count: int | None = None) -> str:
+    """A count as shown in reports: hidden (``'–'``) below ``min_count`` (default
+    ``settings.min_count``), otherwise rounded half up to a multiple of ``base`` (default
+    ``settings.round_to``; :func:`outcome_analysis.disclosure.round_count`) and formatted.
 
-
-def fmt_count_rounded(n, lang: str = "nl", *, base: int | None = None, min_count: int | None = None) -> str:
-    """A count as shown in reports: hidden (``'–'``) below ``min_count`` (default 10), otherwise
-    rounded to a multiple of ``base`` (default 5) and formatted: ``1237`` → ``'1.235'``."""
+    >>> from outcome_analysis.settings import Settings
+    >>> fmt_count_rounded(1237, settings=Settings()), fmt_count_rounded(7, settings=Settings())
+    ('1.235', '–')
+    """
     t = ui(lang)
     if _is_missing(n):
         return MISSING_MARK[lang]
-    min_count = _settings().min_count if min_count is None else min_count
+    min_count = settings.min_count if min_count is None else min_count
     if float(n) < min_count:
         return t["suppressed_mark"]
-    return fmt_int(round_count(n, base), lang)
+    return fmt_int(round_count(n, base or settings.round_to), lang)
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,7 +240,7 @@ def _column_specs(frame, columns, lang) -> list[tuple[str, str, str]]:
 def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | None = None,
                   highlight: str | None = None, key: str = "institution", suppressed: str = "suppressed",
                   decimals: int = 1, round_counts: bool = True, label_width: float | None = None,
-                  widths: Sequence[float] | None = None, settings=None) -> HTML:
+                  widths: Sequence[float] | None = None, settings) -> HTML:
     """A report table as HTML: escaped, formatted in ``lang``, suppressed cells shown as ``–*``.
 
     Parameters
@@ -277,10 +266,10 @@ def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | 
         ``label_width`` only the first (text) column, the rest share the remainder, intervals and
         text columns a little more than single numbers. By default a leading text column gets
         :func:`column_widths`' share, so labels such as "ontwikkelingsbedreiging" are not broken.
-    settings : Settings, optional
+    settings : Settings
         The disclosure thresholds (``min_count``, ``round_to``) and the threshold the footnote names
-        (``min_denominator``); default ``settings.DEFAULT``. The ``suppressed`` flags themselves
-        come with the frame: mark them under the same settings.
+        (``min_denominator``); required. The ``suppressed`` flags themselves come with the frame:
+        mark them under the same settings.
 
     Returns
     -------
@@ -294,7 +283,6 @@ def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | 
     e = _html.escape
     hidden_mark = f'{e(t["suppressed_mark"])}*'
     any_hidden = False
-    settings = settings if settings is not None else _settings()
     min_count = settings.min_count
     round_to = settings.round_to
     rows_html = []
@@ -447,30 +435,11 @@ def compare(a, b) -> str:
 _DIRECTIONS = {"higher_better": "up", "lower_better": "down", "higher_is_better": "up", "up": "up", "higher": "up", "+": "up", "positive": "up",
                "lower_is_better": "down", "down": "down", "lower": "down", "-": "down", "negative": "down"}
 
-_PHRASES = {
-    "nl": {"previous": {"higher": "hoger dan {p} ({v})", "lower": "lager dan {p} ({v})",
-                        "within": "vergelijkbaar met {p} ({v})"},
-           "that": "Dat is", "and": "en", "last_year": "vorig jaar",
-           "with_subject": "Bij {v} van de {unit} {subject}.",
-           "plain": "De uitkomst is {v}.",
-           "unit": "afgesloten trajecten",
-           "suppressed": "Dit cijfer wordt niet getoond, omdat het om minder dan {n} {unit} gaat.",
-           "favourable": "gunstig", "unfavourable": "ongunstig"},
-    "en": {"previous": {"higher": "higher than {p} ({v})", "lower": "lower than {p} ({v})",
-                        "within": "similar to {p} ({v})"},
-           "that": "That is", "and": "and", "last_year": "last year",
-           "with_subject": "For {v} of the {unit}, {subject}.",
-           "plain": "The outcome is {v}.",
-           "unit": "ended trajectories",
-           "suppressed": "This figure is not shown because it concerns fewer than {n} {unit}.",
-           "favourable": "favourable", "unfavourable": "unfavourable"},
-}
-
-
 def headline_sentence(value, national=None, previous=None, direction: str | None = None,
                       lang: str = "nl", *, subject: str | None = None, unit: str | None = None,
                       previous_label: str | None = None, kind: str = "pct", decimals: int = 1,
-                      template: str | None = None, comparator: Mapping[str, Any] | None = None) -> str:
+                      template: str | None = None, comparator: Mapping[str, Any] | None = None,
+                      settings) -> str:
     """One plain-language sentence (or two) about a headline figure.
 
     ``value``, ``national`` and ``previous`` are numbers, ``(value, ci_low, ci_high)`` tuples or
@@ -488,21 +457,26 @@ def headline_sentence(value, national=None, previous=None, direction: str | None
     for a national delivery (the default), "hoger dan bij alle 12 instellingen in deze levering
     samen" otherwise; with scope ``none`` the pooled figure is not mentioned at all.
 
+    ``settings`` (required) gives the threshold a suppressed figure's sentence names
+    (``min_denominator``).
+
+    >>> from outcome_analysis.settings import Settings
     >>> headline_sentence((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), (0.70, 0.66, 0.74),
-    ...                   subject="werd de hulp volgens plan afgesloten")
+    ...                   subject="werd de hulp volgens plan afgesloten", settings=Settings())
     'Bij 72,4% van de afgesloten trajecten werd de hulp volgens plan afgesloten. Dat is hoger dan landelijk (68,1%) en vergelijkbaar met vorig jaar (70,0%).'
     >>> headline_sentence((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), direction="higher_better",
-    ...                   template="Bij {value} van de beëindigde episodes was de beëindiging regulier")
+    ...                   template="Bij {value} van de beëindigde episodes was de beëindiging regulier",
+    ...                   settings=Settings())
     'Bij 72,4% van de beëindigde episodes was de beëindiging regulier. Dat is hoger dan landelijk (68,1%) — gunstig.'
     """
-    ph = _PHRASES[_check_lang(lang)]
+    ph = ui(lang, "phrases")
     unit = unit or ph["unit"]
     fmt = {"pct": lambda v: fmt_pct(v, decimals, lang), "ratio": lambda v: fmt_ratio(v, 2, lang),
            "number": lambda v: fmt_number(v, decimals, lang)}[kind]
     me = _estimate(value)
     if me is None or me["suppressed"] or _is_missing(me["value"]):
         if me is not None and me["suppressed"]:
-            return ph["suppressed"].format(n=_settings().min_denominator, unit=unit)
+            return ph["suppressed"].format(n=settings.min_denominator, unit=unit)
         return ph["plain"].format(v=MISSING_MARK[lang])
     v = fmt(me["value"])
     if template:
@@ -546,7 +520,7 @@ def headline_sentence(value, national=None, previous=None, direction: str | None
 COMPARISON_SCOPES = ("national", "delivery", "none")
 
 
-def comparison_scope(settings=None, n_institutions: int = 2) -> str:
+def comparison_scope(settings, n_institutions: int = 2) -> str:
     """What an institution's figure is compared with: the one rule every report, overview, plot,
     question and the explorer follow.
 
@@ -561,7 +535,6 @@ def comparison_scope(settings=None, n_institutions: int = 2) -> str:
     >>> comparison_scope(Settings(delivery_scope="national"), 1)
     'none'
     """
-    settings = settings if settings is not None else _settings()
     if int(n_institutions) < 2:
         return "none"
     return "national" if settings.delivery_scope == "national" else "delivery"
@@ -599,7 +572,7 @@ def _comparator_words(scope: str, n: int, lang: str, institution: str = "", grou
     return {**words, "scope": scope, "n": int(n), "group": group}
 
 
-def comparator(settings=None, n_institutions: int = 2, lang: str = "nl", *, institution: str = "",
+def comparator(settings, n_institutions: int = 2, lang: str = "nl", *, institution: str = "",
                group: str = "") -> dict[str, Any]:
     """The words for the pooled figure, in the scope :func:`comparison_scope` decides.
 
@@ -617,9 +590,10 @@ def comparator(settings=None, n_institutions: int = 2, lang: str = "nl", *, inst
         (:func:`comparison_group`) names the institutions pooled when they are one care-type family
         of a delivery with more: "alle jeugdhulpaanbieders in deze levering (35)".
 
-    >>> comparator(None, 12)["label"], comparator(None, 12)["name"]
+    >>> from outcome_analysis.settings import Settings
+    >>> comparator(Settings(), 12)["label"], comparator(Settings(), 12)["name"]
     ('Alle instellingen (12)', 'alle instellingen in deze levering (12)')
-    >>> comparator(None, 1, institution="Jeugdzorg Zuid")["scope_note"]
+    >>> comparator(Settings(), 1, institution="Jeugdzorg Zuid")["scope_note"]
     'Deze levering bevat alleen Jeugdzorg Zuid; er is geen vergelijking met andere instellingen.'
     """
     return _comparator_words(comparison_scope(settings, n_institutions), n_institutions, lang, institution, group)
@@ -673,7 +647,8 @@ def contract_part_label(part: str, lang: str = "nl") -> str:
 
 
 def status_sentence(status: str, lang: str = "nl", *, reason: str = "", institution: str = "",
-                    care_type: str | Sequence[str] = "", period: str = "", unit: str = "trajectory", settings=None) -> str:
+                    care_type: str | Sequence[str] = "", period: str = "", unit: str = "trajectory",
+                    settings) -> str:
     """A status in one sentence, never an error: "Niet aangeleverd: deze levering bevat geen
     ervaringsvragen (tabel experience).", "Niet van toepassing: GI Zuid biedt geen
     jeugdreclassering.", "Te weinig gegevens: minder dan 10 afgesloten trajecten in 2024.",
@@ -682,21 +657,21 @@ def status_sentence(status: str, lang: str = "nl", *, reason: str = "", institut
     ``reason`` is the status row's reason (the missing contract part, ``few`` or ``none_ended``);
     ``institution`` empty means the delivery as a whole; ``care_type`` is a code (``jr``) or a
     sequence of codes (joined with "en");
-    ``unit`` the registry's counting unit.
+    ``unit`` the registry's counting unit; ``settings`` (required) the threshold the sentences name.
 
-    >>> status_sentence("niet_aangeleverd", reason="experience")
+    >>> from outcome_analysis.settings import Settings
+    >>> status_sentence("niet_aangeleverd", reason="experience", settings=Settings())
     'Niet aangeleverd: deze levering bevat geen ervaringsvragen (tabel experience).'
-    >>> status_sentence("niet_van_toepassing", institution="GI Zuid", care_type="jr")
+    >>> status_sentence("niet_van_toepassing", institution="GI Zuid", care_type="jr", settings=Settings())
     'Niet van toepassing: GI Zuid biedt geen jeugdreclassering.'
     """
     if status == "getoond":
         return ""
     t = ui(lang, "status")
-    settings = settings if settings is not None else _settings()
     from outcome_analysis.indicators.registry import care_type_label
 
     codes = [care_type] if isinstance(care_type, str) else list(care_type or ())
-    care = f" {_PHRASES[lang]['and']} ".join(care_type_label(c, lang) for c in codes if c)
+    care = f" {ui(lang, 'phrases')['and']} ".join(care_type_label(c, lang) for c in codes if c)
     shown_period = fmt_period(period, lang) if period else ""
     if status == "niet_aangeleverd":
         return t["niet_aangeleverd"].format(part=contract_part_label(reason, lang))
@@ -816,7 +791,7 @@ def dialogue_questions(facts: Mapping[str, Any], lang: str = "nl", *, max_per_le
 
 def dialogue_html(questions: Mapping[str, Sequence[str]], lang: str = "nl") -> HTML:
     """The questions of :func:`dialogue_questions` as an escaped HTML block, one list per level."""
-    labels = LEVEL_LABELS[_check_lang(lang)]
+    labels = ui(lang, "levels")
     e = _html.escape
     parts = ['<div class="oa-dialogue">']
     for level in LEVELS:
@@ -835,16 +810,19 @@ def dialogue_html(questions: Mapping[str, Sequence[str]], lang: str = "nl") -> H
 SLUG_MAX = 48
 
 
-def slugify(name: str, *, max_length: int = SLUG_MAX) -> str:
+def slugify(name: str, *, max_length: int = SLUG_MAX, hashed: bool = True, fallback: str = "instelling") -> str:
     """A safe file name stem for an institution: ASCII slug of the name + ``-`` + the first 8 hex
     digits of the SHA-256 of the full name (UTF-8).
 
     Only ``[a-z0-9-]``; never empty, never ``..`` or ``/``, at most ``max_length + 9`` characters,
     and not a Windows device name. Different names give different slugs (the hash), also when
-    their ASCII forms coincide.
+    their ASCII forms coincide. ``hashed=False`` leaves the hash off (the explorer's export names,
+    which carry a timestamp); ``fallback`` is the stem of a name without any ASCII letter or digit.
 
     >>> slugify("Stichting Jeugd Zuid")
     'stichting-jeugd-zuid-9051453c'
+    >>> slugify("jh_uitval-jeugdhulp-2024", max_length=80, hashed=False, fallback="export")
+    'jh-uitval-jeugdhulp-2024'
     """
     if not isinstance(name, str):
         raise ReportError(f"slugify needs the institution name as text, got {type(name).__name__}")
@@ -852,5 +830,5 @@ def slugify(name: str, *, max_length: int = SLUG_MAX) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
     ascii_name = ascii_name.replace("&", " en ").replace("'", "")
     stem = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")
-    stem = stem[:max_length].rstrip("-") or "instelling"
-    return f"{stem}-{digest}"
+    stem = stem[:max_length].rstrip("-") or fallback
+    return f"{stem}-{digest}" if hashed else stem

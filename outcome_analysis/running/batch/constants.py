@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from outcome_analysis.texts import LANGS  # noqa: F401 - the report languages, one list
+
 TOP_PACKAGE = __name__.split(".")[0]  # "outcome_analysis"
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_NOTEBOOK = PROJECT_ROOT / "notebooks" / "institution_report.ipynb"
 DEFAULT_NATIONAL_NOTEBOOK = PROJECT_ROOT / "notebooks" / "national_overview.ipynb"
 DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
-LANGS = ("nl", "en")
 NATIONAL_SLUG = "national-overview"
 MANIFEST_NAME = "manifest.json"
 RESULTS_DIR = ".results"

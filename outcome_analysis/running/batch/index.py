@@ -5,24 +5,10 @@ import html
 import urllib.parse
 from pathlib import Path
 
-from outcome_analysis import atomic
+from outcome_analysis import atomic, texts
+from .errors import BatchConfigError
 from .manifest import now
 
-
-_LABELS = {
-    "nl": {"reports": "Rapportages", "period": "Periode", "institution": "Instelling", "status": "Status",
-           "files": "Bestanden", "duration": "Duur (s)", "error": "Fout", "done": "gereed", "failed": "mislukt",
-           "timeout": "time-out", "national": "Landelijk overzicht", "back": "Alle perioden", "count": "Aantal",
-           "updated": "Bijgewerkt", "summary": "{done} gereed, {failed} mislukt", "and": "en",
-           "intro": "Eén rapport per instelling, in {formats}. Mislukte rapporten staan bovenaan, met de reden; "
-                    "een eerder gemaakt goed rapport blijft dan staan."},
-    "en": {"reports": "Reports", "period": "Period", "institution": "Institution", "status": "Status",
-           "files": "Files", "duration": "Duration (s)", "error": "Error", "done": "done", "failed": "failed",
-           "timeout": "timed out", "national": "National overview", "back": "All periods", "count": "Count",
-           "updated": "Updated", "summary": "{done} done, {failed} failed", "and": "and",
-           "intro": "One report per institution, in {formats}. Failed reports come first, with the reason; "
-                    "a good report made earlier is then kept."},
-}
 
 _PAGE = """<!DOCTYPE html>
 <html lang="{lang}">
@@ -58,7 +44,7 @@ def write_index_pages(out: Path, manifest: dict, lang: str) -> None:
     Failed reports are listed first with their reason; status is given in words and a mark
     (never colour alone).
     """
-    t = _LABELS[lang]
+    t = texts.for_lang("batch", lang, error=BatchConfigError)
     e = html.escape
     by_period: dict[str, list[dict]] = {}
     for entry in manifest["reports"].values():

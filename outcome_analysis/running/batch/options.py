@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from .constants import LANGS
+from outcome_analysis import texts
 from .errors import BatchConfigError
 from .executors import check_scheduler
 from .exporters import EXPORTERS
@@ -16,8 +16,7 @@ def check_options(formats, lang, scheduler, jobs) -> dict:
     unknown = [f for f in formats if f not in known]
     if unknown or not formats:
         raise BatchConfigError(f"formats must be among {known}, got {list(formats) or 'none'}")
-    if lang not in LANGS:
-        raise BatchConfigError(f"lang must be one of {LANGS}, got {lang!r}")
+    texts.check_lang(lang, BatchConfigError)
     check_scheduler(scheduler)
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:

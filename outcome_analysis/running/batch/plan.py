@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from outcome_analysis import __version__
+from outcome_analysis import __version__, texts
 from outcome_analysis.contract.periods import latest_complete_period, parse_period
 from outcome_analysis.presentation.report import slugify
 from outcome_analysis.settings import DEFAULT as DEFAULT_SETTINGS
@@ -166,7 +166,7 @@ def report_title(kind: str, institution: str, period: str, lang: str, *, setting
 
         return overview_title("national", lang, settings=settings if settings is not None else DEFAULT_SETTINGS,
                               n_institutions=n_institutions)
-    return f"Uitkomsten {period}" if lang == "nl" else f"Outcomes {period}"
+    return texts.for_lang("batch", lang, error=BatchConfigError)["report_title"].format(period=period)
 
 
 def overview_label(lang: str, settings: Settings | None = None, n_institutions: int = 2) -> str:
