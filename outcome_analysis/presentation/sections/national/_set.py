@@ -1,0 +1,108 @@
+"""One indicator set of the national overview (h2 for the set, h3 per compared indicator and care
+type), then the indicators the delivery cannot show, each with its status in words. A delivery of
+one institution, or a care-type family with one institution, gets a table of its own figures
+instead of funnels."""
+from __future__ import annotations
+
+import html as _html
+
+from outcome_analysis.indicators import registry
+from outcome_analysis.presentation import overview, report
+
+CARE_TYPES = ("jeugdhulp", "jb", "jr")
+
+
+def indicator_items(ov, indicator: str, care_type: str) -> list:
+    """One indicator and care type: the definition, the funnels, the adjusted table, the spread."""
+    lang, results = ov.lang, ov.results
+    t = overview.texts_of(lang)
+    entry = registry.get(indicator)
+    care = registry.care_type_label(care_type, lang)
+    items = [overview.heading(report.with_care_type(entry.label(lang), care_type, lang, sep=" – {care}"), 3)]
+    direction = t["direction"].get(entry.direction, "")
+    items.append(report.note(entry.definition(lang).rstrip(".") + "."
+                             + (f" {direction[0].upper()}{direction[1:]}." if direction else "")))
+    adj = overview.adjusted_table(results, indicator, care_type, ov.period, lang)
+    modelled = adj["period"].iloc[0] if len(adj) else ov.period
+    if modelled != ov.period:
+        items.append(report.note(t["modelled_period"].format(p=modelled, m=results.window_months(indicator))))
+    raw = overview.raw_table(results, indicator, care_type, modelled)
+    if (~adj["suppressed"]).any() or (~raw["suppressed"].astype(bool)).any():
+        items.append(overview.figure(overview.funnel_pair(results, indicator, care_type, ov.period, lang)))
+    small = adj.loc[adj["suppressed"], "institution"].tolist()
+    if small:
+        items.append(report.note(t["too_small_list"].format(n=int(ov.settings.min_denominator),
+                                                            names=", ".join(small))))
+    shown = adj.loc[~adj["suppressed"]]
+    if not len(shown):
+        return items
+    items.append(report.note(t["key_note"]))
+    shown = shown.assign(institution=shown["key"] + ". " + shown["institution"],
+                         shrunk_text=[overview.shrunk_text(r, lang) for _, r in shown.iterrows()])
+    cols = {"institution": None, "n": (t["col_n"], "count"), "raw_value": (t["col_raw"], "pct"),
+            "oe_ratio": (t["col_oe"], "ratio"), "oe_ci": (t["col_oe_ci"], "oe_ci"),
+            "shrunk_text": (t["col_shrunk"], "text"),
+            "adjusted_value": (t["col_adj"], "pct"), "signal_label": (t["col_signal"], "text")}
+    caption = t["table_caption"].format(ind=entry.label(lang), care=care, p=modelled)
+    items.append(overview.widths(report.display_table(shown, cols, lang, caption=caption, settings=ov.settings),
+                                 [24, 9, 8, 7, 14, 16, 9, 13]))
+    items.append(report.note(t["shrunk_note"]))
+    table, od = overview.spread(results, indicator, care_type, ov.period, lang)
+    sc = t["spread_cols"]
+    scols = {"measure": (sc["measure"], "text"), "n": (sc["n"], "int"), "min": (sc["min"], "pct"),
+             "q1": (sc["q1"], "pct"), "median": (sc["median"], "pct"), "q3": (sc["q3"], "pct"),
+             "max": (sc["max"], "pct"), "iqr": (sc["iqr"], "pct")}
+    items.append(overview.widths(report.display_table(table.assign(suppressed=False), scols, lang,
+                                                      settings=ov.settings), [20, 10, 10, 10, 10, 10, 10, 10]))
+    items.append(report.note(overview.overdispersion_sentence(od, lang)))
+    return items
+
+
+def build_set(ov, set: str) -> list:
+    """The items of the set ``set`` (a key of :data:`outcome_analysis.registry.SETS`)."""
+    lang, results = ov.lang, ov.results
+    t = overview.texts_of(lang)
+    meta = registry.SETS[set]
+    items = [overview.heading(meta.name_nl if lang == "nl" else meta.name_en, 2)]
+    alone = overview.comparator(results, lang)["scope"] == "none"
+    comp = overview.comparisons(results, ov.period)
+    comp = comp.loc[comp["set"] == set]
+    statuses = overview.set_statuses(results, set, ov.period, lang)
+    held = results.care_types_of()
+    set_types = {c for e in registry.REGISTRY.values() if e.set == set for c in e.care_types}
+    absent = [c for c in CARE_TYPES if c not in held and c in set_types]
+    if len(absent) == len(set_types):
+        # the delivery holds none of the set's care types: say so, never an empty chapter
+        items.append(report.note(report.status_sentence("niet_van_toepassing", lang, care_type=tuple(absent),
+                                                        settings=ov.settings)))
+        return items
+    lonely = [c for c in held if c in set_types and not overview.compared(results, c)]
+    if lonely and not alone:
+        # a care-type family with one institution: its figures as they are, never compared
+        items += [report.note(s) for s in overview.alone_families(results, lang, only=lonely)]
+    if alone or lonely:
+        figures = overview.delivery_figures(results, set, ov.period, lang)
+        if not alone:
+            figures = figures.loc[figures["care_type"].isin(lonely)]
+        if len(figures):
+            cols = {"label": (t["col_indicator"], "text"), "care_label": (t["col_care"], "text"),
+                    "period": None, "value": None, "ci": None, "denominator": (t["col_n"], "count")}
+            items.append(report.display_table(figures, cols, lang, caption=t["alone_figures"].format(p=ov.period),
+                                              settings=ov.settings))
+        if alone:
+            comp = comp.iloc[:0]
+    elif comp.empty and statuses.empty:
+        items.append(report.note(t["none_in_set"].format(p=ov.period)))
+    for c in comp.itertuples(index=False):
+        items += indicator_items(ov, c.indicator, c.care_type)
+    if len(statuses):
+        items.append(overview.heading(t["not_shown_h"], 3))
+        lines = "".join(f"<li><strong>{_html.escape(r.label)}</strong>: {_html.escape(r.text)}</li>"
+                        for r in statuses.itertuples(index=False))
+        items.append(report.HTML(f'<ul class="oa-statuses">{lines}</ul>'))
+    for e in registry.REGISTRY.values():
+        if e.set == set and e.same_as:
+            items.append(report.note(t["same_as"].format(ind=e.label(lang), other=registry.label(e.same_as, lang))))
+    if t["sort_note"] and not comp.empty:
+        items.append(report.note(t["sort_note"]))
+    return items

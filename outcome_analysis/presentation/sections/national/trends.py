@@ -1,0 +1,24 @@
+"""The trends of the pooled figure (national only for a national delivery), not adjusted: one
+small-multiples figure and one table per set."""
+from __future__ import annotations
+
+from outcome_analysis.indicators import registry
+from outcome_analysis.presentation import overview, report
+
+NAME = "trends"
+
+
+def build(ov) -> list:
+    lang, results = ov.lang, ov.results
+    words = overview.comparator(results, lang)
+    items = [overview.heading(words["trends"], 2), report.note(overview.texts_of(lang)["trend_note"])]
+    for set_id in overview.SETS_SHOWN:
+        trends = overview.national_trends(results, set_id)
+        if trends.empty:
+            continue
+        meta = registry.SETS[set_id]
+        items.append(overview.heading(meta.name_nl if lang == "nl" else meta.name_en, 3))
+        fig = overview.figure(overview.trend_figure(results, set_id, lang))
+        items += [fig] if fig is not None else []
+        items.append(overview.trend_table(trends, lang, caption=words["trend_caption"]))
+    return items
