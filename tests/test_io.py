@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from outcome_analysis import io, schema
+from outcome_analysis.contract import readers
 from outcome_analysis.dataset import Dataset
 from outcome_analysis.errors import DataValidationError
 from outcome_analysis.settings import Settings
@@ -451,8 +452,8 @@ def many_rows(n=60):
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_chunked_reading_keeps_row_numbers_and_finds_repeats_across_chunks(tmp_path, monkeypatch, fmt):
-    monkeypatch.setattr(io, "_CSV_BLOCK_BYTES", 512)  # a few rows per block
-    monkeypatch.setattr(io, "_PARQUET_BATCH_ROWS", 7)
+    monkeypatch.setattr(readers, "_CSV_BLOCK_BYTES", 512)  # a few rows per block
+    monkeypatch.setattr(readers, "_PARQUET_BATCH_ROWS", 7)
     rows = many_rows()
     rows[3]["trajectory_id"] = "T50"  # row 5, repeated in row 52
     rows[41]["birth_year"] = "1900"  # row 43
@@ -467,7 +468,7 @@ def test_chunked_reading_keeps_row_numbers_and_finds_repeats_across_chunks(tmp_p
 
 
 def test_chunked_csv_that_turns_out_to_be_cp1252_is_read_again(tmp_path, monkeypatch):
-    monkeypatch.setattr(io, "_CSV_BLOCK_BYTES", 512)
+    monkeypatch.setattr(readers, "_CSV_BLOCK_BYTES", 512)
     rows = many_rows()
     rows[-1]["institution"] = "Café"
     data = io.load(write_csv(tmp_path / "trajectories.csv", rows, sep=";", encoding="cp1252"))
@@ -476,7 +477,7 @@ def test_chunked_csv_that_turns_out_to_be_cp1252_is_read_again(tmp_path, monkeyp
 
 
 def test_chunked_csv_with_a_bad_record_late_in_the_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(io, "_CSV_BLOCK_BYTES", 512)
+    monkeypatch.setattr(readers, "_CSV_BLOCK_BYTES", 512)
     path = write_csv(tmp_path / "trajectories.csv", many_rows())
     lines = path.read_text().splitlines()
     lines[55] += ",too,many"  # row 56
@@ -486,7 +487,7 @@ def test_chunked_csv_with_a_bad_record_late_in_the_file(tmp_path, monkeypatch):
 
 
 def test_one_warning_per_file_for_ended_records_without_reason_across_chunks(tmp_path, monkeypatch):
-    monkeypatch.setattr(io, "_CSV_BLOCK_BYTES", 512)
+    monkeypatch.setattr(readers, "_CSV_BLOCK_BYTES", 512)
     rows = many_rows()
     for i in (1, 30, 58):
         rows[i]["end_reason"] = ""

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from outcome_analysis import io, problem_texts
+from outcome_analysis.contract import parse, readers
 from outcome_analysis.errors import DataValidationError
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -70,12 +71,13 @@ def found(path, **kwargs):
 
 
 def test_every_kind_io_can_emit_is_in_the_catalogue_in_dutch_and_english():
-    source = Path(io.__file__).read_text(encoding="utf-8")
+    loader = Path(io.__file__).parent  # io and the steps it runs: readers, parse, deliveries
+    source = "\n".join((loader / f"{m}.py").read_text(encoding="utf-8") for m in ("io", "readers", "parse", "deliveries"))
     kinds = set(re.findall(r'kind="([a-z_]+)"', source))
     assert len(kinds) > 40
-    # every Problem io.py makes, directly or through _report, names its kind (so that the scan finds them all)
+    # every Problem the loader makes, directly or through add_problem, names its kind (so that the scan finds them all)
     calls = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
-             and getattr(node.func, "id", None) in ("Problem", "_report")]
+             and getattr(node.func, "id", None) in ("Problem", "add_problem")]
     assert len(calls) > 40
     assert [node.lineno for node in calls if not any(k.arg in ("kind", None) for k in node.keywords)] == []
     catalogue = problem_texts.catalogue()
@@ -164,10 +166,10 @@ def test_formula_cells_are_found_in_the_sheet_xml_as_other_writers_write_it(tmp_
     path = tmp_path / "sheet.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("xl/worksheets/sheet1.xml", xml)
-    assert io._formulas_without_value(path, "xl/worksheets/sheet1.xml") == [(1, 2, "=1+1"), (4, 3, "=A4*2"), (5, 3, "=A4*2")]
+    assert readers._formulas_without_value(path, "xl/worksheets/sheet1.xml") == [(1, 2, "=1+1"), (4, 3, "=A4*2"), (5, 3, "=A4*2")]
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("xl/worksheets/sheet1.xml", xml.replace("<f", "<x").replace("</f>", "</x>"))
-    assert io._formulas_without_value(path, "xl/worksheets/sheet1.xml") == []
+    assert readers._formulas_without_value(path, "xl/worksheets/sheet1.xml") == []
 
 
 # ---------------------------------------------------------------------------
@@ -192,7 +194,7 @@ def test_utf8_csv_with_some_cp1252_rows_is_read_row_by_row_with_one_warning(tmp_
 
 
 def test_cp1252_rows_found_late_in_a_large_utf8_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(io, "_CSV_BLOCK_BYTES", 512)  # the first blocks are clean UTF-8
+    monkeypatch.setattr(readers, "_CSV_BLOCK_BYTES", 512)  # the first blocks are clean UTF-8
     rows = [[f"T{i}", f"C{i}", "Zoë" if i % 2 else "A", "jeugdhulp", "ambulant", "2023-01-10", "", "", "2010"] for i in range(60)]
     rows[50][2] = rows[57][2] = "Zoë"
     lines = [csv_text(rows[:50]).encode("utf-8")]
@@ -559,7 +561,7 @@ def test_the_utf8_validation_agrees_with_python(tmp_path):
                b"\xf4\x90\x80\x80", b"\xc0\xaf", b"\xe9", b"\x80", b"\xef\xbb\xbf"]
     for _ in range(200):
         data = b"".join(rng.choice(samples, size=5)) + bytes(rng.integers(0, 256, size=6, dtype=np.uint8))
-        invalid, _ = io._utf8_invalid(np.frombuffer(data, dtype=np.uint8))
+        invalid, _ = readers._utf8_invalid(np.frombuffer(data, dtype=np.uint8))
         assert (len(invalid) == 0) == _valid_utf8(data), data
 
 
@@ -581,7 +583,7 @@ def test_non_ascii_values_are_found_from_the_bytes_as_the_per_value_kernel_finds
         array = pa.array(values, typ)
         for candidate in (array, array.slice(17, 200), pa.chunked_array([array.slice(0, 50), array.slice(120)])):
             expected = np.flatnonzero(~pc.fill_null(pc.string_is_ascii(candidate), True).to_numpy(zero_copy_only=False))
-            assert io._non_ascii_positions(candidate).tolist() == expected.tolist()
+            assert parse._non_ascii_positions(candidate).tolist() == expected.tolist()
 
 
 def test_goals_of_a_trajectories_file_rejected_for_a_missing_column_are_not_reported_again(tmp_path):
