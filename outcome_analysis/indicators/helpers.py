@@ -9,7 +9,7 @@ import pandas as pd
 
 from outcome_analysis.contract import schema
 from .base import _Base
-from .parts import _part
+from .parts import _Part, _part
 
 
 def _bool_float(series: pd.Series) -> np.ndarray:
@@ -44,11 +44,11 @@ def _trajectory_unit(b: _Base, care_types, anchor: str = "end") -> np.ndarray:
     return np.flatnonzero(mask)
 
 
-def _plain(b: _Base, pos: np.ndarray, outcome, excluded=None, baseline=None, change=None, category="") -> pd.DataFrame:
+def _plain(b: _Base, pos: np.ndarray, outcome, excluded=None, baseline=None, change=None, category="") -> _Part:
     return _part(pos, b.end[pos], category, outcome, excluded, baseline, change)
 
 
-def _distribution(b: _Base, pos: np.ndarray, family: str, values: pd.Series, excluded=None) -> pd.DataFrame:
+def _distribution(b: _Base, pos: np.ndarray, family: str, values: pd.Series, excluded=None) -> _Part:
     cat = _category(family, values)
     outcome = np.where(values.isna().to_numpy(), np.nan, 1.0)
     if excluded is not None:

@@ -14,9 +14,10 @@ from outcome_analysis.indicators.base import _Base, _memo
 from outcome_analysis.indicators.builders import builder
 from outcome_analysis.indicators.common import DerivedNormWarning, UnknownInstrumentWarning
 from outcome_analysis.indicators.helpers import _distribution, _factor, _plain, _trajectory_unit
+from outcome_analysis.indicators.parts import _Part
 
 
-def _threat_parts(b: _Base, care_types=("jb",)) -> list[pd.DataFrame]:
+def _threat_parts(b: _Base, care_types=("jb",)) -> list[_Part]:
     pos = _trajectory_unit(b, care_types)
     start = b.t["threat_start"].iloc[pos].astype("float64").to_numpy()
     end = b.t["threat_end"].iloc[pos].astype("float64").to_numpy()
@@ -26,7 +27,7 @@ def _threat_parts(b: _Base, care_types=("jb",)) -> list[pd.DataFrame]:
             _plain(b, pos, change, baseline=start, change=change, category="mean_change:")]
 
 
-def _risk_parts(b: _Base, care_types=("jr",)) -> list[pd.DataFrame]:
+def _risk_parts(b: _Base, care_types=("jr",)) -> list[_Part]:
     pos = _trajectory_unit(b, care_types)
     start = episodes_mod.codes_of(b.t["risk_start"].iloc[pos], schema.RISK_LEVELS).astype(float) + 1
     end = episodes_mod.codes_of(b.t["risk_end"].iloc[pos], schema.RISK_LEVELS).astype(float) + 1
@@ -37,7 +38,7 @@ def _risk_parts(b: _Base, care_types=("jr",)) -> list[pd.DataFrame]:
             _plain(b, pos, change, baseline=start, change=change, category="mean_change:")]
 
 
-def _rom_parts(b: _Base, care_types=("jeugdhulp",)) -> list[pd.DataFrame]:
+def _rom_parts(b: _Base, care_types=("jeugdhulp",)) -> list[_Part]:
     """Headline (reliably improved), RCI classes and mean T-score change of the ROM trajectories.
 
     The per-trajectory arrays are kept on the shared base across calls (:meth:`_Base.persistent`:

@@ -3,15 +3,15 @@ recidive (one row per ended trajectory)."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from outcome_analysis.contract import schema
 from outcome_analysis.indicators.base import _Base
 from outcome_analysis.indicators.builders import builder
 from outcome_analysis.indicators.helpers import _bool_float, _codes_float, _distribution, _plain, _trajectory_unit
+from outcome_analysis.indicators.parts import _Part
 
 
-def _end_reason_share(b: _Base, care_types, positive, family=True) -> list[pd.DataFrame]:
+def _end_reason_share(b: _Base, care_types, positive, family=True) -> list[_Part]:
     """Share of ``positive`` end reasons among known reasons (``onbekend`` = missing) + distribution."""
     pos = _trajectory_unit(b, care_types)
     reason = b.t["end_reason"].iloc[pos]
