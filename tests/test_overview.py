@@ -1,8 +1,9 @@
-"""Unit tests of outcome_analysis.overview on the small demo results (tests/conftest.py) and toy data."""
+"""Unit tests of the national overview (outcome_analysis.presentation.overview and its sections,
+sections/national) on the small demo results (tests/conftest.py) and cut deliveries. The methods
+notebook's worked examples are tested in tests/test_methods.py."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from outcome_analysis import overview, registry
@@ -110,70 +111,6 @@ def test_national_trends_one_row_per_period(small_results):
     assert (hb.loc[hb["indicator"] == "jbjr_herhaald_beroep", "window_months"] == 12).all()
 
 
-def test_toy_episode_example_one_episode_and_one_herhaald_beroep():
-    # vOTS -> OTS -> voogdij (GI Noord -> GI Zuid) is one episode ending 2023-03-31; the OTS of
-    # 2023-11-01 starts 7 months later: herhaald beroep (1 of 1) in 2023.
-    ex = overview.toy_episode_example()
-    assert ex["n_episodes"] == 2
-    assert ex["chain_length"] == 3
-    assert ex["end_period"] == "2023"
-    assert (ex["herhaald"]["numerator"], ex["herhaald"]["denominator"]) == (1, 1)
-    assert ex["trajectories"]["Episode"].tolist() == ["1", "1", "1", "2"]
-
-
-def test_window_example_excludes_the_last_year(small_results, period):
-    table = overview.window_example(small_results)
-    last = table.loc[table["period"] == period].iloc[0]
-    assert last["denominator"] == 0 and last["excluded_window"] > 0
-
-
-def test_wilson_example_matches_formula():
-    # Wilson for 7/20, z = 1.96: centre 0.3742, half width 0.1930 -> 0.1812 .. 0.5671 (hand computed)
-    st = overview.wilson_steps(7, 20)
-    assert st["low"] == pytest.approx(0.18119, abs=1e-4)
-    assert st["high"] == pytest.approx(0.56715, abs=1e-4)
-    assert st["centre"] - st["half"] == pytest.approx(st["low"])
-    ex = overview.wilson_example()
-    assert (ex["ci_low"] >= 0).all() and (ex["ci_high"] <= 1).all()
-    assert (ex["wald_high"] > 1).any()  # Wald leaves [0, 1] at 19/20
-
-
-def test_disclosure_example_complementary_suppression():
-    ex = overview.disclosure_example().set_index("category")
-    assert ex.loc["externe_omstandigheden", "shown"] == "–*"
-    assert ex.loc["voortijdig_client", "shown"] == "–*"  # complementary: next smallest
-    assert "aanvullend" in ex.loc["voortijdig_client", "reason"]
-    assert ex.loc["volgens_plan", "shown"] == "40"  # 42 rounded to 5
-
-
-def test_casemix_example_and_mover(small_results, period):
-    ind, care, modelled = overview.casemix_example(small_results, period)
-    assert (ind, care) == ("jh_uitval", "jeugdhulp")
-    summary = small_results.summary(ind, modelled, care)
-    facts = overview.model_facts(summary)
-    assert facts["value"].iloc[0] == registry.label(ind)
-    movers = overview.casemix_mover(small_results, ind, care, period)
-    assert (movers["n"] >= small_results.settings.min_denominator).all()
-    assert set(movers["raw_signal"]) <= {"higher", "lower", "within"}
-
-
-def test_shrinkage_table_only_shown_institutions(small_results, period):
-    ind, care = overview.shrinkage_example(small_results, period)
-    table = overview.shrinkage_table(small_results, ind, care, period)
-    assert (table["n"] >= small_results.settings.min_denominator).all()
-    assert table["n"].is_monotonic_increasing
-
-
-def test_rci_and_gas_examples():
-    # RCI = (58 - 68) / (sqrt 2 * 10 * sqrt(0.1)) = -2.236; higher is worse -> improved
-    r = overview.rci_example()
-    assert r["rci"] == pytest.approx(-2.2360680)
-    assert r["class"] == "improved"
-    # GAS: sum wx = 3, sum w2 = 7, sum w = 5, rho .3: T = 50 + 30 / sqrt(.7*7 + .3*25) = 58.519
-    g = overview.gas_example()
-    assert g["t"] == pytest.approx(50 + 30 / np.sqrt(0.7 * 7 + 0.3 * 25))
-
-
 def test_funnel_pair_draws_no_suppressed_institution(small_results, period):
     import matplotlib.pyplot as plt
 
@@ -187,35 +124,82 @@ def test_funnel_pair_draws_no_suppressed_institution(small_results, period):
     plt.close(fig)
 
 
-def test_catalogue_from_registry():
-    cat = overview.indicator_catalogue("prestatie")
-    assert len(cat) == 10
-    assert cat["number"].tolist() == [str(i) for i in range(1, 11)]
-    en = overview.indicator_catalogue("basisset_jbjr", lang="en")
-    assert registry.label("jbjr_herhaald_beroep", "en") in en["indicator"].tolist()
-
-
 def test_unknown_language():
     with pytest.raises(overview.OverviewError, match="'fr'"):
-        overview.care_type_label("jb", "fr")
+        overview.signal_label("higher", "fr")
+    with pytest.raises(overview.OverviewError, match="'fr'"):
+        overview.load("", "", "", lang="fr")
+    with pytest.raises(overview.OverviewError, match="'fr'"):
+        overview.report_title("methods", "fr")
+
+
+def test_texts_agree_in_both_languages():
+    from outcome_analysis import texts
+
+    for area in ("overview", "methods"):
+        assert texts.languages_agree(texts.load(area)) == [], area
+    assert overview.texts_of("en")["summary_h"] == "Summary" and overview.texts_of("nl")["summary_h"] == "Samenvatting"
+    assert overview.report_title("methods") == "Verantwoording en methoden"
+    assert overview.report_title("methods", "en") == "Methods and definitions"
+
+
+def test_the_national_document_lists_the_notebook_sections_in_order():
+    from outcome_analysis.presentation import documents
+
+    assert documents.names("national") == ["summary", "basisset_jbjr", "jeugdhulp_harmonised", "prestatie",
+                                           "trends", "method_note"]
+    for module in documents.sections("national"):
+        assert callable(module.build) and module.NAME
+
+
+def test_sections_return_items_and_leave_no_open_figure(small_results, period):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from outcome_analysis.presentation import documents
+
+    before = set(plt.get_fignums())
+    ov = overview.Overview(results=small_results, period=period)
+    items = documents.section("national", "jeugdhulp_harmonised", ov)
+    assert items and all(isinstance(i, (str, Figure)) for i in items)
+    assert sum(isinstance(i, Figure) for i in items) >= 1  # the funnels
+    assert set(plt.get_fignums()) == before  # shown once, where the section puts them
+    assert str(items[0]).startswith("<h2>")
+    en = _text(documents.section("national", "summary", overview.Overview(results=small_results, period=period,
+                                                                         lang="en")))
+    assert "Summary" in en and "not a ranking" in en
+
+
+def test_the_query_api_gives_the_rows_the_hand_filters_gave(small_results, period):
+    """raw_table and national_trends read through Results.rows: the rows of the window in force."""
+    raw = overview.raw_table(small_results, "jbjr_herhaald_beroep", "jb", str(int(period) - 1))
+    t = small_results.indicators
+    hand = t.loc[(t["indicator"] == "jbjr_herhaald_beroep") & (t["scope"] == "institution") & (t["care_type"] == "jb")
+                 & (t["period"] == str(int(period) - 1)) & (t["category"] == "")
+                 & (t["window_months"] == 12).fillna(False)]
+    assert len(raw) == len(hand) and sorted(raw["institution"]) == sorted(hand["institution"])
+    assert (raw["window_months"] == 12).all()
 
 
 # --------------------------------------------------------------------------------------------
 # a delivery of one institution, a delivery not declared national
 # --------------------------------------------------------------------------------------------
-def _shown(monkeypatch, calls) -> str:
-    """Run the display helpers, collecting what they display, and return it as text."""
+def _text(items) -> str:
+    """The text a reader sees in a section's items (figures and other objects left out)."""
     from bs4 import BeautifulSoup
 
-    shown = []
-    monkeypatch.setattr(overview, "_display", lambda obj: shown.append(obj))
-    monkeypatch.setattr(overview, "_show_figure", lambda fig: shown.append("<figure>") if fig is not None else None)
-    for fn, *args in calls:
-        fn(*args)
-    return BeautifulSoup("".join(str(x) for x in shown if isinstance(x, str)), "html.parser").get_text(" ")
+    return BeautifulSoup("".join(str(x) for x in items if isinstance(x, str)), "html.parser").get_text(" ")
 
 
-def test_overview_of_one_institution_compares_nothing(small_demo, monkeypatch):
+def _shown(ov, document: str, *names: str) -> str:
+    """The text of the named sections of ``document`` built for ``ov`` (all of them without names)."""
+    from outcome_analysis.presentation import documents
+
+    names = names or tuple(documents.names(document))
+    return _text([item for name in names for item in documents.section(document, name, ov)])
+
+
+def test_overview_of_one_institution_compares_nothing(small_demo):
     import dataclasses
 
     from outcome_analysis import schema
@@ -226,10 +210,7 @@ def test_overview_of_one_institution_compares_nothing(small_demo, monkeypatch):
                                goals=schema.empty_frame("goals"), experience=schema.empty_frame("experience"))
     results = compute_results(data)
     ov = overview.Overview(results=results, period="2024")
-    text = _shown(monkeypatch, [(overview.show_summary, ov), *[(overview.show_set, ov, s) for s in overview.SETS_SHOWN],
-                                (overview.show_trends, ov), (overview.show_method_note, ov),
-                                (overview.show_window_example, results), (overview.show_casemix_example, results, "2024"),
-                                (overview.show_overdispersion, results, "2024"), (overview.show_shrinkage, results, "2024")])
+    text = _shown(ov, "national") + _shown(ov, "methods", "windows", "casemix", "overdispersion", "shrinkage")
     assert "Deze levering bevat alleen Jeugdzorg De Wissel; er is geen vergelijking met andere instellingen." in text
     assert "andelijk" not in text and "Alle instellingen" not in text
     assert "Cijfers van deze levering over 2024" in text
@@ -241,17 +222,17 @@ def test_overview_of_one_institution_compares_nothing(small_demo, monkeypatch):
         "Overzicht outcome-indicatoren van deze levering")
 
 
-def test_overview_of_a_delivery_not_declared_national(small_results, period, monkeypatch):
+def test_overview_of_a_delivery_not_declared_national(small_results, period):
     import dataclasses
 
     meta = dict(small_results.meta, settings=dict(small_results.meta["settings"], delivery_scope="delivery"))
     results = dataclasses.replace(small_results, meta=meta)
     ov = overview.Overview(results=results, period=period)
-    text = _shown(monkeypatch, [(overview.show_summary, ov), (overview.show_trends, ov), (overview.show_method_note, ov)])
+    text = _shown(ov, "national", "summary", "trends", "method_note")
     assert "andelijk" not in text
     assert "Trends van alle instellingen in deze levering samen" in text and "Alle instellingen (46)" in text
     assert "het percentage van alle instellingen in deze levering samen" in text
-    national = _shown(monkeypatch, [(overview.show_trends, overview.Overview(results=small_results, period=period))])
+    national = _shown(overview.Overview(results=small_results, period=period), "national", "trends")
     assert "Landelijke trends" in national
 
 
@@ -269,16 +250,17 @@ def two_families(small_demo, demo_settings):
     return compute_results(data, demo_settings)
 
 
-def _captured(monkeypatch) -> list[str]:
+def _captured(ov, names) -> list[str]:
+    """The section items as text, a figure as ``<figure>``."""
     import re
 
-    out: list[str] = []
-    monkeypatch.setattr(overview, "_display", lambda o: out.append(re.sub(r"<[^>]+>", " ", str(o))))
-    monkeypatch.setattr(overview, "_show_figure", lambda f: out.append("<figure>") if f is not None else None)
-    return out
+    from outcome_analysis.presentation import documents
+
+    return [re.sub(r"<[^>]+>", " ", str(o)) if isinstance(o, str) else "<figure>"
+            for name in names for o in documents.section("national", name, ov)]
 
 
-def test_a_family_with_one_institution_is_never_compared_with_itself(two_families, monkeypatch):
+def test_a_family_with_one_institution_is_never_compared_with_itself(two_families):
     from subsets import GI, JH_INSTITUTION
 
     r = two_families
@@ -288,10 +270,7 @@ def test_a_family_with_one_institution_is_never_compared_with_itself(two_familie
     # no pooled column, no funnel, no O/E, no quartiles: nothing is compared
     assert overview.comparisons(r, period).empty and overview.signal_summary(r, period).empty
     ov = overview.Overview(results=r, period=period)
-    out = _captured(monkeypatch)
-    overview.show_summary(ov)
-    for set_id in overview.SETS_SHOWN:
-        overview.show_set(ov, set_id)
+    out = _captured(ov, ["summary", *overview.SETS_SHOWN])
     text = " ".join(out)
     assert "Elk cijfer staat naast" not in text and "<figure>" not in text
     assert "W/V" not in text and "kwartiel" not in text and "Mediaan" not in text

@@ -1,5 +1,6 @@
-"""Execute the national overview and methods notebooks with papermill on the small demo, export
-them to HTML and PDF, and read the results as a reader would. Slow: about a minute."""
+"""Execute the national overview and methods notebooks (one cell per section of the documents
+"national" and "methods") with papermill on the small demo, export them to HTML and PDF, and read
+the results as a reader would. Slow: about a minute."""
 from __future__ import annotations
 
 import re
@@ -66,6 +67,19 @@ def test_committed_clean(name):
     assert len(params) == 1
     for p in ("data_path: str", "results_path: str", "period: str", "lang: str", "institution: str"):
         assert p in params[0].source
+
+
+@pytest.mark.parametrize("name,document", [("national_overview", "national"), ("methods", "methods")])
+def test_one_cell_per_section_in_document_order(name, document):
+    """Each section of the document is shown by its own cell, in the document's order."""
+    import nbformat
+
+    from outcome_analysis.presentation import documents
+
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    shown = [m.group(1) for c in nb.cells if c.cell_type == "code"
+             for m in [re.fullmatch(rf'show\(documents\.section\("{document}", "(\w+)", ov\)\)', c.source.strip())] if m]
+    assert shown == documents.names(document)
 
 
 def test_national_overview_names_institutions(national, small_results):

@@ -249,7 +249,7 @@ def disclosure_example(counts=TOY_DISTRIBUTION, lang: str = "nl", settings: Sett
     rows = pd.DataFrame({"category": out["category"], "count": out["numerator"].astype(int), "shown": shown,
                          "reason": [m["reasons"].get(r, r) for r in out["suppression_reason"]]})
     total_row = pd.DataFrame({"category": [m["total"]], "count": [total],
-                              "shown": [report.fmt_int(report.round_count(total, settings.round_to), lang)],
+                              "shown": [report.fmt_int(disclosure.round_count(total, settings.round_to), lang)],
                               "reason": [""]})
     return pd.concat([rows, total_row], ignore_index=True)
 
@@ -441,7 +441,7 @@ def shrinkage_table(results: Results, indicator: str, care_type: str, period: st
     """
     out = _shown_models(results, indicator, care_type, period).sort_values(["n", "institution"]).head(k)
     round_to = results.settings.round_to
-    out = out.assign(n_shown=[float(report.round_count(v, round_to)) for v in out["n"]], suppressed=False)
+    out = out.assign(n_shown=[float(disclosure.round_count(v, round_to)) for v in out["n"]], suppressed=False)
     return out[["institution", "n", "n_shown", "oe_ratio", "oe_shrunk", "oe_shrunk_ci_low", "oe_shrunk_ci_high",
                 "suppressed"]].reset_index(drop=True)
 
@@ -456,7 +456,7 @@ def shrinkage_plot(results: Results, indicator: str, care_type: str, period: str
     if ax is None:
         _fig, ax = plt.subplots(figsize=(6.5, 3.2), layout="constrained")
     round_to = results.settings.round_to
-    x = np.array([max(report.round_count(v, round_to), 1) for v in sel["n"]], dtype=float)
+    x = np.array([max(disclosure.round_count(v, round_to), 1) for v in sel["n"]], dtype=float)
     for xi, a, b in zip(x, sel["oe_ratio"], sel["oe_shrunk"]):
         ax.plot([xi, xi], [a, b], color=plots.GREY, lw=0.8)
     ax.scatter(x, sel["oe_ratio"], facecolor="white", edgecolor=plots.MAIN, s=24, label=m["raw_oe"], zorder=3)

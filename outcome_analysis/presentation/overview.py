@@ -566,7 +566,7 @@ def _number_points(ax, table: pd.DataFrame, xcol: str, ycol: str, keys: dict, ro
     for name, x, y in zip(vis["institution"].astype(str), vis[xcol].astype(float), vis[ycol].astype(float)):
         key = keys.get(name)
         if key:
-            ax.annotate(key, (max(report.round_count(x, round_to), 1), y), xytext=(2.5, 1.5), textcoords="offset points",
+            ax.annotate(key, (max(disclosure.round_count(x, round_to), 1), y), xytext=(2.5, 1.5), textcoords="offset points",
                         fontsize=5.5, color="#222222", gid="institution_key")
 
 
