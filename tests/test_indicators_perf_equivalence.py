@@ -9,7 +9,8 @@ granularities); the reference follows docs/indicators.md literally:
   excluded when end + 12 months is after the reference date; national = each youth's last one;
 - pi03 end-reason distribution: ended jeugdhulp trajectories per institution, period, reason.
 
-Also checks that the shared-base cache notices a changed Dataset.
+Also checks that nothing is kept between calls unless the caller prepares a base and hands it in,
+and that compute(records_to=...) hands the same records as records().
 """
 from __future__ import annotations
 
@@ -139,25 +140,49 @@ def test_end_reason_distribution_matches_reference(seed, granularity):
     pd.testing.assert_frame_equal(_sorted(got[cols], keys), want, check_dtype=False)
 
 
-def test_records_and_compute_agree_and_cache_sees_changes():
+def test_records_and_compute_agree_and_nothing_is_kept_between_calls():
     rows = population(5)
     data = toy_dataset(rows, reference_date=REF)
     first = indicators.compute(data, "jbjr_herhaald_beroep")
-    again = indicators.compute(data, "jbjr_herhaald_beroep")  # served from the shared base
-    pd.testing.assert_frame_equal(first, again)
     recs = indicators.records(data, "jbjr_herhaald_beroep")
     head = recs[(recs["category"] == "") & ~recs["excluded_window"]]
     nat = first[(first["scope"] == "institution") & (first["category"] == "") & (first["window_months"] == 12)]
     assert int(nat["denominator"].sum()) == int(head["outcome"].notna().sum())
-    # a changed Dataset (new trajectories frame, or a write into it) is never served from the cache
+    # a prepared base is reused by every call it is handed to, with the same figures
+    prepared = indicators.prepare(data, "year", indicators.DEFAULT)
+    pd.testing.assert_frame_equal(first, indicators.compute(prepared, "jbjr_herhaald_beroep"))
+    pd.testing.assert_frame_equal(recs, indicators.records(prepared, "jbjr_herhaald_beroep"))
+    with pytest.raises(indicators.IndicatorError, match="granularity"):
+        indicators.compute(prepared, "jbjr_herhaald_beroep", granularity="half_year")
+    with pytest.raises(indicators.IndicatorError, match="settings"):
+        indicators.records(prepared, "jbjr_herhaald_beroep", settings=indicators.DEFAULT.replace(window_herhaald_beroep=6))
+    # without a prepared base nothing is kept: a changed Dataset (new frame, or a write into it) gives its own figures
     data.trajectories = data.trajectories.iloc[: len(data.trajectories) // 2].copy()
     fresh = toy_dataset(data.trajectories.to_dict("records"), reference_date=REF)
     pd.testing.assert_frame_equal(indicators.compute(data, "jbjr_herhaald_beroep"),
                                   indicators.compute(fresh, "jbjr_herhaald_beroep"))
-    data.trajectories.loc[data.trajectories.index[0], "institution"] = "Z"
+    data.trajectories.loc[data.trajectories["care_type"] == "jb", "institution"] = "Z"
     changed = indicators.compute(data, "jbjr_herhaald_beroep")
-    indicators.clear_cache()
-    pd.testing.assert_frame_equal(changed, indicators.compute(data, "jbjr_herhaald_beroep"))
+    assert "Z" in set(changed["institution"])
+    pd.testing.assert_frame_equal(changed, indicators.compute(toy_dataset(data.trajectories.to_dict("records"),
+                                                                          reference_date=REF), "jbjr_herhaald_beroep"))
+
+
+@pytest.mark.parametrize("granularity", ["year", "half_year"])
+def test_records_to_hands_the_records_of_the_same_build(granularity):
+    """compute(records_to=...) hands each named indicator's records, equal to records(), from the one
+    build of its unit rows (its builder runs once), in the order of the indicators."""
+    data = toy_dataset(population(7), reference_date=REF)
+    ids = ["jbjr_herhaald_beroep", "jh_uitval", "pi03_reden_beeindiging_hulp"]
+    handed = []
+    table = indicators.compute(data, ids, granularity=granularity, periods=["2021"],
+                               records_to={i: (lambda frame, i=i: handed.append((i, frame))) for i in ids[:2]})
+    pd.testing.assert_frame_equal(table, indicators.compute(data, ids, granularity=granularity, periods=["2021"]))
+    assert [i for i, _ in handed] == ids[:2]
+    for indicator, frame in handed:
+        pd.testing.assert_frame_equal(frame, indicators.records(data, indicator, granularity=granularity))
+    with pytest.raises(indicators.IndicatorError, match="records_to"):
+        indicators.compute(data, ["jh_uitval"], records_to={"jbjr_herhaald_beroep": print})
 
 
 # --- fast paths against their plain counterparts (results must not change) ----------------------------
@@ -179,7 +204,7 @@ def _parts_table(parts) -> pd.DataFrame:
 
 
 def test_gas_integer_grouping_equals_text_grouping(demo_small):
-    b = indicators._shared_base(demo_small, "year", indicators.DEFAULT)
+    b = indicators.prepare(demo_small, "year", indicators.DEFAULT)
     entry = indicators.registry.get("jh_doelrealisatie_gas")
     pos = indicators._trajectory_unit(b, entry.care_types)
     goals = demo_small.goals
@@ -206,7 +231,6 @@ def test_fast_paths_equal_fallbacks(demo_small, monkeypatch, granularity):
     with pytest.warns(UserWarning):
         fast = indicators.compute(demo_small, ids, granularity=granularity)
     fast_records = indicators.records(demo_small, "pi06_zwaarte_vervolghulp", granularity=granularity)
-    indicators.clear_cache()
     monkeypatch.setattr(indicators.helpers, "_packed_order", lambda columns: None)
     plain = indicators.aggregate._first_appearance
     monkeypatch.setattr(indicators.aggregate, "_first_appearance", lambda key, n_keys=None: plain(key))
@@ -215,4 +239,3 @@ def test_fast_paths_equal_fallbacks(demo_small, monkeypatch, granularity):
     pd.testing.assert_frame_equal(fast, slow)
     pd.testing.assert_frame_equal(fast_records, indicators.records(demo_small, "pi06_zwaarte_vervolghulp",
                                                                    granularity=granularity))
-    indicators.clear_cache()

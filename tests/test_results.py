@@ -213,13 +213,17 @@ def test_too_little_data_names_the_records_not_the_ended_trajectories(small_resu
                  & (st["care_type"] == "jeugdhulp")].iloc[0]
     assert (row["status"], row["reason"]) == ("te_weinig_gegevens", "few_with_data")
     unit = registry.get("jh_afname_problematiek").unit
-    assert report.status_sentence(row["status"], reason=row["reason"], period=period, unit=unit) == \
+    settings = small_results.settings
+    assert report.status_sentence(row["status"], reason=row["reason"], period=period, unit=unit,
+                                  settings=settings) == \
         f"Te weinig gegevens: minder dan 10 afgesloten trajecten met gegevens voor dit cijfer in {period}."
-    assert report.status_sentence(row["status"], "en", reason=row["reason"], period=period, unit=unit) == \
+    assert report.status_sentence(row["status"], "en", reason=row["reason"], period=period, unit=unit,
+                                  settings=settings) == \
         f"Too little data: fewer than 10 ended trajectories with data for this figure in {period}."
     # none ended keeps its own words
     assert "geen afgesloten trajecten" in report.status_sentence("te_weinig_gegevens", reason="none_ended",
-                                                                 care_type="jeugdhulp", period=period)
+                                                                 care_type="jeugdhulp", period=period,
+                                                                 settings=settings)
 
 
 def test_family_institutions_follow_the_care_type_families(small_results):

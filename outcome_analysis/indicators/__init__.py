@@ -23,10 +23,10 @@ How rows aggregate is read from the registry (``headline`` and ``breakdowns`` of
 
 Decisions where indicators.md leaves a choice open are listed in :func:`compute`'s Notes.
 
-The package: ``base`` (the shared per-trajectory arrays and their cache), ``parts`` (unit rows as
-arrays), ``builders`` (the builders by registry id), ``definitions`` (one decorated builder per
-indicator, grouped by kind; ``helpers`` holds what several of them share), ``records``, ``aggregate``,
-``compute``, ``suppression`` and ``profile``. This module re-exports the public names, so
+The package: ``base`` (the shared per-trajectory arrays of a computation, :func:`prepare`),
+``parts`` (unit rows as arrays), ``builders`` (the builders by registry id), ``definitions`` (one
+decorated builder per indicator, grouped by kind; ``helpers`` holds what several of them share),
+``records``, ``aggregate``, ``compute``, ``suppression`` and ``profile``. This module re-exports the public names, so
 ``outcome_analysis.indicators.compute`` and the rest keep working.
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ from outcome_analysis.contract import schema  # noqa: F401
 from outcome_analysis.settings import DEFAULT  # noqa: F401
 from . import definitions  # noqa: F401 (registers the builders)
 from .aggregate import _first_appearance  # noqa: F401
-from .base import _shared_base, clear_cache
+from .base import prepare
 from .builders import builder, computable
 from .common import AGE_GROUPS, FOLLOW_UP, MULTI_FAMILIES, OUTPUT_COLUMNS, RCI_CLASSES, RECORD_COLUMNS, TRANSITION_NONE, DerivedNormWarning, IndicatorError, UnknownInstrumentWarning
 from .compute import compute
@@ -54,6 +54,6 @@ COMPUTABLE = computable()
 __all__ = [
     "AGE_GROUPS", "COMPUTABLE", "FOLLOW_UP", "MULTI_FAMILIES", "OUTPUT_COLUMNS", "RCI_CLASSES", "RECORD_COLUMNS",
     "TRANSITION_NONE", "DerivedNormWarning", "IndicatorError", "UnknownInstrumentWarning", "builder",
-    "clear_cache", "compare_intensity", "compute", "derive_missing_norms", "records", "resuppress",
+    "compare_intensity", "compute", "derive_missing_norms", "prepare", "records", "resuppress",
     "verloop_profile",
 ]

@@ -1,8 +1,12 @@
-"""The shared per-trajectory arrays of one call (:class:`_Base`) and their cache across calls
-(:func:`_shared_base`, :func:`clear_cache`), plus the per-call memo of builder results."""
+"""The shared per-trajectory arrays of one computation (:class:`_Base`), the base a call works on
+(:func:`_shared_base`: one handed in by the caller, made with :func:`prepare`, or a new one), and the
+per-call memo of builder results (:func:`_memo`).
+
+Nothing is kept between calls behind the caller's back: a caller that runs several computations on
+one Dataset (``results.compute_results``: the indicator table, the records of the case-mix
+indicators and the verloop profile) prepares one base and hands it to each of them."""
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -13,7 +17,8 @@ from . import episodes as episodes_mod
 from outcome_analysis.contract import schema
 from outcome_analysis.contract.dataset import Dataset
 from outcome_analysis.contract.periods import check_granularity
-from outcome_analysis.settings import Settings
+from outcome_analysis.settings import DEFAULT, Settings
+from .common import IndicatorError
 
 
 _DAY_KEY = 1 << 22
@@ -34,12 +39,15 @@ class _Base:
     Everything here is integer or float arrays aligned with the trajectories' positions: youths,
     institutions and other text keys are factorised once (:meth:`codes`), periods are integer codes
     of the day numbers (:meth:`period_codes`), and the episodes are :class:`episodes.EpisodeArrays`.
-    A ``_Base`` may be reused across calls through :func:`_shared_base` (see there); ``memo`` holds
-    builder results shared by several indicators of **one** call and is cleared after each call.
+    These arrays are built on first use and kept for the life of the base, which is one call unless
+    the caller prepared it (:func:`prepare`) and hands it to several. ``memo`` holds builder results
+    shared by several indicators of **one** call (:func:`_memo`) and is cleared after each call.
+    The base reflects the trajectories as they were when it was made: prepare a new one after
+    changing them.
     """
 
     def __init__(self, data: Dataset, granularity: str, settings: Settings):
-        self._data = weakref.ref(data)
+        self._data = data
         self.settings = settings
         self.granularity = check_granularity(granularity)
         self.ref = pd.Timestamp(data.reference_date)
@@ -62,10 +70,8 @@ class _Base:
 
     @property
     def data(self) -> Dataset:
-        data = self._data()
-        if data is None:  # pragma: no cover - a _Base only lives while its Dataset is in use
-            raise ReferenceError("the Dataset of this indicator computation no longer exists")
-        return data
+        """The Dataset (goals and experience are read from it at every call)."""
+        return self._data
 
     @property
     def episodes(self) -> episodes_mod.EpisodeArrays:
@@ -157,10 +163,10 @@ class _Base:
         return episodes_mod.Chained(pd.Series(ea.record_episode, name="episode_id"), episodes_mod.episode_frame(self.t, ea))
 
     def persistent(self, key, build: Callable):
-        """``build()`` once for the life of this base (unlike :attr:`memo`, kept across calls).
+        """``build()`` once for the life of this base (unlike :attr:`memo`, kept across the calls a
+        prepared base is handed to).
 
-        Only for results that depend on nothing but the trajectories and the settings of this base
-        (the cache key of :func:`_shared_base`): the base is rebuilt when either changes.
+        Only for results that depend on nothing but the trajectories and the settings of this base.
         """
         if key not in self._persistent:
             self._persistent[key] = build()
@@ -303,66 +309,41 @@ class _Base:
         return positions if self.trajectory_ids_unique() else self.trajectory_codes()[positions]
 
 
-#: the reusable ``_Base`` per (Dataset identity, granularity, settings), see :func:`_shared_base`.
-_BASE_CACHE: dict[tuple, tuple] = {}
-_BASE_CACHE_SIZE = 2
+def prepare(data: Dataset, granularity: str = "year", settings: Settings | None = None) -> _Base:
+    """The shared per-trajectory arrays of ``data`` (factorised keys, episodes, earlier
+    trajectories, ...), for handing to several computations in place of the Dataset.
 
+    :func:`compute`, :func:`records` and :func:`verloop_profile` accept the result as their
+    ``data``; each call then reuses the arrays the earlier ones built instead of building its own.
+    Pass the same ``granularity`` and ``settings`` to every call (another raises
+    :class:`IndicatorError`). The arrays reflect the trajectories at this moment: prepare again
+    after changing them. Holding it keeps the Dataset and the arrays in memory (a few tens of
+    bytes per trajectory); nothing else keeps them.
 
-def _frame_fingerprint(frame: pd.DataFrame) -> tuple:
-    """Identity of a frame and of its column arrays: any assignment into it changes one of them.
-
-    Under copy-on-write (pandas 3) a write into a frame whose data is also referenced elsewhere (the
-    cached ``_Base.t`` shares it) copies the written block first, so the block's array is a new object.
+    >>> t = schema.frame("trajectories", [{"trajectory_id": "t1", "client_id": "k1", "institution": "A",
+    ...     "care_type": "jeugdhulp", "care_form": "ambulant", "start_date": "2023-01-01",
+    ...     "end_date": "2023-06-01", "end_reason": "volgens_plan", "birth_year": 2010}])
+    >>> b = prepare(Dataset(t, reference_date="2024-12-31"), "year", DEFAULT)
+    >>> _shared_base(b, "year", DEFAULT) is b
+    True
     """
-    try:
-        arrays = tuple(id(a) for a in frame._mgr.arrays)
-    except AttributeError:  # pragma: no cover - other pandas internals: never reuse
-        arrays = (object(),)
-    return id(frame), tuple(frame.columns), frame.shape, arrays
-
-
-def _shared_base(data: Dataset, granularity: str, settings: Settings) -> _Base:
-    """A :class:`_Base` for ``data``, reused while ``data`` and its trajectories are unchanged.
-
-    ``results.compute_results`` calls :func:`compute` once and :func:`records` ~18 times (through
-    ``casemix.adjust``) on the same Dataset; building the shared arrays (factorised keys, episodes,
-    earlier trajectories) once saves most of those calls' time. The cache:
-
-    - is keyed on ``(id(data), granularity, repr(settings))`` and holds at most
-      ``_BASE_CACHE_SIZE`` entries (the latest ones);
-    - holds the Dataset only weakly: an entry is dropped when its Dataset is garbage-collected,
-      and a new object that happens to reuse the id is told apart by the weak reference;
-    - is validated on every use: the Dataset's ``trajectories`` must be the same frame object with
-      the same column arrays (:func:`_frame_fingerprint`) and the same ``reference_date``;
-      replacing the frame or writing into it (copy-on-write gives written blocks new arrays)
-      builds a new ``_Base``. Goals and experience are read from the Dataset at every call.
-    - can be emptied with :func:`clear_cache`.
-    """
-    key = (id(data), granularity, repr(settings))
-    fingerprint = (_frame_fingerprint(data.trajectories), pd.Timestamp(data.reference_date))
-    hit = _BASE_CACHE.get(key)
-    if hit is not None:
-        ref, fp, base = hit
-        if ref() is data and fp == fingerprint:
-            _BASE_CACHE[key] = _BASE_CACHE.pop(key)  # most recently used last
-            return base
-        _BASE_CACHE.pop(key, None)
-    base = _Base(data, granularity, settings)
+    base = _Base(data, granularity, DEFAULT if settings is None else settings)
     _release_arrow_memory()
-    try:
-        ref = weakref.ref(data, lambda r, key=key: _BASE_CACHE.pop(key, None)
-                          if _BASE_CACHE.get(key, (None,))[0] is r else None)
-    except TypeError:  # pragma: no cover - a Dataset-like object without weak references
-        return base
-    _BASE_CACHE[key] = (ref, fingerprint, base)
-    while len(_BASE_CACHE) > _BASE_CACHE_SIZE:
-        _BASE_CACHE.pop(next(iter(_BASE_CACHE)))
     return base
 
 
-def clear_cache() -> None:
-    """Forget the shared per-Dataset arrays of :func:`_shared_base`."""
-    _BASE_CACHE.clear()
+def _shared_base(data: Dataset | _Base, granularity: str, settings: Settings) -> _Base:
+    """The base one call works on: ``data`` itself when the caller handed a prepared one
+    (:func:`prepare`), checked against the call's ``granularity`` and ``settings``; otherwise a new
+    one for this call only (dropped with it)."""
+    if isinstance(data, _Base):
+        if data.granularity != check_granularity(granularity) or data.settings != settings:
+            raise IndicatorError(
+                f"this prepared base is for granularity {data.granularity!r} and its own settings; the call "
+                f"asks for granularity {granularity!r}{'' if data.settings == settings else ' and other settings'}: "
+                f"prepare one with those")
+        return data
+    return prepare(data, granularity, settings)
 
 
 def _release_arrow_memory() -> None:
@@ -382,7 +363,9 @@ def _release_arrow_memory() -> None:
 
 
 def _memo(b: _Base, key, build: Callable):
-    """``build()`` once per call of :func:`compute` / :func:`records` (parts shared by indicators)."""
+    """``build()`` once per call of :func:`compute` / :func:`records`: unit rows that several
+    indicators of one call are built from (the ended-episode candidates and their follow-up, the
+    intensity order, the experience rows, the threat, risk and ROM parts). Cleared when the call ends."""
     if key not in b.memo:
         b.memo[key] = build()
     return b.memo[key]

@@ -2,7 +2,7 @@
 for institutions and nationally, per period and care type, and applies disclosure control."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,13 +27,15 @@ def compute(
     by: Sequence[str] = ("institution",),
     settings: Settings | None = None,
     periods: Sequence[str] | None = None,
+    records_to: Mapping[str, Callable[[pd.DataFrame], object]] | None = None,
 ) -> pd.DataFrame:
     """All indicators for every institution (and nationally), period and care type, in one tidy table.
 
     Parameters
     ----------
-    data : Dataset
-        Loaded and validated data.
+    data : Dataset or prepared base
+        Loaded and validated data, or a base made by :func:`prepare` with the same ``granularity``
+        and ``settings`` (its arrays are then reused, and kept for later calls).
     indicators : list of str or str, optional
         Registry ids; default every outcome indicator (:data:`COMPUTABLE`; context items are
         computed by ``outcome_analysis.context``).
@@ -46,6 +48,13 @@ def compute(
         Windows, regular ends, GAS/RCI settings, ``conf``, ``ci_method`` and disclosure thresholds.
     periods : list of str, optional
         Keep only these period labels.
+    records_to : mapping of indicator id to callable, optional
+        For each of these indicators, ``records_to[id](frame)`` is called once, in the order of
+        ``indicators``, with the frame :func:`records` gives for it (same granularity and settings,
+        every period: ``periods`` filters the table only), built from the same unit rows as its
+        table rows: the indicator's builder runs once for both. The frame is not kept; what the
+        callable returns is ignored and what it raises propagates. Every id must be one of the
+        computed ``indicators`` (else :class:`IndicatorError`).
 
     Returns
     -------
@@ -132,12 +141,25 @@ def compute(
     elif isinstance(indicators, str):
         indicators = [indicators]
     entries = [registry.get(i) for i in indicators]
+    records_to = dict(records_to or {})
+    unknown = sorted(set(records_to) - {e.id for e in entries})
+    if unknown:
+        raise IndicatorError(f"records_to names {unknown}, which are not among the indicators computed")
     by = list(by)
-    b = _shared_base(data, granularity, settings)
+    b = _shared_base(data, granularity, settings)  # handed in, or one for this call
     pieces = []
     try:
         for entry in entries:  # a loop over the ~25 indicator ids only
-            pieces += _compute_one(b, entry, by, periods, settings)
+            parts, category = _units(b, entry)  # the one build of this indicator's unit rows
+            pieces += _compute_one(b, entry, parts, category, by, periods, settings)
+            consumer = records_to.get(entry.id)
+            if consumer is not None:
+                frame = _materialize(b, _frame(parts), category)
+                del parts, category
+                consumer(frame)
+                del frame
+            else:
+                del parts, category
             _release_arrow_memory()
     finally:
         b.memo.clear()
@@ -159,15 +181,16 @@ def compute(
 _FAST_KEYS = ("institution", "care_type", "care_form", "client_id", "sex", "complexity", "perspective")
 
 
-def _compute_one(b: _Base, entry: registry.Entry, by: list[str], periods, settings: Settings) -> list[pd.DataFrame]:
-    """Institution (``by``) and national rows of one indicator, aggregated on integer codes.
+def _compute_one(b: _Base, entry: registry.Entry, parts: list, category: pd.Categorical, by: list[str], periods,
+                 settings: Settings) -> list[pd.DataFrame]:
+    """Institution (``by``) and national rows of one indicator from its unit rows (``parts`` and
+    ``category`` of :func:`_units`), aggregated on integer codes.
 
     Only the columns aggregation needs are concatenated from the builder's parts (position,
     period code, category code, outcome, excluded flag; unit identities only for the overlapping
     families): no records frame, no text columns, unless ``by`` asks for a column that is not a
-    trajectory key.
+    trajectory key. ``parts`` are read, never written into.
     """
-    parts, category = _units(b, entry)
     anchor = _column(parts, "anchor")
     pcodes, plabels = b.period_codes(anchor)
     keep = None

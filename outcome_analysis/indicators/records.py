@@ -104,13 +104,18 @@ def _records(b: _Base, entry: registry.Entry) -> pd.DataFrame:
     return _materialize(b, _frame(parts), category)
 
 
-def records(data: Dataset, indicator: str, granularity: str = "year", settings: Settings | None = None) -> pd.DataFrame:
+def records(data: Dataset | _Base, indicator: str, granularity: str = "year", settings: Settings | None = None) -> pd.DataFrame:
     """The unit-level frame behind one indicator (never leaves the package).
+
+    One call builds the indicator's unit rows once (its builder runs once). To have the records of
+    several indicators together with their table rows from one build, use :func:`compute`'s
+    ``records_to``.
 
     Parameters
     ----------
-    data : Dataset
-        Loaded trajectories (+ goals and experience where the indicator needs them).
+    data : Dataset or prepared base
+        Loaded trajectories (+ goals and experience where the indicator needs them), or a base made
+        by :func:`prepare` with the same ``granularity`` and ``settings``.
     indicator : str
         A registry id (see :data:`COMPUTABLE`).
     granularity : {"year", "half_year"}
@@ -160,7 +165,7 @@ def records(data: Dataset, indicator: str, granularity: str = "year", settings: 
     """
     settings = settings or DEFAULT
     entry = registry.get(indicator)
-    b = _shared_base(data, granularity, settings)
+    b = _shared_base(data, granularity, settings)  # handed in, or one for this call
     try:
         return _records(b, entry)
     finally:

@@ -121,8 +121,8 @@ class Results(ResultsQuery):
         ``censored``), from :func:`outcome_analysis.survival.episode_durations`; ``suppressed``
         where ``n`` is below the threshold.
     casemix : DataFrame
-        :func:`outcome_analysis.casemix.adjust` (shares) for every case-mix indicator in the report
-        periods, with an ``indicator`` and ``report_period`` column (``period`` is the period that
+        :func:`outcome_analysis.casemix.adjust_indicator` (shares) for every case-mix indicator in
+        the report periods (from the indicator's records, built once with its table rows), with an ``indicator`` and ``report_period`` column (``period`` is the period that
         was modelled: for an indicator with a follow-up window, the latest period whose window
         has passed).
     casemix_mean : DataFrame
@@ -328,11 +328,14 @@ def _frame(parts: list[pd.DataFrame], key_first=("indicator", "kind", "period", 
     return out[first + [c for c in out.columns if c not in first]]
 
 
-def _verloop(data: Dataset, granularity: str, settings: Settings) -> pd.DataFrame:
+def _verloop(data: Dataset, granularity: str, settings: Settings, prepared=None) -> pd.DataFrame:
+    """Duration quartiles of ended episodes and Kaplan-Meier quartiles (``prepared``: the shared
+    arrays of ``data`` made by ``indicators.prepare`` for this granularity and settings, reused)."""
     from outcome_analysis.statistics import disclosure, survival
     from outcome_analysis import indicators
 
-    ended = indicators.verloop_profile(data, granularity=granularity, settings=settings)
+    ended = indicators.verloop_profile(data if prepared is None else prepared, granularity=granularity,
+                                       settings=settings)
     ended["suppressed"] = disclosure.suppress(ended.assign(numerator=ended["n"], denominator=ended["n"]), settings)["suppressed"]
     km = survival.episode_durations(data, granularity=granularity, settings=settings)
     return pd.concat([ended, km], ignore_index=True)
@@ -361,6 +364,13 @@ def compute_results(data: Dataset, settings: Settings | None = None, granularity
     One logistic model per case-mix indicator, modelled period and care type (and a linear model of
     the mean change for ROM and threat). A model that cannot be fitted (too few records, no events)
     is recorded with its note; it never stops the computation.
+
+    Each indicator's unit rows are built once (one builder call per indicator): the pass that
+    computes the indicator table also hands the records of the case-mix indicators to their models
+    (every report period and kind fitted from the same frame), and the table, those records and
+    the verloop profile share one set of per-trajectory arrays (``indicators.prepare``), dropped
+    when the computation ends. Only report periods of another length than ``granularity`` need a
+    second build of those indicators' records (one per length).
     """
     settings = DEFAULT if settings is None else settings
     if periods is None:
@@ -401,32 +411,68 @@ def instrument_facts(data: Dataset) -> dict:
     return {"derived_norms": derived, "unknown": {str(k): int(v) for k, v in unknown.items()}}
 
 
+def _casemix_plan(data: Dataset, settings: Settings, periods: list[str]) -> dict[str, list[tuple[str, str, tuple]]]:
+    """Indicator id -> ``(report period, modelled period, kinds)`` of every case-mix model to fit,
+    in registry order (the order of the stored tables). Empty for a delivery of one institution:
+    nothing to compare it with."""
+    if len(data.institutions) < 2:
+        return {}
+    plan: dict[str, list[tuple[str, str, tuple]]] = {}
+    for entry in registry.REGISTRY.values():
+        if not entry.casemix or entry.same_as or entry.kind == "context":
+            continue
+        items = []
+        for report_period in periods:
+            period = modelled_period(entry, report_period, data.reference_date, settings)
+            if period is not None:
+                items.append((report_period, period, ("share", "mean") if _change_indicator(entry) else ("share",)))
+        if items:
+            plan[entry.id] = items
+    return plan
+
+
 def _compute_results(data: Dataset, settings: Settings, granularity: str, periods: list[str]) -> Results:
     from outcome_analysis.statistics import casemix
     from outcome_analysis.indicators import context, quality
     from outcome_analysis import indicators
 
-    table = indicators.compute(data, granularity=granularity, settings=settings)
-    ctx = context.compute_context(data, granularity=granularity, settings=settings)
-    qual = quality.completeness(data, granularity=granularity)
-    verloop = _verloop(data, granularity, settings)
+    plan = _casemix_plan(data, settings, periods)
+    fitted: dict[tuple[str, int, str], pd.DataFrame] = {}
 
-    share_parts, mean_parts, summary_rows, coef_parts, calib_parts = [], [], [], [], []
-    entries = [e for e in registry.REGISTRY.values() if e.casemix and not e.same_as and e.kind != "context"]
-    if len(data.institutions) < 2:
-        entries = []  # one institution: nothing to compare it with, so no model to fit
-    for entry in entries:
-        for report_period in periods:
-            period = modelled_period(entry, report_period, data.reference_date, settings)
-            if period is None:
+    def fit(indicator: str, records: pd.DataFrame, of_granularity: str) -> None:
+        """Every model of ``indicator`` whose modelled period is of ``of_granularity``, from its records."""
+        for i, (report_period, period, kinds) in enumerate(plan[indicator]):
+            if parse_period(period)[2] != of_granularity:
                 continue
-            kinds = ("share", "mean") if _change_indicator(entry) else ("share",)
             for kind in kinds:
                 try:
-                    adjusted = casemix.adjust(data, entry.id, period=period, settings=settings, kind=kind)
+                    adjusted = casemix.adjust_indicator(records, indicator, period=period, settings=settings, kind=kind)
                 except casemix.CaseMixError:
                     continue
-                adjusted = adjusted.assign(indicator=entry.id, report_period=report_period)
+                fitted[indicator, i, kind] = adjusted.assign(indicator=indicator, report_period=report_period)
+
+    # One set of shared arrays for the table, the case-mix records and the verloop profile, and one
+    # build of each indicator's unit rows: compute aggregates them into the table and hands the
+    # records of the case-mix indicators to their models in the same pass.
+    prepared = indicators.prepare(data, granularity, settings)
+    table = indicators.compute(prepared, granularity=granularity, settings=settings, records_to={
+        indicator: (lambda records, indicator=indicator: fit(indicator, records, granularity)) for indicator in plan})
+    for indicator, items in plan.items():
+        # report periods of another length than the tables' (rare): those records built once per length
+        for other in sorted({parse_period(period)[2] for _, period, _ in items} - {granularity}):
+            fit(indicator, indicators.records(data, indicator, granularity=other, settings=settings), other)
+    ctx = context.compute_context(data, granularity=granularity, settings=settings)
+    qual = quality.completeness(data, granularity=granularity)
+    verloop = _verloop(data, granularity, settings, prepared)
+    del prepared
+
+    share_parts, mean_parts, summary_rows, coef_parts, calib_parts = [], [], [], [], []
+    for indicator, items in plan.items():
+        for i, (_, _, kinds) in enumerate(items):
+            for kind in kinds:
+                adjusted = fitted.get((indicator, i, kind))
+                if adjusted is None:
+                    continue
                 (share_parts if kind == "share" else mean_parts).append(adjusted)
                 rows, coefs, calib = _summary_rows(adjusted.attrs.get("summaries", []), kind)
                 summary_rows += rows

@@ -1,11 +1,17 @@
 """Case-mix adjusted comparisons between institutions (indirect standardisation).
 
-Two layers:
+Three layers, each working on what it is handed:
 
-* :func:`adjust_records` / :func:`adjust_mean_change` do all the work on a ``records`` frame (the
-  unit-level frame of ``indicators.records``, see docs/architecture.md);
+* :func:`adjust_records` / :func:`adjust_mean_change` do all the work on any ``records`` frame
+  (one row per unit: ``institution``, ``outcome``, the covariates; see docs/architecture.md);
+* :func:`adjust_indicator` takes the records of one registry indicator (the frame of
+  ``indicators.records``, all periods and care types) and applies the registry's rules: case-mix
+  indicators only, their care types, their kind, the per-youth national share. It never computes
+  from the trajectories, so a caller that models several periods or kinds builds the records once
+  (``results.compute_results`` builds them in the same pass as the indicator table);
 * :func:`adjust` / :func:`fit_summary` take a :class:`~outcome_analysis.dataset.Dataset` (or a
-  trajectories DataFrame) and an indicator id, build the records and call the first layer.
+  trajectories DataFrame) and an indicator id, build the records with one
+  ``indicators.records`` call and hand them to :func:`adjust_indicator`.
 
 Binary indicators
     A logistic model (``statsmodels.genmod.generalized_linear_model.GLM`` with the ``Binomial``
@@ -69,6 +75,7 @@ import statsmodels.api as sm
 from scipy import stats as sps
 
 from . import funnel
+from outcome_analysis import texts
 from outcome_analysis.errors import OutcomeAnalysisError
 from outcome_analysis.settings import DEFAULT, Settings
 
@@ -76,6 +83,7 @@ __all__ = [
     "CaseMixError",
     "ModelSummary",
     "adjust",
+    "adjust_indicator",
     "adjust_mean_change",
     "adjust_records",
     "c_statistic",
@@ -107,46 +115,10 @@ class CaseMixError(OutcomeAnalysisError, ValueError):
 # model summary
 
 
-_LABELS = {
-    "en": {
-        "indicator": "indicator", "period": "period", "care_type": "care type", "model": "model",
-        "covariates": "adjusted for", "n_records": "records in the model",
-        "n_events": "events", "n_lacking_covariates": "records lacking a characteristic",
-        "n_institutions": "institutions", "c_statistic": "c-statistic (AUC)",
-        "r_squared": "R squared", "phi": "overdispersion phi", "tau2": "between-institution tau2",
-        "p_value": "overdispersion test p", "applied": "limits corrected for overdispersion",
-        "fit_method": "fit", "dropped_terms": "terms dropped", "note": "note",
-        "term": "term", "odds_ratio": "odds ratio", "estimate": "estimate", "ci_low": "95% low",
-        "ci_high": "95% high", "decile": "decile", "n": "n", "observed": "observed",
-        "expected": "expected", "yes": "yes", "no": "no", "logistic": "logistic regression",
-        "linear": "linear regression", "none": "none",
-        "intro": ("Comparisons between institutions are adjusted for the characteristics of the "
-                  "youths they serve (indirect standardisation with a {model}); expected values "
-                  "come from the whole population of the period and care type."),
-    },
-    "nl": {
-        "indicator": "indicator", "period": "periode", "care_type": "zorgsoort", "model": "model",
-        "covariates": "gecorrigeerd voor", "n_records": "records in het model",
-        "n_events": "gebeurtenissen", "n_lacking_covariates": "records met een ontbrekend kenmerk",
-        "n_institutions": "instellingen", "c_statistic": "c-statistiek (AUC)",
-        "r_squared": "R-kwadraat", "phi": "overdispersie phi", "tau2": "tau2 tussen instellingen",
-        "p_value": "p-waarde overdispersietoets", "applied": "grenzen gecorrigeerd voor overdispersie",
-        "fit_method": "schatting", "dropped_terms": "weggelaten termen", "note": "opmerking",
-        "term": "term", "odds_ratio": "odds ratio", "estimate": "schatting", "ci_low": "95% onder",
-        "ci_high": "95% boven", "decile": "deciel", "n": "n", "observed": "waargenomen",
-        "expected": "verwacht", "yes": "ja", "no": "nee", "logistic": "logistische regressie",
-        "linear": "lineaire regressie", "none": "geen",
-        "intro": ("Vergelijkingen tussen instellingen zijn gecorrigeerd voor de kenmerken van de "
-                  "jeugdigen die zij bedienen (indirecte standaardisatie met {model}); verwachte "
-                  "waarden komen uit de hele populatie van de periode en zorgsoort."),
-    },
-}
-
-
 def _labels(lang: str) -> dict:
-    if lang not in _LABELS:
-        raise CaseMixError(f"unknown language {lang!r}; choose from {sorted(_LABELS)}")
-    return _LABELS[lang]
+    """The summary labels in ``lang`` (``data/texts/casemix.yaml``); :class:`CaseMixError` for a
+    language outside ``texts.LANGS``."""
+    return texts.for_lang("casemix", lang, error=CaseMixError)
 
 
 @dataclass
@@ -901,39 +873,117 @@ def adjust_mean_change(records: pd.DataFrame, *, covariates=None, settings: Sett
 
 
 # --------------------------------------------------------------------------------------------------
-# Dataset layer
+# indicator layer: the records of one registry indicator, handed in or (``adjust``) built once
 
 
-def _records_for(data, indicator: str, period, care_type, settings):
-    from outcome_analysis import indicators
+def _casemix_entry(indicator: str, care_type: str | None = None):
+    """The registry entry of ``indicator``, checked: case-mix adjusted, applying to ``care_type``."""
     from outcome_analysis.indicators import registry
-    from outcome_analysis.contract.dataset import Dataset
-    from outcome_analysis.contract.periods import parse_period
 
-    if isinstance(data, pd.DataFrame):
-        data = Dataset(data)
     entry = registry.get(indicator)
     if not getattr(entry, "casemix", False):
         raise CaseMixError(f"indicator {indicator!r} is not case-mix adjusted (registry: casemix false)")
-    granularity = parse_period(period)[2] if period is not None else "year"
-    recs = indicators.records(data, indicator, granularity=granularity, settings=settings)
-    if period is not None:
-        recs = recs.loc[recs["period"].astype(str) == str(period)]
     if care_type is not None:
         allowed = getattr(entry, "care_types", None)
         if allowed is not None and care_type not in allowed:
             raise CaseMixError(f"indicator {indicator!r} does not apply to care type {care_type!r}; "
                                f"it applies to {list(allowed)}")
+    return entry
+
+
+def _check_records(records: pd.DataFrame, indicator: str, period: str | None) -> None:
+    """The columns :func:`adjust_indicator` reads besides the model's, and the period labels'
+    granularity against ``period``'s."""
+    from outcome_analysis.contract.periods import parse_period
+
+    missing = sorted({"institution", "care_type", "period", "category", "outcome"} - set(records.columns))
+    if missing:
+        raise CaseMixError(f"the records of {indicator!r} lack column(s) {missing}; hand the frame of "
+                           f"indicators.records(data, {indicator!r}, granularity=...)")
+    if period is not None:
+        labels = records["period"].dropna()
+        if len(labels) and parse_period(labels.iloc[0])[2] != parse_period(period)[2]:
+            raise CaseMixError(f"the records of {indicator!r} have {parse_period(labels.iloc[0])[2]} periods "
+                               f"({labels.iloc[0]!r}); period {period!r} needs records of granularity "
+                               f"{parse_period(period)[2]!r}")
+
+
+def adjust_indicator(records: pd.DataFrame, indicator: str, *, period: str | None = None,
+                     care_type: str | None = None, covariates=None, settings: Settings | None = None,
+                     kind: str | None = None) -> pd.DataFrame:
+    """Case-mix adjusted comparison of institutions for one indicator, from the records handed in.
+
+    The registry's rules on top of :func:`adjust_records`: only ``casemix: true`` indicators, only
+    the care types the indicator applies to, the registry's kind by default, and for per-youth
+    indicators the national share with each youth counted once. Nothing is computed from the
+    trajectories here: a caller that models several periods or kinds of one indicator builds its
+    records once and hands them to every call.
+
+    Parameters
+    ----------
+    records : DataFrame
+        The frame ``indicators.records(data, indicator, granularity=..., settings=...)`` gives (one
+        row per counted unit and category; see there). Read: ``institution``, ``care_type``,
+        ``period`` (labels of one granularity), ``category``, ``outcome`` (0/1 for shares; NaN when
+        missing or the window has not passed), ``excluded_window``, the covariates, ``baseline``
+        and ``change`` for change indicators, and for per-youth indicators ``client_id`` and
+        ``anchor_date``. It may hold every period and care type: they are selected here. Not
+        modified.
+    indicator : str
+        Registry id; it must have ``casemix: true``.
+    period : str, optional
+        ``"2024"`` or ``"2024H1"`` (the granularity of the records' labels); default every period
+        in the records (one model each).
+    care_type : str, optional
+        Default every care type in the records (one model each).
+    covariates : sequence of str, optional
+        Default ``settings.covariates``; ``baseline`` is added for change indicators.
+    settings : Settings, optional
+        The settings the records were built with (``DEFAULT`` when omitted).
+    kind : {"share", "mean"}, optional
+        Default ``"mean"`` when the registry's kind is ``"mean"``, else ``"share"``.
+
+    Returns
+    -------
+    DataFrame
+        :data:`OUTPUT_COLUMNS` (see :func:`adjust_records`) or, for ``kind="mean"``,
+        :data:`MEAN_OUTPUT_COLUMNS` (see :func:`adjust_mean_change`); one row per institution,
+        period and care type; ``.attrs["summaries"]`` and ``.attrs["summary"]``. For a per-youth
+        indicator (registry unit ``youth``) ``national_value`` and ``adjusted_value`` rest on the
+        national share with each youth once (:func:`_national_per_youth`).
+
+    Raises
+    ------
+    UnknownIndicatorError
+        For an id not in the registry.
+    CaseMixError
+        For an indicator without case-mix adjustment, a care type it does not apply to, records
+        that lack a column read here, or records whose period labels are of another granularity
+        than ``period``.
+    """
+    settings = settings or DEFAULT
+    entry = _casemix_entry(indicator, care_type)
+    _check_records(records, indicator, period)
+    recs = records
+    if period is not None:
+        recs = recs.loc[recs["period"].astype(str) == str(period)]
+    if care_type is not None:
         recs = recs.loc[recs["care_type"].astype(str) == str(care_type)]
-    return recs, entry
+    kind = kind or ("mean" if getattr(entry, "kind", "share") == "mean" else "share")
+    out = adjust_records(recs, covariates=covariates, settings=settings, indicator=indicator, kind=kind)
+    if kind == "share" and getattr(entry, "unit", "") == "youth" and len(out):
+        out = _national_per_youth(out, records)
+    return out
 
 
 def adjust(data, indicator: str, *, period: str | None = None, care_type: str | None = None,
            covariates=None, settings: Settings | None = None, kind: str | None = None) -> pd.DataFrame:
-    """Case-mix adjusted comparison of institutions for one indicator.
+    """Case-mix adjusted comparison of institutions for one indicator, from a delivery.
 
-    Builds ``indicators.records(data, indicator)`` and calls :func:`adjust_records` (or
-    :func:`adjust_mean_change` with ``kind="mean"``, or when the registry's kind is ``"mean"``).
+    The convenience path for one call: builds the records once with
+    ``indicators.records(data, indicator, granularity=<period's>, settings=settings)`` and hands them
+    to :func:`adjust_indicator`. To model several periods or kinds of one indicator, build the
+    records once and call :func:`adjust_indicator` for each.
 
     Parameters
     ----------
@@ -942,58 +992,68 @@ def adjust(data, indicator: str, *, period: str | None = None, care_type: str | 
     indicator : str
         Registry id; it must have ``casemix: true``.
     period : str, optional
-        ``"2024"`` or ``"2024H1"``; default every period in the data (one model each).
-    care_type : str, optional
-        Default every care type the indicator applies to (one model each).
-    covariates : sequence of str, optional
-        Default ``settings.covariates``; ``baseline`` is added for change indicators.
+        ``"2024"`` or ``"2024H1"``; its granularity is that of the records (default: yearly records,
+        every period in the data, one model each).
+    care_type, covariates, settings, kind
+        As for :func:`adjust_indicator`.
 
     Returns
     -------
     DataFrame
-        See :func:`adjust_records` / :func:`adjust_mean_change`; ``.attrs["summary"]``.
+        See :func:`adjust_indicator`; ``.attrs["summary"]``.
 
     Raises
     ------
     UnknownIndicatorError
         For an id not in the registry.
     CaseMixError
-        For an indicator without case-mix adjustment or a care type it does not apply to.
-    """
-    settings = settings or DEFAULT
-    recs, entry = _records_for(data, indicator, period, care_type, settings)
-    kind = kind or ("mean" if getattr(entry, "kind", "share") == "mean" else "share")
-    out = adjust_records(recs, covariates=covariates, settings=settings, indicator=indicator, kind=kind)
-    if kind == "share" and getattr(entry, "unit", "") == "youth" and len(out):
-        out = _national_per_youth(out, data, entry, settings)
-    return out
-
-
-def _national_per_youth(out: pd.DataFrame, data, entry, settings: Settings) -> pd.DataFrame:
-    """Per-youth indicators: the national share counts each youth once (indicators.md).
-
-    The records behind the model hold one row per youth *and institution* (a youth whose episodes
-    ended at two institutions is counted at both, which is right for indirect standardisation of
-    each institution), so their pooled share is not the national figure. ``national_value`` and
-    ``adjusted_value`` (O/E x national) are taken from the national rows of ``indicators.compute``.
+        For an indicator without case-mix adjustment or a care type it does not apply to (before
+        any record is built).
     """
     from outcome_analysis import indicators
     from outcome_analysis.contract.dataset import Dataset
     from outcome_analysis.contract.periods import parse_period
 
+    settings = settings or DEFAULT
+    _casemix_entry(indicator, care_type)
     if isinstance(data, pd.DataFrame):
         data = Dataset(data)
-    periods = sorted(out["period"].astype(str).unique())
-    granularity = parse_period(periods[0])[2]
-    table = indicators.compute(data, indicators=[entry.id], granularity=granularity, by=(),
-                               settings=settings, periods=periods)
-    national = table.loc[(table["scope"] == "national") & (table["category"] == "")]
-    window = entry.window_months(settings)
-    if window is not None:
-        national = national.loc[national["window_months"] == window]
-    value = national.set_index([national["period"].astype(str), national["care_type"].astype(str)])["value"]
-    keys = pd.MultiIndex.from_arrays([out["period"].astype(str), out["care_type"].astype(str)])
-    found = value.reindex(keys).to_numpy(dtype=float)
+    granularity = parse_period(period)[2] if period is not None else "year"
+    recs = indicators.records(data, indicator, granularity=granularity, settings=settings)
+    return adjust_indicator(recs, indicator, period=period, care_type=care_type, covariates=covariates,
+                            settings=settings, kind=kind)
+
+
+def _national_per_youth(out: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+    """Per-youth indicators: the national share counts each youth once (indicators.md).
+
+    The records behind the model hold one row per youth *and institution* (a youth whose episodes
+    ended at two institutions is counted at both, which is right for indirect standardisation of
+    each institution), so their pooled share is not the national figure. Here it is taken from the
+    same records as ``indicators.compute`` takes its national rows: of the headline rows
+    (``category == ""``) of each period, each youth's last by ``anchor_date`` (the later row on a
+    tie), whatever its care type; the share is the mean ``outcome`` of those with the outcome
+    known and the window passed, per period and care type (a youth whose last row is still in its
+    window is left out, with no fall-back to an earlier row). ``national_value`` and
+    ``adjusted_value`` (O/E x national) are replaced where that share exists (a denominator > 0).
+
+    ``records`` may hold every care type (a youth's last row may be of another care type than the
+    modelled one) and every period; it is not modified.
+    """
+    periods = sorted(set(out["period"].astype(str)))
+    head = records.loc[(records["category"] == "").to_numpy(bool) & records["period"].isin(periods).to_numpy(bool)]
+    head = head.iloc[np.argsort(head["anchor_date"].to_numpy(), kind="stable")]
+    last = head.loc[~head.duplicated(["client_id", "period"], keep="last").to_numpy()]
+    valid = last["outcome"].notna().to_numpy() & ~last["excluded_window"].fillna(False).astype(bool).to_numpy()
+    counts = pd.DataFrame({"period": last["period"].astype(str).to_numpy(),
+                           "care_type": last["care_type"].astype(object).to_numpy(),
+                           "n": valid.astype(np.int64),
+                           "events": np.where(valid, last["outcome"].to_numpy(dtype=float), 0.0)})
+    sums = counts.dropna(subset=["care_type"]).groupby(["period", "care_type"], sort=False)[["n", "events"]].sum()
+    national = {(str(p), str(c)): float(e) / float(n)
+                for (p, c), n, e in zip(sums.index, sums["n"], sums["events"]) if n > 0}
+    found = np.array([national.get(k, np.nan) for k in zip(out["period"].astype(str), out["care_type"].astype(str))],
+                     dtype=float)
     attrs = out.attrs
     out = out.copy()
     out["national_value"] = np.where(np.isnan(found), out["national_value"], found)
