@@ -10,6 +10,7 @@ problem.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import textwrap
 from collections.abc import Sequence
@@ -33,8 +34,10 @@ PROBLEM_COLUMNS = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def _texts(lang: str) -> dict:
-    """The validator's texts in ``lang`` (``data/texts/validation.yaml``); ``ValueError`` for an unknown language."""
+    """The validator's texts in ``lang`` (``data/texts/validation.yaml``), read once per language and
+    only read after (a problems file may have many rows); ``ValueError`` for an unknown language."""
     return texts.for_lang("validation", lang, error=ValueError)
 
 
@@ -238,8 +241,9 @@ def problem_rows(problems: Sequence[Problem], lang: str = "nl") -> tuple[list[st
     """Headers and one row per problem for the problems file (every problem)."""
     headers = list(_texts(lang)["columns"].values())
     rows = []
+    error, warning = text("error", lang), text("warning", lang)
     for p in problems:
-        severity = text("error" if p.severity == "error" else "warning", lang)
+        severity = error if p.severity == "error" else warning
         rows.append([severity, p.file, p.row, p.column, p.trajectory_id, p.value, p.message(lang)])
     return headers, rows
 
