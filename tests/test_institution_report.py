@@ -15,7 +15,7 @@ papermill = pytest.importorskip("papermill")
 pypdf = pytest.importorskip("pypdf")
 from bs4 import BeautifulSoup  # noqa: E402
 
-from outcome_analysis import export, report, story  # noqa: E402
+from outcome_analysis import export, registry, report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "institution_report.ipynb"
@@ -160,7 +160,7 @@ def test_suppressed_cells_are_absent(normal, small_results, period):
     soup = BeautifulSoup(normal["html"], "html.parser")
     checked = 0
     for _, cell in hidden.iterrows():
-        label = story.category_label(cell["category"])
+        label = registry.category_label(cell["category"])
         for tr in soup.find_all("tr"):
             tds = tr.find_all("td")
             if tds and tds[0].get_text(strip=True) == label:

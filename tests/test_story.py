@@ -1,4 +1,5 @@
-"""Fast tests of outcome_analysis.story: the slice of one institution, the headline table, the
+"""Fast tests of outcome_analysis.story (the institution report's context: the slice of one institution)
+and of its sections (outcome_analysis.presentation.sections.institution): the headline table, the
 sections, the dialogue facts and the statuses that replace a report. Expected numbers come from
 the small demo's results (the ``small_results`` fixture) and are compared after the report layer's
 own formatting (report.fmt_pct)."""
@@ -13,6 +14,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from outcome_analysis import registry, report, story
+from outcome_analysis.presentation import documents
+from outcome_analysis.presentation.sections.institution import (dialogue, indicators, methods, quality, summary,
+                                                               too_little, verloop)
 
 JB_INSTITUTION = "Jeugdbescherming Randstad Midden"   # jb and jr, several suppressed breakdown cells
 TINY_INSTITUTION = "Jeugdhulp Schiermonnikoog"         # two trajectories in the whole demo
@@ -43,7 +47,7 @@ def test_defaults_are_the_report_period_and_the_largest_institution(small_result
 def test_no_report_gets_a_status_and_a_short_page(small_results, institution, status):
     s = story.prepare(small_results, institution)
     assert s.status == status and not s.ok
-    page = _html(s.too_little_page())
+    page = _html(too_little.build(s))
     assert f"Te weinig gegevens voor een rapport over {institution} in {s.period}" in page
 
 
@@ -64,7 +68,7 @@ def test_headline_frame_takes_the_figures_from_the_results(jb_story, small_resul
             & (t["care_type"] == "jb") & (t["category"] == "")].iloc[0]
     assert row["national_value"] == nat["value"]
     # the table shows it in Dutch format
-    assert report.fmt_pct(expected["value"]) in str(jb_story.headline_table())
+    assert report.fmt_pct(expected["value"]) in str(summary.headline_table(jb_story))
 
 
 def test_windowed_indicator_shows_the_latest_judgeable_period(jb_story):
@@ -73,22 +77,22 @@ def test_windowed_indicator_shows_the_latest_judgeable_period(jb_story):
     frame = jb_story.headline_frame()
     shown = frame.loc[frame["indicator"] == "jbjr_herhaald_beroep", "shown_period"].unique().tolist()
     assert shown == [jb_story.shown_period(entry)]
-    assert "nog niet voorbij" in _html(jb_story.summary())
+    assert "nog niet voorbij" in _html(summary.build(jb_story))
 
 
 def test_window_note_names_each_indicator_with_its_own_window(jb_story):
     # settings: herhaald beroep (and pi08, as herhaald beroep) 12 months, recidive 24 months; the demo's
     # reference date is 31 December of the report year, so 12 months shows the year before, 24 two before
-    note = jb_story.window_summary_note()
+    note = summary.window_summary_note(jb_story)
     year = int(jb_story.period)
     assert (f"herhaald beroep en uitblijven nieuwe beschermingsmaatregel: 12 maanden (dus {year - 1})"
             in note)
     assert f"uitblijven recidive: 24 maanden (dus {year - 2})" in note
-    assert note in _html(jb_story.summary())
+    assert note in _html(summary.build(jb_story))
 
 
 def test_in_words_builds_the_subject_from_the_registry(jb_story):
-    html = _html([jb_story.headline_sentences()])
+    html = _html([summary.headline_sentences(jb_story)])
     frame = jb_story.headline_frame()
     row = frame[(frame["indicator"] == "jbjr_verloop") & (frame["care_type"] == "jb")].iloc[0]
     assert f"Bij {report.fmt_pct(row['value'])} van de beëindigde episodes was de beëindiging regulier." in html
@@ -98,7 +102,7 @@ def test_in_words_builds_the_subject_from_the_registry(jb_story):
 
 
 def test_headline_table_marks_direction_and_signal_in_words(jb_story):
-    soup = BeautifulSoup(str(jb_story.headline_table()), "html.parser")
+    soup = BeautifulSoup(str(summary.headline_table(jb_story)), "html.parser")
     heads = [th.get_text(strip=True) for th in soup.find_all("th")]
     assert heads[:2] == ["Indicator", "Beter is"]
     cells = {tr.find_all("td")[0].get_text(strip=True): [td.get_text(strip=True) for td in tr.find_all("td")]
@@ -115,7 +119,7 @@ def test_headline_table_marks_direction_and_signal_in_words(jb_story):
 
 
 def test_breakdowns_are_split_by_family(jb_story):
-    soup = BeautifulSoup(_html(jb_story.indicator_section("jbjr_verloop")), "html.parser")
+    soup = BeautifulSoup(_html(indicators.indicator_section(jb_story, "jbjr_verloop")), "html.parser")
     captions = [c.get_text(strip=True) for c in soup.find_all("caption")]
     text = soup.get_text()
     for caption in ("Uitsplitsing: Reden van beëindiging", "Uitsplitsing: Overgangen"):
@@ -138,10 +142,10 @@ def test_suppressed_breakdown_cells_are_never_shown(jb_story, small_results):
     hidden = t[(t["indicator"] == "jbjr_verloop") & (t["institution"] == JB_INSTITUTION) & (t["period"] == jb_story.period)
                & (t["care_type"] == "jb") & t["category"].str.startswith("end_reason:") & t["suppressed"]]
     assert len(hidden), "the test needs a suppressed cell"
-    html = _html(jb_story.indicator_section("jbjr_verloop"))
+    html = _html(indicators.indicator_section(jb_story, "jbjr_verloop"))
     soup = BeautifulSoup(html, "html.parser")
     for _, cell in hidden.iterrows():
-        label = story.category_label(cell["category"])
+        label = registry.category_label(cell["category"])
         rows = [tr for tr in soup.find_all("tr") if tr.find("td") and tr.find("td").get_text(strip=True) == label]
         if not rows:  # left out of the table and named in the "niet getoond" note
             assert "niet getoond" in html and label in soup.get_text()
@@ -156,17 +160,17 @@ def test_suppressed_breakdown_cells_are_never_shown(jb_story, small_results):
 
 
 def test_same_as_and_restated_indicators_are_pointers(jb_story):
-    html = _html(jb_story.indicator_section("pi02_tevredenheid"))
+    html = _html(indicators.indicator_section(jb_story, "pi02_tevredenheid"))
     assert "Wordt berekend als" in html and "<table" not in html
     # pi04 restates the basisset per care type; pi07 chains JB records on their own, so it is its own section
-    html = _html(jb_story.indicator_section("pi04_vermindering_ernst"))
+    html = _html(indicators.indicator_section(jb_story, "pi04_vermindering_ernst"))
     assert "berekend als" in html and "<table" not in html
-    html = _html(jb_story.indicator_section("pi07_reden_beeindiging_jb"))
+    html = _html(indicators.indicator_section(jb_story, "pi07_reden_beeindiging_jb"))
     assert "berekend als" not in html and "Reden beëindiging jeugdbeschermingsmaatregel" in html
 
 
 def test_dialogue_facts_use_the_question_bank_vocabulary(jb_story):
-    facts = jb_story.dialogue_facts()
+    facts = dialogue.facts(jb_story)
     known = {"period", "uitval", "response", "signal", "favourable", "trend", "unknown_reasons", "waiting_days",
              "working_alliance", "kwestie", "kwestie_share", "satisfaction", "small_numbers", "indicator",
              "comparator_than", "comparator_with"}
@@ -179,18 +183,36 @@ def test_dialogue_facts_use_the_question_bank_vocabulary(jb_story):
 @pytest.mark.parametrize("lang, heading", [("nl", "Samenvatting"), ("en", "Summary")])
 def test_headings_follow_the_language(small_results, lang, heading):
     s = story.prepare(small_results, JB_INSTITUTION, lang=lang)
-    assert f"<h2>{heading}</h2>" in _html(s.summary())
-    methods = _html(s.methods())
-    assert ("Verantwoording" if lang == "nl" else "Methods") in methods
+    assert f"<h2>{heading}</h2>" in _html(summary.build(s))
+    text = _html(methods.build(s))
+    assert ("Verantwoording" if lang == "nl" else "Methods") in text
+
+
+def test_the_report_is_its_sections_in_the_notebooks_order():
+    import json
+    from pathlib import Path
+
+    names = ["summary", "indicators", "verloop", "context", "dialogue", "quality", "methods"]
+    assert documents.names("institution") == names
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "institution_report.ipynb"
+    cells = ["".join(c["source"]) for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+             if c["cell_type"] == "code"]
+    shown = [m for c in cells for m in re.findall(r'documents\.section\("institution", "(\w+)", story\)', c)]
+    assert shown == names
+    assert too_little.NAME not in names and "too_little.build(story)" in cells[1]
+
+
+def test_the_story_texts_have_both_languages(small_results):
+    from outcome_analysis import texts
+
+    raw = texts.load("story")
+    assert set(raw) == {"nl", "en"} and texts.languages_agree(raw) == []
+    with pytest.raises(story.StoryError, match="unknown report language 'fr'"):
+        story.prepare(small_results, JB_INSTITUTION, lang="fr")
 
 
 def test_sections_build_without_error_and_carry_no_other_names(jb_story, small_results):
-    items = jb_story.summary()
-    for set_id in jb_story.sets():
-        items += jb_story.indicator_set(set_id)
-    items += jb_story.verloop() + jb_story.context_section() + jb_story.dialogue() + jb_story.quality_section()
-    items += jb_story.methods()
-    html = _html(items)
+    html = _html(documents.build("institution", jb_story))
     others = [n for n in small_results.institutions if n != JB_INSTITUTION and n not in JB_INSTITUTION]
     assert not [n for n in others if report.HTML(n) in html or n.replace("&", "&amp;") in html]
     assert "Traceback" not in html
@@ -213,7 +235,7 @@ def test_institution_names_are_escaped(small_results):
     results = _renamed(small_results, JB_INSTITUTION, name)
     s = story.prepare(results, name)
     assert s.ok
-    html = _html(s.summary() + s.dialogue() + s.too_little_page())
+    html = _html(summary.build(s) + dialogue.build(s) + too_little.build(s))
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; ../Jeugd &amp; Co" in html
     assert re.fullmatch(r"[a-z0-9-]+", report.slugify(name))
@@ -223,18 +245,18 @@ def test_adjusted_comparison_shows_the_shrunk_oe(jb_story, small_results):
     """The empirical-Bayes O/E stands beside the plain O/E, in the form of its case-mix row."""
     entry = registry.get("jbjr_verloop")
     cm = jb_story.casemix_row(entry, "jb")
-    html = _html(jb_story._adjusted(entry, "jb"))
+    html = _html(indicators.adjusted(jb_story, entry, "jb"))
     assert "Rekening houdend met de kleine aantallen: " + report.fmt_ratio(cm["oe_shrunk"]) in html
     # a spread interval is shown with it; a collapsed one (τ² = 0) gets the no-variation wording
     spread = dict(cm, oe_shrunk=1.0812, oe_shrunk_ci_low=0.9104, oe_shrunk_ci_high=1.2733)
-    assert jb_story.shrunk_text(spread) == "Rekening houdend met de kleine aantallen: 1,08 (0,91 – 1,27)."
+    assert indicators.shrunk_text(jb_story, spread) == "Rekening houdend met de kleine aantallen: 1,08 (0,91 – 1,27)."
     flat = dict(cm, oe_shrunk=1.0, oe_shrunk_ci_low=1.0, oe_shrunk_ci_high=1.0)
-    assert "niet meer van elkaar verschillen" in jb_story.shrunk_text(flat)
-    assert jb_story.shrunk_text(dict(cm, oe_shrunk=float("nan"))) == ""
+    assert "niet meer van elkaar verschillen" in indicators.shrunk_text(jb_story, flat)
+    assert indicators.shrunk_text(jb_story, dict(cm, oe_shrunk=float("nan"))) == ""
     en = story.prepare(small_results, JB_INSTITUTION, lang="en")
-    assert en.shrunk_text(spread) == "Taking the small numbers into account: 1.08 (0.91 – 1.27)."
+    assert indicators.shrunk_text(en, spread) == "Taking the small numbers into account: 1.08 (0.91 – 1.27)."
     # the methods section explains it in one sentence
-    assert "rekening houdend met de kleine aantallen" in _html(jb_story.methods())
+    assert "rekening houdend met de kleine aantallen" in _html(methods.build(jb_story))
 
 
 def test_duration_table_has_kaplan_meier_and_not_reached(small_results):
@@ -259,22 +281,22 @@ def test_duration_table_has_kaplan_meier_and_not_reached(small_results):
     ])
     results = dataclasses.replace(small_results, verloop=pd.concat([keep, rows], ignore_index=True))
     s = story.prepare(results, JB_INSTITUTION)
-    frame = s.duration_frame("jb").set_index("measure")
+    frame = verloop.duration_frame(s, "jb").set_index("measure")
     assert list(frame.index) == ["duration_days", "duration_km_days"]  # waiting: suppressed, left out
     assert frame.loc["duration_days", ["n", "q1", "median", "q3", "national"]].tolist() == \
         ["125", "100", "400", "900", "1.234"]
     assert frame.loc["duration_km_days", ["q1", "median", "q3", "national"]].tolist() == \
         ["363", "nog niet bereikt", "nog niet bereikt", "nog niet bereikt"]
-    html = _html(s.verloop())
+    html = _html(verloop.build(s))
     assert "Kaplan–Meier" in html and "nog niet bereikt" in html
     assert ">3<" not in html.split("Duur van de episodes")[1].split("</table>")[0]
 
 
 def test_a_care_type_without_enough_records_is_said_in_words(jb_story):
-    soup = BeautifulSoup(_html(jb_story.indicator_section("pi04_vermindering_ernst")), "html.parser")
+    soup = BeautifulSoup(_html(indicators.indicator_section(jb_story, "pi04_vermindering_ernst")), "html.parser")
     # pi04 restates other indicators per care type: pointers, no figures
     assert not soup.find_all("table") and "Bij jeugdbescherming berekend als" in soup.get_text()
-    soup = BeautifulSoup(_html(jb_story.indicator_section("jbjr_verloop")), "html.parser")
+    soup = BeautifulSoup(_html(indicators.indicator_section(jb_story, "jbjr_verloop")), "html.parser")
     tables = soup.find_all("table")
     # JB has a figure; JR (fewer than 10 ended episodes) is said in words, never an empty row
     assert [tr.find("td").get_text(strip=True) for tr in tables[0].find("tbody").find_all("tr")] == ["2024"]
@@ -287,7 +309,7 @@ def test_jb_and_jr_share_one_table_per_indicator(small_demo, demo_settings):
 
     results = compute_results(small_demo, demo_settings.replace(min_denominator=3, min_count=3, round_to=1))
     s = story.prepare(results, JB_INSTITUTION)
-    soup = BeautifulSoup(_html(s.indicator_section("jbjr_verloop")), "html.parser")
+    soup = BeautifulSoup(_html(indicators.indicator_section(s, "jbjr_verloop")), "html.parser")
     figures = [tb for tb in soup.find_all("table") if tb.find("caption") and
                tb.find("caption").get_text(strip=True).startswith("Cijfers")]
     assert len(figures) == 1
@@ -302,16 +324,16 @@ def test_jb_and_jr_share_one_table_per_indicator(small_demo, demo_settings):
 
 
 def test_data_quality_note_names_recovery_across_tables(jb_story):
-    text = _html(jb_story.quality_section())
+    text = _html(quality.build(jb_story))
     for fragment in ("Tussen tabellen", "halfjaar", "alle instellingen samen min", "uitsplitsing"):
         assert fragment in text, fragment
 
 
 def test_methods_say_which_rom_norms_come_from_the_data(small_results):
     jh = story.prepare(small_results, "Behandelcentrum De Linde")
-    html = _html(jh.instrument_notes())
+    html = _html(methods.instrument_notes(jh))
     assert "honosca_total" in html and "geen normgroep in de instrumententabel" in html
-    en = _html(story.prepare(small_results, "Behandelcentrum De Linde", lang="en").instrument_notes())
+    en = _html(methods.instrument_notes(story.prepare(small_results, "Behandelcentrum De Linde", lang="en")))
     assert "no norm group for honosca_total" in en
 
 
@@ -319,11 +341,7 @@ def test_methods_say_which_rom_norms_come_from_the_data(small_results):
 # the comparator and the statuses in the institution report
 # --------------------------------------------------------------------------------------------
 def _all_sections(s) -> str:
-    items = s.summary()
-    for set_id in s.sets():
-        items += s.indicator_set(set_id)
-    items += s.verloop() + s.context_section() + s.dialogue() + s.quality_section() + s.methods()
-    return _html(items)
+    return _html(documents.build("institution", s))
 
 
 @pytest.fixture(scope="module")
@@ -351,7 +369,7 @@ def test_one_institution_is_compared_with_nothing(gi_alone):
     frame = s.headline_frame()
     assert frame["national_value"].isna().all() and frame["signal"].isna().all()
     # the summary lists every indicator: its figure or its status
-    heads = BeautifulSoup(str(s.headline_table()), "html.parser")
+    heads = BeautifulSoup(str(summary.headline_table(s)), "html.parser")
     labels = [tr.find("td").get_text(strip=True) for tr in heads.find("tbody").find_all("tr")]
     assert len(labels) == len(frame) and "Cliëntervaring (JB)" in labels
     assert "Vorige periode" in [th.get_text(strip=True) for th in heads.find_all("th")]
@@ -364,12 +382,12 @@ def test_the_comparator_of_a_delivery_not_declared_national(small_results):
     # the pooled JB/JR figure comes from the 12 GIs of the 46 institutions in the demo
     # the label says what the group is: the GIs (JB and JR institutions), not "alle instellingen"
     assert s.comparator["scope"] == "delivery" and s.t["col_national"] == "Alle GI's (12)"
-    text = BeautifulSoup(_html(s.summary()), "html.parser").get_text(" ")
+    text = BeautifulSoup(_html(summary.build(s)), "html.parser").get_text(" ")
     assert ("Elk cijfer staat naast dat van alle instellingen voor jeugdbescherming en jeugdreclassering "
             "in deze levering (12) samen.") in text
     assert "andelijk" not in text
     assert "alle 12 instellingen voor jeugdbescherming en jeugdreclassering in deze levering samen" in text
-    facts = s.dialogue_facts()
+    facts = dialogue.facts(s)
     assert facts["comparator_than"] == ("bij alle 12 instellingen voor jeugdbescherming en jeugdreclassering "
                                         "in deze levering samen")
     jh = story.prepare(dataclasses.replace(small_results, meta=meta), "Jeugdzorg De Wissel")
@@ -379,7 +397,7 @@ def test_the_comparator_of_a_delivery_not_declared_national(small_results):
     assert en.comparator["name"] == "all institutions for child protection and youth probation in this delivery (12)"
     # the demo itself is declared national
     national = story.prepare(small_results, JB_INSTITUTION)
-    assert national.t["col_national"] == "Landelijk" and "Landelijk" in str(national.headline_table())
+    assert national.t["col_national"] == "Landelijk" and "Landelijk" in str(summary.headline_table(national))
 
 
 def test_a_gi_with_only_jb_hears_that_jr_does_not_apply(small_demo):
@@ -395,10 +413,10 @@ def test_a_gi_with_only_jb_hears_that_jr_does_not_apply(small_demo):
     frame = s.headline_frame()
     assert len(frame) and (frame["care_type"] == "jb").all()
     once = f"{JB_INSTITUTION} biedt in deze levering geen jeugdreclassering; die cijfers staan daarom niet in dit rapport."
-    summary = BeautifulSoup(_html(s.summary()), "html.parser").get_text()
-    assert summary.count(once) == 1 and "Niet van toepassing" not in summary
-    assert "(JB)" not in summary  # one care type: labels need no care type
-    section = BeautifulSoup(_html(s.indicator_set("basisset_jbjr")), "html.parser").get_text()
+    text = BeautifulSoup(_html(summary.build(s)), "html.parser").get_text()
+    assert text.count(once) == 1 and "Niet van toepassing" not in text
+    assert "(JB)" not in text  # one care type: labels need no care type
+    section = BeautifulSoup(_html(indicators.indicator_set(s, "basisset_jbjr")), "html.parser").get_text()
     assert section.count(once) == 1 and "Niet van toepassing" not in section
 
 
@@ -424,10 +442,10 @@ def test_a_hidden_pooled_figure_is_never_printed(small_results):
            & (t["period"] == shown) & (t["category"] == ""))
     t.loc[sel, "denominator"] = 8  # as the pooled figure of a family with one small institution
     s2 = story.prepare(dataclasses.replace(small_results, indicators=t), JB_INSTITUTION)
-    row = _kern_row(str(s2.headline_table()), s2._label(entry, "jb"))
+    row = _kern_row(str(summary.headline_table(s2)), s2.label(entry, "jb"))
     assert row[5] == "–*" and report.fmt_pct(nat["value"], 1, "nl") not in row
     assert s2.national(entry, "jb", shown)["hidden"]
-    table = BeautifulSoup(_html(s2._figures_table(entry, ["jb"], shown)), "html.parser")
+    table = BeautifulSoup(_html(indicators.figures_table(s2, entry, ["jb"], shown)), "html.parser")
     assert report.fmt_pct(nat["value"], 1, "nl") not in table.get_text()
 
 
@@ -441,9 +459,9 @@ def test_kerncijfers_and_the_section_read_the_same_adjusted_verdict(small_result
     cm.loc[sel, "signal"] = "within"
     s2 = story.prepare(dataclasses.replace(small_results, casemix=cm), JB_INSTITUTION)
     assert s2.adjusted_row(entry, "jb") == (None, "nomodel")
-    row = _kern_row(str(s2.headline_table()), s2._label(entry, "jb"))
+    row = _kern_row(str(summary.headline_table(s2)), s2.label(entry, "jb"))
     assert row[-1] == ""  # Gecorrigeerd: empty, "geen vergelijking mogelijk"
-    text = BeautifulSoup(_html(s2._adjusted(entry, "jb")), "html.parser").get_text()
+    text = BeautifulSoup(_html(indicators.adjusted(s2, entry, "jb")), "html.parser").get_text()
     assert "binnen verwachting" not in text
 
 
@@ -454,17 +472,17 @@ def test_methods_name_the_family_without_a_comparator_and_write_dates_in_words(s
 
     r = compute_results(Subset("two", institutions=(JH_INSTITUTION, GI)).cut(small_demo))
     s = story.prepare(r, GI)
-    text = BeautifulSoup(_html(s._methods_items()), "html.parser").get_text(" ")
+    text = BeautifulSoup(_html(methods.items(s)), "html.parser").get_text(" ")
     assert "geen: de levering bevat geen andere instelling voor jeugdbescherming en jeugdreclassering" in text
     assert "bevat één instelling" not in text
     ref = r.reference_date
     assert report.fmt_date(ref, "nl") in text and f"{ref:%Y-%m-%d}" not in text
-    en = BeautifulSoup(_html(story.prepare(r, JH_INSTITUTION, lang="en")._methods_items()), "html.parser").get_text(" ")
+    en = BeautifulSoup(_html(methods.items(story.prepare(r, JH_INSTITUTION, lang="en"))), "html.parser").get_text(" ")
     assert "none: the delivery holds no other institution for youth care" in en
 
 
 def test_left_out_says_not_applicable_for_an_indicator_without_a_window(jb_story):
-    soup = BeautifulSoup(_html(jb_story.quality_section()), "html.parser")
+    soup = BeautifulSoup(_html(quality.build(jb_story)), "html.parser")
     tables = [tb for tb in soup.find_all("table") if "volgtermijn nog niet voorbij" in tb.get_text()]
     assert tables
     cells = [tr.find_all("td") for tr in tables[0].find("tbody").find_all("tr")]
@@ -474,5 +492,5 @@ def test_left_out_says_not_applicable_for_an_indicator_without_a_window(jb_story
 
 def test_hidden_pooled_breakdown_cells_are_marked_hidden_not_unknown(jb_story):
     entry = registry.get("jbjr_verloop")
-    html = _html(jb_story._breakdown(entry, jb_story.shown_care_types(entry), jb_story.shown_period(entry)))
+    html = _html(indicators.breakdown(jb_story, entry, jb_story.shown_care_types(entry), jb_story.shown_period(entry)))
     assert "n.b." not in BeautifulSoup(html, "html.parser").get_text()

@@ -1,0 +1,150 @@
+"""Section 4, context beside the outcomes: target group, waiting time, working alliance, chain
+cooperation and kwesties, per care type."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from outcome_analysis.indicators import registry
+from outcome_analysis.presentation import report
+from outcome_analysis.presentation.story import Story, esc, html, is_missing, new_figure, para, png, shorten
+
+NAME = "context"
+
+#: the target-group families drawn as small stacked bars, in this order.
+TARGET_FAMILIES = ("complexity", "perspective", "age_group")
+AGE_ORDER = ["age_group:0-3", "age_group:4-11", "age_group:12-15", "age_group:16-17", "age_group:18+"]
+
+
+def build(story: Story) -> list:
+    """Per care type: the target group figure, the key figures table, the waiting time in words and
+    the kwesties."""
+    t = story.t
+    items = [story.heading("context", page_break=False), para(t["context_intro"])]
+    for care_type in story.care_types:
+        items.append(html(f"<h3>{esc(story.care_label(care_type).capitalize())}</h3>"))
+        items += _target_group(story, care_type)
+        items += _key_figures(story, care_type)
+        items += _waiting(story, care_type)
+        items += _kwesties(story, care_type)
+    return items
+
+
+def _target_group(story: Story, care_type: str) -> list:
+    mine = story.context_rows("ctx_doelgroep", care_type, "institution")
+    nat = story.context_rows("ctx_doelgroep", care_type, "national")
+    groups = ((mine, story.institution), (nat, story.comparator["label"])) if story.compared \
+        else ((mine, story.institution),)
+    rows = []
+    for family in TARGET_FAMILIES:
+        for scope_rows, group in groups:
+            part = scope_rows[scope_rows["category"].str.startswith(family + ":").fillna(False)]
+            for _, r in part.iterrows():
+                rows.append({"family": family, "group": group, "category": r["category"],
+                             "value": float(r["value"]), "suppressed": bool(r["suppressed"])})
+    frame = pd.DataFrame(rows)
+    if frame.empty or frame[frame["group"] == story.institution]["suppressed"].all():
+        return []
+    fig = target_group_figure(frame, story.lang, story.words["target_group_titles"])
+    return [html(f"<h4>{esc(story.t['target_group'])}</h4>"), png(fig)]
+
+
+def _key_figures(story: Story, care_type: str) -> list:
+    """Out of home, waiting, alliance, chain: the institution's figure beside the pooled one."""
+    t, lang = story.t, story.lang
+    table = []
+    for ind, label, kind in (("ctx_doelgroep", t["out_of_home"], "pct"), ("ctx_wachttijd", t["waiting"], "number"),
+                             ("ctx_werkrelatie", t["alliance"], "number"),
+                             ("ctx_ketensamenwerking", t["chain"], "number")):
+        m = story.context_rows(ind, care_type, "institution")
+        n = story.context_rows(ind, care_type, "national")
+        m = m[m["category"].fillna("") == ""]
+        n = n[n["category"].fillna("") == ""]
+        if m.empty and n.empty:
+            continue
+        mr = m.iloc[0] if len(m) else None
+        nr = n.iloc[0] if len(n) else None
+        fmt = (lambda v: report.fmt_pct(v, 1, lang)) if kind == "pct" else \
+              (lambda v: report.fmt_number(v, 1, lang))
+        hidden = mr is None or bool(mr["suppressed"]) or is_missing(mr["value"])
+        table.append({
+            "item": label,
+            "mine": (report.ui(lang)["suppressed_mark"] + "*") if (mr is not None and bool(mr["suppressed"]))
+            else (report.MISSING_MARK[lang] if hidden else fmt(mr["value"])),
+            "ci": "" if hidden else report.fmt_ci(mr["ci_low"], mr["ci_high"], 1, lang,
+                                                  kind="pct" if kind == "pct" else "number"),
+            "n": report.fmt_count_rounded(mr["denominator"], lang, settings=story.settings) if not hidden else "",
+            "national": report.MISSING_MARK[lang] if nr is None or bool(nr["suppressed"]) else fmt(nr["value"]),
+        })
+    if not table:
+        return []
+    cols = {"item": (t["col_item"], "text"), "mine": (t["col_institution"], "text"),
+            "ci": (t["col_ci"], "text"), "n": (t["col_n"], "text")}
+    if story.compared:
+        cols["national"] = (t["col_national"], "text")
+    return [report.display_table(pd.DataFrame(table), cols, lang, settings=story.settings)]
+
+
+def _waiting(story: Story, care_type: str) -> list:
+    """The mean and median waiting time in one sentence (the pooled median beside them)."""
+    t, lang = story.t, story.lang
+    w = story.context_rows("ctx_wachttijd", care_type, "institution")
+    wn = story.context_rows("ctx_wachttijd", care_type, "national")
+    p50 = w[w["category"] == "quantile:p50"]
+    mean = w[w["category"].fillna("") == ""]
+    p50n = wn[wn["category"] == "quantile:p50"]
+    if not (len(p50) and len(mean) and not bool(p50.iloc[0]["suppressed"]) and not bool(mean.iloc[0]["suppressed"])):
+        return []
+    national = report.fmt_number(p50n.iloc[0]["value"], 0, lang) if len(p50n) else report.MISSING_MARK[lang]
+    template = t["waiting_sentence"] if story.compared else t["waiting_sentence_alone"]
+    return [para(template.format(
+        mean=report.fmt_number(mean.iloc[0]["value"], 0, lang),
+        median=report.fmt_number(p50.iloc[0]["value"], 0, lang),
+        national_median=story.comparator["value"].format(v=national)))]
+
+
+def _kwesties(story: Story, care_type: str) -> list:
+    """The kwesties professionals report, most frequent first."""
+    t, lang = story.t, story.lang
+    k = story.context_rows("ctx_kwesties", care_type, "institution")
+    kn = story.context_rows("ctx_kwesties", care_type, "national").set_index("category")
+    items = [html(f"<h4>{esc(t['kwesties'])}</h4>")]
+    if k.empty or k["suppressed"].all():
+        return items + [para(t["kwesties_none"])]
+    frame = k.assign(label=[registry.category_label(c, lang) for c in k["category"]],
+                     national_value=[kn.loc[c, "value"] if c in kn.index else np.nan for c in k["category"]])
+    frame = frame.sort_values("value", ascending=False)
+    cols = {"label": (t["col_category"], "text"), "numerator": (t["col_n"], "count"),
+            "value": (t["col_value"], "pct")}
+    if story.compared:
+        cols["national_value"] = (t["col_national"], "pct")
+    return items + [report.display_table(frame, cols, lang, settings=story.settings)]
+
+
+def target_group_figure(frame: pd.DataFrame, lang: str, titles: dict):
+    """Three small stacked bars (complexity, perspective, age), institution vs national; ``titles``
+    per family (``data/texts/story.yaml``, ``target_group_titles``)."""
+    from outcome_analysis.presentation import plots
+
+    families = [f for f in TARGET_FAMILIES if f in set(frame["family"])]
+    fig, axes = new_figure(6.8, 1.45 * len(families))
+    if len(families) == 1:
+        axes = [axes]
+    else:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6.8, 1.5 * len(families)), layout="constrained")
+        axes = fig.subplots(len(families), 1)
+    order_of = {"age_group": AGE_ORDER}
+    for ax, family in zip(axes, families):
+        part = frame[frame["family"] == family]
+        cats = order_of.get(family) or list(dict.fromkeys(part["category"]))
+        cats = [c for c in cats if c in set(part["category"])]
+        plots.profile_plot(part, order=cats, labels={c: registry.category_label(c, lang) for c in cats}, lang=lang,
+                           ax=ax, title=titles[family])
+        ax.set_yticklabels([shorten(g, 28) for g in part["group"].drop_duplicates()])
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=7)
+    return fig

@@ -1,0 +1,334 @@
+"""Section 2, per indicator set: every applicable indicator with its definition, figures (response,
+window), breakdown, trend and funnel, and the adjusted comparison in words."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from outcome_analysis.indicators import registry
+from outcome_analysis.presentation import report
+from outcome_analysis.presentation.story import (CARE_TYPE_SHORT, Story, esc, html, is_missing, is_suppressed, para,
+                                                 png)
+
+NAME = "indicators"
+
+
+def build(story: Story) -> list:
+    """Every indicator set of the report, one after the other."""
+    return [item for set_id in story.sets() for item in indicator_set(story, set_id)]
+
+
+def indicator_set(story: Story, set_id: str) -> list:
+    """One set: its heading, the care types it does not speak about, and every applicable indicator."""
+    items = [set_heading(story, set_id)]
+    absent = story.absent_sentence(set_id)
+    if absent:
+        items.append(para(absent))
+    for entry in story.entries(set_id):
+        items += indicator_section(story, entry)
+    return items
+
+
+def set_heading(story: Story, set_id: str) -> report.HTML:
+    """The h2 of an indicator set; only the first set starts a new page in the PDF."""
+    s = registry.SETS[set_id]
+    sets = story.sets()
+    cls = "" if not sets or set_id == sets[0] else ' class="oa-nobreak"'
+    return html(f"<h2{cls}>{esc(getattr(s, 'name_' + story.lang))}</h2>")
+
+
+def indicator_section(story: Story, entry: registry.Entry | str) -> list:
+    """One indicator: definition, figures with response and window, breakdown, trend + funnel,
+    the adjusted comparison in words. A pointer only when it restates another indicator.
+
+    With two care types (JB and JR) the layout does not repeat: one figures table and one table
+    per breakdown with a care-type column, one figure with a row per care type, then the
+    adjusted comparison per care type."""
+    entry = registry.get(entry) if isinstance(entry, str) else entry
+    t = story.t
+    items = [html(f"<h3>{esc(entry.label(story.lang))}</h3>")]
+    if entry.same_as:
+        other = registry.label(entry.same_as, story.lang)
+        return items + [para(t["same_as"].format(other=other))]
+    items.append(para(entry.definition(story.lang)))
+    if entry.provisional:
+        items.append(para(t["provisional"]))
+    num = getattr(entry, f"numerator_{story.lang}")
+    den = getattr(entry, f"denominator_{story.lang}")
+    items.append(para(t["counts"].format(numerator=num, denominator=den)))
+    shown_types, notes = [], []
+    several = len(story.entry_care_types(entry)) > 1
+    for care_type in story.entry_care_types(entry):
+        status = story.indicator_status(entry, care_type)["status"]
+        restated = entry.restates.get(care_type)
+        if status == "niet_van_toepassing":
+            notes.append(para(story.status_text(entry, care_type)))
+        elif restated:
+            items.append(para(t["restates"].format(care_type=story.care_label(care_type),
+                                                   other=registry.label(restated, story.lang))))
+        elif status not in ("getoond", "verborgen"):
+            notes.append(para(_care_prefix(story, care_type, several) + story.status_text(entry, care_type)))
+        else:
+            shown_types.append(care_type)
+    if not shown_types:
+        return items + notes  # every care type said in words: no empty table, no empty figure
+    shown = story.shown_period(entry)
+    if shown != story.period:
+        items.append(para(t["window_note"].format(label=entry.label(story.lang),
+                                                  months=story.results.window_months(entry.id),
+                                                  period=story.period_text, shown=report.fmt_period(shown, story.lang))))
+    items += figures_table(story, entry, shown_types, shown)
+    items += breakdown(story, entry, shown_types, shown)
+    if entry.headline == "share":
+        items += figures(story, entry, shown_types, shown)
+        for care_type in shown_types:
+            items += adjusted(story, entry, care_type, prefix=len(shown_types) > 1)
+    return items + notes
+
+
+def _care_prefix(story: Story, care_type: str, several: bool) -> str:
+    return f"{story.care_label(care_type).capitalize()}: " if several else ""
+
+
+def figures_table(story: Story, entry: registry.Entry, care_types: list[str], shown: str) -> list:
+    """The headline figure per care type in one table, with response and window in words."""
+    t = story.t
+    if entry.headline not in ("share", "mean"):
+        return []
+    several = len(care_types) > 1
+    rows, notes = [], []
+    months = story.results.window_months(entry.id)
+    for care_type in care_types:
+        mine = story.figure(entry, care_type, shown)
+        if mine is None:
+            continue
+        nat = story.national(entry, care_type, shown)
+        national = ("" if not nat else story.pct_or_mark(nat["value"], nat["hidden"])
+                    if not is_suppressed(mine) else report.ui(story.lang)["suppressed_mark"] + "*")
+        rows.append(dict(mine, national_value=national, period_label=shown,
+                         care_label=story.care_label(care_type).capitalize()))
+        prefix = _care_prefix(story, care_type, several)
+        if not is_suppressed(mine):
+            denominator = float(mine.get("denominator") or 0)
+            missing = float(mine.get("missing") or 0)
+            if 0 < missing < story.settings.min_count:
+                notes.append(para(prefix + t["response_few"].format(n=story.settings.min_count)))
+            elif missing > 0:
+                response = denominator / (denominator + missing) if denominator + missing else np.nan
+                notes.append(para(prefix + t["response"].format(missing=report.fmt_count_rounded(missing, story.lang, settings=story.settings),
+                                                                response=report.fmt_pct(response, 0, story.lang))))
+        excluded = float(mine.get("excluded_window") or 0)
+        if months and excluded > 0:
+            notes.append(para(prefix + t["excluded"].format(excluded=report.fmt_count_rounded(excluded, story.lang, settings=story.settings),
+                                                            months=months)))
+    if not rows:
+        return []
+    # missing items are said in words below (response), not as a mostly hidden column
+    first = ("care_label", (t["col_care_type"], "text")) if several else ("period_label", (t["col_period"], "text"))
+    cols = dict([first, ("value", (t["col_value"], "pct")), ("ci", (t["col_ci"], "ci")),
+                 ("denominator", (t["col_n"], "count"))])
+    widths = (34, 18, 30, 18)
+    if story.compared:
+        cols["national_value"] = (t["col_national"], "text")  # hidden pooled figures as –*
+        widths = (30, 14, 26, 15, 15)
+    caption = t["figures_caption"].format(period=shown) if several else None
+    return [report.display_table(pd.DataFrame(rows), cols, story.lang, widths=widths,
+                                 caption=caption, settings=story.settings)] + notes
+
+
+def _breakdown_families(story: Story, entry: registry.Entry, care_type: str, period: str):
+    """Rows of each breakdown family (visible, or all when most are visible), the hidden labels,
+    and the mean rows, of one care type."""
+    all_rows = story.rows(entry, care_type, period, "institution", category=None)
+    nat_rows = story.rows(entry, care_type, period, "national", category=None)
+    rows = all_rows[all_rows["category"] != ""]
+    if rows.empty:
+        return {}, []
+    nat = nat_rows.set_index("category")
+    share_rows, means = [], []
+    for _, r in rows.iterrows():
+        family = str(r["category"]).split(":", 1)[0]
+        kind = entry.breakdowns.get(family, "share")
+        n = nat.loc[r["category"]] if r["category"] in nat.index else None
+        if isinstance(n, pd.DataFrame):
+            n = n.iloc[0]
+        if kind == "mean":
+            means.append((r, n))
+            continue
+        share_rows.append(dict(r.to_dict(), label=registry.category_label(r["category"], story.lang),
+                               care_label=CARE_TYPE_SHORT.get(care_type, care_type),
+                               national_value=story.pct_or_mark(
+                                   n["value"] if n is not None else np.nan,
+                                   n is not None and (bool(n["suppressed"]) or is_missing(n["value"])))
+                               if n is not None else ""))
+    order = {c: i for i, c in enumerate(registry.LABELS["categories"])}
+    by_family: dict[str, list[dict]] = {}
+    for r in sorted(share_rows, key=lambda r: (order.get(r["category"], len(order)), r["category"])):
+        by_family.setdefault(str(r["category"]).split(":", 1)[0], []).append(r)
+    out = {}
+    for family, fam_rows in by_family.items():
+        hidden_labels = [r["label"] for r in fam_rows if bool(r.get("suppressed"))]
+        visible = [r for r in fam_rows if not bool(r.get("suppressed"))]
+        if len(hidden_labels) > len(visible):
+            out[family] = (visible, hidden_labels)
+        else:
+            out[family] = (fam_rows, [])
+    return out, means
+
+
+def breakdown(story: Story, entry: registry.Entry, care_types: list[str], period: str) -> list:
+    """One table per breakdown family (a care-type column when there are two), the categories it
+    hides named in a note, and the mean breakdowns in sentences."""
+    if not entry.breakdowns:
+        return []
+    t = story.t
+    several = len(care_types) > 1
+    per_type = {c: _breakdown_families(story, entry, c, period) for c in care_types}
+    families = list(dict.fromkeys(f for fams, _m in per_type.values() for f in fams))
+    items = []
+    for family in families:
+        caption = t["breakdown_family"].format(family=registry.family_label(family, story.lang))
+        rows, notes = [], []
+        for care_type in care_types:
+            fam_rows, hidden_labels = per_type[care_type][0].get(family, ([], []))
+            rows += fam_rows
+            if hidden_labels:
+                notes.append(para(_care_prefix(story, care_type, several) + t["hidden_categories"].format(
+                    caption=caption, n=story.settings.min_denominator, categories=", ".join(hidden_labels))))
+        if rows:
+            cols = {"label": (t["col_category"], "text")}
+            if several:
+                cols["care_label"] = (t["col_care_short"], "text")
+            cols.update({"value": (t["col_value"], "pct"), "ci": (t["col_ci"], "ci"),
+                         "numerator": (report.ui(story.lang, "columns")["count"], "count")})
+            if story.compared:
+                cols["national_value"] = (t["col_national"], "text")  # hidden pooled cells as –*
+                widths = (32, 8, 12, 24, 11, 13) if several else (36, 13, 25, 12, 14)
+            else:
+                widths = (36, 9, 14, 27, 14) if several else (40, 15, 30, 15)
+            items.append(report.display_table(pd.DataFrame(rows), cols, story.lang, caption=caption,
+                                              widths=widths, settings=story.settings))
+        items += notes
+    for care_type in care_types:
+        for r, n in per_type[care_type][1]:
+            if is_suppressed(r.to_dict()):
+                continue
+            national = report.fmt_number(n["value"], 1, story.lang) if n is not None and not bool(n["suppressed"]) \
+                else report.MISSING_MARK[story.lang]
+            template = t["mean_sentence"] if story.compared else t["mean_sentence_alone"]
+            items.append(para(_care_prefix(story, care_type, several) + template.format(
+                label=registry.category_label(r["category"], story.lang).capitalize(),
+                value=report.fmt_number(r["value"], 1, story.lang),
+                ci=report.fmt_ci(r["ci_low"], r["ci_high"], 1, story.lang, kind="number"),
+                national=story.comparator["value"].format(v=national))))
+    return items
+
+
+def figures(story: Story, entry: registry.Entry, care_types: list[str], period: str) -> list:
+    """Trend (left) and funnel (right), one row per care type that has a visible figure, one caption."""
+    t = story.t
+    panels = []
+    for care_type in care_types:
+        trend = story.trend_table(entry, care_type, period)
+        inst_visible = trend[(trend["scope"] == "institution") & ~trend["suppressed"].astype(bool)]
+        if inst_visible.empty:
+            continue
+        cm_all = story.casemix_all(entry, care_type)
+        has_funnel = (story.compared and not cm_all.empty and (~cm_all["suppressed"]).sum() >= 3
+                      and story.institution in set(cm_all.loc[~cm_all["suppressed"], "institution"]))
+        panels.append((care_type, trend, cm_all if has_funnel else None))
+    if not panels:
+        return []
+    from matplotlib.figure import Figure
+
+    from outcome_analysis.presentation import plots
+
+    any_funnel = any(p[2] is not None for p in panels)
+    several = len(panels) > 1
+    # always the full text width: the page scales images to it, so a narrower figure would only
+    # come out taller
+    height = 2.7 if any_funnel else 2.1
+    fig = Figure(figsize=(6.8, height * len(panels) + (0.25 if several else 0)), layout="constrained")
+    axes = fig.subplots(len(panels), 2 if any_funnel else 1, squeeze=False)
+    for row, (care_type, trend, cm_all) in zip(axes, panels):
+        plots.trend_plot(trend, institution=story.institution, lang=story.lang, ax=row[0], settings=story.settings,
+                         national=story.compared, national_label=story.comparator["label"])
+        if several:
+            row[0].set_title(story.care_label(care_type).capitalize(), loc="left", fontsize=9,
+                             fontweight="bold")
+        if any_funnel:
+            if cm_all is None:
+                row[1].set_axis_off()
+                continue
+            plots.funnel_plot(cm_all, highlight=story.institution, kind="oe", lang=story.lang, ax=row[1],
+                              settings=story.settings)
+            if row[1].get_legend() is not None:
+                row[1].get_legend().remove()
+    image = png(fig)
+    caption = t["figure_caption"] if any_funnel else t["figure_caption_trend"] if story.compared \
+        else t["figure_caption_alone"]
+    return [image, para(caption, "oa-caption")]
+
+
+def adjusted(story: Story, entry: registry.Entry, care_type: str, prefix: bool = False) -> list:
+    """The adjusted comparison in words: adjusted share, signal, O/E with its interval, and the
+    empirical-Bayes (shrunk) O/E beside it, so that an extreme figure of a small institution is
+    seen in proportion."""
+    if not entry.casemix or not story.compared:
+        return []  # one institution: never an O/E against itself
+    t = story.t
+    lead = _care_prefix(story, care_type, prefix)
+    mine = story.figure(entry, care_type)
+    if mine is None or is_suppressed(mine):
+        return []
+    cm, why = story.adjusted_row(entry, care_type)
+    if cm is None:
+        return [para(lead + t["adjusted_none"].format(reason=t["adjusted_small"] if why == "small"
+                                                      else t["adjusted_nomodel"]))]
+    summary = story.model_row(entry, care_type, cm["period"])
+    covs = covariates(story, summary)
+    signal = _signal_text(story, cm)
+    fav = registry.favourable(entry.direction, cm.get("signal"))
+    if fav is not None:
+        signal += f" ({t['favourable'] if fav else t['unfavourable']})"
+    sentence = t["adjusted_sentence"].format(
+        covariates=covs, oe=report.fmt_ratio(cm["oe_ratio"], 2, story.lang),
+        ci=report.fmt_ci(cm["oe_ci_low"], cm["oe_ci_high"], lang=story.lang, kind="ratio"),
+        adjusted=report.fmt_pct(cm["adjusted_value"], 1, story.lang), signal=signal)
+    shrunk = shrunk_text(story, cm)
+    if shrunk:
+        sentence += " " + shrunk
+    items = [para(lead + sentence, "oa-headline")]
+    lacking = cm.get("n_missing_covariates", 0) or 0
+    if lacking >= story.settings.min_count:
+        items.append(para(t["adjusted_missing"].format(n=report.fmt_count_rounded(lacking, story.lang, settings=story.settings))))
+    return items
+
+
+def _signal_text(story: Story, cm) -> str:
+    t = story.t
+    if cm is None or cm.get("n", 0) < story.settings.min_denominator or is_missing(cm.get("oe_ratio")):
+        return t["signal_none"]
+    return t.get(f"signal_{cm.get('signal')}", t["signal_none"])
+
+
+def shrunk_text(story: Story, cm) -> str:
+    """"Rekening houdend met de kleine aantallen: 1,08 (0,91 – 1,27)." from a case-mix row's
+    ``oe_shrunk`` (empirical Bayes); the no-variation wording when every institution is pulled to
+    1 (τ² = 0); empty when the row has no shrunk O/E."""
+    t = story.t
+    if cm is None or is_missing(cm.get("oe_shrunk")):
+        return ""
+    low, high = cm.get("oe_shrunk_ci_low"), cm.get("oe_shrunk_ci_high")
+    oe = report.fmt_ratio(cm["oe_shrunk"], 2, story.lang)
+    if is_missing(low) or is_missing(high) or abs(float(high) - float(low)) < 1e-9:
+        return t["shrunk_none"].format(oe=oe)
+    return t["shrunk_sentence"].format(oe=oe, ci=report.fmt_ci(low, high, lang=story.lang, kind="ratio"))
+
+
+def covariates(story: Story, summary) -> str:
+    """The covariates of a model summary row (the settings' when there is none), as labels."""
+    names = json.loads(summary["covariates"]) if summary is not None else list(story.settings.covariates)
+    return ", ".join(registry.covariate_label(c, story.lang) for c in names)

@@ -1,0 +1,160 @@
+"""Section 1, Samenvatting: what this report is, how to read it, the headline figures in a table
+("Kerncijfers") and in words."""
+from __future__ import annotations
+
+from outcome_analysis.contract.periods import parse_period, previous_period
+from outcome_analysis.indicators import registry
+from outcome_analysis.presentation import report
+from outcome_analysis.presentation.story import Story, esc, html, is_missing, para
+
+NAME = "summary"
+
+
+def build(story: Story) -> list:
+    """The introduction, the Kerncijfers table, the window note and the figures in words."""
+    t = story.t
+    care = ", ".join(story.care_label(c) for c in story.care_types)
+    items = [
+        story.heading("summary"),
+        para(t["intro"].format(institution=story.institution, period=story.period_text, care_types=care), "oa-lead"),
+        para(t["how_to_read" if story.compared else "how_to_read_alone"].format(n=story.settings.min_denominator)),
+        para(story.comparator["scope_note"]),
+        headline_table(story),
+    ]
+    absent = story.absent_sentence()
+    if absent:
+        items.append(para(absent))
+    note = window_summary_note(story)
+    if note:
+        items.append(para(note))
+    more = t["summary_more"] if story.compared else t["summary_more_alone"]
+    items += [story.heading("in_words", 3), headline_sentences(story), para(more)]
+    return items
+
+
+def headline_table(story: Story) -> report.HTML:
+    """The compact summary ("Kerncijfers"): per indicator its figure (value, interval, number,
+    the pooled figure when there is one, the previous period, the adjusted verdict) or, across
+    the figure columns, its status in words ("Niet aangeleverd: ...")."""
+    t = story.t
+    frame = story.headline_frame()
+    if frame.empty:
+        return para(t["reason_all_suppressed"].format(n=story.settings.min_denominator))
+    lang, st = story.lang, story.settings
+    hidden = report.ui(lang)["suppressed_mark"] + "*"
+    heads = [(t["col_indicator"], False), (t["col_direction"], False), (t["col_value"], True), (t["col_ci"], True),
+             (t["col_n"], True)]
+    widths = [25, 8, 8, 14, 9]
+    if story.compared:
+        heads.append((t["col_national"], True))
+        widths.append(9)
+    heads.append((t["col_previous"], True))
+    widths.append(9)
+    if story.compared:
+        heads.append((t["col_adjusted"], False))
+        widths.append(18)
+    total = sum(widths)
+    body, any_hidden = [], False
+    for _, r in frame.iterrows():
+        label = r["label"] + (f" ({r['shown_period']})" if r["shown_period"] != story.period else "")
+        first = [esc(label), esc(t.get(f"direction_short_{r['direction']}", ""))]
+        if r["status"] not in ("getoond", "verborgen"):
+            cells = "".join(f"<td>{c}</td>" for c in first)
+            body.append(f'<tr class="oa-status">{cells}<td colspan="{len(heads) - 2}" class="oa-status-text">'
+                        f"{esc(r['status_text'])}</td></tr>")
+            continue
+        shown = not r["suppressed"]
+        any_hidden |= not shown
+        n = report.fmt_count_rounded(r["denominator"], lang, settings=st) \
+            if shown else hidden
+        numbers = [report.fmt_pct(r["value"], 1, lang) if shown else hidden,
+                   report.fmt_ci(r["ci_low"], r["ci_high"], 1, lang) if shown else hidden, n]
+        if story.compared:
+            numbers.append(story.pct_or_mark(r["national_value"], bool(r["national_hidden"])))
+            any_hidden |= bool(r["national_hidden"])
+        prev_hidden = bool(r["previous_suppressed"])
+        if is_missing(r["previous_value"]) and not prev_hidden:
+            numbers.append(report.MISSING_MARK[lang])
+        else:
+            numbers.append(story.pct_or_mark(r["previous_value"], prev_hidden or is_missing(r["previous_value"])))
+            any_hidden |= prev_hidden
+        cells = "".join(f"<td>{c}</td>" for c in first)
+        cells += "".join(f'<td class="oa-num">{esc(c)}</td>' for c in numbers)
+        if story.compared:
+            cells += f"<td>{esc(_adjusted_short(story, r))}</td>"
+        body.append(f"<tr>{cells}</tr>")
+    num_cls = ' class="oa-num"'
+    head = "".join(f'<th scope="col"{num_cls if num else ""}>{esc(h)}</th>' for h, num in heads)
+    cols = "".join(f'<col style="width:{100 * w / total:.4g}%">' for w in widths)
+    caption = t["headline_table_caption"].format(period=story.period)
+    table = (f'<div class="oa-table-wrap"><table class="oa-table oa-wide"><caption>{esc(caption)}</caption>'
+             f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    if any_hidden:
+        table += f'<p class="oa-footnote">{esc(report.ui(lang)["suppressed_footnote"].format(n=st.min_denominator))}</p>'
+    table += "</div>"
+    legend = t["headline_legend"] if story.compared else t["headline_legend_alone"]
+    return html(table + str(para(legend, "oa-footnote")))
+
+
+def _adjusted_short(story: Story, r) -> str:
+    sig = r["signal"]
+    if r["suppressed"] or sig is None or is_missing(sig):
+        return ""
+    text = story.t.get("signal_short_" + sig, "")
+    fav = registry.favourable(registry.get(r["indicator"]).direction, sig)
+    if fav is not None:
+        text += f" ({story.t['favourable'] if fav else story.t['unfavourable']})"
+    return text
+
+
+def headline_sentences(story: Story) -> report.HTML:
+    """The headline figures in words (report.headline_sentence), one line per indicator; an
+    indicator without a figure gets its status sentence."""
+    frame = story.headline_frame()
+    items = []
+    for _, r in frame.iterrows():
+        label = r["label"] + (f" ({r['shown_period']})" if r["shown_period"] != story.period else "")
+        if r["status"] not in ("getoond", "verborgen"):
+            items.append(f"<li><strong>{esc(label)}</strong>: {esc(r['status_text'])}</li>")
+            continue
+        me = {"value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "suppressed": r["suppressed"]}
+        nat = {"value": r["national_value"], "ci_low": r["national_ci_low"], "ci_high": r["national_ci_high"]}
+        prev = None if r["previous_suppressed"] else {
+            "value": r["previous_value"], "ci_low": r["previous_ci_low"], "ci_high": r["previous_ci_high"]}
+        label_prev = None
+        if parse_period(r["shown_period"])[2] != "year" or r["shown_period"] != story.period:
+            label_prev = previous_period(r["shown_period"])
+        entry = registry.get(r["indicator"])
+        sentence = report.headline_sentence(me, nat, prev, r["direction"], story.lang,
+                                            previous_label=label_prev,
+                                            template=entry.sentence(story.lang, story.settings),
+                                            comparator=story.comparator, settings=story.settings)
+        items.append(f"<li><strong>{esc(label)}</strong>: {esc(sentence)}</li>")
+    return html(f'<ul class="oa-headlines">{"".join(items)}</ul>')
+
+
+def window_summary_note(story: Story) -> str:
+    """One sentence naming each windowed indicator of the summary with its own window and the
+    period shown, e.g. "herhaald beroep en uitblijven nieuwe beschermingsmaatregel: 12 maanden
+    (dus 2023); uitblijven recidive: 24 maanden (dus 2022)"; empty when no figure is from an
+    earlier period."""
+    t = story.t
+    groups: dict[tuple[int, str], list[str]] = {}
+    for entry in story.summary_entries():
+        shown = story.shown_period(entry)
+        months = story.results.window_months(entry.id)
+        if shown == story.period or not months:
+            continue
+        if not any(story.figure(entry, c, shown) is not None for c in story.entry_care_types(entry)):
+            continue
+        groups.setdefault((months, shown), []).append(_lower_first(entry.label(story.lang)))
+    if not groups:
+        return ""
+    parts = [t["window_item"].format(labels=f" {t['and']} ".join(labels), months=months, shown=shown)
+             for (months, shown), labels in sorted(groups.items())]
+    return t["window_summary"].format(period=story.period_text, items="; ".join(parts))
+
+
+def _lower_first(text: str) -> str:
+    """``Herhaald beroep`` → ``herhaald beroep`` (not ``GAS`` → ``gAS``)."""
+    return text[:1].lower() + text[1:] if len(text) > 1 and text[1:2].islower() else text
