@@ -314,3 +314,61 @@ def test_casemix_uses_only_headline_rows_with_window_passed_and_outcome_known():
     out = casemix.adjust_records(pd.concat([base, noise], ignore_index=True), covariates=["complexity"])
     assert out["n"].sum() == 80
     assert out["observed"].sum() == 40
+
+
+# ------------------------------------------------------------------ the indicator layer: records handed in
+@pytest.mark.filterwarnings("ignore::outcome_analysis.indicators.DerivedNormWarning")
+def test_adjust_indicator_on_handed_records_equals_adjust(small_demo):
+    """adjust(data, ...) is records() once + adjust_indicator(records, ...): the same frame and models;
+    one records frame serves every period and kind."""
+    from outcome_analysis import indicators
+
+    recs = indicators.records(small_demo, "jh_afname_problematiek")
+    before = recs.copy()
+    for period in ("2023", "2024"):
+        for kind in ("share", "mean"):
+            handed = casemix.adjust_indicator(recs, "jh_afname_problematiek", period=period, kind=kind)
+            built = casemix.adjust(small_demo, "jh_afname_problematiek", period=period, kind=kind)
+            pd.testing.assert_frame_equal(handed, built)
+            assert [s.n_records for s in handed.attrs["summaries"]] == [s.n_records for s in built.attrs["summaries"]]
+    pd.testing.assert_frame_equal(recs, before)  # the handed frame is not modified
+    one = casemix.adjust_indicator(recs, "jh_afname_problematiek", period="2024", care_type="jeugdhulp")
+    assert set(one["care_type"]) == {"jeugdhulp"}
+
+
+def test_adjust_indicator_says_what_does_not_fit(small_demo):
+    from outcome_analysis import indicators
+
+    recs = indicators.records(small_demo, "jh_uitval")
+    with pytest.raises(casemix.CaseMixError, match="granularity 'half_year'"):
+        casemix.adjust_indicator(recs, "jh_uitval", period="2024H1")
+    with pytest.raises(casemix.CaseMixError, match="does not apply to care type 'jb'"):
+        casemix.adjust_indicator(recs, "jh_uitval", care_type="jb")
+    with pytest.raises(casemix.CaseMixError, match=r"lack column\(s\) \['category'\]"):
+        casemix.adjust_indicator(recs.drop(columns="category"), "jh_uitval", period="2024")
+    not_adjusted = next(i for i in indicators.registry.ids() if not indicators.registry.get(i).casemix)
+    with pytest.raises(casemix.CaseMixError, match=not_adjusted):
+        casemix.adjust_indicator(recs, not_adjusted)
+
+
+@pytest.mark.parametrize("granularity", ["year", "half_year"])
+def test_national_share_of_a_per_youth_indicator_from_its_records_equals_compute(small_demo, granularity):
+    """The national per-youth share that adjust_indicator takes from the records (each youth's last
+    headline row per period, whatever its care type) equals the national row of indicators.compute,
+    for every per-youth case-mix indicator, period and care type."""
+    from outcome_analysis import indicators
+
+    ids = [e.id for e in indicators.registry.REGISTRY.values() if e.casemix and e.unit == "youth" and not e.same_as]
+    assert ids
+    for indicator in ids:
+        entry = indicators.registry.get(indicator)
+        recs = indicators.records(small_demo, indicator, granularity=granularity)
+        table = indicators.compute(small_demo, indicator, granularity=granularity, by=())
+        nat = table[(table["category"] == "") & (table["window_months"] == entry.window_months(DEFAULT))]
+        keys = nat[["period", "care_type"]].astype(str)
+        out = pd.DataFrame({"period": keys["period"].to_numpy(), "care_type": keys["care_type"].to_numpy(),
+                            "national_value": -1.0, "oe_ratio": 1.0})
+        got = casemix._national_per_youth(out, recs)
+        want = nat["value"].to_numpy(dtype=float)
+        np.testing.assert_array_equal(got["national_value"].to_numpy(), np.where(np.isnan(want), -1.0, want))
+        assert (nat["denominator"] > 0).any()

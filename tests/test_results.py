@@ -235,3 +235,38 @@ def test_family_institutions_follow_the_care_type_families(small_results):
     assert jbjr == small_results.family_institutions(("jb", "jr")) and "Jeugdbescherming Randstad Midden" in jbjr
     assert not set(jbjr) & set(small_results.family_institutions("jeugdhulp"))
     assert len(jbjr) + len(small_results.family_institutions("jeugdhulp")) == len(small_results.institutions)
+
+
+def test_compute_results_builds_each_indicator_once(monkeypatch):
+    """Each indicator's unit rows are built once per compute_results (one builder call each): the
+    case-mix models get the records of the same build as the table, for every report period and
+    kind, and the verloop profile shares the same arrays (one base)."""
+    from outcome_analysis.indicators import base as base_mod
+    from outcome_analysis.indicators import builders
+    from toydata import toy_dataset
+    from toydata import trajectory as T
+
+    rows = []
+    for inst in ("A", "B"):
+        for i in range(12):
+            rows.append(T(f"{inst}h{i}", f"{inst}k{i}", inst, "jeugdhulp", "ambulant", "2022-02-01", f"2023-0{1 + i % 9}-15",
+                          "voortijdig_client" if i % 3 == 0 else "volgens_plan", complexity="complex",
+                          rom_instrument="sdq_total", rom_start=20.0, rom_end=12.0 + i))
+            rows.append(T(f"{inst}j{i}", f"{inst}y{i}", inst, "jb", "ots", "2021-03-01", f"2022-0{1 + i % 9}-10",
+                          "volgens_plan", threat_start=3, threat_end=1 + i % 3))
+    data = toy_dataset(rows, reference_date="2024-12-31")
+    calls: dict[str, int] = {}
+    for indicator, build in list(builders._BUILDERS.items()):
+        def counted(b, entry, build=build):
+            calls[entry.id] = calls.get(entry.id, 0) + 1
+            return build(b, entry)
+        monkeypatch.setitem(builders._BUILDERS, indicator, counted)
+    bases = []
+    made = base_mod._Base.__init__
+    monkeypatch.setattr(base_mod._Base, "__init__", lambda self, *a, **k: (bases.append(1), made(self, *a, **k))[1])
+    r = compute_results(data, periods=["2022", "2023"])
+    assert calls == {i: 1 for i in builders.computable()}
+    assert len(bases) == 1
+    assert {"jh_uitval", "jh_afname_problematiek", "jbjr_herhaald_beroep"} <= set(r.casemix["indicator"])
+    assert set(r.casemix["report_period"]) == {"2022", "2023"}
+    assert "jh_afname_problematiek" in set(r.casemix_mean["indicator"])
