@@ -585,7 +585,7 @@ def trend_figure(results: Results, set: str, lang: str = "nl"):
     nrows = math.ceil(len(ids) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(7.2, 2.1 * nrows), layout="constrained", squeeze=False)
     periods = sorted(results.indicators["period"].dropna().astype(str).unique())
-    periods = [p for p in periods if p in set_periods(trends)]
+    periods = [p for p in periods if p in frozenset(trends["period"].astype(str))]  # ``set`` is the argument
     pos = {p: i for i, p in enumerate(periods)}
     styles = {"jeugdhulp": (plots.MAIN, "o", "-"), "jb": (plots.NATIONAL, "s", "--"), "jr": (plots.OTHERS, "^", ":")}
     for ax, ind in zip(axes.flat, ids):
@@ -608,10 +608,6 @@ def trend_figure(results: Results, set: str, lang: str = "nl"):
     for ax in list(axes.flat)[len(ids):]:
         ax.set_visible(False)
     return fig
-
-
-def set_periods(trends: pd.DataFrame) -> set:
-    return set(trends["period"].astype(str))
 
 
 def _wrap(text: str, width: int) -> str:
