@@ -562,10 +562,10 @@ def _explanation_sheet(ws, li: int, columns, reference_date, granularity, source
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 100
     ref = pd.Timestamp(reference_date) if reference_date is not None else None
-    windows = "; ".join(
-        f"{e.label(texts.LANGS[li])}: {e.window_months(settings)} {texts.for_lang('counted', texts.LANGS[li])['months']}"
-        for e in registry.REGISTRY.values() if e.window_setting and e.id in indicators_mod.COMPUTABLE)
     w = texts.for_lang("counted", texts.LANGS[li])
+    windows = "; ".join(
+        f"{e.label(texts.LANGS[li])}: {e.window_months(settings)} {w['months']}"
+        for e in registry.REGISTRY.values() if e.window_setting and e.id in indicators_mod.COMPUTABLE)
     title, lines = w["title"], w["lines"]
     facts = [(w["reference_date"], f"{ref:{w['date_format']}}" if ref is not None else ""),
              (w["periods"], w["years"] if granularity == "year" else w["half_years"]),
