@@ -5,6 +5,12 @@ Run by hand (not part of the test suite):
 
     .venv/bin/python benchmarks/bench_indicators.py            # scales 10 and 50
     .venv/bin/python benchmarks/bench_indicators.py --scale 1  # quick
+    .venv/bin/python benchmarks/bench_indicators.py --scale 1 --results  # + results.compute_results
+
+With ``--results`` it also times ``results.compute_results`` (the table, context, quality, verloop
+and every case-mix model) and counts the builder calls per indicator during it (one each: the
+case-mix models get the records of the same build as the table).  To compare two versions of the
+package, run this script with ``PYTHONPATH`` pointing at the other checkout.
 
 Each measurement runs in its own subprocess. After the demo data is built, the process frees what it
 can (``gc.collect``, ``malloc_trim``) and resets its resident-memory high-water mark (Linux
@@ -121,6 +127,20 @@ def measure(what: str, scale: float) -> dict:
         ref = pd.Timestamp(data.reference_date).strftime("%Y-%m-%d")
         res = con.execute(SQL_HERHAALD_BEROEP.format(ref=ref)).fetchall()
         result = {"table": [[p, c, int(n), int(d), int(x)] for p, c, n, d, x in res]}
+    elif what == "results":
+        from outcome_analysis.indicators import builders
+        from outcome_analysis.running import results
+
+        calls: dict[str, int] = {}
+        for ident, build in list(builders._BUILDERS.items()):
+            def counted(b, entry, build=build):
+                calls[entry.id] = calls.get(entry.id, 0) + 1
+                return build(b, entry)
+            builders._BUILDERS[ident] = counted
+        t0 = time.perf_counter()  # the wrapping is not timed
+        out = results.compute_results(data)
+        result = {"casemix_rows": len(out.casemix), "builder_calls": sum(calls.values()),
+                  "indicators_built": len(calls), "most_builds": max(calls.values(), default=0)}
     else:
         raise ValueError(what)
     seconds = time.perf_counter() - t0
@@ -138,12 +158,18 @@ def run(what: str, scale: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, action="append", help="demo scale(s); default 10 and 50")
+    parser.add_argument("--results", action="store_true", help="also time results.compute_results")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure(args.one, args.scale[0]), default=str))
         return
     for scale in args.scale or [10, 50]:
+        if args.results:
+            res = run("results", scale)
+            print(f"scale {scale:g}: results.compute_results {res['seconds']:.1f} s, peak RSS {res['peak_mb']:.0f} MB "
+                  f"(+{res['extra_mb']:.0f} MB); {res['builder_calls']} builder calls for {res['indicators_built']} "
+                  f"indicators (at most {res['most_builds']} for one); {res['casemix_rows']} case-mix rows")
         cat = run("catalogue", scale)
         hb = run("herhaald", scale)
         db = run("duckdb", scale)

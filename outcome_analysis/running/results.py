@@ -122,9 +122,9 @@ class Results(ResultsQuery):
         where ``n`` is below the threshold.
     casemix : DataFrame
         :func:`outcome_analysis.casemix.adjust_indicator` (shares) for every case-mix indicator in
-        the report periods (from the indicator's records, built once with its table rows), with an ``indicator`` and ``report_period`` column (``period`` is the period that
-        was modelled: for an indicator with a follow-up window, the latest period whose window
-        has passed).
+        the report periods (from the indicator's records, built once with its table rows), with an
+        ``indicator`` and ``report_period`` column (``period`` is the period that was modelled: for
+        an indicator with a follow-up window, the latest period whose window has passed).
     casemix_mean : DataFrame
         Adjusted mean change (linear model with the baseline score) for the change indicators.
     model_summaries, coefficients, calibration : DataFrame
