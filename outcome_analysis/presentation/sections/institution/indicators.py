@@ -117,12 +117,13 @@ def figures_table(story: Story, entry: registry.Entry, care_types: list[str], sh
                 notes.append(para(prefix + t["response_few"].format(n=story.settings.min_count)))
             elif missing > 0:
                 response = denominator / (denominator + missing) if denominator + missing else np.nan
-                notes.append(para(prefix + t["response"].format(missing=report.fmt_count_rounded(missing, story.lang, settings=story.settings),
-                                                                response=report.fmt_pct(response, 0, story.lang))))
+                notes.append(para(prefix + t["response"].format(
+                    missing=report.fmt_count_rounded(missing, story.lang, settings=story.settings),
+                    response=report.fmt_pct(response, 0, story.lang))))
         excluded = float(mine.get("excluded_window") or 0)
         if months and excluded > 0:
-            notes.append(para(prefix + t["excluded"].format(excluded=report.fmt_count_rounded(excluded, story.lang, settings=story.settings),
-                                                            months=months)))
+            notes.append(para(prefix + t["excluded"].format(
+                excluded=report.fmt_count_rounded(excluded, story.lang, settings=story.settings), months=months)))
     if not rows:
         return []
     # missing items are said in words below (response), not as a mostly hidden column
@@ -303,7 +304,8 @@ def adjusted(story: Story, entry: registry.Entry, care_type: str, prefix: bool =
     items = [para(lead + sentence, "oa-headline")]
     lacking = cm.get("n_missing_covariates", 0) or 0
     if lacking >= story.settings.min_count:
-        items.append(para(t["adjusted_missing"].format(n=report.fmt_count_rounded(lacking, story.lang, settings=story.settings))))
+        items.append(para(t["adjusted_missing"].format(
+            n=report.fmt_count_rounded(lacking, story.lang, settings=story.settings))))
     return items
 
 

@@ -79,4 +79,5 @@ def _left_out(story: Story) -> list:
         for v in frame["excluded_window"]])
     cols = {"label": (t["col_indicator"], "text"), "missing": (t["left_out_missing"], "count"),
             "excluded_window": (t["left_out_window"], "text")}
-    return [html(f"<h3>{esc(t['left_out'])}</h3>"), report.display_table(frame, cols, story.lang, settings=story.settings)]
+    return [html(f"<h3>{esc(t['left_out'])}</h3>"),
+            report.display_table(frame, cols, story.lang, settings=story.settings)]
