@@ -130,22 +130,23 @@ class Entry:
         """The short definition in ``lang``."""
         return getattr(self, f"definition_{_lang(lang)}")
 
-    def sentence(self, lang: str = "nl", settings: Settings | None = None) -> str:
+    def sentence(self, lang: str = "nl", *, settings: Settings) -> str:
         """The headline in words as a template with ``{value}``: the registry's ``sentence_<lang>``
-        (``{months}`` filled in from ``settings``), else built from numerator and denominator.
+        (``{months}`` filled in from ``settings``: the follow-up window in force), else built from
+        numerator and denominator.
 
-        >>> get("jbjr_verloop").sentence()
+        >>> get("jbjr_verloop").sentence(settings=Settings())
         'Bij {value} van de beëindigde episodes was de beëindiging regulier'
         >>> get("jbjr_herhaald_beroep").sentence(settings=Settings())
         'Van de jongeren van wie de maatregel eindigde, kreeg {value} binnen 12 maanden opnieuw een maatregel'
         """
         own = getattr(self, f"sentence_{_lang(lang)}")
         if own:
-            months = self.window_months(settings or Settings())
+            months = self.window_months(settings)
             return own.replace("{months}", str(months)) if months else own
         numerator = getattr(self, f"numerator_{lang}").replace("{", "{{").replace("}", "}}")
         denominator = getattr(self, f"denominator_{lang}").replace("{", "{{").replace("}", "}}")
-        of = "van de" if lang == "nl" else "of the"
+        of = texts.for_lang("registry", lang, error=RegistryError)["of_the"]
         return f"{numerator[:1].upper()}{numerator[1:]}: {{value}} {of} {denominator}"
 
     def window_months(self, settings: Settings) -> int | None:

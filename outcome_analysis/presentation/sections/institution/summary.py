@@ -127,7 +127,7 @@ def headline_sentences(story: Story) -> report.HTML:
         entry = registry.get(r["indicator"])
         sentence = report.headline_sentence(me, nat, prev, r["direction"], story.lang,
                                             previous_label=label_prev,
-                                            template=entry.sentence(story.lang, story.settings),
+                                            template=entry.sentence(story.lang, settings=story.settings),
                                             comparator=story.comparator, settings=story.settings)
         items.append(f"<li><strong>{esc(label)}</strong>: {esc(sentence)}</li>")
     return html(f'<ul class="oa-headlines">{"".join(items)}</ul>')
