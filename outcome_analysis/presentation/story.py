@@ -105,11 +105,8 @@ def default_period(results: Results) -> str:
 def _ended(results: Results, period: str, institution: str | None = None) -> pd.DataFrame:
     """The institution rows of the quality table that count ended trajectories (item ``end_reason``)
     in ``period``: one per institution and care type (of ``institution`` only, when given)."""
-    q = results.quality
-    mask = (q["scope"] == "institution") & (q["period"] == period) & (q["item"] == "end_reason")
-    if institution is not None:
-        mask &= (q["institution"] == institution) & (q["denominator"] > 0)
-    return q[mask]
+    rows = results.select("quality", scope="institution", period=period, item="end_reason", institution=institution)
+    return rows if institution is None else rows[rows["denominator"] > 0]
 
 
 def default_institution(results: Results, period: str) -> str:

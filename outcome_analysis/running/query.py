@@ -9,7 +9,9 @@ headline category and the period order are applied the same way everywhere:
 - :meth:`ResultsQuery.trend`: the headline rows of the periods up to one period (institution and pooled);
 - :meth:`ResultsQuery.comparison`: the case-mix comparison rows (O/E, funnel signal) of a report period;
 - :meth:`ResultsQuery.model`: the stored case-mix model summary rows (the fitted model is
-  :meth:`Results.summary <outcome_analysis.running.results.Results.summary>`).
+  :meth:`Results.summary <outcome_analysis.running.results.Results.summary>`);
+- :meth:`ResultsQuery.select`: rows of any other stored table (``quality``: completeness per item;
+  ``verloop``: durations and waiting times) by equal keys.
 
 All return frames keep their columns when nothing matches.
 """
@@ -111,3 +113,16 @@ class ResultsQuery:
             return frame
         return frame.loc[_mask(frame, indicator=indicator, kind=kind,
                                period=None if period is None else str(period), care_type=care_type)]
+
+    def select(self, table: str, **where) -> pd.DataFrame:
+        """Rows of the stored ``table`` (``quality``, ``verloop``, ``status``, ...) where every column in
+        ``where`` equals its value (``None``: any value); ``period`` is compared as text.
+
+        An empty or absent table gives an empty frame; a key the table lacks is a ``KeyError``.
+        """
+        frame = getattr(self, table, None)
+        if frame is None or frame.empty:
+            return pd.DataFrame() if frame is None else frame
+        if where.get("period") is not None:
+            where["period"] = str(where["period"])
+        return frame.loc[_mask(frame, **where)]

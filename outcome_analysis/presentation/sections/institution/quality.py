@@ -30,12 +30,11 @@ def build(story: Story) -> list:
 def _completeness(story: Story) -> list:
     """Per care type: the share of records with each item filled in, beside the pooled share."""
     t = story.t
-    q = story.results.quality
     items = []
     for care_type in story.care_types:
-        mine = q[(q["scope"] == "institution") & (q["institution"] == story.institution) & (q["period"] == story.period)
-                 & (q["care_type"] == care_type)]
-        nat = q[(q["scope"] == "national") & (q["period"] == story.period) & (q["care_type"] == care_type)]
+        mine = story.results.select("quality", scope="institution", institution=story.institution,
+                                    period=story.period, care_type=care_type)
+        nat = story.results.select("quality", scope="national", period=story.period, care_type=care_type)
         if mine.empty:
             continue
         nat_value = nat.set_index("item")["value"]

@@ -80,16 +80,14 @@ def duration_frame(story: Story, care_type: str) -> pd.DataFrame:
     for a Kaplan–Meier quartile that is not reached), ``national`` (text).
     """
     t = story.t
-    v = getattr(story.results, "verloop", None)
-    if v is None or v.empty or "measure" not in v:
+    if "measure" not in story.results.verloop:
         return pd.DataFrame()
-    v = v[(v["period"] == story.period) & (v["care_type"] == care_type)]
     out = []
     labels = {"duration_days": t["km_ended"], "duration_km_days": t["km_started"], "waiting_days": t["km_waiting"]}
     for measure, label in labels.items():
-        rows = v[v["measure"] == measure]
-        mine = rows[(rows["scope"] == "institution") & (rows["institution"] == story.institution)]
-        nat = rows[rows["scope"] == "national"]
+        where = dict(period=story.period, care_type=care_type, measure=measure)
+        mine = story.results.select("verloop", scope="institution", institution=story.institution, **where)
+        nat = story.results.select("verloop", scope="national", **where)
         if mine.empty:
             continue
         r = mine.iloc[0]
