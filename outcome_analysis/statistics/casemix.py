@@ -900,12 +900,12 @@ def _check_records(records: pd.DataFrame, indicator: str, period: str | None) ->
     if missing:
         raise CaseMixError(f"the records of {indicator!r} lack column(s) {missing}; hand the frame of "
                            f"indicators.records(data, {indicator!r}, granularity=...)")
-    if period is not None:
-        labels = records["period"].dropna()
-        if len(labels) and parse_period(labels.iloc[0])[2] != parse_period(period)[2]:
-            raise CaseMixError(f"the records of {indicator!r} have {parse_period(labels.iloc[0])[2]} periods "
-                               f"({labels.iloc[0]!r}); period {period!r} needs records of granularity "
-                               f"{parse_period(period)[2]!r}")
+    known = records["period"].notna().to_numpy(bool)
+    if period is not None and known.any():
+        label = str(records["period"].iloc[int(known.argmax())])
+        if parse_period(label)[2] != parse_period(period)[2]:
+            raise CaseMixError(f"the records of {indicator!r} have {parse_period(label)[2]} periods ({label!r}); "
+                               f"period {period!r} needs records of granularity {parse_period(period)[2]!r}")
 
 
 def adjust_indicator(records: pd.DataFrame, indicator: str, *, period: str | None = None,
