@@ -180,8 +180,9 @@ def test_summary_fields(population):
     assert "c-statistiek" in s.to_markdown("nl") and "c-statistic" in s.to_markdown("en")
     assert s.to_frame("nl")["item"].str.contains("gecorrigeerd voor").any()
     # the labels come from data/texts/casemix.yaml; an unknown language is refused as everywhere
-    assert s.to_markdown("en").startswith("Comparisons between institutions are adjusted for the characteristics "
-                                          "of the youths they serve (indirect standardisation with a logistic regression)")
+    assert s.to_markdown("en").startswith(
+        "Comparisons between institutions are adjusted for the characteristics of the youths they serve "
+        "(indirect standardisation with a logistic regression)")
     assert s.coefficients_frame("nl").columns.tolist() == ["term", "odds ratio", "95% onder", "95% boven", "p"]
     with pytest.raises(casemix.CaseMixError, match=r"unknown report language 'de'; use one of \('nl', 'en'\)"):
         s.to_frame("de")

@@ -155,7 +155,8 @@ def test_records_and_compute_agree_and_nothing_is_kept_between_calls():
     with pytest.raises(indicators.IndicatorError, match="granularity"):
         indicators.compute(prepared, "jbjr_herhaald_beroep", granularity="half_year")
     with pytest.raises(indicators.IndicatorError, match="settings"):
-        indicators.records(prepared, "jbjr_herhaald_beroep", settings=indicators.DEFAULT.replace(window_herhaald_beroep=6))
+        indicators.records(prepared, "jbjr_herhaald_beroep",
+                           settings=indicators.DEFAULT.replace(window_herhaald_beroep=6))
     # without a prepared base nothing is kept: a changed Dataset (new frame, or a write into it) gives its own figures
     data.trajectories = data.trajectories.iloc[: len(data.trajectories) // 2].copy()
     fresh = toy_dataset(data.trajectories.to_dict("records"), reference_date=REF)

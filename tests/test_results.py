@@ -249,8 +249,9 @@ def test_compute_results_builds_each_indicator_once(monkeypatch):
     rows = []
     for inst in ("A", "B"):
         for i in range(12):
-            rows.append(T(f"{inst}h{i}", f"{inst}k{i}", inst, "jeugdhulp", "ambulant", "2022-02-01", f"2023-0{1 + i % 9}-15",
-                          "voortijdig_client" if i % 3 == 0 else "volgens_plan", complexity="complex",
+            rows.append(T(f"{inst}h{i}", f"{inst}k{i}", inst, "jeugdhulp", "ambulant", "2022-02-01",
+                          f"2023-0{1 + i % 9}-15", "voortijdig_client" if i % 3 == 0 else "volgens_plan",
+                          complexity="complex",
                           rom_instrument="sdq_total", rom_start=20.0, rom_end=12.0 + i))
             rows.append(T(f"{inst}j{i}", f"{inst}y{i}", inst, "jb", "ots", "2021-03-01", f"2022-0{1 + i % 9}-10",
                           "volgens_plan", threat_start=3, threat_end=1 + i % 3))

@@ -104,7 +104,8 @@ def _records(b: _Base, entry: registry.Entry) -> pd.DataFrame:
     return _materialize(b, _frame(parts), category)
 
 
-def records(data: Dataset | _Base, indicator: str, granularity: str = "year", settings: Settings | None = None) -> pd.DataFrame:
+def records(data: Dataset | _Base, indicator: str, granularity: str = "year",
+            settings: Settings | None = None) -> pd.DataFrame:
     """The unit-level frame behind one indicator (never leaves the package).
 
     One call builds the indicator's unit rows once (its builder runs once). To have the records of
