@@ -45,6 +45,9 @@ WINDOW_SETTINGS = tuple(dict.fromkeys(
 TABLE_FORMATS = ("csv", "xlsx")
 #: unit-level record frames kept for case-mix fits (each is as long as the population).
 RECORDS_KEPT = 2
+#: shared per-trajectory arrays kept, one per (granularity, settings) seen last (a few tens of bytes
+#: per trajectory each); switching back to a recent view reuses them.
+BASES_KEPT = 2
 FIGURE_FORMATS = ("png", "svg")
 #: columns blanked in exported tables on suppressed rows (the numbers never leave the workbench).
 _HIDDEN_ON_EXPORT = ("numerator", "denominator", "value", "ci_low", "ci_high", "missing", "n",
@@ -145,6 +148,7 @@ class Explorer:
         self._tables: dict[tuple, pd.DataFrame] = {}
         self._marked: dict[tuple, pd.DataFrame] = {}
         self._records: dict[tuple, pd.DataFrame] = {}
+        self._bases: list[tuple[tuple, object]] = []
         self._adjusted: dict[tuple, pd.DataFrame] = {}
         self._holding = 0
         self._recomputed = False
@@ -346,9 +350,21 @@ class Explorer:
         windows = tuple((s, self._windows[s]) for s in (entry.window_setting, entry.extra_window_setting) if s)
         return (indicator, granularity or self.granularity, windows)
 
+    def _base(self):
+        """The shared per-trajectory arrays for the current granularity and settings
+        (:func:`outcome_analysis.indicators.prepare`), built once and handed to every ``compute`` and
+        ``records`` call of this view; the latest :data:`BASES_KEPT` are kept."""
+        key = (self.granularity, self.settings)  # Settings hold lists: compared, not hashed
+        for kept, base in self._bases:
+            if kept == key:
+                return base
+        base = indicators.prepare(self.data, *key)
+        self._bases = [*self._bases[-(BASES_KEPT - 1):], (key, base)]
+        return base
+
     def _precompute(self) -> None:
         """All computable indicators at the current settings in one ``compute`` call."""
-        table = indicators.compute(self.data, list(indicators.COMPUTABLE), granularity=self.granularity,
+        table = indicators.compute(self._base(), list(indicators.COMPUTABLE), granularity=self.granularity,
                                    settings=self.settings)
         for ind, part in table.groupby("indicator", sort=False):
             self._tables[self._key(ind)] = part.reset_index(drop=True)
@@ -360,7 +376,7 @@ class Explorer:
         key = self._key(indicator)
         if key not in self._tables:
             self._recomputed = True
-            self._tables[key] = indicators.compute(self.data, indicator, granularity=self.granularity,
+            self._tables[key] = indicators.compute(self._base(), indicator, granularity=self.granularity,
                                                    settings=self.settings)
         s = self.settings
         mkey = (key, s.min_denominator, s.min_count)
@@ -377,7 +393,7 @@ class Explorer:
             if key not in self._records:
                 while len(self._records) >= RECORDS_KEPT:  # unit-level frames are large: keep the latest
                     self._records.pop(next(iter(self._records)))
-                self._records[key] = indicators.records(self.data, indicator, granularity=self.granularity,
+                self._records[key] = indicators.records(self._base(), indicator, granularity=self.granularity,
                                                         settings=self.settings)
             recs = self._records[key]
             recs = recs[(recs["period"].astype(str) == period) & (recs["care_type"].astype(str) == care_type)]
