@@ -26,30 +26,33 @@ Decisions where indicators.md leaves a choice open are listed in :func:`compute`
 The package: ``base`` (the shared per-trajectory arrays of a computation, :func:`prepare`),
 ``parts`` (unit rows as arrays), ``builders`` (the builders by registry id), ``definitions`` (one
 decorated builder per indicator, grouped by kind; ``helpers`` holds what several of them share),
-``records``, ``aggregate``, ``compute``, ``suppression`` and ``profile``. This module re-exports the public names, so
-``outcome_analysis.indicators.compute`` and the rest keep working.
+``unit_records`` (:func:`records`), ``aggregate``, ``tables`` (:func:`compute`), ``suppression`` and ``profile``. This module re-exports the public names
+(imported on first use), so ``outcome_analysis.indicators.compute`` and the rest keep working.
 """
 from __future__ import annotations
 
-from . import registry  # noqa: F401 (reachable as indicators.registry / indicators.schema)
-from outcome_analysis.contract import schema  # noqa: F401
-from outcome_analysis.settings import DEFAULT  # noqa: F401
-from . import definitions  # noqa: F401 (registers the builders)
-from .aggregate import _first_appearance  # noqa: F401
-from .base import prepare
-from .builders import builder, computable
-from .common import AGE_GROUPS, FOLLOW_UP, MULTI_FAMILIES, OUTPUT_COLUMNS, RCI_CLASSES, RECORD_COLUMNS, TRANSITION_NONE, DerivedNormWarning, IndicatorError, UnknownInstrumentWarning
-from .compute import compute
-from .definitions.change import derive_missing_norms
-from .definitions.follow_up_weight import compare_intensity
-from .definitions.gas import _gas_by_position, _gas_by_text  # noqa: F401
-from .helpers import _packed_order, _trajectory_unit  # noqa: F401
-from .profile import verloop_profile
-from .records import records
-from .suppression import resuppress
+import importlib
+import importlib.util
 
-#: the indicators :func:`compute` computes by default (context items are computed by ``context``).
-COMPUTABLE = computable()
+#: public name -> the module of this package that defines it. Imported on first use, so that
+#: ``from outcome_analysis.indicators import registry`` (the report layer reads the registry) does not
+#: load the engine and its statistics.
+_LAZY = {
+    **dict.fromkeys(("AGE_GROUPS", "FOLLOW_UP", "MULTI_FAMILIES", "OUTPUT_COLUMNS", "RCI_CLASSES", "RECORD_COLUMNS",
+                     "TRANSITION_NONE", "DerivedNormWarning", "IndicatorError", "UnknownInstrumentWarning"), "common"),
+    "prepare": "base",
+    "builder": "builders", "computable": "builders",
+    "compute": "tables",
+    "records": "unit_records",
+    "resuppress": "suppression",
+    "verloop_profile": "profile",
+    "derive_missing_norms": "definitions.change",
+    "compare_intensity": "definitions.follow_up_weight",
+    "_gas_by_position": "definitions.gas", "_gas_by_text": "definitions.gas",
+    "_first_appearance": "aggregate",
+    "_packed_order": "helpers", "_trajectory_unit": "helpers",
+    "schema": None, "DEFAULT": None, "COMPUTABLE": None,
+}
 
 __all__ = [
     "AGE_GROUPS", "COMPUTABLE", "FOLLOW_UP", "MULTI_FAMILIES", "OUTPUT_COLUMNS", "RCI_CLASSES", "RECORD_COLUMNS",
@@ -57,3 +60,25 @@ __all__ = [
     "compare_intensity", "compute", "derive_missing_norms", "prepare", "records", "resuppress",
     "verloop_profile",
 ]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        if importlib.util.find_spec(f"{__name__}.{name}") is not None:  # a module of the package: registry, ...
+            return importlib.import_module(f"{__name__}.{name}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name == "schema":
+        from outcome_analysis.contract import schema as value
+    elif name == "DEFAULT":
+        from outcome_analysis.settings import DEFAULT as value
+    elif name == "COMPUTABLE":  # the indicators compute() computes by default (context items: context)
+        importlib.import_module(f"{__name__}.definitions")  # registers the builders
+        value = importlib.import_module(f"{__name__}.builders").computable()
+    else:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

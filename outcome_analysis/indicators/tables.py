@@ -16,7 +16,7 @@ from .base import _Base, _release_arrow_memory, _shared_base
 from .builders import computable
 from .common import OUTPUT_COLUMNS, RECORD_COLUMNS, IndicatorError
 from .parts import UNIT_CLIENT, UNIT_TRAJECTORY, _column
-from .records import _frame, _materialize, _units
+from .unit_records import _frame, _materialize, _units
 from .suppression import _canonical_order, _suppress
 
 
