@@ -10,6 +10,8 @@ headline category and the period order are applied the same way everywhere:
 - :meth:`ResultsQuery.comparison`: the case-mix comparison rows (O/E, funnel signal) of a report period;
 - :meth:`ResultsQuery.model`: the stored case-mix model summary rows (the fitted model is
   :meth:`Results.summary <outcome_analysis.running.results.Results.summary>`);
+- :meth:`ResultsQuery.model_coefficients`, :meth:`ResultsQuery.model_calibration`: one model's
+  stored coefficients (odds ratios or estimates, with intervals) and calibration by decile;
 - :meth:`ResultsQuery.select`: rows of any other stored table (``quality``: completeness per item;
   ``verloop``: durations and waiting times) by equal keys.
 
@@ -34,7 +36,7 @@ def _mask(frame: pd.DataFrame, **where) -> np.ndarray:
     mask = np.ones(len(frame), dtype=bool)
     for column, value in where.items():
         if value is not None:
-            mask &= (frame[column].astype(object) == value).to_numpy(bool)
+            mask &= frame[column].eq(value).to_numpy(dtype=bool, na_value=False)
     return mask
 
 
@@ -113,6 +115,22 @@ class ResultsQuery:
             return frame
         return frame.loc[_mask(frame, indicator=indicator, kind=kind,
                                period=None if period is None else str(period), care_type=care_type)]
+
+    def model_coefficients(self, indicator: str, period: str, care_type: str, kind: str = "share") -> pd.DataFrame:
+        """One model's coefficient rows: ``term``, ``covariate``, ``reference``, and ``odds_ratio``
+        (``kind="share"``) or ``estimate`` (``"mean"``) with ``ci_low``/``ci_high``; the key columns
+        dropped. A ridge fit's intervals are NaN but its columns stay."""
+        key = dict(indicator=indicator, period=str(period), care_type=care_type, kind=kind)
+        other = {"share": ["estimate"], "mean": ["odds_ratio"]}.get(kind, [])
+        rows = self.coefficients.loc[_mask(self.coefficients, **key)] if len(self.coefficients) else self.coefficients
+        return rows.drop(columns=[*key, *other], errors="ignore").reset_index(drop=True)
+
+    def model_calibration(self, indicator: str, period: str, care_type: str, kind: str = "share") -> pd.DataFrame:
+        """One model's calibration rows by decile of the expected value (``observed``, ``expected``, ...);
+        the key columns dropped."""
+        key = dict(indicator=indicator, period=str(period), care_type=care_type, kind=kind)
+        rows = self.calibration.loc[_mask(self.calibration, **key)] if len(self.calibration) else self.calibration
+        return rows.drop(columns=list(key), errors="ignore").reset_index(drop=True)
 
     def select(self, table: str, **where) -> pd.DataFrame:
         """Rows of the stored ``table`` (``quality``, ``verloop``, ``status``, ...) where every column in

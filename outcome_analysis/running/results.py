@@ -239,20 +239,15 @@ class Results(ResultsQuery):
         """The case-mix :class:`~outcome_analysis.casemix.ModelSummary` of one model, rebuilt from the tables."""
         from outcome_analysis.statistics import casemix
 
-        key = dict(indicator=indicator, period=period, care_type=care_type, kind=kind)
-        rows = _select(self.model_summaries, **key)
+        rows = self.model(indicator, period, care_type, kind)
         if rows.empty:
             return None
         r = rows.iloc[0]
-        coefs = _select(self.coefficients, **key).drop(columns=list(key)).reset_index(drop=True)
-        calib = _select(self.calibration, **key).drop(columns=list(key)).reset_index(drop=True)
-        # the stored tables hold both models' columns: keep this kind's (a ridge fit's intervals
-        # are NaN, but the columns stay, so a reader never meets a KeyError)
-        other = {"share": ["estimate"], "mean": ["odds_ratio"]}.get(kind, [])
         return casemix.ModelSummary(
             indicator=indicator, period=period, care_type=care_type, model=r["model"],
-            covariates=tuple(json.loads(r["covariates"])), coefficients=coefs.drop(columns=other, errors="ignore"),
-            c_statistic=float(r["c_statistic"]), calibration=calib,
+            covariates=tuple(json.loads(r["covariates"])),
+            coefficients=self.model_coefficients(indicator, period, care_type, kind),
+            c_statistic=float(r["c_statistic"]), calibration=self.model_calibration(indicator, period, care_type, kind),
             n_records=int(r["n_records"]), n_events=int(r["n_events"]),
             n_lacking_covariates=int(r["n_lacking_covariates"]), n_institutions=int(r["n_institutions"]),
             overdispersion={"phi": r["phi"], "tau2": r["tau2"], "p_value": r["overdispersion_p"],
@@ -260,13 +255,6 @@ class Results(ResultsQuery):
             fit_method=r["fit_method"], converged=bool(r["converged"]), r_squared=float(r["r_squared"]),
             dropped_terms=json.loads(r["dropped_terms"]), note=r["note"],
         )
-
-
-def _select(frame: pd.DataFrame, **where) -> pd.DataFrame:
-    mask = np.ones(len(frame), dtype=bool)
-    for key, value in where.items():
-        mask &= (frame[key] == value).to_numpy()
-    return frame.loc[mask]
 
 
 def modelled_period(entry: registry.Entry, period: str, reference_date, settings: Settings) -> str | None:

@@ -139,8 +139,7 @@ def model_frame(story: Story) -> pd.DataFrame:
 
 def _calibration_text(story: Story, indicator, care_type, period, kind) -> str:
     """The range of observed/expected over the calibration groups of one fitted model."""
-    summary = story.results.summary(indicator, period, care_type, kind)
-    rows = summary.calibration if summary is not None else pd.DataFrame()
+    rows = story.results.model_calibration(indicator, period, care_type, kind)
     if rows.empty or "expected" not in rows:
         return ""
     ratio = (rows["observed"] / rows["expected"].where(rows["expected"] > 0)).dropna()
@@ -154,10 +153,7 @@ def odds_ratio_frame(story: Story, models: pd.DataFrame) -> pd.DataFrame:
     versus = story.words["versus_reference"]
     columns = {}
     for _, m in models[(models["kind"] == "share") & (models["c_text"] != "")].iterrows():
-        summary = story.results.summary(m["indicator"], m["period"], m["care_type"], "share")
-        if summary is None:
-            continue
-        coef = summary.coefficients
+        coef = story.results.model_coefficients(m["indicator"], m["period"], m["care_type"], "share")
         rows = coef[coef["term"] != "Intercept"] if "term" in coef else coef
         if rows.empty or "odds_ratio" not in rows:
             continue
