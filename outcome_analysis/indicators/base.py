@@ -20,8 +20,8 @@ from outcome_analysis.contract.periods import check_granularity
 from outcome_analysis.settings import DEFAULT, Settings
 from .common import IndicatorError
 
-
-_DAY_KEY = 1 << 22
+#: one sortable key per (client, day): ``client * DAY_KEY + day offset`` (the episodes' shift).
+DAY_KEY = episodes_mod.DAY_SHIFT
 
 
 @dataclass(frozen=True)
@@ -141,15 +141,15 @@ class _Base:
         if not len(jr) or not len(record):
             return np.zeros(len(record), dtype=bool)
         base = int(self.start.min()) - 2
-        open_day = episodes_mod._OPEN
+        open_day = episodes_mod.OPEN_DAY
         jr = jr[np.lexsort((self.start[jr], self.client[jr]))]
         c = self.client[jr]
         group = np.cumsum(np.r_[True, c[1:] != c[:-1]]) - 1
         jr_end = np.where(self.ended[jr], self.end[jr] - base, open_day)
-        run_end = np.maximum.accumulate(group * episodes_mod._SHIFT + jr_end) - group * episodes_mod._SHIFT
-        keys = c * _DAY_KEY + (self.start[jr] - base)
+        run_end = np.maximum.accumulate(group * episodes_mod.DAY_SHIFT + jr_end) - group * episodes_mod.DAY_SHIFT
+        keys = c * DAY_KEY + (self.start[jr] - base)
         ep_end = np.where(self.ended[record], self.end[record] - base, open_day)
-        q = self.client[record] * _DAY_KEY + np.minimum(ep_end, _DAY_KEY - 1)
+        q = self.client[record] * DAY_KEY + np.minimum(ep_end, DAY_KEY - 1)
         idx = np.searchsorted(keys, q, side="right") - 1
         ok = idx >= 0
         idx = np.maximum(idx, 0)

@@ -42,8 +42,8 @@ TRANSITIONS = (
     "transfer_gi",
     "jb_jr_concurrent",
 )
-_OPEN = 1 << 21  # day offset standing for "no end" (larger than any real day offset)
-_SHIFT = 1 << 22
+OPEN_DAY = 1 << 21  # day offset standing for "no end" (larger than any real day offset)
+DAY_SHIFT = 1 << 22  # key = group * DAY_SHIFT + day offset: one sortable integer per (group, day)
 
 
 def day_numbers(dates: pd.Series) -> np.ndarray:
@@ -120,7 +120,7 @@ def _sort_order(client: np.ndarray, family: np.ndarray, s_off: np.ndarray, e_off
     if not n:
         return np.zeros(0, dtype=np.int64)
     top = int(e_off[~is_open].max()) + 1 if (~is_open).any() else 0
-    e_key = np.where(is_open, top, e_off)  # "no end" sorts after every real end, as _OPEN does
+    e_key = np.where(is_open, top, e_off)  # "no end" sorts after every real end, as OPEN_DAY does
     bits_e = max(int(top).bit_length(), 1)
     bits_s = max(int(s_off.max()).bit_length(), 1)
     bits_c = max(int(client.max() * 2 + 1).bit_length(), 1)
@@ -148,7 +148,7 @@ def chain_arrays(client: np.ndarray, care: np.ndarray, start: np.ndarray, end: n
     is_open = end == np.iinfo(np.int64).min
     base = int(start.min()) - 2 if n else 0
     s_off = start - base
-    e_off = np.where(is_open, _OPEN, end - base)
+    e_off = np.where(is_open, OPEN_DAY, end - base)
 
     order = _sort_order(client, family, s_off, e_off, is_open)
     del is_open
@@ -160,7 +160,7 @@ def chain_arrays(client: np.ndarray, care: np.ndarray, start: np.ndarray, end: n
     del cs
     # segmented running maximum of the end: one cummax over group * 2**22 + end (in place)
     shift = np.cumsum(first) - 1
-    shift *= _SHIFT
+    shift *= DAY_SHIFT
     running_max = shift + es
     np.maximum.accumulate(running_max, out=running_max)
     running_max -= shift

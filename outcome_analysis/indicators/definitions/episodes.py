@@ -8,7 +8,7 @@ import pandas as pd
 from outcome_analysis.indicators import episodes as episodes_mod
 from outcome_analysis.contract import schema
 from outcome_analysis.indicators import helpers
-from outcome_analysis.indicators.base import _DAY_KEY, _Base, _memo
+from outcome_analysis.indicators.base import DAY_KEY, _Base, _memo
 from outcome_analysis.indicators.builders import builder
 from outcome_analysis.indicators.common import TRANSITION_NONE
 from outcome_analysis.indicators.helpers import _category, _ended_episodes, _factor
@@ -73,7 +73,7 @@ def _candidates_sorted(b: _Base, care_types) -> tuple[np.ndarray, np.ndarray]:
     def build():
         candidates = np.flatnonzero(b.care_mask(care_types))
         base = int(b.start.min()) - 2 if b.n else 0
-        keys = b.client[candidates] * _DAY_KEY + (b.start[candidates] - base)
+        keys = b.client[candidates] * DAY_KEY + (b.start[candidates] - base)
         order = np.argsort(keys, kind="stable")
         return candidates[order], keys[order]
     return _memo(b, ("candidates", tuple(care_types)), build)
@@ -92,10 +92,10 @@ def _next_start_after(b: _Base, candidates, client: np.ndarray, after_day: np.nd
     if isinstance(candidates, tuple):
         cand, keys = _candidates_sorted(b, candidates)
     else:
-        keys = b.client[candidates] * _DAY_KEY + (b.start[candidates] - base)
+        keys = b.client[candidates] * DAY_KEY + (b.start[candidates] - base)
         order = np.argsort(keys, kind="stable")  # = lexsort((start, client)): the key is order-preserving
         cand, keys = candidates[order], keys[order]
-    q = client * _DAY_KEY + (after_day - base)
+    q = client * DAY_KEY + (after_day - base)
     idx = np.searchsorted(keys, q, side="left" if inclusive else "right")
     ok = idx < len(cand)
     idx_c = np.minimum(idx, max(len(cand) - 1, 0))

@@ -8,7 +8,7 @@ import pandas as pd
 
 from outcome_analysis.contract import schema
 from outcome_analysis.indicators import helpers
-from outcome_analysis.indicators.base import _DAY_KEY, _Base, _memo
+from outcome_analysis.indicators.base import DAY_KEY, _Base, _memo
 from outcome_analysis.indicators.builders import builder
 from outcome_analysis.indicators.helpers import _factor, _plain, _trajectory_unit
 from outcome_analysis.indicators.parts import _Part
@@ -74,14 +74,14 @@ def _zwaarte_vervolghulp(b, entry):
     # candidates sorted by client, start and heaviest first, so a same-day tie picks the heaviest:
     # one stable argsort of a packed key (client * 2**22 + start offset, then tier and level)
     base = int(b.start.min()) - 2 if b.n else 0
-    day_key = b.client * _DAY_KEY + (b.start - base)
+    day_key = b.client * DAY_KEY + (b.start - base)
     top = int(level.max()) if b.n else 0
     order = helpers._packed_order([day_key, 1 - tier, top - level]) if b.n else np.zeros(0, dtype=np.int64)
     if order is None:
         order = np.lexsort((-level, -tier, b.start, b.client))
     keys = day_key[order]
     del day_key
-    q = b.client[pos] * _DAY_KEY + (end - base)
+    q = b.client[pos] * DAY_KEY + (end - base)
     idx = np.searchsorted(keys, q, side="left")
     # skip the trajectory itself (a one-day trajectory starts on its own end day)
     for _ in range(2):  # at most a couple of steps: only records starting on the end day qualify
