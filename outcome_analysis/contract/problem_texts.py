@@ -5,13 +5,16 @@ template per language; :attr:`Problem.params` fills its ``{placeholders}``.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from outcome_analysis import texts
 
 LANGUAGES = texts.LANGS
 
 
+@lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict[str, str]]:
-    """``{kind: {"nl": template, "en": template}}`` from ``data/texts/problems.yaml``."""
+    """``{kind: {"nl": template, "en": template}}`` from ``data/texts/problems.yaml`` (read once; do not modify)."""
     return texts.load("problems")
 
 
@@ -24,7 +27,7 @@ def render(problem, lang: str = "nl") -> str:
         (a ``ValueError``) for a language other than ``"nl"`` or ``"en"``.
     """
     texts.check_lang(lang)
-    entry = texts._read("problems").get(problem.kind or "")
+    entry = catalogue().get(problem.kind or "")
     if not entry or lang not in entry:
         return problem.expected
     return entry[lang].format(**dict(problem.params))

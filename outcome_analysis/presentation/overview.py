@@ -300,11 +300,11 @@ def shrunk_text(row, lang: str = "nl") -> str:
     """``"1,08 (0,91 – 1,27)"``: the empirical-Bayes O/E of an adjusted-table row with its interval;
     ``"1,00"`` alone when every institution is pulled to 1 (τ² = 0); empty when absent."""
     value = row.get("oe_shrunk")
-    if report._is_missing(value):
+    if report.is_missing(value):
         return ""
     low, high = row.get("oe_shrunk_ci_low"), row.get("oe_shrunk_ci_high")
     text = report.fmt_ratio(value, 2, lang)
-    if report._is_missing(low) or report._is_missing(high) or abs(float(high) - float(low)) < 1e-9:
+    if report.is_missing(low) or report.is_missing(high) or abs(float(high) - float(low)) < 1e-9:
         return text
     return f"{text} ({report.fmt_ci(low, high, lang=lang, kind='ratio')})"
 

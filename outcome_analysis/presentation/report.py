@@ -69,7 +69,8 @@ def ui(lang: str = "nl", section: str | None = None) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # numbers
 # --------------------------------------------------------------------------------------------
-def _is_missing(x) -> bool:
+def is_missing(x) -> bool:
+    """Whether a cell holds no number: ``None``, NaN, ``pd.NA`` (a text is not missing)."""
     if x is None:
         return True
     try:
@@ -86,7 +87,7 @@ def figure_hidden(row, min_denominator: int) -> bool:
         return True
     suppressed = row.get("suppressed", False)
     denominator = row.get("denominator")
-    return (not _is_missing(suppressed) and bool(suppressed)) or _is_missing(denominator) \
+    return (not is_missing(suppressed) and bool(suppressed)) or is_missing(denominator) \
         or float(denominator) < min_denominator
 
 
@@ -96,7 +97,7 @@ def fmt_number(x, decimals: int = 1, lang: str = "nl") -> str:
     Missing values (None, NaN, pd.NA) become ``n.b.`` (en ``n/a``).
     """
     _check_lang(lang)
-    if _is_missing(x):
+    if is_missing(x):
         return MISSING_MARK[lang]
     text = f"{float(x):,.{decimals}f}"
     if text.startswith("-") and float(text.replace(",", "")) == 0:
@@ -108,7 +109,7 @@ def fmt_number(x, decimals: int = 1, lang: str = "nl") -> str:
 
 def fmt_pct(x, decimals: int = 1, lang: str = "nl") -> str:
     """A fraction as a percentage: ``fmt_pct(0.1234)`` → ``'12,3%'`` (en ``'12.3%'``)."""
-    if _is_missing(x):
+    if is_missing(x):
         return MISSING_MARK[_check_lang(lang)]
     return fmt_number(float(x) * 100, decimals, lang) + "%"
 
@@ -135,7 +136,7 @@ def fmt_date(date, lang: str = "nl") -> str:
     ('29 december 2024', '29 December 2024')
     """
     _check_lang(lang)
-    if _is_missing(date) or date == "":
+    if is_missing(date) or date == "":
         return MISSING_MARK[lang]
     import pandas as pd
 
@@ -148,7 +149,7 @@ def fmt_date(date, lang: str = "nl") -> str:
 
 def fmt_int(n, lang: str = "nl") -> str:
     """A whole number with thousands separators: ``1234`` → ``'1.234'`` (en ``'1,234'``)."""
-    if _is_missing(n):
+    if is_missing(n):
         return MISSING_MARK[_check_lang(lang)]
     return fmt_number(round(float(n)), 0, lang)
 
@@ -165,7 +166,7 @@ def fmt_ci(low, high, decimals: int = 1, lang: str = "nl", *, kind: str = "pct")
          "number": lambda v: fmt_number(v, decimals, lang)}.get(kind)
     if f is None:
         raise ReportError(f"unknown interval kind {kind!r}; use 'pct', 'ratio' or 'number'")
-    if _is_missing(low) or _is_missing(high):
+    if is_missing(low) or is_missing(high):
         return MISSING_MARK[_check_lang(lang)]
     return f"{f(low)} – {f(high)}"
 
@@ -181,7 +182,7 @@ def fmt_count_rounded(n, lang: str = "nl", *, settings, base: int | None = None,
     ('1.235', '–')
     """
     t = ui(lang)
-    if _is_missing(n):
+    if is_missing(n):
         return MISSING_MARK[lang]
     min_count = settings.min_count if min_count is None else min_count
     if float(n) < min_count:
@@ -298,7 +299,7 @@ def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | 
             cls = "oa-num" if kind != "text" else ""
             if kind == "text":
                 raw = record.get(column)
-                text = "" if _is_missing(raw) else e(str(raw))
+                text = "" if is_missing(raw) else e(str(raw))
                 if is_highlight and i == 0:
                     text = "▶ " + text
             elif hidden:
@@ -309,11 +310,11 @@ def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | 
                 text = e(fmt_ci(record[low], record[high], decimals, lang, kind=ikind))
             elif kind == "count":
                 value = record[column]
-                if round_counts and not _is_missing(value) and float(value) < min_count:
+                if round_counts and not is_missing(value) and float(value) < min_count:
                     text, cls = hidden_mark, cls + " oa-suppressed"
                     any_hidden = True
                 else:
-                    text = e(fmt_int(round_count(value, round_to) if round_counts and not _is_missing(value) else value,
+                    text = e(fmt_int(round_count(value, round_to) if round_counts and not is_missing(value) else value,
                                      lang))
             elif kind == "pct":
                 text = e(fmt_pct(record[column], decimals, lang))
@@ -397,7 +398,7 @@ def _estimate(x) -> dict[str, Any] | None:
     get = x.get if hasattr(x, "get") else (lambda k, d=None: getattr(x, k, d))
     suppressed = get("suppressed", False)
     return {"value": get("value"), "ci_low": get("ci_low"), "ci_high": get("ci_high"),
-            "suppressed": bool(suppressed) if not _is_missing(suppressed) else False,
+            "suppressed": bool(suppressed) if not is_missing(suppressed) else False,
             "signal": get("signal")}
 
 
@@ -410,12 +411,12 @@ def compare(a, b) -> str:
     A ``signal`` carried by ``a`` (from case-mix adjustment) is used as is.
     """
     a, b = _estimate(a), _estimate(b)
-    if a is None or b is None or _is_missing(a["value"]) or _is_missing(b["value"]):
+    if a is None or b is None or is_missing(a["value"]) or is_missing(b["value"]):
         return "within"
     if a.get("signal") in ("higher", "lower", "within"):
         return a["signal"]
-    has_a = not (_is_missing(a["ci_low"]) or _is_missing(a["ci_high"]))
-    has_b = not (_is_missing(b["ci_low"]) or _is_missing(b["ci_high"]))
+    has_a = not (is_missing(a["ci_low"]) or is_missing(a["ci_high"]))
+    has_b = not (is_missing(b["ci_low"]) or is_missing(b["ci_high"]))
     if has_a and has_b:
         se_a = (float(a["ci_high"]) - float(a["ci_low"])) / (2 * 1.959964)
         se_b = (float(b["ci_high"]) - float(b["ci_low"])) / (2 * 1.959964)
@@ -474,7 +475,7 @@ def headline_sentence(value, national=None, previous=None, direction: str | None
     fmt = {"pct": lambda v: fmt_pct(v, decimals, lang), "ratio": lambda v: fmt_ratio(v, 2, lang),
            "number": lambda v: fmt_number(v, decimals, lang)}[kind]
     me = _estimate(value)
-    if me is None or me["suppressed"] or _is_missing(me["value"]):
+    if me is None or me["suppressed"] or is_missing(me["value"]):
         if me is not None and me["suppressed"]:
             return ph["suppressed"].format(n=settings.min_denominator, unit=unit)
         return ph["plain"].format(v=MISSING_MARK[lang])
@@ -498,11 +499,11 @@ def headline_sentence(value, national=None, previous=None, direction: str | None
     parts = []
     words = comparator if comparator is not None else _comparator_words("national", 0, lang)
     nat = _estimate(national) if words.get("scope") != "none" else None
-    if nat is not None and not nat["suppressed"] and not _is_missing(nat["value"]):
+    if nat is not None and not nat["suppressed"] and not is_missing(nat["value"]):
         verdict = compare(me, nat)
         parts.append(judged(words[verdict].format(v=fmt(nat["value"])), verdict))
     prev = _estimate(previous)
-    if prev is not None and not prev["suppressed"] and not _is_missing(prev["value"]):
+    if prev is not None and not prev["suppressed"] and not is_missing(prev["value"]):
         mine = dict(me, signal=None)  # a case-mix signal is about national, not about last year
         verdict = compare(mine, prev)
         parts.append(judged(ph["previous"][verdict].format(p=previous_label or ph["last_year"],
@@ -718,7 +719,7 @@ _TESTS = {
 def _holds(condition, fact) -> bool:
     if fact is None:
         return False
-    if not isinstance(fact, (str, bool)) and _is_missing(fact):
+    if not isinstance(fact, (str, bool)) and is_missing(fact):
         return False
     if isinstance(condition, Mapping):
         for op, ref in condition.items():

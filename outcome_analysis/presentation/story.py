@@ -38,6 +38,7 @@ from outcome_analysis.running.results import Results, care_type_family, compute_
 from outcome_analysis.settings import Settings
 
 from . import report
+from .report import is_missing
 
 #: status of a story: ``ok`` or why there is no report.
 STATUSES = ("ok", "unknown_institution", "no_ended", "all_suppressed")
@@ -165,10 +166,6 @@ def png(fig, dpi: int = 120):
     buffer = _io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.05)  # legends below the axes stay whole
     return Image(data=buffer.getvalue(), format="png")
-
-
-def is_missing(x) -> bool:
-    return report._is_missing(x)
 
 
 def is_suppressed(row) -> bool:

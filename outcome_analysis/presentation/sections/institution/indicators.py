@@ -9,8 +9,8 @@ import pandas as pd
 
 from outcome_analysis.indicators import registry
 from outcome_analysis.presentation import report
-from outcome_analysis.presentation.story import (CARE_TYPE_SHORT, Story, esc, html, is_missing, is_suppressed, para,
-                                                 png)
+from outcome_analysis.presentation.report import is_missing
+from outcome_analysis.presentation.story import CARE_TYPE_SHORT, Story, esc, html, is_suppressed, para, png
 
 NAME = "indicators"
 

@@ -8,7 +8,8 @@ import pandas as pd
 
 from outcome_analysis.indicators.quality import item_label
 from outcome_analysis.presentation import report
-from outcome_analysis.presentation.story import Story, contract_items, esc, html, is_missing, para
+from outcome_analysis.presentation.report import is_missing
+from outcome_analysis.presentation.story import Story, contract_items, esc, html, para
 
 NAME = "quality"
 

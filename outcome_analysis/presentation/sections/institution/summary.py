@@ -5,7 +5,8 @@ from __future__ import annotations
 from outcome_analysis.contract.periods import parse_period, previous_period
 from outcome_analysis.indicators import registry
 from outcome_analysis.presentation import report
-from outcome_analysis.presentation.story import Story, esc, html, is_missing, para
+from outcome_analysis.presentation.report import is_missing
+from outcome_analysis.presentation.story import Story, esc, html, para
 
 NAME = "summary"
 

@@ -8,8 +8,8 @@ import pandas as pd
 
 from outcome_analysis.indicators import registry
 from outcome_analysis.presentation import report
-from outcome_analysis.presentation.story import (Story, esc, html, is_missing, is_suppressed, new_figure, para, png,
-                                                 shorten)
+from outcome_analysis.presentation.report import is_missing
+from outcome_analysis.presentation.story import Story, esc, html, is_suppressed, new_figure, para, png, shorten
 
 NAME = "verloop"
 
