@@ -78,3 +78,16 @@ def test_half_year_periods(data):
 
 def test_every_item_has_labels():
     assert all(item_label(i, "nl") and item_label(i, "en") for i in ITEMS)
+
+
+def test_item_labels_come_from_the_text_file_and_the_language_is_checked():
+    from outcome_analysis.indicators.quality import QualityError
+    from outcome_analysis.texts import for_lang
+
+    assert set(for_lang("quality", "nl")["items"]) == set(ITEMS)
+    assert item_label("end_reason", "nl") == "reden beëindiging bekend"
+    assert item_label("end_reason", "en") == "end reason known"
+    with pytest.raises(QualityError):
+        item_label("end_reason", "de")
+    with pytest.raises(ValueError):
+        item_label("no_such_item", "en")

@@ -9,10 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from outcome_analysis import texts
 from outcome_analysis.contract.dataset import Dataset
 from outcome_analysis.contract.periods import period_of
+from outcome_analysis.errors import OutcomeAnalysisError
 
-#: item -> care types it applies to (None: all).  Order is the order of the report table.
+#: item -> care types it applies to (None: all).  Order is the order of the report table; the labels
+#: are in ``data/texts/quality.yaml`` (:func:`item_label`).
 ITEMS: dict[str, tuple[str, ...] | None] = {
     "end_reason": None,
     "sex": None,
@@ -34,33 +37,24 @@ ITEMS: dict[str, tuple[str, ...] | None] = {
     "chain_cooperation": None,
 }
 
-#: Dutch and English labels of the items.
-ITEM_LABELS = {
-    "end_reason": ("reden beëindiging bekend", "end reason known"),
-    "sex": ("geslacht", "sex"),
-    "complexity": ("complexiteit problematiek", "complexity of problems"),
-    "perspective": ("toekomstperspectief", "future perspective"),
-    "out_of_home": ("uithuisplaatsing", "out-of-home placement"),
-    "goals_realised": ("doelrealisatie", "goals realised"),
-    "without_help": ("zonder hulp verder", "continues without help"),
-    "rom": ("ROM voor- en nameting", "ROM pre and post"),
-    "gas": ("GAS-doelen", "GAS goals"),
-    "registration_date": ("aanmelddatum", "registration date"),
-    "help_accepted": ("acceptatie hulp", "help accepted"),
-    "threat": ("ontwikkelingsbedreiging begin en eind", "threat start and end"),
-    "risk": ("LIJ-risico begin en eind", "LIJ risk start and end"),
-    "recidivism": ("recidive", "recidivism"),
-    "first_contact_date": ("datum eerste contact", "first contact date"),
-    "experience": ("cliëntervaring (jeugdige of ouder)", "client experience (youth or parent)"),
-    "working_alliance": ("samenwerkingsrelatie", "working alliance"),
-    "chain_cooperation": ("ketensamenwerking", "chain cooperation"),
-}
+class QualityError(OutcomeAnalysisError, ValueError):
+    """An unknown report language or completeness item."""
 
 
 def item_label(item: str, lang: str = "nl") -> str:
-    """Label of a completeness item in Dutch (``nl``) or English (``en``)."""
-    nl, en = ITEM_LABELS[item]
-    return en if lang == "en" else nl
+    """Label of a completeness item in Dutch (``nl``) or English (``en``), from ``data/texts/quality.yaml``.
+
+    >>> item_label("sex", "en")
+    'sex'
+    >>> item_label("sex", "fr")
+    Traceback (most recent call last):
+    ...
+    outcome_analysis.indicators.quality.QualityError: unknown report language 'fr'; use one of ('nl', 'en')
+    """
+    labels = texts.for_lang("quality", lang, error=QualityError)["items"]
+    if item not in labels:
+        raise QualityError(f"no label for completeness item {item!r}; there are {list(ITEMS)}")
+    return labels[item]
 
 
 def _isin(ids: pd.Series, values: pd.Series) -> pd.Series:
