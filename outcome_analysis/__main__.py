@@ -27,19 +27,10 @@ import os
 import sys
 from pathlib import Path
 
+from . import texts
 from .errors import DataValidationError, OutcomeAnalysisError
 from .contract.validation import LANGS, PROBLEM_FILE_SUFFIXES
 
-_RECORDS_TEXTS = {
-    "slow": ("Het overzicht van wat waar geteld is heeft {rows} regels; het schrijven kan enkele minuten duren.",
-             "The overview of what was counted where has {rows} rows; writing it may take a few minutes."),
-    "skipped": ("Het overzicht van wat waar geteld is (--records) is niet geschreven: de levering heeft fouten.",
-                "The overview of what was counted where (--records) was not written: the delivery has errors."),
-    "written": ("Overzicht van wat waar geteld is geschreven naar {file} ({rows} regels). Let op: dit bestand "
-                "bevat gegevens op recordniveau; alleen voor uw eigen controle, niet delen.",
-                "Overview of what was counted where written to {file} ({rows} rows). Note: this file holds "
-                "record-level data; for your own check only, do not share it."),
-}
 _SLOW_ROWS = 200_000  # above this many rows, say that writing the xlsx takes a while
 
 
@@ -100,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         print(validation.format_problems(exc.problems, lang), file=sys.stderr)
         return 2
     except (OutcomeAnalysisError, OSError) as exc:  # SettingsError and PeriodError included
-        label = "fout" if getattr(args, "lang", "en") == "nl" else "error"
+        label = texts.for_lang("cli", getattr(args, "lang", "en"))["error"]
         print(f"{label}: {exc}", file=sys.stderr)
         return 2
 
@@ -124,7 +115,7 @@ def _validate(args: argparse.Namespace) -> int:
     if errors:
         print(validation.summary_not_ok(len(errors), len(warnings), args.path, lang))
         if args.records is not None:
-            print(validation.paragraph(_RECORDS_TEXTS["skipped"][LANGS.index(lang)]))
+            print(validation.paragraph(texts.for_lang("cli", lang)["records"]["skipped"]))
         return 1
     print(validation.summary_ok(data, len(warnings), lang))
     if args.records is not None:
@@ -140,12 +131,13 @@ def _write_records(data, args: argparse.Namespace, settings, lang: str) -> None:
     with warnings.catch_warnings():  # norm and instrument remarks belong to the reports, not here
         warnings.simplefilter("ignore")
         frame = counted.counted_records(data, settings, args.granularity, lang=lang)
+    said = texts.for_lang("cli", lang)["records"]
     rows = validation.number(len(frame), lang)
     if len(frame) > _SLOW_ROWS:
-        print(validation.paragraph(_RECORDS_TEXTS["slow"][LANGS.index(lang)].format(rows=rows)), flush=True)
+        print(validation.paragraph(said["slow"].format(rows=rows)), flush=True)
     counted.write_xlsx(frame, args.records, lang=lang, reference_date=data.reference_date,
                        granularity=args.granularity, source=str(args.path), settings=settings)
-    print(validation.paragraph(_RECORDS_TEXTS["written"][LANGS.index(lang)].format(file=args.records, rows=rows)))
+    print(validation.paragraph(said["written"].format(file=args.records, rows=rows)))
 
 
 if __name__ == "__main__":
