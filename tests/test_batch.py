@@ -367,3 +367,34 @@ def test_a_registered_format_is_accepted_and_rendered_after_what_it_needs(monkey
         options.check_options(["pdf"], "nl", "local", 1)
     files = batch.render_report(None, institution="A", period="2024", title="T", lang="nl", formats=("txt",))
     assert files == {"html": b"<p>page</p>", "txt": b"page"} and seen == [{"html": b"<p>page</p>"}]
+
+
+def test_stored_results_are_not_reused_by_another_version_of_the_code(tmp_path, monkeypatch):
+    """The results cache key covers the package's own files: a changed indicator definition (or
+    indicators.yaml) computes again instead of reading what the old code stored."""
+    from outcome_analysis.running.batch import prepare as prepare_mod
+
+    calls = []
+
+    def step(data, settings, granularity, folder, periods):
+        calls.append(granularity)
+        (folder / "meta.json").write_text("{}")
+
+    assert re.fullmatch(r"[0-9a-f]{64}", prepare_mod.package_hash())
+    first = prepare_mod.prepare_once(None, "d", Settings(), ["2024"], tmp_path, step)
+    again = prepare_mod.prepare_once(None, "d", Settings(), ["2024"], tmp_path, step)
+    assert first == again and calls == ["year"]  # the same code reuses its results
+    monkeypatch.setattr(prepare_mod, "package_hash", lambda: "another version")
+    changed = prepare_mod.prepare_once(None, "d", Settings(), ["2024"], tmp_path, step)
+    assert changed["year"] != first["year"] and calls == ["year", "year"]
+
+
+def test_the_package_hash_sees_a_change_of_a_definition_file(tmp_path):
+    from outcome_analysis.running.batch.hashing import hash_path
+
+    package = tmp_path / "pkg"
+    (package / "data").mkdir(parents=True)
+    (package / "data" / "indicators.yaml").write_text("a: 1\n")
+    before = hash_path(package)
+    (package / "data" / "indicators.yaml").write_text("a: 2\n")
+    assert hash_path(package) != before

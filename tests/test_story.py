@@ -188,7 +188,8 @@ def test_headings_follow_the_language(small_results, lang, heading):
     assert ("Verantwoording" if lang == "nl" else "Methods") in text
 
 
-def test_the_report_is_its_sections_in_the_notebooks_order():
+def test_the_report_is_its_sections_and_the_notebook_shows_every_one():
+    """The notebook shows whatever the document lists, so a new section needs no notebook cell."""
     import json
     from pathlib import Path
 
@@ -197,9 +198,21 @@ def test_the_report_is_its_sections_in_the_notebooks_order():
     notebook = Path(__file__).resolve().parents[1] / "notebooks" / "institution_report.ipynb"
     cells = ["".join(c["source"]) for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
              if c["cell_type"] == "code"]
-    shown = [m for c in cells for m in re.findall(r'documents\.section\("institution", "(\w+)", story\)', c)]
-    assert shown == names
+    assert re.search(r'for name in documents\.names\("institution"\):\s+st\.show\(documents\.section\("institution", name, story\)\)',
+                     cells[-1])
+    assert not any(re.search(r'documents\.section\("institution", "\w+"', c) for c in cells)
     assert too_little.NAME not in names and "too_little.build(story)" in cells[1]
+
+
+def test_a_section_added_to_the_document_is_built(monkeypatch, jb_story):
+    import types
+
+    from outcome_analysis.presentation.sections import institution
+
+    extra = types.SimpleNamespace(NAME="extra", build=lambda story: [f"extra for {story.institution}"])
+    monkeypatch.setattr(institution, "SECTIONS", (*institution.SECTIONS, extra))
+    assert documents.names("institution")[-1] == "extra"
+    assert documents.build("institution", jb_story)[-1] == f"extra for {jb_story.institution}"
 
 
 def test_the_story_texts_have_both_languages(small_results):

@@ -1,6 +1,7 @@
 """Compute once, ship to every worker: the data loaded, the results prepared, the workers' payload."""
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -13,7 +14,7 @@ from outcome_analysis.settings import Settings
 from .constants import RESULTS_DIR
 from .errors import PrepareError
 from .exporters import render_report
-from .hashing import hash_files, hash_json, read_tree
+from .hashing import hash_files, hash_json, hash_path, read_tree
 from .jobs import Payload
 
 
@@ -38,6 +39,10 @@ def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str
                  prepare: Callable) -> dict[str, str | None]:
     """Run ``prepare`` once per granularity, cached in ``<out>/.results/<hash>/``.
 
+    The hash covers the data, the settings, the periods, the prepare step and the package's own
+    code and data files (indicator definitions, ``indicators.yaml``, texts): results computed by
+    another version of the workbench are never reused, ``--force`` or not.
+
     Returns the results folder name per granularity (``None`` when prepare wrote nothing).
     """
     granularities = sorted({parse_period(p)[2] for p in periods})
@@ -46,7 +51,7 @@ def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str
         these = sorted(p for p in periods if parse_period(p)[2] == granularity)
         key = hash_json({
             "data": data_hash, "settings": settings.to_dict(), "granularity": granularity, "periods": these,
-            "version": __version__, "prepare": _step_name(prepare),
+            "version": __version__, "code": package_hash(), "prepare": _step_name(prepare),
         })[:16]
         folder = out / RESULTS_DIR / key
         if not folder.exists():
@@ -63,9 +68,14 @@ def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str
     return found
 
 
+@functools.lru_cache(maxsize=1)
+def package_hash() -> str:
+    """SHA-256 of every file of the installed package (code, ``indicators.yaml``, instruments, texts)."""
+    return hash_path(Path(__file__).resolve().parents[2])
+
+
 def _step_name(prepare: Callable) -> str:
-    """The prepare step's name in the cache key. The default step keeps the name it had before the
-    batch became a package, so stored results and resume stay valid across that move."""
+    """The prepare step's name in the cache key."""
     if prepare is prepare_results:
         return "outcome_analysis.running.batch.prepare_results"
     return f"{getattr(prepare, '__module__', '')}.{getattr(prepare, '__qualname__', prepare)}"
