@@ -102,3 +102,13 @@ def test_window_months_from_settings():
     from outcome_analysis.settings import DEFAULT
     assert registry.get("jbjr_herhaald_beroep").window_months(DEFAULT) == 12
     assert registry.get("jh_uitval").window_months(DEFAULT) is None
+
+
+def test_set_label_names_the_set_in_either_language():
+    for set_id, meta in registry.SETS.items():
+        assert registry.set_label(set_id, "nl") == meta.name_nl
+        assert registry.set_label(set_id, "en") == meta.name_en
+    with pytest.raises(registry.RegistryError):
+        registry.set_label("context", "fr")
+    with pytest.raises(registry.RegistryError):
+        registry.set_label("no_such_set", "nl")

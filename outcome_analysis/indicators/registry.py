@@ -362,6 +362,17 @@ def label(indicator: str, lang: str = "nl") -> str:
     return get(indicator).label(lang)
 
 
+def set_label(set_id: str, lang: str = "nl") -> str:
+    """The name of the indicator set ``set_id`` in ``lang`` (``nl`` default, or ``en``).
+
+    >>> set_label("context", "en")
+    'Context and process indicators'
+    """
+    if set_id not in SETS:
+        raise RegistryError(f"unknown indicator set {set_id!r}; known sets are {list(SETS)}")
+    return getattr(SETS[set_id], f"name_{_lang(lang)}")
+
+
 def category_label(category: str, lang: str = "nl") -> str:
     """Readable label of a breakdown category ``"family:code"`` (registry ``categories``); an unknown
     code falls back to the code with spaces.

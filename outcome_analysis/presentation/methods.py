@@ -105,8 +105,7 @@ def catalogue_html(set: str, lang: str, settings: Settings) -> report.HTML:
     if (table["number"] == "").all():
         table = table.drop(columns="number")
     cols = {c: (m[c], "text") for c in table.columns}
-    meta = registry.SETS[set]
-    caption = f"{meta.name_nl if lang == 'nl' else meta.name_en} ({meta.source})"
+    caption = f"{registry.set_label(set, lang)} ({registry.SETS[set].source})"
     return report.display_table(table, cols, lang, caption=caption, settings=settings)
 
 

@@ -62,8 +62,7 @@ def build_set(ov, set: str) -> list:
     """The items of the set ``set`` (a key of :data:`outcome_analysis.registry.SETS`)."""
     lang, results = ov.lang, ov.results
     t = overview.texts_of(lang)
-    meta = registry.SETS[set]
-    items = [overview.heading(meta.name_nl if lang == "nl" else meta.name_en, 2)]
+    items = [overview.heading(registry.set_label(set, lang), 2)]
     alone = overview.comparator(results, lang)["scope"] == "none"
     comp = overview.comparisons(results, ov.period)
     comp = comp.loc[comp["set"] == set]

@@ -16,8 +16,7 @@ def build(ov) -> list:
         trends = overview.national_trends(results, set_id)
         if trends.empty:
             continue
-        meta = registry.SETS[set_id]
-        items.append(overview.heading(meta.name_nl if lang == "nl" else meta.name_en, 3))
+        items.append(overview.heading(registry.set_label(set_id, lang), 3))
         fig = overview.figure(overview.trend_figure(results, set_id, lang))
         items += [fig] if fig is not None else []
         items.append(overview.trend_table(trends, lang, caption=words["trend_caption"]))
