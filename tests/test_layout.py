@@ -117,3 +117,64 @@ def test_every_long_module_is_listed_with_its_reason():
             if len(p.read_text(encoding="utf-8").splitlines()) > 700}
     assert long, "the check must see the package"
     assert long <= listed, f"over 700 lines without a reason in docs/architecture.md: {sorted(long - listed)}"
+
+
+def _layer_imports() -> dict[tuple[str, str], set[str]]:
+    """(layer of the importing module, layer imported) -> importing modules; "basics" for the top."""
+    import ast
+
+    def layer(module: str) -> str:
+        parts = module.split(".")
+        return parts[1] if len(parts) > 1 and parts[1] in LAYERS else "basics"
+
+    edges: dict[tuple[str, str], set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        module = ".".join(p for p in parts if p != "__init__")
+        package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            target = ".".join(base + [node.module]) if node.module else ".".join(base)
+            if not target.startswith("outcome_analysis"):
+                continue
+            targets = [f"{target}.{a.name}" for a in node.names] if target.count(".") <= 1 else [target]
+            for t in targets:
+                if layer(t) != layer(module):
+                    edges.setdefault((layer(module), layer(t)), set()).add(module)
+    return edges
+
+
+#: which layer may import which (docs/architecture.md, "Module map"); None: any module of the layer.
+ALLOWED_IMPORTS = {
+    ("indicators", "contract"): None, ("indicators", "statistics"): None,
+    ("statistics", "contract"): None,
+    # survival chains episodes; casemix.adjust builds the records it is not handed
+    ("statistics", "indicators"): {"outcome_analysis.statistics.casemix", "outcome_analysis.statistics.survival"},
+    ("running", "contract"): None, ("running", "indicators"): None, ("running", "statistics"): None,
+    ("running", "presentation"): None,  # the batch renders notebooks and exports them
+    ("presentation", "contract"): None, ("presentation", "indicators"): None,
+    ("presentation", "statistics"): None, ("presentation", "running"): None,
+    # the validator's own output: counted records and problem lists, formatted like the reports
+    ("contract", "indicators"): {"outcome_analysis.contract.counted"},
+    ("contract", "statistics"): {"outcome_analysis.contract.counted"},
+    ("contract", "presentation"): {"outcome_analysis.contract.counted", "outcome_analysis.contract.validation"},
+    # the validator's command line; a problem's message read from the catalogue
+    ("basics", "contract"): {"outcome_analysis.__main__", "outcome_analysis.errors"},
+    ("basics", "presentation"): {"outcome_analysis.__main__"},
+}
+
+
+def test_layers_import_only_what_the_architecture_allows():
+    edges = _layer_imports()
+    assert ("presentation", "running") in edges and ("indicators", "statistics") in edges  # the scan sees imports
+    wrong = {}
+    for (src, dst), modules in edges.items():
+        if "basics" == dst:
+            continue  # errors, settings, texts, atomic: every layer uses them
+        allowed = ALLOWED_IMPORTS.get((src, dst), set())
+        extra = modules - allowed if allowed is not None else set()
+        if extra:
+            wrong[(src, dst)] = sorted(extra)
+    assert not wrong, f"imports across layers that docs/architecture.md does not allow: {wrong}"
