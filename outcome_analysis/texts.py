@@ -6,8 +6,9 @@ Each area has one file ``outcome_analysis/data/texts/<area>.yaml``:
   institution report's texts (section ``story``);
 - ``problems``: the loader's problem catalogue (one template per problem kind and language);
 - ``dialogue``: the question bank of the kwaliteitsgesprek;
-- one file per further module that speaks to a reader (``overview``, ``methods``, ``explorer``,
-  ``plots``, ``batch``, ``casemix``, ``validation``, ``counted``).
+- one file per further module that speaks to a reader, named after it (``story``, ``overview``,
+  ``methods``, ``explorer``, ``plots``, ``batch``, ``casemix``, ``registry``, ``validation``,
+  ``counted``, ...; the folder lists them all).
 
 A file keyed by language holds the same keys under ``nl`` and ``en``; :func:`for_lang` hands a
 fresh copy of one language. The language asked for is checked here and nowhere else
