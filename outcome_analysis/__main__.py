@@ -127,12 +127,13 @@ def _write_records(data, args: argparse.Namespace, settings, lang: str) -> None:
     import warnings
 
     from .contract import counted, validation
+    from .presentation import report
 
     with warnings.catch_warnings():  # norm and instrument remarks belong to the reports, not here
         warnings.simplefilter("ignore")
         frame = counted.counted_records(data, settings, args.granularity, lang=lang)
     said = texts.for_lang("cli", lang)["records"]
-    rows = validation.number(len(frame), lang)
+    rows = report.fmt_int(len(frame), lang)
     if len(frame) > _SLOW_ROWS:
         print(validation.paragraph(said["slow"].format(rows=rows)), flush=True)
     counted.write_xlsx(frame, args.records, lang=lang, reference_date=data.reference_date,

@@ -18,7 +18,8 @@ import pytest
 from outcome_analysis import io
 from outcome_analysis.__main__ import main
 from outcome_analysis.errors import Problem
-from outcome_analysis.validation import format_problems, group_problems, number, write_problems
+from outcome_analysis.presentation.report import fmt_int
+from outcome_analysis.validation import format_problems, group_problems, write_problems
 
 HEADER = "trajectory_id,client_id,institution,care_type,care_form,start_date,end_date,end_reason,birth_year"
 CLEAN = [
@@ -254,7 +255,7 @@ def test_english_layout():
 
 
 def test_dutch_numbers():
-    assert number(1234) == "1.234" and number(1234, "en") == "1,234" and number(12345678) == "12.345.678"
+    assert fmt_int(1234) == "1.234" and fmt_int(1234, "en") == "1,234" and fmt_int(12345678) == "12.345.678"
 
 
 # ------------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from outcome_analysis import stats
-from outcome_analysis.context import CONTEXT_IDS, compute_context, context_label
+from outcome_analysis import registry
+from outcome_analysis.context import CONTEXT_IDS, compute_context
 from outcome_analysis.settings import Settings
 from toydata import toy_dataset
 
@@ -99,4 +100,4 @@ def test_thresholds_are_settings():
 
 
 def test_labels_in_both_languages():
-    assert all(context_label(i, "nl") and context_label(i, "en") for i in CONTEXT_IDS)
+    assert all(registry.label(i, "nl") and registry.label(i, "en") for i in CONTEXT_IDS)

@@ -46,15 +46,9 @@ def text(key: str, lang: str = "nl", **values) -> str:
     return _texts(lang)[key].format(**values)
 
 
-def number(n: int, lang: str = "nl") -> str:
-    """A whole number with thousands separated: ``1.234`` in Dutch, ``1,234`` in English
-    (:func:`outcome_analysis.report.fmt_int`, as the reports write it)."""
-    return report.fmt_int(n, lang)
-
-
 def counted(n: int, singular: str, plural: str, lang: str = "nl") -> str:
     """``1 fout``, ``3 fouten`` (the keys of the texts)."""
-    return f"{number(n, lang)} {text(singular if n == 1 else plural, lang)}"
+    return f"{report.fmt_int(n, lang)} {text(singular if n == 1 else plural, lang)}"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -137,7 +131,7 @@ def format_problems(problems: Sequence[Problem], lang: str = "nl", problems_file
         if g.severity != section:
             section = g.severity
             n = sum(1 for p in problems if (p.severity == "error") == (section == "error"))
-            title = f"{text('Errors' if section == 'error' else 'Warnings', lang)} ({number(n, lang)})"
+            title = f"{text('Errors' if section == 'error' else 'Warnings', lang)} ({report.fmt_int(n, lang)})"
             if lines:
                 lines.append("")
             lines += [title, "=" * len(title)]
@@ -158,7 +152,7 @@ def _format_group(g: Group, lang: str, problems_file, width: int, rows_per_group
     if len(with_rows) == n:
         count = counted(n, "row", "rows", lang)
     else:
-        count = f"{number(n, lang)} {text('times', lang)}" if n > 1 else ""
+        count = f"{report.fmt_int(n, lang)} {text('times', lang)}" if n > 1 else ""
     head = f"{where} ({count})" if count else where
     if same_message:
         out = _wrap(f"{head}: {messages[0]}", "  ", "      ", width)
@@ -171,7 +165,7 @@ def _format_group(g: Group, lang: str, problems_file, width: int, rows_per_group
         for message in messages[: len(shown)]:
             out += _wrap(f"- {message}", "      ", "        ", width)
     if n > len(shown):
-        more = number(n - len(shown), lang)
+        more = report.fmt_int(n - len(shown), lang)
         line = (text("more_see", lang, n=more, file=Path(problems_file).name) if problems_file is not None
                 else text("more_write", lang, n=more))
         out += _wrap(line, "      ", "        ", width)
@@ -226,8 +220,8 @@ def summary_ok(data, n_warnings: int, lang: str = "nl", width: int = WIDTH) -> s
     last = f"{data.reference_date:{fmt}}" if has_dates else text("no_dates", lang)
     reference = f"{data.reference_date:{fmt}}"
     warnings = counted(n_warnings, "warning", "warnings", lang) if n_warnings else text("no_warnings", lang)
-    line = text("ok", lang, trajectories=number(len(t), lang), institutions=number(t["institution"].nunique(), lang),
-                goals=number(len(data.goals), lang), answers=number(len(data.experience), lang),
+    line = text("ok", lang, trajectories=report.fmt_int(len(t), lang), institutions=report.fmt_int(t["institution"].nunique(), lang),
+                goals=report.fmt_int(len(data.goals), lang), answers=report.fmt_int(len(data.experience), lang),
                 first=first, last=last, reference=reference, warnings=warnings)
     return paragraph(line, width)
 

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from outcome_analysis.statistics import disclosure, stats
-from . import registry
 from outcome_analysis.contract.dataset import Dataset
 from outcome_analysis.contract.periods import period_of
 from outcome_analysis.settings import DEFAULT, Settings
@@ -29,11 +28,6 @@ AGE_GROUPS = ("0-3", "4-11", "12-15", "16-17", "18+")
 
 COLUMNS = ["indicator", "scope", "institution", "period", "care_type", "category", "numerator",
            "denominator", "value", "ci_low", "ci_high", "missing"]
-
-
-def context_label(item: str, lang: str = "nl") -> str:
-    """Dutch or English label of a context item, from the registry."""
-    return registry.label(item, lang)
 
 
 def age_group(start_date: pd.Series, birth_year: pd.Series) -> pd.Series:

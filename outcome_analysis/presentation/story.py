@@ -140,11 +140,6 @@ def esc(text) -> str:
     return _htmllib.escape(str(text))
 
 
-def html(text: str) -> report.HTML:
-    """Ready HTML as a displayable item."""
-    return report.HTML(text)
-
-
 def para(text: str, cls: str = "oa-note") -> report.HTML:
     """A paragraph of escaped text (class ``oa-note`` unless told)."""
     return report.HTML(f'<p class="{cls}">{esc(text)}</p>')
@@ -303,7 +298,7 @@ class Story:
         ``page_break`` is false)."""
         text = self.t.get(key, key)
         cls = "" if page_break or level != 2 else ' class="oa-nobreak"'
-        return html(f"<h{level}{cls}>{esc(text)}</h{level}>")
+        return report.HTML(f"<h{level}{cls}>{esc(text)}</h{level}>")
 
     def pct_or_mark(self, value, hidden: bool) -> str:
         """A share as a percentage, or ``–*`` when disclosure control hides it."""
@@ -513,7 +508,7 @@ def contract_items(results: Results, lang: str = "nl") -> list:
     rows += [{"part": report.contract_part_label(part, lang), "held": words_["contract_yes" if ok else "contract_no"]}
              for part, ok in held.items()]
     cols = {"part": (words_["contract_col_part"], "text"), "held": (words_["contract_col_held"], "text")}
-    return [html(f"<h3>{esc(words_['contract_title'])}</h3>"), para(words_["contract_intro"]),
+    return [report.HTML(f"<h3>{esc(words_['contract_title'])}</h3>"), para(words_["contract_intro"]),
             report.display_table(pd.DataFrame(rows), cols, lang, widths=(70, 30), settings=results.settings)]
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 from outcome_analysis.indicators import registry
 from outcome_analysis.presentation import report
 from outcome_analysis.presentation.report import is_missing
-from outcome_analysis.presentation.story import Story, esc, html, new_figure, para, png, shorten
+from outcome_analysis.presentation.story import Story, esc, new_figure, para, png, shorten
 
 NAME = "context"
 
@@ -23,7 +23,7 @@ def build(story: Story) -> list:
     t = story.t
     items = [story.heading("context", page_break=False), para(t["context_intro"])]
     for care_type in story.care_types:
-        items.append(html(f"<h3>{esc(story.care_label(care_type).capitalize())}</h3>"))
+        items.append(report.HTML(f"<h3>{esc(story.care_label(care_type).capitalize())}</h3>"))
         items += _target_group(story, care_type)
         items += _key_figures(story, care_type)
         items += _waiting(story, care_type)
@@ -47,7 +47,7 @@ def _target_group(story: Story, care_type: str) -> list:
     if frame.empty or frame[frame["group"] == story.institution]["suppressed"].all():
         return []
     fig = target_group_figure(frame, story.lang, story.words["target_group_titles"])
-    return [html(f"<h4>{esc(story.t['target_group'])}</h4>"), png(fig)]
+    return [report.HTML(f"<h4>{esc(story.t['target_group'])}</h4>"), png(fig)]
 
 
 def _key_figures(story: Story, care_type: str) -> list:
@@ -109,7 +109,7 @@ def _kwesties(story: Story, care_type: str) -> list:
     t, lang = story.t, story.lang
     k = story.context_rows("ctx_kwesties", care_type, "institution")
     kn = story.context_rows("ctx_kwesties", care_type, "national").set_index("category")
-    items = [html(f"<h4>{esc(t['kwesties'])}</h4>")]
+    items = [report.HTML(f"<h4>{esc(t['kwesties'])}</h4>")]
     if k.empty or k["suppressed"].all():
         return items + [para(t["kwesties_none"])]
     frame = k.assign(label=[registry.category_label(c, lang) for c in k["category"]],

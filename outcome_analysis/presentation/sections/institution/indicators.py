@@ -10,7 +10,7 @@ import pandas as pd
 from outcome_analysis.indicators import registry
 from outcome_analysis.presentation import report
 from outcome_analysis.presentation.report import is_missing
-from outcome_analysis.presentation.story import CARE_TYPE_SHORT, Story, esc, html, is_suppressed, para, png
+from outcome_analysis.presentation.story import CARE_TYPE_SHORT, Story, esc, is_suppressed, para, png
 
 NAME = "indicators"
 
@@ -33,10 +33,9 @@ def indicator_set(story: Story, set_id: str) -> list:
 
 def set_heading(story: Story, set_id: str) -> report.HTML:
     """The h2 of an indicator set; only the first set starts a new page in the PDF."""
-    s = registry.SETS[set_id]
     sets = story.sets()
     cls = "" if not sets or set_id == sets[0] else ' class="oa-nobreak"'
-    return html(f"<h2{cls}>{esc(getattr(s, 'name_' + story.lang))}</h2>")
+    return report.HTML(f"<h2{cls}>{esc(registry.set_label(set_id, story.lang))}</h2>")
 
 
 def indicator_section(story: Story, entry: registry.Entry | str) -> list:
@@ -48,7 +47,7 @@ def indicator_section(story: Story, entry: registry.Entry | str) -> list:
     adjusted comparison per care type."""
     entry = registry.get(entry) if isinstance(entry, str) else entry
     t = story.t
-    items = [html(f"<h3>{esc(entry.label(story.lang))}</h3>")]
+    items = [report.HTML(f"<h3>{esc(entry.label(story.lang))}</h3>")]
     if entry.same_as:
         other = registry.label(entry.same_as, story.lang)
         return items + [para(t["same_as"].format(other=other))]

@@ -6,14 +6,14 @@ import pandas as pd
 
 from outcome_analysis.indicators import registry
 from outcome_analysis.presentation import report
-from outcome_analysis.presentation.story import Story, html, para
+from outcome_analysis.presentation.story import Story, para
 
 NAME = "methods"
 
 
 def build(story: Story) -> list:
     """The section; its tables are set in smaller type (wrapped in ``<div class="oa-methods">``)."""
-    return [html(f'<div class="oa-methods">{x}</div>') if isinstance(x, report.HTML) and "<table" in x else x
+    return [report.HTML(f'<div class="oa-methods">{x}</div>') if isinstance(x, report.HTML) and "<table" in x else x
             for x in items(story)]
 
 

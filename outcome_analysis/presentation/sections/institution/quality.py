@@ -9,7 +9,7 @@ import pandas as pd
 from outcome_analysis.indicators.quality import item_label
 from outcome_analysis.presentation import report
 from outcome_analysis.presentation.report import is_missing
-from outcome_analysis.presentation.story import Story, contract_items, esc, html, para
+from outcome_analysis.presentation.story import Story, contract_items, esc, para
 
 NAME = "quality"
 
@@ -45,7 +45,7 @@ def _completeness(story: Story) -> list:
         cols = {"label": (t["col_item"], "text"), "value": (t["completeness"], "pct"), "missing": None}
         if story.compared:
             cols["national_value"] = (t["col_national"], "pct")
-        items += [html(f"<h3>{esc(story.care_label(care_type).capitalize())}</h3>"),
+        items += [report.HTML(f"<h3>{esc(story.care_label(care_type).capitalize())}</h3>"),
                   report.display_table(frame, cols, story.lang, settings=story.settings)]
     return items
 
@@ -79,5 +79,5 @@ def _left_out(story: Story) -> list:
         for v in frame["excluded_window"]])
     cols = {"label": (t["col_indicator"], "text"), "missing": (t["left_out_missing"], "count"),
             "excluded_window": (t["left_out_window"], "text")}
-    return [html(f"<h3>{esc(t['left_out'])}</h3>"),
+    return [report.HTML(f"<h3>{esc(t['left_out'])}</h3>"),
             report.display_table(frame, cols, story.lang, settings=story.settings)]

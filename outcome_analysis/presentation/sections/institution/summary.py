@@ -6,7 +6,7 @@ from outcome_analysis.contract.periods import parse_period, previous_period
 from outcome_analysis.indicators import registry
 from outcome_analysis.presentation import report
 from outcome_analysis.presentation.report import is_missing
-from outcome_analysis.presentation.story import Story, esc, html, para
+from outcome_analysis.presentation.story import Story, esc, para
 
 NAME = "summary"
 
@@ -94,7 +94,7 @@ def headline_table(story: Story) -> report.HTML:
         table += f'<p class="oa-footnote">{esc(report.ui(lang)["suppressed_footnote"].format(n=st.min_denominator))}</p>'
     table += "</div>"
     legend = t["headline_legend"] if story.compared else t["headline_legend_alone"]
-    return html(table + str(para(legend, "oa-footnote")))
+    return report.HTML(table + str(para(legend, "oa-footnote")))
 
 
 def _adjusted_short(story: Story, r) -> str:
@@ -131,7 +131,7 @@ def headline_sentences(story: Story) -> report.HTML:
                                             template=entry.sentence(story.lang, settings=story.settings),
                                             comparator=story.comparator, settings=story.settings)
         items.append(f"<li><strong>{esc(label)}</strong>: {esc(sentence)}</li>")
-    return html(f'<ul class="oa-headlines">{"".join(items)}</ul>')
+    return report.HTML(f'<ul class="oa-headlines">{"".join(items)}</ul>')
 
 
 def window_summary_note(story: Story) -> str:

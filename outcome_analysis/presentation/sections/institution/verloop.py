@@ -9,7 +9,7 @@ import pandas as pd
 from outcome_analysis.indicators import registry
 from outcome_analysis.presentation import report
 from outcome_analysis.presentation.report import is_missing
-from outcome_analysis.presentation.story import Story, esc, html, is_suppressed, new_figure, para, png, shorten
+from outcome_analysis.presentation.story import Story, esc, is_suppressed, new_figure, para, png, shorten
 
 NAME = "verloop"
 
@@ -29,7 +29,7 @@ def build(story: Story) -> list:
         part += _profile(story, "pi06_zwaarte_vervolghulp", care_type, "follow_up", t["follow_up"])
         if not part:  # every profile hidden: say so, never an empty heading
             part = [para(t["verloop_none"].format(n=story.settings.min_denominator, period=story.period_text))]
-        items += [html(f"<h3>{esc(story.care_label(care_type).capitalize())}</h3>"), *part]
+        items += [report.HTML(f"<h3>{esc(story.care_label(care_type).capitalize())}</h3>"), *part]
     return items
 
 
@@ -63,10 +63,10 @@ def _profile(story: Story, entry_id: str, care_type: str, family: str, title: st
         # never a stacked 100% bar
         fig, ax = new_figure(6.8, 0.7 + 0.26 * n_cats)
         plots.comparison_bars(frame, order=order, labels=labels, lang=story.lang, ax=ax)
-        return [html(f"<h4>{esc(title)}</h4>"), png(fig), para(story.t["overlapping_categories"])]
+        return [report.HTML(f"<h4>{esc(title)}</h4>"), png(fig), para(story.t["overlapping_categories"])]
     fig, ax = new_figure(6.8, 1.5 + 0.25 * math.ceil(n_cats / 3))
     plots.profile_plot(frame, order=order, labels=labels, lang=story.lang, ax=ax)
-    return [html(f"<h4>{esc(title)}</h4>"), png(fig)]
+    return [report.HTML(f"<h4>{esc(title)}</h4>"), png(fig)]
 
 
 def duration_frame(story: Story, care_type: str) -> pd.DataFrame:
@@ -121,6 +121,6 @@ def _duration(story: Story, care_type: str) -> list:
     if story.compared:
         cols["national"] = (t["km_national"], "text")
         widths = (34, 12, 13, 13, 13, 15)
-    return [html(f"<h4>{esc(t['km_title'])}</h4>"),
+    return [report.HTML(f"<h4>{esc(t['km_title'])}</h4>"),
             report.display_table(frame, cols, story.lang, widths=widths, settings=story.settings),
             para(t["km_note"].format(period=story.period_text), "oa-footnote")]
