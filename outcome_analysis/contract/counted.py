@@ -85,7 +85,6 @@ _END_REASON_SHARES = frozenset({"jbjr_verloop", "jh_uitval", "pi03_reden_beeindi
 #: reason code -> (Dutch, English) text; ``{placeholders}`` are filled per row (``data/texts/counted.yaml``).
 REASONS = {code: tuple(texts.for_lang("counted", lang)["reasons"][code] for lang in texts.LANGS)
            for code in texts.for_lang("counted", "nl")["reasons"]}
-_NOT_COUNTED_CODES = frozenset(REASONS) - {"counted", "counted_answers"}
 
 #: counting unit -> (Dutch, English) label.
 UNIT_LABELS = {unit: tuple(texts.for_lang("counted", lang)["units"][unit] for lang in texts.LANGS)

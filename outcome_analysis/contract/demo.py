@@ -241,10 +241,6 @@ def _day_of(date) -> int:
     return int((pd.Timestamp(date) - pd.Timestamp("1970-01-01")).days)
 
 
-def _year_start_day(years: np.ndarray) -> np.ndarray:
-    return (years.astype("int64") - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype("int64")
-
-
 # ---------------------------------------------------------------------------
 # The generator
 # ---------------------------------------------------------------------------

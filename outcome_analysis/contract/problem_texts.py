@@ -9,8 +9,6 @@ from functools import lru_cache
 
 from outcome_analysis import texts
 
-LANGUAGES = texts.LANGS
-
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict[str, str]]:

@@ -26,13 +26,6 @@ ROWS_PER_GROUP = 10
 LANGS = texts.LANGS
 PROBLEM_FILE_SUFFIXES = (".csv", ".xlsx")
 
-#: columns of the problems file: attribute -> (Dutch header, English header)
-#: (``data/texts/validation.yaml``, ``columns``).
-PROBLEM_COLUMNS = {
-    column: tuple(texts.for_lang("validation", lang)["columns"][column] for lang in LANGS)
-    for column in texts.for_lang("validation", "nl")["columns"]
-}
-
 
 @functools.lru_cache(maxsize=None)
 def _texts(lang: str) -> dict:

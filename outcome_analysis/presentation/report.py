@@ -22,7 +22,6 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 
@@ -31,7 +30,6 @@ from outcome_analysis.indicators import registry
 from outcome_analysis.errors import OutcomeAnalysisError
 from outcome_analysis.statistics.disclosure import round_count  # noqa: F401 - the one rounding of shown counts
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 LANGS = texts.LANGS
 #: the three levels of the kwaliteitsgesprek, in the order reports show them.
 LEVELS = ("client_professional", "organisation", "external")
@@ -518,9 +516,6 @@ def headline_sentence(value, national=None, previous=None, direction: str | None
 # --------------------------------------------------------------------------------------------
 # the comparator: what the pooled figure is called (one rule for every report)
 # --------------------------------------------------------------------------------------------
-COMPARISON_SCOPES = ("national", "delivery", "none")
-
-
 def comparison_scope(settings, n_institutions: int = 2) -> str:
     """What an institution's figure is compared with: the one rule every report, overview, plot,
     question and the explorer follow.
