@@ -18,7 +18,7 @@ def period(small_results):
 def test_toy_episode_example_one_episode_and_one_herhaald_beroep():
     # vOTS -> OTS -> voogdij (GI Noord -> GI Zuid) is one episode ending 2023-03-31; the OTS of
     # 2023-11-01 starts 7 months later: herhaald beroep (1 of 1) in 2023.
-    ex = methods.toy_episode_example()
+    ex = methods.toy_episode_example(settings=Settings())
     assert ex["n_episodes"] == 2
     assert ex["chain_length"] == 3
     assert ex["end_period"] == "2023"
@@ -44,7 +44,7 @@ def test_wilson_example_matches_formula():
 
 
 def test_disclosure_example_complementary_suppression():
-    ex = methods.disclosure_example().set_index("category")
+    ex = methods.disclosure_example(settings=Settings()).set_index("category")
     assert ex.loc["externe_omstandigheden", "shown"] == "–*"
     assert ex.loc["voortijdig_client", "shown"] == "–*"  # complementary: next smallest
     assert "aanvullend" in ex.loc["voortijdig_client", "reason"]
@@ -75,15 +75,15 @@ def test_rci_and_gas_examples():
     assert r["rci"] == pytest.approx(-2.2360680)
     assert r["class"] == "improved"
     # GAS: sum wx = 3, sum w2 = 7, sum w = 5, rho .3: T = 50 + 30 / sqrt(.7*7 + .3*25) = 58.519
-    g = methods.gas_example()
+    g = methods.gas_example(settings=Settings())
     assert g["t"] == pytest.approx(50 + 30 / np.sqrt(0.7 * 7 + 0.3 * 25))
 
 
 def test_catalogue_from_registry():
-    cat = methods.indicator_catalogue("prestatie")
+    cat = methods.indicator_catalogue("prestatie", settings=Settings())
     assert len(cat) == 10
     assert cat["number"].tolist() == [str(i) for i in range(1, 11)]
-    en = methods.indicator_catalogue("basisset_jbjr", lang="en")
+    en = methods.indicator_catalogue("basisset_jbjr", lang="en", settings=Settings())
     assert registry.label("jbjr_herhaald_beroep", "en") in en["indicator"].tolist()
 
 
@@ -129,3 +129,10 @@ def test_the_methods_document_lists_the_notebook_sections_in_order(small_results
     en = " ".join(str(i) for i in documents.section("methods", "wilson", overview.Overview(small_results, period,
                                                                                           lang="en")))
     assert "Example: 7 of 20" in en
+
+
+def test_the_worked_examples_need_the_settings_in_force():
+    for call in (lambda: methods.disclosure_example(), lambda: methods.gas_example(),
+                 lambda: methods.toy_episode_example(), lambda: methods.indicator_catalogue("prestatie")):
+        with pytest.raises(TypeError):
+            call()

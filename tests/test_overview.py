@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from outcome_analysis import overview, registry
+from outcome_analysis.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +131,7 @@ def test_unknown_language():
     with pytest.raises(overview.OverviewError, match="'fr'"):
         overview.load("", "", "", lang="fr")
     with pytest.raises(overview.OverviewError, match="'fr'"):
-        overview.report_title("methods", "fr")
+        overview.report_title("methods", "fr", settings=Settings())
 
 
 def test_texts_agree_in_both_languages():
@@ -139,8 +140,8 @@ def test_texts_agree_in_both_languages():
     for area in ("overview", "methods"):
         assert texts.languages_agree(texts.load(area)) == [], area
     assert overview.texts_of("en")["summary_h"] == "Summary" and overview.texts_of("nl")["summary_h"] == "Samenvatting"
-    assert overview.report_title("methods") == "Verantwoording en methoden"
-    assert overview.report_title("methods", "en") == "Methods and definitions"
+    assert overview.report_title("methods", settings=Settings()) == "Verantwoording en methoden"
+    assert overview.report_title("methods", "en", settings=Settings()) == "Methods and definitions"
 
 
 def test_the_national_document_lists_the_notebook_sections_in_order():

@@ -70,10 +70,10 @@ def _min_n(results: Results) -> int:
 # ------------------------------------------------------------------------------------------------
 # the indicator catalogue
 # ------------------------------------------------------------------------------------------------
-def indicator_catalogue(set: str, lang: str = "nl", settings: Settings | None = None) -> pd.DataFrame:
+def indicator_catalogue(set: str, lang: str = "nl", *, settings: Settings) -> pd.DataFrame:
     """The registry entries of one set as a reader's table (all labels from the registry).
 
-    ``settings`` gives the follow-up windows (default: the documented defaults, ``Settings()``).
+    ``settings`` (the settings in force) gives the follow-up windows.
 
     Returns
     -------
@@ -82,7 +82,6 @@ def indicator_catalogue(set: str, lang: str = "nl", settings: Settings | None = 
         ``definition`` (text, in ``lang``).
     """
     m = labels(lang)
-    settings = settings if settings is not None else Settings()
     rows = []
     for e in registry.REGISTRY.values():
         if e.set != set:
@@ -101,7 +100,7 @@ def indicator_catalogue(set: str, lang: str = "nl", settings: Settings | None = 
 def catalogue_html(set: str, lang: str, settings: Settings) -> report.HTML:
     """:func:`indicator_catalogue` as a report table."""
     m = labels(lang)
-    table = indicator_catalogue(set, lang, settings)
+    table = indicator_catalogue(set, lang, settings=settings)
     if (table["number"] == "").all():
         table = table.drop(columns="number")
     cols = {c: (m[c], "text") for c in table.columns}
@@ -131,10 +130,10 @@ def toy_trajectories(reference_date: str = "2025-12-31") -> Dataset:
                    reference_date=reference_date)
 
 
-def toy_episode_example(lang: str = "nl", settings: Settings | None = None) -> dict:
+def toy_episode_example(lang: str = "nl", *, settings: Settings) -> dict:
     """The worked episode example: the toy records, their episodes and herhaald beroep.
 
-    ``settings`` gives the follow-up window (default: the documented defaults, ``Settings()``).
+    ``settings`` (the settings in force) gives the follow-up window.
 
     Returns
     -------
@@ -146,7 +145,6 @@ def toy_episode_example(lang: str = "nl", settings: Settings | None = None) -> d
         ``window_months``.
     """
     m = labels(lang)
-    settings = settings if settings is not None else Settings()
     data = toy_trajectories()
     ch = episodes.chain(data.trajectories)
     t = data.trajectories
@@ -230,14 +228,13 @@ TOY_DISTRIBUTION = (("volgens_plan", 42), ("voortijdig_client", 12), ("voortijdi
                     ("externe_omstandigheden", 6))
 
 
-def disclosure_example(counts=TOY_DISTRIBUTION, lang: str = "nl", settings: Settings | None = None) -> pd.DataFrame:
+def disclosure_example(counts=TOY_DISTRIBUTION, lang: str = "nl", *, settings: Settings) -> pd.DataFrame:
     """A small distribution before and after :func:`disclosure.suppress` (kind ``count``) under
-    ``settings`` (default: the documented defaults, ``Settings()``).
+    ``settings`` (the settings in force: minimum cell size and rounding).
 
     Returns ``category``, ``count`` (raw, made-up), ``shown`` (rounded to 5 or ``–*``), ``reason``.
     """
     m = labels(lang)
-    settings = settings if settings is not None else Settings()
     total = sum(c for _, c in counts)
     table = pd.DataFrame({"category": [c for c, _ in counts], "numerator": [float(v) for _, v in counts],
                           "denominator": float(total)})
@@ -488,11 +485,10 @@ def rci_example(pre: float = 68.0, post: float = 58.0, sd: float = 10.0, reliabi
 
 
 def gas_example(scores=(1, 0, -1, 2), weights=(2, 1, 1, 1), rho: float | None = None,
-                settings: Settings | None = None) -> dict:
+                *, settings: Settings) -> dict:
     """A GAS T-score worked out: ``T = 50 + 10 Σwx / sqrt((1 − ρ) Σw² + ρ (Σw)²)``
     (:func:`stats.gas_tscore`) with ρ = ``settings.gas_rho`` (0.3 by default) unless ``rho`` is
-    given; realised at ``settings.gas_threshold``."""
-    settings = settings if settings is not None else Settings()
+    given; realised at ``settings.gas_threshold`` (``settings``: the settings in force)."""
     rho = settings.gas_rho if rho is None else rho
     w = np.asarray(weights, float)
     x = np.asarray(scores, float)

@@ -679,21 +679,21 @@ def trend_table(trends: pd.DataFrame, lang: str, caption: str = "") -> report.HT
                        f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
-def report_title(kind: str = "national", lang: str = "nl", *, settings: Settings | None = None,
+def report_title(kind: str = "national", lang: str = "nl", *, settings: Settings,
                  n_institutions: int = 2) -> str:
     """Cover titles for :func:`outcome_analysis.export.to_html` (``title=``).
 
     The overview of all institutions (``kind="national"``) is called "Landelijk overzicht ..." only
     for a delivery declared national; otherwise it is the overview of all institutions in the
-    delivery (the comparator rule, :func:`outcome_analysis.report.comparison_scope`). Without
-    ``settings`` the title is the national one. ``kind="methods"``: the methods notebook's title.
+    delivery (the comparator rule, :func:`outcome_analysis.report.comparison_scope`), so ``settings``
+    are the settings in force. ``kind="methods"``: the methods notebook's title (the same under any
+    settings).
 
     >>> report_title("national", settings=Settings(), n_institutions=12)
     'Overzicht outcome-indicatoren van alle instellingen in deze levering'
     """
     texts.check_lang(lang, OverviewError)
     if kind == "national":
-        settings = settings if settings is not None else Settings(delivery_scope="national")
         return report.comparator(settings, n_institutions, lang)["overview_title"]
     if kind == "methods":
         return texts.for_lang("methods", lang)["title"]

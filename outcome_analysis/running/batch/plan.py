@@ -9,7 +9,6 @@ from pathlib import Path
 from outcome_analysis import __version__, texts
 from outcome_analysis.contract.periods import latest_complete_period, parse_period
 from outcome_analysis.presentation.report import slugify
-from outcome_analysis.settings import DEFAULT as DEFAULT_SETTINGS
 from outcome_analysis.settings import Settings
 from .constants import NATIONAL_SLUG
 from .errors import BatchConfigError, MissingParameterError, NoMatchingInstitutionError
@@ -105,10 +104,10 @@ def notebook_parameters(raw: bytes) -> list[str] | None:
 
 def plan_jobs(institutions: Sequence[str], periods: Sequence[str], notebooks: dict, results: dict,
               inputs: dict, options: dict, *, lang: str, timeout: float | None, data_param: str,
-              settings: Settings | None = None, n_institutions: int = 2) -> list[Job]:
+              settings: Settings, n_institutions: int = 2) -> list[Job]:
     """One job per period x institution, plus one national overview per period if its notebook exists.
 
-    ``settings`` and ``n_institutions`` (institutions in the delivery) name the overview: "Landelijk
+    ``settings`` (the run's settings) and ``n_institutions`` (institutions in the delivery) name the overview: "Landelijk
     overzicht" only for a delivery declared national (:func:`outcome_analysis.report.comparator`)."""
     by_kind = {v["kind"]: (k, v) for k, v in notebooks.items()}
     common_inputs = {
@@ -157,21 +156,21 @@ def _fit_parameters(params: dict, nb: dict, required: Sequence[str]) -> dict:
     return {k: v for k, v in params.items() if k in declared}
 
 
-def report_title(kind: str, institution: str, period: str, lang: str, *, settings: Settings | None = None,
+def report_title(kind: str, institution: str, period: str, lang: str, *, settings: Settings,
                  n_institutions: int = 2) -> str:
     """The cover title. The cover names the institution and the period on lines of their own. The
-    overview of all institutions is "Landelijk overzicht ..." only for a delivery declared national."""
+    overview of all institutions is "Landelijk overzicht ..." only for a delivery declared national
+    (``settings``: the run's settings)."""
     if kind == "national":
         from outcome_analysis.presentation.overview import report_title as overview_title
 
-        return overview_title("national", lang, settings=settings if settings is not None else DEFAULT_SETTINGS,
-                              n_institutions=n_institutions)
+        return overview_title("national", lang, settings=settings, n_institutions=n_institutions)
     return texts.for_lang("batch", lang, error=BatchConfigError)["report_title"].format(period=period)
 
 
-def overview_label(lang: str, settings: Settings | None = None, n_institutions: int = 2) -> str:
+def overview_label(lang: str, settings: Settings, n_institutions: int = 2) -> str:
     """The overview's name on the index pages: "Landelijk overzicht" for a national delivery,
     "Alle instellingen in deze levering" otherwise (:func:`outcome_analysis.report.comparator`)."""
     from outcome_analysis.presentation.report import comparator
 
-    return comparator(settings if settings is not None else DEFAULT_SETTINGS, n_institutions, lang)["overview_short"]
+    return comparator(settings, n_institutions, lang)["overview_short"]

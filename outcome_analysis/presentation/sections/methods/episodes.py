@@ -12,7 +12,7 @@ NAME = "episodes"
 def build(ov) -> list:
     lang = ov.lang
     mt = methods.notes(lang)
-    ex = methods.toy_episode_example(lang, ov.settings)
+    ex = methods.toy_episode_example(lang, settings=ov.settings)
     table = report.display_table(ex["trajectories"], {c: (c, "text") for c in ex["trajectories"].columns}, lang,
                                  settings=ov.settings)
     first, second = ex["episodes"].iloc[0], ex["episodes"].iloc[1]
