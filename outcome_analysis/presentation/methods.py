@@ -156,8 +156,9 @@ def toy_episode_example(lang: str = "nl", *, settings: Settings) -> dict:
     })
     first = ch.episodes.iloc[0]
     end_period = str(pd.Timestamp(first["end_date"]).year) if "end_date" in ch.episodes else "2023"
-    months = settings.window_herhaald_beroep
-    # the toy's own computed table (not stored results): its one national headline row
+    months = registry.get("jbjr_herhaald_beroep").window_months(settings)  # the window in force
+    # the toy's own computed table (not stored results, so no Results query): its one national
+    # headline row at that window
     out = indicators.compute(data, ["jbjr_herhaald_beroep"], settings=settings)
     sel = out.loc[(out["scope"] == "national") & (out["period"] == end_period) & (out["care_type"] == "jb")
                   & (out["category"] == "") & (out["window_months"] == months)]
@@ -258,16 +259,15 @@ def casemix_example(results: Results, period: str, preferred=(("jh_uitval", "jeu
     the first of ``preferred`` with a fitted logistic model, else the model with most records.
 
     Raises :class:`~outcome_analysis.presentation.overview.OverviewError` when no model was fitted."""
-    comp = overview.comparisons(results, period)
-    comp = comp.loc[comp["model"] == "logistic"]
-    if comp.empty:
+    fitted = [c for c in overview.comparisons(results, period).itertuples(index=False) if c.model == "logistic"]
+    if not fitted:
         raise OverviewError(f"no case-mix model was fitted for period {period!r}")
+    modelled = {(c.indicator, c.care_type): str(c.modelled_period) for c in fitted}
     for ind, care in preferred:
-        hit = comp.loc[(comp["indicator"] == ind) & (comp["care_type"] == care)]
-        if len(hit):
-            return ind, care, str(hit["modelled_period"].iloc[0])
+        if (ind, care) in modelled:
+            return ind, care, modelled[(ind, care)]
     best = None
-    for c in comp.itertuples(index=False):
+    for c in fitted:
         row = overview.model_row(results, c.indicator, c.care_type, c.modelled_period)
         if best is None or row.get("n_records", 0) > best[0]:
             best = (row.get("n_records", 0), c.indicator, c.care_type, c.modelled_period)

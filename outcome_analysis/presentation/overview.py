@@ -580,16 +580,14 @@ def trend_figure(results: Results, set: str, lang: str = "nl"):
     trends = trends.loc[~trends["suppressed"].astype(bool)]
     if trends.empty:
         return None
-    ids = list(dict.fromkeys(trends["indicator"]))
+    by_indicator = list(trends.groupby("indicator", sort=False))  # trends is sorted by indicator
     ncols = 3
-    nrows = math.ceil(len(ids) / ncols)
+    nrows = math.ceil(len(by_indicator) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(7.2, 2.1 * nrows), layout="constrained", squeeze=False)
-    periods = sorted(results.indicators["period"].dropna().astype(str).unique())
-    periods = [p for p in periods if p in frozenset(trends["period"].astype(str))]  # ``set`` is the argument
+    periods = sorted(trends["period"].astype(str).unique())  # the periods with a national figure shown
     pos = {p: i for i, p in enumerate(periods)}
     styles = {"jeugdhulp": (plots.MAIN, "o", "-"), "jb": (plots.NATIONAL, "s", "--"), "jr": (plots.OTHERS, "^", ":")}
-    for ax, ind in zip(axes.flat, ids):
-        part = trends.loc[trends["indicator"] == ind]
+    for ax, (ind, part) in zip(axes.flat, by_indicator):
         for care, g in part.groupby("care_type", sort=True):
             colour, marker, ls = styles.get(care, (plots.GREY, "o", "-"))
             x = [pos[p] for p in g["period"].astype(str)]
@@ -605,7 +603,7 @@ def trend_figure(results: Results, set: str, lang: str = "nl"):
         ax.spines[["top", "right"]].set_visible(False)
         if part["care_type"].nunique() > 1:
             ax.legend(fontsize=6, frameon=False, loc="best")
-    for ax in list(axes.flat)[len(ids):]:
+    for ax in list(axes.flat)[len(by_indicator):]:
         ax.set_visible(False)
     return fig
 
