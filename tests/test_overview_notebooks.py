@@ -36,11 +36,14 @@ def _run(name, out_dir, **params):
 @pytest.fixture(scope="module")
 def national(small_demo_path, results_dir, tmp_path_factory):
     from outcome_analysis import export, overview
+    from outcome_analysis.settings import for_delivery
 
     out_dir = tmp_path_factory.mktemp("national")
     nb = _run("national_overview", out_dir, data_path=str(small_demo_path), results_path=str(results_dir),
               period="", lang="nl", institution="ignored")
-    html = export.to_html(nb, out_dir / "national.html", title=overview.report_title("national"), lang="nl")
+    settings = for_delivery(small_demo_path)[0]  # the demo declares itself national
+    html = export.to_html(nb, out_dir / "national.html", title=overview.report_title("national", settings=settings),
+                          lang="nl")
     pdf = export.to_pdf(html, out_dir / "national.pdf")
     return nb, html.read_text(encoding="utf-8"), pdf
 
@@ -48,10 +51,12 @@ def national(small_demo_path, results_dir, tmp_path_factory):
 @pytest.fixture(scope="module")
 def methods(small_demo_path, results_dir, tmp_path_factory):
     from outcome_analysis import export, overview
+    from outcome_analysis.settings import for_delivery
 
     out_dir = tmp_path_factory.mktemp("methods")
     nb = _run("methods", out_dir, data_path=str(small_demo_path), results_path=str(results_dir), lang="nl")
-    html = export.to_html(nb, out_dir / "methods.html", title=overview.report_title("methods"), lang="nl")
+    html = export.to_html(nb, out_dir / "methods.html",
+                          title=overview.report_title("methods", settings=for_delivery(small_demo_path)[0]), lang="nl")
     pdf = export.to_pdf(html, out_dir / "methods.pdf")
     return nb, html.read_text(encoding="utf-8"), pdf
 

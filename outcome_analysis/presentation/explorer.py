@@ -184,7 +184,7 @@ class Explorer:
         wide = w.Layout(width="auto")
         desc = {"description_width": "initial"}
         self.widgets = {
-            "indicator_set": w.Dropdown(options=[(getattr(registry.SETS[s], f"name_{self.lang}"), s) for s in sets],
+            "indicator_set": w.Dropdown(options=[(registry.set_label(s, self.lang), s) for s in sets],
                                         value=start_set, description=t["set"], style=desc, layout=wide),
             "indicator": w.Dropdown(options=self._indicator_options(start_set), description=t["indicator"],
                                     style=desc, layout=wide),
