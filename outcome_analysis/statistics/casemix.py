@@ -406,7 +406,14 @@ def _by_group(frame: pd.DataFrame, by):
             for k, g in frame.groupby([keys[c] for c in by], sort=True, dropna=False)]
 
 
-def _finish(parts, summaries, columns):
+def _fit_each_group(frame: pd.DataFrame, fit, columns) -> pd.DataFrame:
+    """``fit(group, period, care_type) -> (rows, ModelSummary)`` for every period and care type of
+    ``frame``, the rows stacked in ``columns`` order with the summaries in ``attrs``."""
+    parts, summaries = [], []
+    for (period, care_type), group in _by_group(frame, GROUP_COLUMNS):
+        part, summary = fit(group, period, care_type)
+        parts.append(part)
+        summaries.append(summary)
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     out = out.sort_values(["period", "care_type", "institution"], kind="stable", ignore_index=True)
     out.attrs["summaries"] = summaries
@@ -489,13 +496,8 @@ def adjust_records(records: pd.DataFrame, *, covariates=None, settings: Settings
         raise CaseMixError(f"case-mix adjustment is for kind 'share' or 'mean', got {kind!r}")
     frame, covariates = _prepare(records, covariates, settings, "outcome", category)
     covariates = _use_baseline(frame, covariates, baseline)
-    parts, summaries = [], []
-    for (period, care_type), group in _by_group(frame, GROUP_COLUMNS):
-        part, summary = _adjust_group(group, covariates, settings, indicator, period, care_type,
-                                      min_records, min_events)
-        parts.append(part)
-        summaries.append(summary)
-    return _finish(parts, summaries, OUTPUT_COLUMNS)
+    return _fit_each_group(frame, lambda group, period, care_type: _adjust_group(
+        group, covariates, settings, indicator, period, care_type, min_records, min_events), OUTPUT_COLUMNS)
 
 
 def _mean_group(frame, covariates, settings, indicator, period, care_type, value, min_records):
@@ -602,13 +604,8 @@ def adjust_mean_change(records: pd.DataFrame, *, covariates=None, settings: Sett
     settings = settings or DEFAULT
     frame, covariates = _prepare(records, covariates, settings, value, category)
     covariates = _use_baseline(frame, covariates, baseline)
-    parts, summaries = [], []
-    for (period, care_type), group in _by_group(frame, GROUP_COLUMNS):
-        part, summary = _mean_group(group, covariates, settings, indicator, period, care_type,
-                                    value, min_records)
-        parts.append(part)
-        summaries.append(summary)
-    return _finish(parts, summaries, MEAN_OUTPUT_COLUMNS)
+    return _fit_each_group(frame, lambda group, period, care_type: _mean_group(
+        group, covariates, settings, indicator, period, care_type, value, min_records), MEAN_OUTPUT_COLUMNS)
 
 
 # --------------------------------------------------------------------------------------------------
