@@ -2,9 +2,10 @@
 
 The design matrix of the registry's covariates (categories with a reference level, a ``missing``
 level for an unknown value, the number of earlier trajectories binned), the logistic fit
-(``statsmodels`` GLM, binomial; ridge-penalised when the data separate or the fit fails), the
-coefficient table with odds ratios and intervals, and the model's checks: the c-statistic
-(Hanley & McNeil 1982) and calibration by decile of the expected value.
+(``statsmodels`` GLM, binomial; Firth's penalised likelihood with the intercept correction FLIC
+when the data separate or the fit fails), the levels left out of the fit because every record in
+them has the same outcome, the coefficient table with odds ratios and intervals, and the model's
+checks: the c-statistic (Hanley & McNeil 1982) and calibration by decile of the expected value.
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import numpy as np
 import pandas as pd
 import scipy.linalg
 import statsmodels.api as sm
+from scipy import optimize as spo
+from scipy import special as spsp
 from scipy import stats as sps
 
 NUMERIC_COVARIATES = ("baseline",)
@@ -76,7 +79,6 @@ class _Covariate:
     reference: int = 0
     missing: np.ndarray | None = None  # bool per record
     values: np.ndarray | None = None  # numeric, missing filled with the mean
-    dropped_levels: dict = field(default_factory=dict)  # level -> reason
 
 
 def _bin_earlier(values: pd.Series) -> pd.Series:
@@ -119,23 +121,51 @@ class Design:
         self.dropped: list[str] = []
         self.keep: np.ndarray | None = None  # column mask after the rank check
 
-    def merge_constant_levels(self, y: np.ndarray) -> None:
-        """Merge levels in which y does not vary into the reference level (separation)."""
-        for cov in self.covariates:
-            if cov.kind != "categorical":
-                continue
-            n_lev = len(cov.levels)
-            counts = np.bincount(cov.codes, minlength=n_lev)
-            events = np.bincount(cov.codes, weights=y, minlength=n_lev)
-            for j in range(n_lev):
-                if j == cov.reference or counts[j] == 0:
+    def constant_levels(self, y) -> tuple[np.ndarray, list[str]]:
+        """Records in a level of a categorical covariate in which the outcome does not vary.
+
+        A level (the reference level and the ``missing`` level included) whose records all have
+        outcome 0, or all 1, has a maximum-likelihood coefficient at minus or plus infinity
+        (quasi-complete separation). Its records are left out of the model; the caller gives them
+        their own outcome as expected value (the limit of the maximum-likelihood fit), so
+        expected = observed within the level. Leaving records out can make a level of another
+        covariate constant among the records that remain, so this repeats until no level is
+        constant (a fixpoint). The design itself is not changed: build a new
+        ``Design(frame[~mask], covariates)`` on the remaining records, which recomputes the
+        reference levels there.
+
+        Returns
+        -------
+        mask : ndarray of bool
+            True for a record in a level left out.
+        notes : list of str
+            One sentence per level left out, in the order found.
+        """
+        y = np.asarray(y, dtype=float)
+        out = np.zeros(self.n, dtype=bool)
+        notes: list[str] = []
+        first_pass = True
+        while True:
+            rest = ~out
+            found = np.zeros(self.n, dtype=bool)
+            for cov in self.covariates:
+                if cov.kind != "categorical":
                     continue
-                if events[j] == 0 or events[j] == counts[j]:
-                    what = "no events" if events[j] == 0 else "only events"
-                    cov.dropped_levels[j] = what
-                    self.dropped.append(
-                        f"{cov.name}[{cov.levels[j]}] merged into reference "
-                        f"{cov.levels[cov.reference]!r} ({what} in {int(counts[j])} records)")
+                n_lev = len(cov.levels)
+                codes = cov.codes[rest]
+                counts = np.bincount(codes, minlength=n_lev)
+                events = np.bincount(codes, weights=y[rest], minlength=n_lev)
+                for j in np.flatnonzero((counts > 0) & ((events == 0) | (events == counts))):
+                    outcome = 0 if events[j] == 0 else 1
+                    records = "records" if first_pass else "remaining records"
+                    notes.append(
+                        f"{cov.levels[j]} ({cov.name} = {cov.levels[j]}): all {int(counts[j])} {records} "
+                        f"have the outcome {outcome}; left out of the model, expected = observed")
+                    found |= rest & (cov.codes == j)
+            if not found.any():
+                return out, notes
+            out |= found
+            first_pass = False
 
     def terms(self) -> list[tuple[str, str, str]]:
         """(term, covariate, reference) per column, before the rank check."""
@@ -148,7 +178,7 @@ class Design:
             else:
                 ref = cov.levels[cov.reference]
                 out += [(f"{cov.name}[{lev}]", cov.name, ref) for j, lev in enumerate(cov.levels)
-                        if j != cov.reference and j not in cov.dropped_levels]
+                        if j != cov.reference]
         return out
 
     def matrix(self, rows: np.ndarray | None = None) -> np.ndarray:
@@ -164,7 +194,7 @@ class Design:
             else:
                 codes = cov.codes if rows is None else cov.codes[rows]
                 for j in range(len(cov.levels)):
-                    if j != cov.reference and j not in cov.dropped_levels:
+                    if j != cov.reference:
                         cols.append((codes == j).astype(float))
         x = np.column_stack(cols)
         return x if self.keep is None else x[:, self.keep]
@@ -180,7 +210,7 @@ class Design:
                 codes = codes * 2 + cov.missing
                 k *= 2
             else:
-                codes = np.where(np.isin(cov.codes, list(cov.dropped_levels)), cov.reference, cov.codes)
+                codes = cov.codes
                 k = len(cov.levels)
             if size * k >= 2 ** 62:  # recompress before the key overflows
                 _, key = np.unique(key, return_inverse=True)
@@ -205,16 +235,193 @@ class Design:
         return [n for n, k in zip(names, keep) if k]
 
 
+def separation(x, events, trials) -> bool:
+    """Whether the rows of ``x`` show complete or quasi-complete separation (linear programme).
+
+    The maximum-likelihood estimate of a logistic model is finite if and only if no direction
+    ``b`` (other than one with ``x b = 0`` everywhere) has ``x_i b >= 0`` for every row with an
+    event and ``x_i b <= 0`` for every row with a non-event (Albert & Anderson 1984). Following
+    Konis (2007, *Linear programming algorithms for detecting separated data in binary logistic
+    regression models*, DPhil thesis, University of Oxford; the method of the R packages
+    ``safeBinaryRegression`` and ``detectseparation``), on rows that may be collapsed covariate
+    patterns with ``events`` out of ``trials``: with ``s = +1`` for a row with only events and
+    ``s = -1`` for a row with only non-events, and a row with both required to have ``x_i b = 0``,
+
+        maximise  sum over pure rows of s_i x_i b   subject to  s_i x_i b >= 0,  -1 <= b <= 1.
+
+    The optimum is 0 (``b = 0``) unless the data separate. The columns of ``x`` are scaled to a
+    largest absolute value of 1 first; separation is declared when the optimum, divided by the
+    number of pure rows, exceeds 1e-7. Rows with ``trials == 0`` are ignored.
+
+    >>> separation(np.array([[1, -1.], [1, 0], [1, 1], [1, 2]]), [0, 0, 1, 1], [1, 1, 1, 1])
+    True
+    >>> separation(np.array([[1, -1.], [1, 0], [1, 1], [1, 2]]), [0, 1, 0, 1], [1, 1, 1, 1])
+    False
+    """
+    x = np.asarray(x, dtype=float)
+    events = np.asarray(events, dtype=float)
+    trials = np.asarray(trials, dtype=float)
+    use = trials > 0
+    x, events, trials = x[use], events[use], trials[use]
+    if x.size == 0:
+        return False
+    scale = np.abs(x).max(axis=0)
+    x = x / np.where(scale > 0, scale, 1.0)
+    s = np.where(events <= 0, -1.0, np.where(events >= trials, 1.0, 0.0))
+    pure = s != 0
+    if not pure.any():
+        return False
+    sx = s[pure, None] * x[pure]
+    mixed = x[~pure]
+    res = spo.linprog(-sx.sum(axis=0), A_ub=-sx, b_ub=np.zeros(len(sx)),
+                      A_eq=mixed if len(mixed) else None, b_eq=np.zeros(len(mixed)) if len(mixed) else None,
+                      bounds=(-1, 1), method="highs")
+    if res.status != 0:  # cannot happen (b = 0 is feasible, the box is bounded); do not claim separation
+        return False
+    return bool(-res.fun / pure.sum() > 1e-7)
+
+
+def _firth_parts(x, events, trials, beta, offset=None):
+    eta = x @ beta if offset is None else x @ beta + offset
+    p = spsp.expit(eta)
+    w = trials * p * (1 - p)
+    info = (x * w[:, None]).T @ x
+    chol = np.linalg.cholesky(info)
+    loglik = float(np.sum(events * eta - trials * np.logaddexp(0, eta)))
+    penalised = loglik + float(np.sum(np.log(np.diag(chol))))  # + 0.5 log det I
+    return p, w, info, chol, penalised
+
+
+def firth_logistic(x, events, trials, *, maxiter: int = 200, tol: float = 1e-10,
+                   max_step: float = 5.0):
+    """Firth's penalised maximum likelihood for a logistic model (Firth 1993).
+
+    Maximises ``l(b) + 0.5 log det I(b)`` (the Jeffreys prior) by the modified-score Newton
+    iteration of Heinze & Schemper (2002) with step halving: weights ``w = trials p (1 - p)``,
+    ``h`` the diagonal of ``W^1/2 X (X'WX)^-1 X'W^1/2``, modified score
+    ``U* = X'(events - trials p + h (0.5 - p))`` and step ``(X'WX)^-1 U*`` (at most ``max_step`` in
+    any coordinate), halved until the penalised log-likelihood does not decrease. Rows may be
+    covariate patterns (``events`` out of ``trials``) or records (``trials`` = 1): the penalised
+    likelihood is the same. The estimate is finite also under separation.
+
+    Returns (beta, covariance = inverse Fisher information at beta, converged).
+    """
+    x = np.asarray(x, dtype=float)
+    events = np.asarray(events, dtype=float)
+    trials = np.asarray(trials, dtype=float)
+    beta = np.zeros(x.shape[1])
+    share = (events.sum() + 0.5) / (trials.sum() + 1.0)
+    beta[0] = np.log(share / (1 - share))
+    p, w, info, chol, pen = _firth_parts(x, events, trials, beta)
+    converged = False
+    for _ in range(maxiter):
+        half = scipy.linalg.solve_triangular(chol, (x * np.sqrt(w)[:, None]).T, lower=True)
+        h = np.einsum("ij,ij->j", half, half)
+        score = x.T @ (events - trials * p + h * (0.5 - p))
+        step = scipy.linalg.cho_solve((chol, True), score)
+        biggest = np.abs(step).max()
+        if biggest > max_step:
+            step *= max_step / biggest
+        for _halving in range(40):
+            try:
+                new = _firth_parts(x, events, trials, beta + step)
+            except np.linalg.LinAlgError:
+                new = None
+            if new is not None and new[4] >= pen - 1e-12 * max(1.0, abs(pen)):
+                break
+            step /= 2
+        else:
+            break
+        beta = beta + step
+        p, w, info, chol, pen = new
+        if np.abs(step).max() < tol or np.abs(score).max() < tol:
+            converged = True
+            break
+    cov = scipy.linalg.cho_solve((chol, True), np.eye(x.shape[1]))
+    return beta, cov, converged
+
+
+def _intercept_ml(events, trials, offset) -> float:
+    """ML intercept with a fixed offset: the root of sum trials * expit(a + offset) = sum events."""
+    target = events.sum()
+
+    def excess(a):
+        return float(np.sum(trials * spsp.expit(a + offset)) - target)
+
+    lo, hi = -1.0, 1.0
+    while excess(lo) > 0:
+        lo *= 2
+    while excess(hi) < 0:
+        hi *= 2
+    a = spo.brentq(excess, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500)
+    for _ in range(3):  # Newton polish: sum of predictions = sum of events to rounding
+        p = spsp.expit(a + offset)
+        slope = float(np.sum(trials * p * (1 - p)))
+        if slope <= 0:
+            break
+        a -= excess(a) / slope
+    return float(a)
+
+
+def firth_flic(x, events, trials):
+    """Firth's logistic regression with intercept correction (FLIC; Puhr et al. 2017).
+
+    Puhr, Heinze, Nold, Lusa & Geroldinger (2017), Stat Med 36:2302-2317: the slopes of the Firth
+    fit are kept and the intercept (column 0 of ``x``) is re-estimated by ordinary maximum
+    likelihood with the Firth linear predictor minus its intercept as offset, so that the sum of
+    the predicted probabilities equals the number of events. Covariance: the inverse Fisher
+    information at the Firth estimate, with the intercept's variance taken from the inverse Fisher
+    information at the FLIC predictions (as R ``logistf::flic``).
+
+    Returns (beta, covariance, converged).
+    """
+    x = np.asarray(x, dtype=float)
+    events = np.asarray(events, dtype=float)
+    trials = np.asarray(trials, dtype=float)
+    beta, cov, converged = firth_logistic(x, events, trials)
+    offset = x[:, 1:] @ beta[1:]
+    beta = beta.copy()
+    beta[0] = _intercept_ml(events, trials, offset)
+    p = spsp.expit(x @ beta)
+    w = trials * p * (1 - p)
+    try:
+        cov0 = np.linalg.inv((x * w[:, None]).T @ x)
+        cov = cov.copy()
+        cov[0, 0] = cov0[0, 0]
+    except np.linalg.LinAlgError:
+        pass
+    return beta, cov, converged
+
+
+FIRTH_NOTE = ("Firth's penalised likelihood with the intercept re-estimated so that expected = "
+              "observed in total (FLIC, Puhr et al. 2017); intervals are Wald intervals from the "
+              "penalised fit")
+
+
 def fit_logistic(design: Design, y: np.ndarray):
     """Fit the logistic model, collapsed to covariate patterns when that pays.
 
-    Returns (p per record, result or None, params, bse or None, fit_method, converged, note).
+    Ordinary maximum likelihood (``statsmodels`` GLM, IRLS) unless the data separate
+    (:func:`separation`, on the covariate patterns, or on the records when not collapsed and at
+    most 20000) or IRLS fails, does not converge or gives non-finite standard errors; then
+    Firth's penalised likelihood with intercept correction (:func:`firth_flic`). When the
+    separation check is not run (more than 20000 uncollapsed records), an IRLS fit with a
+    coefficient beyond +-15 on the log-odds scale or a prediction within 1e-8 of 0 or 1 is also
+    taken as separation.
+
+    Returns (p per record, result or None, params, bse or None, kept term names, fit_method
+    ``"irls"`` | ``"firth_flic"``, converged, note). With ``"firth_flic"`` the result is None,
+    ``bse`` holds Wald standard errors and ``converged`` says whether the Firth iteration did.
     """
+    y = np.asarray(y, dtype=float)
     first, inverse, n_pat = design.pattern_key()
     collapse = n_pat <= design.n / 4
     if collapse:
         trials = np.bincount(inverse, minlength=n_pat).astype(float)
         events = np.bincount(inverse, weights=y, minlength=n_pat)
+    else:
+        trials = np.ones(design.n)
+        events = y
     names = [t[0] for t in design.terms()]
     # rank check on the pattern representatives (small), or a sample of rows
     rep = first if collapse else np.unique(np.concatenate(
@@ -227,48 +434,65 @@ def fit_logistic(design: Design, y: np.ndarray):
     else:
         x = design.matrix()
         endog = y
-    model = sm.GLM(endog, x, family=sm.families.Binomial())
+    checked = collapse or design.n <= 20000
+    separated = checked and separation(x, events, trials)
     note = ""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            res = model.fit(maxiter=100)
-            converged = bool(res.converged)
-            params = res.params
-            bse = res.bse
-            bad = (not converged or not np.all(np.isfinite(bse)) or np.any(np.abs(params[1:]) > 15))
-        except Exception as exc:  # PerfectSeparationError, LinAlgError
-            res, bad, converged, note = None, True, False, f"IRLS failed ({type(exc).__name__}); "
-    # statsmodels also warns "perfect separation or prediction" when a pattern-level fit is saturated
-    # (fitted = observed share per pattern) -- a well-posed model. Real (quasi-)separation shows as
-    # fitted probabilities at 0 or 1.
-    warned = any("separation" in str(w.message).lower() for w in caught)
-    separation = False
-    if warned and res is not None:
-        fitted = np.asarray(res.fittedvalues)
-        separation = bool(np.any((fitted < 1e-8) | (fitted > 1 - 1e-8)))
-    if bad or separation:
-        reg = model.fit_regularized(alpha=1e-4, L1_wt=0.0, maxiter=200)
-        params = np.asarray(reg.params)
-        bse = None
-        res = None
-        fit_method = "ridge"
-        note += ("the maximum-likelihood fit did not converge or showed (quasi-)separation; "
-                 "a ridge-penalised fit (alpha=1e-4) was used and odds-ratio intervals are not given")
+    res = None
+    converged = False
+    if separated:
+        note = "(quasi-)separation found (linear-programming check, Konis 2007); "
+    else:
+        model = sm.GLM(endog, x, family=sm.families.Binomial())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # statsmodels' separation warning also fires for saturated pattern fits
+            try:
+                res = model.fit(maxiter=100)
+                converged = bool(res.converged)
+                params = np.asarray(res.params)
+                bse = np.asarray(res.bse)
+                if not converged or not np.all(np.isfinite(bse)) or not np.all(np.isfinite(params)):
+                    note = "the maximum-likelihood fit (IRLS) did not converge; "
+                    res = None
+                elif not checked:
+                    fitted = np.asarray(res.fittedvalues)
+                    if np.any(np.abs(params[1:]) > 15) or np.any((fitted < 1e-8) | (fitted > 1 - 1e-8)):
+                        note = ("(quasi-)separation suspected (a coefficient beyond +-15 or a "
+                                "prediction at 0 or 1); ")
+                        res = None
+            except Exception as exc:  # PerfectSeparationError, LinAlgError
+                res, converged = None, False
+                note = f"the maximum-likelihood fit (IRLS) failed ({type(exc).__name__}); "
+    if res is None:
+        params, cov, converged = firth_flic(x, events, trials)
+        bse = np.sqrt(np.diag(cov))
+        fit_method = "firth_flic"
+        note += FIRTH_NOTE
     else:
         fit_method = "irls"
-    p_pat = model.predict(params)
+    p_pat = spsp.expit(x @ params)
     p = p_pat[inverse] if collapse else p_pat
     return p, res, params, bse, kept, fit_method, converged, note
 
 
 def coefficient_table(design: Design, kept: list[str], params, bse, res, *, odds: bool,
                        conf: float = 0.95) -> pd.DataFrame:
+    """Coefficients (odds ratios when ``odds``) with intervals at ``conf`` and p-values.
+
+    From ``res`` when given; otherwise, with ``bse`` given (a Firth fit), Wald intervals
+    ``params +- z bse`` (``z`` the normal quantile at ``(1 + conf) / 2``) and two-sided Wald
+    p-values; without either, NaN.
+    """
     info = {t: (c, r) for t, c, r in design.terms()}
     params = np.asarray(params, dtype=float)
     if res is not None:
         ci = np.asarray(res.conf_int(alpha=1 - conf))
         pv = np.asarray(res.pvalues, dtype=float)
+    elif bse is not None:
+        bse = np.asarray(bse, dtype=float)
+        z = sps.norm.ppf((1 + conf) / 2)
+        ci = np.column_stack([params - z * bse, params + z * bse])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pv = 2 * sps.norm.sf(np.abs(params / bse))
     else:
         ci = np.full((len(params), 2), np.nan)
         pv = np.full(len(params), np.nan)
