@@ -42,18 +42,34 @@ def km_quantiles(time, event, groups: pd.DataFrame | None = None, probs: dict[st
     -------
     DataFrame
         One row per group: the key columns, ``n`` (units), ``events``, ``censored`` and one column
-        per quantile: the smallest time ``t`` with ``S(t) <= 1 - p`` (NaN when the estimate never
-        falls that low, i.e. the quantile is not reached yet).
+        per quantile, by the rule of R's ``survival::quantile.survfit`` (see Notes); NaN when the
+        estimate never falls to ``1 - p`` (the quantile is not reached yet).
 
     Notes
     -----
     Product-limit estimator (Kaplan & Meier 1958): ``S(t) = prod_{t_i <= t} (1 - d_i / n_i)`` with
     ``d_i`` the events at ``t_i`` and ``n_i`` the units with time ``>= t_i``; censored units at a tied
-    time count as at risk at that time. The quantile definition is the one of R's
-    ``quantile.survfit`` and statsmodels' ``SurvfuncRight.quantile`` (first time the survival
-    function reaches ``1 - p``; on a flat stretch at exactly ``1 - p`` the midpoint of that stretch, so
-    that without censoring the median equals the ordinary sample median). statsmodels'
-    ``SurvfuncRight.quantile`` differs only in that flat case (it takes the end of the stretch).
+    time count as at risk at that time. ``S`` is the running product of ``(n_i - d_i) / n_i``, in
+    the order R's ``survfit`` multiplies.
+
+    Quantile ``p`` (R's ``quantile.survfit``, function ``findq``, with its tolerance
+    ``tol = sqrt(.Machine$double.eps)``): with ``F = 1 - S``,
+
+    - ``t1`` = first time with ``F + tol >= p`` and ``t2`` = first time with ``F - tol >= p``; the
+      quantile is ``(t1 + t2) / 2``. Where ``S`` steps past ``1 - p`` the two are the same time; where
+      ``S`` is flat at exactly ``1 - p`` from ``t1`` on, ``t2`` is the next time ``S`` drops, so the
+      quantile is the midpoint of the flat stretch (without censoring the median is the ordinary
+      sample median);
+    - when the curve ends at exactly ``1 - p`` (``|p - F_last| < tol``: a flat tail with only censored
+      times after ``t1``), the quantile is ``(t1 + t_max) / 2`` with ``t_max`` the largest time of the
+      group (a censored one);
+    - otherwise NaN when ``t2`` does not exist (the curve never falls past ``1 - p``: the quantile is
+      not reached yet), and NaN for every quantile of a group whose final ``F`` lies below the
+      smallest of ``probs`` (R's first check in ``findq``).
+
+    statsmodels' ``SurvfuncRight.quantile`` (first time with ``S < 1 - p``, no tolerance) agrees
+    except on a flat stretch at exactly ``1 - p``: it takes the end of the stretch, or NaN for a flat
+    tail.
 
     References
     ----------
@@ -66,6 +82,8 @@ def km_quantiles(time, event, groups: pd.DataFrame | None = None, probs: dict[st
     0  5       4     4.0
     """
     probs = QUANTILES if probs is None else probs
+    if not all(0 < p <= 1 for p in probs.values()):
+        raise ValueError(f"probabilities must lie in (0, 1]: {probs}")
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=bool)
     if groups is None:
@@ -89,32 +107,42 @@ def km_quantiles(time, event, groups: pd.DataFrame | None = None, probs: dict[st
     size = np.bincount(g, minlength=n_groups)
     before = _grouped_cumsum(units, gg) - units          # units with a smaller time in the group
     at_risk = size[gg] - before
-    # log(1 - d/n); a step to zero (d == n) becomes a large finite negative number, so that the
-    # running sums of the next groups are not poisoned by -inf
-    log_step = np.log(np.maximum(1.0 - d / at_risk, 1e-300))
-    surv = np.exp(_grouped_cumsum(log_step, gg))
-    surv[d == at_risk] = 0.0
+    # running product of (n - d) / n within each group, as R's survfit computes it (the same doubles,
+    # so that a curve that lands on 1 - p exactly lands there here too); a step to zero stays zero
+    surv = pd.Series((at_risk - d) / at_risk).groupby(gg).cumprod().to_numpy()
+    last_time = pd.Series(tt).groupby(gg).last().reindex(range(n_groups)).to_numpy()
 
     out = pd.DataFrame(uniques, columns=keys) if keys != ["_all"] else pd.DataFrame(index=range(n_groups))
     out["n"] = size
     out["events"] = np.bincount(g, weights=e, minlength=n_groups).astype(np.int64)
     out["censored"] = out["n"] - out["events"]
+    p_min = min(probs.values(), default=1.0)
     for column, p in probs.items():
-        out[column] = _quantile(surv, tt, gg, 1 - p, n_groups)
+        out[column] = _quantile(surv, tt, gg, p, n_groups, last_time, p_min)
     return out
 
 
-def _quantile(surv: np.ndarray, time: np.ndarray, group: np.ndarray, target: float, n_groups: int) -> np.ndarray:
-    """First time with ``S <= target``; on a flat stretch at exactly ``target``, the midpoint between
-    its start and the next time ``S`` drops below it (R's ``quantile.survfit``)."""
-    tol = 1e-9
-    at_or_below = surv <= target + tol
-    below = surv < target - tol
-    first = pd.Series(time[at_or_below]).groupby(group[at_or_below]).first().reindex(range(n_groups)).to_numpy()
-    s_first = pd.Series(surv[at_or_below]).groupby(group[at_or_below]).first().reindex(range(n_groups)).to_numpy()
-    first_below = pd.Series(time[below]).groupby(group[below]).first().reindex(range(n_groups)).to_numpy()
-    flat = (np.abs(s_first - target) <= tol) & ~np.isnan(first_below)
-    return np.where(flat, (first + first_below) / 2, first)
+def _quantile(surv: np.ndarray, time: np.ndarray, group: np.ndarray, p: float, n_groups: int,
+              last_time: np.ndarray, p_min: float) -> np.ndarray:
+    """Quantile ``p`` of every group by R's ``quantile.survfit`` (``findq``), see :func:`km_quantiles`.
+
+    ``surv``, ``time``, ``group``: one row per (group, distinct time), sorted by group and time, with
+    ``group`` the codes ``0 .. n_groups - 1``; ``last_time``: the largest time of each group (censored
+    or not); ``p_min``: the smallest probability asked for (R gives NaN for every quantile of a curve
+    whose ``1 - S`` stays below it).
+    """
+    tol = np.sqrt(np.finfo(float).eps)             # R: sqrt(.Machine$double.eps)
+    f = 1.0 - surv                                 # R's y = 1 - surv
+    rows = range(n_groups)
+    reached = f + tol >= p
+    past = f - tol >= p
+    t1 = pd.Series(time[reached]).groupby(group[reached]).first().reindex(rows).to_numpy()
+    t2 = pd.Series(time[past]).groupby(group[past]).first().reindex(rows).to_numpy()
+    f_last = pd.Series(f).groupby(group).last().reindex(rows).to_numpy()
+    quant = (t1 + t2) / 2
+    flat_tail = np.abs(p - f_last) < tol            # the curve ends at exactly 1 - p
+    quant = np.where(flat_tail, (t1 + last_time) / 2, quant)
+    return np.where(f_last < p_min, np.nan, quant)  # R: max(y) < min(p) -> all NA
 
 
 def _group_codes(groups: pd.DataFrame) -> tuple[np.ndarray, list[tuple]]:
