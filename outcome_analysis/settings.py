@@ -90,6 +90,12 @@ class Settings:
         The funnel limit against which an institution's ``signal`` is read.
     overdispersion_trim : float
         Winsorising fraction on each side for the additive tau^2 (Spiegelhalter 2005).
+    min_expected : float
+        An O/E is judged only with at least this many expected events and expected non-events;
+        below it the verdict is "too little to compare" (:mod:`outcome_analysis.statistics.verdict`).
+    rankability_high : float
+        Rankability above this is "high" (Lingsma et al. 2010; 0.50 up to it is "moderate"); only
+        then does the national overview order institutions by O/E.
     delivery_scope : str
         ``"delivery"`` (default): the pooled figure is "all institutions in this delivery (N)";
         ``"national"``: the delivery is declared to cover the country, and the pooled figure is
@@ -117,6 +123,8 @@ class Settings:
     funnel_limits: tuple[float, ...] = (0.95, 0.998)
     signal_limit: float = 0.998
     overdispersion_trim: float = 0.1
+    min_expected: float = 5.0
+    rankability_high: float = 0.75
     delivery_scope: str = "delivery"
 
     def __post_init__(self) -> None:
@@ -129,6 +137,10 @@ class Settings:
         for name in ("min_denominator", "min_count", "round_to"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if not self.min_expected > 0:
+            raise SettingsError(f"min_expected must be a positive number of expected events, got {self.min_expected!r}")
+        if not 0.5 <= self.rankability_high < 1:
+            raise SettingsError(f"rankability_high must be a fraction from 0.5 up to 1, got {self.rankability_high!r}")
         for lim in self.funnel_limits:
             if not 0 < lim < 1:
                 raise SettingsError(f"funnel limits are fractions between 0 and 1, got {lim!r}")

@@ -288,7 +288,7 @@ def casemix_mover(results: Results, indicator: str, care_type: str, period: str)
         ``|raw_z|`` descending.
     """
     adj = overview.adjusted_table(results, indicator, care_type, period)
-    sel = results.comparison(indicator, care_type, period)
+    sel = results.casemix_rows(indicator, care_type, period)
     national = float(sel["national_value"].iloc[0]) if len(sel) else np.nan
     f = funnel.share_funnel(sel["observed"], sel["n"], target=national, limits=(results.settings.signal_limit,),
                             settings=results.settings)
@@ -317,7 +317,7 @@ def highlight(results: Results, indicator: str, care_type: str, period: str, lan
             oe=report.fmt_ratio(pick["oe_ratio"], 2, lang), asig=overview.signal_label(pick["signal"], lang))
     if not len(movers):
         return None, ""
-    z_adj = results.comparison(indicator, care_type, period).set_index("institution")["z"]
+    z_adj = results.casemix_rows(indicator, care_type, period).set_index("institution")["z"]
     shift = movers["raw_z"].abs() - movers["institution"].map(z_adj).abs()
     pick = movers.loc[shift.idxmax()]
     return pick["institution"], mt["mover_none"].format(
@@ -424,7 +424,7 @@ def shrinkage_example(results: Results, period: str) -> tuple[str, str]:
 
 def _shown_models(results: Results, indicator: str, care_type: str, period: str) -> pd.DataFrame:
     """The case-mix rows of the institutions that may be shown, with an O/E."""
-    sel = results.comparison(indicator, care_type, period)
+    sel = results.casemix_rows(indicator, care_type, period)
     return sel.loc[(sel["n"] >= _min_n(results)) & np.isfinite(sel["oe_ratio"])]
 
 

@@ -209,7 +209,7 @@ def comparisons(results: Results, period: str) -> pd.DataFrame:
         if entry.set not in SETS_SHOWN or entry.same_as or entry.kind == "context":
             continue
         for care_type in entry.care_types:
-            sel = results.comparison(entry.id, care_type, period)
+            sel = results.casemix_rows(entry.id, care_type, period)
             if sel.empty or not compared(results, care_type):
                 continue  # one institution of the family: never compared with itself
             modelled = str(sel["period"].iloc[0])
@@ -263,7 +263,7 @@ def adjusted_table(results: Results, indicator: str, care_type: str, period: str
         (the number of a shown institution in the funnels). Sorted by signal (higher, lower, within,
         no model, too small), then by name.
     """
-    sel = results.comparison(indicator, care_type, period)
+    sel = results.casemix_rows(indicator, care_type, period)
     marked = disclosure.suppress(sel.assign(numerator=sel["observed"], denominator=sel["n"]), results.settings,
                                  min_denominator=_min_n(results))
     out = pd.DataFrame({

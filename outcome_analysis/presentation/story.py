@@ -403,12 +403,12 @@ class Story:
 
     def casemix_row(self, entry: registry.Entry, care_type: str):
         """This institution's case-mix row for the report period (``None`` when absent)."""
-        rows = self.results.comparison(entry.id, care_type, self.period, institution=self.institution)
+        rows = self.results.casemix_rows(entry.id, care_type, self.period, institution=self.institution)
         return None if rows.empty else rows.iloc[0].to_dict()
 
     def casemix_all(self, entry: registry.Entry, care_type: str) -> pd.DataFrame:
         """Every institution's case-mix row (for the funnel), small ones marked ``suppressed``."""
-        rows = self.results.comparison(entry.id, care_type, self.period)
+        rows = self.results.casemix_rows(entry.id, care_type, self.period)
         return rows.assign(suppressed=rows["n"] < self.settings.min_denominator)
 
     def model_row(self, entry: registry.Entry, care_type: str, period: str, kind: str = "share"):

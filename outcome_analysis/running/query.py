@@ -7,7 +7,10 @@ headline category and the period order are applied the same way everywhere:
 - :meth:`ResultsQuery.rows`: indicator (or context) rows of one indicator, any selection;
 - :meth:`ResultsQuery.headline`: the headline row (category ``""``) of one figure, as a dict;
 - :meth:`ResultsQuery.trend`: the headline rows of the periods up to one period (institution and pooled);
-- :meth:`ResultsQuery.comparison`: the case-mix comparison rows (O/E, funnel signal) of a report period;
+- :meth:`ResultsQuery.comparison`: the one verdict of a comparison (adjusted, against the others,
+  against the previous period), from the comparisons table: no consumer decides a verdict itself;
+- :meth:`ResultsQuery.casemix_rows`: the case-mix rows (O, E, O/E, funnel limits, shrunk O/E) of a
+  report period, for funnel plots and model tables;
 - :meth:`ResultsQuery.model`: the stored case-mix model summary rows (the fitted model is
   :meth:`Results.summary <outcome_analysis.running.results.Results.summary>`);
 - :meth:`ResultsQuery.model_coefficients`, :meth:`ResultsQuery.model_calibration`: one model's
@@ -97,10 +100,38 @@ class ResultsQuery:
             rows = rows.loc[rows["period"].isin(periods).to_numpy(bool)]
         return rows.sort_values("period", kind="stable")
 
-    def comparison(self, indicator: str | None, care_type: str | None, report_period: str,
-                   institution: str | None = None, kind: str = "share") -> pd.DataFrame:
-        """The case-mix comparison rows of ``report_period`` (``casemix`` for shares, ``casemix_mean``
-        for the change indicators' means); ``None`` for a key means any value."""
+    def comparison(self, indicator: str | None, care_type: str | None, period: str | None, *,
+                   basis: str | None = "adjusted", unit: str | None = None, unit_kind: str = "institution",
+                   measure: str | None = None, report_period: str | None = None) -> pd.DataFrame:
+        """The comparison rows (``comparisons`` table) matching every given key; ``None`` means any.
+
+        ``period`` is the period of the figure compared (for an adjusted comparison of an indicator
+        with a follow-up window, the modelled period; ``report_period`` selects by the report
+        period instead). ``basis``: ``adjusted``, ``raw_reference`` or ``raw_previous``;
+        ``measure``: ``oe_ratio`` / ``mean`` (adjusted), ``share`` / ``mean`` (raw_reference),
+        ``share_difference`` / ``mean_difference`` (raw_previous). Each row holds ``signal``,
+        ``favourable``, ``level``, ``value``, ``ci_low``, ``ci_high``, ``null_value``,
+        ``reference_value``, ``expected_low``, ``expected_high``, ``n`` and ``text_key``.
+        """
+        frame = getattr(self, "comparisons", None)
+        if frame is None or frame.empty:
+            return pd.DataFrame() if frame is None else frame
+        return frame.loc[_mask(frame, unit_kind=unit_kind, unit=unit, indicator=indicator, care_type=care_type,
+                               period=None if period is None else str(period), basis=basis, measure=measure,
+                               report_period=None if report_period is None else str(report_period))]
+
+    def verdict(self, indicator: str, care_type: str, period: str, unit: str, basis: str = "adjusted",
+                measure: str | None = None, unit_kind: str = "institution") -> dict[str, Any] | None:
+        """One comparison row as a dict (:meth:`comparison`), ``None`` when there is none."""
+        rows = self.comparison(indicator, care_type, period, basis=basis, unit=unit, unit_kind=unit_kind,
+                               measure=measure)
+        return None if rows.empty else rows.iloc[0].to_dict()
+
+    def casemix_rows(self, indicator: str | None, care_type: str | None, report_period: str,
+                     institution: str | None = None, kind: str = "share") -> pd.DataFrame:
+        """The case-mix rows of ``report_period`` (``casemix`` for shares, ``casemix_mean`` for the
+        change indicators' means): O, E, O/E, funnel limits, shrunk O/E; ``None`` for a key means any
+        value. Their ``signal`` is the adjusted verdict of :meth:`comparison` (one computation)."""
         frame = self.casemix if kind == "share" else self.casemix_mean
         if frame.empty:
             return frame

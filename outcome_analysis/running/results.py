@@ -33,7 +33,7 @@ from outcome_analysis.settings import DEFAULT, Settings
 #: the tables of a results store, in the order they are written.
 TABLES = (
     "indicators", "context", "quality", "verloop", "casemix", "casemix_mean",
-    "model_summaries", "coefficients", "calibration", "status",
+    "model_summaries", "coefficients", "calibration", "status", "comparisons",
 )
 
 #: what each indicator shows in a report, one word per indicator, scope, institution and care type
@@ -94,7 +94,14 @@ SUMMARY_COLUMNS = (
     "indicator", "kind", "period", "care_type", "model", "covariates", "c_statistic", "r_squared",
     "n_records", "n_events", "n_lacking_covariates", "n_institutions", "phi", "tau2",
     "overdispersion_p", "overdispersion_applied", "fit_method", "converged", "dropped_terms", "note",
+    "tau2_between", "rankability", "n_fixed",
 )
+
+
+def _empty_comparisons() -> pd.DataFrame:
+    from outcome_analysis.running import comparisons
+
+    return comparisons.empty()
 
 
 class ResultsError(OutcomeAnalysisError):
@@ -133,6 +140,11 @@ class Results(ResultsQuery):
     status : DataFrame
         :func:`indicator_status` for the report periods: what every indicator shows, per scope,
         institution and care type (one of :data:`STATUSES`), computed once for every consumer.
+    comparisons : DataFrame
+        Every verdict, once (:func:`outcome_analysis.running.comparisons.build`): per unit,
+        indicator, care type, period and basis (``adjusted``, ``raw_reference``,
+        ``raw_previous``) the signal, whether it is favourable, the interval it was read from and
+        the key of its words. Read with :meth:`comparison`.
     meta : dict
         ``instruments`` (:func:`instrument_facts`: ROM norms derived from the data, instruments
         unknown to the instrument table), ``settings``, ``granularity``,
@@ -152,6 +164,7 @@ class Results(ResultsQuery):
     coefficients: pd.DataFrame
     calibration: pd.DataFrame
     status: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STATUS_COLUMNS)))
+    comparisons: pd.DataFrame = field(default_factory=lambda: _empty_comparisons())
     meta: dict = field(default_factory=dict)
 
     @property
@@ -254,6 +267,8 @@ class Results(ResultsQuery):
                             "applied": bool(r["overdispersion_applied"])},
             fit_method=r["fit_method"], converged=bool(r["converged"]), r_squared=float(r["r_squared"]),
             dropped_terms=json.loads(r["dropped_terms"]), note=r["note"],
+            tau2_between=float(r["tau2_between"]), rankability=float(r["rankability"]),
+            n_fixed=int(r["n_fixed"]),
         )
 
 
@@ -297,6 +312,7 @@ def _summary_rows(summaries, kind: str):
             "overdispersion_p": od.get("p_value", np.nan), "overdispersion_applied": bool(od.get("applied", False)),
             "fit_method": s.fit_method, "converged": bool(s.converged),
             "dropped_terms": json.dumps([str(t) for t in s.dropped_terms]), "note": s.note or "",
+            "tau2_between": s.tau2_between, "rankability": s.rankability, "n_fixed": s.n_fixed,
         })
         if len(s.coefficients):
             coefs.append(s.coefficients.assign(**key))
@@ -485,10 +501,14 @@ def _compute_results(data: Dataset, settings: Settings, granularity: str, period
     for frame in (share_parts + mean_parts):
         frame.attrs.clear()
     key = ("indicator", "report_period", "period", "care_type")
+    casemix_table = _frame(share_parts, key, casemix.OUTPUT_COLUMNS)
+    casemix_mean_table = _frame(mean_parts, key, casemix.MEAN_OUTPUT_COLUMNS)
+    from outcome_analysis.running import comparisons
+
     return Results(
         indicators=table, context=ctx, quality=qual, verloop=verloop,
-        casemix=_frame(share_parts, key, casemix.OUTPUT_COLUMNS),
-        casemix_mean=_frame(mean_parts, key, casemix.MEAN_OUTPUT_COLUMNS),
+        casemix=casemix_table, casemix_mean=casemix_mean_table,
+        comparisons=comparisons.build(table, casemix_table, casemix_mean_table, settings),
         model_summaries=summaries,
         coefficients=_frame(coef_parts, columns=("term", "covariate", "reference", "odds_ratio", "estimate",
                                                  "ci_low", "ci_high", "p_value")),

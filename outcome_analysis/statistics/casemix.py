@@ -21,10 +21,13 @@ Binary indicators
     family, IRLS) on the whole population of the period and care type (records with the outcome
     measured and the follow-up window passed), covariates default ``settings.covariates``.
     Expected count per institution = sum of predicted probabilities (indirect standardisation);
-    O/E with the exact Poisson interval ``poisson_ci(O) / E``; adjusted share = O/E x national share.
-    The ``signal`` is read from an O/E funnel (:func:`outcome_analysis.funnel.ratio_funnel`) whose
-    null variance is ``sum p (1 - p)`` (a sum of Bernoullis, not Poisson: Poisson limits are far too
-    wide for common outcomes), with Spiegelhalter's overdispersion correction.
+    adjusted share = O/E x national share. Verdict and interval come from one computation
+    (:func:`outcome_analysis.statistics.verdict.oe_verdict`): ``z = (O/E - 1) / sqrt(s^2 + tau2)``
+    with the null variance ``s^2 = sum p (1 - p) / E^2`` (a sum of Bernoullis, not Poisson: Poisson
+    limits are far too wide for common outcomes) and Spiegelhalter's winsorised ``tau2``, read at
+    ``settings.signal_limit``; the interval ``O/E -/+ z_q sqrt(s^2 + tau2)`` at that level, so that
+    ``signal == "higher"`` exactly when ``oe_ci_low > 1``. Below ``settings.min_expected`` expected
+    events or non-events: ``signal == "none"`` and a NaN interval.
 Change scores
     The headline share goes the same logistic route with the ``baseline`` score as an extra
     covariate (law of initial value); :func:`adjust_mean_change` fits a linear model
@@ -40,17 +43,19 @@ Design matrix
     (events, trials) before fitting, which gives the same maximum-likelihood fit in a fraction of
     the time; with a continuous baseline the fit runs on the record level.
 Separation
-    A level in which the outcome does not vary (all 0 or all 1) is merged into the reference level,
-    linearly dependent columns are dropped (pivoted QR), and a fit that does not converge falls back
-    to a ridge-penalised fit (``GLM.fit_regularized``, ``L1_wt=0``). All of it is reported in the
-    :class:`ModelSummary` (``dropped_terms``, ``fit_method``, ``note``).
-Shrinkage
-    ``oe_shrunk``: an empirical-Bayes (normal-normal) estimate of the O/E on the log scale,
-    ``exp(B y)`` with ``y = log((O + 0.5) / (E + 0.5))``, ``B = tau2 / (tau2 + s^2)``,
-    ``s^2 = sum p (1 - p) / E^2`` and ``tau2`` the between-institution variance of the funnel
-    (Spiegelhalter 2005), with interval ``exp(B y +/- z sqrt(B) s)``. A small institution with an
-    extreme raw figure is pulled towards 1 in proportion to its noise; with ``tau2 = 0`` (no
-    variation beyond chance) every ``oe_shrunk`` is 1.
+    A level of a categorical covariate in which the outcome does not vary (all 0 or all 1; e.g.
+    voogdij episodes that always end regularly) is left out of the fit and its records get E = O,
+    the maximum-likelihood limit (never merged into the reference level, which would shift every
+    other record's expected value); linearly dependent columns are dropped (pivoted QR); other
+    (quasi-)separation, found by non-convergence or a linear-programming check, falls back to
+    Firth's penalised likelihood with the intercept re-estimated so that sum E = sum O (FLIC;
+    Puhr et al. 2017). All of it is reported in the :class:`ModelSummary` (``dropped_terms``,
+    ``fit_method``, ``n_fixed``, ``note``).
+Shrinkage and rankability (never beside a verdict)
+    ``oe_shrunk``: an empirical-Bayes (normal-normal) estimate of the O/E on the log scale with the
+    between-institution variance estimated *without* winsorising (method of moments,
+    :func:`outcome_analysis.statistics.verdict.between_variance`); NaN when that variance is 0.
+    The summary's ``rankability`` is ``tau2 / (tau2 + median s_i^2)`` (Lingsma et al. 2010).
 
 References
 ----------
@@ -79,7 +84,7 @@ from outcome_analysis import texts
 from outcome_analysis.errors import OutcomeAnalysisError
 from outcome_analysis.settings import DEFAULT, Settings
 
-from . import funnel
+from . import funnel, verdict
 from .casemix_model import (
     Design,
     c_statistic,
@@ -105,12 +110,16 @@ GROUP_COLUMNS = ("period", "care_type")
 
 OUTPUT_COLUMNS = [
     "institution", "care_type", "period", "n", "observed", "expected", "oe_ratio", "oe_ci_low",
-    "oe_ci_high", "national_value", "raw_value", "adjusted_value", "signal", "n_missing_covariates",
-    "oe_shrunk", "oe_shrunk_ci_low", "oe_shrunk_ci_high", "z", "funnel_low", "funnel_high",
+    "oe_ci_high", "oe_ci_level", "national_value", "raw_value", "adjusted_value", "signal",
+    "n_missing_covariates", "n_fixed", "oe_shrunk", "oe_shrunk_ci_low", "oe_shrunk_ci_high", "z",
+    "funnel_low", "funnel_high",
 ]
+#: the columns that are NaN when no model is fitted.
+_OE_COLUMNS = ("expected", "oe_ratio", "oe_ci_low", "oe_ci_high", "adjusted_value", "oe_shrunk",
+               "oe_shrunk_ci_low", "oe_shrunk_ci_high", "z", "funnel_low", "funnel_high", "n_fixed")
 MEAN_OUTPUT_COLUMNS = [
     "institution", "care_type", "period", "n", "observed_mean", "expected_mean", "national_mean",
-    "adjusted_mean", "ci_low", "ci_high", "z", "funnel_low", "funnel_high", "signal",
+    "adjusted_mean", "ci_low", "ci_high", "ci_level", "z", "funnel_low", "funnel_high", "signal",
     "n_missing_covariates",
 ]
 
@@ -158,12 +167,23 @@ class ModelSummary:
     overdispersion : dict
         ``phi``, ``tau2``, ``p_value``, ``applied`` (and ``n``, ``trim``, ``alpha``).
     fit_method : str
-        ``"irls"``, ``"ols"``, ``"ridge"`` (fallback after non-convergence/separation) or ``"none"``.
+        ``"irls"``, ``"ols"``, ``"firth_flic"`` (Firth's penalised likelihood with the intercept
+        re-estimated, after non-convergence or (quasi-)separation) or ``"none"``.
     converged : bool
     dropped_terms : list of str
-        Levels merged into the reference and collinear columns dropped, with the reason.
+        Levels left out of the fit (every record the same outcome: E = O) and collinear columns
+        dropped, with the reason.
     note : str
         Anything a reader must know (too few records, fallback fit, ...); empty when all went well.
+    tau2_between : float
+        The between-institution variance of the O/E, unwinsorised (method of moments;
+        :func:`outcome_analysis.statistics.verdict.between_variance`), behind ``oe_shrunk`` and the
+        rankability. NaN for a linear model or without a model.
+    rankability : float
+        ``tau2_between / (tau2_between + median s_i^2)`` (Lingsma et al. 2010); NaN with fewer than
+        10 institutions at or above ``min_expected``.
+    n_fixed : int
+        Records left out of the fit because their level has one outcome only (given E = O).
     """
 
     indicator: str | None
@@ -184,6 +204,9 @@ class ModelSummary:
     r_squared: float = float("nan")
     dropped_terms: list = field(default_factory=list)
     note: str = ""
+    tau2_between: float = float("nan")
+    rankability: float = float("nan")
+    n_fixed: int = 0
 
     def to_frame(self, lang: str = "en") -> pd.DataFrame:
         """The key facts as a two-column table (``item``, ``value``), labels in ``lang``."""
@@ -302,10 +325,15 @@ def _per_institution(inst_codes, n_inst, **arrays):
             for k, v in arrays.items()}
 
 
+def _no_model(out, columns, summary_args, reasons, note_tail) -> tuple:
+    for col in columns:
+        out[col] = np.nan
+    out["signal"] = "none"
+    return out, ModelSummary(**summary_args, note="no case-mix model: " + "; ".join(reasons) + note_tail)
+
+
 def _adjust_group(frame: pd.DataFrame, covariates: tuple, settings: Settings, indicator,
                   period, care_type, min_records: int, min_events: int):
-    from .stats import poisson_ci
-
     y = frame["outcome"].to_numpy(dtype=float)
     if not np.isin(y, (0.0, 1.0)).all():
         raise CaseMixError("a binary indicator's outcome must be 0/1; use adjust_mean_change for means")
@@ -325,6 +353,7 @@ def _adjust_group(frame: pd.DataFrame, covariates: tuple, settings: Settings, in
     with np.errstate(invalid="ignore", divide="ignore"):
         out["raw_value"] = out["observed"] / out["n"]
     out["n_missing_covariates"] = base["n_missing"].astype(np.int64)
+    out["oe_ci_level"] = settings.signal_limit
 
     reasons = []
     if n_total < min_records:
@@ -332,70 +361,67 @@ def _adjust_group(frame: pd.DataFrame, covariates: tuple, settings: Settings, in
     if min(events, n_total - events) < min_events:
         reasons.append(f"{int(events)} events among {n_total} records (at least {min_events} events "
                        f"and non-events needed)")
+    od_empty = funnel.Overdispersion(n=0, phi=float("nan"), tau2=0.0, p_value=float("nan"), applied=False,
+                                     trim=settings.overdispersion_trim, alpha=1 - settings.conf)
+    summary_args = dict(
+        indicator=indicator, period=period, care_type=care_type, model="none", covariates=covariates,
+        coefficients=empty_coefficients(), c_statistic=float("nan"), calibration=calibration_by_decile([], []),
+        n_records=n_total, n_events=int(events), n_lacking_covariates=int(design.missing.sum()),
+        n_institutions=n_inst, overdispersion=od_empty.to_dict(), fit_method="none", converged=False)
     if reasons:
-        for col in ("expected", "oe_ratio", "oe_ci_low", "oe_ci_high", "adjusted_value", "oe_shrunk",
-                    "oe_shrunk_ci_low", "oe_shrunk_ci_high", "z", "funnel_low", "funnel_high"):
-            out[col] = np.nan
-        out["signal"] = "within"
-        od = funnel.Overdispersion(n=0, phi=float("nan"), tau2=0.0, p_value=float("nan"),
-                                   applied=False, trim=settings.overdispersion_trim,
-                                   alpha=1 - settings.conf)
-        summary = ModelSummary(
-            indicator=indicator, period=period, care_type=care_type, model="none",
-            covariates=covariates, coefficients=empty_coefficients(), c_statistic=float("nan"),
-            calibration=calibration_by_decile([], []), n_records=n_total, n_events=int(events),
-            n_lacking_covariates=int(design.missing.sum()), n_institutions=n_inst,
-            overdispersion=od.to_dict(), fit_method="none", converged=False,
-            note="no case-mix model: " + "; ".join(reasons) + ". Expected values are not given and "
-                 "every signal is 'within'.")
+        out, summary = _no_model(out, _OE_COLUMNS, summary_args, reasons,
+                                 ". Expected values are not given and there is no verdict.")
         return out[OUTPUT_COLUMNS], summary
 
-    design.merge_constant_levels(y)
-    p, res, params, bse, kept, fit_method, converged, note = fit_logistic(design, y)
+    # separation by a level: its records are left out of the fit and get E = O (the ML limit)
+    fixed, fixed_notes = design.constant_levels(y)
+    p = y.copy()
+    fit_rows = ~fixed
+    res = params = bse = None
+    kept, fit_method, converged, note, fit_design = [], "none", False, "", design
+    if fit_rows.any() and 0 < y[fit_rows].sum() < fit_rows.sum():
+        fit_design = Design(frame.loc[fit_rows], covariates) if fixed.any() else design
+        p_fit, res, params, bse, kept, fit_method, converged, note = fit_logistic(fit_design, y[fit_rows])
+        p[fit_rows] = p_fit
     agg = _per_institution(inst_codes, n_inst, expected=p, variance=p * (1 - p))
     expected, variance = agg["expected"], agg["variance"]
     observed = out["observed"].to_numpy(float)
+    n = out["n"].to_numpy(float)
+    v = verdict.oe_verdict(observed, expected, variance, n, settings=settings)
+    out["expected"] = expected
+    out["oe_ratio"] = v["oe_ratio"]
+    out["oe_ci_low"], out["oe_ci_high"] = v["oe_ci_low"], v["oe_ci_high"]
+    out["adjusted_value"] = v["oe_ratio"] * national
+    out["z"] = v["z"]
+    out["funnel_low"], out["funnel_high"] = v["funnel_low"], v["funnel_high"]
+    out["signal"] = v["signal"]
+    out["n_fixed"] = _per_institution(inst_codes, n_inst, fixed=fixed.astype(float))["fixed"].astype(np.int64)
+    # the spread between institutions: unwinsorised, for shrinkage and rankability (never a verdict)
+    tau2_between = verdict.between_variance(observed, expected, variance, v["judged"])
+    out["oe_shrunk"], out["oe_shrunk_ci_low"], out["oe_shrunk_ci_high"] = verdict.shrink(
+        observed, expected, variance, tau2_between, settings.conf)
     with np.errstate(invalid="ignore", divide="ignore"):
-        oe = observed / expected
-        low, high = poisson_ci(observed, settings.conf)
-        out["expected"] = expected
-        out["oe_ratio"] = oe
-        out["oe_ci_low"] = np.asarray(low, dtype=float) / expected
-        out["oe_ci_high"] = np.asarray(high, dtype=float) / expected
-        out["adjusted_value"] = oe * national
-    fun = funnel.ratio_funnel(observed, expected, variance=variance, limits=(settings.signal_limit,),
-                              settings=settings)
-    od = fun.attrs["overdispersion"]
-    out["z"] = fun["z_adjusted"].to_numpy()
-    out["funnel_low"] = fun["funnel_low"].to_numpy()
-    out["funnel_high"] = fun["funnel_high"].to_numpy()
-    out["signal"] = fun["signal"].to_numpy()
-    out["oe_shrunk"], out["oe_shrunk_ci_low"], out["oe_shrunk_ci_high"] = _shrink(
-        observed, expected, variance, od.tau2, settings.conf)
-
-    summary = ModelSummary(
-        indicator=indicator, period=period, care_type=care_type, model="logistic",
-        covariates=covariates,
-        coefficients=coefficient_table(design, kept, params, bse, res, odds=True),
-        c_statistic=c_statistic(y, p), calibration=calibration_by_decile(y, p),
-        n_records=n_total, n_events=int(events), n_lacking_covariates=int(design.missing.sum()),
-        n_institutions=n_inst, overdispersion=od.to_dict(), fit_method=fit_method,
-        converged=converged, dropped_terms=list(design.dropped), note=note)
-    return out[OUTPUT_COLUMNS], summary
-
-
-def _shrink(observed, expected, variance, tau2: float, conf: float):
-    """Empirical-Bayes O/E on the log scale (normal-normal; Morris 1983)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        y = np.log((observed + 0.5) / (expected + 0.5))
         s2 = variance / expected ** 2
-        b = tau2 / (tau2 + s2) if tau2 > 0 else np.zeros_like(s2)
-        z = sps.norm.ppf((1 + conf) / 2)
-        centre = b * y
-        half = z * np.sqrt(b * s2)
-        valid = np.isfinite(s2) & (expected > 0)
-    return (np.where(valid, np.exp(centre), np.nan), np.where(valid, np.exp(centre - half), np.nan),
-            np.where(valid, np.exp(centre + half), np.nan))
+    rho = verdict.rankability(tau2_between, s2, v["judged"])
+
+    dropped = list(fixed_notes) + list(fit_design.dropped)
+    if fixed.any():
+        extra = (f"{int(fixed.sum())} records in levels where every record has the same outcome were left "
+                 f"out of the model with expected = observed")
+        note = f"{note}; {extra}" if note else extra
+    fit = fit_rows
+    summary = ModelSummary(
+        indicator=indicator, period=period, care_type=care_type,
+        model="logistic" if params is not None else "none", covariates=covariates,
+        coefficients=(coefficient_table(fit_design, kept, params, bse, res, odds=True) if params is not None
+                      else empty_coefficients()),
+        c_statistic=c_statistic(y[fit], p[fit]) if params is not None else float("nan"),
+        calibration=calibration_by_decile(y, p), n_records=n_total, n_events=int(events),
+        n_lacking_covariates=int(design.missing.sum()), n_institutions=n_inst,
+        overdispersion=v["overdispersion"].to_dict(), fit_method=fit_method, converged=converged,
+        dropped_terms=dropped, note=note, tau2_between=tau2_between, rankability=rho,
+        n_fixed=int(fixed.sum()))
+    return out[OUTPUT_COLUMNS], summary
 
 
 def _by_group(frame: pd.DataFrame, by):
@@ -448,20 +474,24 @@ def adjust_records(records: pd.DataFrame, *, covariates=None, settings: Settings
         Use only records of this ``category`` (``""``: the headline share); None uses all.
     min_records, min_events : int
         Below these (records; events or non-events) no model is fitted: ``expected`` and the O/E
-        columns are NaN, ``signal`` is ``"within"`` and the summary's ``note`` says why.
+        columns are NaN, ``signal`` is ``"none"`` and the summary's ``note`` says why.
 
     Returns
     -------
     DataFrame
         One row per institution, period and care type: ``institution``, ``care_type``, ``period``,
         ``n`` (records in the model), ``observed`` (events), ``expected`` (sum of predicted
-        probabilities), ``oe_ratio``, ``oe_ci_low``, ``oe_ci_high`` (exact Poisson interval of O over
-        E), ``national_value`` (share in the whole population), ``raw_value`` (O / n),
-        ``adjusted_value`` (O/E x national share), ``signal`` (``higher`` | ``lower`` | ``within``
-        at ``settings.signal_limit``), ``n_missing_covariates`` (records with any covariate
-        missing, kept as level ``"missing"``), ``oe_shrunk`` with ``oe_shrunk_ci_low`` /
-        ``oe_shrunk_ci_high`` (empirical Bayes), ``z`` (overdispersion-adjusted z-score of the O/E),
-        ``funnel_low`` / ``funnel_high`` (limits at the signal level for this institution's E).
+        probabilities), ``oe_ratio``, ``oe_ci_low``, ``oe_ci_high`` (the verdict's own interval,
+        ``O/E -/+ z_q sqrt(s^2 + tau2)`` at ``oe_ci_level`` = ``settings.signal_limit``),
+        ``national_value`` (share in the whole population), ``raw_value`` (O / n),
+        ``adjusted_value`` (O/E x national share), ``signal`` (``higher`` | ``lower`` | ``within`` |
+        ``none``: :func:`outcome_analysis.statistics.verdict.oe_verdict`), ``n_missing_covariates``
+        (records with any covariate missing, kept as level ``"missing"``), ``n_fixed`` (records
+        left out of the fit with E = O), ``oe_shrunk`` with ``oe_shrunk_ci_low`` /
+        ``oe_shrunk_ci_high`` (empirical Bayes at ``settings.conf``; NaN without between-institution
+        variance), ``z`` (overdispersion-adjusted z-score of the O/E), ``funnel_low`` /
+        ``funnel_high`` (``1 -/+ z_q sqrt(s^2 + tau2)``: the range chance and the usual differences
+        between institutions explain).
         ``.attrs["summaries"]``: list of :class:`ModelSummary`, one per model;
         ``.attrs["summary"]``: the one summary when there is one model, else the list.
 
@@ -514,13 +544,14 @@ def _mean_group(frame, covariates, settings, indicator, period, care_type, value
         out["observed_mean"] = base["total"] / n
     out["national_mean"] = national
     out["n_missing_covariates"] = base["n_missing"].astype(np.int64)
+    out["ci_level"] = settings.signal_limit
     od_empty = funnel.Overdispersion(0, float("nan"), 0.0, float("nan"), False,
                                      settings.overdispersion_trim, 1 - settings.conf)
     if len(yv) < min_records:
         for col in ("expected_mean", "adjusted_mean", "ci_low", "ci_high", "z", "funnel_low",
                     "funnel_high"):
             out[col] = np.nan
-        out["signal"] = "within"
+        out["signal"] = "none"
         summary = ModelSummary(
             indicator=indicator, period=period, care_type=care_type, model="none",
             covariates=covariates, coefficients=empty_coefficients(odds=False),
@@ -542,20 +573,14 @@ def _mean_group(frame, covariates, settings, indicator, period, care_type, value
         observed_mean = out["observed_mean"].to_numpy(float)
         adjusted = observed_mean - expected_mean + national
         s = sigma / np.sqrt(n)
-        zc = (observed_mean - expected_mean) / s
-    od = funnel.overdispersion(zc, s, settings=settings)
-    tau2 = od.tau2 if od.applied else 0.0
-    tq = sps.t.ppf((1 + settings.conf) / 2, max(res.df_resid, 1))
-    zq = sps.norm.ppf((1 + settings.signal_limit) / 2)
+    v = verdict.mean_verdict(adjusted, national, s, n, settings=settings)
+    od = v["overdispersion"]
     out["expected_mean"] = expected_mean
     out["adjusted_mean"] = adjusted
-    out["ci_low"] = adjusted - tq * s
-    out["ci_high"] = adjusted + tq * s
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["z"] = (observed_mean - expected_mean) / np.sqrt(s ** 2 + tau2)
-    out["funnel_low"] = national - zq * np.sqrt(s ** 2 + tau2)
-    out["funnel_high"] = national + zq * np.sqrt(s ** 2 + tau2)
-    out["signal"] = funnel.signals(adjusted, out["funnel_low"], out["funnel_high"])
+    out["ci_low"], out["ci_high"] = v["ci_low"], v["ci_high"]
+    out["z"] = v["z"]
+    out["funnel_low"], out["funnel_high"] = v["funnel_low"], v["funnel_high"]
+    out["signal"] = v["signal"]
     cal = calibration_by_decile(yv, fitted)
     with np.errstate(invalid="ignore", divide="ignore"):
         cal["observed"] = cal["observed"] / cal["n"]
@@ -591,10 +616,12 @@ def adjust_mean_change(records: pd.DataFrame, *, covariates=None, settings: Sett
     DataFrame
         ``institution``, ``care_type``, ``period``, ``n``, ``observed_mean``, ``expected_mean``
         (mean of the fitted values of the institution's records), ``national_mean``,
-        ``adjusted_mean`` (observed - expected + national), ``ci_low``, ``ci_high`` (t interval with
-        the model's residual SD, ``sigma / sqrt(n)``), ``z``, ``funnel_low``, ``funnel_high``
-        (limits at ``settings.signal_limit`` around the national mean, inflated by ``tau2`` when
-        overdispersed), ``signal``, ``n_missing_covariates``. ``.attrs["summary"]`` as for
+        ``adjusted_mean`` (observed - expected + national), ``ci_low``, ``ci_high`` (the verdict's
+        own interval, ``adjusted -/+ z_q sqrt(s^2 + tau2)`` with ``s = sigma / sqrt(n)`` at
+        ``ci_level`` = ``settings.signal_limit``), ``z``, ``funnel_low``, ``funnel_high`` (the same
+        half-width around the national mean), ``signal`` (``higher`` exactly when ``ci_low`` is
+        above the national mean; ``none`` below ``settings.min_denominator`` records),
+        ``n_missing_covariates``. ``.attrs["summary"]`` as for
         :func:`adjust_records` (``model="linear"``, coefficients as ``estimate``).
 
     Notes

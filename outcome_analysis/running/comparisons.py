@@ -1,0 +1,262 @@
+"""The comparisons table: every verdict of a results store, computed once.
+
+One row per unit (institution; later municipality and region), indicator, care type, period and
+*basis* of comparison:
+
+``adjusted``
+    The case-mix adjusted comparison with all institutions: the O/E of a share (``measure``
+    ``oe_ratio``, null value 1) or the adjusted mean change (``mean``, null value the national
+    mean), from :mod:`outcome_analysis.statistics.casemix` (its verdict and interval come from
+    :mod:`outcome_analysis.statistics.verdict`, at ``settings.signal_limit``).
+``raw_reference``
+    The raw figure against all *other* institutions together: the share by the score test (dual to
+    the printed Wilson interval), the mean by the printed t interval (``settings.conf``).
+``raw_previous``
+    The change from the previous period of the same length: the difference of the shares with
+    Newcombe's hybrid score interval, of the means with the two printed intervals.
+
+Every row carries its ``signal`` (``higher`` | ``lower`` | ``within`` | ``none``), whether that is
+good news (``favourable``, by the indicator's direction), the ``level`` of its interval, the
+``value`` with ``ci_low`` / ``ci_high``, the ``null_value`` the interval is read against (so that
+``signal == "higher"`` exactly when ``ci_low > null_value``), the ``reference_value`` compared with
+(1 for an O/E; the others' share; the previous period's figure), for adjusted rows the range chance
+and the usual differences between institutions explain (``expected_low`` / ``expected_high``),
+and a ``text_key`` that names the words for it (``texts/report.yaml`` ``verdicts``). A raw row of
+an indicator that also has an adjusted row says both in its key (``raw_higher_adjusted_within``:
+higher than the others, but in line with the case-mix), so the words can lead with the adjusted
+verdict. No report, overview, explorer view or question decides a verdict itself: they read
+:meth:`Results.comparison <outcome_analysis.running.query.ResultsQuery.comparison>`.
+
+Rows whose figure is hidden by disclosure control have signal ``none`` and text key
+``suppressed``; a reference of fewer than ``settings.min_denominator`` records (the other
+institution of a delivery of two, when it is small) is not given and there is no verdict.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from outcome_analysis.contract.periods import previous_period
+from outcome_analysis.indicators import registry
+from outcome_analysis.settings import Settings
+
+#: the columns of the comparisons table, in order.
+COLUMNS = (
+    "unit_kind", "unit", "indicator", "care_type", "period", "report_period", "basis", "measure",
+    "signal", "favourable", "level", "value", "ci_low", "ci_high", "null_value", "reference_value",
+    "expected_low", "expected_high", "n", "text_key",
+)
+BASES = ("adjusted", "raw_reference", "raw_previous")
+KEY = ("unit_kind", "unit", "indicator", "care_type", "period", "basis")
+
+#: indicator-table categories compared raw: the headline share and the mean change.
+_MEAN_CATEGORY = "mean_change:"
+
+
+def empty() -> pd.DataFrame:
+    """The comparisons table without rows (every column present)."""
+    return pd.DataFrame({c: pd.Series(dtype=float if c in _FLOAT else object) for c in COLUMNS})
+
+
+_FLOAT = {"level", "value", "ci_low", "ci_high", "null_value", "reference_value", "expected_low",
+          "expected_high", "n"}
+
+
+def _favourable(indicators: pd.Series, signals: pd.Series) -> list:
+    directions = {k: e.direction for k, e in registry.REGISTRY.items()}
+    return [registry.favourable(directions.get(i), s) for i, s in zip(indicators, signals)]
+
+
+def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["favourable"] = _favourable(frame["indicator"], frame["signal"])
+    for c in COLUMNS:
+        if c not in frame:
+            frame[c] = np.nan
+    return frame[list(COLUMNS)]
+
+
+def adjusted_rows(casemix: pd.DataFrame, casemix_mean: pd.DataFrame) -> pd.DataFrame:
+    """The ``adjusted`` rows from the stored case-mix tables (shares and mean change)."""
+    parts = []
+    if len(casemix):
+        c = casemix
+        parts.append(pd.DataFrame({
+            "unit_kind": "institution", "unit": c["institution"].astype(object).to_numpy(),
+            "indicator": c["indicator"].to_numpy(object), "care_type": c["care_type"].to_numpy(object),
+            "period": c["period"].astype(str).to_numpy(object), "report_period": c["report_period"].astype(str).to_numpy(object),
+            "basis": "adjusted", "measure": "oe_ratio", "signal": c["signal"].astype(str).to_numpy(object),
+            "level": c["oe_ci_level"].to_numpy(float), "value": c["oe_ratio"].to_numpy(float),
+            "ci_low": c["oe_ci_low"].to_numpy(float), "ci_high": c["oe_ci_high"].to_numpy(float),
+            "null_value": 1.0, "reference_value": 1.0,
+            "expected_low": c["funnel_low"].to_numpy(float), "expected_high": c["funnel_high"].to_numpy(float),
+            "n": c["n"].to_numpy(float)}))
+    if len(casemix_mean):
+        c = casemix_mean
+        parts.append(pd.DataFrame({
+            "unit_kind": "institution", "unit": c["institution"].astype(object).to_numpy(),
+            "indicator": c["indicator"].to_numpy(object), "care_type": c["care_type"].to_numpy(object),
+            "period": c["period"].astype(str).to_numpy(object), "report_period": c["report_period"].astype(str).to_numpy(object),
+            "basis": "adjusted", "measure": "mean", "signal": c["signal"].astype(str).to_numpy(object),
+            "level": c["ci_level"].to_numpy(float), "value": c["adjusted_mean"].to_numpy(float),
+            "ci_low": c["ci_low"].to_numpy(float), "ci_high": c["ci_high"].to_numpy(float),
+            "null_value": c["national_mean"].to_numpy(float), "reference_value": c["national_mean"].to_numpy(float),
+            "expected_low": c["funnel_low"].to_numpy(float), "expected_high": c["funnel_high"].to_numpy(float),
+            "n": c["n"].to_numpy(float)}))
+    if not parts:
+        return empty()
+    out = pd.concat(parts, ignore_index=True)
+    out["text_key"] = "adjusted_" + out["signal"]
+    return out
+
+
+def _institution_rows(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Institution rows of the headline share and the mean change, with a ``measure`` column; for an
+    indicator with a follow-up window only the rows of the window in force."""
+    keep = (table["scope"] == "institution") & table["category"].isin(["", _MEAN_CATEGORY])
+    rows = table.loc[keep.to_numpy(bool)].copy()
+    rows["measure"] = np.where(rows["category"] == _MEAN_CATEGORY, "mean", "share")
+    kinds = {k: e.kind for k, e in registry.REGISTRY.items()}
+    # the headline of a context figure or a profile is described, not compared
+    rows = rows.loc[rows["indicator"].map(kinds).isin(["share", "distribution"]).to_numpy(bool)
+                    | (rows["measure"] == "mean").to_numpy(bool)]
+    if "window_months" in rows:
+        months = {k: e.window_months(settings) for k, e in registry.REGISTRY.items()}
+        rows = rows.loc[[not months.get(i) or pd.isna(w) or int(w) == int(months[i])
+                         for i, w in zip(rows["indicator"], rows["window_months"])]]
+    return rows.reset_index(drop=True)
+
+
+def raw_reference_rows(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The ``raw_reference`` rows: each institution's figure against all other institutions'."""
+    from outcome_analysis.statistics import verdict
+
+    rows = _institution_rows(table, settings)
+    if rows.empty:
+        return empty()
+    group = ["indicator", "care_type", "period", "category"]
+    rows["n_institutions"] = rows.groupby(group, dropna=False)["institution"].transform("size")
+    rows = rows.loc[rows["n_institutions"] >= 2].copy()
+    if rows.empty:
+        return empty()
+    num = rows["numerator"].astype(float)
+    den = rows["denominator"].astype(float)
+    total_num = num.groupby([rows[g] for g in group], dropna=False).transform("sum")
+    total_den = den.groupby([rows[g] for g in group], dropna=False).transform("sum")
+    share = rows["measure"].to_numpy() == "share"
+    v = verdict.share_vs_others(rows["value"], rows["ci_low"], rows["ci_high"], num, den, total_num, total_den)
+    # the mean change: numerator holds the sum of the changes where stored, else value x n
+    total_val = (rows["value"].astype(float) * den).groupby([rows[g] for g in group], dropna=False).transform("sum")
+    m = verdict.mean_vs_others(rows["value"], rows["ci_low"], rows["ci_high"], den, total_val / total_den, total_den)
+    reference = np.where(share, v["reference_value"], m["reference_value"])
+    signal = np.where(share, v["signal"], m["signal"]).astype(object)
+    small_reference = (total_den - den).to_numpy(float) < settings.min_denominator
+    reference = np.where(small_reference, np.nan, reference)
+    hidden = rows["suppressed"].fillna(False).astype(bool).to_numpy()
+    signal[small_reference | hidden] = "none"
+    out = pd.DataFrame({
+        "unit_kind": "institution", "unit": rows["institution"].astype(object).to_numpy(),
+        "indicator": rows["indicator"].to_numpy(object), "care_type": rows["care_type"].to_numpy(object),
+        "period": rows["period"].astype(str).to_numpy(object), "report_period": rows["period"].astype(str).to_numpy(object),
+        "basis": "raw_reference", "measure": rows["measure"].to_numpy(object), "signal": signal,
+        "level": settings.conf, "value": rows["value"].to_numpy(float), "ci_low": rows["ci_low"].to_numpy(float),
+        "ci_high": rows["ci_high"].to_numpy(float), "null_value": reference, "reference_value": reference,
+        "n": den.to_numpy(float)})
+    out["text_key"] = np.where(hidden, "suppressed", "raw_" + out["signal"])
+    return out
+
+
+def raw_previous_rows(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The ``raw_previous`` rows: each institution's figure against its own in the previous period."""
+    from outcome_analysis.statistics import verdict
+
+    rows = _institution_rows(table, settings)
+    if rows.empty:
+        return empty()
+    rows["previous"] = [previous_period(str(p)) for p in rows["period"]]
+    key = ["indicator", "care_type", "category", "institution"]
+    prev = rows[key + ["period", "numerator", "denominator", "value", "ci_low", "ci_high", "suppressed"]].rename(
+        columns={"period": "previous", **{c: f"prev_{c}" for c in ("numerator", "denominator", "value", "ci_low",
+                                                                    "ci_high", "suppressed")}})
+    both = rows.merge(prev, on=key + ["previous"], how="inner")
+    if both.empty:
+        return empty()
+    share = both["measure"].to_numpy() == "share"
+    only_shares = lambda col: both[col].where(share)  # noqa: E731  (a mean row's numerator is a sum of changes)
+    s = verdict.share_change(only_shares("numerator"), both["denominator"], only_shares("prev_numerator"),
+                             both["prev_denominator"], settings.conf)
+    m = verdict.mean_change(both["value"], both["ci_low"], both["ci_high"], both["prev_value"],
+                            both["prev_ci_low"], both["prev_ci_high"], settings.conf)
+    pick = lambda k: np.where(share, s[k], m[k])  # noqa: E731
+    signal = pick("signal").astype(object)
+    hidden = (both["suppressed"].fillna(False).astype(bool) | both["prev_suppressed"].fillna(False).astype(bool)).to_numpy()
+    signal[hidden] = "none"
+    out = pd.DataFrame({
+        "unit_kind": "institution", "unit": both["institution"].astype(object).to_numpy(),
+        "indicator": both["indicator"].to_numpy(object), "care_type": both["care_type"].to_numpy(object),
+        "period": both["period"].astype(str).to_numpy(object), "report_period": both["period"].astype(str).to_numpy(object),
+        "basis": "raw_previous", "measure": np.where(share, "share_difference", "mean_difference").astype(object),
+        "signal": signal, "level": settings.conf, "value": pick("value"), "ci_low": pick("ci_low"),
+        "ci_high": pick("ci_high"), "null_value": 0.0, "reference_value": both["prev_value"].to_numpy(float),
+        "n": both["denominator"].to_numpy(float)})
+    out["text_key"] = np.where(hidden, "suppressed", "previous_" + out["signal"])
+    return out
+
+
+def _combine_keys(raw: pd.DataFrame, adjusted: pd.DataFrame) -> pd.DataFrame:
+    """A raw row of a figure that also has an adjusted verdict names both in its text key."""
+    if raw.empty or adjusted.empty:
+        return raw
+    adj = adjusted.loc[adjusted["measure"] == "oe_ratio"]
+    lookup = {(u, i, c, p): s for u, i, c, p, s in zip(adj["unit"], adj["indicator"], adj["care_type"],
+                                                     adj["period"], adj["signal"])}
+    keys = []
+    for u, i, c, p, m, k in zip(raw["unit"], raw["indicator"], raw["care_type"], raw["period"], raw["measure"],
+                                raw["text_key"]):
+        s = lookup.get((u, i, c, p)) if m == "share" else None
+        keys.append(f"{k}_adjusted_{s}" if s in ("higher", "lower", "within") and k != "suppressed" else k)
+    raw = raw.copy()
+    raw["text_key"] = keys
+    return raw
+
+
+def build(table: pd.DataFrame, casemix: pd.DataFrame, casemix_mean: pd.DataFrame,
+          settings: Settings) -> pd.DataFrame:
+    """The comparisons table of a results store.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The indicator table (``indicators.compute``): institution and national rows, every period.
+    casemix, casemix_mean : DataFrame
+        The stored case-mix tables (with ``indicator`` and ``report_period``).
+    settings : Settings
+        ``conf`` (raw intervals), ``min_denominator`` (smallest reference given) and the windows in
+        force.
+
+    Returns
+    -------
+    DataFrame
+        :data:`COLUMNS`; one row per :data:`KEY`. Adjusted rows whose raw figure is hidden get signal
+        ``none`` and text key ``suppressed`` as well.
+    """
+    adjusted = adjusted_rows(casemix, casemix_mean)
+    reference = raw_reference_rows(table, settings)
+    previous = raw_previous_rows(table, settings)
+    if len(adjusted) and len(table):
+        head = table.loc[(table["scope"] == "institution").to_numpy(bool) & table["category"].isin(["", _MEAN_CATEGORY]).to_numpy(bool)]
+        hidden = {(u, i, c, str(p), "mean" if cat == _MEAN_CATEGORY else "oe_ratio")
+                  for u, i, c, p, cat, s in zip(head["institution"], head["indicator"], head["care_type"],
+                                                head["period"], head["category"], head["suppressed"]) if s is True or s == 1}
+        mask = np.array([(u, i, c, p, m) in hidden for u, i, c, p, m in zip(
+            adjusted["unit"], adjusted["indicator"], adjusted["care_type"], adjusted["period"], adjusted["measure"])],
+            dtype=bool)
+        adjusted = adjusted.copy()
+        adjusted.loc[mask, "signal"] = "none"
+        adjusted.loc[mask, "text_key"] = "suppressed"
+    reference = _combine_keys(reference, adjusted)
+    parts = [p for p in (adjusted, reference, previous) if len(p)]
+    if not parts:
+        return empty()
+    out = pd.concat([_finish(p) for p in parts], ignore_index=True)
+    return out.sort_values(list(KEY), kind="stable", ignore_index=True)
