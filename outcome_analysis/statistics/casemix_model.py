@@ -251,7 +251,8 @@ def separation(x, events, trials) -> bool:
 
     The optimum is 0 (``b = 0``) unless the data separate. The columns of ``x`` are scaled to a
     largest absolute value of 1 first; separation is declared when the optimum, divided by the
-    number of pure rows, exceeds 1e-7. Rows with ``trials == 0`` are ignored.
+    number of pure rows, exceeds 1e-7. Rows with ``trials == 0`` are ignored. The cost grows with
+    the number of rows: pass covariate patterns rather than records where records repeat.
 
     >>> separation(np.array([[1, -1.], [1, 0], [1, 1], [1, 2]]), [0, 0, 1, 1], [1, 1, 1, 1])
     True
@@ -402,10 +403,10 @@ def fit_logistic(design: Design, y: np.ndarray):
     """Fit the logistic model, collapsed to covariate patterns when that pays.
 
     Ordinary maximum likelihood (``statsmodels`` GLM, IRLS) unless the data separate
-    (:func:`separation`, on the covariate patterns, or on the records when not collapsed and at
-    most 20000) or IRLS fails, does not converge or gives non-finite standard errors; then
-    Firth's penalised likelihood with intercept correction (:func:`firth_flic`). When the
-    separation check is not run (more than 20000 uncollapsed records), an IRLS fit with a
+    (:func:`separation`, on the covariate patterns when there are at most 20000 of them) or IRLS
+    fails, does not converge or gives non-finite standard errors; then Firth's penalised
+    likelihood with intercept correction (:func:`firth_flic`). When the separation check is not
+    run (more than 20000 patterns, e.g. a continuous baseline), an IRLS fit with a
     coefficient beyond +-15 on the log-odds scale or a prediction within 1e-8 of 0 or 1 is also
     taken as separation.
 
@@ -434,8 +435,15 @@ def fit_logistic(design: Design, y: np.ndarray):
     else:
         x = design.matrix()
         endog = y
-    checked = collapse or design.n <= 20000
-    separated = checked and separation(x, events, trials)
+    # the LP check runs on the covariate patterns (records with equal covariate values are one row)
+    checked = n_pat <= 20000
+    if collapse:
+        separated = separation(x, events, trials)
+    elif checked:
+        separated = separation(design.matrix(first), np.bincount(inverse, weights=y, minlength=n_pat),
+                               np.bincount(inverse, minlength=n_pat).astype(float))
+    else:
+        separated = False
     note = ""
     res = None
     converged = False
