@@ -19,8 +19,8 @@ from toydata import trajectory as T
 
 COVARIATES = ["complexity", "perspective", "age_group", "sex", "out_of_home", "earlier_trajectories"]
 ARCHITECTURE_COLUMNS = ["institution", "care_type", "period", "n", "observed", "expected", "oe_ratio",
-                        "oe_ci_low", "oe_ci_high", "national_value", "raw_value", "adjusted_value",
-                        "signal", "n_missing_covariates", "oe_shrunk"]
+                        "oe_ci_low", "oe_ci_high", "oe_ci_level", "national_value", "raw_value",
+                        "adjusted_value", "signal", "n_missing_covariates", "n_fixed", "oe_shrunk"]
 
 
 def simulate(n_inst=60, seed=0, effect_sd=0.3, sizes=(150, 1200), casemix_strength=2.5):
@@ -63,7 +63,7 @@ def test_output_columns_follow_architecture(population):
     _, _, out = population
     cols = out.reset_index().columns.tolist()
     assert cols[: len(ARCHITECTURE_COLUMNS)] == ARCHITECTURE_COLUMNS
-    assert set(out["signal"]) <= {"higher", "lower", "within"}
+    assert set(out["signal"]) <= {"higher", "lower", "within", "none"}
 
 
 def test_adjusted_oe_recovers_ranking_better_than_raw(population):
@@ -82,11 +82,13 @@ def test_indirect_standardisation_identities(population):
     assert out["national_value"].iloc[0] == pytest.approx(national)
     assert out["adjusted_value"].to_numpy() == pytest.approx((out["oe_ratio"] * national).to_numpy())
     assert out["raw_value"].to_numpy() == pytest.approx((out["observed"] / out["n"]).to_numpy())
-    # O/E interval: Garwood, chi2(a/2; 2O)/2 and chi2(1-a/2; 2O+2)/2, divided by E
-    row = out.iloc[0]
-    low = stats.chi2.ppf(0.025, 2 * row["observed"]) / 2 / row["expected"]
-    high = stats.chi2.ppf(0.975, 2 * row["observed"] + 2) / 2 / row["expected"]
-    assert (row["oe_ci_low"], row["oe_ci_high"]) == pytest.approx((low, high), rel=1e-6)
+    # the interval beside the verdict is the verdict's own: O/E -/+ z_q sqrt(s^2 + tau2) at the signal
+    # level, with s = sqrt(sum p(1-p)) / E and the same half-width as the funnel limits around 1
+    assert (out["oe_ci_level"] == 0.998).all()
+    half = out["funnel_high"] - 1
+    assert (out["oe_ci_high"] - out["oe_ratio"]).to_numpy() == pytest.approx(half.to_numpy(), rel=1e-9)
+    assert ((out["signal"] == "higher") == (out["oe_ci_low"] > 1)).all()
+    assert ((out["signal"] == "lower") == (out["oe_ci_high"] < 1)).all()
 
 
 def test_expected_matches_independent_record_level_fit():
@@ -200,7 +202,7 @@ def test_c_statistic_against_pairwise_count():
 def test_too_few_records_or_no_events_give_a_clear_result():
     recs, _ = simulate(n_inst=3, seed=7, sizes=(5, 10))
     out = casemix.adjust_records(recs, covariates=COVARIATES)
-    assert out["expected"].isna().all() and (out["signal"] == "within").all()
+    assert out["expected"].isna().all() and (out["signal"] == "none").all()
     assert "records" in out.attrs["summary"].note and out.attrs["summary"].model == "none"
     recs2, _ = simulate(n_inst=5, seed=7, sizes=(100, 200))
     out2 = casemix.adjust_records(recs2.assign(outcome=0.0), covariates=COVARIATES)
@@ -213,7 +215,11 @@ def test_separation_is_handled_and_reported():
     recs.loc[recs["care_form"] == "crisis", "outcome"] = 1.0  # perfect prediction in one level
     out = casemix.adjust_records(recs, covariates=COVARIATES + ["care_form"])
     s = out.attrs["summary"]
-    assert any("care_form[crisis]" in d for d in s.dropped_terms)
+    crisis = recs["care_form"] == "crisis"
+    # the level is left out of the fit with E = O (never merged into the reference level)
+    assert any(d.startswith("crisis (care_form = crisis)") for d in s.dropped_terms), s.dropped_terms
+    assert s.n_fixed == int(crisis.sum()) and out["n_fixed"].sum() == int(crisis.sum())
+    assert "left out of the model" in s.note
     assert np.isfinite(out["expected"]).all()
     assert out["observed"].sum() == pytest.approx(out["expected"].sum(), rel=1e-6)
 
