@@ -224,6 +224,8 @@ class ModelSummary:
              self.c_statistic if self.model != "linear" else self.r_squared),
             ("phi", od.get("phi")), ("tau2", od.get("tau2")), ("p_value", od.get("p_value")),
             ("applied", yes_no(od.get("applied", False))),
+            ("tau2_between", self.tau2_between), ("rankability", self.rankability),
+            ("n_fixed", self.n_fixed),
             ("fit_method", self.fit_method),
             ("dropped_terms", "; ".join(self.dropped_terms) or lab["none"]),
         ]
