@@ -48,6 +48,19 @@ def test_regular_end(regular, indicator, care_type, expected):
     assert nd(row(regular, indicator, care_type=care_type)) == expected
 
 
+@pytest.mark.parametrize("form, expected", [
+    # ots: volgens_plan R, tussentijdse_opheffing R, niet_verlengd R, meerderjarig -, gezagsbeeindiging -,
+    #      onbekend (missing) -> 3 / 5, missing 1; voogdij: all four regular by definition -> 4 / 4;
+    # vots: only overleden, out of the headline and so out of the breakdown: no row
+    ("ots", (3.0, 5, 1)), ("voogdij", (4.0, 4, 0)),
+])
+def test_regular_end_by_care_form(regular, form, expected):
+    """indicators.md: the regular end is shown per care form too, so that voogdij (regular by
+    definition) does not hide the (v)OTS figure."""
+    assert nd(row(regular, "jbjr_verloop", f"care_form:{form}", care_type="jb")) == expected
+    assert not ((regular["category"] == "care_form:vots") & (regular["indicator"] == "jbjr_verloop")).any()
+
+
 def test_regular_end_distribution_keeps_overleden_and_onbekend(regular):
     assert nd(row(regular, "pi07_reden_beeindiging_jb", "end_reason:overleden", care_type="jb"))[:2] == (1.0, 11)
     assert nd(row(regular, "pi09_reden_beeindiging_jr", "end_reason:onbekend", care_type="jr"))[:2] == (1.0, 7)

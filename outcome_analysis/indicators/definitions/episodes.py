@@ -37,6 +37,12 @@ def _episode_end(b, entry, headline: bool = True, family: str = "jbjr"):
         deceased = np.r_[runiq == "overleden", False][rcode]
         outcome = np.where(unknown, np.nan, regular.astype(float))
         parts.append(_part(pos[~deceased], anchor[~deceased], "", outcome[~deceased], unit_pos=unit[~deceased]))
+        if "care_form" in entry.breakdowns:
+            # the regular-end share per care form: voogdij ends regularly by definition (every end
+            # reason of a guardianship is a regular one), so the report shows (v)OTS and voogdij apart
+            keep = ~deceased
+            parts.append(_part(pos[keep], anchor[keep], _category("care_form", b.t["care_form"].take(pos[keep])),
+                               outcome[keep], unit_pos=unit[keep]))
     parts.append(_part(pos, anchor, _category("end_reason", reason_col), np.where(missing, np.nan, 1.0),
                        unit_pos=unit))
     if "transition" in entry.breakdowns:
