@@ -62,8 +62,8 @@ def test_adjusted_table_suppresses_small_institutions(small_results, period):
     assert (adj.loc[small, "signal"] == "too_small").all()
     assert adj.loc[small, "n_shown"].isna().all()
     assert (adj.loc[small, "key"] == "").all()
-    # too small institutions come last; shown ones are numbered 1..k in table order
-    assert not adj["suppressed"].iloc[: (~small).sum()].any()
+    # alphabetical (never by signal): shown ones are numbered 1..k in table order
+    assert adj["institution"].str.casefold().is_monotonic_increasing
     assert adj.loc[~small, "key"].tolist() == [str(i) for i in range(1, (~small).sum() + 1)]
 
 
@@ -77,7 +77,7 @@ def test_adjusted_table_counts_rounded_to_five(small_results, period):
 def test_adjusted_table_english_labels(small_results, period):
     adj = overview.adjusted_table(small_results, "jh_uitval", "jeugdhulp", period, lang="en")
     assert set(adj["signal_label"]) <= {"higher than expected", "lower than expected", "within limits",
-                                        "too small", "no model"}
+                                        "too small", "no model", "no verdict (too few expected)"}
 
 
 def test_signal_summary_counts_add_up(small_results, period):
@@ -86,7 +86,7 @@ def test_signal_summary_counts_add_up(small_results, period):
     for r in summary.itertuples(index=False):
         adj = overview.adjusted_table(small_results, r.indicator, r.care_type, period)
         assert r.compared == (~adj["suppressed"]).sum()
-        assert r.higher + r.lower + r.within + r.too_small <= len(adj)
+        assert r.higher + r.lower + r.within + r.none + r.too_small == len(adj)
         assert r.too_small == adj["suppressed"].sum()
     sentences = overview.summary_sentences(summary)
     assert sentences[0].startswith("Bij ")
@@ -120,8 +120,9 @@ def test_funnel_pair_draws_no_suppressed_institution(small_results, period):
     labels = [t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid() == "institution_key"]
     shown = set(adj.loc[~adj["suppressed"], "key"])
     assert set(labels) <= shown
-    oe_points = [c for c in fig.axes[1].collections if c.get_gid() == "others"][0]
-    assert len(oe_points.get_offsets()) == len(shown)
+    oe_points = [c for c in fig.axes[1].collections if c.get_gid() in ("others", "signal_higher", "signal_lower")]
+    drawn = adj.loc[~adj["suppressed"] & np.isfinite(adj["oe_ratio"])]
+    assert sum(len(c.get_offsets()) for c in oe_points) == len(drawn)
     plt.close(fig)
 
 

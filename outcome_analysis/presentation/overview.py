@@ -51,15 +51,14 @@ from . import plots, report
 
 __all__ = [
     "OverviewError", "Overview", "load", "texts_of", "signal_label", "comparisons", "compared", "alone_families",
-    "adjusted_table", "raw_table", "shrunk_text", "spread", "model_row", "signal_summary", "summary_sentences",
+    "adjusted_table", "raw_table", "spread", "rankability", "spread_items",
+    "caterpillar_figure", "interval_level", "model_row", "signal_summary", "summary_sentences",
     "national_trends", "set_statuses", "delivery_figures", "funnel_pair", "trend_figure", "trend_table",
     "overdispersion_sentence", "widths", "heading", "figure", "SETS_SHOWN", "comparator", "report_title",
 ]
 
 #: the indicator sets of the overview, in report order (context items are not compared).
 SETS_SHOWN = ("basisset_jbjr", "jeugdhulp_harmonised", "prestatie")
-
-_SIGNAL_ORDER = {"higher": 0, "lower": 1, "within": 2, "no_model": 3, "too_small": 4}
 
 
 class OverviewError(OutcomeAnalysisError, ValueError):
@@ -237,6 +236,16 @@ def _min_n(results: Results) -> int:
     return int(results.settings.min_denominator)
 
 
+def _verdicts(results: Results, indicator: str, care_type: str, period: str) -> pd.DataFrame:
+    """The adjusted comparison rows of the report ``period`` (:meth:`Results.comparison`), one per
+    institution: the verdict and its own interval, never decided here."""
+    rows = results.comparison(indicator, care_type, None, basis="adjusted", measure="oe_ratio",
+                              report_period=str(period))
+    if rows is None or rows.empty:
+        return pd.DataFrame(columns=["unit", "signal", "ci_low", "ci_high", "level", "text_key"])
+    return rows.drop_duplicates("unit").set_index("unit")
+
+
 def adjusted_table(results: Results, indicator: str, care_type: str, period: str, lang: str = "nl") -> pd.DataFrame:
     """One row per institution with the case-mix adjusted figures of one indicator and care type.
 
@@ -254,59 +263,134 @@ def adjusted_table(results: Results, indicator: str, care_type: str, period: str
     DataFrame
         ``institution``, ``n`` (records in the model), ``n_shown`` (``n`` rounded to multiples of
         ``settings.round_to``; NaN when suppressed), ``raw_value``, ``oe_ratio``, ``oe_ci_low``,
-        ``oe_ci_high``, ``adjusted_value``, ``expected``, ``signal`` (``higher`` | ``lower`` |
-        ``within`` | ``too_small`` | ``no_model``), ``oe_shrunk``, ``oe_shrunk_ci_low``,
-        ``oe_shrunk_ci_high`` (empirical-Bayes O/E, beside the plain one; NaN when the store has
-        none), ``signal_label`` (the reader's words,
-        "te klein" for suppressed institutions), ``suppressed`` (``n`` below
-        ``settings.min_denominator``: every number hidden by the report layer), ``period``, ``key``
-        (the number of a shown institution in the funnels). Sorted by signal (higher, lower, within,
-        no model, too small), then by name.
+        ``oe_ci_high``, ``oe_ci_level`` (the verdict's own interval and its level, from the
+        ``adjusted`` comparison row), ``adjusted_value``, ``expected``, ``funnel_high``, ``signal``
+        (the comparison's ``higher`` | ``lower`` | ``within`` | ``none``; shown as ``too_small``
+        when the institution's figures are hidden and as ``no_model`` when no model was fitted),
+        ``signal_label`` (the reader's words), ``suppressed`` (``n`` below
+        ``settings.min_denominator`` or the comparison's figure hidden: every number hidden by the
+        report layer), ``period``, ``key`` (the number of a shown institution in the funnels).
+        Sorted alphabetically by institution: the order is never a ranking. The shrunk O/E is not
+        here: it answers another question and is never printed beside a verdict (:func:`spread_items`).
     """
     sel = results.casemix_rows(indicator, care_type, period)
     marked = disclosure.suppress(sel.assign(numerator=sel["observed"], denominator=sel["n"]), results.settings,
                                  min_denominator=_min_n(results))
+    verdicts = _verdicts(results, indicator, care_type, period)
+    names = sel["institution"].astype(str)
+    pick = lambda col, default: np.array([verdicts[col].get(u, default) if col in verdicts else default  # noqa: E731
+                                          for u in names], dtype=object)
     out = pd.DataFrame({
-        "institution": sel["institution"].astype(str).to_numpy(),
+        "institution": names.to_numpy(),
         "n": sel["n"].to_numpy(int),
         "n_shown": marked["shown_denominator"].to_numpy(float),
         "raw_value": sel["raw_value"].to_numpy(float),
         "oe_ratio": sel["oe_ratio"].to_numpy(float),
-        "oe_ci_low": sel["oe_ci_low"].to_numpy(float),
-        "oe_ci_high": sel["oe_ci_high"].to_numpy(float),
+        "oe_ci_low": pick("ci_low", np.nan).astype(float),
+        "oe_ci_high": pick("ci_high", np.nan).astype(float),
+        "oe_ci_level": pick("level", np.nan).astype(float),
         "adjusted_value": sel["adjusted_value"].to_numpy(float),
         "expected": sel["expected"].to_numpy(float),
         "funnel_high": sel["funnel_high"].to_numpy(float),
-        **{c: (sel[c].to_numpy(float) if c in sel else np.full(len(sel), np.nan))
-           for c in ("oe_shrunk", "oe_shrunk_ci_low", "oe_shrunk_ci_high")},
-        "signal": sel["signal"].astype(str).to_numpy(object),
-        "suppressed": marked["suppressed"].to_numpy(bool),
+        "signal": pick("signal", "none"),
+        "suppressed": marked["suppressed"].to_numpy(bool) | (pick("text_key", "") == "suppressed"),
         "period": sel["period"].astype(str).to_numpy(object),
     })
-    no_model = ~np.isfinite(out["oe_ratio"].to_numpy(float))
-    out.loc[no_model, "signal"] = "no_model"
+    # presentation of a comparison without a verdict: no O/E at all is "no model"
+    out.loc[(out["signal"] == "none") & ~np.isfinite(out["oe_ratio"].to_numpy(float)), "signal"] = "no_model"
     out.loc[out["suppressed"], "signal"] = "too_small"
     out["signal_label"] = [signal_label(s, lang) for s in out["signal"]]
-    order = out["signal"].map(_SIGNAL_ORDER).fillna(9)
-    out = out.assign(_o=order, _n=out["institution"].str.casefold())
-    out = out.sort_values(["_o", "_n"], kind="stable", ignore_index=True).drop(columns=["_o", "_n"])
+    out = out.assign(_n=out["institution"].str.casefold())
+    out = out.sort_values(["_n", "institution"], kind="stable", ignore_index=True).drop(columns=["_n"])
     shown = ~out["suppressed"].to_numpy(bool)
     out["key"] = ""
     out.loc[shown, "key"] = [str(i + 1) for i in range(int(shown.sum()))]
     return out
 
 
-def shrunk_text(row, lang: str = "nl") -> str:
-    """``"1,08 (0,91 – 1,27)"``: the empirical-Bayes O/E of an adjusted-table row with its interval;
-    ``"1,00"`` alone when every institution is pulled to 1 (τ² = 0); empty when absent."""
-    value = row.get("oe_shrunk")
-    if report.is_missing(value):
-        return ""
-    low, high = row.get("oe_shrunk_ci_low"), row.get("oe_shrunk_ci_high")
-    text = report.fmt_ratio(value, 2, lang)
-    if report.is_missing(low) or report.is_missing(high) or abs(float(high) - float(low)) < 1e-9:
-        return text
-    return f"{text} ({report.fmt_ci(low, high, lang=lang, kind='ratio')})"
+def interval_level(adj: pd.DataFrame, settings: Settings, lang: str = "nl") -> str:
+    """``"99,8%"``: the level of the verdicts' own intervals in an adjusted table (the comparison
+    rows' ``level``; ``settings.signal_limit`` when the table has none)."""
+    levels = adj["oe_ci_level"].dropna().unique() if "oe_ci_level" in adj else []
+    level = float(levels[0]) if len(levels) else float(settings.signal_limit)
+    return report.fmt_pct(level, 1 if round(level * 100, 1) % 1 else 0, lang)
+
+
+def rankability(results: Results, indicator: str, care_type: str, period: str, lang: str = "nl") -> dict:
+    """The rankability of one comparison and its band, from the stored model summary.
+
+    Returns
+    -------
+    dict
+        ``rho`` (NaN when not computed), ``band`` (``low`` | ``moderate`` | ``high`` | ``None``,
+        :func:`outcome_analysis.statistics.verdict.rankability_band` under the results' settings),
+        ``model`` (the model fitted or ``none``), ``tau2_between`` and ``text``: "Rangschikbaarheid
+        0,62 (matig): ..." with the one-line explanation, or why it was not computed (fewer than
+        :data:`~outcome_analysis.statistics.verdict.MIN_RANKABLE` institutions with enough expected);
+        empty without a model.
+    """
+    from outcome_analysis.statistics import verdict
+
+    t = texts_of(lang)
+    adj = results.casemix_rows(indicator, care_type, period)
+    modelled = str(adj["period"].iloc[0]) if len(adj) else str(period)
+    s = model_row(results, indicator, care_type, modelled)
+    rho = float(s.get("rankability", np.nan)) if not report.is_missing(s.get("rankability")) else np.nan
+    tau2 = float(s.get("tau2_between", np.nan)) if not report.is_missing(s.get("tau2_between")) else np.nan
+    model = s.get("model", "none")
+    band = verdict.rankability_band(rho, results.settings) if np.isfinite(rho) else None
+    if model != "logistic":
+        text = ""
+    elif band is None:
+        text = t["rank_none"].format(k=verdict.MIN_RANKABLE,
+                                     e=report.fmt_number(results.settings.min_expected, 0, lang))
+    else:
+        text = t["rank_text"].format(rho=report.fmt_number(rho, 2, lang), band=t["rank_band"][band])
+    return {"rho": rho, "band": band, "model": model, "tau2_between": tau2, "text": text}
+
+
+def caterpillar_figure(results: Results, indicator: str, care_type: str, period: str, lang: str = "nl"):
+    """The shown institutions' shrunk O/E (empirical Bayes) with its interval, sorted by it, named:
+    how large a difference probably is, taking small numbers into account. No verdict words or
+    colours. ``None`` when no institution has a shrunk O/E (no between-institution variance)."""
+    import matplotlib.pyplot as plt
+
+    t = texts_of(lang)
+    sel = results.casemix_rows(indicator, care_type, period)
+    adj = adjusted_table(results, indicator, care_type, period, lang)
+    shown = set(adj.loc[~adj["suppressed"], "institution"])
+    sel = sel.loc[sel["institution"].astype(str).isin(shown)]
+    if "oe_shrunk" not in sel or not np.isfinite(sel["oe_shrunk"].to_numpy(float)).any():
+        return None
+    data = sel.assign(institution=sel["institution"].astype(str), suppressed=False)
+    fig, ax = plt.subplots(figsize=(6.5, max(2.6, 0.16 * len(data) + 1.2)), layout="constrained")
+    plots.caterpillar_plot(data, value="oe_shrunk", low="oe_shrunk_ci_low", high="oe_shrunk_ci_high", kind="oe",
+                           national=1.0, national_label=t["cat_reference"], anonymise=False, lang=lang,
+                           title=t["cat_title"], ax=ax)
+    fig.set_gid("caterpillar")
+    return fig
+
+
+def spread_items(results: Results, indicator: str, care_type: str, period: str, lang: str = "nl") -> list:
+    """The spread part of one comparison, after the table of verdicts: the rankability with its band
+    (or why it was not computed); only when the band is high the caterpillar of the shrunk O/E with
+    the sentence that it answers another question; and, when the institutions' shrunk O/E is NaN
+    (no between-institution variance), that they do not differ more than chance. Never a verdict."""
+    t = texts_of(lang)
+    r = rankability(results, indicator, care_type, period, lang)
+    if r["model"] != "logistic":
+        return []
+    items = [report.note(r["text"])]
+    sel = results.casemix_rows(indicator, care_type, period)
+    no_spread = (r["tau2_between"] == 0) or ("oe_shrunk" in sel and len(sel)
+                                             and not np.isfinite(sel["oe_shrunk"].to_numpy(float)).any())
+    if no_spread:
+        items.append(report.note(t["no_spread"]))
+    elif r["band"] == "high":
+        fig = caterpillar_figure(results, indicator, care_type, period, lang)
+        if fig is not None:
+            items += [figure(fig), report.note(t["cat_note"])]
+    return items
 
 
 def _quantiles(values: np.ndarray) -> dict:
@@ -343,7 +427,7 @@ def spread(results: Results, indicator: str, care_type: str, period: str, lang: 
 
 
 SIGNAL_SUMMARY_COLUMNS = ["set", "indicator", "label", "care_type", "care_label", "direction", "national_value",
-                          "modelled_period", "model", "compared", "higher", "lower", "within", "too_small"]
+                          "modelled_period", "model", "compared", "higher", "lower", "within", "none", "too_small"]
 
 
 def signal_summary(results: Results, period: str, lang: str = "nl") -> pd.DataFrame:
@@ -354,8 +438,10 @@ def signal_summary(results: Results, period: str, lang: str = "nl") -> pd.DataFr
     DataFrame
         ``set``, ``indicator``, ``label``, ``care_type``, ``care_label``, ``direction``,
         ``national_value`` (share in the modelled period), ``modelled_period``, ``model``,
-        ``compared`` (institutions shown), ``higher``, ``lower``, ``within``, ``too_small``.
-        Suppressed institutions are counted only as ``too_small``, never by their signal.
+        ``compared`` (institutions shown), ``higher``, ``lower``, ``within``, ``none`` (shown, no
+        verdict: too few expected or no model), ``too_small``: counts of the verdicts of
+        :meth:`Results.comparison` as :func:`adjusted_table` shows them. Suppressed institutions are
+        counted only as ``too_small``, never by their signal.
     """
     rows = []
     for c in comparisons(results, period).itertuples(index=False):
@@ -372,6 +458,7 @@ def signal_summary(results: Results, period: str, lang: str = "nl") -> pd.DataFr
             "modelled_period": c.modelled_period, "model": c.model,
             "compared": int((~adj["suppressed"]).sum()),
             **{k: int(counts.get(k, 0)) for k in ("higher", "lower", "within", "too_small")},
+            "none": int(counts.get("none", 0) + counts.get("no_model", 0)),
         })
     return pd.DataFrame(rows, columns=SIGNAL_SUMMARY_COLUMNS)
 
@@ -509,7 +596,9 @@ def _oe_limits(adj: pd.DataFrame, tau2: float, settings: Settings) -> pd.DataFra
 def funnel_pair(results: Results, indicator: str, care_type: str, period: str, lang: str = "nl", *,
                 anonymise: bool = False, highlight: str | None = None, axes=None):
     """Two funnels side by side: the raw share against the denominator and the O/E ratio against
-    the expected count. Suppressed institutions are not drawn.
+    the expected count. Suppressed institutions are not drawn. The O/E points carry the adjusted
+    verdict of :meth:`Results.comparison` (:func:`adjusted_table`); the raw funnel has no verdict
+    colours. The 95% line is a line of attention, the 99.8% line the signal limit.
 
     Returns the matplotlib Figure (or the figure of ``axes``).
     """
@@ -551,9 +640,13 @@ def funnel_pair(results: Results, indicator: str, care_type: str, period: str, l
         leg = ax.get_legend()
         if leg is not None:
             leg.remove()
-    handles, labels = axes[0].get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False, fontsize=7)
+    seen: dict = {}
+    for ax in axes:  # the O/E funnel adds the signal markers (its points carry the comparison's verdict)
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(label, handle)
+    if seen:
+        fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncols=min(len(seen), 4),
+                   frameon=False, fontsize=7)
     return fig
 
 

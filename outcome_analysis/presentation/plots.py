@@ -157,7 +157,11 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None
     table : DataFrame
         One row per institution: ``institution`` and, for ``kind="share"``, ``denominator`` and
         ``value`` (a fraction); for ``kind="oe"``, ``expected`` and ``oe_ratio``. Optional
-        ``suppressed`` (rows not drawn) and ``numerator`` (to derive the target).
+        ``suppressed`` (rows not drawn) and ``numerator`` (to derive the target). Optional
+        ``signal``: each point's verdict as the comparisons table gives it (``higher`` / ``lower``
+        drawn as coloured triangles beyond the signal limit, ``within`` as a plain point, ``none``
+        and other values open); never decided here. The 95% line is a line of attention (no
+        verdict words), the 99.8% line the signal limit.
     highlight : str or list of str, optional
         The institution whose report this is: drawn as a large vermillion diamond and labelled. A
         list highlights several: the first as the diamond (gid ``"highlight"``), each further one
@@ -231,9 +235,22 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None
             line.set_gid("national")
 
         rest = ~is_hl & ~is_extra
-        others = ax.scatter(x[rest], y[rest], s=22, marker="o", facecolor=OTHERS, edgecolor="#1f1f1f",
+        signals = (data["signal"].astype(str).to_numpy() if "signal" in data
+                   else np.full(len(data), "within", dtype=object))
+        flagged = np.isin(signals, list(SIGNAL_STYLES))
+        plain = rest & ~flagged
+        # a point without a verdict (none, too few expected, no model) is open: no colour of a verdict
+        faces = np.where(np.isin(signals[plain], ["higher", "lower", "within"]) | ("signal" not in data),
+                         OTHERS, "white")
+        others = ax.scatter(x[plain], y[plain], s=22, marker="o", facecolor=faces, edgecolor="#1f1f1f",
                             linewidth=0.4, alpha=0.85, label=lab["others"], zorder=3)
         others.set_gid("others")
+        for sig, (marker, colour) in SIGNAL_STYLES.items():  # coloured by the comparison's own verdict
+            mask = rest & (signals == sig)
+            if mask.any():
+                art = ax.scatter(x[mask], y[mask], s=34, marker=marker, facecolor=colour, edgecolor="#1f1f1f",
+                                 linewidth=0.5, label=lab[f"signal_{sig}"], zorder=3)
+                art.set_gid(f"signal_{sig}")
         if not anonymise:
             for xi, yi, name in zip(x[rest], y[rest], names[rest]):
                 ax.annotate(name, (xi, yi), xytext=(3, 2), textcoords="offset points", fontsize=6, color="#333333")
@@ -273,6 +290,10 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None
         ax.legend(loc="upper right", frameon=False, ncols=2)
     return ax
 
+
+#: the marker and colour of a point whose comparison gives a verdict beyond the signal limit
+#: (``signal`` column of the table: :meth:`Results.comparison`'s verdict); colour never alone.
+SIGNAL_STYLES = {"higher": ("^", "#CC79A7"), "lower": ("v", "#009E73")}
 
 #: a highlighted label that does not fit inside the axes is first cut to this many characters (ellipsis).
 LABEL_MAX = 26

@@ -13,7 +13,9 @@ CARE_TYPES = ("jeugdhulp", "jb", "jr")
 
 
 def indicator_items(ov, indicator: str, care_type: str) -> list:
-    """One indicator and care type: the definition, the funnels, the adjusted table, the spread."""
+    """One indicator and care type: the definition, the funnels, the adjusted table (institutions in
+    alphabetical order, each with the verdict of :meth:`Results.comparison` and its own interval), the
+    spread with the rankability (and, only when it is high, the caterpillar of the shrunk O/E)."""
     lang, results = ov.lang, ov.results
     t = overview.texts_of(lang)
     entry = registry.get(indicator)
@@ -37,16 +39,15 @@ def indicator_items(ov, indicator: str, care_type: str) -> list:
     if not len(shown):
         return items
     items.append(report.note(t["key_note"]))
-    shown = shown.assign(institution=shown["key"] + ". " + shown["institution"],
-                         shrunk_text=[overview.shrunk_text(r, lang) for _, r in shown.iterrows()])
+    # the verdict is the comparison's (Results.comparison), with its own interval; no shrunk O/E beside it
+    shown = shown.assign(institution=shown["key"] + ". " + shown["institution"])
+    level = overview.interval_level(shown, ov.settings, lang)
     cols = {"institution": None, "n": (t["col_n"], "count"), "raw_value": (t["col_raw"], "pct"),
-            "oe_ratio": (t["col_oe"], "ratio"), "oe_ci": (t["col_oe_ci"], "oe_ci"),
-            "shrunk_text": (t["col_shrunk"], "text"),
+            "oe_ratio": (t["col_oe"], "ratio"), "oe_ci": (t["col_oe_ci"].format(level=level), "oe_ci"),
             "adjusted_value": (t["col_adj"], "pct"), "signal_label": (t["col_signal"], "text")}
     caption = t["table_caption"].format(ind=entry.label(lang), care=care, p=modelled)
     items.append(overview.widths(report.display_table(shown, cols, lang, caption=caption, settings=ov.settings),
-                                 [24, 9, 8, 7, 14, 16, 9, 13]))
-    items.append(report.note(t["shrunk_note"]))
+                                 [28, 10, 9, 8, 17, 11, 17]))
     table, od = overview.spread(results, indicator, care_type, ov.period, lang)
     sc = t["spread_cols"]
     scols = {"measure": (sc["measure"], "text"), "n": (sc["n"], "int"), "min": (sc["min"], "pct"),
@@ -55,6 +56,7 @@ def indicator_items(ov, indicator: str, care_type: str) -> list:
     items.append(overview.widths(report.display_table(table.assign(suppressed=False), scols, lang,
                                                       settings=ov.settings), [20, 10, 10, 10, 10, 10, 10, 10]))
     items.append(report.note(overview.overdispersion_sentence(od, lang)))
+    items += overview.spread_items(results, indicator, care_type, ov.period, lang)
     return items
 
 

@@ -42,7 +42,7 @@ def build(ov) -> list:
     cols = {"label": (t["col_indicator"], "text"), "care_label": (t["col_care"], "text"),
             "national_value": (labels.pop() if len(labels) == 1 else words["label"], "pct"),
             "compared": (t["col_compared"], "int"), "higher": (t["col_higher"], "int"),
-            "lower": (t["col_lower"], "int"), "too_small": (t["col_small"], "int")}
+            "lower": (t["col_lower"], "int"), "none": (t["col_none"], "int"), "too_small": (t["col_small"], "int")}
     items.append(overview.widths(report.display_table(table, cols, lang, settings=ov.settings),
-                                 [36, 18, 11, 10, 8, 8, 9]))
+                                 [32, 16, 10, 10, 8, 8, 8, 8]))
     return items
