@@ -143,47 +143,81 @@ def test_note_escapes():
 SUBJECT = "werd de hulp volgens plan afgesloten"
 
 
+def _row(basis, signal, favourable=None, key=None, **more):
+    """A comparison row as Results.comparison holds it (only the columns the words read)."""
+    prefix = {"adjusted": "adjusted", "raw_reference": "raw", "raw_previous": "previous"}[basis]
+    return dict(basis=basis, signal=signal, favourable=favourable, text_key=key or f"{prefix}_{signal}", **more)
+
+
 @pytest.mark.parametrize(
-    ("value", "national", "previous", "expected"),
+    ("reference", "previous", "expected"),
     [
-        # interval 69–76% lies above national 68,1%; last year 70% (66–74): z = 0.9 → comparable
-        ((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), (0.70, 0.66, 0.74),
-         "Dat is hoger dan landelijk (68,1%) en vergelijkbaar met vorig jaar (70,0%)."),
-        # interval 55–65% lies below national 68,1%; last year 75% (71–79): clearly lower
-        ((0.60, 0.55, 0.65), (0.681, 0.676, 0.686), (0.75, 0.71, 0.79),
-         "Dat is lager dan landelijk (68,1%) en lager dan vorig jaar (75,0%)."),
-        # wide interval (50–80%) includes national: comparable, though the point is higher
-        ((0.70, 0.50, 0.80), 0.681, None, "Dat is vergelijkbaar met landelijk (68,1%)."),
-        # no interval at all: nothing is claimed
-        (0.90, 0.681, None, "Dat is vergelijkbaar met landelijk (68,1%)."),
+        (_row("raw_reference", "higher", True, reference_value=0.681),
+         _row("raw_previous", "within", measure="share_difference", value=0.024, ci_low=-0.03, ci_high=0.08,
+              reference_value=0.70),
+         "Dat is hoger dan bij de andere instellingen samen (68,1%) — gunstig. "
+         "Vergelijkbaar met vorig jaar (70,0%): +2,4 procentpunt (−3,0 tot +8,0)."),
+        (_row("raw_reference", "lower", False, reference_value=0.681),
+         _row("raw_previous", "lower", False, measure="share_difference", value=-0.15, ci_low=-0.21, ci_high=-0.09,
+              reference_value=0.75),
+         "Dat is lager dan bij de andere instellingen samen (68,1%) — ongunstig. "
+         "Ten opzichte van vorig jaar (75,0%) gedaald: −15,0 procentpunt (−21,0 tot −9,0) — ongunstig."),
+        (_row("raw_reference", "within", reference_value=0.681), None,
+         "Dat is vergelijkbaar met de andere instellingen samen (68,1%)."),
+        # no verdict (too little, or hidden): nothing is claimed
+        (_row("raw_reference", "none", reference_value=0.681), _row("raw_previous", "none"), ""),
     ],
-    ids=["higher-comparable", "lower-lower", "wide-interval", "no-interval"],
+    ids=["higher-comparable", "lower-fallen", "within", "none"],
 )
-def test_headline_sentence_comparisons(value, national, previous, expected):
-    sentence = headline_sentence(value, national, previous, subject=SUBJECT, settings=DEFAULT)
-    assert sentence.startswith(f"Bij {fmt_pct(value if isinstance(value, float) else value[0])} van de afgesloten trajecten {SUBJECT}.")
-    assert sentence.endswith(expected)
+def test_headline_sentence_words_the_stored_verdicts(reference, previous, expected):
+    sentence = headline_sentence((0.724, 0.69, 0.76), reference=reference, previous=previous, subject=SUBJECT,
+                                 settings=DEFAULT)
+    first = f"Bij 72,4% van de afgesloten trajecten {SUBJECT}."
+    assert sentence == (first + " " + expected).strip()
 
 
-def test_headline_sentence_direction_and_english():
-    s = headline_sentence((0.60, 0.55, 0.65), 0.681, direction="higher_is_better", settings=DEFAULT)
-    assert s.endswith("lager dan landelijk (68,1%) — ongunstig.")
-    assert "gunstig" not in headline_sentence((0.70, 0.5, 0.8), 0.681, direction="higher_is_better", settings=DEFAULT)
-    # the registry's spelling; lower is better: a lower figure is favourable
-    s = headline_sentence((0.10, 0.08, 0.12), (0.20, 0.19, 0.21), (0.11, 0.09, 0.13), direction="lower_better", settings=DEFAULT)
-    assert s.endswith("Dat is lager dan landelijk (20,0%) — gunstig, en vergelijkbaar met vorig jaar (11,0%).")
-    # direction none: a difference, but no word about favourable
-    s = headline_sentence((0.60, 0.55, 0.65), 0.681, direction="none", settings=DEFAULT)
-    assert "lager dan landelijk" in s and "gunstig" not in s
-    en = headline_sentence((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), lang="en", subject="care ended as planned", settings=DEFAULT)
-    assert en == "For 72.4% of the ended trajectories, care ended as planned. That is higher than nationally (68.1%)."
+def test_headline_sentence_leads_with_the_adjusted_verdict_which_alone_judges():
+    adjusted = _row("adjusted", "within")
+    reference = _row("raw_reference", "higher", False, "raw_higher_adjusted_within", reference_value=0.242)
+    previous = _row("raw_previous", "higher", False, measure="share_difference", value=0.08, ci_low=0.02,
+                    ci_high=0.14, reference_value=0.23)
+    s = headline_sentence(0.31, adjusted=adjusted, reference=reference, previous=previous, settings=DEFAULT)
+    assert s == ("De uitkomst is 31,0%. Rekening houdend met de problematiek van de jongeren is dit cijfer zoals je "
+                 "mag verwachten. Het ruwe cijfer (31,0%) is hoger dan bij de andere instellingen samen (24,2%), maar "
+                 "past bij de zwaardere problematiek van de jongeren. Ten opzichte van vorig jaar (23,0%) gestegen: "
+                 "+8,0 procentpunt (+2,0 tot +14,0).")
+    assert "gunstig" not in s  # the adjusted verdict says nothing favourable or not; the raw rows may not either
+    # a favourable raw gap that the case mix explains points to the lighter problems
+    lighter = _row("raw_reference", "higher", True, "raw_higher_adjusted_within", reference_value=0.242)
+    assert "lichtere problematiek" in headline_sentence(0.31, adjusted=adjusted, reference=lighter, settings=DEFAULT)
+    worse = headline_sentence(0.31, adjusted=_row("adjusted", "higher", False), settings=DEFAULT)
+    assert worse.endswith("is dit cijfer hoger dan je mag verwachten — ongunstig.")
+    none = headline_sentence(0.31, adjusted=_row("adjusted", "none"), settings=DEFAULT)
+    assert none.endswith("te weinig gegevens om te vergelijken.")
+    en = headline_sentence(0.31, adjusted=adjusted, reference=reference, lang="en", settings=DEFAULT)
+    assert en == ("The outcome is 31.0%. Taking the young people's problems into account, this figure is as one may "
+                  "expect. The raw figure (31.0%) is higher than for the other institutions together (24.2%), but in "
+                  "line with the heavier problems of the young people.")
 
 
-def test_headline_sentence_uses_casemix_signal_and_hides_suppressed():
-    row = {"value": 0.66, "ci_low": 0.5, "ci_high": 0.8, "signal": "lower"}
-    assert "lager dan landelijk" in headline_sentence(row, 0.70, settings=DEFAULT)
-    hidden = headline_sentence({"value": 0.123, "ci_low": 0.01, "ci_high": 0.4, "suppressed": True}, 0.5, settings=DEFAULT)
+def test_headline_sentence_hides_suppressed():
+    hidden = headline_sentence({"value": 0.123, "ci_low": 0.01, "ci_high": 0.4, "suppressed": True},
+                               reference=_row("raw_reference", "lower", reference_value=0.5), settings=DEFAULT)
     assert "12" not in hidden and "minder dan 10" in hidden
+
+
+def test_the_change_and_the_expected_range_in_words():
+    change = {"measure": "share_difference", "value": 0.041, "ci_low": -0.0102, "ci_high": 0.0931}
+    assert report.fmt_change(change) == "+4,1 procentpunt (−1,0 tot +9,3)"
+    assert report.fmt_change(change, "en") == "+4.1 percentage points (−1.0 to +9.3)"
+    assert report.fmt_change({"measure": "mean_difference", "value": 0.4, "ci_low": -0.1, "ci_high": 0.9}) == \
+        "+0,4 (−0,1 tot +0,9)"
+    row = {"signal": "higher", "measure": "oe_ratio", "value": 1.244, "expected_low": 0.8241, "expected_high": 1.1759}
+    text = report.fmt_expected_range(row)
+    assert text == ("W/V 1,24 — hoger dan verwacht; bij toeval en de gewone verschillen tussen instellingen verwacht "
+                    "tussen 0,82 en 1,18")
+    assert "betrouwbaarheid" not in text and "interval" not in text
+    assert report.fmt_expected_range(dict(row, signal="none")) == "te weinig gegevens om te vergelijken"
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,7 +251,7 @@ def test_no_facts_give_general_questions_only():
     [
         ({"waiting_days": 60.0}, "client_professional", "mediaan 60 dagen"),
         ({"kwestie": "huiselijk geweld", "kwestie_share": 0.3}, "organisation", "'huiselijk geweld'"),
-        ({"trend": "falling", "indicator": "Doelrealisatie"}, "organisation", "Doelrealisatie daalt"),
+        ({"trend": "falling", "indicator": "Doelrealisatie"}, "organisation", "Doelrealisatie is gedaald"),
         ({"signal": "lower", "favourable": False, "indicator": "Uitval"}, "organisation", "ongunstig"),
         ({"unknown_reasons": 0.25}, "organisation", "'onbekend'"),
         ({"working_alliance": 0.5}, "client_professional", "gehoord"),
@@ -317,12 +351,14 @@ def test_comparator_words_name_the_delivery_unless_declared_national():
 def test_headline_sentence_follows_the_comparator():
     from outcome_analysis.settings import Settings
 
-    me, pooled = (0.60, 0.50, 0.70), (0.40, 0.38, 0.42)
-    delivery = headline_sentence(me, pooled, comparator=report.comparator(Settings(), 12), settings=DEFAULT)
-    assert delivery == "De uitkomst is 60,0%. Dat is hoger dan bij alle 12 instellingen in deze levering samen (40,0%)."
-    alone = headline_sentence(me, pooled, comparator=report.comparator(Settings(), 1), settings=DEFAULT)
+    me, ref = (0.60, 0.50, 0.70), _row("raw_reference", "higher", reference_value=0.40)
+    delivery = headline_sentence(me, reference=ref, comparator=report.comparator(Settings(), 12), settings=DEFAULT)
+    assert delivery == "De uitkomst is 60,0%. Dat is hoger dan bij de andere instellingen in deze levering samen (40,0%)."
+    alone = headline_sentence(me, reference=ref, adjusted=_row("adjusted", "higher"),
+                              comparator=report.comparator(Settings(), 1), settings=DEFAULT)
     assert alone == "De uitkomst is 60,0%."  # never compared with itself
-    assert "hoger dan landelijk" in headline_sentence(me, pooled, settings=DEFAULT)  # the default words are the national ones
+    # the default words are the national ones
+    assert "hoger dan bij de andere instellingen samen" in headline_sentence(me, reference=ref, settings=DEFAULT)
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,6 @@ from typing import Any
 
 
 from outcome_analysis import texts
-from outcome_analysis.indicators import registry
 from outcome_analysis.errors import OutcomeAnalysisError
 from outcome_analysis.statistics.disclosure import round_count  # noqa: F401 - the one rounding of shown counts
 
@@ -381,92 +380,157 @@ def note(text: str, *, kind: str = "note") -> HTML:
 
 
 # --------------------------------------------------------------------------------------------
-# headline sentences
+# headline sentences: the verdicts of the results store in words
 # --------------------------------------------------------------------------------------------
 def _estimate(x) -> dict[str, Any] | None:
     """Normalise a figure: a number, a (value, ci_low, ci_high) tuple, or a mapping/Series with
-    ``value``, ``ci_low``, ``ci_high``, optional ``suppressed`` and ``signal``."""
+    ``value``, ``ci_low``, ``ci_high`` and optionally ``suppressed``."""
     if x is None:
         return None
     if isinstance(x, (int, float)) and not isinstance(x, bool):
-        return {"value": float(x), "ci_low": None, "ci_high": None, "suppressed": False, "signal": None}
+        return {"value": float(x), "ci_low": None, "ci_high": None, "suppressed": False}
     if isinstance(x, (tuple, list)):
         v, lo, hi = (list(x) + [None, None])[:3]
-        return {"value": v, "ci_low": lo, "ci_high": hi, "suppressed": False, "signal": None}
+        return {"value": v, "ci_low": lo, "ci_high": hi, "suppressed": False}
     get = x.get if hasattr(x, "get") else (lambda k, d=None: getattr(x, k, d))
     suppressed = get("suppressed", False)
     return {"value": get("value"), "ci_low": get("ci_low"), "ci_high": get("ci_high"),
-            "suppressed": bool(suppressed) if not is_missing(suppressed) else False,
-            "signal": get("signal")}
+            "suppressed": bool(suppressed) if not is_missing(suppressed) else False}
 
 
-def compare(a, b) -> str:
-    """``'higher'``, ``'lower'`` or ``'within'``: is figure ``a`` different from figure ``b``?
+def _signal(row) -> str:
+    """The verdict of a comparison row (``Results.comparison``), ``none`` when there is no row."""
+    if row is None:
+        return "none"
+    signal = row.get("signal")
+    return str(signal) if signal in ("higher", "lower", "within") else "none"
 
-    With intervals on both, the difference is tested with standard errors taken from the interval
-    half-widths (z > 1.96); with an interval on ``a`` only, ``b`` is a reference value and ``a``
-    differs when its interval excludes it. Without intervals nothing is claimed (``'within'``).
-    A ``signal`` carried by ``a`` (from case-mix adjustment) is used as is.
+
+def _favourable_word(row, lang: str) -> str:
+    """" — ongunstig" / " — gunstig" from a comparison row's ``favourable``; empty when it says nothing."""
+    fav = None if row is None else row.get("favourable")
+    if fav is None or is_missing(fav):
+        return ""
+    ph = ui(lang, "phrases")
+    return f" — {ph['favourable'] if bool(fav) else ph['unfavourable']}"
+
+
+def fmt_signed(x, decimals: int = 1, lang: str = "nl") -> str:
+    """A difference with its sign: ``+4,1``, ``−1,0`` (a minus sign, not a hyphen), ``0,0``.
+
+    >>> fmt_signed(4.13), fmt_signed(-1.0), fmt_signed(0.0), fmt_signed(2.5, lang="en")
+    ('+4,1', '−1,0', '0,0', '+2.5')
     """
-    a, b = _estimate(a), _estimate(b)
-    if a is None or b is None or is_missing(a["value"]) or is_missing(b["value"]):
-        return "within"
-    if a.get("signal") in ("higher", "lower", "within"):
-        return a["signal"]
-    has_a = not (is_missing(a["ci_low"]) or is_missing(a["ci_high"]))
-    has_b = not (is_missing(b["ci_low"]) or is_missing(b["ci_high"]))
-    if has_a and has_b:
-        se_a = (float(a["ci_high"]) - float(a["ci_low"])) / (2 * 1.959964)
-        se_b = (float(b["ci_high"]) - float(b["ci_low"])) / (2 * 1.959964)
-        se = math.hypot(se_a, se_b)
-        if se == 0:
-            return "within"
-        z = (float(a["value"]) - float(b["value"])) / se
-        return "higher" if z > 1.959964 else "lower" if z < -1.959964 else "within"
-    if has_a:
-        if float(a["ci_low"]) > float(b["value"]):
-            return "higher"
-        if float(a["ci_high"]) < float(b["value"]):
-            return "lower"
-    return "within"
+    if is_missing(x):
+        return MISSING_MARK[_check_lang(lang)]
+    text = fmt_number(abs(float(x)), decimals, lang)
+    if float(text.replace(".", "").replace(",", "")) == 0:
+        return text
+    return ("+" if float(x) > 0 else "−") + text
 
 
-_DIRECTIONS = {"higher_better": "up", "lower_better": "down", "higher_is_better": "up", "up": "up", "higher": "up", "+": "up", "positive": "up",
-               "lower_is_better": "down", "down": "down", "lower": "down", "-": "down", "negative": "down"}
+def fmt_change(row, lang: str = "nl", decimals: int = 1) -> str:
+    """The change from the previous period of a ``raw_previous`` comparison row, with its interval:
+    a share difference in percentage points ("+4,1 procentpunt (−1,0 tot +9,3)"), a mean difference
+    as it is ("+0,4 (−0,1 tot +0,9)").
 
-def headline_sentence(value, national=None, previous=None, direction: str | None = None,
-                      lang: str = "nl", *, subject: str | None = None, unit: str | None = None,
-                      previous_label: str | None = None, kind: str = "pct", decimals: int = 1,
-                      template: str | None = None, comparator: Mapping[str, Any] | None = None,
-                      settings) -> str:
-    """One plain-language sentence (or two) about a headline figure.
+    >>> fmt_change({"measure": "share_difference", "value": 0.041, "ci_low": -0.010, "ci_high": 0.093})
+    '+4,1 procentpunt (−1,0 tot +9,3)'
+    >>> fmt_change({"measure": "share_difference", "value": 0.041, "ci_low": -0.010, "ci_high": 0.093}, "en")
+    '+4.1 percentage points (−1.0 to +9.3)'
+    """
+    w = ui(lang, "verdicts")
+    scale = 100.0 if row.get("measure") == "share_difference" else 1.0
+    parts = [None if is_missing(row.get(k)) else float(row.get(k)) * scale for k in ("value", "ci_low", "ci_high")]
+    value, low, high = (fmt_signed(p, decimals, lang) for p in parts)
+    key = "change_points" if scale == 100.0 else "change"
+    return w[key].format(value=value, low=low, high=high)
 
-    ``value``, ``national`` and ``previous`` are numbers, ``(value, ci_low, ci_high)`` tuples or
-    mappings/rows with ``value``, ``ci_low``, ``ci_high`` (and optionally ``suppressed``,
-    ``signal``). "hoger"/"lager" is said only when the intervals show a difference (see
-    :func:`compare`), otherwise "vergelijkbaar". ``direction`` (the registry's ``higher_better`` /
-    ``lower_better``; ``none`` says nothing) marks each reported difference as favourable or not
-    ("hoger dan landelijk (68,1%) — gunstig"). A suppressed value yields a sentence without any number.
 
-    The first sentence is ``template`` with ``{value}`` filled in (the registry's
-    :meth:`~outcome_analysis.registry.Entry.sentence`), else "Bij {value} van de {unit} {subject}",
-    else "De uitkomst is {value}".
+def fmt_expected_range(row, lang: str = "nl") -> str:
+    """What stands beside an adjusted verdict: the O/E, the verdict and the range that chance and the
+    usual differences between institutions explain (``expected_low`` – ``expected_high`` of an
+    ``adjusted`` comparison row). Never called a confidence interval: it is where an institution
+    without a real difference would lie. Without a verdict (``none``): "te weinig gegevens om te
+    vergelijken".
 
-    ``comparator`` (:func:`comparator`) words the pooled figure ``national``: "hoger dan landelijk"
-    for a national delivery (the default), "hoger dan bij alle 12 instellingen in deze levering
-    samen" otherwise; with scope ``none`` the pooled figure is not mentioned at all.
+    >>> fmt_expected_range({"signal": "higher", "measure": "oe_ratio", "value": 1.24, "expected_low": 0.82,
+    ...                     "expected_high": 1.18})
+    'W/V 1,24 — hoger dan verwacht; bij toeval en de gewone verschillen tussen instellingen verwacht tussen 0,82 en 1,18'
+    >>> fmt_expected_range({"signal": "none", "measure": "oe_ratio", "value": 0.7}, "en")
+    'too little data to compare'
+    """
+    w = ui(lang, "verdicts")
+    signal = _signal(row)
+    if signal == "none":
+        return w["too_little"]
+    ratio = row.get("measure", "oe_ratio") == "oe_ratio"
+    f = (lambda v: fmt_ratio(v, 2, lang)) if ratio else (lambda v: fmt_number(v, 1, lang))
+    return w["range_oe" if ratio else "range_mean"].format(
+        value=f(row.get("value")), verdict=w["expected_" + signal],
+        low=f(row.get("expected_low")), high=f(row.get("expected_high")))
 
-    ``settings`` (required) gives the threshold a suppressed figure's sentence names
-    (``min_denominator``).
+
+def _case_mix_words(reference, lang: str) -> str:
+    """Which young people a raw gap that the adjustment explains points to: the raw difference is
+    unfavourable (more of a bad outcome, less of a good one) → the heavier problems; favourable →
+    the lighter; an indicator without a better direction → their characteristics."""
+    words = ui(lang, "verdicts")["case_mix"]
+    fav = reference.get("favourable")
+    if fav is None or is_missing(fav):
+        return words["neutral"]
+    return words["lighter" if bool(fav) else "heavier"]
+
+
+def headline_sentence(value, *, adjusted=None, reference=None, previous=None, lang: str = "nl",
+                      subject: str | None = None, unit: str | None = None, previous_label: str | None = None,
+                      kind: str = "pct", decimals: int = 1, template: str | None = None,
+                      comparator: Mapping[str, Any] | None = None, settings) -> str:
+    """A headline figure in plain words, with the verdicts of the results store read as they are.
+
+    Nothing is decided here: every "hoger", "lager", "gunstig" is a row of
+    :meth:`Results.comparison <outcome_analysis.running.query.ResultsQuery.comparison>` (a mapping
+    with ``signal``, ``favourable``, ``text_key``, ``value``, ``ci_low``, ``ci_high``,
+    ``reference_value``, ``measure``), worded by its ``text_key`` (``data/texts/report.yaml``,
+    section ``verdicts``).
+
+    Parameters
+    ----------
+    value : number, (value, ci_low, ci_high) or mapping
+        The institution's figure; with ``suppressed`` true only a sentence without a number.
+    adjusted : mapping, optional
+        The ``adjusted`` row (case-mix model). It leads: "Rekening houdend met de problematiek van de
+        jongeren is dit cijfer zoals je mag verwachten", and it alone says "gunstig"/"ongunstig" for
+        an indicator that has one.
+    reference : mapping, optional
+        The ``raw_reference`` row: the raw figure against the other institutions together, as
+        context after the adjusted verdict (its ``text_key`` names both). Not said with comparator
+        scope ``none``.
+    previous : mapping, optional
+        The ``raw_previous`` row: the change from ``previous_label`` (default "vorig jaar") with its
+        interval; "gestegen"/"gedaald" only when that interval excludes 0.
+    template, subject, unit, kind, decimals
+        The first sentence: ``template`` with ``{value}`` (the registry's
+        :meth:`~outcome_analysis.registry.Entry.sentence`), else "Bij {value} van de {unit}
+        {subject}", else "De uitkomst is {value}".
+    comparator : mapping, optional
+        :func:`comparator`: names the others ("de andere instellingen samen", "de andere instellingen
+        in deze levering samen"); default the national words.
+    settings : Settings
+        The threshold a suppressed figure's sentence names (``min_denominator``).
 
     >>> from outcome_analysis.settings import Settings
-    >>> headline_sentence((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), (0.70, 0.66, 0.74),
-    ...                   subject="werd de hulp volgens plan afgesloten", settings=Settings())
-    'Bij 72,4% van de afgesloten trajecten werd de hulp volgens plan afgesloten. Dat is hoger dan landelijk (68,1%) en vergelijkbaar met vorig jaar (70,0%).'
-    >>> headline_sentence((0.724, 0.69, 0.76), (0.681, 0.676, 0.686), direction="higher_better",
-    ...                   template="Bij {value} van de beëindigde episodes was de beëindiging regulier",
-    ...                   settings=Settings())
-    'Bij 72,4% van de beëindigde episodes was de beëindiging regulier. Dat is hoger dan landelijk (68,1%) — gunstig.'
+    >>> adj = {"signal": "within", "favourable": None, "text_key": "adjusted_within"}
+    >>> ref = {"signal": "higher", "favourable": False, "text_key": "raw_higher_adjusted_within",
+    ...        "reference_value": 0.242}
+    >>> headline_sentence(0.31, adjusted=adj, reference=ref, settings=Settings(),
+    ...                   template="Bij {value} van de afgesloten trajecten stopte de hulp voortijdig")
+    'Bij 31,0% van de afgesloten trajecten stopte de hulp voortijdig. Rekening houdend met de problematiek van de jongeren is dit cijfer zoals je mag verwachten. Het ruwe cijfer (31,0%) is hoger dan bij de andere instellingen samen (24,2%), maar past bij de zwaardere problematiek van de jongeren.'
+    >>> prev = {"signal": "within", "favourable": None, "text_key": "previous_within", "measure": "share_difference",
+    ...         "value": 0.041, "ci_low": -0.010, "ci_high": 0.093, "reference_value": 0.269}
+    >>> ref = {"signal": "lower", "favourable": True, "text_key": "raw_lower", "reference_value": 0.4}
+    >>> headline_sentence(0.31, reference=ref, previous=prev, settings=Settings())
+    'De uitkomst is 31,0%. Dat is lager dan bij de andere instellingen samen (40,0%) — gunstig. Vergelijkbaar met vorig jaar (26,9%): +4,1 procentpunt (−1,0 tot +9,3).'
     """
     ph = ui(lang, "phrases")
     unit = unit or ph["unit"]
@@ -485,32 +549,46 @@ def headline_sentence(value, national=None, previous=None, direction: str | None
         first = ph["with_subject"].format(v=v, unit=unit, subject=subject.strip().rstrip("."))
     else:
         first = ph["plain"].format(v=v)
-    way = {"up": "higher_better", "down": "lower_better"}.get(_DIRECTIONS.get(str(direction).lower(), "")) \
-        if direction else None
+    parts = verdict_sentences(me["value"], adjusted=adjusted, reference=reference, previous=previous, lang=lang,
+                              previous_label=previous_label, kind=kind, decimals=decimals, comparator=comparator)
+    return " ".join([first, *(p for p in parts.values() if p)])
 
-    def judged(text: str, verdict: str) -> str:
-        good = registry.favourable(way, verdict)
-        if good is None:
-            return text
-        return f"{text} — {ph['favourable'] if good else ph['unfavourable']}"
 
-    parts = []
+def verdict_sentences(value, *, adjusted=None, reference=None, previous=None, lang: str = "nl",
+                      previous_label: str | None = None, kind: str = "pct", decimals: int = 1,
+                      comparator: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The verdict rows of one figure in words, one sentence each (empty when there is nothing to
+    say): ``{"adjusted": ..., "reference": ..., "previous": ...}``; the rules of
+    :func:`headline_sentence`, which joins them after the figure. ``value`` is the figure (a number).
+
+    >>> verdict_sentences(0.31, reference={"signal": "within", "text_key": "raw_within_adjusted_within",
+    ...                                     "reference_value": 0.3}, adjusted={"signal": "within",
+    ...                                     "text_key": "adjusted_within"})["reference"]
+    'Het ruwe cijfer (31,0%) is vergelijkbaar met de andere instellingen samen (30,0%).'
+    """
+    ph = ui(lang, "phrases")
+    w = ui(lang, "verdicts")
+    fmt = {"pct": lambda v: fmt_pct(v, decimals, lang), "ratio": lambda v: fmt_ratio(v, 2, lang),
+           "number": lambda v: fmt_number(v, decimals, lang)}[kind]
+    out = {"adjusted": "", "reference": "", "previous": ""}
     words = comparator if comparator is not None else _comparator_words("national", 0, lang)
-    nat = _estimate(national) if words.get("scope") != "none" else None
-    if nat is not None and not nat["suppressed"] and not is_missing(nat["value"]):
-        verdict = compare(me, nat)
-        parts.append(judged(words[verdict].format(v=fmt(nat["value"])), verdict))
-    prev = _estimate(previous)
-    if prev is not None and not prev["suppressed"] and not is_missing(prev["value"]):
-        mine = dict(me, signal=None)  # a case-mix signal is about national, not about last year
-        verdict = compare(mine, prev)
-        parts.append(judged(ph["previous"][verdict].format(p=previous_label or ph["last_year"],
-                                                           v=fmt(prev["value"])), verdict))
-    sentence = first
-    if parts:
-        joiner = f" {ph['and']} " if not any("—" in p for p in parts) else f", {ph['and']} "
-        sentence += f" {ph['that']} " + joiner.join(parts) + "."
-    return sentence
+    compared = words.get("scope") != "none"
+    has_adjusted = compared and adjusted is not None and adjusted.get("text_key") != "suppressed"
+    if has_adjusted:
+        out["adjusted"] = w["adjusted_" + _signal(adjusted)] + _favourable_word(adjusted, lang) + "."
+    if compared and reference is not None and _signal(reference) != "none":
+        key = str(reference.get("text_key") or "raw_" + _signal(reference))
+        text = w.get(key) or w["raw_" + _signal(reference)]
+        fav = "" if has_adjusted else _favourable_word(reference, lang)  # the adjusted verdict alone judges
+        out["reference"] = text.format(v=fmt(value), ref=fmt(reference.get("reference_value")),
+                                       others=words["others_together"],
+                                       case_mix=_case_mix_words(reference, lang)) + fav + "."
+    if previous is not None and _signal(previous) != "none":
+        fav = "" if has_adjusted else _favourable_word(previous, lang)
+        out["previous"] = w["previous_" + _signal(previous)].format(
+            p=previous_label or ph["last_year"], prev=fmt(previous.get("reference_value")),
+            change=fmt_change(previous, lang, decimals)) + fav + "."
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 A :class:`Story` is one institution in one period: its care types and statuses, the comparator
 (the pooled figure and its words), the labels, and the rows the sections show, selected through
 the results' query API (:mod:`outcome_analysis.running.query`: ``rows``, ``headline``, ``trend``,
-``comparison``, ``model``) so the follow-up window in force and the headline category are applied
+``verdict``, ``casemix_rows``, ``model``) so the follow-up window in force and the headline category are applied
 as everywhere else. The sections themselves are modules of
 :mod:`outcome_analysis.presentation.sections.institution` (``build(story) -> list`` of escaped
 :class:`~outcome_analysis.report.HTML` and PNG images); the notebook shows one per cell::
@@ -416,22 +416,25 @@ class Story:
         rows = self.results.model(entry.id, period, care_type, kind)
         return None if rows.empty else rows.iloc[0].to_dict()
 
-    def adjusted_row(self, entry: registry.Entry, care_type: str):
-        """The case-mix row whose verdict this report may state, and why not otherwise: ``(row, "")``
-        or ``(None, reason)`` with reason ``"small"`` (too few records, or the figure is hidden) or
-        ``"nomodel"`` (no model fitted, or no O/E). The Kerncijfers and the indicator section both
-        read it, so they never disagree."""
-        cm = self.casemix_row(entry, care_type) if self.compared else None
-        if cm is None:
-            return None, "nomodel"
-        if cm.get("n", 0) < self.settings.min_denominator:
-            return None, "small"
-        if is_missing(cm.get("oe_ratio")):
-            return None, "nomodel"
-        summary = self.model_row(entry, care_type, cm["period"])
-        if summary is not None and summary.get("model") == "none":
-            return None, "nomodel"
-        return cm, ""
+    def verdicts(self, entry: registry.Entry, care_type: str) -> dict:
+        """The verdicts of this institution's figure of ``entry`` in its shown period
+        (:meth:`shown_period`), as the results store holds them
+        (:meth:`Results.verdict <outcome_analysis.running.query.ResultsQuery.verdict>`):
+        ``{"adjusted": row or None, "reference": row or None, "previous": row or None}`` (the
+        ``adjusted`` O/E, the raw share against the other institutions, the change from the previous
+        period). Without a comparison (:attr:`compared`) there is no adjusted or reference verdict.
+        The Kerncijfers, the indicator section and the dialogue all read this, so they never
+        disagree."""
+        def make():
+            period = self.shown_period(entry)
+            get = lambda basis, measure: self.results.verdict(  # noqa: E731
+                entry.id, care_type, period, self.institution, basis=basis, measure=measure)
+            out = {"adjusted": None, "reference": None, "previous": get("raw_previous", "share_difference")}
+            if self.compared:
+                out["adjusted"] = get("adjusted", "oe_ratio") if entry.casemix else None
+                out["reference"] = get("raw_reference", "share")
+            return out
+        return self._cached(("verdicts", entry.id, care_type), make)
 
     # -- the headline figures ------------------------------------------------------------------
     def summary_entries(self) -> list[registry.Entry]:
@@ -448,7 +451,9 @@ class Story:
         ``numerator``, ``denominator``, ``value``, ``ci_low``, ``ci_high``, ``suppressed`` (true
         for every row without a figure to show), ``national_value``, ``national_ci_low``,
         ``national_ci_high`` (NaN without a comparator), ``previous_value``,
-        ``previous_suppressed``, ``signal``, ``oe_ratio``, ``direction``.
+        ``previous_suppressed``, ``direction``, and the verdicts of :meth:`verdicts`: ``adjusted``,
+        ``reference``, ``change`` (the rows as dicts, or None) with the adjusted ``signal`` and
+        ``favourable`` (None without an adjusted verdict) beside them.
         """
         rows = []
         for entry in self.summary_entries():
@@ -463,23 +468,26 @@ class Story:
                     rows.append(dict(base, numerator=np.nan, denominator=np.nan, value=np.nan, ci_low=np.nan,
                                      ci_high=np.nan, suppressed=True, national_value=np.nan, national_ci_low=np.nan,
                                      national_ci_high=np.nan, national_hidden=False, previous_value=np.nan, previous_ci_low=np.nan,
-                                     previous_ci_high=np.nan, previous_suppressed=True, signal=None, oe_ratio=np.nan))
+                                     previous_ci_high=np.nan, previous_suppressed=True, adjusted=None, reference=None,
+                                     change=None, signal=None, favourable=None))
                     continue
                 nat = self.national(entry, care_type, shown)
                 prev = self.figure(entry, care_type, previous_period(shown)) or {}
-                cm, _why = self.adjusted_row(entry, care_type)
-                cm_ok = cm is not None and not is_suppressed(mine)
+                hidden = is_suppressed(mine) or is_missing(mine.get("value"))
+                said = {k: (None if hidden or v is None or v.get("text_key") == "suppressed" else v)
+                        for k, v in self.verdicts(entry, care_type).items()}
                 rows.append(dict(
                     base, numerator=mine.get("numerator"), denominator=mine.get("denominator"),
                     value=mine.get("value"), ci_low=mine.get("ci_low"), ci_high=mine.get("ci_high"),
-                    suppressed=is_suppressed(mine) or is_missing(mine.get("value")),
+                    suppressed=hidden,
                     national_value=nat.get("value", np.nan), national_ci_low=nat.get("ci_low", np.nan),
                     national_ci_high=nat.get("ci_high", np.nan), national_hidden=bool(nat.get("hidden", False)),
                     previous_value=prev.get("value", np.nan), previous_ci_low=prev.get("ci_low", np.nan),
                     previous_ci_high=prev.get("ci_high", np.nan),
                     previous_suppressed=is_suppressed(prev) if prev else True,
-                    signal=cm.get("signal") if cm_ok else None,
-                    oe_ratio=cm.get("oe_ratio") if cm_ok else np.nan,
+                    adjusted=said["adjusted"], reference=said["reference"], change=said["previous"],
+                    signal=said["adjusted"]["signal"] if said["adjusted"] else None,
+                    favourable=said["adjusted"]["favourable"] if said["adjusted"] else None,
                 ))
         return pd.DataFrame(rows)
 

@@ -26,26 +26,23 @@ def facts(story: Story) -> dict:
         out["comparator_with"] = story.comparator["with"]
     frame = story.headline_frame()
     visible = frame[~frame["suppressed"]] if len(frame) else frame
-    # uitval and satisfaction against the pooled figure
+    # uitval and satisfaction: the stored raw verdict against the other institutions
     for fact, ids in (("uitval", ("jh_uitval",)), ("satisfaction", ("jh_tevredenheid", "jbjr_clientervaring"))):
-        if not story.compared:
-            break
         rows = visible[visible["indicator"].isin(ids)] if len(visible) else visible
-        if len(rows):
-            r = rows.iloc[0]
-            out[fact] = report.compare((r["value"], r["ci_low"], r["ci_high"]),
-                                       (r["national_value"], r["national_ci_low"], r["national_ci_high"]))
-    # adjusted signal of the most notable indicator
+        said = [r["reference"]["signal"] for _, r in rows.iterrows()
+                if r["reference"] is not None and r["reference"]["signal"] in ("higher", "lower", "within")]
+        if said:
+            out[fact] = said[0]
+    # the stored adjusted verdict of the most notable indicator
     if len(visible):
         flagged = visible[visible["signal"].isin(["higher", "lower"])]
         pick = flagged.iloc[0] if len(flagged) else visible.iloc[0]
         out["indicator"] = pick["label"]
         if pick["signal"] in ("higher", "lower", "within"):
             out["signal"] = pick["signal"]
-            fav = registry.favourable(registry.get(pick["indicator"]).direction, pick["signal"])
-            if fav is not None:
-                out["favourable"] = fav
-        trend = _trend_fact(story, pick)
+            if pick["favourable"] is not None and not report.is_missing(pick["favourable"]):
+                out["favourable"] = bool(pick["favourable"])
+        trend = _trend_fact(pick)
         if trend:
             out["trend"] = trend
     # response: the lowest response of the visible headline indicators with missing items
@@ -82,15 +79,10 @@ def facts(story: Story) -> dict:
     return out
 
 
-def _trend_fact(story: Story, row) -> str | None:
-    """``rising``, ``falling`` or ``stable``: the latest visible figure against the one two periods
-    before it (``None`` with fewer than three visible periods)."""
-    entry = registry.get(row["indicator"])
-    trend = story.trend_table(entry, row["care_type"], row["shown_period"])
-    mine = trend[(trend["scope"] == "institution") & ~trend["suppressed"].astype(bool)].sort_values("period")
-    if len(mine) < 3:
+def _trend_fact(row) -> str | None:
+    """``rising``, ``falling`` or ``stable``: the stored verdict of the change from the previous
+    period (``raw_previous``; Newcombe's interval excludes 0 or not); ``None`` without one."""
+    change = row["change"]
+    if change is None or change.get("signal") not in ("higher", "lower", "within"):
         return None
-    first, last = mine.iloc[-3], mine.iloc[-1]
-    verdict = report.compare((last["value"], last["ci_low"], last["ci_high"]),
-                             (first["value"], first["ci_low"], first["ci_high"]))
-    return {"higher": "rising", "lower": "falling"}.get(verdict, "stable")
+    return {"higher": "rising", "lower": "falling"}.get(change["signal"], "stable")

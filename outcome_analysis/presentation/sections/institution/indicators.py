@@ -1,5 +1,5 @@
 """Section 2, per indicator set: every applicable indicator with its definition, figures (response,
-window), breakdown, trend and funnel, and the adjusted comparison in words."""
+window), breakdown, trend and funnel, and the stored verdicts of its figure in words."""
 from __future__ import annotations
 
 import json
@@ -273,60 +273,64 @@ def figures(story: Story, entry: registry.Entry, care_types: list[str], period: 
 
 
 def adjusted(story: Story, entry: registry.Entry, care_type: str, prefix: bool = False) -> list:
-    """The adjusted comparison in words: adjusted share, signal, O/E with its interval, and the
-    empirical-Bayes (shrunk) O/E beside it, so that an extreme figure of a small institution is
-    seen in proportion."""
-    if not entry.casemix or not story.compared:
-        return []  # one institution: never an O/E against itself
+    """The comparisons of the shown figure in words, as the results store holds them
+    (:meth:`Story.verdicts`): the adjusted verdict first, with its O/E and the range chance and the
+    usual differences between institutions explain, then the raw gap with the other institutions as
+    context. An indicator without a case-mix model gets the raw comparison only; one institution
+    gets none."""
+    if not story.compared:
+        return []  # one institution: never a comparison with itself
     t = story.t
     lead = _care_prefix(story, care_type, prefix)
     mine = story.figure(entry, care_type)
-    if mine is None or is_suppressed(mine):
+    if mine is None or is_suppressed(mine) or is_missing(mine.get("value")):
         return []
-    cm, why = story.adjusted_row(entry, care_type)
-    if cm is None:
-        return [para(lead + t["adjusted_none"].format(reason=t["adjusted_small"] if why == "small"
-                                                      else t["adjusted_nomodel"]))]
-    summary = story.model_row(entry, care_type, cm["period"])
-    covs = covariates(story, summary)
-    signal = _signal_text(story, cm)
-    fav = registry.favourable(entry.direction, cm.get("signal"))
-    if fav is not None:
-        signal += f" ({t['favourable'] if fav else t['unfavourable']})"
-    sentence = t["adjusted_sentence"].format(
-        covariates=covs, oe=report.fmt_ratio(cm["oe_ratio"], 2, story.lang),
-        ci=report.fmt_ci(cm["oe_ci_low"], cm["oe_ci_high"], lang=story.lang, kind="ratio"),
-        adjusted=report.fmt_pct(cm["adjusted_value"], 1, story.lang), signal=signal)
-    shrunk = shrunk_text(story, cm)
-    if shrunk:
-        sentence += " " + shrunk
-    items = [para(lead + sentence, "oa-headline")]
-    lacking = cm.get("n_missing_covariates", 0) or 0
+    said = story.verdicts(entry, care_type)
+    row, ref = said["adjusted"], said["reference"]
+    items = []
+    if entry.casemix:
+        if row is None:
+            items.append(para(lead + t["adjusted_none"].format(reason=t["adjusted_nomodel"])))
+        elif row.get("text_key") != "suppressed":
+            summary = story.model_row(entry, care_type, row["period"])
+            fav = row.get("favourable")
+            fav_text = "" if fav is None or is_missing(fav) else t["adjusted_favourable" if fav else "adjusted_unfavourable"]
+            items.append(para(lead + t["adjusted_sentence"].format(
+                covariates=covariates(story, summary), range=report.fmt_expected_range(row, story.lang),
+                favourable=fav_text), "oa-headline"))
+            items += fixed_levels(story, entry, care_type, summary)
+    if ref is not None and ref.get("text_key") != "suppressed" and ref.get("signal") in ("higher", "lower", "within"):
+        if row is not None:  # after the adjusted verdict, the raw gap as context
+            text = report.verdict_sentences(mine["value"], adjusted=row, reference=ref, lang=story.lang,
+                                            comparator=story.comparator)["reference"]
+        else:
+            text = report.headline_sentence(mine, reference=ref, lang=story.lang, comparator=story.comparator,
+                                            template=entry.sentence(story.lang, settings=story.settings),
+                                            settings=story.settings)
+        items.append(para(lead + text))
+    cm = story.casemix_row(entry, care_type) if row is not None else None
+    lacking = (cm or {}).get("n_missing_covariates", 0) or 0
     if lacking >= story.settings.min_count:
         items.append(para(t["adjusted_missing"].format(
             n=report.fmt_count_rounded(lacking, story.lang, settings=story.settings))))
     return items
 
 
-def _signal_text(story: Story, cm) -> str:
-    t = story.t
-    if cm is None or cm.get("n", 0) < story.settings.min_denominator or is_missing(cm.get("oe_ratio")):
-        return t["signal_none"]
-    return t.get(f"signal_{cm.get('signal')}", t["signal_none"])
-
-
-def shrunk_text(story: Story, cm) -> str:
-    """"Rekening houdend met de kleine aantallen: 1,08 (0,91 – 1,27)." from a case-mix row's
-    ``oe_shrunk`` (empirical Bayes); the no-variation wording when every institution is pulled to
-    1 (τ² = 0); empty when the row has no shrunk O/E."""
-    t = story.t
-    if cm is None or is_missing(cm.get("oe_shrunk")):
-        return ""
-    low, high = cm.get("oe_shrunk_ci_low"), cm.get("oe_shrunk_ci_high")
-    oe = report.fmt_ratio(cm["oe_shrunk"], 2, story.lang)
-    if is_missing(low) or is_missing(high) or abs(float(high) - float(low)) < 1e-9:
-        return t["shrunk_none"].format(oe=oe)
-    return t["shrunk_sentence"].format(oe=oe, ci=report.fmt_ci(low, high, lang=story.lang, kind="ratio"))
+def fixed_levels(story: Story, entry: registry.Entry, care_type: str, summary) -> list:
+    """Records the case-mix model left out because their group has one outcome only (E = O): for
+    the regular end of JB episodes the voogdij sentence (voogdij ends regularly by definition),
+    otherwise a general one, with the number over all institutions rounded (never an exact small
+    count); nothing when the model left nothing out."""
+    n = None if summary is None else summary.get("n_fixed")
+    if n is None or is_missing(n) or float(n) <= 0:
+        return []
+    t, st = story.t, story.settings
+    number = (t["fixed_few"].format(n=st.min_count) if float(n) < st.min_count
+              else t["fixed_about"].format(n=report.fmt_count_rounded(n, story.lang, settings=st)))
+    if entry.id == "jbjr_verloop" and care_type == "jb":
+        return [para(t["fixed_voogdij"].format(n=number))]
+    unit = report.ui(story.lang, "status")["units"].get(entry.unit, entry.unit)
+    return [para(t["fixed_levels"].format(n=number, unit=unit))]
 
 
 def covariates(story: Story, summary) -> str:

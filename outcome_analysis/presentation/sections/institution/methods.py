@@ -35,7 +35,7 @@ def items(story: Story) -> list:
     out.append(report.display_table(pd.DataFrame(rows), cols, story.lang, settings=story.settings))
     out += [story.heading("settings", 3), _settings_table(story)]
     out += instrument_notes(story)
-    out += [story.heading("models", 3), para(t["models_intro"]), para(t["shrinkage_method"])]
+    out += [story.heading("models", 3), para(t["models_intro"])]
     models = model_frame(story)
     if models.empty:
         out.append(para(t["no_models"]))

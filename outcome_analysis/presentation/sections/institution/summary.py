@@ -98,40 +98,53 @@ def headline_table(story: Story) -> report.HTML:
 
 
 def _adjusted_short(story: Story, r) -> str:
-    sig = r["signal"]
-    if r["suppressed"] or sig is None or is_missing(sig):
+    """The Kerncijfers' adjusted cell: the stored verdict with its favourable word, the O/E and the
+    range chance and the usual differences between institutions explain; "te weinig gegevens om te
+    vergelijken" for a verdict ``none``; empty without an adjusted row."""
+    row = r["adjusted"]
+    if r["suppressed"] or row is None:
         return ""
-    text = story.t.get("signal_short_" + sig, "")
-    fav = registry.favourable(registry.get(r["indicator"]).direction, sig)
-    if fav is not None:
+    sig = row.get("signal")
+    if sig not in ("higher", "lower", "within"):
+        return report.ui(story.lang, "verdicts")["too_little"]
+    text = story.t["signal_short_" + sig]
+    fav = row.get("favourable")
+    if fav is not None and not is_missing(fav):
         text += f" ({story.t['favourable'] if fav else story.t['unfavourable']})"
-    return text
+    return text + "; " + story.t["adjusted_cell"].format(
+        oe=report.fmt_ratio(row.get("value"), 2, story.lang),
+        range=report.fmt_ci(row.get("expected_low"), row.get("expected_high"), lang=story.lang, kind="ratio"))
 
 
 def headline_sentences(story: Story) -> report.HTML:
-    """The headline figures in words (report.headline_sentence), one line per indicator; an
-    indicator without a figure gets its status sentence."""
+    """The headline figures in words (report.headline_sentence of the stored verdicts), one line per
+    indicator; an indicator without a figure gets its status sentence."""
     frame = story.headline_frame()
     items = []
     for _, r in frame.iterrows():
-        label = r["label"] + (f" ({r['shown_period']})" if r["shown_period"] != story.period else "")
-        if r["status"] not in ("getoond", "verborgen"):
-            items.append(f"<li><strong>{esc(label)}</strong>: {esc(r['status_text'])}</li>")
-            continue
-        me = {"value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "suppressed": r["suppressed"]}
-        nat = {"value": r["national_value"], "ci_low": r["national_ci_low"], "ci_high": r["national_ci_high"]}
-        prev = None if r["previous_suppressed"] else {
-            "value": r["previous_value"], "ci_low": r["previous_ci_low"], "ci_high": r["previous_ci_high"]}
-        label_prev = None
-        if parse_period(r["shown_period"])[2] != "year" or r["shown_period"] != story.period:
-            label_prev = previous_period(r["shown_period"])
-        entry = registry.get(r["indicator"])
-        sentence = report.headline_sentence(me, nat, prev, r["direction"], story.lang,
-                                            previous_label=label_prev,
-                                            template=entry.sentence(story.lang, settings=story.settings),
-                                            comparator=story.comparator, settings=story.settings)
-        items.append(f"<li><strong>{esc(label)}</strong>: {esc(sentence)}</li>")
+        items.append(f"<li><strong>{esc(_label(story, r))}</strong>: {esc(sentence(story, r))}</li>")
     return report.HTML(f'<ul class="oa-headlines">{"".join(items)}</ul>')
+
+
+def _label(story: Story, r) -> str:
+    return r["label"] + (f" ({r['shown_period']})" if r["shown_period"] != story.period else "")
+
+
+def sentence(story: Story, r) -> str:
+    """One row of :meth:`Story.headline_frame` in words: its status sentence, or its figure with the
+    adjusted verdict first, the raw gap with the other institutions as context and the change from
+    the previous period."""
+    if r["status"] not in ("getoond", "verborgen"):
+        return r["status_text"]
+    me = {"value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "suppressed": r["suppressed"]}
+    label_prev = None
+    if parse_period(r["shown_period"])[2] != "year" or r["shown_period"] != story.period:
+        label_prev = report.fmt_period(previous_period(r["shown_period"]), story.lang)
+    entry = registry.get(r["indicator"])
+    return report.headline_sentence(me, adjusted=r["adjusted"], reference=r["reference"], previous=r["change"],
+                                    lang=story.lang, previous_label=label_prev,
+                                    template=entry.sentence(story.lang, settings=story.settings),
+                                    comparator=story.comparator, settings=story.settings)
 
 
 def window_summary_note(story: Story) -> str:
