@@ -103,7 +103,10 @@ def test_adjusted_shows_oe_and_the_model_summary(explorer, small_demo):
     ref = casemix.adjust(small_demo, "jh_uitval", period="2023", care_type="jeugdhulp").set_index("institution")
     got = table[table["scope"] == "institution"].set_index("institution").loc[ref.index]
     np.testing.assert_allclose(got["oe_ratio"], ref["oe_ratio"], rtol=1e-9)
-    assert (got["signal"] == ref["signal"]).all()
+    # the verdict is the comparisons table's: a hidden figure has none, every other one the case-mix verdict
+    hidden = got["suppressed"].astype(bool)
+    assert (got.loc[~hidden, "signal"] == ref.loc[~hidden[ref.index].to_numpy(), "signal"]).all()
+    assert (got.loc[hidden, "signal"] == "none").all()
     summary = explorer.summary()
     assert isinstance(summary, casemix.ModelSummary) and summary.indicator == "jh_uitval"
     assert summary.period == "2023" and summary.care_type == "jeugdhulp"
@@ -275,3 +278,19 @@ def test_the_pooled_row_follows_the_comparator_rule(explorer, small_demo, tmp_pa
     national = Explorer(small_demo, settings=DEFAULT.replace(delivery_scope="national"), export_dir=tmp_path,
                         precompute=False, indicator="jh_uitval")
     assert national.pooled_label == "Landelijk"
+
+
+def test_adjusted_view_shows_the_comparisons_verdict(explorer, small_results):
+    """Every institution's verdict in the adjusted view equals Results.comparison for that row (the
+    explorer's thresholds and statistics are the results' own: only the comparator differs)."""
+    period = small_results.meta["periods"][-1]
+    explorer.set(indicator="jh_uitval", care_type="jeugdhulp", period=period, breakdown="", adjusted=True)
+    table = explorer.current_table()
+    inst = table.loc[table["scope"] == "institution"]
+    rows = small_results.comparison("jh_uitval", "jeugdhulp", period, measure="oe_ratio")
+    assert len(rows) == len(inst) and set(rows["signal"]) >= {"within"}
+    for r in rows.itertuples(index=False):
+        got = inst.loc[inst["institution"] == r.unit].iloc[0]
+        assert got["signal"] == r.signal, r.unit
+        np.testing.assert_allclose([got["oe_ci_low"], got["oe_ci_high"]], [r.ci_low, r.ci_high], rtol=1e-9)
+    explorer.set(adjusted=False)

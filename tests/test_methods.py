@@ -59,7 +59,23 @@ def test_casemix_example_and_mover(small_results, period):
     assert facts["value"].iloc[0] == registry.label(ind)
     movers = methods.casemix_mover(small_results, ind, care, period)
     assert (movers["n"] >= small_results.settings.min_denominator).all()
-    assert set(movers["raw_signal"]) <= {"higher", "lower", "within"}
+    assert set(movers["raw_signal"]) <= {"higher", "lower", "within", "none"}
+    # both verdicts are the comparisons table's, the raw one from its raw_reference rows
+    for r in movers.itertuples(index=False):
+        raw = small_results.verdict(ind, care, modelled, r.institution, basis="raw_reference", measure="share")
+        assert r.raw_signal == (raw["signal"] if raw else "none")
+        assert r.raw_reference == pytest.approx(raw["reference_value"], nan_ok=True)
+        adjusted = small_results.verdict(ind, care, modelled, r.institution, measure="oe_ratio")
+        assert r.signal in (adjusted["signal"], "no_model")
+        assert r.moved == (r.raw_signal != r.signal and {r.raw_signal, r.signal} <= {"higher", "lower", "within"})
+
+
+def test_verdict_and_separation_notes():
+    from outcome_analysis.settings import Settings
+
+    nl = methods.verdict_note(Settings())
+    assert "W/V ∓ z·√(s² + τ²) bij 99,8% (z = 3,09)" in nl and "aandachtslijn" in nl
+    assert "99.8% (z = 3.09)" in methods.verdict_note(Settings(), "en")
 
 
 def test_shrinkage_table_only_shown_institutions(small_results, period):

@@ -401,6 +401,26 @@ class Explorer:
                                                           kind="share")
         return self._adjusted[akey]
 
+    def _with_verdicts(self, indicator: str, period: str, care_type: str, adj: pd.DataFrame) -> pd.DataFrame:
+        """The case-mix rows with the verdict of the comparisons table: the ``adjusted`` rows
+        :func:`outcome_analysis.running.comparisons.build` makes of them under the current thresholds
+        (a hidden figure has no verdict), so the view shows what :meth:`Results.comparison` would;
+        ``signal`` and the verdict's own interval ``oe_ci_low`` / ``oe_ci_high`` are read, not decided."""
+        from outcome_analysis.running import comparisons
+
+        if not len(adj):
+            return adj
+        table = self._table(indicator)
+        part = table.loc[(table["period"].astype(str) == str(period)).to_numpy(bool)
+                         & (table["care_type"] == care_type).to_numpy(bool)]
+        rows = comparisons.build(part, adj.assign(indicator=indicator, report_period=str(period)),
+                                 pd.DataFrame(), self.settings)
+        rows = rows.loc[(rows["basis"] == "adjusted").to_numpy(bool)].drop_duplicates("unit").set_index("unit")
+        names = adj["institution"].astype(str)
+        return adj.assign(signal=names.map(rows["signal"]).fillna("none").to_numpy(object),
+                          oe_ci_low=names.map(rows["ci_low"]).to_numpy(float),
+                          oe_ci_high=names.map(rows["ci_high"]).to_numpy(float))
+
     def cache_info(self) -> dict[str, int]:
         """Entries in each cache: ``tables``, ``marked``, ``records``, ``adjusted``."""
         return {"tables": len(self._tables), "marked": len(self._marked), "records": len(self._records),
@@ -509,7 +529,8 @@ class Explorer:
         out["selected"] = out["institution"].isin(sel["institutions"]) & (out["scope"] == "institution")
         summary = None
         if sel["adjusted"] and sel["period"] is not None:
-            adj = self._adjust(sel["indicator"], sel["period"], sel["care_type"])
+            adj = self._with_verdicts(sel["indicator"], sel["period"], sel["care_type"],
+                                      self._adjust(sel["indicator"], sel["period"], sel["care_type"]))
             summaries = adj.attrs.get("summaries") or []
             summary = summaries[0] if summaries else None
             keep = ["institution", "n", "observed", "expected", "oe_ratio", "oe_ci_low", "oe_ci_high",
@@ -649,7 +670,9 @@ class Explorer:
             ``missing``, ``excluded_window``, ``window_months``, ``suppressed`` (under the current
             thresholds), ``selected`` (bool: in the institution selection); when adjusted also
             ``n``, ``observed``, ``expected``, ``oe_ratio``, ``oe_ci_low``, ``oe_ci_high``,
-            ``adjusted_value``, ``signal`` (from ``casemix.adjust_records``).
+            ``adjusted_value`` (from ``casemix.adjust_records``), ``signal`` with its own interval
+            ``oe_ci_low`` / ``oe_ci_high`` (the ``adjusted`` verdict of the comparisons table,
+            :func:`outcome_analysis.running.comparisons.build`, under the current thresholds).
         """
         return self._view["table"].copy()
 

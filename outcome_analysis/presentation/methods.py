@@ -32,7 +32,7 @@ from outcome_analysis.contract.dataset import Dataset
 from outcome_analysis.indicators import episodes, registry
 from outcome_analysis.running.results import Results
 from outcome_analysis.settings import Settings
-from outcome_analysis.statistics import disclosure, funnel, stats
+from outcome_analysis.statistics import disclosure, stats
 
 from . import overview, plots, report
 from .overview import OverviewError
@@ -42,7 +42,7 @@ __all__ = [
     "toy_episode_example", "WINDOW_EXAMPLES", "window_example", "window_choice", "wilson_example", "wilson_steps",
     "TOY_DISTRIBUTION", "disclosure_example", "casemix_example", "casemix_mover", "highlight", "model_facts",
     "coefficient_table", "calibration_plot", "overdispersion_table", "shrinkage_example", "shrinkage_table",
-    "shrinkage_plot", "rci_example", "gas_example", "no_model_note",
+    "shrinkage_plot", "rci_example", "gas_example", "no_model_note", "separation_note", "verdict_note", "tau2_between",
 ]
 
 
@@ -275,54 +275,53 @@ def casemix_example(results: Results, period: str, preferred=(("jh_uitval", "jeu
 
 
 def casemix_mover(results: Results, indicator: str, care_type: str, period: str) -> pd.DataFrame:
-    """Institutions whose raw share is outside the funnel but whose adjusted figure is within (or
-    the other way round): what case-mix adjustment changes.
+    """Institutions whose raw verdict differs from their adjusted verdict: what case-mix adjustment
+    changes. Both verdicts are read from :meth:`Results.comparison`, never computed here: the raw one
+    from the ``raw_reference`` rows (the share against all other institutions together, by the
+    printed interval), the adjusted one from the ``adjusted`` rows (:func:`overview.adjusted_table`).
 
     Returns
     -------
     DataFrame
-        ``institution``, ``n``, ``raw_value``, ``raw_signal`` (share funnel of the same records
-        against the national share, overdispersion-corrected, at ``settings.signal_limit``),
-        ``oe_ratio``, ``signal`` (adjusted), ``moved`` (raw and adjusted signal differ), ``raw_z``;
-        institutions below ``settings.min_denominator`` are left out. Sorted: moved first, then by
-        ``|raw_z|`` descending.
+        ``institution``, ``n``, ``raw_value``, ``raw_signal`` (``higher`` | ``lower`` | ``within`` |
+        ``none``), ``raw_reference`` (the others' share), ``oe_ratio``, ``signal`` (adjusted),
+        ``moved`` (both give a verdict and they differ), ``raw_gap`` (``raw_value`` minus
+        ``raw_reference``); institutions whose figures are hidden are left out. Sorted: moved first,
+        then by ``|raw_gap|`` descending.
     """
     adj = overview.adjusted_table(results, indicator, care_type, period)
-    sel = results.casemix_rows(indicator, care_type, period)
-    national = float(sel["national_value"].iloc[0]) if len(sel) else np.nan
-    f = funnel.share_funnel(sel["observed"], sel["n"], target=national, limits=(results.settings.signal_limit,),
-                            settings=results.settings)
-    raw = pd.DataFrame({"institution": sel["institution"].astype(str).to_numpy(), "raw_signal": f["signal"].to_numpy(),
-                        "raw_z": f["z_adjusted"].to_numpy(float)})
-    out = adj.merge(raw, on="institution")
-    out = out.loc[~out["suppressed"]]
-    out["moved"] = out["raw_signal"] != out["signal"]
-    out = out.assign(_a=-out["raw_z"].abs()).sort_values(["moved", "_a"], ascending=[False, True], ignore_index=True)
-    return out[["institution", "n", "raw_value", "raw_signal", "raw_z", "oe_ratio", "signal", "moved"]]
+    modelled = str(adj["period"].iloc[0]) if len(adj) else str(period)
+    raw = results.comparison(indicator, care_type, modelled, basis="raw_reference", measure="share")
+    raw = pd.DataFrame({"institution": raw["unit"].astype(str).to_numpy() if len(raw) else [],
+                        "raw_signal": raw["signal"].astype(str).to_numpy() if len(raw) else [],
+                        "raw_reference": raw["reference_value"].to_numpy(float) if len(raw) else []})
+    out = adj.merge(raw, on="institution", how="left")
+    out["raw_signal"] = out["raw_signal"].fillna("none")
+    out = out.loc[~out["suppressed"]].copy()
+    judged = ("higher", "lower", "within")
+    out["moved"] = out["raw_signal"].isin(judged) & out["signal"].isin(judged) & (out["raw_signal"] != out["signal"])
+    out["raw_gap"] = out["raw_value"] - out["raw_reference"]
+    out = out.assign(_a=-out["raw_gap"].abs().fillna(0)).sort_values(["moved", "_a"], ascending=[False, True],
+                                                                      ignore_index=True)
+    return out[["institution", "n", "raw_value", "raw_signal", "raw_reference", "oe_ratio", "signal", "moved",
+                "raw_gap"]]
 
 
 def highlight(results: Results, indicator: str, care_type: str, period: str, lang: str = "nl") -> tuple[str | None, str]:
     """The institution the example funnels highlight and the sentence about it: the first that
-    :func:`casemix_mover` finds moved by the adjustment, else the one whose position shifts most.
-    ``(None, "")`` when no institution may be shown."""
+    :func:`casemix_mover` finds moved by the adjustment, else the one whose raw share lies farthest
+    from the other institutions'. ``(None, "")`` when no institution may be shown."""
     mt = notes(lang)
     movers = casemix_mover(results, indicator, care_type, period)
-    if movers["moved"].any():
-        pick = movers.loc[movers["moved"]].iloc[0]
-        adj = overview.adjusted_table(results, indicator, care_type, period, lang)
-        r = adj.set_index("institution").loc[pick["institution"]]
-        return pick["institution"], mt["mover"].format(
-            inst=pick["institution"], key=r["key"], raw=report.fmt_pct(pick["raw_value"], 1, lang),
-            rsig=overview.signal_label(pick["raw_signal"], lang), rz=report.fmt_number(pick["raw_z"], 1, lang),
-            oe=report.fmt_ratio(pick["oe_ratio"], 2, lang), asig=overview.signal_label(pick["signal"], lang))
     if not len(movers):
         return None, ""
-    z_adj = results.casemix_rows(indicator, care_type, period).set_index("institution")["z"]
-    shift = movers["raw_z"].abs() - movers["institution"].map(z_adj).abs()
-    pick = movers.loc[shift.idxmax()]
-    return pick["institution"], mt["mover_none"].format(
-        inst=pick["institution"], rz=report.fmt_number(pick["raw_z"], 1, lang),
-        az=report.fmt_number(z_adj.get(pick["institution"]), 1, lang))
+    adj = overview.adjusted_table(results, indicator, care_type, period, lang).set_index("institution")
+    pick = movers.loc[movers["moved"]].iloc[0] if movers["moved"].any() else movers.iloc[0]
+    words = dict(inst=pick["institution"], key=adj.loc[pick["institution"], "key"],
+                 raw=report.fmt_pct(pick["raw_value"], 1, lang), others=report.fmt_pct(pick["raw_reference"], 1, lang),
+                 rsig=mt["raw_signal"].get(pick["raw_signal"], mt["raw_signal"]["none"]),
+                 oe=report.fmt_ratio(pick["oe_ratio"], 2, lang), asig=overview.signal_label(pick["signal"], lang))
+    return pick["institution"], mt["mover" if pick["moved"] else "mover_none"].format(**words)
 
 
 def model_facts(summary, lang: str = "nl") -> pd.DataFrame:
@@ -379,6 +378,30 @@ def calibration_plot(summary, lang: str = "nl", ax=None):
     return ax
 
 
+def separation_note(results: Results, indicator: str, care_type: str, period: str, lang: str = "nl") -> str:
+    """How the model of one indicator handles levels with one outcome and separation, in words: the
+    records left out with E = O (the model row's ``n_fixed``), Firth's penalised likelihood with
+    intercept correction (FLIC, Puhr et al. 2017) when the fit used it (``fit_method``), and
+    ``settings.min_expected`` below which there is no verdict."""
+    mt = notes(lang)
+    s = overview.model_row(results, indicator, care_type, period)
+    fixed = s.get("n_fixed", 0)
+    fixed = 0 if report.is_missing(fixed) else int(fixed)
+    return mt["separation"].format(k=report.fmt_int(fixed, lang),
+                                   used=mt["flic_used"] if s.get("fit_method") == "firth_flic" else mt["flic_not"],
+                                   e=report.fmt_number(results.settings.min_expected, 0, lang))
+
+
+def verdict_note(settings: Settings, lang: str = "nl") -> str:
+    """The verdict and its own interval in words: O/E ∓ z·√(s² + τ²) at ``settings.signal_limit``."""
+    from scipy import stats as sps
+
+    level = float(settings.signal_limit)
+    z = float(sps.norm.ppf((1 + level) / 2))
+    return notes(lang)["verdict"].format(level=report.fmt_pct(level, 1, lang), z=report.fmt_number(z, 2, lang),
+                                         e=report.fmt_number(settings.min_expected, 0, lang))
+
+
 def no_model_note(results: Results, lang: str = "nl") -> str:
     """Why the delivery gives no model example: one institution, or too little data."""
     mt = notes(lang)
@@ -409,12 +432,19 @@ def overdispersion_table(results: Results, period: str, lang: str = "nl") -> pd.
     return pd.DataFrame(rows, columns=["indicator", "care_type", "n_institutions", "phi", "tau2", "p_value", "applied"])
 
 
+def tau2_between(s: dict) -> float:
+    """The unwinsorised between-institution variance of a model row (``tau2_between``; 0 when absent)."""
+    v = s.get("tau2_between", np.nan)
+    return 0.0 if report.is_missing(v) else float(v)
+
+
 def shrinkage_example(results: Results, period: str) -> tuple[str, str]:
-    """The (indicator, care type) with the largest τ² among models whose limits were corrected
-    (shrinkage does something only when τ² > 0); else the first fitted model."""
+    """The (indicator, care type) with the largest between-institution variance ``tau2_between``
+    (the unwinsorised method-of-moments estimate behind the shrunk O/E: shrinkage does something
+    only when it is > 0); else the first fitted model."""
     best = None
     for c, s in _fitted(results, period):
-        key = (bool(s["overdispersion_applied"]), float(s["tau2"] or 0))
+        key = (tau2_between(s) > 0, tau2_between(s))
         if best is None or key > best[0]:
             best = (key, c.indicator, c.care_type)
     if best is None:
@@ -430,7 +460,8 @@ def _shown_models(results: Results, indicator: str, care_type: str, period: str)
 
 def shrinkage_table(results: Results, indicator: str, care_type: str, period: str, k: int = 8) -> pd.DataFrame:
     """Raw O/E beside the empirical-Bayes shrunk O/E for the ``k`` smallest institutions that may
-    be shown (``n`` at least ``settings.min_denominator``), with ``n_shown`` rounded.
+    be shown (``n`` at least ``settings.min_denominator``), with ``n_shown`` rounded. The shrunk O/E
+    is NaN (not 1) when the between-institution variance is 0: there is no difference to estimate.
 
     Returns ``institution``, ``n``, ``n_shown``, ``oe_ratio``, ``oe_shrunk``, ``oe_shrunk_ci_low``,
     ``oe_shrunk_ci_high``, ``suppressed`` (always False here).

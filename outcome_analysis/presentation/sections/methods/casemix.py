@@ -1,4 +1,5 @@
-"""The example case-mix model: facts, odds ratios, calibration by decile, and the raw against the
+"""The example case-mix model: facts, odds ratios, calibration by decile, how levels with one outcome
+and separation are handled (E = O; Firth with FLIC) and ``min_expected``, and the raw against the
 adjusted funnel with the institution whose position changes most highlighted."""
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def build(ov) -> list:
                              settings=ov.settings),
         methods.coefficient_table(coefs.loc[coefs["term"] != "Intercept"], lang, ov.settings),
         overview.figure(methods.calibration_plot(summary, lang).figure),
+        report.note(methods.separation_note(results, indicator, care_type, modelled, lang)),
     ]
     institution, text = methods.highlight(results, indicator, care_type, period, lang)
     if institution is not None:
