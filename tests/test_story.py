@@ -113,8 +113,10 @@ def test_headline_table_marks_direction_and_signal_in_words(jb_story):
     assert cells["Verloop van het traject (JR)"][2] == "Te weinig gegevens: minder dan 10 afgesloten episodes in 2024."
     figures = [tr for tr in soup.find("tbody").find_all("tr") if "oa-status" not in (tr.get("class") or [])]
     signals = {tr.find_all("td")[-1].get_text(strip=True) for tr in figures}
-    assert signals <= {"", "binnen verwachting"} | {s for s in signals if s.startswith(("▲", "▼"))}
-    assert "binnen de verwachting" not in str(soup)
+    allowed = ("▲", "▼", "binnen verwachting; W/V ", "te weinig gegevens om te vergelijken")
+    assert all(s == "" or s.startswith(allowed) for s in signals)
+    assert any(s.startswith("binnen verwachting; W/V ") and ", verwacht " in s for s in signals)
+    assert "binnen de verwachting" not in str(soup) and "interval W/V" not in str(soup)
     assert "↑ hoger is beter" in soup.get_text()  # the legend line
 
 
@@ -254,22 +256,46 @@ def test_institution_names_are_escaped(small_results):
     assert re.fullmatch(r"[a-z0-9-]+", report.slugify(name))
 
 
-def test_adjusted_comparison_shows_the_shrunk_oe(jb_story, small_results):
-    """The empirical-Bayes O/E stands beside the plain O/E, in the form of its case-mix row."""
+def test_the_adjusted_comparison_prints_the_stored_verdict_and_its_range_never_the_shrunk_oe(jb_story, small_results):
+    """Beside the adjusted verdict stands the range chance and the usual differences between
+    institutions explain (the row's expected_low/high), not a confidence interval and not the
+    empirical-Bayes O/E."""
+    judged = []
+    for entry in jb_story.entries():
+        for care_type in jb_story.shown_care_types(entry):
+            row = jb_story.verdicts(entry, care_type)["adjusted"]
+            stored = small_results.verdict(entry.id, care_type, jb_story.shown_period(entry), JB_INSTITUTION)
+            assert (row is None) == (stored is None or not entry.casemix)
+            if row is None:
+                continue
+            assert (row["signal"], row["text_key"]) == (stored["signal"], stored["text_key"])
+            text = BeautifulSoup(_html(indicators.adjusted(jb_story, entry, care_type)), "html.parser").get_text()
+            assert "kleine aantallen" not in text and "interval" not in text
+            if row["text_key"] == "suppressed":
+                continue
+            assert report.fmt_expected_range(row) in text
+            if row["signal"] != "none":
+                judged.append(entry.id)
+                low, high = report.fmt_ratio(row["expected_low"]), report.fmt_ratio(row["expected_high"])
+                assert f"verwacht tussen {low} en {high}" in text
+    assert judged  # the demo GI has adjusted verdicts to show
+    assert "kleine aantallen" not in _html(methods.build(jb_story))
+    assert not hasattr(indicators, "shrunk_text")
+
+
+def test_voogdij_is_said_to_end_regularly_by_definition_with_a_rounded_count(jb_story, small_results):
     entry = registry.get("jbjr_verloop")
-    cm = jb_story.casemix_row(entry, "jb")
-    html = _html(indicators.adjusted(jb_story, entry, "jb"))
-    assert "Rekening houdend met de kleine aantallen: " + report.fmt_ratio(cm["oe_shrunk"]) in html
-    # a spread interval is shown with it; a collapsed one (τ² = 0) gets the no-variation wording
-    spread = dict(cm, oe_shrunk=1.0812, oe_shrunk_ci_low=0.9104, oe_shrunk_ci_high=1.2733)
-    assert indicators.shrunk_text(jb_story, spread) == "Rekening houdend met de kleine aantallen: 1,08 (0,91 – 1,27)."
-    flat = dict(cm, oe_shrunk=1.0, oe_shrunk_ci_low=1.0, oe_shrunk_ci_high=1.0)
-    assert "niet meer van elkaar verschillen" in indicators.shrunk_text(jb_story, flat)
-    assert indicators.shrunk_text(jb_story, dict(cm, oe_shrunk=float("nan"))) == ""
+    row = jb_story.verdicts(entry, "jb")["adjusted"]
+    n_fixed = jb_story.model_row(entry, "jb", row["period"])["n_fixed"]
+    text = BeautifulSoup(_html(indicators.adjusted(jb_story, entry, "jb")), "html.parser").get_text()
+    if n_fixed >= jb_story.settings.min_count:
+        rounded = report.fmt_count_rounded(n_fixed, settings=jb_story.settings)
+        assert f"Voogdij-episodes eindigen per definitie regulier." in text
+        assert f"ongeveer {rounded} episodes" in text and "waargenomen = verwacht" in text
+        if n_fixed % jb_story.settings.round_to:
+            assert f" {report.fmt_int(n_fixed)} " not in text  # never the exact count
     en = story.prepare(small_results, JB_INSTITUTION, lang="en")
-    assert indicators.shrunk_text(en, spread) == "Taking the small numbers into account: 1.08 (0.91 – 1.27)."
-    # the methods section explains it in one sentence
-    assert "rekening houdend met de kleine aantallen" in _html(methods.build(jb_story))
+    assert "by definition" in _html(indicators.adjusted(en, entry, "jb")) or n_fixed < jb_story.settings.min_count
 
 
 def test_duration_table_has_kaplan_meier_and_not_reached(small_results):
@@ -399,7 +425,7 @@ def test_the_comparator_of_a_delivery_not_declared_national(small_results):
     assert ("Elk cijfer staat naast dat van alle instellingen voor jeugdbescherming en jeugdreclassering "
             "in deze levering (12) samen.") in text
     assert "andelijk" not in text
-    assert "alle 12 instellingen voor jeugdbescherming en jeugdreclassering in deze levering samen" in text
+    assert "de andere instellingen voor jeugdbescherming en jeugdreclassering in deze levering samen" in text
     facts = dialogue.facts(s)
     assert facts["comparator_than"] == ("bij alle 12 instellingen voor jeugdbescherming en jeugdreclassering "
                                         "in deze levering samen")
@@ -465,17 +491,23 @@ def test_a_hidden_pooled_figure_is_never_printed(small_results):
 def test_kerncijfers_and_the_section_read_the_same_adjusted_verdict(small_results):
     s = story.prepare(small_results, JB_INSTITUTION)
     entry = registry.get("jbjr_verloop")
-    cm = small_results.casemix.copy()
-    sel = ((cm["indicator"] == "jbjr_verloop") & (cm["care_type"] == "jb") & (cm["report_period"] == s.period))
-    # no model: no O/E, but the stored signal still says "within" (as for a model that could not be fitted)
-    cm.loc[sel, ["oe_ratio", "oe_ci_low", "oe_ci_high", "adjusted_value"]] = np.nan
-    cm.loc[sel, "signal"] = "within"
-    s2 = story.prepare(dataclasses.replace(small_results, casemix=cm), JB_INSTITUTION)
-    assert s2.adjusted_row(entry, "jb") == (None, "nomodel")
+    c = small_results.comparisons.copy()
+    sel = ((c["indicator"] == "jbjr_verloop") & (c["care_type"] == "jb") & (c["basis"] == "adjusted")
+           & (c["unit"] == JB_INSTITUTION))
+    # no verdict (fewer than min_expected expected events): no interval, no range
+    c.loc[sel, ["ci_low", "ci_high", "expected_low", "expected_high"]] = np.nan
+    c.loc[sel, ["signal", "text_key"]] = ["none", "adjusted_none"]
+    c.loc[sel, "favourable"] = None
+    s2 = story.prepare(dataclasses.replace(small_results, comparisons=c), JB_INSTITUTION)
+    assert s2.verdicts(entry, "jb")["adjusted"]["signal"] == "none"
     row = _kern_row(str(summary.headline_table(s2)), s2.label(entry, "jb"))
-    assert row[-1] == ""  # Gecorrigeerd: empty, "geen vergelijking mogelijk"
+    assert row[-1] == "te weinig gegevens om te vergelijken"
     text = BeautifulSoup(_html(indicators.adjusted(s2, entry, "jb")), "html.parser").get_text()
-    assert "binnen verwachting" not in text
+    assert "te weinig gegevens om te vergelijken" in text and "binnen verwachting" not in text
+    # no adjusted row at all: the Kerncijfers cell is empty and the section says there is no model
+    s3 = story.prepare(dataclasses.replace(small_results, comparisons=c.loc[~sel]), JB_INSTITUTION)
+    assert _kern_row(str(summary.headline_table(s3)), s3.label(entry, "jb"))[-1] == ""
+    assert "geen gecorrigeerde vergelijking" in _html(indicators.adjusted(s3, entry, "jb"))
 
 
 def test_methods_name_the_family_without_a_comparator_and_write_dates_in_words(small_demo):
