@@ -111,7 +111,10 @@ def test_national_overview_headings(national):
                     "Geharmoniseerde outcome-indicatoren jeugdhulp", "Tien prestatie-indicatoren jeugdzorg",
                     "Uitval – jeugdhulp", "Landelijke trends", "Over deze cijfers"):
         assert re.search(rf"<h[23][^>]*>\s*{re.escape(heading)}", html), heading
-    assert "geen rangorde" in _text(html)
+    text = _text(html)
+    assert "geen rangorde" in text and "alfabetische volgorde" in text
+    assert "Rangschikbaarheid" in text and "99,8%-interval W/V (signaal)" in text
+    assert "W/V rekening houdend met kleine aantallen" not in text or "andere vraag" in text  # never beside a verdict
 
 
 @pytest.mark.parametrize("which", ["national", "methods"])
@@ -164,6 +167,7 @@ def test_methods_sections(methods):
     assert "herhaald beroep" in text.lower()
     assert "RCI = (58 − 68)" in text
     assert "odds ratio" in text.lower()
+    assert "W/V ∓ z·√(s² + τ²) bij 99,8%" in text and "FLIC" in text and "niet 1" in text
 
 
 def test_national_overview_in_english(small_demo_path, results_dir, tmp_path):
