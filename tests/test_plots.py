@@ -313,3 +313,27 @@ def test_the_pooled_line_is_named_by_the_comparator():
     shares = pd.DataFrame({"institution": ["A", "B", "C"], "denominator": [40, 120, 300], "value": [0.5, 0.62, 0.58]})
     ax = plots.funnel_plot(shares, highlight="A", target=0.58, national_label="Alle instellingen (3)", settings=DEFAULT)
     assert "Alle instellingen (3)" in [x.get_text() for x in ax.get_legend().get_texts()]
+
+
+def test_funnel_points_coloured_by_the_given_verdict(institutions):
+    """The points carry the table's ``signal`` (the comparisons' verdict): higher and lower as their own
+    markers beyond the signal limit, a point without a verdict open; the 95% line is a line of attention."""
+    t = institutions.assign(expected=institutions["denominator"] * 0.6, oe_ratio=institutions["value"] / 0.6)
+    visible = np.flatnonzero(~t["suppressed"].fillna(False).astype(bool).to_numpy()) if "suppressed" in t else np.arange(len(t))
+    signals = np.array(["within"] * len(t), dtype=object)
+    signals[visible[:3]] = ["higher", "lower", "none"]
+    t = t.assign(signal=signals)
+    ax = plots.funnel_plot(t, kind="oe", settings=DEFAULT)
+    drawn = plots._visible(t)
+    for sig in ("higher", "lower"):
+        arts = _by_gid(ax, f"signal_{sig}")
+        assert sum(len(a.get_offsets()) for a in arts) == (drawn["signal"] == sig).sum()
+    others = _by_gid(ax, "others")[0]
+    faces = others.get_facecolors()
+    assert len(others.get_offsets()) == drawn["signal"].isin(["within", "none"]).sum()
+    white = [tuple(np.round(f[:3], 3)) == (1.0, 1.0, 1.0) for f in faces]
+    assert sum(white) == (drawn["signal"] == "none").sum()
+    labels = [x.get_text() for x in ax.get_legend().get_texts()]
+    assert "95%-aandachtslijn" in labels and "99,8%-signaalgrens" in labels
+    assert "hoger dan verwacht (signaal)" in labels
+    plt.close(ax.figure)

@@ -2,8 +2,17 @@
 
 The national overview puts all institutions side by side for one period: per indicator set and
 indicator a funnel of the raw share and one of the case-mix O/E ratio (institutions named; those
-whose figures are suppressed are listed as "te klein", never plotted), a table of adjusted figures,
-the spread between institutions with the overdispersion of the funnel, and the national trends.
+whose figures are suppressed are listed as "te klein", never plotted), a table of adjusted figures
+(institutions in alphabetical order), the spread between institutions with the overdispersion of the
+funnel and the rankability (a caterpillar of the shrunk O/E only when it is high), and the national
+trends.
+
+No verdict is decided here: every signal the tables, counts and funnel colours show is the
+``adjusted`` row of :meth:`Results.comparison <outcome_analysis.running.query.ResultsQuery.comparison>`
+with its own interval; ``too_small`` and ``no_model`` only present rows without one. The case-mix
+rows (:meth:`Results.casemix_rows`) give plot coordinates. The shrunk O/E answers another question
+(how large a difference probably is, taking small numbers into account) and is never printed beside
+a verdict.
 Its sections (:mod:`outcome_analysis.presentation.sections.national`) build the display items from
 the functions here; ``notebooks/national_overview.ipynb`` shows one section per cell::
 
