@@ -117,6 +117,27 @@ def test_report_names_the_institution_and_its_figures(normal, small_results, per
     assert report.fmt_pct(row["value"]) in normal["pdf"]
 
 
+def test_the_report_shows_the_stored_adjusted_verdicts(normal, small_results, period):
+    """Every adjusted O/E verdict of the institution in the period its figure is shown is in the report
+    as the results store holds it: its verdict, O/E and expected range (or "te weinig gegevens"). (The
+    adjusted mean change of the change indicators is not worded in the institution report.)"""
+    from outcome_analysis import story
+
+    s = story.prepare(small_results, INSTITUTION, period)
+    text = " ".join(normal["text"].split())
+    shown = 0
+    rows = small_results.comparison(None, None, None, basis="adjusted", unit=INSTITUTION, measure="oe_ratio")
+    for _, row in rows.iterrows():
+        entry = registry.get(row["indicator"])
+        if row["care_type"] not in s.shown_care_types(entry) or s.shown_period(entry) != row["period"]:
+            continue
+        if row["text_key"] == "suppressed":
+            continue
+        assert report.fmt_expected_range(row.to_dict()) in text, (row["indicator"], row["care_type"])
+        shown += 1
+    assert shown
+
+
 def test_pdf_has_the_sections_and_page_numbers(normal):
     pdf = normal["pdf"]
     for heading in ("Samenvatting", "Basisset outcome jeugdbescherming en jeugdreclassering", "Verloop van de trajecten",
@@ -140,9 +161,10 @@ def test_report_is_shorter_than_before(normal):
     n = len(normal["pages"])
     assert n <= PAGES_BEFORE - 3, n
     pdf = normal["pdf"]
-    for text in ("Rekening houdend met de kleine aantallen", "Kaplan", "Jeugdreclassering: Te weinig gegevens",
-                 "Tien prestatie-indicatoren"):
+    for text in ("Rekening houdend met de problematiek van de jongeren", "Kaplan",
+                 "Jeugdreclassering: Te weinig gegevens", "Tien prestatie-indicatoren"):
         assert text in pdf, text
+    assert "kleine aantallen" not in pdf  # the shrunk O/E is never printed beside a verdict
 
 
 def test_no_code_and_no_traceback(normal):
