@@ -578,8 +578,9 @@ def delivery_figures(results: Results, set: str, period: str, lang: str = "nl") 
 # ------------------------------------------------------------------------------------------------
 # figures
 # ------------------------------------------------------------------------------------------------
-def _oe_limits(adj: pd.DataFrame, tau2: float, settings: Settings) -> pd.DataFrame | None:
-    """Smooth O/E limit curves ``1 ± z sqrt(c / E + tau2)`` for plotting.
+def oe_limit_curves(adj: pd.DataFrame, tau2: float, settings: Settings) -> pd.DataFrame | None:
+    """Smooth O/E limit curves ``1 ± z sqrt(c / E + tau2)`` for plotting (the overview's funnels and
+    the institution report's).
 
     ``casemix`` reads each institution's signal from its own null variance ``sum p (1 - p)``; the
     curve takes ``c`` as the median of ``s_i^2 E_i`` recovered from those limits, so that the
@@ -638,7 +639,7 @@ def funnel_pair(results: Results, indicator: str, care_type: str, period: str, l
     s = model_row(results, indicator, care_type, modelled)
     tau2 = float(s.get("tau2", 0.0) or 0.0) if bool(s.get("overdispersion_applied", False)) else 0.0
     shown = adj.loc[~adj["suppressed"] & np.isfinite(adj["oe_ratio"])]
-    oe_limits = _oe_limits(shown if len(shown) else adj, tau2, settings)
+    oe_limits = oe_limit_curves(shown if len(shown) else adj, tau2, settings)
     plots.funnel_plot(shown, kind="oe", limits_table=oe_limits, anonymise=True, highlight=highlight,
                       lang=lang, title=t["oe_title"], ax=axes[1], settings=settings)
     if not anonymise:

@@ -564,7 +564,10 @@ def verdict_sentences(value, *, adjusted=None, reference=None, previous=None, la
     >>> verdict_sentences(0.31, reference={"signal": "within", "text_key": "raw_within_adjusted_within",
     ...                                     "reference_value": 0.3}, adjusted={"signal": "within",
     ...                                     "text_key": "adjusted_within"})["reference"]
-    'Het ruwe cijfer (31,0%) is vergelijkbaar met de andere instellingen samen (30,0%).'
+    'Ook zonder die correctie is het vergelijkbaar met de andere instellingen samen (30,0%).'
+
+    An adjusted row without a verdict (``none``: too little expected) is not worded here (the
+    indicator's section says so beside its range); it still keeps the raw gap from judging.
     """
     ph = ui(lang, "phrases")
     w = ui(lang, "verdicts")
@@ -574,7 +577,7 @@ def verdict_sentences(value, *, adjusted=None, reference=None, previous=None, la
     words = comparator if comparator is not None else _comparator_words("national", 0, lang)
     compared = words.get("scope") != "none"
     has_adjusted = compared and adjusted is not None and adjusted.get("text_key") != "suppressed"
-    if has_adjusted:
+    if has_adjusted and _signal(adjusted) != "none":
         out["adjusted"] = w["adjusted_" + _signal(adjusted)] + _favourable_word(adjusted, lang) + "."
     if compared and reference is not None and _signal(reference) != "none":
         key = str(reference.get("text_key") or "raw_" + _signal(reference))

@@ -117,8 +117,8 @@ def _institution_rows(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     rows = table.loc[keep.to_numpy(bool)].copy()
     rows["measure"] = np.where(rows["category"] == _MEAN_CATEGORY, "mean", "share")
     kinds = {k: e.kind for k, e in registry.REGISTRY.items()}
-    # the headline of a context figure or a profile is described, not compared
-    rows = rows.loc[rows["indicator"].map(kinds).isin(["share", "distribution"]).to_numpy(bool)
+    # a context figure is described, not compared (the verloop profile's headline share is compared)
+    rows = rows.loc[rows["indicator"].map(kinds).isin(["share", "distribution", "profile"]).to_numpy(bool)
                     | (rows["measure"] == "mean").to_numpy(bool)]
     if "window_months" in rows:
         months = {k: e.window_months(settings) for k, e in registry.REGISTRY.items()}

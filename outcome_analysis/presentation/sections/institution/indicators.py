@@ -263,21 +263,37 @@ def figures(story: Story, entry: registry.Entry, care_types: list[str], period: 
                 row[1].set_axis_off()
                 continue
             plots.funnel_plot(cm_all, highlight=story.institution, kind="oe", lang=story.lang, ax=row[1],
-                              settings=story.settings)
+                              limits_table=_oe_curves(story, entry, care_type, cm_all), settings=story.settings)
             if row[1].get_legend() is not None:
                 row[1].get_legend().remove()
     image = png(fig)
     caption = t["figure_caption"] if any_funnel else t["figure_caption_trend"] if story.compared \
         else t["figure_caption_alone"]
+    if any_funnel:  # the limits in force (settings.funnel_limits; the signal limit is the outer line)
+        signal = story.settings.signal_limit
+        attention = [lim for lim in story.settings.funnel_limits if lim != signal] or [signal]
+        caption = caption.format(signal_limit=report.fmt_pct(signal, 1, story.lang),
+                                 attention_limit=report.fmt_pct(min(attention), 0, story.lang))
     return [image, para(caption, "oa-caption")]
+
+
+def _oe_curves(story: Story, entry: registry.Entry, care_type: str, cm_all: pd.DataFrame):
+    """The O/E funnel's limit curves from the same null variance and overdispersion as the verdicts
+    (the overview draws the same), so that the drawn 99.8% line is the signal limit of the text."""
+    from outcome_analysis.presentation import overview
+
+    shown = cm_all.loc[~cm_all["suppressed"] & np.isfinite(cm_all["oe_ratio"])]
+    model = story.model_row(entry, care_type, str(cm_all["period"].iloc[0])) or {}
+    tau2 = float(model.get("tau2", 0.0) or 0.0) if bool(model.get("overdispersion_applied", False)) else 0.0
+    return overview.oe_limit_curves(shown if len(shown) else cm_all, tau2, story.settings)
 
 
 def adjusted(story: Story, entry: registry.Entry, care_type: str, prefix: bool = False) -> list:
     """The comparisons of the shown figure in words, as the results store holds them
     (:meth:`Story.verdicts`): the adjusted verdict first, with its O/E and the range chance and the
     usual differences between institutions explain, then the raw gap with the other institutions as
-    context. An indicator without a case-mix model gets the raw comparison only; one institution
-    gets none."""
+    context (not when both are within expectation: the summary's words say that). An indicator
+    without a case-mix model gets the raw comparison only; one institution gets none."""
     if not story.compared:
         return []  # one institution: never a comparison with itself
     t = story.t
@@ -291,6 +307,10 @@ def adjusted(story: Story, entry: registry.Entry, care_type: str, prefix: bool =
     if entry.casemix:
         if row is None:
             items.append(para(lead + t["adjusted_none"].format(reason=t["adjusted_nomodel"])))
+        elif row.get("signal") == "none" and row.get("text_key") != "suppressed":
+            items.append(para(lead + t["adjusted_too_little"]))  # no verdict, no range: one line
+            if entry.id == "jbjr_verloop" and care_type == "jb":  # voogdij apart, verdict or not
+                items += fixed_levels(story, entry, care_type, story.model_row(entry, care_type, row["period"]))
         elif row.get("text_key") != "suppressed":
             summary = story.model_row(entry, care_type, row["period"])
             fav = row.get("favourable")
@@ -299,7 +319,8 @@ def adjusted(story: Story, entry: registry.Entry, care_type: str, prefix: bool =
                 covariates=covariates(story, summary), range=report.fmt_expected_range(row, story.lang),
                 favourable=fav_text), "oa-headline"))
             items += fixed_levels(story, entry, care_type, summary)
-    if ref is not None and ref.get("text_key") != "suppressed" and ref.get("signal") in ("higher", "lower", "within"):
+    quiet = ref is not None and ref.get("text_key") == "raw_within_adjusted_within"  # the summary says it; no news here
+    if ref is not None and not quiet and ref.get("text_key") != "suppressed" and ref.get("signal") in ("higher", "lower", "within"):
         if row is not None:  # after the adjusted verdict, the raw gap as context
             text = report.verdict_sentences(mine["value"], adjusted=row, reference=ref, lang=story.lang,
                                             comparator=story.comparator)["reference"]
@@ -320,7 +341,8 @@ def fixed_levels(story: Story, entry: registry.Entry, care_type: str, summary) -
     """Records the case-mix model left out because their group has one outcome only (E = O): for
     the regular end of JB episodes the voogdij sentence (voogdij ends regularly by definition),
     otherwise a general one, with the number over all institutions rounded (never an exact small
-    count); nothing when the model left nothing out."""
+    count); nothing when the model left nothing out, or (outside the voogdij case) when none of this
+    institution's records is concerned."""
     n = None if summary is None else summary.get("n_fixed")
     if n is None or is_missing(n) or float(n) <= 0:
         return []
@@ -328,9 +350,35 @@ def fixed_levels(story: Story, entry: registry.Entry, care_type: str, summary) -
     number = (t["fixed_few"].format(n=st.min_count) if float(n) < st.min_count
               else t["fixed_about"].format(n=report.fmt_count_rounded(n, story.lang, settings=st)))
     if entry.id == "jbjr_verloop" and care_type == "jb":
-        return [para(t["fixed_voogdij"].format(n=number))]
+        return [para(t["fixed_voogdij"].format(n=number))] + by_care_form(story, entry, care_type)
+    mine = story.casemix_row(entry, care_type) or {}
+    if is_missing(mine.get("n_fixed")) or float(mine.get("n_fixed") or 0) <= 0:
+        return []  # none of this institution's records is concerned: nothing to explain here
     unit = report.ui(story.lang, "status")["units"].get(entry.unit, entry.unit)
     return [para(t["fixed_levels"].format(n=number, unit=unit))]
+
+
+def by_care_form(story: Story, entry: registry.Entry, care_type: str) -> list:
+    """The regular-end share per care form of this institution (``care_form:*`` rows of
+    ``jbjr_verloop``), voogdij marked as regular by definition, hidden figures named without a
+    number; nothing when the results hold no such rows."""
+    from outcome_analysis.contract import schema
+
+    t = story.t
+    rows = story.rows(entry, care_type, category=None)
+    rows = rows.loc[rows["category"].astype(str).str.startswith("care_form:")]
+    if rows.empty:
+        return []
+    order = {f: i for i, f in enumerate(schema.CARE_FORMS.get(care_type, ()))}
+    items = []
+    for r in sorted(rows.to_dict("records"), key=lambda r: order.get(r["category"].split(":", 1)[1], 99)):
+        form = registry.category_label(r["category"], story.lang)
+        if is_suppressed(r) or is_missing(r.get("value")):
+            items.append(t["by_care_form_hidden"].format(form=form))
+            continue
+        key = "by_care_form_fixed" if r["category"] == "care_form:voogdij" else "by_care_form_item"
+        items.append(t[key].format(form=form, value=report.fmt_pct(r["value"], 1, story.lang)))
+    return [para(t["by_care_form"].format(items="; ".join(items)))]
 
 
 def covariates(story: Story, summary) -> str:
