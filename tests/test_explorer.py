@@ -294,3 +294,16 @@ def test_adjusted_view_shows_the_comparisons_verdict(explorer, small_results):
         assert got["signal"] == r.signal, r.unit
         np.testing.assert_allclose([got["oe_ci_low"], got["oe_ci_high"]], [r.ci_low, r.ci_high], rtol=1e-9)
     explorer.set(adjusted=False)
+    # one verdict everywhere: the national overview's table and each institution's report say the same
+    from outcome_analysis.indicators import registry
+    from outcome_analysis.presentation import overview, story
+
+    table = overview.adjusted_table(small_results, "jh_uitval", "jeugdhulp", period).set_index("institution")
+    entry = registry.get("jh_uitval")
+    for r in rows.itertuples(index=False):
+        shown = table.loc[r.unit]
+        if not shown["suppressed"] and r.signal != "none":
+            assert shown["signal"] == r.signal, r.unit
+        said = story.prepare(small_results, r.unit).verdicts(entry, "jeugdhulp")["adjusted"]
+        assert said["signal"] == r.signal, r.unit
+        np.testing.assert_allclose([said["ci_low"], said["ci_high"]], [r.ci_low, r.ci_high])
