@@ -387,7 +387,10 @@ def separation_note(results: Results, indicator: str, care_type: str, period: st
     s = overview.model_row(results, indicator, care_type, period)
     fixed = s.get("n_fixed", 0)
     fixed = 0 if report.is_missing(fixed) else int(fixed)
-    return mt["separation"].format(k=report.fmt_int(fixed, lang),
+    settings = results.settings
+    count = (mt["fixed_none"] if fixed == 0 else mt["fixed_few"].format(n=settings.min_count) if fixed < settings.min_count
+             else mt["fixed_about"].format(n=report.fmt_count_rounded(fixed, lang, settings=settings)))
+    return mt["separation"].format(k=count,
                                    used=mt["flic_used"] if s.get("fit_method") == "firth_flic" else mt["flic_not"],
                                    e=report.fmt_number(results.settings.min_expected, 0, lang))
 
