@@ -112,8 +112,8 @@ def oe_verdict(observed, expected, variance, n, *, settings: Settings | None = N
         the overdispersion test).
     tau2 : float, optional
         Additive overdispersion to use; default: estimated from the institutions that can be judged
-        (:func:`outcome_analysis.statistics.funnel.overdispersion`, applied only when the test shows
-        overdispersion).
+        (:func:`outcome_analysis.statistics.funnel.overdispersion` over every institution with a
+        z-score, as FunnelPlotR; applied only when the test shows overdispersion).
 
     Returns
     -------
@@ -143,7 +143,10 @@ def oe_verdict(observed, expected, variance, n, *, settings: Settings | None = N
         s = np.sqrt(var) / exp_
         z0 = (oe - 1) / s
     judged = (np.isfinite(s) & (exp_ >= settings.min_expected) & (n - exp_ >= settings.min_expected))
-    od = funnel.overdispersion(np.where(judged, z0, np.nan), s, settings=settings)
+    # overdispersion from every institution with a z-score, as FunnelPlotR does: leaving the small
+    # ones out would overstate phi (real differences show most in the large institutions) and widen
+    # every limit; winsorising keeps their extreme z-scores in check
+    od = funnel.overdispersion(z0, s, settings=settings)
     if tau2 is None:
         tau2 = od.tau2 if od.applied else 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -189,7 +192,7 @@ def mean_verdict(adjusted, national: float, s, n, *, settings: Settings | None =
     judged = np.isfinite(s) & (s > 0) & (n >= settings.min_denominator)
     with np.errstate(invalid="ignore", divide="ignore"):
         z0 = (adj - national) / s
-    od = funnel.overdispersion(np.where(judged, z0, np.nan), s, settings=settings)
+    od = funnel.overdispersion(z0, s, settings=settings)
     tau2 = od.tau2 if od.applied else 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.sqrt(s ** 2 + tau2)
