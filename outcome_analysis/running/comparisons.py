@@ -76,31 +76,28 @@ def _finish(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[list(COLUMNS)]
 
 
+#: adjusted rows: where each comparisons column comes from in ``casemix`` (O/E of a share) and in
+#: ``casemix_mean`` (adjusted mean change), with the measure and the value the interval is read against.
+_ADJUSTED_SOURCES = (
+    ("oe_ratio", {"level": "oe_ci_level", "value": "oe_ratio", "ci_low": "oe_ci_low", "ci_high": "oe_ci_high"}, None),
+    ("mean", {"level": "ci_level", "value": "adjusted_mean", "ci_low": "ci_low", "ci_high": "ci_high"}, "national_mean"),
+)
+
+
 def adjusted_rows(casemix: pd.DataFrame, casemix_mean: pd.DataFrame) -> pd.DataFrame:
     """The ``adjusted`` rows from the stored case-mix tables (shares and mean change)."""
     parts = []
-    if len(casemix):
-        c = casemix
+    for c, (measure, columns, null) in zip((casemix, casemix_mean), _ADJUSTED_SOURCES):
+        if not len(c):
+            continue
+        null_value = 1.0 if null is None else c[null].to_numpy(float)
         parts.append(pd.DataFrame({
             "unit_kind": "institution", "unit": c["institution"].astype(object).to_numpy(),
             "indicator": c["indicator"].to_numpy(object), "care_type": c["care_type"].to_numpy(object),
             "period": c["period"].astype(str).to_numpy(object), "report_period": c["report_period"].astype(str).to_numpy(object),
-            "basis": "adjusted", "measure": "oe_ratio", "signal": c["signal"].astype(str).to_numpy(object),
-            "level": c["oe_ci_level"].to_numpy(float), "value": c["oe_ratio"].to_numpy(float),
-            "ci_low": c["oe_ci_low"].to_numpy(float), "ci_high": c["oe_ci_high"].to_numpy(float),
-            "null_value": 1.0, "reference_value": 1.0,
-            "expected_low": c["funnel_low"].to_numpy(float), "expected_high": c["funnel_high"].to_numpy(float),
-            "n": c["n"].to_numpy(float)}))
-    if len(casemix_mean):
-        c = casemix_mean
-        parts.append(pd.DataFrame({
-            "unit_kind": "institution", "unit": c["institution"].astype(object).to_numpy(),
-            "indicator": c["indicator"].to_numpy(object), "care_type": c["care_type"].to_numpy(object),
-            "period": c["period"].astype(str).to_numpy(object), "report_period": c["report_period"].astype(str).to_numpy(object),
-            "basis": "adjusted", "measure": "mean", "signal": c["signal"].astype(str).to_numpy(object),
-            "level": c["ci_level"].to_numpy(float), "value": c["adjusted_mean"].to_numpy(float),
-            "ci_low": c["ci_low"].to_numpy(float), "ci_high": c["ci_high"].to_numpy(float),
-            "null_value": c["national_mean"].to_numpy(float), "reference_value": c["national_mean"].to_numpy(float),
+            "basis": "adjusted", "measure": measure, "signal": c["signal"].astype(str).to_numpy(object),
+            **{k: c[v].to_numpy(float) for k, v in columns.items()},
+            "null_value": null_value, "reference_value": null_value,
             "expected_low": c["funnel_low"].to_numpy(float), "expected_high": c["funnel_high"].to_numpy(float),
             "n": c["n"].to_numpy(float)}))
     if not parts:
