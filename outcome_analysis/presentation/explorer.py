@@ -630,8 +630,15 @@ class Explorer:
         if sel["entry"].window_setting:
             columns["excluded_window"] = None
         if "oe_ratio" in out:
-            columns.update({"expected": None, "oe_ratio": None, "oe_ci": None, "adjusted_value": None,
-                            "signal": (None, "text")})
+            from outcome_analysis.presentation import overview
+
+            # the verdict's own interval (at the signal limit) and the verdict in words, as the overview
+            level = report.fmt_pct(self.settings.signal_limit, 1, self.lang)
+            shown = shown.assign(signal=[overview.signal_label(s, self.lang)
+                                         if isinstance(s, str) else "" for s in shown["signal"]])
+            columns.update({"expected": None, "oe_ratio": None,
+                            "oe_ci": (overview.texts_of(self.lang)["col_oe_ci"].format(level=level), "oe_ci"),
+                            "adjusted_value": None, "signal": (None, "text")})
         highlight = sel["institutions"][0] if sel["institutions"] else None
         return str(report.display_table(shown, columns, self.lang, caption=self._title(sel), highlight=highlight,
                                         settings=self.settings))

@@ -429,6 +429,22 @@ def fmt_signed(x, decimals: int = 1, lang: str = "nl") -> str:
     return ("+" if float(x) > 0 else "−") + text
 
 
+def apart_decimals(pairs, decimals: int, most: int = 3) -> int:
+    """The fewest decimals (at least ``decimals``, at most ``decimals + most``) at which each pair
+    ``(a, b)`` of numbers prints differently, so that a verdict never stands beside a figure that
+    looks equal to the bound it was read against ("W/V 0,60 — lager; verwacht tussen 0,60 en ...").
+    Pairs with a missing number are ignored.
+
+    >>> apart_decimals([(0.5963, 0.6035)], 2), apart_decimals([(1.24, 1.18)], 2), apart_decimals([(-0.0004, 0.0)], 1)
+    (3, 2, 4)
+    """
+    ok = [(float(a), float(b)) for a, b in pairs if not (is_missing(a) or is_missing(b)) and float(a) != float(b)]
+    for d in range(decimals, decimals + most + 1):
+        if all(round(a, d) != round(b, d) for a, b in ok):
+            return d
+    return decimals + most
+
+
 def fmt_change(row, lang: str = "nl", decimals: int = 1) -> str:
     """The change from the previous period of a ``raw_previous`` comparison row, with its interval:
     a share difference in percentage points ("+4,1 procentpunt (−1,0 tot +9,3)"), a mean difference
@@ -442,6 +458,9 @@ def fmt_change(row, lang: str = "nl", decimals: int = 1) -> str:
     w = ui(lang, "verdicts")
     scale = 100.0 if row.get("measure") == "share_difference" else 1.0
     parts = [None if is_missing(row.get(k)) else float(row.get(k)) * scale for k in ("value", "ci_low", "ci_high")]
+    # an interval that excludes 0 never prints a bound of 0,0
+    decimals = apart_decimals([(p, 0.0) for p in parts[1:]], decimals) if _signal(row) in ("higher", "lower") \
+        else decimals
     value, low, high = (fmt_signed(p, decimals, lang) for p in parts)
     key = "change_points" if scale == 100.0 else "change"
     return w[key].format(value=value, low=low, high=high)
@@ -465,7 +484,9 @@ def fmt_expected_range(row, lang: str = "nl") -> str:
     if signal == "none":
         return w["too_little"]
     ratio = row.get("measure", "oe_ratio") == "oe_ratio"
-    f = (lambda v: fmt_ratio(v, 2, lang)) if ratio else (lambda v: fmt_number(v, 1, lang))
+    d = apart_decimals([(row.get("value"), row.get("expected_low")), (row.get("value"), row.get("expected_high"))],
+                       2 if ratio else 1)
+    f = lambda v: fmt_number(v, d, lang)  # noqa: E731
     return w["range_oe" if ratio else "range_mean"].format(
         value=f(row.get("value")), verdict=w["expected_" + signal],
         low=f(row.get("expected_low")), high=f(row.get("expected_high")))

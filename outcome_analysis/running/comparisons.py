@@ -28,8 +28,8 @@ verdict. No report, overview, explorer view or question decides a verdict itself
 :meth:`Results.comparison <outcome_analysis.running.query.ResultsQuery.comparison>`.
 
 Rows whose figure is hidden by disclosure control have signal ``none`` and text key
-``suppressed``; a reference of fewer than ``settings.min_denominator`` records (the other
-institution of a delivery of two, when it is small) is not given and there is no verdict.
+``suppressed``; a reference of fewer than ``settings.min_denominator`` records, or of one other
+institution only (a delivery of two), is not given and there is no raw verdict against it.
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ COLUMNS = (
     "expected_low", "expected_high", "n", "text_key",
 )
 BASES = ("adjusted", "raw_reference", "raw_previous")
-KEY = ("unit_kind", "unit", "indicator", "care_type", "period", "basis")
+KEY = ("unit_kind", "unit", "indicator", "care_type", "period", "basis", "measure")
 
 #: indicator-table categories compared raw: the headline share and the mean change.
 _MEAN_CATEGORY = "mean_change:"
@@ -147,7 +147,9 @@ def raw_reference_rows(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     m = verdict.mean_vs_others(rows["value"], rows["ci_low"], rows["ci_high"], den, total_val / total_den, total_den)
     reference = np.where(share, v["reference_value"], m["reference_value"])
     signal = np.where(share, v["signal"], m["signal"]).astype(object)
-    small_reference = (total_den - den).to_numpy(float) < settings.min_denominator
+    # the others' figure is a reference only when it pools at least two institutions and is not small:
+    # a single other institution would be named by it (and "the others together" would be one)
+    small_reference = ((total_den - den).to_numpy(float) < settings.min_denominator) | (rows["n_institutions"] < 3).to_numpy()
     reference = np.where(small_reference, np.nan, reference)
     hidden = rows["suppressed"].fillna(False).astype(bool).to_numpy()
     signal[small_reference | hidden] = "none"
@@ -200,18 +202,40 @@ def raw_previous_rows(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     return out
 
 
-def _combine_keys(raw: pd.DataFrame, adjusted: pd.DataFrame) -> pd.DataFrame:
-    """A raw row of a figure that also has an adjusted verdict names both in its text key."""
+def _combine_keys(raw: pd.DataFrame, adjusted: pd.DataFrame, casemix: pd.DataFrame) -> pd.DataFrame:
+    """A raw row of a figure that also has an adjusted verdict names both in its text key.
+
+    A raw gap with an adjusted verdict ``within`` is said to fit the case-mix (``..._adjusted_within``)
+    only when the model's expected share ``E / n`` lies on the same side of the others' share as the
+    raw figure and covers at least half of the gap; otherwise the case-mix explains little of it and
+    the key is ``..._adjusted_within_chance`` (the difference is within what chance and the usual
+    differences between institutions explain).
+    """
     if raw.empty or adjusted.empty:
         return raw
     adj = adjusted.loc[adjusted["measure"] == "oe_ratio"]
     lookup = {(u, i, c, p): s for u, i, c, p, s in zip(adj["unit"], adj["indicator"], adj["care_type"],
                                                      adj["period"], adj["signal"])}
+    expected = {}
+    if len(casemix):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = casemix["expected"].to_numpy(float) / casemix["n"].to_numpy(float)
+        expected = {(u, i, c, str(p)): e for u, i, c, p, e in zip(casemix["institution"], casemix["indicator"],
+                                                                  casemix["care_type"], casemix["period"], share)}
     keys = []
-    for u, i, c, p, m, k in zip(raw["unit"], raw["indicator"], raw["care_type"], raw["period"], raw["measure"],
-                                raw["text_key"]):
+    for u, i, c, p, m, k, v, r in zip(raw["unit"], raw["indicator"], raw["care_type"], raw["period"], raw["measure"],
+                                      raw["text_key"], raw["value"], raw["reference_value"]):
         s = lookup.get((u, i, c, p)) if m == "share" else None
-        keys.append(f"{k}_adjusted_{s}" if s in ("higher", "lower", "within") and k != "suppressed" else k)
+        if s not in ("higher", "lower", "within") or k == "suppressed":
+            keys.append(k)
+            continue
+        key = f"{k}_adjusted_{s}"
+        if s == "within" and k in ("raw_higher", "raw_lower"):
+            e = expected.get((u, i, c, p), np.nan)
+            gap, explained = v - r, e - r
+            if not (np.isfinite(explained) and gap * explained > 0 and abs(explained) >= 0.5 * abs(gap)):
+                key += "_chance"
+        keys.append(key)
     raw = raw.copy()
     raw["text_key"] = keys
     return raw
@@ -241,7 +265,7 @@ def build(table: pd.DataFrame, casemix: pd.DataFrame, casemix_mean: pd.DataFrame
     reference = raw_reference_rows(table, settings)
     previous = raw_previous_rows(table, settings)
     if len(adjusted) and len(table):
-        head = table.loc[(table["scope"] == "institution").to_numpy(bool) & table["category"].isin(["", _MEAN_CATEGORY]).to_numpy(bool)]
+        head = _institution_rows(table, settings)  # the rows of the window in force only
         hidden = {(u, i, c, str(p), "mean" if cat == _MEAN_CATEGORY else "oe_ratio")
                   for u, i, c, p, cat, s in zip(head["institution"], head["indicator"], head["care_type"],
                                                 head["period"], head["category"], head["suppressed"]) if s is True or s == 1}
@@ -251,7 +275,7 @@ def build(table: pd.DataFrame, casemix: pd.DataFrame, casemix_mean: pd.DataFrame
         adjusted = adjusted.copy()
         adjusted.loc[mask, "signal"] = "none"
         adjusted.loc[mask, "text_key"] = "suppressed"
-    reference = _combine_keys(reference, adjusted)
+    reference = _combine_keys(reference, adjusted, casemix)
     parts = [p for p in (adjusted, reference, previous) if len(p)]
     if not parts:
         return empty()
