@@ -119,6 +119,16 @@ def _assert_results_identity(results):
         assert (both.loc[shown, "signal_casemix"].astype(str) == both.loc[shown, "signal"]).all()
         assert np.allclose(both[low_col].to_numpy(float), both["ci_low"].to_numpy(float), equal_nan=True)
         assert (both.loc[~shown, "signal"] == "none").all()
+        # and "suppressed" only where the figure of the window in force is hidden
+        head = results.indicators
+        head = head.loc[(head["scope"] == "institution") & head["category"].isin(["", "mean_change:"])]
+        hidden = set()
+        for r in head.itertuples(index=False):
+            months = results.window_months(r.indicator)
+            if bool(r.suppressed) and (not months or pd.isna(r.window_months) or int(r.window_months) == months):
+                hidden.add((r.institution, r.indicator, r.care_type, str(r.period)))
+        said_hidden = {tuple(k) for k in both.loc[~shown, key].itertuples(index=False)}
+        assert said_hidden <= hidden
 
 
 def test_identity_over_the_small_demo(small_results):
