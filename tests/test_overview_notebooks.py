@@ -113,7 +113,7 @@ def test_national_overview_headings(national):
         assert re.search(rf"<h[23][^>]*>\s*{re.escape(heading)}", html), heading
     text = _text(html)
     assert "geen rangorde" in text and "alfabetische volgorde" in text
-    assert "Rangschikbaarheid" in text and "99,8%-interval W/V (signaal)" in text
+    assert "Rangschikbaarheid" in text and "Bij toeval verwacht (W/V)" in text
     assert "W/V rekening houdend met kleine aantallen" not in text or "andere vraag" in text  # never beside a verdict
 
 

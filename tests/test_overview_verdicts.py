@@ -86,7 +86,7 @@ def test_rendered_table_alphabetical_with_the_comparisons_verdict(small_results,
     tables = [t for t in _tables(items) if "Signaal" in t.get_text()]
     assert len(tables) == 1
     head = [th.get_text(" ", strip=True) for th in tables[0].find("thead").find_all("th")]
-    assert "99,8%-interval W/V (signaal)" in head and "Signaal" in head
+    assert "Bij toeval verwacht (W/V)" in head and "Signaal" in head  # the range, as in the reports
     assert not any("kleine aantallen" in h for h in head)  # the shrunk O/E never beside a verdict
     names, words = [], []
     for tr in tables[0].find("tbody").find_all("tr"):
@@ -161,7 +161,7 @@ def test_no_between_variance_says_so_only_in_the_spread_part(small_results, peri
     assert sum("niet meer van elkaar dan toeval" in n for n in notes) == 1
     assert not any(f.get_gid() == "caterpillar" for f in _figures(items))
     for table in _tables(items):
-        assert "toeval" not in table.get_text()
+        assert "niet meer van elkaar dan toeval" not in table.get_text()
 
 
 def test_texts_in_english(small_results, period):
@@ -170,4 +170,4 @@ def test_texts_in_english(small_results, period):
     text = " ".join(str(i) for i in items if isinstance(i, str))
     assert "Rankability 0.90 (high)" in text
     assert "how large is the difference probably, taking small numbers into account" in text
-    assert "99.8% interval O/E (signal)" in text
+    assert "Expected by chance (O/E)" in text

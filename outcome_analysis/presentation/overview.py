@@ -88,6 +88,20 @@ def texts_of(lang: str) -> dict:
     return _texts(lang)
 
 
+def limit_words(settings: Settings, lang: str = "nl") -> dict[str, str]:
+    """The funnel limits in force as the texts name them: ``signal`` (``settings.signal_limit``, the
+    verdicts' level, "99,8%") and ``attention`` (the lowest other funnel limit, the line of attention,
+    "95%").
+
+    >>> limit_words(Settings())
+    {'signal': '99,8%', 'attention': '95%'}
+    """
+    signal = float(settings.signal_limit)
+    others = [float(x) for x in settings.funnel_limits if float(x) != signal] or [signal]
+    fmt = lambda v: report.fmt_pct(v, 1 if round(v * 100, 1) % 1 else 0, lang)  # noqa: E731
+    return {"signal": fmt(signal), "attention": fmt(min(others))}
+
+
 def signal_label(signal: str, lang: str = "nl") -> str:
     """The reader's word for a signal: ``higher``, ``lower``, ``within``, ``too_small``, ``no_model``."""
     return texts_of(lang).get(signal, signal)
@@ -298,6 +312,8 @@ def adjusted_table(results: Results, indicator: str, care_type: str, period: str
         "oe_ci_low": pick("ci_low", np.nan).astype(float),
         "oe_ci_high": pick("ci_high", np.nan).astype(float),
         "oe_ci_level": pick("level", np.nan).astype(float),
+        "expected_low": pick("expected_low", np.nan).astype(float),
+        "expected_high": pick("expected_high", np.nan).astype(float),
         "adjusted_value": sel["adjusted_value"].to_numpy(float),
         "expected": sel["expected"].to_numpy(float),
         "funnel_high": sel["funnel_high"].to_numpy(float),

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from outcome_analysis import texts
 from outcome_analysis.statistics.disclosure import round_count
@@ -283,6 +283,7 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None
                 if ax.get_ylim()[1] > top:
                     ax.set_ylim(0, top)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_number(v, 0, lang)))
+        ax.xaxis.set_minor_formatter(NullFormatter())  # a log axis would label its minor ticks on top of each other
         if title:
             ax.set_title(title, loc="left")
         if is_hl.any():  # last: the label is placed within the final limits

@@ -38,12 +38,20 @@ def indicator_items(ov, indicator: str, care_type: str) -> list:
     shown = adj.loc[~adj["suppressed"]]
     if not len(shown):
         return items
-    items.append(report.note(t["key_note"]))
+    items.append(report.note(t["key_note"].format(**overview.limit_words(ov.settings, lang))))
     # the verdict is the comparison's (Results.comparison), with its own interval; no shrunk O/E beside it
     shown = shown.assign(institution=shown["key"] + ". " + shown["institution"])
-    level = overview.interval_level(shown, ov.settings, lang)
+    # beside the verdict the range chance and the usual differences between institutions explain (the
+    # institution reports print the same), never called a confidence interval
+    def expected_range(r) -> str:
+        if r["signal"] not in ("higher", "lower", "within"):
+            return ""
+        d = report.apart_decimals([(r["oe_ratio"], r["expected_low"]), (r["oe_ratio"], r["expected_high"])], 2)
+        return report.fmt_ci(r["expected_low"], r["expected_high"], d, lang, kind="ratio")
+
+    shown = shown.assign(expected_range=[expected_range(r) for r in shown.to_dict("records")])
     cols = {"institution": None, "n": (t["col_n"], "count"), "raw_value": (t["col_raw"], "pct"),
-            "oe_ratio": (t["col_oe"], "ratio"), "oe_ci": (t["col_oe_ci"].format(level=level), "oe_ci"),
+            "oe_ratio": (t["col_oe"], "ratio"), "expected_range": (t["col_expected"], "text"),
             "adjusted_value": (t["col_adj"], "pct"), "signal_label": (t["col_signal"], "text")}
     caption = t["table_caption"].format(ind=entry.label(lang), care=care, p=modelled)
     items.append(overview.widths(report.display_table(shown, cols, lang, caption=caption, settings=ov.settings),

@@ -20,6 +20,6 @@ def build(ov) -> list:
     if words["scope"] == "none":
         note = t["method_alone"].format(n=n, ref=ref)
     else:
-        note = t["method"].format(cov=cov, n=n, ref=ref, share=words["share"],
+        note = t["method"].format(cov=cov, n=n, ref=ref, share=words["share"], **overview.limit_words(ov.settings, lang),
                                 e=report.fmt_number(ov.settings.min_expected, 0, lang))
     return [overview.heading(t["method_h"], 2), report.note(note), *contract_items(results, lang)]

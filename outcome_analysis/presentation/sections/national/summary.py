@@ -31,7 +31,7 @@ def build(ov) -> list:
         items += [report.note(sentence) for sentence in lonely]
         if len(lonely) == len(families):
             return items
-    items.append(report.note(t["intro"].format(period=ov.period), kind="headline"))
+    items.append(report.note(t["intro"].format(period=ov.period, **overview.limit_words(ov.settings, lang)), kind="headline"))
     sentences = "".join(f"<li>{_html.escape(s)}</li>" for s in overview.summary_sentences(summary, lang))
     items.append(report.HTML(f'<ul class="oa-summary">{sentences}</ul>'))
     if summary.empty:
