@@ -66,6 +66,10 @@ class Settings:
         Shares with a smaller denominator are hidden.
     min_count : int
         Counts shown as counts below this are hidden.
+    min_cell : int
+        The two-cell rule for shares: a share (and everything computed from its cells) is shown
+        only when its numerator and its complement (denominator - numerator) both reach this
+        (default 10, CBS practice); else it is shown as a band ("minder dan 10 van de 40").
     round_to : int
         Shown counts are rounded to multiples of this.
     conf : float
@@ -111,6 +115,7 @@ class Settings:
     continuation_days: int = 1
     min_denominator: int = 10
     min_count: int = 10
+    min_cell: int = 10
     round_to: int = 5
     conf: float = 0.95
     ci_method: str = "wilson"
@@ -134,7 +139,7 @@ class Settings:
             raise SettingsError(f"conf must be a fraction between 0 and 1, got {self.conf!r}")
         if self.ci_method not in ("wilson", "exact"):
             raise SettingsError(f"ci_method must be 'wilson' or 'exact', got {self.ci_method!r}")
-        for name in ("min_denominator", "min_count", "round_to"):
+        for name in ("min_denominator", "min_count", "min_cell", "round_to"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)!r}")
         if not self.min_expected > 0:

@@ -225,7 +225,10 @@ def compute_context(data: Dataset, granularity: str = "year", settings: Settings
     ]
     counts = [c.assign(indicator="ctx_doelgroep") for c in counts] + [_kwesties(ended, te["issues"])]
 
-    shares = disclosure.suppress(pd.concat(shares, ignore_index=True)[COLUMNS], settings, kind="share")
+    shares = pd.concat(shares, ignore_index=True)[COLUMNS]
+    is_share = (shares["indicator"] == "ctx_doelgroep").to_numpy()  # the others are means and quartiles
+    shares = pd.concat([disclosure.suppress(shares[is_share], settings, kind="share"),
+                        disclosure.suppress(shares[~is_share], settings, kind="mean")], ignore_index=True)
     counts = pd.concat(counts, ignore_index=True)[COLUMNS]
     counts["family"] = counts["category"].str.split(":").str[0]
     counts = disclosure.suppress(

@@ -38,6 +38,20 @@ def _family_of(table: pd.DataFrame) -> np.ndarray:
     return pd.Series(fam).reindex(keys).fillna("").to_numpy(dtype=object)
 
 
+def _is_mean(table: pd.DataFrame) -> np.ndarray:
+    """Rows that are means (the two-cell rule does not apply, only ``min_denominator``): a breakdown of
+    type ``mean`` (``mean_change:``, ``mean_t:``) or the headline of an indicator whose headline is a
+    mean; read from the registry on the few distinct (indicator, category) pairs."""
+    pairs = table[["indicator", "category"]].drop_duplicates()
+    kind = {}
+    for ind, cat in pairs.itertuples(index=False):
+        entry = registry.get(ind)
+        family = str(cat).partition(":")[0] if cat else ""
+        kind[(ind, cat)] = (entry.breakdowns.get(family) == "mean") if family else (entry.headline == "mean")
+    keys = pd.MultiIndex.from_frame(table[["indicator", "category"]])
+    return pd.Series(kind).reindex(keys).fillna(False).to_numpy(dtype=bool)
+
+
 def _breakdown_keys(table: pd.DataFrame) -> list[str]:
     """The extra ``by`` columns of a :func:`compute` table (record columns that are no output column)."""
     return [c for c in table.columns if c in RECORD_COLUMNS and c not in OUTPUT_COLUMNS]
@@ -47,9 +61,12 @@ def _suppress(table: pd.DataFrame, settings: Settings, extra: Sequence[str] = ()
     """Set ``suppressed`` with :func:`disclosure.suppress` (shares and distribution cells apart), on
     the rows in the order given (ties for the complementary cell: the first row in that order)."""
     is_cell = table["_family"].to_numpy() != ""
+    is_mean = _is_mean(table) & ~is_cell
+    is_share = ~is_cell & ~is_mean
     out = np.zeros(len(table), bool)
-    if (~is_cell).any():
-        out[~is_cell] = disclosure.suppress(table[~is_cell], settings, kind="share")["suppressed"].to_numpy()
+    for mask, kind in ((is_share, "share"), (is_mean, "mean")):
+        if mask.any():
+            out[mask] = disclosure.suppress(table[mask], settings, kind=kind)["suppressed"].to_numpy()
     if is_cell.any():
         group = [*_SORT_KEYS, *extra, "_family", "window_months"]
         cells = table[is_cell].assign(window_months=table.loc[is_cell, "window_months"].astype("float64").fillna(-1))
@@ -79,8 +96,9 @@ def resuppress(table: pd.DataFrame, settings: Settings | None = None) -> pd.Data
 
     Notes
     -----
-    The rules are those of :func:`disclosure.suppress`: shares and means (and the empty-group rows
-    of distribution-only indicators) with ``kind="share"``, the cells of each distribution (grouped
+    The rules are those of :func:`disclosure.suppress`: shares (and the empty-group rows of
+    distribution-only indicators) with ``kind="share"`` (the two-cell rule), means (a ``mean``
+    breakdown or headline) with ``kind="mean"``, the cells of each distribution (grouped
     by indicator, scope, institution, period, care type, extra ``by`` columns, family and window)
     with ``kind="count"``.  The family of a row is read from the registry's ``breakdowns``.
 
@@ -95,8 +113,10 @@ def resuppress(table: pd.DataFrame, settings: Settings | None = None) -> pd.Data
     ...     "institution": ["A", "B"], "period": ["2023"] * 2, "care_type": ["jeugdhulp"] * 2,
     ...     "category": ["", ""], "numerator": [3.0, 4.0], "denominator": [12, 8],
     ...     "window_months": pd.array([pd.NA, pd.NA], dtype="Int64"), "suppressed": [False, True]})
-    >>> resuppress(t, DEFAULT.replace(min_denominator=5))["suppressed"].tolist()
+    >>> resuppress(t, DEFAULT.replace(min_denominator=5, min_cell=3))["suppressed"].tolist()
     [False, False]
+    >>> resuppress(t, DEFAULT.replace(min_denominator=5))["suppressed"].tolist()  # 3 of 12: a small cell
+    [True, True]
     """
     settings = settings or DEFAULT
     if not len(table):

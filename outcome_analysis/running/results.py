@@ -340,7 +340,7 @@ def _verloop(data: Dataset, granularity: str, settings: Settings, prepared=None)
 
     ended = indicators.verloop_profile(data if prepared is None else prepared, granularity=granularity,
                                        settings=settings)
-    ended["suppressed"] = disclosure.suppress(ended.assign(numerator=ended["n"], denominator=ended["n"]), settings)["suppressed"]
+    ended["suppressed"] = disclosure.suppress(ended.assign(numerator=ended["n"], denominator=ended["n"]), settings, kind="mean")["suppressed"]
     km = survival.episode_durations(data, granularity=granularity, settings=settings)
     return pd.concat([ended, km], ignore_index=True)
 

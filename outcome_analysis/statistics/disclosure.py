@@ -14,9 +14,9 @@ import pandas as pd
 from outcome_analysis.errors import OutcomeAnalysisError
 from outcome_analysis.settings import DEFAULT, Settings
 
-__all__ = ["DisclosureError", "suppress", "round_count"]
+__all__ = ["DisclosureError", "band", "suppress", "round_count"]
 
-_KINDS = ("share", "count")
+_KINDS = ("share", "mean", "count")
 
 
 class DisclosureError(OutcomeAnalysisError, ValueError):
@@ -61,6 +61,31 @@ def round_count(n, round_to: int = 5):
     return float(out) if out.ndim == 0 else out
 
 
+def band(numerator, denominator, min_cell: int) -> tuple[str, int, int] | None:
+    """The band a hidden share is shown as, revealing no more than the threshold: ``("below", k,
+    n)`` for "minder dan k van de n" (numerator below ``min_cell``) or ``("above", n - k, n)`` for
+    "meer dan n - k van de n" (complement below it); ``None`` when the share passes the two-cell
+    rule or the counts are missing.
+
+    >>> band(1, 11, 10), band(10, 11, 10), band(0, 40, 10), band(20, 40, 10)
+    (('below', 10, 11), ('above', 1, 11), ('below', 10, 40), None)
+
+    A band of both kinds at once (numerator and complement below the threshold, a denominator
+    below ``2 * min_cell``) is given as "below": ``band(5, 12, 10)`` is ``('below', 10, 12)``.
+    """
+    try:
+        x, n = float(numerator), float(denominator)
+    except (TypeError, ValueError):
+        return None
+    if not (np.isfinite(x) and np.isfinite(n)):
+        return None
+    if x < min_cell:
+        return ("below", int(min_cell), int(n))
+    if n - x < min_cell:
+        return ("above", int(n - min_cell), int(n))
+    return None
+
+
 def _groupings(group) -> list[list[str]]:
     """``group`` as a list of groupings, each a list of column names."""
     if group is None:
@@ -82,6 +107,7 @@ def suppress(
     min_denominator: int | None = None,
     min_count: int | None = None,
     round_to: int | None = None,
+    min_cell: int | None = None,
 ) -> pd.DataFrame:
     """Mark the cells of a table that may not be shown (disclosure control of indicators.md).
 
@@ -92,17 +118,19 @@ def suppress(
         ``ci_low``, ``ci_high`` and, for distributions, ``category``). Not modified.
     settings : Settings, optional
         Thresholds ``min_denominator``, ``min_count`` and ``round_to``; default ``settings.DEFAULT``.
-    kind : {"share", "count"}, default "share"
-        ``"share"``: every row is a share on its own. ``"count"``: rows are the cells of
-        distributions (counts per ``category`` within a group; ``numerator`` is the cell count,
-        ``denominator`` the group total), shown as counts.
+    kind : {"share", "mean", "count"}, default "share"
+        ``"share"``: every row is a share on its own (the two-cell rule). ``"mean"``: every row is
+        a mean, median, quartile or other figure of ``denominator`` records (only
+        ``min_denominator``). ``"count"``: rows are the cells of distributions (counts per
+        ``category`` within a group; ``numerator`` is the cell count, ``denominator`` the group
+        total), shown as counts.
     group : str, list of str, or list of lists of str, optional
         For ``kind="count"``: the columns that identify one distribution (e.g.
         ``["indicator", "institution", "period", "care_type"]``); the cells of a group are the
         rows sharing these values. Several groupings (a list of lists) protect the rows *and* the
         columns of a cross table; they are applied in turn until nothing changes. ``None`` treats
         the whole table as one distribution.
-    min_denominator, min_count, round_to : int, optional
+    min_denominator, min_count, round_to, min_cell : int, optional
         Override the settings.
 
     Returns
@@ -113,9 +141,11 @@ def suppress(
         ``suppressed`` (bool)
             the row may not be shown: value, interval and counts are hidden by the report;
         ``suppression_reason`` (str)
-            ``""``, ``"denominator"`` (denominator below ``min_denominator``), ``"count"``
-            (cell count below ``min_count``) or ``"complementary"`` (hidden so that another hidden
-            cell cannot be recovered);
+            ``""``, ``"denominator"`` (denominator below ``min_denominator``), ``"cell"`` (a
+            share's numerator below ``min_cell``), ``"complement"`` (a share's complement,
+            denominator - numerator, below ``min_cell``), ``"count"`` (cell count below
+            ``min_count``) or ``"complementary"`` (hidden so that another hidden cell cannot be
+            recovered);
         ``shown_numerator``, ``shown_denominator`` (float)
             the counts rounded to multiples of ``round_to`` (:func:`round_count`), NaN where
             suppressed.
@@ -131,8 +161,14 @@ def suppress(
     -----
     Rules (thresholds are settings):
 
-    1. **Shares** (both kinds): a row whose ``denominator`` is below ``min_denominator`` (or missing)
-       is suppressed. In a distribution this hides every cell of that group.
+    1. **Denominators** (every kind): a row whose ``denominator`` is below ``min_denominator`` (or
+       missing) is suppressed. In a distribution this hides every cell of that group. This is the
+       whole rule for means, medians and quartiles (``kind="mean"``).
+    1b. **The two-cell rule for shares** (``kind="share"``): a share is suppressed when its
+       numerator or its complement (denominator - numerator) is below ``min_cell`` (zero
+       included): 1 of 11 and 10 of 11 alike would reveal a small group. Everything computed from
+       the same cells (interval, O/E, adjusted share, funnel point, sentences) follows the row's
+       ``suppressed``; the report shows a band instead (:func:`band`).
     2. **Counts** (``kind="count"``): a cell whose ``numerator`` is below ``min_count`` is suppressed;
        zero counts included (0 is below the threshold).
     3. **Complementary suppression** (``kind="count"``): within each group, when exactly one cell
@@ -181,6 +217,7 @@ def suppress(
     min_denominator = settings.min_denominator if min_denominator is None else min_denominator
     min_count = settings.min_count if min_count is None else min_count
     round_to = settings.round_to if round_to is None else round_to
+    min_cell = settings.min_cell if min_cell is None else min_cell
     groupings = _groupings(group)
 
     needed = ["numerator", "denominator"] + [c for g in groupings for c in g]
@@ -196,6 +233,9 @@ def suppress(
 
     reason = np.full(len(out), "", dtype=object)
     small_den = ~(denominator >= min_denominator)  # NaN denominators are suppressed too
+    if kind == "share":
+        reason[~(denominator - numerator >= min_cell)] = "complement"
+        reason[~(numerator >= min_cell)] = "cell"
     reason[small_den] = "denominator"
     if kind == "count":
         small_count = ~(numerator >= min_count) & ~small_den

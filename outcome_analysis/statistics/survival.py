@@ -207,7 +207,7 @@ def episode_durations(data: Dataset, granularity: str = "year", settings: Settin
     inst = km_quantiles(duration, ended, keys).assign(scope="institution")
     nat = km_quantiles(duration, ended, keys[["period", "care_type"]]).assign(scope="national", institution="")
     out = pd.concat([inst, nat], ignore_index=True).assign(measure="duration_km_days")
-    out["suppressed"] = disclosure.suppress(out.assign(numerator=out["n"], denominator=out["n"]), settings)["suppressed"]
+    out["suppressed"] = disclosure.suppress(out.assign(numerator=out["n"], denominator=out["n"]), settings, kind="mean")["suppressed"]
     cols = ["scope", "institution", "period", "care_type", "measure", "n", "events", "censored",
             *QUANTILES, "suppressed"]
     return out[cols].sort_values(["scope", "institution", "period", "care_type"]).reset_index(drop=True)
