@@ -28,6 +28,7 @@ from typing import Any
 from outcome_analysis import texts
 from outcome_analysis.errors import OutcomeAnalysisError
 from outcome_analysis.statistics.disclosure import round_count  # noqa: F401 - the one rounding of shown counts
+from outcome_analysis.presentation import ledger  # every printed number is recorded while a ledger is active
 
 LANGS = texts.LANGS
 #: the three levels of the kwaliteitsgesprek, in the order reports show them.
@@ -88,6 +89,7 @@ def figure_hidden(row, min_denominator: int) -> bool:
         or float(denominator) < min_denominator
 
 
+@ledger.records("number")
 def fmt_number(x, decimals: int = 1, lang: str = "nl") -> str:
     """A number with ``decimals`` decimals and the language's separators (nl ``1.234,5``).
 
@@ -104,6 +106,7 @@ def fmt_number(x, decimals: int = 1, lang: str = "nl") -> str:
     return text
 
 
+@ledger.records("pct")
 def fmt_pct(x, decimals: int = 1, lang: str = "nl") -> str:
     """A fraction as a percentage: ``fmt_pct(0.1234)`` → ``'12,3%'`` (en ``'12.3%'``)."""
     if is_missing(x):
@@ -144,6 +147,7 @@ def fmt_date(date, lang: str = "nl") -> str:
     return f"{ts.day} {ui(lang)['months'][ts.month - 1]} {ts.year}"
 
 
+@ledger.records("int", decimals=0)
 def fmt_int(n, lang: str = "nl") -> str:
     """A whole number with thousands separators: ``1234`` → ``'1.234'`` (en ``'1,234'``)."""
     if is_missing(n):
@@ -151,13 +155,15 @@ def fmt_int(n, lang: str = "nl") -> str:
     return fmt_number(round(float(n)), 0, lang)
 
 
+@ledger.records("ratio")
 def fmt_ratio(x, decimals: int = 2, lang: str = "nl") -> str:
     """A ratio such as O/E: ``0.857`` → ``'0,86'``."""
     return fmt_number(x, decimals, lang)
 
 
 def fmt_ci(low, high, decimals: int = 1, lang: str = "nl", *, kind: str = "pct") -> str:
-    """An interval: ``fmt_ci(0.102, 0.145)`` → ``'10,2% – 14,5%'``; ``kind="ratio"`` → ``'0,85 – 1,12'``."""
+    """An interval: ``fmt_ci(0.102, 0.145)`` → ``'10,2% – 14,5%'``; ``kind="ratio"`` → ``'0,85 – 1,12'``.
+    Each bound is recorded in an active ledger by the function that prints it."""
     f = {"pct": lambda v: fmt_pct(v, decimals, lang),
          "ratio": lambda v: fmt_ratio(v, decimals if decimals != 1 else 2, lang),
          "number": lambda v: fmt_number(v, decimals, lang)}.get(kind)
@@ -168,6 +174,7 @@ def fmt_ci(low, high, decimals: int = 1, lang: str = "nl", *, kind: str = "pct")
     return f"{f(low)} – {f(high)}"
 
 
+@ledger.records("count", decimals=0)
 def fmt_count_rounded(n, lang: str = "nl", *, settings, base: int | None = None,
                       min_count: int | None = None) -> str:
     """A count as shown in reports: hidden (``'–'``) below ``min_count`` (default
