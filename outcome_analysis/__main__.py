@@ -17,6 +17,17 @@ Commands
     only to the path given, and is for the supplier's own check; it must not be shared.
     ``--settings FILE`` and ``--granularity`` set the counting rules as for the reports.
 
+``audit DIR [--cache STORE] [--lang nl|en]``
+    Read every report of a published folder (``DIR/manifest.json`` names the institution of each
+    ``<period>/<slug>.html`` / ``.pdf``) and look for what disclosure control hid
+    (:mod:`outcome_analysis.running.audit`): hidden shares, their complements and intervals, hidden
+    O/E figures, counts below ``min_cell`` in sentences. ``--cache`` is the results store the
+    reports were made from (a folder with ``meta.json``; default the one the folder's last batch
+    run used, ``DIR/.results/<hash>``). When the batch kept a ledger of printed numbers for a report,
+    in ``STORE/ledgers/<period>/<slug>.json``, the ledger is checked too, and every percentage in
+    the report must be in it. Prints a table of leaks; exit 1 when there is any, 0 when there is
+    none, 2 when the command itself cannot run.
+
 Other modules add commands by adding a sub-parser in :func:`build_parser` and a handler returning the
 exit code.
 """
@@ -59,6 +70,21 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--granularity", choices=("year", "half_year"), default="year",
                           help="periods of --records (default: year)")
     validate.set_defaults(handler=_validate)
+
+    audit = commands.add_parser(
+        "audit",
+        help="look in published reports for figures that disclosure control hid",
+        description="Look in every report of a published folder (its manifest.json) for hidden shares, their "
+                    "complements and intervals, hidden O/E figures and small counts in sentences. Exit 1 when "
+                    "any report leaks, 0 when none does.",
+    )
+    audit.add_argument("folder", type=Path, metavar="DIR",
+                       help="published folder with manifest.json (run_reports.py --out)")
+    audit.add_argument("--cache", type=Path, metavar="STORE",
+                       help="results store the reports were made from (folder with meta.json); default the one "
+                            "named by the folder's manifest, DIR/.results/<hash>; ledgers are read from STORE/ledgers/")
+    audit.add_argument("--lang", choices=LANGS, default="nl", help="language of the output (default: nl)")
+    audit.set_defaults(handler=_audit)
     return parser
 
 
@@ -139,6 +165,53 @@ def _write_records(data, args: argparse.Namespace, settings, lang: str) -> None:
     counted.write_xlsx(frame, args.records, lang=lang, reference_date=data.reference_date,
                        granularity=args.granularity, source=str(args.path), settings=settings)
     print(validation.paragraph(said["written"].format(file=args.records, rows=rows)))
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from .running import audit
+    from .running.results import Results
+
+    said = texts.for_lang("cli", args.lang)["audit"]
+    store = args.cache if args.cache is not None else audit.results_folder(args.folder)
+    if store is None:
+        print(said["no_store"].format(folder=args.folder), file=sys.stderr)
+        return 2
+    reports = audit.published_reports(args.folder)  # reads the manifest first: a wrong DIR says so
+    if not reports:
+        print(said["no_reports"].format(folder=args.folder), file=sys.stderr)
+        return 2
+    results = Results.load(store)
+    print(said["header"].format(folder=args.folder, n=len(reports), store=store))
+    outcome = audit.audit_folder(args.folder, results, store)
+    with_ledger = sum(1 for r in reports if ledger_file(store, r["key"]).is_file())
+    if with_ledger:
+        print(said["ledgers"].format(n=with_ledger))
+    rows = [(key, leak) for key, result in outcome.items() for leak in result.leaks]
+    if not rows:
+        print(said["ok"].format(n=len(reports)))
+        return 0
+    print()
+    print(_leak_table(rows, said))
+    print()
+    print(said["leaks"].format(leaks=len(rows), reports=len({k for k, _ in rows}), n=len(reports)))
+    return 1
+
+
+def ledger_file(store: Path, key: str) -> Path:
+    from .presentation.ledger import ledger_path
+
+    return ledger_path(store, key)
+
+
+def _leak_table(rows, said: dict, context_width: int = 60) -> str:
+    """One line per leak: report, file, kind, text, surrounding text, what it reveals."""
+    cols = said["columns"]
+    table = [(cols["report"], cols["source"], cols["kind"], cols["text"], cols["context"], cols["why"])]
+    for key, leak in rows:
+        context = leak.context if len(leak.context) <= context_width else leak.context[:context_width - 1] + "…"
+        table.append((key, leak.source, said["kinds"].get(leak.kind, leak.kind), leak.text, context, leak.why))
+    widths = [max(len(r[i]) for r in table) for i in range(5)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5] for r in table)
 
 
 if __name__ == "__main__":

@@ -100,7 +100,8 @@ class Ledger:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         rows = [{k: _jsonable(v) for k, v in e.as_dict().items()} for e in self.entries]
-        atomic.write_bytes(path, json.dumps({"format": 1, "entries": rows}, ensure_ascii=False, indent=0).encode("utf-8"))
+        data = json.dumps({"format": 1, "entries": rows}, ensure_ascii=False, indent=0)
+        atomic.write_bytes(path, data.encode("utf-8"))
         return path
 
 

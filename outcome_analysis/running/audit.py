@@ -1,0 +1,606 @@
+"""The leak audit: read a finished report and fail it when it shows what disclosure control hid.
+
+Disclosure control (docs/indicators.md, "Disclosure control") is decided once, in the stored tables:
+every row of ``indicators``, ``context`` and ``verloop`` of a results store
+(:class:`outcome_analysis.running.results.Results`) carries ``suppressed``. The audit never decides
+it again; it reads that column and looks in the report's text for what the hidden rows would give
+away. Three checks:
+
+(a) :func:`check_ledger` — the numbers a report printed (:mod:`outcome_analysis.presentation.ledger`)
+    are compared with the hidden figures: a printed share, interval or O/E that equals (at the
+    printed precision) a hidden figure of the institution and no shown one is a leak.
+(b) :func:`forbidden_strings` and :func:`scan` — every way the report's formatting functions could
+    print a hidden figure of the institution: the share, its complement (1 − p), its interval, each
+    with 0, 1 and 2 decimals in Dutch (``9,1%``) and English (``9.1%``), the hidden O/E, its
+    interval and the adjusted share of the case-mix rows of a hidden figure (``0,86``); and every
+    count below ``min_cell`` in a sentence ("3 van de 13", "3 jongeren", "3 of the 13",
+    "3 young people"), or a count whose complement is below ``min_cell`` ("175 van de 182").
+    A printed form that is also the printed form of a shown figure (of the institution, the pooled
+    rows, the completeness table or the settings, such as the 95% of an interval) cannot be told
+    apart from it and is not looked for; a share printed without decimals is not looked for when it
+    is a multiple of 5% (axis ticks).
+(c) :func:`percentages_not_in_ledger` — every percentage in the text was printed by the formatting
+    functions (it is in the ledger); a percentage typed into a text or computed by hand is flagged.
+
+:func:`audit_report` runs them on a report's HTML, PDF text and CSV files and returns an
+:class:`AuditResult`; ``python -m outcome_analysis audit DIR`` runs it on a published folder.
+
+Only shares are looked for: a hidden mean or median has no fixed printed form that would not also
+match unrelated numbers. Counts written out in words ("drie jongeren") are not looked for.
+
+Ledgers
+-------
+The batch may keep each report's ledger beside the results store it was made from:
+``<results store>/ledgers/<period>/<slug>.json`` (the manifest key of the report plus ``.json``;
+:func:`outcome_analysis.presentation.ledger.ledger_path`). When it is there, the audit also runs
+(a) and (c); without it, only (b).
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+#: the kinds of leak, in the order reports list them.
+LEAK_KINDS = ("share", "complement", "interval", "casemix", "count", "ledger", "unrecorded")
+#: characters of text either side of a leak, in its ``context``.
+CONTEXT_CHARS = 40
+#: the decimals a percentage and a ratio is printed with in the reports.
+PCT_DECIMALS = (0, 1, 2)
+RATIO_DECIMALS = (2,)
+#: decimals of a share written as a fraction in a CSV file ("0,0909").
+FRACTION_DECIMALS = (2, 3, 4)
+
+#: nouns after a count that make it a count of people or trajectories ("3 jongeren").
+_NOUNS = {
+    "nl": ("jongeren", "jongere", "jeugdigen", "jeugdige", "kinderen", "kind", "cliënten", "cliënt", "clienten",
+           "client", "trajecten", "traject", "gezinnen", "gezin", "ouders", "maatregelen", "maatregel", "doelen",
+           "beëindigingen", "afsluitingen", "aanmeldingen", "zaken", "personen", "deelnemers"),
+    "en": ("young people", "young person", "youths", "youth", "children", "child", "clients", "client",
+           "trajectories", "trajectory", "families", "family", "parents", "measures", "measure", "goals", "cases",
+           "persons", "people", "participants", "endings", "referrals"),
+}
+#: words after "k van de n" / "k of the n" that count something other than people (institutions).
+_NOT_PEOPLE = ("instellingen", "aanbieders", "organisaties", "gemeenten", "indicatoren", "perioden", "periodes",
+               "jaren", "maanden", "regio", "institutions", "providers", "organisations", "organizations",
+               "municipalities", "indicators", "periods", "years", "months", "regions")
+#: words before "k van de n" that make it the band of a hidden share ("minder dan 10 van de 12").
+_BAND_WORDS = ("minder dan", "meer dan", "less than", "fewer than", "more than")
+
+_SPACES = re.compile(r"[\u00a0\u202f\u2007\u2009\s]+")
+_PCT_TOKEN = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)\s?%")
+_DECIMAL_TOKEN = re.compile(r"(?<![\w.,])(\d+[.,]\d+)(?![\d%]|[.,]\d|\s%)")
+_NOUN_ALT = "|".join(sorted({re.escape(n) for ns in _NOUNS.values() for n in ns}, key=len, reverse=True))
+# case-sensitive: "9 Doelen" is a page number before a heading, "9 doelen" a count
+_OUT_OF = re.compile(r"(?<![\w.,:/-])(\d{1,6}) (van de|of the|out of) (\d{1,6})(?![\d.,]\d)(?: (\w+))?")
+_COUNT_NOUN = re.compile(r"(?<![\w.,:/-])(\d{1,3}) (" + _NOUN_ALT + r")\b")
+
+
+@dataclass(frozen=True)
+class Leak:
+    """One place where a report shows what was hidden: its ``kind`` (:data:`LEAK_KINDS`), the
+    matched ``text``, what it reveals (``why``), the text around it, and the file part it was
+    found in (``source``: ``html``, ``pdf``, ``csv:<name>``, ``ledger``)."""
+
+    kind: str
+    text: str
+    why: str
+    context: str = ""
+    source: str = ""
+    position: int = -1
+
+
+@dataclass
+class Forbidden:
+    """What a report of one institution must not print (:func:`forbidden_strings`).
+
+    ``percentages`` maps a printed percentage (``"9,1%"``) to (kind, why); ``numbers`` a printed
+    ratio (``"0,86"``); ``fractions`` a share written as a fraction, looked for in CSV files only;
+    ``min_cell`` is the smallest count a sentence may give."""
+
+    percentages: dict[str, tuple[str, str]] = field(default_factory=dict)
+    numbers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    fractions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    min_cell: int = 10
+
+    def __len__(self) -> int:
+        return len(self.percentages) + len(self.numbers) + len(self.fractions)
+
+    def __contains__(self, text: str) -> bool:
+        text = _canonical(text)
+        return text in self.percentages or text in self.numbers or text in self.fractions
+
+
+@dataclass
+class AuditResult:
+    """The audit of one report: every :class:`Leak`, ``ok`` when there is none, and a one-line summary."""
+
+    leaks: list[Leak]
+    institution: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.leaks
+
+    @property
+    def summary(self) -> str:
+        if not self.leaks:
+            return f"{self.institution or 'report'}: no leaks"
+        counts = {k: sum(1 for x in self.leaks if x.kind == k) for k in LEAK_KINDS}
+        said = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+        return f"{self.institution or 'report'}: {len(self.leaks)} leak(s) ({said})"
+
+    def to_frame(self) -> pd.DataFrame:
+        cols = ["kind", "text", "why", "context", "source", "position"]
+        return pd.DataFrame([[getattr(x, c) for c in cols] for x in self.leaks], columns=cols)
+
+
+# --------------------------------------------------------------------------------------------
+# printed forms
+# --------------------------------------------------------------------------------------------
+def min_cell_of(settings) -> int:
+    """The two-cell threshold of the settings (``min_cell``; ``min_count`` for settings that predate it)."""
+    return int(getattr(settings, "min_cell", settings.min_count))
+
+
+def _fmt(x: float, decimals: int, lang: str) -> str:
+    """``x`` printed as :func:`outcome_analysis.presentation.report.fmt_number` prints it."""
+    text = f"{float(x):,.{decimals}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]
+    if lang == "nl":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def pct_forms(p, langs: Sequence[str] = ("nl", "en"), decimals: Sequence[int] = PCT_DECIMALS) -> list[str]:
+    """A fraction printed as a percentage in every format of the reports: ``pct_forms(1/11)`` →
+    ``['9%', '9,1%', '9,09%', '9.1%', '9.09%']`` (duplicates once)."""
+    if not _finite(p):
+        return []
+    return list(dict.fromkeys(_fmt(float(p) * 100, d, lang) + "%" for lang in langs for d in decimals))
+
+
+def ratio_forms(x, langs: Sequence[str] = ("nl", "en"), decimals: Sequence[int] = RATIO_DECIMALS) -> list[str]:
+    """A ratio printed as the reports print an O/E: ``ratio_forms(0.857)`` → ``['0,86', '0.86']``."""
+    if not _finite(x):
+        return []
+    return list(dict.fromkeys(_fmt(float(x), d, lang) for lang in langs for d in decimals))
+
+
+def _finite(x) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _canonical(text: str) -> str:
+    return _SPACES.sub("", str(text))
+
+
+def _truthy(x) -> bool:
+    try:
+        return bool(x) and not pd.isna(x)
+    except (TypeError, ValueError):
+        return bool(x)
+
+
+# --------------------------------------------------------------------------------------------
+# hidden and shown figures
+# --------------------------------------------------------------------------------------------
+def _rows_of(table: pd.DataFrame | None, institution: str | None) -> pd.DataFrame:
+    """The institution's own rows of a figures table (every institution's for ``None``/``""``)."""
+    if table is None or table.empty or "institution" not in table.columns:
+        return pd.DataFrame()
+    if "scope" in table.columns:
+        own = table["scope"] == "institution"
+    else:
+        own = table["institution"].astype(str) != ""
+    if institution:
+        own &= table["institution"] == institution
+    return table.loc[own]
+
+
+def _pooled_rows(table: pd.DataFrame | None) -> pd.DataFrame:
+    if table is None or table.empty:
+        return pd.DataFrame()
+    if "scope" in table.columns:
+        return table.loc[table["scope"] != "institution"]
+    if "institution" in table.columns:
+        return table.loc[table["institution"].astype(str) == ""]
+    return pd.DataFrame()
+
+
+def _suppressed(table: pd.DataFrame) -> pd.Series:
+    if table.empty or "suppressed" not in table.columns:
+        return pd.Series(False, index=table.index)
+    return table["suppressed"].map(_truthy).astype(bool)
+
+
+def _is_share(row) -> bool:
+    """A row whose value is numerator / denominator (not a mean or a median)."""
+    p, num, den = row.get("value"), row.get("numerator"), row.get("denominator")
+    if not (_finite(p) and _finite(num) and _finite(den)) or float(den) <= 0:
+        return False
+    return 0.0 <= float(p) <= 1.0 and abs(float(num) / float(den) - float(p)) < 1e-6
+
+
+def _describe(row) -> str:
+    parts = [str(row.get(k)) for k in ("indicator", "care_type", "period", "category")
+             if row.get(k) not in (None, "") and not (isinstance(row.get(k), float) and math.isnan(row.get(k)))]
+    return " ".join(parts)
+
+
+def _hidden_casemix(results, institution: str | None) -> pd.DataFrame:
+    """Case-mix rows (O/E, adjusted share) of a figure that is hidden: the ``suppressed`` column of
+    the case-mix table when it has one, else the ``indicators`` row of the same indicator, care type,
+    institution and modelled period (headline, no category)."""
+    cm = getattr(results, "casemix", None)
+    if cm is None or cm.empty:
+        return pd.DataFrame()
+    cm = cm.loc[cm["institution"].astype(str) != ""]
+    if institution:
+        cm = cm.loc[cm["institution"] == institution]
+    if cm.empty:
+        return cm
+    if "suppressed" in cm.columns:
+        return cm.loc[_suppressed(cm)]
+    ind = _rows_of(results.indicators, institution)
+    if ind.empty:
+        return cm.iloc[0:0]
+    head = ind.loc[ind["category"].fillna("").astype(str) == ""] if "category" in ind.columns else ind
+    hidden = {(r.indicator, r.care_type, r.institution, str(r.period))
+              for r in head.loc[_suppressed(head), ["indicator", "care_type", "institution", "period"]].itertuples()}
+    keys = zip(cm["indicator"], cm["care_type"], cm["institution"], cm["period"].astype(str))
+    return cm.loc[[k in hidden for k in keys]]
+
+
+def _shown_forms(results, institution: str | None, settings, langs) -> dict[str, set[str]]:
+    """Every printed form of a figure the report may show, per target of :class:`Forbidden`
+    (``percentages``, ``numbers``, ``fractions``): the institution's and the pooled shown rows,
+    their complements and intervals, completeness, the shown case-mix figures, the reference values
+    of the verdicts and the settings' levels."""
+    forms: dict[str, set[str]] = {"percentages": set(), "numbers": set(), "fractions": set()}
+
+    def add_pct(v):
+        if _finite(v):
+            for x in (float(v), 1 - float(v)):
+                forms["percentages"].update(pct_forms(x, langs))
+                forms["fractions"].update(_fmt(x, d, lang) for lang in langs for d in FRACTION_DECIMALS)
+
+    def add_number(v):
+        if _finite(v):
+            forms["numbers"].update(ratio_forms(v, langs))
+
+    for name in ("indicators", "context", "quality"):
+        table = getattr(results, name, None)
+        for part in (_rows_of(table, institution), _pooled_rows(table)):
+            if part.empty:
+                continue
+            shown = part.loc[~_suppressed(part)]
+            for col in ("value", "ci_low", "ci_high"):
+                if col in shown.columns:
+                    for v in pd.to_numeric(shown[col], errors="coerce").dropna().unique():
+                        add_pct(v)
+    cm = getattr(results, "casemix", None)
+    if cm is not None and not cm.empty:
+        hidden = _hidden_casemix(results, institution).index
+        own = cm.loc[~cm.index.isin(hidden)]
+        if institution:
+            own = own.loc[own["institution"].isin([institution, ""])]
+        for col in ("national_value", "raw_value", "adjusted_value"):
+            if col in own.columns:
+                for v in own[col].dropna().unique():
+                    add_pct(v)
+        for col in ("oe_ratio", "oe_ci_low", "oe_ci_high", "oe_shrunk", "oe_shrunk_ci_low", "oe_shrunk_ci_high",
+                    "funnel_low", "funnel_high"):
+            if col in own.columns:
+                for v in own[col].dropna().unique():
+                    add_number(v)
+        if "national_value" in cm.columns:  # the pooled share is printed beside every institution's
+            for v in cm["national_value"].dropna().unique():
+                add_pct(v)
+    comp = getattr(results, "comparisons", None)
+    if comp is not None and not comp.empty and "unit" in comp.columns:
+        rows = comp.loc[comp["unit"].isin([institution, ""])] if institution else comp
+        for col in ("null_value", "reference_value", "expected_low", "expected_high", "level"):
+            if col in rows.columns:
+                for v in pd.to_numeric(rows[col], errors="coerce").dropna().unique():
+                    add_pct(v)
+                    add_number(v)
+    for name in ("coefficients", "model_summaries", "calibration", "casemix_mean"):  # the model tables
+        table = getattr(results, name, None)
+        if table is None or table.empty:
+            continue
+        for col in table.columns:
+            values = pd.to_numeric(table[col], errors="coerce") if table[col].dtype.kind not in "fiu" else table[col]
+            for v in values.dropna().unique():
+                add_number(v)
+    for name in ("conf", "signal_limit", "overdispersion_trim"):
+        add_pct(getattr(settings, name, None))
+    for level in getattr(settings, "funnel_limits", ()) or ():
+        add_pct(level)
+    return forms
+
+
+# --------------------------------------------------------------------------------------------
+# (b) what must not be printed
+# --------------------------------------------------------------------------------------------
+def forbidden_strings(results, institution: str | None, settings, langs: Sequence[str] = ("nl", "en")) -> Forbidden:
+    """What a report of ``institution`` must not print (``None`` or ``""``: any institution, for the
+    national overview): every printed form of its hidden shares (``indicators`` and ``context`` rows
+    with ``suppressed``), their complements and intervals, and the O/E, its interval and the adjusted
+    share of the case-mix rows of a hidden figure, less the forms that a shown figure also prints
+    (:func:`_shown_forms`). Counts in sentences are looked for by :func:`scan` with
+    ``Forbidden.min_cell``."""
+    shown = _shown_forms(results, institution, settings, langs)
+    out = Forbidden(min_cell=min_cell_of(settings))
+
+    def put(target: dict, forms: Iterable[str], kind: str, why: str, *, ticks: bool = False) -> None:
+        allowed = shown[next(k for k, v in vars(out).items() if v is target)]
+        for form in forms:
+            if form in allowed or form in target:
+                continue
+            if ticks and _is_tick(form):
+                continue
+            target[form] = (kind, why)
+
+    for name in ("indicators", "context"):
+        rows = _rows_of(getattr(results, name, None), institution)
+        if rows.empty:
+            continue
+        for row in rows.loc[_suppressed(rows)].to_dict("records"):
+            if not _is_share(row):
+                continue
+            what = f"hidden {name[:-1] if name == 'indicators' else name} {_describe(row)}"
+            if institution is None or institution == "":
+                what += f" ({row.get('institution')})"
+            p = float(row["value"])
+            put(out.percentages, pct_forms(p, langs), "share", f"{what}: the share", ticks=True)
+            put(out.percentages, pct_forms(1 - p, langs), "complement", f"{what}: its complement", ticks=True)
+            for col in ("ci_low", "ci_high"):
+                if _finite(row.get(col)):
+                    put(out.percentages, pct_forms(row[col], langs), "interval", f"{what}: its interval ({col})",
+                        ticks=True)
+                    put(out.percentages, pct_forms(1 - float(row[col]), langs), "interval",
+                        f"{what}: the interval of its complement", ticks=True)
+            fractions = [_fmt(v, d, lang) for v in (p, 1 - p) for lang in langs for d in FRACTION_DECIMALS]
+            put(out.fractions, fractions, "share", f"{what}: the share as a fraction")
+    for row in _hidden_casemix(results, institution).to_dict("records"):
+        what = f"hidden case-mix figure {_describe(row)}"
+        for col in ("oe_ratio", "oe_ci_low", "oe_ci_high", "oe_shrunk", "oe_shrunk_ci_low", "oe_shrunk_ci_high"):
+            put(out.numbers, ratio_forms(row.get(col), langs), "casemix", f"{what}: {col}")
+        for col in ("adjusted_value", "raw_value"):
+            put(out.percentages, pct_forms(row.get(col), langs), "casemix", f"{what}: {col}", ticks=True)
+    return out
+
+
+def _is_tick(form: str) -> bool:
+    """A whole percentage that is a multiple of 5 (an axis tick: ``20%``)."""
+    digits = form.rstrip("%")
+    return digits.isdigit() and int(digits) % 5 == 0
+
+
+# --------------------------------------------------------------------------------------------
+# scanning text
+# --------------------------------------------------------------------------------------------
+def normalise(text: str) -> str:
+    """One space for every run of white space (no-break and thin spaces too): PDF text breaks lines
+    in the middle of a sentence."""
+    return _SPACES.sub(" ", text or "")
+
+
+def _context(text: str, start: int, end: int) -> str:
+    return text[max(0, start - CONTEXT_CHARS):end + CONTEXT_CHARS].strip()
+
+
+def scan(text: str, forbidden: Forbidden, *, source: str = "", fractions: bool = False) -> list[Leak]:
+    """Every place in ``text`` that prints something ``forbidden`` (:func:`forbidden_strings`): a
+    hidden percentage or ratio (a whole number token: ``9,1%`` does not match inside ``19,1%``), and a
+    count in a sentence below ``forbidden.min_cell`` ("3 van de 13", "3 jongeren", "3 of the 13",
+    "3 young people") or whose complement is below it ("175 van de 182", unless it is the band of a
+    hidden share: "minder dan 10 van de 12"). ``fractions`` also looks for shares written as
+    fractions (CSV files)."""
+    text = normalise(text)
+    leaks: list[Leak] = []
+    for m in _PCT_TOKEN.finditer(text):
+        hit = forbidden.percentages.get(m.group(1) + "%")
+        if hit:
+            leaks.append(Leak(hit[0], m.group(0), hit[1], _context(text, m.start(), m.end()), source, m.start()))
+    for m in _DECIMAL_TOKEN.finditer(text):
+        hit = forbidden.numbers.get(m.group(1)) or (forbidden.fractions.get(m.group(1)) if fractions else None)
+        if hit:
+            leaks.append(Leak(hit[0], m.group(0), hit[1], _context(text, m.start(), m.end()), source, m.start()))
+    k_min = forbidden.min_cell
+    for m in _OUT_OF.finditer(text):
+        k, n, after = int(m.group(1)), int(m.group(3)), (m.group(4) or "").lower()
+        if after in _NOT_PEOPLE or k > n:
+            continue
+        before = text[max(0, m.start() - 12):m.start()].lower()
+        if 1 <= k < k_min:
+            why = f"a count below {k_min} ({k} of {n})"
+        elif 0 <= n - k < k_min and not any(before.rstrip().endswith(w) for w in _BAND_WORDS):
+            why = f"a complement below {k_min} ({n - k} of {n} not)"
+        else:
+            continue
+        leaks.append(Leak("count", m.group(0), why, _context(text, m.start(), m.end()), source, m.start()))
+    for m in _COUNT_NOUN.finditer(text):
+        k = int(m.group(1))
+        if 1 <= k < k_min and not _inside(m.start(), leaks, source):
+            leaks.append(Leak("count", m.group(0), f"a count below {k_min}", _context(text, m.start(), m.end()),
+                              source, m.start()))
+    return sorted(leaks, key=lambda x: x.position)
+
+
+def _inside(position: int, leaks: list[Leak], source: str) -> bool:
+    return any(x.kind == "count" and x.source == source and x.position <= position < x.position + len(x.text)
+               for x in leaks)
+
+
+# --------------------------------------------------------------------------------------------
+# (a) and (c): the ledger
+# --------------------------------------------------------------------------------------------
+def check_ledger(ledger_frame: pd.DataFrame | None, results, institution: str | None, settings,
+                 langs: Sequence[str] = ("nl", "en")) -> list[Leak]:
+    """The recorded percentages and ratios that print a hidden figure of ``institution`` (its
+    share, complement, interval, O/E) and no shown one, at the precision they were printed with."""
+    if ledger_frame is None or ledger_frame.empty:
+        return []
+    forbidden = forbidden_strings(results, institution, settings, langs)
+    leaks = []
+    for i, row in enumerate(ledger_frame.to_dict("records")):
+        text = _canonical(row.get("text", ""))
+        kind = row.get("kind")
+        hit = (forbidden.percentages.get(text) if kind == "pct"
+               else forbidden.numbers.get(text) if kind in ("ratio", "number") else None)
+        if hit:
+            where = ", ".join(f"{k}={row[k]}" for k in ("unit", "indicator", "care_type", "period", "category")
+                              if k in row and isinstance(row[k], str) and row[k])
+            leaks.append(Leak("ledger", row.get("text", ""), f"{hit[1]} (recorded as {hit[0]})", where, "ledger", i))
+    return leaks
+
+
+def ledger_texts(ledger_frame: pd.DataFrame | None) -> set[str]:
+    """The printed texts of a ledger, white space removed; a recorded number also counts as printed
+    with a ``%`` after it."""
+    if ledger_frame is None or ledger_frame.empty:
+        return set()
+    texts = {_canonical(t) for t in ledger_frame["text"].dropna().astype(str)}
+    return texts | {t + "%" for t in texts if not t.endswith("%")}
+
+
+def percentages_not_in_ledger(text: str, ledger_frame: pd.DataFrame | None, *, source: str = "") -> list[Leak]:
+    """Every percentage in ``text`` (``12,3%``, ``12.3%``) that no formatting function printed (not
+    among the ledger's texts)."""
+    known = ledger_texts(ledger_frame)
+    text = normalise(text)
+    return [Leak("unrecorded", m.group(0), "a percentage not printed by the report's formatting functions",
+                 _context(text, m.start(), m.end()), source, m.start())
+            for m in _PCT_TOKEN.finditer(text) if m.group(1) + "%" not in known]
+
+
+# --------------------------------------------------------------------------------------------
+# one report
+# --------------------------------------------------------------------------------------------
+def text_of_html(html: str) -> str:
+    """The text of an HTML page as a reader sees it, plus what tooltips and labels say (``title``,
+    ``alt``, ``aria-label``, ``data-*`` attributes); no scripts or styles."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html or "", "html.parser")
+    for tag in soup(["script", "style", "noscript"]):
+        tag.decompose()
+    said = []
+    for tag in soup.find_all(True):
+        for attr, value in tag.attrs.items():
+            if attr in ("title", "alt", "aria-label") or attr.startswith("data-"):
+                said.append(" ".join(value) if isinstance(value, list) else str(value))
+    return normalise(soup.get_text(" ") + " \n " + " \n ".join(said))
+
+
+def text_of_pdf(path: str | Path) -> str:
+    """The text of a PDF file: ``pdftotext`` (poppler) when installed, else pypdf."""
+    path = Path(path)
+    exe = shutil.which("pdftotext")
+    if exe:
+        done = subprocess.run([exe, "-enc", "UTF-8", str(path), "-"], capture_output=True, check=False)
+        if done.returncode == 0:
+            return done.stdout.decode("utf-8", errors="replace")
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
+
+
+def audit_report(html_text: str | None, pdf_text: str | None,
+                 csv_texts: Mapping[str, str] | Sequence[str] | None, results, institution: str | None, settings, ledger_frame: pd.DataFrame | None = None,
+                 langs: Sequence[str] = ("nl", "en")) -> AuditResult:
+    """Audit one report: its HTML (a page, tags are stripped; or text), the text of its PDF and its
+    CSV files (a mapping name -> text, or a list) against the hidden figures of ``institution``
+    (:func:`forbidden_strings`, :func:`scan`); with the report's ledger also :func:`check_ledger` and
+    :func:`percentages_not_in_ledger` on the HTML and PDF text."""
+    forbidden = forbidden_strings(results, institution, settings, langs)
+    parts: list[tuple[str, str, bool]] = []
+    if html_text:
+        parts.append(("html", text_of_html(html_text) if "<" in html_text else normalise(html_text), False))
+    if pdf_text:
+        parts.append(("pdf", normalise(pdf_text), False))
+    if csv_texts:
+        items = csv_texts.items() if isinstance(csv_texts, Mapping) else enumerate(csv_texts)
+        parts.extend((f"csv:{name}", text, True) for name, text in items)
+    leaks: list[Leak] = []
+    for source, text, is_csv in parts:
+        leaks.extend(scan(text, forbidden, source=source, fractions=is_csv))
+    if ledger_frame is not None:
+        leaks.extend(check_ledger(ledger_frame, results, institution, settings, langs))
+        for source, text, is_csv in parts:
+            if not is_csv:
+                leaks.extend(percentages_not_in_ledger(text, ledger_frame, source=source))
+    return AuditResult(leaks, institution or "")
+
+
+# --------------------------------------------------------------------------------------------
+# a published folder
+# --------------------------------------------------------------------------------------------
+def published_reports(folder: str | Path) -> list[dict]:
+    """The reports of a published folder, from its ``manifest.json``: per report its manifest key
+    (``"<period>/<slug>"``), institution (``""`` for the national overview), kind, period and the
+    paths of its files (``html``, ``pdf``, ``csv``, ... that exist)."""
+    from outcome_analysis.running.batch.constants import MANIFEST_NAME
+
+    folder = Path(folder)
+    manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    out = []
+    for key, entry in sorted(manifest.get("reports", {}).items()):
+        files = {fmt: folder / rel for fmt, rel in (entry.get("files") or {}).items() if (folder / rel).is_file()}
+        if not files:
+            continue
+        out.append({"key": key, "institution": entry.get("institution") or "", "kind": entry.get("kind", ""),
+                    "period": entry.get("period", ""), "files": files})
+    return out
+
+
+def results_folder(folder: str | Path) -> Path | None:
+    """The results store the last batch run of a published folder used (``<folder>/.results/<hash>``,
+    as its manifest names it), if it is there."""
+    from outcome_analysis.running.batch.constants import MANIFEST_NAME, RESULTS_DIR
+
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    for run in reversed(manifest.get("runs") or []):
+        for entry in ((run.get("inputs") or {}).get("results") or {}).values():
+            if entry and entry.get("hash") and (folder / RESULTS_DIR / entry["hash"]).is_dir():
+                return folder / RESULTS_DIR / entry["hash"]
+    return None
+
+
+def audit_folder(folder: str | Path, results, store: str | Path | None = None,
+                 langs: Sequence[str] = ("nl", "en")) -> dict[str, AuditResult]:
+    """Audit every report of a published folder (:func:`published_reports`) against ``results``;
+    a report's ledger is read from ``<store>/ledgers/<period>/<slug>.json`` when it is there."""
+    from outcome_analysis.presentation import ledger
+
+    settings = results.settings
+    out = {}
+    for report in published_reports(folder):
+        files = report["files"]
+        page = files["html"].read_text(encoding="utf-8", errors="replace") if "html" in files else None
+        pdf = text_of_pdf(files["pdf"]) if "pdf" in files else None
+        csvs = {p.name: p.read_text(encoding="utf-8-sig", errors="replace") for fmt, p in files.items()
+                if fmt.endswith("csv")}
+        frame = None
+        if store is not None and ledger.ledger_path(store, report["key"]).is_file():
+            frame = ledger.load(ledger.ledger_path(store, report["key"]))
+        institution = report["institution"] if report["kind"] != "national" else ""
+        out[report["key"]] = audit_report(page, pdf, csvs, results, institution, settings, frame, langs)
+    return out
