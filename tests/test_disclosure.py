@@ -49,8 +49,8 @@ def test_round_count_vectorised_keeps_nan_and_index():
 # --------------------------------------------------------------------------------------------------
 
 
-def test_shares_hidden_below_min_denominator_values_untouched():
-    # hand count: denominators 9 (< 10), 10, missing, 0 -> hidden, shown, hidden, hidden
+def test_means_hidden_below_min_denominator_values_untouched():
+    # hand count (kind mean: only the denominator counts): 9 (< 10), 10, missing, 0 -> hidden, shown, hidden, hidden
     t = pd.DataFrame(
         {
             "numerator": [3, 4, 1, 0],
@@ -60,7 +60,7 @@ def test_shares_hidden_below_min_denominator_values_untouched():
             "ci_high": [0.7, 0.7, np.nan, np.nan],
         }
     )
-    out = suppress(t)
+    out = suppress(t, kind="mean")
     assert out["suppressed"].tolist() == [True, False, True, True]
     assert out["suppression_reason"].tolist() == ["denominator", "", "denominator", "denominator"]
     # values and intervals are never changed (indicators.md: computed from raw counts)
@@ -70,17 +70,38 @@ def test_shares_hidden_below_min_denominator_values_untouched():
     assert out["shown_numerator"].iloc[[0, 2, 3]].isna().all()
 
 
-def test_share_kind_does_not_hide_small_numerators():
-    # a share with a large denominator is shown even when its numerator is 1
-    out = suppress(pd.DataFrame({"numerator": [1], "denominator": [200]}))
-    assert not out["suppressed"].any()
+def test_two_cell_rule_for_shares():
+    """indicators.md: a share is shown only when its numerator and its complement both reach min_cell.
+    Hand count: 1/11 (1 < 10), 10/11 (complement 1), 10/20 (10 and 10: shown), 0/40, 30/40 (shown),
+    31/40 (complement 9), 1/200 (1 < 10, however large the denominator)."""
+    t = pd.DataFrame({"numerator": [1, 10, 10, 0, 30, 31, 1], "denominator": [11, 11, 20, 40, 40, 40, 200]})
+    out = suppress(t)
+    assert out["suppressed"].tolist() == [True, True, False, True, False, True, True]
+    assert out["suppression_reason"].tolist() == ["cell", "complement", "", "cell", "", "complement", "cell"]
+    # a shown share keeps its exact counts available (rounding protects nothing once both cells pass)
+    assert suppress(t, min_cell=1)["suppressed"].tolist() == [False, False, False, True, False, False, False]
+    # means are not shares: only the denominator counts
+    assert not suppress(t, kind="mean")["suppressed"].any()
+
+
+def test_band_of_a_hidden_share():
+    from outcome_analysis.statistics.disclosure import band
+
+    assert band(1, 11, 10) == ("below", 10, 11)      # "minder dan 10 van de 11"
+    assert band(38, 40, 10) == ("above", 30, 40)     # "meer dan 30 van de 40"
+    assert band(0, 40, 10) == ("below", 10, 40)      # zero included
+    assert band(20, 40, 10) is None                  # passes: no band
+    assert band(12, 40, 20) == ("below", 20, 40)     # the threshold in force
 
 
 def test_thresholds_come_from_settings_and_arguments():
     t = pd.DataFrame({"numerator": [5, 5], "denominator": [15, 25]})
-    assert suppress(t, Settings(min_denominator=20))["suppressed"].tolist() == [True, False]
-    assert suppress(t, Settings(min_denominator=20), min_denominator=10)["suppressed"].tolist() == [False, False]
-    assert suppress(t, round_to=10)["shown_denominator"].tolist() == [20, 30]
+    assert suppress(t, Settings(min_denominator=20), kind="mean")["suppressed"].tolist() == [True, False]
+    assert suppress(t, Settings(min_denominator=20), kind="mean", min_denominator=10)["suppressed"].tolist() == [False, False]
+    assert suppress(t, round_to=10, min_cell=5)["shown_denominator"].tolist() == [20, 30]
+    # the two-cell threshold from the settings: 5 of 25 passes at min_cell 5, not at 10
+    assert suppress(t, Settings(min_cell=5))["suppressed"].tolist() == [False, False]
+    assert suppress(t, Settings(min_cell=10))["suppression_reason"].tolist() == ["cell", "cell"]
 
 
 def test_input_table_is_not_modified_and_call_is_idempotent():
@@ -250,4 +271,4 @@ def test_rounding_alone_would_not_protect():
 
 
 def test_module_exports():
-    assert set(disclosure.__all__) == {"DisclosureError", "suppress", "round_count"}
+    assert set(disclosure.__all__) == {"DisclosureError", "band", "suppress", "round_count"}

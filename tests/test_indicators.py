@@ -94,7 +94,13 @@ def test_suppression_below_ten(uitval):
     out = compute(toy_dataset(many, reference_date="2025-12-31"), "jh_uitval")
     r = row(out, "jh_uitval", scope="institution", institution="A")
     check(r, 3, 12)
-    assert not r["suppressed"]
+    assert r["suppressed"]  # the two-cell rule: 3 drop-outs of 12 is a small cell
+    more = [T(f"x{i}", f"c{i}", "A", "jeugdhulp", "ambulant", "2024-01-01", "2024-06-01",
+              "voortijdig_client" if i < 12 else "volgens_plan") for i in range(25)]
+    r = row(compute(toy_dataset(more, reference_date="2025-12-31"), "jh_uitval"), "jh_uitval",
+            scope="institution", institution="A")
+    check(r, 12, 25)
+    assert not r["suppressed"]  # 12 with and 13 without: both cells reach 10
 
 
 def test_half_year_periods():

@@ -87,7 +87,7 @@ def test_display_table_never_leaks_suppressed_numbers(table):
     for leak in ("87,5", "87.5", "0.875", "0,875", ">7<", ">8<", "52,9", "97,8", "0.529", "0.978"):
         assert leak not in page, leak
     assert "–*" in page
-    assert "* minder dan 10, niet getoond" in page
+    assert "* niet getoond: een percentage alleen als teller en rest elk minstens 10 zijn, een aantal vanaf 10, een gemiddelde bij minstens 10" in page
     assert "title=" not in page and "data-" not in page
     assert "Klein &amp; Fijn" in page  # the row is there, its numbers are not
 
@@ -108,24 +108,25 @@ def test_display_table_hides_small_counts_of_visible_rows():
     t = pd.DataFrame({"category": ["a", "b"], "count": [4, 250]})
     page = display_table(t, ["category", "count"], lang="en", settings=DEFAULT)
     assert ">4<" not in page and "250" in page
-    assert "* fewer than 10, not shown" in page
+    assert ("* not shown: a percentage only when numerator and remainder are each at least 10, a count from 10, "
+            "a mean with at least 10") in page
 
 
 def test_display_table_takes_thresholds_and_footnote_from_settings(table):
     """Hand-count: with min_count 50 and round_to 10 the count 7 and 8 hide (the row is hidden
-    anyway), 123 hides, 456 → 460, 4321 → 4.320; the footnote names min_denominator 40."""
+    anyway), 123 hides, 456 → 460, 4321 → 4.320; the footnote names min_count 50 and min_denominator 40."""
     import dataclasses
 
     from outcome_analysis.settings import DEFAULT
 
     other = dataclasses.replace(DEFAULT, min_denominator=40, min_count=50, round_to=10)
     page = display_table(table, ["institution", "numerator", "denominator"], settings=other)
-    assert "* minder dan 40, niet getoond" in page
+    assert "een aantal vanaf 50, een gemiddelde bij minstens 40" in page  # the thresholds in force
     assert ">460<" in page and ">4.320<" in page and ">125<" not in page and ">123<" not in page
     # the hidden row stays hidden whatever the settings (the flags come with the frame)
     assert ">7<" not in page and ">8<" not in page
     # default settings unchanged
-    assert "* minder dan 10, niet getoond" in display_table(table, ["institution", "numerator"], settings=DEFAULT)
+    assert "* niet getoond: een percentage alleen als teller en rest elk minstens 10 zijn, een aantal vanaf 10, een gemiddelde bij minstens 10" in display_table(table, ["institution", "numerator"], settings=DEFAULT)
 
 
 def test_display_table_unknown_column(table):

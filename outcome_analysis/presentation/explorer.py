@@ -30,7 +30,7 @@ import pandas as pd
 
 from outcome_analysis import atomic, indicators, texts
 from outcome_analysis.statistics import casemix
-from . import plots, report
+from . import plots, published, report
 from outcome_analysis.indicators import registry
 from outcome_analysis.contract.dataset import Dataset
 from outcome_analysis.errors import OutcomeAnalysisError
@@ -53,9 +53,11 @@ FIGURE_FORMATS = ("png", "svg")
 _HIDDEN_ON_EXPORT = ("numerator", "denominator", "value", "ci_low", "ci_high", "missing", "n",
                      "observed", "expected", "oe_ratio", "oe_ci_low", "oe_ci_high", "adjusted_value",
                      "raw_value", "signal")
+#: counts on their own in an exported table: empty below ``min_count``, else rounded to ``round_to``.
+_STAND_ALONE_COUNTS = ("missing", "excluded_window", "n", "observed")
 #: the order in which :meth:`Explorer.set` assigns widgets (options of later ones depend on earlier).
 _SET_ORDER = ("indicator_set", "indicator", "granularity", "window", "min_denominator", "min_count",
-              "care_type", "breakdown", "period", "trend_periods", "institutions", "adjusted")
+              "min_cell", "care_type", "breakdown", "period", "trend_periods", "institutions", "adjusted")
 
 
 class ExplorerError(OutcomeAnalysisError, ValueError):
@@ -71,7 +73,8 @@ class Explorer:
         A loaded data set, or a folder/file that :func:`outcome_analysis.io.load` reads.
     settings : Settings, optional
         The starting definition settings (default ``settings.DEFAULT``); the widgets change the
-        follow-up windows and the thresholds ``min_denominator`` / ``min_count`` on top of them.
+        follow-up windows and the thresholds ``min_denominator`` / ``min_count`` / ``min_cell`` on top of
+        them; the exports follow the same thresholds.
     lang : {"nl", "en"}
         Language of labels, tables and figures.
     export_dir : str or path
@@ -89,7 +92,7 @@ class Explorer:
     widgets : dict of str -> ipywidgets.Widget
         The controls, by name: ``indicator_set``, ``indicator``, ``care_type``, ``period``,
         ``trend_periods``, ``institutions``, ``adjusted``, ``breakdown``, ``window``,
-        ``min_denominator``, ``min_count``, ``granularity`` (assigning ``.value`` updates the views).
+        ``min_denominator``, ``min_count``, ``min_cell``, ``granularity`` (assigning ``.value`` updates the views).
     last_update_seconds : float
         Wall time of the last update (recomputation, filtering and drawing).
     last_update_recomputed : bool
@@ -108,7 +111,7 @@ class Explorer:
       episode chaining); after a change of setting the shown indicator is computed at once and the
       others when they are first shown;
     - the same tables re-marked by :func:`outcome_analysis.indicators.resuppress` per ``(table key, min_denominator,
-      min_count)``: thresholds change only the ``suppressed`` flags;
+      min_count, min_cell)``: thresholds change only the ``suppressed`` flags;
     - ``indicators.records`` per table key (for the case-mix models; only the latest
       :data:`RECORDS_KEPT`, as they are as long as the population);
     - ``casemix.adjust_records`` results per ``(table key, period, care_type)``.
@@ -116,8 +119,10 @@ class Explorer:
     The base settings (regular ends, GAS and RCI settings, ``conf``) do not change within one
     explorer, so they are not part of the keys.
 
-    **Privacy.** The table shows suppressed rows with ``–*`` (``report.display_table``); exported
-    tables keep the suppressed rows but leave their figures empty; figures never draw them.
+    **Privacy.** The table shows suppressed rows with ``–*`` (``report.display_table``); figures
+    never draw them. Exports write only what the screen may show (:meth:`export_frame`): suppressed
+    rows keep their keys with every figure empty and a reason word, stand-alone counts are rounded,
+    and each file carries a note naming the thresholds in force.
 
     Examples
     --------
@@ -207,6 +212,9 @@ class Explorer:
                                                 layout=w.Layout(width="200px")),
             "min_count": w.BoundedIntText(value=self.base_settings.min_count, min=1, max=10_000,
                                           description=t["min_count"], style=desc, layout=w.Layout(width="200px")),
+            "min_cell": w.BoundedIntText(value=published.thresholds(self.base_settings)["min_cell"], min=1,
+                                         max=10_000, description=t["min_cell"], style=desc,
+                                         layout=w.Layout(width="200px")),
         }
         if indicator is not None:
             self.widgets["indicator"].value = registry.get(indicator).id
@@ -229,7 +237,8 @@ class Explorer:
             w.HBox([g["indicator_set"], g["indicator"]]),
             w.HBox([g["care_type"], g["breakdown"], g["period"], g["adjusted"]]),
             w.HBox([g["institutions"], w.VBox([g["trend_periods"], g["granularity"],
-                                               w.HBox([g["window"], g["min_denominator"], g["min_count"]])])]),
+                                               w.HBox([g["window"], g["min_denominator"], g["min_count"],
+                                                       g["min_cell"]])])]),
         ])
         exports = w.HBox([w.Label(t["export"] + ":"), *self.buttons.values()])
         self.box = w.VBox([controls, self.status_widget, self.figure_widget, self.table_widget,
@@ -337,9 +346,11 @@ class Explorer:
     def settings(self) -> Settings:
         """The definition settings the current view is computed with."""
         g = self.widgets
+        cell = ({"min_cell": int(g["min_cell"].value)}
+                if any(f.name == "min_cell" for f in dataclasses.fields(self.base_settings)) else {})
         return dataclasses.replace(self.base_settings, **self._windows,
                                    min_denominator=int(g["min_denominator"].value),
-                                   min_count=int(g["min_count"].value))
+                                   min_count=int(g["min_count"].value), **cell)
 
     @property
     def granularity(self) -> str:
@@ -379,7 +390,7 @@ class Explorer:
             self._tables[key] = indicators.compute(self._base(), indicator, granularity=self.granularity,
                                                    settings=self.settings)
         s = self.settings
-        mkey = (key, s.min_denominator, s.min_count)
+        mkey = (key, s.min_denominator, s.min_count, published.thresholds(s)["min_cell"])
         if mkey not in self._marked:
             self._marked[mkey] = indicators.resuppress(self._tables[key], s)
         return self._marked[mkey]
@@ -713,7 +724,13 @@ class Explorer:
         """Write the current table to ``export_dir`` as CSV or Excel; returns the path.
 
         The file name is a slug of indicator, care type, period, breakdown, ``oe`` when adjusted and
-        a timestamp. Suppressed rows are kept (``suppressed`` true) with their figures left empty.
+        a timestamp. What is written is :meth:`export_frame`: only what the screen may show under
+        the thresholds in force (suppressed rows kept with their figures empty and a ``reason``,
+        stand-alone counts rounded). Every export carries a note generated from those thresholds
+        (:func:`outcome_analysis.presentation.published.notes`): an Excel file as its second sheet
+        (``toelichting`` / ``notes``; the table is the first sheet, ``tabel`` / ``table``), a CSV
+        file as ``<name>-toelichting.txt`` / ``<name>-notes.txt`` beside it, so that the CSV stays a
+        plain table. :attr:`last_exported` lists every file written.
 
         Raises
         ------
@@ -722,18 +739,39 @@ class Explorer:
         """
         if fmt not in TABLE_FORMATS:
             raise ExplorerError(f"table export format must be one of {TABLE_FORMATS}, got {fmt!r}")
+        table = self.export_frame()
+        path = self._target(fmt)
+        self.last_exported = published.write_table(table, path, self.settings, self.lang, sheet="sheet_table")
+        return path
+
+    def export_frame(self) -> pd.DataFrame:
+        """The current table as the exports write it: only what the screen may show.
+
+        Rows marked ``suppressed`` (under the current thresholds; read, not decided here) keep their
+        keys with every figure empty (value, interval, counts, O, E, O/E and its interval, adjusted
+        value, verdict) and a ``reason`` word; on the other rows the counts of a share are exact
+        (it passed the two-cell rule), the number of records behind a mean and every stand-alone
+        count (distribution cells, ``missing``, ``excluded_window``, the model's ``n`` and
+        ``observed``) is empty below ``min_count`` and rounded to multiples of ``round_to``
+        (:func:`outcome_analysis.presentation.published.safe_counts`).
+        """
+        s = self.settings
         table = self.current_table()
-        hidden = table["suppressed"].to_numpy(bool)
+        hidden = table["suppressed"].fillna(False).astype(bool).to_numpy()
+        kinds = published.row_kinds(table["indicator"], table["category"])
+        reason = published.reason_words(table, kinds, s)
+        numerator, denominator = published.safe_counts(table["numerator"], table["denominator"], kinds, hidden, s)
         for col in _HIDDEN_ON_EXPORT:
             if col in table:
                 table[col] = table[col].astype(object).where(~hidden, None)
+        for col in _STAND_ALONE_COUNTS:
+            if col in table:
+                table[col] = np.where(hidden, np.nan, published.stand_alone_counts(table[col], s))
+        table["numerator"] = numerator
+        table["denominator"] = denominator
         table["window_months"] = table["window_months"].astype("Float64")
-        path = self._target(fmt)
-        if fmt == "csv":
-            atomic.write_with(path, lambda p: table.to_csv(p, index=False, encoding="utf-8"))
-        else:
-            atomic.write_with(path, lambda p: table.to_excel(p, index=False, sheet_name="tabel", engine="openpyxl"))
-        return path
+        table.insert(table.columns.get_loc("suppressed") + 1, "reason", reason)
+        return table
 
     def export_figure(self, fmt: str = "png") -> Path:
         """Write the current figure to ``export_dir`` as PNG (200 dpi) or SVG; returns the path.
@@ -757,7 +795,8 @@ class Explorer:
         except (OSError, OutcomeAnalysisError) as exc:
             self.export_widget.value = f'<p class="oa-note">{html.escape(str(exc))}</p>'
             return
-        self.last_exported = [path]
+        if kind == "figure":
+            self.last_exported = [path]
         self.export_widget.value = (f'<p class="oa-note">{html.escape(self._t["written"])}: '
                                     f'<code>{html.escape(str(path.resolve()))}</code></p>')
 

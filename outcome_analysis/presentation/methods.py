@@ -244,7 +244,9 @@ def disclosure_example(counts=TOY_DISTRIBUTION, lang: str = "nl", *, settings: S
     hidden = report.ui(lang)["suppressed_mark"] + "*"
     shown = [hidden if s else report.fmt_int(v, lang) for s, v in zip(out["suppressed"], out["shown_numerator"])]
     rows = pd.DataFrame({"category": out["category"], "count": out["numerator"].astype(int), "shown": shown,
-                         "reason": [m["reasons"].get(r, r) for r in out["suppression_reason"]]})
+                         "reason": [m["reasons"].get(r, r).format(count=settings.min_count, n=settings.min_denominator,
+                                                                       cell=settings.min_cell)
+                                    for r in out["suppression_reason"]]})
     total_row = pd.DataFrame({"category": [m["total"]], "count": [total],
                               "shown": [report.fmt_int(disclosure.round_count(total, settings.round_to), lang)],
                               "reason": [""]})

@@ -416,7 +416,7 @@ def trend_plot(table: pd.DataFrame, *, institution: str | list[str] | None = Non
         if hidden_periods:
             n_rows = math.ceil(len(legend.get_texts()) / 2)
             ax.text(0, below - 0.11 * n_rows - 0.04,
-                    "* " + lab["suppressed_note"].format(n=int(settings.min_denominator), periods=", ".join(hidden_periods)),
+                    "* " + lab["suppressed_note"].format(n=int(settings.min_cell), periods=", ".join(hidden_periods)),
                     transform=ax.transAxes, fontsize=7, color="#333333", va="top", gid="suppressed_note")
     return ax
 

@@ -347,7 +347,8 @@ def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | 
         parts.append("<colgroup>" + "".join(f'<col style="width:{float(w):.4g}%">' for w in widths) + "</colgroup>")
     parts.append(f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows_html)}</tbody></table>")
     if any_hidden:
-        footnote = t["suppressed_footnote"].format(n=settings.min_denominator)
+        footnote = t["suppressed_footnote"].format(n=settings.min_denominator, cell=settings.min_cell,
+                                                   count=settings.min_count)
         parts.append(f'<p class="oa-footnote">{e(footnote)}</p>')
     parts.append("</div>")
     return HTML("".join(parts))
@@ -567,7 +568,8 @@ def headline_sentence(value, *, adjusted=None, reference=None, previous=None, la
     me = _estimate(value)
     if me is None or me["suppressed"] or is_missing(me["value"]):
         if me is not None and me["suppressed"]:
-            return ph["suppressed"].format(n=settings.min_denominator, unit=unit)
+            said = hidden_share_words(value, settings, lang, unit, ph)
+            return said or ph["suppressed"].format(n=settings.min_denominator, unit=unit)
         return ph["plain"].format(v=MISSING_MARK[lang])
     v = fmt(me["value"])
     if template:
@@ -580,6 +582,26 @@ def headline_sentence(value, *, adjusted=None, reference=None, previous=None, la
     parts = verdict_sentences(me["value"], adjusted=adjusted, reference=reference, previous=previous, lang=lang,
                               previous_label=previous_label, kind=kind, decimals=decimals, comparator=comparator)
     return " ".join([first, *(p for p in parts.values() if p)])
+
+
+def hidden_share_words(row, settings, lang: str, unit: str, words: Mapping[str, str]) -> str | None:
+    """The band a hidden share is said as (:func:`outcome_analysis.statistics.disclosure.band`): "…
+    minder dan 10 van de 40 {unit}" / "meer dan 30 van de 40 {unit}", from ``words``'
+    ``suppressed_below`` / ``suppressed_above`` (or ``verborgen_below`` / ``verborgen_above``);
+    ``None`` without counts, or when the denominator itself is below ``min_denominator`` (then no
+    number is said at all)."""
+    from outcome_analysis.statistics.disclosure import band
+
+    get = row.get if hasattr(row, "get") else (lambda k, d=None: d)
+    num, den = get("numerator"), get("denominator")
+    if is_missing(num) or is_missing(den) or float(den) < settings.min_denominator:
+        return None
+    b = band(num, den, settings.min_cell)
+    if b is None:
+        return None
+    side, k, n = b
+    key = next((k_ for k_ in (f"suppressed_{side}", f"verborgen_{side}") if k_ in words), None)
+    return None if key is None else words[key].format(k=fmt_int(k, lang), n=fmt_int(n, lang), unit=unit)
 
 
 def verdict_sentences(value, *, adjusted=None, reference=None, previous=None, lang: str = "nl",
@@ -753,7 +775,7 @@ def contract_part_label(part: str, lang: str = "nl") -> str:
 
 def status_sentence(status: str, lang: str = "nl", *, reason: str = "", institution: str = "",
                     care_type: str | Sequence[str] = "", period: str = "", unit: str = "trajectory",
-                    settings) -> str:
+                    settings, counts: Mapping[str, Any] | None = None) -> str:
     """A status in one sentence, never an error: "Niet aangeleverd: deze levering bevat geen
     ervaringsvragen (tabel experience).", "Niet van toepassing: GI Zuid biedt geen
     jeugdreclassering.", "Te weinig gegevens: minder dan 10 afgesloten trajecten in 2024.",
@@ -789,7 +811,10 @@ def status_sentence(status: str, lang: str = "nl", *, reason: str = "", institut
         return t[key].format(n=settings.min_denominator, unit=t["units"].get(unit, unit), period=shown_period,
                              care_type=care)
     if status == "verborgen":
-        return t["verborgen"].format(n=settings.min_denominator)
+        # a share hidden by the two-cell rule is said as its band ("minder dan 10 van de 40"), with
+        # ``counts`` (its row's numerator and denominator)
+        said = hidden_share_words(counts or {}, settings, lang, t["units"].get(unit, unit), t) if counts else None
+        return said or t["verborgen"].format(n=settings.min_cell)
     raise ReportError(f"unknown indicator status {status!r}")
 
 

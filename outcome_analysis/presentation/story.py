@@ -316,9 +316,10 @@ class Story:
     def status_text(self, entry: registry.Entry, care_type: str) -> str:
         """The status of one indicator and care type in one sentence; empty when it is shown."""
         row = self.indicator_status(entry, care_type)
+        counts = self.figure(entry, care_type, row["period"]) if row["status"] == "verborgen" else None
         return report.status_sentence(row["status"], self.lang, reason=row["reason"], institution=self.institution,
                                       care_type=care_type, period=row["period"], unit=entry.unit,
-                                      settings=self.settings)
+                                      settings=self.settings, counts=counts)
 
     def entries(self, set_id: str | None = None) -> list[registry.Entry]:
         """Registry entries (not context) that apply to one of the care types of the report
@@ -407,9 +408,16 @@ class Story:
         return None if rows.empty else rows.iloc[0].to_dict()
 
     def casemix_all(self, entry: registry.Entry, care_type: str) -> pd.DataFrame:
-        """Every institution's case-mix row (for the funnel), small ones marked ``suppressed``."""
+        """Every institution's case-mix row (for the funnel), marked ``suppressed`` by the disclosure
+        rule on its cells (observed events of ``n``: the two-cell rule): a peer is drawn only when
+        its share may be shown."""
+        from outcome_analysis.statistics import disclosure
+
         rows = self.results.casemix_rows(entry.id, care_type, self.period)
-        return rows.assign(suppressed=rows["n"] < self.settings.min_denominator)
+        if rows.empty:
+            return rows.assign(suppressed=pd.Series(dtype=bool))
+        marked = disclosure.suppress(rows.assign(numerator=rows["observed"], denominator=rows["n"]), self.settings)
+        return rows.assign(suppressed=marked["suppressed"].to_numpy(bool))
 
     def model_row(self, entry: registry.Entry, care_type: str, period: str, kind: str = "share"):
         """The stored summary of one case-mix model as a dict (``None`` when none was fitted)."""

@@ -18,7 +18,8 @@ def build(story: Story) -> list:
     items = [
         story.heading("summary"),
         para(t["intro"].format(institution=story.institution, period=story.period_text, care_types=care), "oa-lead"),
-        para(t["how_to_read" if story.compared else "how_to_read_alone"].format(n=story.settings.min_denominator)),
+        para(t["how_to_read" if story.compared else "how_to_read_alone"].format(
+            n=story.settings.min_denominator, cell=story.settings.min_cell, r=story.settings.round_to)),
         para(story.comparator["scope_note"]),
         headline_table(story),
     ]
@@ -91,7 +92,7 @@ def headline_table(story: Story) -> report.HTML:
     table = (f'<div class="oa-table-wrap"><table class="oa-table oa-wide"><caption>{esc(caption)}</caption>'
              f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
     if any_hidden:
-        table += f'<p class="oa-footnote">{esc(report.ui(lang)["suppressed_footnote"].format(n=st.min_denominator))}</p>'
+        table += f'<p class="oa-footnote">{esc(report.ui(lang)["suppressed_footnote"].format(n=st.min_denominator, cell=st.min_cell, count=st.min_count))}</p>'
     table += "</div>"
     legend = t["headline_legend"] if story.compared else t["headline_legend_alone"]
     return report.HTML(table + str(para(legend, "oa-footnote")))
