@@ -76,7 +76,8 @@ def test_changing_the_set_offers_its_indicators(explorer):
 
 
 def test_selected_institutions_are_highlighted(explorer, small_demo):
-    explorer.set(indicator="jh_uitval", care_type="jeugdhulp", period="2023", breakdown="", adjusted=False)
+    # 2024: more than one institution passes the two-cell rule in the small demo
+    explorer.set(indicator="jh_uitval", care_type="jeugdhulp", period="2024", breakdown="", adjusted=False)
     table = explorer.current_table()
     visible = table[(table["scope"] == "institution") & ~table["suppressed"]]["institution"].tolist()
     first, second = visible[0], visible[1]
@@ -193,12 +194,12 @@ def test_changing_the_granularity_recomputes(fresh):
 def test_a_threshold_change_re_marks_suppression(fresh, small_demo):
     fresh.set(indicator="jh_uitval", care_type="jeugdhulp", period="2023")
     before = fresh.current_table()["suppressed"].to_numpy()
-    fresh.set(min_denominator=40)
+    fresh.set(min_denominator=80)  # above the one denominator that passes the two-cell rule
     assert fresh.last_update_recomputed is False  # suppression only, no recomputation
     after = fresh.current_table()["suppressed"].to_numpy()
     assert after.sum() > before.sum()
     ref = _reference(small_demo, "jh_uitval", "2023", "jeugdhulp",
-                     settings=dataclasses.replace(DEFAULT, min_denominator=40))
+                     settings=dataclasses.replace(DEFAULT, min_denominator=80))
     np.testing.assert_array_equal(_institution_rows(fresh)["suppressed"].to_numpy(), ref["suppressed"].to_numpy())
 
 
@@ -233,6 +234,9 @@ def test_exports_write_safe_files(explorer, small_demo):
     hidden = csv["suppressed"].astype(bool)
     assert hidden.any() and csv.loc[hidden, ["value", "numerator", "denominator"]].isna().all().all()
     np.testing.assert_allclose(csv.loc[~hidden, "value"], table.loc[~table["suppressed"], "value"])
+    # each table export carries its note: beside the CSV, as the second sheet of the Excel file
+    assert paths[0].with_name(paths[0].stem + "-toelichting.txt").is_file()
+    assert list(pd.read_excel(paths[1], sheet_name=None)) == ["tabel", "toelichting"]
     assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in paths[3].read_bytes()[:2000]
     # the buttons do the same and show the path
@@ -307,3 +311,62 @@ def test_adjusted_view_shows_the_comparisons_verdict(explorer, small_results):
         said = story.prepare(small_results, r.unit).verdicts(entry, "jeugdhulp")["adjusted"]
         assert said["signal"] == r.signal, r.unit
         np.testing.assert_allclose([said["ci_low"], said["ci_high"]], [r.ci_low, r.ci_high])
+
+
+_FIGURES = ["value", "ci_low", "ci_high", "numerator", "denominator", "missing", "n", "observed", "expected",
+            "oe_ratio", "oe_ci_low", "oe_ci_high", "adjusted_value", "signal"]
+
+
+def _assert_export_safe(frame: pd.DataFrame, at: int, share: bool) -> None:
+    """Hidden rows without a figure; shown shares with both cells at least ``at``; every other count
+    (and every count of a distribution) a multiple of 5 of at least ``at``."""
+    hidden = frame["suppressed"].astype(bool).to_numpy()
+    assert hidden.any() and (frame.loc[hidden, "reason"].astype(str).str.len() > 0).all()
+    assert frame.loc[hidden, [c for c in _FIGURES if c in frame]].isna().all().all()
+    num, den = frame["numerator"].astype(float), frame["denominator"].astype(float)
+    if share:
+        shown = ~hidden & num.notna().to_numpy()
+        assert shown.any() and (num[shown] >= at).all() and ((den - num)[shown] >= at).all()
+        counts = [c for c in ("missing", "excluded_window", "n", "observed") if c in frame]
+    else:
+        counts = ["numerator", "denominator", "missing"]
+    values = pd.concat([frame[c] for c in counts]).dropna().astype(float)
+    assert ((values >= at) & (values % 5 == 0)).all(), values[(values < at) | (values % 5 != 0)]
+
+
+def test_exports_follow_the_explorers_settings(small_demo, tmp_path):
+    """Explorer(settings=...) at 20: every export hides what the rule hides at 20 and its note says 20."""
+    strict = DEFAULT.replace(min_denominator=20, min_count=20, min_cell=20)
+    ex = Explorer(small_demo, settings=strict, export_dir=tmp_path, precompute=False, indicator="jh_uitval")
+    assert ex.widgets["min_cell"].value == 20 and ex.settings.min_cell == 20
+    ex.set(care_type="jeugdhulp", period="2023", breakdown="", adjusted=True)
+    ref = _reference(small_demo, "jh_uitval", "2023", "jeugdhulp", settings=strict)
+    np.testing.assert_array_equal(_institution_rows(ex)["suppressed"].to_numpy(), ref["suppressed"].to_numpy())
+    csv_path = ex.export_table("csv")
+    note = ex.last_exported[1]
+    assert ex.last_exported[0] == csv_path and note.name == csv_path.stem + "-toelichting.txt"
+    xlsx_path = ex.export_table("xlsx")
+    csv = pd.read_csv(csv_path)
+    book = pd.read_excel(xlsx_path, sheet_name=None)
+    for frame in (csv, book["tabel"]):
+        assert len(frame) == len(ex.current_table())
+        np.testing.assert_array_equal(frame["suppressed"].astype(bool), ex.current_table()["suppressed"])
+        _assert_export_safe(frame, 20, share=True)
+    text = note.read_text(encoding="utf-8")
+    assert "minstens 20 zijn (min_cell)" in text and "minstens 20 records" in text and "vanaf 20 (min_count)" in text
+    assert any("minstens 20 zijn (min_cell)" in str(line) for line in book["toelichting"].iloc[:, 0])
+    # a distribution cell: counts on their own, rounded, none below 20
+    ex.set(adjusted=False, breakdown="end_reason:volgens_plan")
+    _assert_export_safe(pd.read_csv(ex.export_table("csv")), 20, share=False)
+
+
+def test_an_english_export_says_its_thresholds(small_demo, tmp_path):
+    ex = Explorer(small_demo, export_dir=tmp_path, precompute=False, indicator="jh_uitval", lang="en")
+    ex.set(care_type="jeugdhulp", period="2023", min_cell=15)
+    path = ex.export_table("xlsx")
+    book = pd.read_excel(path, sheet_name=None)
+    assert list(book) == ["table", "notes"]
+    assert any("at least 15 (min_cell)" in str(line) for line in book["notes"].iloc[:, 0])
+    _assert_export_safe(book["table"], 10, share=True)
+    shown = ~book["table"]["suppressed"].astype(bool)
+    assert (book["table"].loc[shown, "numerator"] >= 15).all()

@@ -8,9 +8,21 @@ An exporter is a module-level function (it runs in the worker)::
 of the report. Adding a format is one registration, in the order formats are rendered::
 
     EXPORTERS.register("docx", Exporter(to_docx, needs=("html",)))
+
+Those are per report. What a batch publishes once, beside its reports, is in a second registry,
+:data:`BATCH_EXPORTERS`: each entry writes files into a folder from the batch's precomputed
+results (``exporter(results, folder, *, lang) -> [paths]``); :func:`export_batch` runs them. The
+one registered, ``figures``, is the disclosure-safe table of every published figure for researchers
+(:func:`outcome_analysis.presentation.published.write_figures`: ``figures.csv`` with its note
+``figures-toelichting.txt``, and ``figures.xlsx`` with the note as a second sheet)::
+
+    for granularity, digest in results.items():      # run_batch, after prepare_once
+        if digest:
+            export_batch(cache_dir / digest, out / PUBLISHED_DIR / granularity, lang=lang)
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,3 +94,61 @@ def _with_needs(formats: Sequence[str]) -> set[str]:
             wanted.add(name)
             todo.extend(EXPORTERS.get(name).needs)
     return wanted
+
+
+# ----------------------------------------------------------------------------------------------
+# per batch: files written once from the batch's results, not per report
+
+#: the folder under a batch's output folder that :func:`export_batch` writes to by default.
+PUBLISHED_DIR = "cijfers"
+
+
+@dataclass(frozen=True)
+class BatchExporter:
+    """``write(results, folder, *, lang) -> list of Path`` writes its files into ``folder``."""
+
+    write: Callable[..., list]
+
+
+def published_figures(results, folder: Path, *, lang: str = "nl") -> list[Path]:
+    """Every published figure, disclosure-safe, as ``figures.csv`` and ``figures.xlsx`` (with their
+    note), :func:`outcome_analysis.presentation.published.write_figures`."""
+    from outcome_analysis.presentation import published
+
+    return published.write_figures(results, folder, lang)
+
+
+BATCH_EXPORTERS = Registry("batch export")
+BATCH_EXPORTERS.register("figures", BatchExporter(published_figures))
+
+
+def export_batch(results, folder: str | os.PathLike, *, lang: str = "nl",
+                 names: Sequence[str] | None = None) -> list[Path]:
+    """Run the per-batch exporters (all of :data:`BATCH_EXPORTERS`, or ``names``) on ``results``.
+
+    Parameters
+    ----------
+    results : Results or path
+        The batch's results (:class:`outcome_analysis.running.results.Results`), or the folder
+        they were saved to (the batch's results store ``<cache>/<hash>``, read with
+        ``Results.load``); the thresholds
+        in force are the results' own settings.
+    folder : path
+        Where the files go (created when needed), e.g. ``<out>/cijfers/year``.
+    lang : {"nl", "en"}
+    names : sequence of str, optional
+        Which exporters (default: every registered one, in registration order).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    if not hasattr(results, "indicators"):
+        from outcome_analysis.running.results import Results
+
+        results = Results.load(results)
+    written: list[Path] = []
+    for name in (BATCH_EXPORTERS.names() if names is None else names):
+        written += BATCH_EXPORTERS.get(name).write(results, Path(folder), lang=lang)
+    return written
