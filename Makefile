@@ -17,6 +17,7 @@ help:
 	@echo "make bench     run the benchmarks (minutes; prints ratios against baselines)"
 	@echo "make demo      (re)build the demo data in $(DEMO)"
 	@echo "make lock      re-pin requirements.lock from the current .venv"
+	@echo "make clean     remove the demo data, reports/ and the results cache (\$${XDG_CACHE_HOME:-~/.cache}/outcome-workbench)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)" || \
@@ -60,4 +61,5 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(DEMO) reports/* .pytest_cache
+	rm -rf "$${XDG_CACHE_HOME:-$$HOME/.cache}/outcome-workbench"
 	@touch reports/.gitkeep

@@ -26,6 +26,12 @@ which (inputs.settings_file, inputs.settings_source). Only a delivery whose sett
 delivery_scope: national calls the pooled figure "landelijk"; otherwise it is "alle instellingen in
 deze levering (N)", and a delivery of one institution is compared with nothing.
 
+results cache: the figures computed once per run (aggregates only) are kept outside the output
+folder, in --cache DIR or by default $XDG_CACHE_HOME/outcome-workbench/<data hash> (~/.cache when
+XDG_CACHE_HOME is not set), made readable by you only (mode 0700). A cache inside --out is refused.
+  python run_reports.py --data data/levering-2025 --clean-cache
+      remove the cache of that delivery (or of --cache DIR) and stop
+
 output: <out>/<period>/<slug>.html|.pdf, <out>/<period>/index.html, <out>/index.html and
 <out>/manifest.json. A re-run only remakes reports whose inputs changed (data, settings, notebook,
 templates, package version); Ctrl-C keeps what was done. Exit status: 0 all made, 1 some report
@@ -74,6 +80,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                           "(default: notebooks/national_overview.ipynb)")
     national.add_argument("--no-national", dest="national", action="store_const", const=None,
                           help="skip the national overview")
+    parser.add_argument("--cache", metavar="DIR",
+                        help="results cache folder, never inside --out (default: $XDG_CACHE_HOME/outcome-workbench/"
+                        "<data hash>, XDG_CACHE_HOME defaulting to ~/.cache; created with mode 0700)")
+    parser.add_argument("--clean-cache", action="store_true",
+                        help="remove the results cache (--cache DIR, else the default one of --data) and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -84,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     from outcome_analysis.errors import OutcomeAnalysisError
 
     data = Path(args.data)
+    if args.clean_cache:
+        return clean_cache(data, args.cache)
     try:
         if not data.exists() and args.data == "data/demo":
             batch.ensure_demo_data(data)
@@ -102,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             notebook=args.notebook,
             national_notebook=args.national,
             quiet=args.quiet,
+            cache=args.cache,
         )
     except KeyboardInterrupt:
         print("\ninterrupted: finished reports are kept; run again to resume", file=sys.stderr)
@@ -111,6 +125,28 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(result.summary(), file=sys.stderr if result.failures else sys.stdout)
     return 0 if result.ok else 1
+
+
+def clean_cache(data: Path, cache: str | None) -> int:
+    """``--clean-cache``: remove the results stores of ``cache`` (else of the default cache of ``data``)."""
+    from outcome_analysis.running.batch.hashing import hash_path
+    from outcome_analysis.running.batch.prepare import clean_cache as remove, default_cache_dir
+
+    if cache:
+        folder = Path(cache).expanduser()
+    elif data.exists():
+        folder = default_cache_dir(hash_path(data))
+    else:
+        print(f"run_reports.py: error: no data at {data}: give --data or --cache to say which cache to remove",
+              file=sys.stderr)
+        return 2
+    if not folder.is_dir():
+        print(f"no results cache at {folder}: nothing removed")
+        return 0
+    removed, left = remove(folder)
+    print(f"removed {removed} stored result set(s) from the results cache {folder}"
+          + (f"; {left} other entr{'y' if left == 1 else 'ies'} left there untouched" if left else " (and the folder)"))
+    return 0
 
 
 if __name__ == "__main__":

@@ -50,8 +50,10 @@ def make_data(folder: Path) -> Path:
 
 
 def run(data, out, **kwargs):
+    """The batch on the fixtures; the results cache beside the output folder (never the user's own)."""
     options = dict(periods=["2024"], formats=("html",), lang="nl", jobs=2, notebook=NOTEBOOK,
-                   national_notebook=NATIONAL, load=fake_load, prepare=fake_prepare, quiet=True)
+                   national_notebook=NATIONAL, load=fake_load, prepare=fake_prepare, quiet=True,
+                   cache=Path(out).parent / f"{Path(out).name}-cache")
     options.update(kwargs)
     return batch.run_batch(data, out=out, **options)
 
@@ -91,9 +93,13 @@ def test_batch_makes_every_report_the_index_pages_and_the_manifest(first_run):
     run_record = manifest["runs"][-1]
     assert run_record["inputs"]["data"]["hash"] and run_record["inputs"]["settings"]["min_count"] == 10
     assert run_record["package_version"] and run_record["finished"] >= run_record["started"]
-    # compute once: one results folder, passed to every notebook as a relative path
-    results = list((out / ".results").iterdir())
+    # compute once: one results folder in the cache outside the output folder, passed to every
+    # notebook as a relative path; nothing of it under the output folder
+    cache = first_run.base / "reports-cache"
+    results = list(cache.iterdir())
     assert len(results) == 1 and (results[0] / "figures.json").is_file()
+    assert run_record["inputs"]["results"]["year"]["path"] == str(results[0])
+    assert not (out / ".results").exists() and not list(out.rglob("figures.json"))
     noord = (out / "2024" / f"{batch.slugify('Stichting Jeugd Noord')}.html").read_text(encoding="utf-8")
     assert "n=20" in noord  # 10 * 1 + min_count 10, from the prepared results
     # no temporary files left anywhere
@@ -283,7 +289,8 @@ def test_run_reports_help_lists_every_option():
     done = subprocess.run([sys.executable, str(ROOT / "run_reports.py"), "--help"], capture_output=True,
                           text=True, cwd=ROOT, check=True)
     for option in ("--data", "--period", "--institutions", "--formats", "--lang", "--out", "--jobs",
-                   "--scheduler", "--force", "--config", "--timeout", "--notebook", "--national", "examples:"):
+                   "--scheduler", "--force", "--config", "--timeout", "--notebook", "--national", "--cache",
+                   "--clean-cache", "examples:"):
         assert option in done.stdout, option
 
 
@@ -299,11 +306,13 @@ def test_run_reports_exits_non_zero_with_a_summary_when_a_report_failed(first_ru
 
     monkeypatch.setattr(batch, "run_batch", fake_run_batch)
     status = run_reports.main(["--data", str(first_run.data), "--period", "2024", "--institutions", "Stichting*",
-                               "--formats", "html", "--jobs", "3", "--no-national", "--quiet"])
+                               "--formats", "html", "--jobs", "3", "--no-national", "--quiet",
+                               "--cache", str(first_run.base / "elsewhere")])
     assert status == 1
     assert "FAILED 2024 FAIL Stichting Kapot" in capsys.readouterr().err
     assert calls["periods"] == ["2024"] and calls["formats"] == ["html"] and calls["jobs"] == 3
     assert calls["national_notebook"] is None and calls["institutions"] == ["Stichting*"]
+    assert calls["cache"] == str(first_run.base / "elsewhere")
 
 
 def test_a_failing_prepare_step_is_an_error_that_names_it(tmp_path):
@@ -398,3 +407,29 @@ def test_the_package_hash_sees_a_change_of_a_definition_file(tmp_path):
     before = hash_path(package)
     (package / "data" / "indicators.yaml").write_text("a: 2\n")
     assert hash_path(package) != before
+
+
+def test_a_notebook_that_computes_its_own_figures_gets_the_runs_settings(tmp_path):
+    """Stored results carry the settings they were computed under; without them (data shipped) the
+    run's settings go along as settings.yaml and a notebook that declares settings_path gets it."""
+    from outcome_analysis.running.batch import worker
+
+    declared = ["data_path", "results_path", "institution", "period", "lang", "settings_path"]
+    notebooks = {"nb": {"kind": "institution", "path": "nb.ipynb", "bytes": b"{}", "parameters": declared}}
+    inputs = {"data": {"hash": "d"}, "settings": {}, "templates": {"hash": "t"}}
+    common = dict(lang="nl", timeout=None, data_param="data/d", settings=Settings())
+    [job] = batch.plan_jobs(["A"], ["2024"], notebooks, {"year": None}, inputs, {"formats": ("html",)},
+                            settings_shipped=True, **common)
+    assert job.parameters["settings_path"] == "settings.yaml" and job.parameters["results_path"] is None
+    [stored] = batch.plan_jobs(["A"], ["2024"], notebooks, {"year": "abc"}, inputs, {"formats": ("html",)},
+                               settings_shipped=True, **common)
+    assert "settings_path" not in stored.parameters  # the store's settings are in force
+
+    payload = batch.build_payload(notebooks, {"year": None}, tmp_path, {}, make_data(tmp_path / "d"), None,
+                                  settings=Settings(min_count=7))
+    root = worker.materialise(payload)
+    try:
+        assert Settings.from_yaml(root / "settings.yaml").min_count == 7
+    finally:
+        assert worker.cleanup_worker([payload.key]) == 1
+    assert not root.exists()

@@ -15,16 +15,23 @@ papermill hands unknown keyword arguments of ``execute_notebook`` to nbclient's
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable
 
 from jupyter_client.manager import AsyncKernelManager
 
 #: Unix socket paths are limited to about 107 bytes; keep the private directory short.
 _SOCKET_PATH_LIMIT = 100
+
+
+#: The kernel managers of this process whose private directory still exists (see :func:`cleanup_kernels`).
+_LIVE: "weakref.WeakSet[IPCKernelManager]" = weakref.WeakSet()
 
 
 def _private_dir() -> str:
@@ -58,9 +65,14 @@ class IPCKernelManager(AsyncKernelManager):
         kwargs.setdefault("connection_file", os.path.join(self.private_dir, "kernel.json"))
         if kwargs["transport"] == "ipc":
             kwargs.setdefault("ip", os.path.join(self.private_dir, "ipc"))
-        super().__init__(**kwargs)
-        if self.transport == "ipc" and len(self.ip) + 8 > _SOCKET_PATH_LIMIT:
-            raise ValueError(f"IPC socket path {self.ip!r} is too long for a Unix socket")
+        try:
+            super().__init__(**kwargs)
+            if self.transport == "ipc" and len(self.ip) + 8 > _SOCKET_PATH_LIMIT:
+                raise ValueError(f"IPC socket path {self.ip!r} is too long for a Unix socket")
+        except BaseException:
+            shutil.rmtree(self.private_dir, ignore_errors=True)
+            raise
+        _LIVE.add(self)
 
     async def _async_post_start_kernel(self, **kw) -> None:
         await super()._async_post_start_kernel(**kw)
@@ -70,9 +82,25 @@ class IPCKernelManager(AsyncKernelManager):
 
     async def cleanup_resources(self, restart: bool = False) -> None:  # type: ignore[override]
         """Remove the connection file and sockets, and (unless restarting) the private directory."""
-        await self._async_cleanup_resources(restart=restart)
-        if not restart:
-            shutil.rmtree(self.private_dir, ignore_errors=True)
+        try:
+            await self._async_cleanup_resources(restart=restart)
+        finally:
+            if not restart:
+                self.remove_private_dir()
+
+    def remove_private_dir(self) -> None:
+        """Remove the connection file, the sockets and the private directory (idempotent)."""
+        shutil.rmtree(self.private_dir, ignore_errors=True)
+        _LIVE.discard(self)
+
+    def kill_now(self) -> None:
+        """Kill the kernel process (if any) and remove its files: for cleaning up in a hurry, from a
+        signal handler or at exit, when the event loop that runs the manager cannot be used."""
+        pid = self.kernel_pid
+        if pid:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        self.remove_private_dir()
 
     @property
     def kernel_pid(self) -> int | None:
@@ -88,6 +116,20 @@ class IPCKernelManager(AsyncKernelManager):
             "connection_file": self.connection_file,
             "private_dir": self.private_dir,
         }
+
+
+def cleanup_kernels() -> int:
+    """Kill every kernel this process started that is still running and remove the private
+    directories of all of them (connection files, sockets); the number cleaned up.
+
+    Normally nbclient shuts a kernel down and :meth:`IPCKernelManager.cleanup_resources` removes
+    its directory; this is the fallback when a worker is stopped mid-notebook (Ctrl-C, a batch
+    that is left by an exception, a worker process terminated)."""
+    managers = list(_LIVE)
+    for manager in managers:
+        with contextlib.suppress(Exception):
+            manager.kill_now()
+    return len(managers)
 
 
 class KernelWatch:

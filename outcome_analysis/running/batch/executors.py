@@ -9,7 +9,9 @@ every Dask scheduler address (``tcp://host:8786``, ``tls://...``). Adding one::
     EXECUTORS.register("k8s", K8sRunner, matches=lambda s: s.startswith("k8s://"), description="a k8s:// address")
 
 Every executor runs the same worker function, :func:`outcome_analysis.batch.worker.execute_job`,
-so every executor gives the same bytes.
+so every executor gives the same bytes. Every executor removes what its workers wrote to temporary
+directories (the materialised payload, the kernels' connection files) when it is left, also by
+an exception or Ctrl-C.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ import logging
 import multiprocessing
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -25,24 +29,38 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from .errors import BatchConfigError
 from .jobs import Job, JobResult, Payload
 from .registry import Registry, one_of
-from .worker import execute_job, init_pool_worker, run_pool_job
+from .worker import cleanup_worker, execute_job, init_pool_worker, run_pool_job
+
+#: Seconds a stopped worker gets to remove its files before it is killed.
+STOP_GRACE = 10.0
 
 
 class LocalPool:
-    """A process pool; each worker materialises the payload once and keeps its imports warm."""
+    """A process pool; each worker materialises the payload once and keeps its imports warm.
+
+    The workers' temporary files (payload, kernel connection files) live in one directory of the
+    batch (``oa-batch-*``), removed when the pool is left: normally, by an exception or by Ctrl-C
+    (the workers ignore SIGINT; the parent terminates them, they clean up, then the directory goes).
+    """
 
     def __init__(self, scheduler: str, jobs: int, payload: Payload):
         self.scheduler = scheduler
         self.jobs = jobs
         self.payload = payload
         self.pool: ProcessPoolExecutor | None = None
+        self.tempdir: str | None = None
 
     def __enter__(self):
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        self.pool = ProcessPoolExecutor(
-            max_workers=self.jobs, mp_context=multiprocessing.get_context(method),
-            initializer=init_pool_worker, initargs=(self.payload,),
-        )
+        self.tempdir = tempfile.mkdtemp(prefix="oa-batch-")
+        try:
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.jobs, mp_context=multiprocessing.get_context(method),
+                initializer=init_pool_worker, initargs=(self.payload, self.tempdir),
+            )
+        except BaseException:
+            shutil.rmtree(self.tempdir, ignore_errors=True)
+            raise
         return self
 
     def run(self, todo: Sequence[Job]) -> Iterator[JobResult]:
@@ -56,15 +74,32 @@ class LocalPool:
                 yield result_or_crash(job, future.result)
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self.pool.shutdown(wait=True)
-            return False
-        processes = list((getattr(self.pool, "_processes", None) or {}).values())
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:  # running notebooks: stop them now (their kernels follow)
-            with contextlib.suppress(Exception):
-                process.terminate()
+        try:
+            if exc_type is None:
+                self.pool.shutdown(wait=True)  # workers end normally and clean up (finalizer)
+            else:
+                processes = list((getattr(self.pool, "_processes", None) or {}).values())
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                stop_processes(processes)
+        finally:
+            if self.tempdir:
+                shutil.rmtree(self.tempdir, ignore_errors=True)
         return False
+
+
+def stop_processes(processes, grace: float = STOP_GRACE) -> None:
+    """Terminate the pool's worker processes (running notebooks: their kernels are killed and their
+    files removed by the worker's SIGTERM handler), wait up to ``grace`` seconds, then kill."""
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join(1.0)
 
 
 class DaskRunner:
@@ -80,15 +115,20 @@ class DaskRunner:
         self.cluster = None
         self.client = None
         self.futures: list = []
+        self.tempdir: str | None = None  # dask-local: the workers' scratch space, removed at the end
 
     def __enter__(self):
         from distributed import Client, LocalCluster
 
         if self.scheduler == "dask-local":
-            self.cluster = LocalCluster(
-                n_workers=self.jobs, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            import dask
+
+            self.tempdir = tempfile.mkdtemp(prefix="oa-batch-")
+            with dask.config.set({"temporary-directory": self.tempdir}):  # the scheduler's scratch space too
+                self.cluster = LocalCluster(
+                    n_workers=self.jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                    silence_logs=logging.ERROR, local_directory=self.tempdir,
+                )
             self.client = Client(self.cluster)
         else:
             self.client = Client(self.scheduler)
@@ -115,10 +155,18 @@ class DaskRunner:
             if exc_type is not None and self.futures:
                 self.client.cancel(self.futures)
         with contextlib.suppress(Exception):
+            # every worker removes this batch's materialised payload; the kernels of a cluster of
+            # our own are stopped too when the batch was left early (a shared cluster may run
+            # other batches' notebooks)
+            self.client.run(cleanup_worker, [self.payload.key], exc_type is not None and self.cluster is not None,
+                            wait=True)
+        with contextlib.suppress(Exception):
             self.client.close()
         if self.cluster is not None:
             with contextlib.suppress(Exception):
                 self.cluster.close()
+        if self.tempdir:
+            shutil.rmtree(self.tempdir, ignore_errors=True)
         return False
 
 

@@ -32,8 +32,9 @@ class Payload:
 
     ``notebooks`` maps a notebook key to its bytes, ``results`` a results folder name to its
     files (relative path -> bytes), ``data`` the data set's files when the data is shipped,
-    ``templates`` the templates folder's files. ``render`` turns an executed notebook into the
-    report files (a module-level function, so it pickles by reference).
+    ``templates`` the templates folder's files, ``settings`` the run's settings as YAML (for
+    notebooks that compute their own figures: parameter ``settings_path``). ``render`` turns an
+    executed notebook into the report files (a module-level function, so it pickles by reference).
     """
 
     key: str
@@ -43,6 +44,7 @@ class Payload:
     data_name: str = "data"
     templates: dict[str, bytes] = field(default_factory=dict)
     render: Callable | None = None
+    settings: bytes | None = None
 
 
 @dataclass

@@ -10,7 +10,7 @@ from outcome_analysis import __version__, texts
 from outcome_analysis.contract.periods import latest_complete_period, parse_period
 from outcome_analysis.presentation.report import slugify
 from outcome_analysis.settings import Settings
-from .constants import NATIONAL_SLUG
+from .constants import NATIONAL_SLUG, SETTINGS_NAME
 from .errors import BatchConfigError, MissingParameterError, NoMatchingInstitutionError
 from .hashing import hash_json
 from .jobs import Job
@@ -104,11 +104,15 @@ def notebook_parameters(raw: bytes) -> list[str] | None:
 
 def plan_jobs(institutions: Sequence[str], periods: Sequence[str], notebooks: dict, results: dict,
               inputs: dict, options: dict, *, lang: str, timeout: float | None, data_param: str,
-              settings: Settings, n_institutions: int = 2) -> list[Job]:
+              settings: Settings, n_institutions: int = 2, settings_shipped: bool = False) -> list[Job]:
     """One job per period x institution, plus one national overview per period if its notebook exists.
 
     ``settings`` (the run's settings) and ``n_institutions`` (institutions in the delivery) name the overview: "Landelijk
-    overzicht" only for a delivery declared national (:func:`outcome_analysis.report.comparator`)."""
+    overzicht" only for a delivery declared national (:func:`outcome_analysis.report.comparator`).
+
+    A notebook reads stored results under the settings they were computed with; one that computes
+    its own figures (no results for its granularity) gets ``settings_path`` (the run's settings,
+    shipped with the data when ``settings_shipped``) so that both use the same settings."""
     by_kind = {v["kind"]: (k, v) for k, v in notebooks.items()}
     common_inputs = {
         "data": inputs["data"]["hash"], "settings": inputs["settings"], "templates": inputs["templates"]["hash"],
@@ -124,6 +128,8 @@ def plan_jobs(institutions: Sequence[str], periods: Sequence[str], notebooks: di
             "period": period,
             "lang": lang,
         }
+        if settings_shipped and not results_key:
+            base["settings_path"] = SETTINGS_NAME
         targets: list[tuple[str, str]] = []
         if "national" in by_kind:
             targets.append(("national", ""))

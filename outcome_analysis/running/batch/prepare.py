@@ -1,8 +1,16 @@
-"""Compute once, ship to every worker: the data loaded, the results prepared, the workers' payload."""
+"""Compute once, ship to every worker: the data loaded, the results prepared, the workers' payload.
+
+The results store (aggregates only) is a cache outside the output folder, which people share:
+``$XDG_CACHE_HOME/outcome-workbench/<data hash>/<results key>/`` by default (``~/.cache`` when
+``XDG_CACHE_HOME`` is not set), or the folder given as ``--cache``; created with mode 0700, and a
+cache inside the output folder is refused (:func:`resolve_cache`).
+"""
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -11,8 +19,8 @@ from pathlib import Path
 from outcome_analysis import __version__
 from outcome_analysis.contract.periods import parse_period
 from outcome_analysis.settings import Settings
-from .constants import RESULTS_DIR
-from .errors import PrepareError
+from .constants import CACHE_APP, SETTINGS_NAME
+from .errors import BatchConfigError, PrepareError
 from .exporters import render_report
 from .hashing import hash_files, hash_json, hash_path, read_tree
 from .jobs import Payload
@@ -35,9 +43,98 @@ def prepare_results(data, settings: Settings, granularity: str, folder: Path, pe
     compute_results(data, settings, granularity, periods=list(periods) or None).save(folder)
 
 
-def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str], out: Path,
+def cache_root() -> Path:
+    """``$XDG_CACHE_HOME/outcome-workbench`` (``~/.cache/outcome-workbench`` when it is not set or not
+    an absolute path, as the XDG base directory specification says)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if base and os.path.isabs(base) else Path.home() / ".cache") / CACHE_APP
+
+
+def default_cache_dir(data_hash: str) -> Path:
+    """The results cache of one delivery: ``<cache_root()>/<first 16 hex digits of its hash>``."""
+    return cache_root() / data_hash[:16]
+
+
+def check_cache_outside(cache: str | os.PathLike, out: str | os.PathLike) -> None:
+    """``BatchConfigError`` naming both when the results cache is the output folder or inside it."""
+    c, o = Path(cache).expanduser().resolve(), Path(out).expanduser().resolve()
+    if c == o or o in c.parents:
+        raise BatchConfigError(
+            f"the results cache {cache} is inside the output folder {out}: the output folder is for sharing "
+            "and the cache must stay private; choose a --cache outside it (or leave --cache out for the "
+            f"default under {cache_root()})")
+
+
+def resolve_cache(cache: str | os.PathLike | None, data_hash: str, out: str | os.PathLike) -> Path:
+    """The results cache folder of this batch (``cache``, else :func:`default_cache_dir`), checked to
+    lie outside ``out``; not created (:func:`make_private_dir`)."""
+    folder = Path(cache).expanduser() if cache else default_cache_dir(data_hash)
+    check_cache_outside(folder, out)
+    return folder
+
+
+def make_private_dir(path: Path) -> Path:
+    """Create ``path`` and the parents that do not exist yet with mode 0700 (whatever the umask);
+    folders that already exist are left as they are."""
+    path = Path(path)
+    missing = []
+    here = path
+    while not here.exists():
+        missing.append(here)
+        if here.parent == here:
+            break
+        here = here.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(folder, 0o700)
+    if not path.is_dir():
+        raise BatchConfigError(f"the results cache {path} is not a folder")
+    return path
+
+
+_STORE = re.compile(r"^[0-9a-f]{16}$")  # a results store: <cache>/<key>
+_STORE_TMP = re.compile(r"^\.[0-9a-f]{16}\..+\.tmp$")  # one being written: <cache>/.<key>.<random>.tmp
+
+
+def remove_leftovers(cache: Path) -> None:
+    """Remove the stores half-written by a killed earlier run (only those: the folder may be the
+    user's own ``--cache``)."""
+    if Path(cache).is_dir():
+        for entry in Path(cache).iterdir():
+            if _STORE_TMP.match(entry.name) and entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def clean_cache(cache: Path) -> tuple[int, int]:
+    """Remove the results stores in the cache folder ``cache`` (the folders this batch writes there,
+    and leftovers of interrupted runs), then the folder itself when that leaves it empty.
+
+    Nothing else is touched: a ``--cache`` given by mistake (a home folder) loses no other file.
+    Returns ``(stores removed, other entries left)``.
+    """
+    cache = Path(cache)
+    if not cache.is_dir():
+        return 0, 0
+    removed = left = 0
+    for entry in sorted(cache.iterdir()):
+        if (_STORE.match(entry.name) or _STORE_TMP.match(entry.name)) and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += not entry.name.startswith(".")
+        else:
+            left += 1
+    if not left:
+        with contextlib.suppress(OSError):
+            cache.rmdir()
+    return removed, left
+
+
+def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str], cache: Path,
                  prepare: Callable) -> dict[str, str | None]:
-    """Run ``prepare`` once per granularity, cached in ``<out>/.results/<hash>/``.
+    """Run ``prepare`` once per granularity, cached in ``<cache>/<hash>/`` (the results cache folder,
+    outside the output folder: :func:`resolve_cache`).
 
     The hash covers the data, the settings, the periods, the prepare step and the package's own
     code and data files (indicator definitions, ``indicators.yaml``, texts): results computed by
@@ -53,9 +150,9 @@ def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str
             "data": data_hash, "settings": settings.to_dict(), "granularity": granularity, "periods": these,
             "version": __version__, "code": package_hash(), "prepare": _step_name(prepare),
         })[:16]
-        folder = out / RESULTS_DIR / key
+        folder = Path(cache) / key
         if not folder.exists():
-            tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=_mkdir(out / RESULTS_DIR)))
+            tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=make_private_dir(Path(cache))))
             try:
                 prepare(data, settings, granularity, tmp, these)
                 if any(tmp.iterdir()):
@@ -82,19 +179,27 @@ def _step_name(prepare: Callable) -> str:
 
 
 def build_payload(notebooks: dict, results: dict, results_root: Path, templates: dict, data_path: Path | None,
-                  render: Callable | None) -> Payload:
-    """The bytes the workers need; keyed by their hash so a worker materialises them once."""
+                  render: Callable | None, settings: Settings | None = None) -> Payload:
+    """The bytes the workers need; keyed by their hash so a worker materialises them once.
+
+    The stored results are read from ``results_root`` (the cache) into memory: nothing is copied
+    to the output folder, and a worker's copy lives in its temporary directory until it stops.
+    With the data shipped, ``settings`` go along as ``settings.yaml`` (:data:`SETTINGS_NAME`): a
+    notebook that computes its own figures does so under the run's settings, not the delivery's.
+    """
     stored = {key: read_tree(results_root / key) for key in results.values() if key}
     data = read_tree(data_path) if data_path is not None else None
     data_name = f"data/{data_path.name}" if data_path is not None else "data"
     key = hash_json({
         "nb": sorted(notebooks), "results": sorted(k for k in results.values() if k),
         "templates": hash_files(templates), "data": hash_files(data) if data else None,
+        "settings": settings.to_dict() if settings is not None and data else None,
     })[:16]
+    settings_yaml = None
+    if settings is not None and data is not None:
+        import yaml
+
+        settings_yaml = yaml.safe_dump(settings.to_dict(), sort_keys=True, allow_unicode=True).encode("utf-8")
     return Payload(key=key, notebooks={k: v["bytes"] for k, v in notebooks.items()}, results=stored,
-                   data=data, data_name=data_name, templates=templates, render=render or render_report)
-
-
-def _mkdir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+                   data=data, data_name=data_name, templates=templates, render=render or render_report,
+                   settings=settings_yaml)

@@ -20,7 +20,8 @@ from .jobs import BatchResult
 from .manifest import failure, load_manifest, now, record_result, save_manifest, split_resumable
 from .options import check_options
 from .plan import plan_jobs, read_notebooks, resolve_periods, select_institutions
-from .prepare import build_payload, default_load, prepare_once, prepare_results
+from .prepare import (build_payload, check_cache_outside, default_load, make_private_dir, prepare_once,
+                      prepare_results, remove_leftovers, resolve_cache)
 
 
 def run_batch(
@@ -45,6 +46,7 @@ def run_batch(
     render: Callable | None = None,
     ship_data: bool | None = None,
     quiet: bool = False,
+    cache: str | os.PathLike | None = None,
 ) -> BatchResult:
     """Make every institution's report (and the national overview) for each period.
 
@@ -91,6 +93,11 @@ def run_batch(
         Send the data files to the workers (default: only when no results were prepared).
     quiet : bool
         No progress bar.
+    cache : path, optional
+        The results cache folder (aggregates only; made with mode 0700). Default
+        ``$XDG_CACHE_HOME/outcome-workbench/<data hash>`` (``~/.cache`` when ``XDG_CACHE_HOME`` is not
+        set). Never inside ``out``: that is refused (``BatchConfigError``). A results store an
+        earlier version left in ``<out>/.results`` is removed.
 
     Returns
     -------
@@ -99,13 +106,15 @@ def run_batch(
     Raises
     ------
     BatchConfigError, NoMatchingInstitutionError
-        Before anything runs. A failing notebook never raises: it is recorded.
+        Before anything runs (also: a ``cache`` inside ``out``). A failing notebook never raises: it is recorded.
     KeyboardInterrupt
         After recording what was done (re-run to resume).
     """
     started = now()
     out = Path(out)
     options = check_options(formats, lang, scheduler, jobs)
+    if cache:
+        check_cache_outside(cache, out)  # before the data is read: the answer does not depend on it
     if settings is not None:
         settings_source = "given"
     elif settings_file:
@@ -125,15 +134,20 @@ def run_batch(
         print(default_period_note(periods[0], data.reference_date), file=sys.stderr)
     selected = select_institutions(data.institutions, institutions)
 
+    cache_dir = make_private_dir(resolve_cache(cache, data_hash, out))
     _cleanup_temp_files(out)
-    results = prepare_once(data, data_hash, settings, periods, out, prepare or prepare_results)
+    remove_leftovers(cache_dir)
+    shutil.rmtree(out / RESULTS_DIR, ignore_errors=True)  # a store an earlier version kept in the output folder
+    results = prepare_once(data, data_hash, settings, periods, cache_dir, prepare or prepare_results)
     shipping = ship_data if ship_data is not None else not all(results.values())
-    payload = build_payload(notebooks, results, out / RESULTS_DIR, templates_files, data_path if shipping else None, render)
+    payload = build_payload(notebooks, results, cache_dir, templates_files, data_path if shipping else None, render,
+                            settings=settings)
     inputs = {
         "data": {"path": str(data_path.resolve()), "hash": data_hash},
         "notebooks": {k: {"path": v["path"], "hash": k} for k, v in notebooks.items()},
         "templates": {"path": str(Path(templates).resolve()) if templates else None, "hash": hash_files(templates_files)},
-        "results": {g: ({"hash": h, "path": str(out / RESULTS_DIR / h)} if h else None) for g, h in results.items()},
+        # where the results cache is (outside the output folder); the results are never copied there
+        "results": {g: ({"hash": h, "path": str(cache_dir / h)} if h else None) for g, h in results.items()},
         "settings": settings.to_dict(),
         "settings_file": str(settings_file) if settings_file else None,
         # where the settings came from: "config" (--config), "delivery" (the delivery folder's
@@ -143,7 +157,7 @@ def run_batch(
     job_list = plan_jobs(
         selected, periods, notebooks, results, inputs, options, lang=lang, timeout=timeout,
         data_param=(f"{payload.data_name}" if shipping else str(data_path.resolve())),
-        settings=settings, n_institutions=len(data.institutions),
+        settings=settings, n_institutions=len(data.institutions), settings_shipped=payload.settings is not None,
     )
 
     manifest = load_manifest(out)

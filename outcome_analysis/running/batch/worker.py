@@ -2,33 +2,87 @@
 
 Workers never see client-side paths: a job carries its parameters, and the :class:`Payload`
 (notebook, templates and stored results as bytes) is materialised once per worker process in a
-worker-local temporary directory. The notebook runs with papermill on a kernel that talks over IPC
-sockets in a private temporary directory (:mod:`outcome_analysis.kernels`); the report's files
-come back as bytes (:func:`outcome_analysis.batch.exporters.render_report`).
+worker-local temporary directory, removed when the worker stops (:func:`cleanup_worker`: at exit,
+when the process pool stops the worker, or when the Dask runner asks its workers). The notebook
+runs with papermill on a kernel that talks over IPC sockets in a private temporary directory
+(:mod:`outcome_analysis.kernels`); the report's files come back as bytes
+(:func:`outcome_analysis.batch.exporters.render_report`).
 """
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import re
 import shutil
+import signal
 import tempfile
 import time
 from pathlib import Path
 
 from .exporters import render_report
 from .jobs import Job, JobResult, Payload
-from .constants import PROJECT_ROOT, TOP_PACKAGE
+from .constants import PROJECT_ROOT, SETTINGS_NAME, TOP_PACKAGE
 
 _POOL_PAYLOAD: Payload | None = None
 _MATERIALISED: dict[str, Path] = {}
+_CLEANUP_REGISTERED = False
 
 
-def init_pool_worker(payload: Payload) -> None:
+def init_pool_worker(payload: Payload, tempdir: str | None = None) -> None:
+    """Initializer of a process-pool worker.
+
+    ``tempdir`` (the batch's own temporary directory) becomes this process's temporary directory
+    and its kernels' (``TMPDIR``), so whatever a worker leaves there goes with the batch's directory.
+    Ctrl-C is left to the parent (it stops the pool); a terminated worker removes its files first.
+    """
     global _POOL_PAYLOAD
     _POOL_PAYLOAD = payload
+    if tempdir:
+        os.environ["TMPDIR"] = tempdir
+        tempfile.tempdir = tempdir
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    signal.signal(signal.SIGTERM, _terminated)
+    _register_cleanup()
     warm_up()
+
+
+def _terminated(signum, frame) -> None:  # pragma: no cover - runs in a worker process being stopped
+    cleanup_worker()
+    os._exit(128 + signum)
+
+
+def _register_cleanup() -> None:
+    """Run :func:`cleanup_worker` when this process ends: ``atexit`` for a normal interpreter exit and
+    a multiprocessing finalizer for a pool worker (forkserver children end with ``os._exit``, which
+    skips ``atexit``)."""
+    global _CLEANUP_REGISTERED
+    if _CLEANUP_REGISTERED:
+        return
+    atexit.register(cleanup_worker)
+    with contextlib.suppress(Exception):
+        from multiprocessing import util
+
+        util.Finalize(None, cleanup_worker, exitpriority=100)
+    _CLEANUP_REGISTERED = True
+
+
+def cleanup_worker(keys=None, kernels: bool = True) -> int:
+    """Stop this process's kernels and remove the temporary directories it made: the kernels'
+    private directories and the materialised payloads (those of ``keys``, default all).
+    Idempotent; the number of payload directories removed. The Dask runner calls it on each
+    worker (``client.run``) at the end of a batch."""
+    from outcome_analysis.running.kernels import cleanup_kernels
+
+    if kernels:
+        with contextlib.suppress(Exception):
+            cleanup_kernels()
+    removed = 0
+    for key in list(_MATERIALISED) if keys is None else [k for k in keys if k in _MATERIALISED]:
+        shutil.rmtree(_MATERIALISED.pop(key), ignore_errors=True)
+        removed += 1
+    return removed
 
 
 def run_pool_job(job: Job) -> JobResult:
@@ -106,19 +160,26 @@ def materialise(payload: Payload) -> Path:
     """Write the payload into a worker-local temporary directory, once per worker process."""
     if payload.key in _MATERIALISED:
         return _MATERIALISED[payload.key]
+    _register_cleanup()
     root = Path(tempfile.mkdtemp(prefix="oa-worker-"))
-    atexit.register(shutil.rmtree, root, True)
-    for key, raw in payload.notebooks.items():
-        _write_file(root / "notebooks" / f"{key}.ipynb", raw)
-    for key, files in payload.results.items():
-        for rel, raw in files.items():
-            _write_file(root / "results" / key / rel, raw)
-    for rel, raw in (payload.data or {}).items():
-        _write_file(root / payload.data_name / rel if rel else root / payload.data_name, raw)
-    for rel, raw in payload.templates.items():
-        _write_file(root / "templates" / rel, raw)
+    _MATERIALISED[payload.key] = root  # registered first: removed at the end whatever happens
+    try:
+        for key, raw in payload.notebooks.items():
+            _write_file(root / "notebooks" / f"{key}.ipynb", raw)
+        for key, files in payload.results.items():
+            for rel, raw in files.items():
+                _write_file(root / "results" / key / rel, raw)
+        for rel, raw in (payload.data or {}).items():
+            _write_file(root / payload.data_name / rel if rel else root / payload.data_name, raw)
+        for rel, raw in payload.templates.items():
+            _write_file(root / "templates" / rel, raw)
+        if payload.settings is not None:
+            _write_file(root / SETTINGS_NAME, payload.settings)
+    except BaseException:
+        _MATERIALISED.pop(payload.key, None)
+        shutil.rmtree(root, ignore_errors=True)
+        raise
     _ensure_importable()
-    _MATERIALISED[payload.key] = root
     return root
 
 

@@ -1,0 +1,191 @@
+"""Privacy by construction: the batch leaves nothing in the system temporary directory and keeps
+its results store out of the output folder.
+
+Every test runs with ``TMPDIR`` (and ``tempfile.tempdir``) set to a private, short folder of its
+own and ``XDG_CACHE_HOME`` in the test's folder; the fixture notebooks of tests/test_batch.py fail
+for an institution whose name starts with FAIL and sleep for one starting with SLOW.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from outcome_analysis import batch
+from outcome_analysis.running.batch import prepare as prepare_mod
+
+from test_batch import NATIONAL, NOTEBOOK, ROOT, fake_prepare, make_data
+
+POPULATION = ["Stichting Snel", "FAIL Stichting Kapot", "SLOW Stichting Traag"]
+
+
+def load_population(path):
+    return SimpleNamespace(institutions=POPULATION, reference_date=pd.Timestamp("2025-03-31"))
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch):
+    """A private system temporary directory (short: kernels' socket paths must fit) and cache home.
+
+    multiprocessing keeps one temporary directory per process (``pymp-*``: the forkserver's socket),
+    made on first use and removed when the process exits; it is made here first, outside the
+    private folder, because the forkserver outlives the test (the subprocess test sees it go)."""
+    import multiprocessing.util
+
+    multiprocessing.util.get_temp_dir()
+    folder = Path(tempfile.mkdtemp(prefix="tb", dir="/tmp" if os.path.isdir("/tmp") else None))
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert tempfile.gettempdir() == str(folder)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def left_in(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def no_store_under(out: Path) -> bool:
+    return not (out / batch.RESULTS_DIR).exists() and not list(out.rglob("figures.json"))
+
+
+def test_a_failing_and_a_timed_out_report_leave_nothing_in_temp_and_the_store_is_in_the_private_cache(
+        private_tmp, tmp_path):
+    data = make_data(tmp_path / "data")
+    out = tmp_path / "out"
+    (out / batch.RESULTS_DIR / "0123456789abcdef").mkdir(parents=True)  # a store an earlier version left there
+    result = batch.run_batch(data, out=out, periods=["2024"], formats=("html",), jobs=3, timeout=4,
+                             notebook=NOTEBOOK, national_notebook=NATIONAL, load=load_population,
+                             prepare=fake_prepare, quiet=True)
+    assert result.counts == {"done": 2, "failed": 2, "skipped": 0}
+    assert sorted(f["status"] for f in result.failures) == ["failed", "timeout"]
+    assert left_in(private_tmp) == []
+    assert no_store_under(out)
+    # the default cache: $XDG_CACHE_HOME/outcome-workbench/<data hash>, made with mode 0700
+    root = tmp_path / "xdg" / "outcome-workbench"
+    cache = root / batch.hash_path(data)[:16]
+    assert [p.name for p in cache.iterdir()] and (next(cache.iterdir()) / "figures.json").is_file()
+    for folder in (tmp_path / "xdg", root, cache):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    recorded = result.manifest["runs"][-1]["inputs"]["results"]["year"]["path"]
+    assert Path(recorded).parent == cache
+
+
+def test_an_interrupted_batch_stops_its_workers_and_kernels_and_leaves_nothing_in_temp(
+        private_tmp, tmp_path, monkeypatch):
+    data = make_data(tmp_path / "data")
+    out = tmp_path / "out"
+    real_record = batch.record_result
+
+    def record_then_interrupt(*args, **kwargs):  # Ctrl-C while SLOW's kernel is still running
+        real_record(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch.run, "record_result", record_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        batch.run_batch(data, out=out, periods=["2024"], formats=("html",), jobs=2, notebook=NOTEBOOK,
+                        national_notebook=None, institutions=["SLOW*", "Stichting Snel"], load=load_population,
+                        prepare=fake_prepare, quiet=True, cache=tmp_path / "cache")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["runs"][-1]["interrupted"] is True
+    assert left_in(private_tmp) == []
+    assert no_store_under(out)
+
+
+SCRIPT = """
+import sys
+sys.path[:0] = [{tests!r}, {root!r}]
+from test_batch_cleanup import load_population
+from test_batch import NOTEBOOK, fake_prepare
+from outcome_analysis import batch
+try:
+    batch.run_batch({data!r}, out={out!r}, periods=["2024"], formats=("html",), jobs=2, notebook=NOTEBOOK,
+                    national_notebook=None, institutions=["SLOW*"], load=load_population, prepare=fake_prepare,
+                    quiet=True)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_in_a_terminal_leaves_nothing_in_temp(private_tmp, tmp_path):
+    """SIGINT to the whole process group (as a terminal sends it) while a notebook runs."""
+    data = make_data(tmp_path / "data")
+    out = tmp_path / "out"
+    script = SCRIPT.format(tests=str(ROOT / "tests"), root=str(ROOT), data=str(data), out=str(out))
+    process = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], cwd=tmp_path,
+                               start_new_session=True, env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 30
+        while not list(private_tmp.glob("oa-batch-*/oa-k-*/kernel.json")):  # a kernel is running
+            assert time.monotonic() < deadline and process.poll() is None, "no kernel started"
+            time.sleep(0.2)
+        time.sleep(0.5)
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    time.sleep(0.2)
+    assert left_in(private_tmp) == []
+    assert no_store_under(out)
+
+
+def test_a_cache_inside_the_output_folder_is_refused(private_tmp, tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import run_reports
+
+    data = make_data(tmp_path / "data")
+    out = tmp_path / "out"
+    status = run_reports.main(["--data", str(data), "--out", str(out), "--cache", str(out / "cache"),
+                               "--formats", "html", "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"the results cache {out / 'cache'} is inside the output folder {out}" in err
+    assert not out.exists()
+    with pytest.raises(batch.BatchConfigError, match="inside the output folder"):
+        batch.run_batch(data, out=out, cache=out, periods=["2024"], load=load_population, prepare=fake_prepare,
+                        notebook=NOTEBOOK, quiet=True)
+    assert not out.exists() and left_in(private_tmp) == []
+
+
+def test_clean_cache_removes_the_stores_of_the_delivery_and_nothing_else(private_tmp, tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import run_reports
+
+    data = make_data(tmp_path / "data")
+    cache = prepare_mod.make_private_dir(prepare_mod.default_cache_dir(batch.hash_path(data)))
+    (cache / "0123456789abcdef").mkdir()
+    (cache / "0123456789abcdef" / "meta.json").write_text("{}")
+    assert run_reports.main(["--data", str(data), "--clean-cache"]) == 0
+    assert f"removed 1 stored result set(s) from the results cache {cache}" in capsys.readouterr().out
+    assert not cache.exists() and (tmp_path / "xdg" / "outcome-workbench").is_dir()
+    assert run_reports.main(["--data", str(data), "--clean-cache"]) == 0
+    assert "nothing removed" in capsys.readouterr().out
+
+    mine = tmp_path / "mine"  # a --cache folder with other files: only the stores go
+    (mine / "fedcba9876543210").mkdir(parents=True)
+    (mine / "notes.txt").write_text("keep")
+    assert run_reports.main(["--data", str(data), "--cache", str(mine), "--clean-cache"]) == 0
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+
+
+def test_kernels_left_running_are_killed_and_their_files_removed(private_tmp):
+    from outcome_analysis.running.kernels import IPCKernelManager, cleanup_kernels
+
+    km = IPCKernelManager(kernel_name="python3")
+    assert Path(km.private_dir).parent == private_tmp
+    assert cleanup_kernels() >= 1
+    assert left_in(private_tmp) == []
