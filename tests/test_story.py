@@ -59,12 +59,14 @@ def test_care_types_are_those_with_ended_trajectories(jb_story):
 
 def test_headline_frame_takes_the_figures_from_the_results(jb_story, small_results):
     frame = jb_story.headline_frame()
-    row = frame[(frame["indicator"] == "jbjr_verloop") & (frame["care_type"] == "jb")].iloc[0]
+    # pi07 (regular end of JB episodes) is shown at this GI; jbjr_verloop is a band (18 of 22: remainder 4)
+    row = frame[(frame["indicator"] == "pi07_reden_beeindiging_jb") & (frame["care_type"] == "jb")].iloc[0]
     t = small_results.indicators
-    expected = t[(t["indicator"] == "jbjr_verloop") & (t["institution"] == JB_INSTITUTION)
+    expected = t[(t["indicator"] == "pi07_reden_beeindiging_jb") & (t["institution"] == JB_INSTITUTION)
                  & (t["period"] == jb_story.period) & (t["care_type"] == "jb") & (t["category"] == "")].iloc[0]
+    assert not expected["suppressed"]
     assert row["value"] == expected["value"] and row["denominator"] == expected["denominator"]
-    nat = t[(t["indicator"] == "jbjr_verloop") & (t["scope"] == "national") & (t["period"] == jb_story.period)
+    nat = t[(t["indicator"] == "pi07_reden_beeindiging_jb") & (t["scope"] == "national") & (t["period"] == jb_story.period)
             & (t["care_type"] == "jb") & (t["category"] == "")].iloc[0]
     assert row["national_value"] == nat["value"]
     # the table shows it in Dutch format
@@ -94,11 +96,21 @@ def test_window_note_names_each_indicator_with_its_own_window(jb_story):
 def test_in_words_builds_the_subject_from_the_registry(jb_story):
     html = _html([summary.headline_sentences(jb_story)])
     frame = jb_story.headline_frame()
-    row = frame[(frame["indicator"] == "jbjr_verloop") & (frame["care_type"] == "jb")].iloc[0]
-    assert f"Bij {report.fmt_pct(row['value'])} van de beëindigde episodes was de beëindiging regulier." in html
+    row = frame[(frame["indicator"] == "pi07_reden_beeindiging_jb") & (frame["care_type"] == "jb")].iloc[0]
+    assert (f"Bij {report.fmt_pct(row['value'])} van de beëindigde jeugdbeschermingsepisodes was de beëindiging "
+            "regulier.") in html
+    # a share hidden by the two-cell rule is said as its band, never as a number
+    hidden = frame[(frame["indicator"] == "jbjr_verloop") & (frame["care_type"] == "jb")].iloc[0]
+    n = int(hidden["denominator"])
+    assert f"meer dan {n - jb_story.settings.min_cell} van de {n}" in html
+    assert report.fmt_pct(hidden["value"]) not in html
     assert "De uitkomst is" not in html
-    # windowed indicators say their own window
-    assert "binnen 12 maanden opnieuw een maatregel" in html and "binnen 24 maanden géén nieuw delict" in html
+    # windowed indicators say their own window (when shown; at this small GI they are bands, said as such)
+    frame_w = frame[frame["indicator"].isin(["jbjr_herhaald_beroep", "pi10_geen_recidive"])]
+    for r in frame_w.itertuples(index=False):
+        if not r.suppressed:
+            assert ("binnen 12 maanden" if r.indicator == "jbjr_herhaald_beroep" else "binnen 24 maanden") in html
+    assert "Dit percentage tonen we niet om de privacy te beschermen" in html
 
 
 def test_headline_table_marks_direction_and_signal_in_words(jb_story):
@@ -286,17 +298,19 @@ def test_the_adjusted_comparison_prints_the_stored_verdict_and_its_range_never_t
 def test_voogdij_is_said_to_end_regularly_by_definition_with_a_rounded_count(jb_story, small_results):
     entry = registry.get("jbjr_verloop")
     row = jb_story.verdicts(entry, "jb")["adjusted"]
-    n_fixed = jb_story.model_row(entry, "jb", row["period"])["n_fixed"]
-    text = BeautifulSoup(_html(indicators.adjusted(jb_story, entry, "jb")), "html.parser").get_text()
+    summary_row = jb_story.model_row(entry, "jb", row["period"])
+    n_fixed = summary_row["n_fixed"]
+    # the section's sentence on the groups left out of the model (shown whenever the figure is)
+    text = BeautifulSoup(_html(indicators.fixed_levels(jb_story, entry, "jb", summary_row)), "html.parser").get_text()
     if n_fixed >= jb_story.settings.min_count:
         rounded = report.fmt_count_rounded(n_fixed, settings=jb_story.settings)
-        assert f"Voogdij-episodes eindigen per definitie regulier." in text
+        assert "Voogdij-episodes eindigen per definitie regulier." in text
         assert f"ongeveer {rounded} episodes" in text and "waargenomen = verwacht" in text
         if n_fixed % jb_story.settings.round_to:
             assert f" {report.fmt_int(n_fixed)} " not in text  # never the exact count
     en = story.prepare(small_results, JB_INSTITUTION, lang="en")
-    assert "by definition" in _html(indicators.adjusted(en, entry, "jb")) or n_fixed < jb_story.settings.min_count
-
+    assert "by definition" in _html(indicators.fixed_levels(en, entry, "jb", summary_row)) \
+        or n_fixed < jb_story.settings.min_count
 
 def test_duration_table_has_kaplan_meier_and_not_reached(small_results):
     """results.verloop rows, hand-made: a start cohort whose median is not reached reads
@@ -391,10 +405,13 @@ def gi_alone(small_demo):
     from outcome_analysis import schema
     from outcome_analysis.results import compute_results
 
+    from conftest import SMALL_MIN_CELL
+    from outcome_analysis.settings import Settings
+
     t = small_demo.trajectories
     data = dataclasses.replace(small_demo, trajectories=t.loc[t["institution"] == JB_INSTITUTION].reset_index(drop=True),
                                goals=schema.empty_frame("goals"), experience=schema.empty_frame("experience"))
-    return compute_results(data)
+    return compute_results(data, Settings(min_cell=SMALL_MIN_CELL))
 
 
 def test_one_institution_is_compared_with_nothing(gi_alone):
@@ -490,9 +507,9 @@ def test_a_hidden_pooled_figure_is_never_printed(small_results):
 
 def test_kerncijfers_and_the_section_read_the_same_adjusted_verdict(small_results):
     s = story.prepare(small_results, JB_INSTITUTION)
-    entry = registry.get("jbjr_verloop")
+    entry = registry.get("pi07_reden_beeindiging_jb")
     c = small_results.comparisons.copy()
-    sel = ((c["indicator"] == "jbjr_verloop") & (c["care_type"] == "jb") & (c["basis"] == "adjusted")
+    sel = ((c["indicator"] == "pi07_reden_beeindiging_jb") & (c["care_type"] == "jb") & (c["basis"] == "adjusted")
            & (c["unit"] == JB_INSTITUTION))
     # no verdict (fewer than min_expected expected events): no interval, no range
     c.loc[sel, ["ci_low", "ci_high", "expected_low", "expected_high"]] = np.nan

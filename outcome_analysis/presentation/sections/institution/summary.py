@@ -139,13 +139,15 @@ def sentence(story: Story, r) -> str:
     the previous period."""
     if r["status"] not in ("getoond", "verborgen"):
         return r["status_text"]
-    me = {"value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "suppressed": r["suppressed"]}
+    me = {"value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "suppressed": r["suppressed"],
+          "numerator": r.get("numerator"), "denominator": r.get("denominator")}  # a hidden share: its band
     label_prev = None
     if parse_period(r["shown_period"])[2] != "year" or r["shown_period"] != story.period:
         label_prev = report.fmt_period(previous_period(r["shown_period"]), story.lang)
     entry = registry.get(r["indicator"])
     return report.headline_sentence(me, adjusted=r["adjusted"], reference=r["reference"], previous=r["change"],
                                     lang=story.lang, previous_label=label_prev,
+                                    unit=report.ui(story.lang, "status")["units"].get(entry.unit),
                                     template=entry.sentence(story.lang, settings=story.settings),
                                     comparator=story.comparator, settings=story.settings)
 
