@@ -54,3 +54,18 @@ def small_results(small_demo, demo_settings):
     from outcome_analysis.results import compute_results
 
     return compute_results(small_demo, demo_settings)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Batches run by the tests keep their results store in a temporary cache, never in the user's
+    ``~/.cache/outcome-workbench`` (the batch's default, ``$XDG_CACHE_HOME``)."""
+    import os
+
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg_cache"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old

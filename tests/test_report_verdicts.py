@@ -14,6 +14,7 @@ deliveries small enough to count by hand, whose case mix and events are known.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -130,11 +131,13 @@ def test_zero_events_read_lower_and_favourable_with_a_range_below_one(zero):
     s = story.prepare(zero, ZERO)
     page = _text(summary.build(s))
     words = summary.sentence(s, _uitval_row(s))
+    # 0 of 40 is a small cell (the two-cell rule): the share is said as its band, its O/E and range are
+    # not printed (W/V 0,00 would give O = 0), the verdict word stays
+    assert "minder dan 10 van de 40" in words
     assert "Rekening houdend met de problematiek van de jongeren is dit cijfer lager dan je mag verwachten — gunstig." in words
-    assert "▼ lager dan verwacht (gunstig); W/V 0,00, verwacht " in page
+    assert "▼ lager dan verwacht (gunstig)" in page
     section = _text(indicators.adjusted(s, UITVAL, "jeugdhulp"))
-    low, high = report.fmt_ratio(row["expected_low"]), report.fmt_ratio(row["expected_high"])
-    assert f"W/V 0,00 — lager dan verwacht; bij toeval en de gewone verschillen tussen instellingen verwacht tussen {low} en {high}" in section
+    assert "W/V 0,00" not in page + section and "0,0%" not in page + section
     report_text = page + section
     assert "kleine aantallen" not in report_text  # the shrunk O/E, in either of its wordings
     assert "niet meer van elkaar verschillen" not in report_text
@@ -155,13 +158,18 @@ def test_the_change_from_the_previous_period_is_newcombes_interval(zero):
     high = -0.25 + math.sqrt((u1 - 0) ** 2 + (0.25 - l2) ** 2)
     row = zero.verdict("jh_uitval", "jeugdhulp", "2024", ZERO, basis="raw_previous")
     assert (row["value"], row["ci_low"], row["ci_high"]) == pytest.approx((-0.25, low, high), abs=1e-9)
-    assert high < 0 and row["signal"] == "lower"
+    # the figure of 2024 is hidden (0 of 40): the stored change has no verdict and is never printed (with
+    # last year's 25,0% beside it, "−25,0 procentpunt" would give the hidden 0 back)
+    assert high < 0 and row["signal"] == "none" and row["text_key"] == "suppressed"
     s = story.prepare(zero, ZERO)
     words = summary.sentence(s, _uitval_row(s))
+    assert "procentpunt" not in words and "25,0%" not in words
+    assert words.count("gunstig") == 1  # the adjusted verdict word only
+    # the wording of a change that may be shown, worded from a stored row with this interval
+    shown = dict(row, signal="lower", favourable=True, text_key="previous_lower")
     change = f"−25,0 procentpunt ({report.fmt_signed(low * 100)} tot {report.fmt_signed(high * 100)})"
-    assert words.endswith(f"Ten opzichte van vorig jaar (25,0%) gedaald: {change}.")
-    # uitval has an adjusted verdict: the change gets no favourable word of its own
-    assert words.count("gunstig") == 1
+    assert report.headline_sentence(0.31, previous=shown, settings=SETTINGS).endswith(
+        f"Ten opzichte van vorig jaar (25,0%) gedaald: {change} — gunstig.")
 
 
 def test_a_comparable_change_says_comparable_with_its_interval():
@@ -176,14 +184,20 @@ def test_a_comparable_change_says_comparable_with_its_interval():
 
 def test_a_figure_without_a_verdict_says_too_little_to_compare(zero):
     row = zero.verdict("jh_uitval", "jeugdhulp", "2024", SMALL)
-    assert row["signal"] == "none" and row["text_key"] == "adjusted_none"  # E = 12 x 135/492 < 5
-    s = story.prepare(zero, SMALL)
+    assert row["signal"] == "none"  # E = 12 x 135/492 < 5: no verdict
+    # a figure the rule shows, without a verdict: the Kerncijfers cell and the section say so
+    c = zero.comparisons.copy()
+    c.loc[(c["unit"] == SMALL) & (c["basis"] == "adjusted"), "text_key"] = "adjusted_none"
+    st = zero.status.copy()
+    st.loc[st["institution"] == SMALL, "status"] = "getoond"
+    shown = dataclasses.replace(zero, indicators=zero.indicators.assign(suppressed=False), comparisons=c, status=st)
+    s = story.prepare(shown, SMALL)
     page = _text(summary.build(s))
     assert "te weinig gegevens om te vergelijken" in page
     assert "W/V" not in _text([summary.headline_table(s)]).split("Beter is:")[0]  # no O/E without a verdict
     section = _text(indicators.adjusted(s, UITVAL, "jeugdhulp"))
     assert "te weinig gegevens om te vergelijken" in section and "verwacht tussen" not in section
-    en = story.prepare(zero, SMALL, lang="en")
+    en = story.prepare(shown, SMALL, lang="en")
     assert "too little data to compare" in _text(summary.build(en))
 
 

@@ -568,8 +568,13 @@ def headline_sentence(value, *, adjusted=None, reference=None, previous=None, la
     me = _estimate(value)
     if me is None or me["suppressed"] or is_missing(me["value"]):
         if me is not None and me["suppressed"]:
-            said = hidden_share_words(value, settings, lang, unit, ph)
-            return said or ph["suppressed"].format(n=settings.min_denominator, unit=unit)
+            said = hidden_share_words(value, settings, lang, unit, ph) or \
+                ph["suppressed"].format(n=settings.min_denominator, unit=unit)
+            # the verdict word may stay (no number): the adjusted verdict of the hidden figure
+            words = comparator if comparator is not None else _comparator_words("national", 0, lang)
+            if adjusted is not None and words.get("scope") != "none" and _signal(adjusted) in ("higher", "lower", "within"):
+                said += " " + ui(lang, "verdicts")["adjusted_" + _signal(adjusted)] + _favourable_word(adjusted, lang) + "."
+            return said
         return ph["plain"].format(v=MISSING_MARK[lang])
     v = fmt(me["value"])
     if template:

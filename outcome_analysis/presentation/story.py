@@ -482,8 +482,13 @@ class Story:
                 nat = self.national(entry, care_type, shown)
                 prev = self.figure(entry, care_type, previous_period(shown)) or {}
                 hidden = is_suppressed(mine) or is_missing(mine.get("value"))
-                said = {k: (None if hidden or v is None or v.get("text_key") == "suppressed" else v)
-                        for k, v in self.verdicts(entry, care_type).items()}
+                said = {}
+                for k, v in self.verdicts(entry, care_type).items():
+                    if v is not None and k == "adjusted" and hidden:
+                        # a hidden figure keeps its adjusted verdict word, never a number of it
+                        said[k] = v if v.get("signal") in ("higher", "lower", "within") else None
+                    else:
+                        said[k] = None if hidden or v is None or v.get("text_key") == "suppressed" else v
                 rows.append(dict(
                     base, numerator=mine.get("numerator"), denominator=mine.get("denominator"),
                     value=mine.get("value"), ci_low=mine.get("ci_low"), ci_high=mine.get("ci_high"),

@@ -568,8 +568,9 @@ def published_reports(folder: str | Path) -> list[dict]:
 
 
 def results_folder(folder: str | Path) -> Path | None:
-    """The results store the last batch run of a published folder used (``<folder>/.results/<hash>``,
-    as its manifest names it), if it is there."""
+    """The results store the last batch run of a published folder used, as its manifest names it (the
+    path of the private cache; ``<folder>/.results/<hash>`` for folders of earlier versions), if it
+    is there."""
     from outcome_analysis.running.batch.constants import MANIFEST_NAME, RESULTS_DIR
 
     folder = Path(folder)
@@ -579,7 +580,13 @@ def results_folder(folder: str | Path) -> Path | None:
         return None
     for run in reversed(manifest.get("runs") or []):
         for entry in ((run.get("inputs") or {}).get("results") or {}).values():
-            if entry and entry.get("hash") and (folder / RESULTS_DIR / entry["hash"]).is_dir():
+            if not entry:
+                continue
+            # the batch keeps its store in a private cache outside the folder and records the path;
+            # folders written by earlier versions kept it in <folder>/.results/<hash>
+            if entry.get("path") and Path(entry["path"]).is_dir():
+                return Path(entry["path"])
+            if entry.get("hash") and (folder / RESULTS_DIR / entry["hash"]).is_dir():
                 return folder / RESULTS_DIR / entry["hash"]
     return None
 

@@ -27,8 +27,9 @@ higher than the others, but in line with the case-mix), so the words can lead wi
 verdict. No report, overview, explorer view or question decides a verdict itself: they read
 :meth:`Results.comparison <outcome_analysis.running.query.ResultsQuery.comparison>`.
 
-Rows whose figure is hidden by disclosure control have signal ``none`` and text key
-``suppressed``; a reference of fewer than ``settings.min_denominator`` records, or of one other
+Rows whose figure is hidden by disclosure control have text key ``suppressed``: no number of
+them may be printed; an adjusted row keeps its verdict word (indicators.md: "a verdict word may
+still be shown"), a raw row has signal ``none``; a reference of fewer than ``settings.min_denominator`` records, or of one other
 institution only (a delivery of two), is not given and there is no raw verdict against it.
 """
 from __future__ import annotations
@@ -258,8 +259,8 @@ def build(table: pd.DataFrame, casemix: pd.DataFrame, casemix_mean: pd.DataFrame
     Returns
     -------
     DataFrame
-        :data:`COLUMNS`; one row per :data:`KEY`. Adjusted rows whose raw figure is hidden get signal
-        ``none`` and text key ``suppressed`` as well.
+        :data:`COLUMNS`; one row per :data:`KEY`. Adjusted rows whose raw figure is hidden get text
+        key ``suppressed`` (their verdict word stays; no number of them is printed).
     """
     adjusted = adjusted_rows(casemix, casemix_mean)
     reference = raw_reference_rows(table, settings)
@@ -273,7 +274,8 @@ def build(table: pd.DataFrame, casemix: pd.DataFrame, casemix_mean: pd.DataFrame
             adjusted["unit"], adjusted["indicator"], adjusted["care_type"], adjusted["period"], adjusted["measure"])],
             dtype=bool)
         adjusted = adjusted.copy()
-        adjusted.loc[mask, "signal"] = "none"
+        # a hidden figure keeps its adjusted verdict word (indicators.md: "a verdict word may still be
+        # shown"); its text key says that no number of it may be printed
         adjusted.loc[mask, "text_key"] = "suppressed"
     reference = _combine_keys(reference, adjusted, casemix)
     parts = [p for p in (adjusted, reference, previous) if len(p)]

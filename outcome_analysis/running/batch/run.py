@@ -162,6 +162,7 @@ def run_batch(
 
     manifest = load_manifest(out)
     todo, skipped = split_resumable(job_list, manifest, out, force)
+    stores = _stores(cache_dir, results)
     run = {
         "started": started,
         "parameters": {
@@ -182,6 +183,7 @@ def run_batch(
             by_key = {job.key: job for job in todo}
             for result in executor.run(todo):
                 job = by_key[result.key]
+                result = _audited(job, result, stores, settings)  # never publish a report that leaks
                 record_result(out, manifest, job, result)
                 if result.status == "done":
                     counts["done"] += 1
@@ -209,6 +211,57 @@ def run_batch(
     if interrupted:
         raise KeyboardInterrupt
     return BatchResult(out=out, counts=counts, failures=failures, manifest=manifest)
+
+
+def _stores(cache_dir: Path, results: dict) -> dict:
+    """The results of each granularity, read once for the leak audit (empty without a store)."""
+    from outcome_analysis.running.results import Results, ResultsError
+
+    stores = {}
+    for granularity, digest in results.items():
+        if digest:
+            try:
+                stores[granularity] = Results.load(cache_dir / digest)
+            except (ResultsError, OSError):
+                continue
+    return stores
+
+
+def _audited(job, result, stores: dict, settings):
+    """The leak audit of :mod:`outcome_analysis.running.audit` on a rendered report before it is
+    written: a report whose HTML or PDF text shows a figure the disclosure rule hides (a hidden share,
+    its complement or interval, a small count in a sentence) is recorded as failed and its files are
+    not written (the last good version stays). Reports of a batch without a results store pass."""
+    import dataclasses
+    import tempfile
+
+    from outcome_analysis.contract.periods import parse_period
+    from outcome_analysis.running import audit
+
+    if result.status != "done" or not stores:
+        return result
+    try:
+        granularity = parse_period(job.period)[2]
+    except ValueError:
+        return result
+    results = stores.get(granularity)
+    if results is None:
+        return result
+    html = result.files.get("html")
+    pdf = result.files.get("pdf")
+    pdf_text = None
+    if pdf:
+        with tempfile.TemporaryDirectory(prefix="oa-audit-") as tmp:
+            path = Path(tmp) / "report.pdf"
+            path.write_bytes(pdf)
+            pdf_text = audit.text_of_pdf(path)
+    checked = audit.audit_report(audit.text_of_html(html.decode("utf-8")) if html else None, pdf_text, None,
+                                 results, job.institution or None, settings)
+    if checked.ok:
+        return result
+    error = {"ename": "LeakAudit", "evalue": checked.summary, "cell": None,
+             "message": f"leak audit: {checked.summary}"}
+    return dataclasses.replace(result, status="failed", files={}, error=error)
 
 
 def _cleanup_temp_files(out: Path) -> None:

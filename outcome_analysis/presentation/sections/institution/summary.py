@@ -103,9 +103,15 @@ def _adjusted_short(story: Story, r) -> str:
     range chance and the usual differences between institutions explain; "te weinig gegevens om te
     vergelijken" for a verdict ``none``; empty without an adjusted row."""
     row = r["adjusted"]
-    if r["suppressed"] or row is None:
+    if row is None or (r["suppressed"] and row.get("signal") not in ("higher", "lower", "within")):
         return ""
     sig = row.get("signal")
+    if r["suppressed"]:  # a hidden figure: its verdict word only, never its O/E or range
+        text = story.t["signal_short_" + sig]
+        fav = row.get("favourable")
+        if fav is not None and not is_missing(fav):
+            text += f" ({story.t['favourable'] if fav else story.t['unfavourable']})"
+        return text
     if sig not in ("higher", "lower", "within"):
         return report.ui(story.lang, "verdicts")["too_little"]
     text = story.t["signal_short_" + sig]
