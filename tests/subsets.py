@@ -2,7 +2,8 @@
 with and without the optional tables (goals, experience). Used by ``test_subsets*.py``.
 
 Each subset is a fixed selection of the demo (seed 0, scale 0.05, as ``conftest.small_demo``), written
-with :func:`outcome_analysis.io.write` and no ``settings.yaml``: these deliveries are not declared
+with :func:`outcome_analysis.io.write` and a ``settings.yaml`` that holds only the small demo's
+two-cell threshold (``min_cell``, see ``conftest.SMALL_MIN_CELL``): these deliveries are not declared
 national, so their reports compare with "alle instellingen in deze levering (N)", or with nothing
 when they hold one institution.
 """
@@ -13,6 +14,8 @@ from pathlib import Path
 
 from outcome_analysis import schema
 from outcome_analysis.dataset import Dataset
+
+from conftest import SMALL_MIN_CELL
 
 #: a jeugdhulp provider and a GI (JB and JR) with enough ended trajectories in 2024 to show figures.
 JH_INSTITUTION = "Jeugdzorg De Wissel"
@@ -54,6 +57,8 @@ class Subset:
 
         folder.mkdir(parents=True, exist_ok=True)
         io.write(self.cut(demo), folder, "parquet")
+        # only the small demo's two-cell threshold (conftest.SMALL_MIN_CELL); not declared national
+        (folder / "settings.yaml").write_text(f"min_cell: {SMALL_MIN_CELL}\n", encoding="utf-8")
         return folder
 
 

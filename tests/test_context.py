@@ -47,7 +47,7 @@ def test_out_of_home_share_with_wilson_interval(table):
     low, high = stats.proportion_ci(4, 10)
     assert (row["numerator"], row["denominator"], row["missing"]) == (4, 10, 2)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high))
-    assert not row["suppressed"]
+    assert row["suppressed"] and row["suppression_reason"] == "cell"  # the two-cell rule: 4 of 10 is a small cell
 
 
 def test_complexity_distribution_counts_known_values_and_missing(table):

@@ -22,7 +22,11 @@ from outcome_analysis.settings import DEFAULT  # noqa: E402
 @pytest.fixture(scope="module")
 def explorer(small_demo, tmp_path_factory):
     """One precomputed explorer for the browsing tests (each test sets the state it relies on)."""
-    return Explorer(small_demo, export_dir=tmp_path_factory.mktemp("exploration"))
+    from conftest import SMALL_MIN_CELL
+
+    # the small demo's two-cell threshold, as the shared results use it (tests compare with those)
+    return Explorer(small_demo, export_dir=tmp_path_factory.mktemp("exploration"),
+                    settings=DEFAULT.replace(min_cell=SMALL_MIN_CELL))
 
 
 @pytest.fixture

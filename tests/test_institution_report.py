@@ -108,7 +108,8 @@ def test_committed_notebook_is_clean():
 
 def test_report_names_the_institution_and_its_figures(normal, small_results, period):
     t = small_results.indicators
-    row = t[(t["indicator"] == "jbjr_verloop") & (t["institution"] == INSTITUTION) & (t["period"] == period)
+    # pi07 (regular end of JB episodes) passes the two-cell rule at this GI; jbjr_verloop is a band
+    row = t[(t["indicator"] == "pi07_reden_beeindiging_jb") & (t["institution"] == INSTITUTION) & (t["period"] == period)
             & (t["care_type"] == "jb") & (t["category"] == "")].iloc[0]
     assert not row["suppressed"]
     assert INSTITUTION in normal["text"]
@@ -194,7 +195,7 @@ def test_suppressed_cells_are_absent(normal, small_results, period):
         # nor in the PDF next to its label
         assert not re.search(re.escape(label) + r"\s+" + re.escape(report.fmt_pct(cell["value"])), normal["pdf"])
     assert checked
-    assert "minder dan 10, niet getoond" in normal["pdf"]
+    assert "niet getoond: een percentage alleen als teller en rest elk minstens 5 zijn" in " ".join(normal["pdf"].split())
 
 
 def test_other_institutions_are_never_named(normal, small_results):

@@ -163,6 +163,8 @@ ALLOWED_IMPORTS = {
     # the validator's command line; a problem's message read from the catalogue
     ("basics", "contract"): {"outcome_analysis.__main__", "outcome_analysis.errors"},
     ("basics", "presentation"): {"outcome_analysis.__main__"},
+    # the leak audit's command line
+    ("basics", "running"): {"outcome_analysis.__main__"},
 }
 
 

@@ -55,7 +55,11 @@ def test_adjusted_table_one_row_per_institution(small_results, period):
 
 def test_adjusted_table_suppresses_small_institutions(small_results, period):
     adj = overview.adjusted_table(small_results, "jh_uitval", "jeugdhulp", period)
-    small = adj["n"] < small_results.settings.min_denominator
+    cm = small_results.casemix_rows("jh_uitval", "jeugdhulp", period).set_index("institution")
+    st = small_results.settings
+    events = cm.loc[adj["institution"], "observed"].to_numpy()
+    # the disclosure rule on the O/E's own cells: the denominator, and the two-cell rule on the events
+    small = ((adj["n"] < st.min_denominator) | (events < st.min_cell) | (adj["n"] - events < st.min_cell)).to_numpy()
     assert small.any() and (~small).any()  # the small demo has both
     assert (adj["suppressed"] == small).all()
     assert (adj.loc[small, "signal_label"] == "te klein").all()

@@ -246,9 +246,9 @@ def test_trend_note_and_caterpillar_label_follow_settings(institutions):
 
     trend = pd.DataFrame({"period": ["2022", "2023"], "institution": HL, "scope": "institution",
                           "value": [0.5, 0.6], "ci_low": [0.4, 0.5], "ci_high": [0.6, 0.7], "suppressed": [True, False]})
-    ax = plots.trend_plot(trend, institution=HL, settings=dataclasses.replace(DEFAULT, min_denominator=25))
+    ax = plots.trend_plot(trend, institution=HL, settings=dataclasses.replace(DEFAULT, min_cell=25))
     note = [t.get_text() for t in ax.texts if t.get_gid() == "suppressed_note"][0]
-    assert "minder dan 25" in note
+    assert "minder dan 25" in note  # the two-cell threshold in force
     ax = plots.trend_plot(trend, institution=HL, settings=DEFAULT)
     assert "minder dan 10" in [t.get_text() for t in ax.texts if t.get_gid() == "suppressed_note"][0]
 

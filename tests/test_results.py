@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+from conftest import SMALL_MIN_CELL
 import pytest
 
 from outcome_analysis import registry
@@ -54,7 +55,7 @@ def test_save_and_load_round_trip(small_results, tmp_path):
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(again, name), getattr(small_results, name), check_dtype=False)
     assert again.meta == json.loads(json.dumps(small_results.meta, default=str))
-    assert again.settings == small_results.settings == DEFAULT.replace(delivery_scope="national")
+    assert again.settings == small_results.settings == DEFAULT.replace(delivery_scope="national", min_cell=SMALL_MIN_CELL)
     assert not list((tmp_path / "r").glob("*.tmp"))
 
 

@@ -85,7 +85,9 @@ def check_delivery(subset_id: str, deliveries: dict, tmp_path: Path) -> dict[str
     assert all(r["status"] == "done" for r in reports)
     made = {r["institution"] for r in reports}
     assert made == set(subset.institutions) | ({""} if national else set())
-    assert manifest["runs"][-1]["inputs"]["settings_source"] == "default"  # no settings.yaml: not national
+    # the settings.yaml holds only min_cell: the delivery is not declared national
+    assert manifest["runs"][-1]["inputs"]["settings_source"] == "delivery"
+    assert manifest["runs"][-1]["inputs"]["settings"]["delivery_scope"] == "delivery"
     texts = {}
     for r in reports:
         path = tmp_path / "reports" / r["files"]["html"]

@@ -133,7 +133,9 @@ def compute(
     ...     {c.name: c.dtype for c in schema.TRAJECTORY_COLUMNS})
     >>> out = compute(Dataset(t, reference_date="2024-12-31"), "jh_uitval")
     >>> out.loc[out["category"] == "", ["scope", "numerator", "denominator", "value", "suppressed"]].values.tolist()
-    [['institution', 3.0, 12, 0.25, False], ['national', 3.0, 12, 0.25, False]]
+    [['institution', 3.0, 12, 0.25, True], ['national', 3.0, 12, 0.25, True]]
+
+    (3 of 12 is a small cell under the two-cell rule: the share is hidden, its value stays.)
     """
     settings = settings or DEFAULT
     if indicators is None:

@@ -68,7 +68,7 @@ _NOUNS = {
            "persons", "people", "participants", "endings", "referrals"),
 }
 #: words after "k van de n" / "k of the n" that count something other than people (institutions).
-_NOT_PEOPLE = ("instellingen", "aanbieders", "organisaties", "gemeenten", "indicatoren", "perioden", "periodes",
+_NOT_PEOPLE = ("vergelijkingen", "comparisons", "instellingen", "aanbieders", "organisaties", "gemeenten", "indicatoren", "perioden", "periodes",
                "jaren", "maanden", "regio", "institutions", "providers", "organisations", "organizations",
                "municipalities", "indicators", "periods", "years", "months", "regions")
 #: words before "k van de n" that make it the band of a hidden share ("minder dan 10 van de 12").
@@ -334,13 +334,17 @@ def _shown_forms(results, institution: str | None, settings, langs) -> dict[str,
 # --------------------------------------------------------------------------------------------
 # (b) what must not be printed
 # --------------------------------------------------------------------------------------------
-def forbidden_strings(results, institution: str | None, settings, langs: Sequence[str] = ("nl", "en")) -> Forbidden:
+def forbidden_strings(results, institution: str | None, settings, langs: Sequence[str] = ("nl", "en"),
+                      periods: Sequence[str] | None = None) -> Forbidden:
     """What a report of ``institution`` must not print (``None`` or ``""``: any institution, for the
     national overview): every printed form of its hidden shares (``indicators`` and ``context`` rows
     with ``suppressed``), their complements and intervals, and the O/E, its interval and the adjusted
     share of the case-mix rows of a hidden figure, less the forms that a shown figure also prints
     (:func:`_shown_forms`). Counts in sentences are looked for by :func:`scan` with
-    ``Forbidden.min_cell``."""
+    ``Forbidden.min_cell``. ``periods`` limits the hidden figures to the headline figures of those
+    periods (the national overview shows institutions' headline figures of its report period and
+    the modelled periods only; searching every hidden cell of every institution and year would match
+    shown figures by coincidence)."""
     shown = _shown_forms(results, institution, settings, langs)
     out = Forbidden(min_cell=min_cell_of(settings))
 
@@ -357,6 +361,11 @@ def forbidden_strings(results, institution: str | None, settings, langs: Sequenc
         rows = _rows_of(getattr(results, name, None), institution)
         if rows.empty:
             continue
+        if periods is not None and "period" in rows.columns:
+            # the overview: the institutions' headline figures of its periods (it shows no breakdown of one)
+            rows = rows.loc[rows["period"].astype(str).isin([str(p) for p in periods])]
+            if "category" in rows.columns:
+                rows = rows.loc[rows["category"].fillna("").astype(str) == ""]
         for row in rows.loc[_suppressed(rows)].to_dict("records"):
             if not _is_share(row):
                 continue
@@ -521,12 +530,13 @@ def text_of_pdf(path: str | Path) -> str:
 
 def audit_report(html_text: str | None, pdf_text: str | None,
                  csv_texts: Mapping[str, str] | Sequence[str] | None, results, institution: str | None, settings, ledger_frame: pd.DataFrame | None = None,
-                 langs: Sequence[str] = ("nl", "en")) -> AuditResult:
+                 langs: Sequence[str] = ("nl", "en"), periods: Sequence[str] | None = None) -> AuditResult:
     """Audit one report: its HTML (a page, tags are stripped; or text), the text of its PDF and its
     CSV files (a mapping name -> text, or a list) against the hidden figures of ``institution``
     (:func:`forbidden_strings`, :func:`scan`); with the report's ledger also :func:`check_ledger` and
-    :func:`percentages_not_in_ledger` on the HTML and PDF text."""
-    forbidden = forbidden_strings(results, institution, settings, langs)
+    :func:`percentages_not_in_ledger` on the HTML and PDF text. ``periods``: see
+    :func:`forbidden_strings`."""
+    forbidden = forbidden_strings(results, institution, settings, langs, periods=periods)
     parts: list[tuple[str, str, bool]] = []
     if html_text:
         parts.append(("html", text_of_html(html_text) if "<" in html_text else normalise(html_text), False))

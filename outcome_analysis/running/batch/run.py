@@ -255,8 +255,14 @@ def _audited(job, result, stores: dict, settings):
             path = Path(tmp) / "report.pdf"
             path.write_bytes(pdf)
             pdf_text = audit.text_of_pdf(path)
+    periods = None
+    if not job.institution:  # the national overview: the institutions' figures of its period and the two
+        # before (the modelled periods of the windowed indicators)
+        from outcome_analysis.contract.periods import previous_period
+
+        periods = [job.period, previous_period(job.period), previous_period(previous_period(job.period))]
     checked = audit.audit_report(audit.text_of_html(html.decode("utf-8")) if html else None, pdf_text, None,
-                                 results, job.institution or None, settings)
+                                 results, job.institution or None, settings, periods=periods)
     if checked.ok:
         return result
     error = {"ename": "LeakAudit", "evalue": checked.summary, "cell": None,
