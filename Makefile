@@ -39,7 +39,7 @@ $(DEMO)/.built: $(STAMP) outcome_analysis/demo.py
 demo: $(DEMO)/.built
 
 reports: check-system $(DEMO)/.built
-	$(PY) run_reports.py --data $(DEMO) --out reports $(if $(JOBS),--jobs $(JOBS))
+	$(PY) run_reports.py --data $(DEMO) --out reports --figures $(if $(JOBS),--jobs $(JOBS))
 
 test: $(STAMP)
 	$(PY) scripts/check_system.py --quiet

@@ -83,6 +83,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cache", metavar="DIR",
                         help="results cache folder, never inside --out (default: $XDG_CACHE_HOME/outcome-workbench/"
                         "<data hash>, XDG_CACHE_HOME defaulting to ~/.cache; created with mode 0700)")
+    parser.add_argument("--figures", action="store_true",
+                        help="also write every published figure, disclosure-safe, as CSV and XLSX for researchers "
+                             "(<out>/cijfers/<granularity>/figures.csv, .xlsx)")
     parser.add_argument("--clean-cache", action="store_true",
                         help="remove the results cache (--cache DIR, else the default one of --data) and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -116,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             national_notebook=args.national,
             quiet=args.quiet,
             cache=args.cache,
+            figures=args.figures,
         )
     except KeyboardInterrupt:
         print("\ninterrupted: finished reports are kept; run again to resume", file=sys.stderr)

@@ -47,6 +47,7 @@ def run_batch(
     ship_data: bool | None = None,
     quiet: bool = False,
     cache: str | os.PathLike | None = None,
+    figures: bool = False,
 ) -> BatchResult:
     """Make every institution's report (and the national overview) for each period.
 
@@ -98,6 +99,10 @@ def run_batch(
         ``$XDG_CACHE_HOME/outcome-workbench/<data hash>`` (``~/.cache`` when ``XDG_CACHE_HOME`` is not
         set). Never inside ``out``: that is refused (``BatchConfigError``). A results store an
         earlier version left in ``<out>/.results`` is removed.
+    figures : bool
+        Also write every published figure of the results, disclosure-safe, as CSV and XLSX with a
+        note on the thresholds in force (``<out>/cijfers/<granularity>/``;
+        :func:`outcome_analysis.presentation.published.write_figures`).
 
     Returns
     -------
@@ -139,6 +144,12 @@ def run_batch(
     remove_leftovers(cache_dir)
     shutil.rmtree(out / RESULTS_DIR, ignore_errors=True)  # a store an earlier version kept in the output folder
     results = prepare_once(data, data_hash, settings, periods, cache_dir, prepare or prepare_results)
+    if figures:  # every published figure, disclosure-safe, for researchers (CSV and XLSX)
+        from .exporters import PUBLISHED_DIR, export_batch
+
+        for granularity, digest in results.items():
+            if digest:
+                export_batch(cache_dir / digest, out / PUBLISHED_DIR / granularity, lang=lang)
     shipping = ship_data if ship_data is not None else not all(results.values())
     payload = build_payload(notebooks, results, cache_dir, templates_files, data_path if shipping else None, render,
                             settings=settings)
