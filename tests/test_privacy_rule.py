@@ -1,0 +1,128 @@
+"""The disclosure rule at its default, end to end: hand-made institutions just above the thresholds
+(denominators of 10-15 with 1-3 events, and their complements) go through the batch, and the HTML and
+the PDF text of their reports show no share, count, interval or sentence from which a count below the
+threshold follows; with every threshold at 20 every threshold text says 20.
+
+Uitval (jeugdhulp, 2024), hand-counted:
+
+- A: 12 ended, 2 drop-outs (16,7%; complement 10): 2 < 10, hidden, said "minder dan 10 van de 12";
+- B: 15 ended, 3 drop-outs (20,0%; complement 12): 3 < 10, hidden, said "minder dan 10 van de 15";
+- C: 40 ended, 12 drop-outs (30,0%): shown (12 and 28 both reach 10);
+- D: 40 ended, 14 drop-outs (35,0%): shown;
+- E: 40 ended, 3 drop-outs (7,5%): hidden, said "minder dan 10 van de 40"; its "zonder hulp verder" is
+  20 of 40 (shown), so its report has figures beside the band (A and B have nothing to show: a
+  one-page report saying so, which must not leak either).
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from outcome_analysis.contract import io
+from outcome_analysis.presentation import report
+from outcome_analysis.statistics import stats
+from toydata import toy_dataset
+from toydata import trajectory as T
+
+ROOT = Path(__file__).resolve().parents[1]
+COUNTS = {"Zorg A": (12, 2), "Zorg B": (15, 3), "Zorg C": (40, 12), "Zorg D": (40, 14), "Zorg E": (40, 3)}
+HIDDEN = ("Zorg A", "Zorg B", "Zorg E")
+
+
+def _delivery():
+    rows = []
+    for inst, (ended, dropped) in COUNTS.items():
+        for i in range(ended):
+            reason = "voortijdig_client" if i < dropped else "volgens_plan"
+            rows.append(T(f"{inst[-1]}{i}", f"{inst[-1]}k{i}", inst, "jeugdhulp", "ambulant", "2023-09-01",
+                          "2024-05-01", reason, complexity="enkelvoudig" if i % 2 else "meervoudig",
+                          without_help=(i % 2 == 0) if inst == "Zorg E" else None))
+    # one trajectory still running, started on the last day: a delivery's reference date is its latest date
+    rows.append(T("Dlast", "Dklast", "Zorg D", "jeugdhulp", "ambulant", "2024-12-31"))
+    return toy_dataset(rows, reference_date="2024-12-31")
+
+
+def _forms(p: float) -> list[str]:
+    """Every printed form of a share: 0-2 decimals, Dutch and English."""
+    return [f"{p * 100:.{d}f}%".replace(".", sep) for d in (0, 1, 2) for sep in (",", ".")]
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """One batch (html and pdf) over the hand-made delivery, default thresholds; its texts by institution."""
+    folder = tmp_path_factory.mktemp("privacy_delivery")
+    io.write(_delivery(), folder, "parquet")
+    out = tmp_path_factory.mktemp("privacy_reports")
+    done = subprocess.run([sys.executable, str(ROOT / "run_reports.py"), "--data", str(folder), "--out", str(out),
+                           "--institutions", *HIDDEN, "--formats", "html,pdf", "--jobs", "1", "--quiet",
+                           "--no-national", "--figures"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    import json
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    files = {e["institution"]: e["files"] for e in manifest["reports"].values() if e["status"] == "done"}
+    assert set(files) == set(HIDDEN)  # every report passed the batch's leak audit and was published
+    texts = {}
+    for inst in HIDDEN:
+        html = (out / files[inst]["html"]).read_text(encoding="utf-8")
+        pdf = subprocess.run(["pdftotext", "-layout", str(out / files[inst]["pdf"]), "-"], capture_output=True,
+                             text=True, check=True).stdout
+        texts[inst] = {"html": re.sub(r"<[^>]+>", " ", html), "pdf": pdf}
+    return out, texts
+
+
+@pytest.mark.parametrize("inst", HIDDEN)
+def test_no_share_count_or_interval_of_a_small_cell_is_published(published, inst):
+    _, texts = published
+    ended, dropped = COUNTS[inst]
+    p = dropped / ended
+    low, high = stats.proportion_ci(dropped, ended)
+    forbidden = _forms(p) + _forms(1 - p) + _forms(float(low)) + _forms(float(high))
+    for kind, text in texts[inst].items():
+        flat = " ".join(text.split())
+        for form in forbidden:  # as a number of its own (not the tail of 58%)
+            assert not re.search(rf"(?<![\d.,]){re.escape(form)}", flat), (inst, kind, form)
+        # no count of drop-outs below the threshold in a sentence, no exact complement
+        assert not re.search(rf"\b{dropped} van de {ended}\b", flat), (inst, kind)
+        assert not re.search(rf"\b{ended - dropped} van de {ended}\b", flat), (inst, kind)
+    if inst == "Zorg E":  # a report with figures: the band is said instead ("minder dan 10 van de 40")
+        assert f"minder dan 10 van de {ended}" in " ".join(texts[inst]["html"].split())
+        assert report.fmt_pct(0.5) in texts[inst]["html"]  # zonder hulp verder, 20 of 40, shown
+
+
+def test_the_batch_published_every_report_and_the_figures_export_hides_them(published):
+    import pandas as pd
+
+    out, _ = published
+    figures = pd.read_csv(next((out / "cijfers").rglob("figures.csv")))
+    mine = figures[(figures["institution"].isin(HIDDEN)) & (figures["indicator"] == "jh_uitval")
+                   & (figures["period"].astype(str) == "2024") & (figures["category"].fillna("") == "")
+                   & (figures["source"] == "indicator")]
+    assert len(mine) == 3 and mine["value"].isna().all() and mine["numerator"].isna().all()
+    shown = figures[(figures["institution"] == "Zorg C") & (figures["indicator"] == "jh_uitval")
+                    & (figures["period"].astype(str) == "2024") & (figures["category"].fillna("") == "")
+                    & (figures["source"] == "indicator")]
+    assert shown["numerator"].tolist() == [12]  # a share that passes keeps its exact count
+
+
+def test_every_threshold_text_says_the_thresholds_in_force(tmp_path):
+    """A report made with min_denominator, min_count and min_cell at 20: the threshold texts say 20."""
+    from outcome_analysis.presentation import story
+    from outcome_analysis.running.results import compute_results
+    from outcome_analysis.settings import Settings
+
+    settings = Settings(min_denominator=20, min_count=20, min_cell=20)
+    results = compute_results(_delivery(), settings)
+    s = story.prepare(results, "Zorg C")  # 12 of 40: shown at 10, a band at 20
+    from outcome_analysis.presentation.sections.institution import summary
+
+    html = " ".join(re.sub(r"<[^>]+>", " ", "".join(str(i) for i in summary.build(s))).split())
+    assert "minder dan 20 van de 40" in html
+    assert "minstens 20 trajecten met en 20 zonder" in html
+    assert "minder dan 10" not in html
+    assert report.fmt_pct(12 / 40) not in html
