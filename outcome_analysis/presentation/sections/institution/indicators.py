@@ -112,12 +112,14 @@ def figures_table(story: Story, entry: registry.Entry, care_types: list[str], sh
         if not is_suppressed(mine):
             denominator = float(mine.get("denominator") or 0)
             missing = float(mine.get("missing") or 0)
+            # in the indicator's own unit: an answer-based figure counts missing answers, not trajectories
+            unit = report.ui(story.lang, "status")["units"].get(entry.unit, entry.unit)
             if 0 < missing < story.settings.min_count:
-                notes.append(para(prefix + t["response_few"].format(n=story.settings.min_count)))
+                notes.append(para(prefix + t["response_few"].format(n=story.settings.min_count, unit=unit)))
             elif missing > 0:
                 response = denominator / (denominator + missing) if denominator + missing else np.nan
                 notes.append(para(prefix + t["response"].format(
-                    missing=report.fmt_count_rounded(missing, story.lang, settings=story.settings),
+                    unit=unit, missing=report.fmt_count_rounded(missing, story.lang, settings=story.settings),
                     response=report.fmt_pct(response, 0, story.lang))))
         excluded = float(mine.get("excluded_window") or 0)
         if months and excluded > 0:
