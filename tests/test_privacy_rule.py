@@ -126,3 +126,26 @@ def test_every_threshold_text_says_the_thresholds_in_force(tmp_path):
     assert "minstens 20 trajecten met en 20 zonder" in html
     assert "minder dan 10" not in html
     assert report.fmt_pct(12 / 40) not in html
+
+
+def test_a_hidden_part_cannot_be_recovered_from_the_pooled_figure():
+    """Client experience, hand-counted: pooled 40 of 60, youths 5 of 12 (hidden: 5 < 10), parents 35 of
+    48. Shown with the pooled figure, the parents' 35 of 48 would give the youths' 5 of 12 back (40 - 35,
+    60 - 48), so the parents' figure is hidden too; the pooled one stays."""
+    import pandas as pd
+
+    from outcome_analysis.indicators.suppression import resuppress
+    from outcome_analysis.settings import DEFAULT
+
+    def r(category, x, n):
+        return {"indicator": "jh_tevredenheid", "scope": "institution", "institution": "A", "period": "2024",
+                "care_type": "jeugdhulp", "category": category, "numerator": float(x), "denominator": n,
+                "window_months": pd.NA, "suppressed": False}
+
+    t = pd.DataFrame([r("", 40, 60), r("informant:jeugdige", 5, 12), r("informant:ouder", 35, 48)])
+    t["window_months"] = t["window_months"].astype("Int64")
+    assert resuppress(t, DEFAULT)["suppressed"].tolist() == [False, True, True]
+    # both parts pass: nothing more is hidden
+    t2 = pd.DataFrame([r("", 40, 80), r("informant:jeugdige", 15, 32), r("informant:ouder", 25, 48)])
+    t2["window_months"] = t2["window_months"].astype("Int64")
+    assert not resuppress(t2, DEFAULT)["suppressed"].any()

@@ -71,7 +71,46 @@ def _suppress(table: pd.DataFrame, settings: Settings, extra: Sequence[str] = ()
         group = [*_SORT_KEYS, *extra, "_family", "window_months"]
         cells = table[is_cell].assign(window_months=table.loc[is_cell, "window_months"].astype("float64").fillna(-1))
         out[is_cell] = disclosure.suppress(cells, settings, kind="count", group=group)["suppressed"].to_numpy()
+    out = _pooled_and_parts(table, out, extra)
     return table.assign(suppressed=out)
+
+
+#: share breakdowns whose parts add up to the headline (the pooled figure): the answers of youths and
+#: parents together are the pooled client experience.
+ADDITIVE_FAMILIES = ("informant",)
+
+
+def _pooled_and_parts(table: pd.DataFrame, hidden: np.ndarray, extra: Sequence[str] = ()) -> np.ndarray:
+    """Secondary suppression between a pooled share and its parts (indicators.md): the headline minus
+    its visible parts gives a hidden part back. Within each figure (indicator, scope, institution,
+    period, care type, extra keys, window): with the headline shown and exactly one of two or more
+    parts hidden, the smallest visible part (by denominator; ties: table order) is hidden too; a single
+    part that is hidden while the headline is shown (the headline *is* that part) hides the headline."""
+    category = table["category"].astype(str).to_numpy()
+    family = np.array([c.partition(":")[0] for c in category], dtype=object)
+    part = np.isin(family, ADDITIVE_FAMILIES)
+    head = category == ""
+    if not part.any():
+        return hidden
+    hidden = hidden.copy()
+    keys = [*_SORT_KEYS, *extra, "window_months"]
+    frame = table[keys].astype(object).where(table[keys].notna(), None)
+    group = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    denominator = table["denominator"].astype(float).to_numpy()
+    for g in np.unique(group[part]):  # a loop over the few figures with such a breakdown
+        rows = np.flatnonzero(group == g)
+        heads, parts = rows[head[rows]], rows[part[rows]]
+        if len(heads) != 1 or hidden[heads[0]]:
+            continue
+        shut = parts[hidden[parts]]
+        if len(shut) != 1:
+            continue
+        if len(parts) == 1:
+            hidden[heads[0]] = True
+            continue
+        visible = parts[~hidden[parts]]
+        hidden[visible[np.argsort(denominator[visible], kind="stable")[0]]] = True
+    return hidden
 
 
 def resuppress(table: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:

@@ -271,6 +271,9 @@ def figures(story: Story, entry: registry.Entry, care_types: list[str], period: 
     image = png(fig)
     caption = t["figure_caption"] if any_funnel else t["figure_caption_trend"] if story.compared \
         else t["figure_caption_alone"]
+    left_out = sum(int(cm["suppressed"].sum()) for _c, _t, cm in panels if cm is not None)
+    if any_funnel and left_out:  # peers are drawn only when their share passes the rule: say how many are not
+        caption += " " + t["funnel_left_out"].format(k=report.fmt_int(left_out, story.lang))
     if any_funnel:  # the limits in force (settings.funnel_limits; the signal limit is the outer line)
         signal = story.settings.signal_limit
         attention = [lim for lim in story.settings.funnel_limits if lim != signal] or [signal]
