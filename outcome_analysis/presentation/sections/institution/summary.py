@@ -41,7 +41,7 @@ def headline_table(story: Story) -> report.HTML:
     t = story.t
     frame = story.headline_frame()
     if frame.empty:
-        return para(t["reason_all_suppressed"].format(n=story.settings.min_denominator))
+        return para(t["reason_all_suppressed"].format(n=story.settings.min_denominator, cell=story.settings.min_cell))
     lang, st = story.lang, story.settings
     hidden = report.ui(lang)["suppressed_mark"] + "*"
     heads = [(t["col_indicator"], False), (t["col_direction"], False), (t["col_value"], True), (t["col_ci"], True),

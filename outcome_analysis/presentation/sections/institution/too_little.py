@@ -11,7 +11,8 @@ NAME = "too_little"
 def build(story: Story) -> list:
     """The heading, why there is no report, and what to do next."""
     t = story.t
-    reason = t.get(f"reason_{story.status}", "").format(n=story.settings.min_denominator)
+    reason = t.get(f"reason_{story.status}", "").format(n=story.settings.min_denominator,
+                                                         cell=story.settings.min_cell)
     return [report.HTML(f"<h2>{esc(t['too_little_title'])}</h2>"),
             para(t["too_little"].format(institution=story.institution or "–", period=story.period_text), "oa-lead"),
             para(reason), para(t["too_little_next"])]
