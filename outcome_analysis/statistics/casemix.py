@@ -411,18 +411,14 @@ def _adjust_group(frame: pd.DataFrame, covariates: tuple, settings: Settings, in
         extra = (f"{int(fixed.sum())} records in levels where every record has the same outcome were left "
                  f"out of the model with expected = observed")
         note = f"{note}; {extra}" if note else extra
-    fit = fit_rows
-    summary = ModelSummary(
-        indicator=indicator, period=period, care_type=care_type,
-        model="logistic" if params is not None else "none", covariates=covariates,
-        coefficients=(coefficient_table(fit_design, kept, params, bse, res, odds=True) if params is not None
-                      else empty_coefficients()),
-        c_statistic=c_statistic(y[fit], p[fit]) if params is not None else float("nan"),
-        calibration=calibration_by_decile(y, p), n_records=n_total, n_events=int(events),
-        n_lacking_covariates=int(design.missing.sum()), n_institutions=n_inst,
-        overdispersion=v["overdispersion"].to_dict(), fit_method=fit_method, converged=converged,
-        dropped_terms=dropped, note=note, tau2_between=tau2_between, rankability=rho,
-        n_fixed=int(fixed.sum()))
+    fitted = params is not None
+    summary = ModelSummary(**dict(
+        summary_args, model="logistic" if fitted else "none",
+        coefficients=coefficient_table(fit_design, kept, params, bse, res, odds=True) if fitted else empty_coefficients(),
+        c_statistic=c_statistic(y[fit_rows], p[fit_rows]) if fitted else float("nan"),
+        calibration=calibration_by_decile(y, p), overdispersion=v["overdispersion"].to_dict(),
+        fit_method=fit_method, converged=converged),
+        dropped_terms=dropped, note=note, tau2_between=tau2_between, rankability=rho, n_fixed=int(fixed.sum()))
     return out[OUTPUT_COLUMNS], summary
 
 
@@ -550,17 +546,14 @@ def _mean_group(frame, covariates, settings, indicator, period, care_type, value
     od_empty = funnel.Overdispersion(0, float("nan"), 0.0, float("nan"), False,
                                      settings.overdispersion_trim, 1 - settings.conf)
     if len(yv) < min_records:
-        for col in ("expected_mean", "adjusted_mean", "ci_low", "ci_high", "z", "funnel_low",
-                    "funnel_high"):
-            out[col] = np.nan
-        out["signal"] = "none"
-        summary = ModelSummary(
-            indicator=indicator, period=period, care_type=care_type, model="none",
-            covariates=covariates, coefficients=empty_coefficients(odds=False),
-            c_statistic=float("nan"), calibration=calibration_by_decile([], []), n_records=len(yv),
-            n_events=0, n_lacking_covariates=int(design.missing.sum()), n_institutions=n_inst,
-            overdispersion=od_empty.to_dict(), fit_method="none", converged=False,
-            note=f"no case-mix model: only {len(yv)} records (at least {min_records} needed)")
+        out, summary = _no_model(
+            out, ("expected_mean", "adjusted_mean", "ci_low", "ci_high", "z", "funnel_low", "funnel_high"),
+            dict(indicator=indicator, period=period, care_type=care_type, model="none", covariates=covariates,
+                 coefficients=empty_coefficients(odds=False), c_statistic=float("nan"),
+                 calibration=calibration_by_decile([], []), n_records=len(yv), n_events=0,
+                 n_lacking_covariates=int(design.missing.sum()), n_institutions=n_inst,
+                 overdispersion=od_empty.to_dict(), fit_method="none", converged=False),
+            [f"only {len(yv)} records (at least {min_records} needed)"], "")
         return out[MEAN_OUTPUT_COLUMNS], summary
 
     names = [t[0] for t in design.terms()]
