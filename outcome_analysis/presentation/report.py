@@ -453,6 +453,16 @@ def apart_decimals(pairs, decimals: int, most: int = 3) -> int:
     return decimals + most
 
 
+def range_decimals(value, low, high, decimals: int = 2) -> int:
+    """The decimals at which a figure prints apart from both bounds of the range beside it
+    (:func:`apart_decimals`); every place that prints an O/E beside its expected range uses it.
+
+    >>> range_decimals(0.5963, 0.6035, 1.3965), range_decimals(1.24, 0.82, 1.18)
+    (3, 2)
+    """
+    return apart_decimals([(value, low), (value, high)], decimals)
+
+
 def fmt_change(row, lang: str = "nl", decimals: int = 1) -> str:
     """The change from the previous period of a ``raw_previous`` comparison row, with its interval:
     a share difference in percentage points ("+4,1 procentpunt (−1,0 tot +9,3)"), a mean difference
@@ -492,8 +502,7 @@ def fmt_expected_range(row, lang: str = "nl") -> str:
     if signal == "none":
         return w["too_little"]
     ratio = row.get("measure", "oe_ratio") == "oe_ratio"
-    d = apart_decimals([(row.get("value"), row.get("expected_low")), (row.get("value"), row.get("expected_high"))],
-                       2 if ratio else 1)
+    d = range_decimals(row.get("value"), row.get("expected_low"), row.get("expected_high"), 2 if ratio else 1)
     f = lambda v: fmt_number(v, d, lang)  # noqa: E731
     return w["range_oe" if ratio else "range_mean"].format(
         value=f(row.get("value")), verdict=w["expected_" + signal],

@@ -118,8 +118,7 @@ def _adjusted_short(story: Story, r) -> str:
     fav = row.get("favourable")
     if fav is not None and not is_missing(fav):
         text += f" ({story.t['favourable'] if fav else story.t['unfavourable']})"
-    d = report.apart_decimals([(row.get("value"), row.get("expected_low")),
-                               (row.get("value"), row.get("expected_high"))], 2)
+    d = report.range_decimals(row.get("value"), row.get("expected_low"), row.get("expected_high"))
     return text + "; " + story.t["adjusted_cell"].format(
         oe=report.fmt_ratio(row.get("value"), d, story.lang),
         range=report.fmt_ci(row.get("expected_low"), row.get("expected_high"), d, lang=story.lang, kind="ratio"))

@@ -46,7 +46,7 @@ def indicator_items(ov, indicator: str, care_type: str) -> list:
     def expected_range(r) -> str:
         if r["signal"] not in ("higher", "lower", "within"):
             return ""
-        d = report.apart_decimals([(r["oe_ratio"], r["expected_low"]), (r["oe_ratio"], r["expected_high"])], 2)
+        d = report.range_decimals(r["oe_ratio"], r["expected_low"], r["expected_high"])
         return report.fmt_ci(r["expected_low"], r["expected_high"], d, lang, kind="ratio")
 
     shown = shown.assign(expected_range=[expected_range(r) for r in shown.to_dict("records")])
