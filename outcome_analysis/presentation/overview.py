@@ -296,9 +296,7 @@ def adjusted_table(results: Results, indicator: str, care_type: str, period: str
         Sorted alphabetically by institution: the order is never a ranking. The shrunk O/E is not
         here: it answers another question and is never printed beside a verdict (:func:`spread_items`).
     """
-    sel = results.casemix_rows(indicator, care_type, period)
-    marked = disclosure.suppress(sel.assign(numerator=sel["observed"], denominator=sel["n"]), results.settings,
-                                 min_denominator=_min_n(results))
+    sel = marked = results.casemix_rows(indicator, care_type, period, marked=True)
     verdicts = _verdicts(results, indicator, care_type, period)
     names = sel["institution"].astype(str)
     pick = lambda col, default: np.array([verdicts[col].get(u, default) if col in verdicts else default  # noqa: E731

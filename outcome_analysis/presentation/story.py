@@ -411,13 +411,7 @@ class Story:
         """Every institution's case-mix row (for the funnel), marked ``suppressed`` by the disclosure
         rule on its cells (observed events of ``n``: the two-cell rule): a peer is drawn only when
         its share may be shown."""
-        from outcome_analysis.statistics import disclosure
-
-        rows = self.results.casemix_rows(entry.id, care_type, self.period)
-        if rows.empty:
-            return rows.assign(suppressed=pd.Series(dtype=bool))
-        marked = disclosure.suppress(rows.assign(numerator=rows["observed"], denominator=rows["n"]), self.settings)
-        return rows.assign(suppressed=marked["suppressed"].to_numpy(bool))
+        return self.results.casemix_rows(entry.id, care_type, self.period, marked=True)
 
     def model_row(self, entry: registry.Entry, care_type: str, period: str, kind: str = "share"):
         """The stored summary of one case-mix model as a dict (``None`` when none was fitted)."""

@@ -128,15 +128,25 @@ class ResultsQuery:
         return None if rows.empty else rows.iloc[0].to_dict()
 
     def casemix_rows(self, indicator: str | None, care_type: str | None, report_period: str,
-                     institution: str | None = None, kind: str = "share") -> pd.DataFrame:
+                     institution: str | None = None, kind: str = "share", *, marked: bool = False) -> pd.DataFrame:
         """The case-mix rows of ``report_period`` (``casemix`` for shares, ``casemix_mean`` for the
         change indicators' means): O, E, O/E, funnel limits, shrunk O/E; ``None`` for a key means any
-        value. Their ``signal`` is the adjusted verdict of :meth:`comparison` (one computation)."""
+        value. Their ``signal`` is the adjusted verdict of :meth:`comparison` (one computation).
+
+        ``marked`` (shares): with the columns of
+        :func:`outcome_analysis.statistics.disclosure.suppress` on each row's own cells (``observed``
+        of ``n``, the two-cell rule under the settings in force): ``suppressed``,
+        ``shown_denominator`` ... — what a funnel or a table of institutions may draw."""
         frame = self.casemix if kind == "share" else self.casemix_mean
         if frame.empty:
-            return frame
-        return frame.loc[_mask(frame, indicator=indicator, care_type=care_type,
+            return frame.assign(suppressed=pd.Series(dtype=bool)) if marked else frame
+        rows = frame.loc[_mask(frame, indicator=indicator, care_type=care_type,
                                report_period=str(report_period), institution=institution)]
+        if not marked:
+            return rows
+        from outcome_analysis.statistics import disclosure
+
+        return disclosure.suppress(rows.assign(numerator=rows["observed"], denominator=rows["n"]), self.settings)
 
     def model(self, indicator: str | None, period: str | None, care_type: str | None,
               kind: str = "share") -> pd.DataFrame:
