@@ -39,6 +39,7 @@ import pandas as pd
 
 from outcome_analysis.contract.periods import previous_period
 from outcome_analysis.indicators import registry
+from outcome_analysis.running.query import window_in_force
 from outcome_analysis.settings import Settings
 
 #: the columns of the comparisons table, in order.
@@ -118,10 +119,7 @@ def _institution_rows(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     # a context figure is described, not compared (the verloop profile's headline share is compared)
     rows = rows.loc[rows["indicator"].map(kinds).isin(["share", "distribution", "profile"]).to_numpy(bool)
                     | (rows["measure"] == "mean").to_numpy(bool)]
-    if "window_months" in rows:
-        months = {k: e.window_months(settings) for k, e in registry.REGISTRY.items()}
-        rows = rows.loc[[not months.get(i) or pd.isna(w) or int(w) == int(months[i])
-                         for i, w in zip(rows["indicator"], rows["window_months"])]]
+    rows = rows.loc[window_in_force(rows, settings)]
     return rows.reset_index(drop=True)
 
 

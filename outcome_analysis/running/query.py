@@ -43,6 +43,20 @@ def _mask(frame: pd.DataFrame, **where) -> np.ndarray:
     return mask
 
 
+def window_in_force(frame: pd.DataFrame, settings) -> np.ndarray:
+    """Rows of an indicator table computed with the follow-up window in force for their indicator
+    (``settings``; :meth:`registry.Entry.window_months`): every row of an indicator without a window,
+    and rows without a stored window value, count as matching. The one rule :meth:`ResultsQuery.rows`
+    and the comparisons table apply.
+    """
+    if "window_months" not in frame or frame.empty:
+        return np.ones(len(frame), dtype=bool)
+    months = {k: e.window_months(settings) or np.nan for k, e in registry.REGISTRY.items()}
+    wanted = frame["indicator"].map(months).astype("Float64")
+    stored = frame["window_months"].astype("Float64")
+    return (wanted.isna() | stored.isna() | (stored == wanted)).to_numpy(dtype=bool, na_value=True)
+
+
 class ResultsQuery:
     """The query methods of :class:`~outcome_analysis.running.results.Results` (a mixin: it reads
     ``self.indicators``, ``self.context``, ``self.casemix``, ``self.model_summaries`` and ``self.settings``)."""
@@ -73,9 +87,8 @@ class ResultsQuery:
             mask &= (frame["category"] == category).to_numpy(bool)
         if institution is not None:
             mask &= ((frame["scope"] != "institution") | (frame["institution"] == institution)).to_numpy(bool)
-        months = self.window_months(indicator) if table == "indicators" else None
-        if months and "window_months" in frame:
-            mask &= (frame["window_months"].astype("Float64").fillna(months) == months).to_numpy(bool)
+        if table == "indicators":
+            mask &= window_in_force(frame, self.settings)
         return frame.loc[mask]
 
     def headline(self, indicator: str, care_type: str, period: str, scope: str = "institution",
