@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from outcome_analysis.indicators.suppression import row_kinds
 from outcome_analysis.statistics import disclosure, stats
 from outcome_analysis.contract.dataset import Dataset
 from outcome_analysis.contract.periods import period_of
@@ -226,7 +227,7 @@ def compute_context(data: Dataset, granularity: str = "year", settings: Settings
     counts = [c.assign(indicator="ctx_doelgroep") for c in counts] + [_kwesties(ended, te["issues"])]
 
     shares = pd.concat(shares, ignore_index=True)[COLUMNS]
-    is_share = (shares["indicator"] == "ctx_doelgroep").to_numpy()  # the others are means and quartiles
+    is_share = row_kinds(shares["indicator"], shares["category"]) == "share"  # the others: means and quartiles
     shares = pd.concat([disclosure.suppress(shares[is_share], settings, kind="share"),
                         disclosure.suppress(shares[~is_share], settings, kind="mean")], ignore_index=True)
     counts = pd.concat(counts, ignore_index=True)[COLUMNS]

@@ -38,18 +38,38 @@ def _family_of(table: pd.DataFrame) -> np.ndarray:
     return pd.Series(fam).reindex(keys).fillna("").to_numpy(dtype=object)
 
 
-def _is_mean(table: pd.DataFrame) -> np.ndarray:
-    """Rows that are means (the two-cell rule does not apply, only ``min_denominator``): a breakdown of
-    type ``mean`` (``mean_change:``, ``mean_t:``) or the headline of an indicator whose headline is a
-    mean; read from the registry on the few distinct (indicator, category) pairs."""
-    pairs = table[["indicator", "category"]].drop_duplicates()
-    kind = {}
-    for ind, cat in pairs.itertuples(index=False):
-        entry = registry.get(ind)
-        family = str(cat).partition(":")[0] if cat else ""
-        kind[(ind, cat)] = (entry.breakdowns.get(family) == "mean") if family else (entry.headline == "mean")
-    keys = pd.MultiIndex.from_frame(table[["indicator", "category"]])
-    return pd.Series(kind).reindex(keys).fillna(False).to_numpy(dtype=bool)
+def row_kinds(indicator, category) -> np.ndarray:
+    """What each row of an indicator or context table shows, for disclosure control and exports:
+    ``"share"`` (the two-cell rule), ``"mean"`` (a mean, median or quantile of records: only
+    ``min_denominator``) or ``"count"`` (a cell of a distribution, or anything not known).
+
+    Read from the registry (``headline`` and ``breakdowns``) on the distinct (indicator, category)
+    pairs: a breakdown takes its family's type; a follow-up window row is its headline again; any
+    other category of a mean (the quantiles of the waiting time) is a mean.
+
+    >>> row_kinds(["jh_uitval", "jh_afname_problematiek", "pi03_reden_beeindiging_hulp"],
+    ...           ["", "mean_change:", "end_reason:volgens_plan"]).tolist()
+    ['share', 'mean', 'count']
+    """
+    ind = pd.Series(list(indicator), dtype=object).astype(str)
+    cat = pd.Series(list(category), dtype=object).fillna("").astype(str)
+    kinds: dict[tuple[str, str], str] = {}
+    for pair in set(zip(ind, cat)):  # a loop over the few distinct pairs
+        i, c = pair
+        entry = registry.REGISTRY.get(i)
+        if entry is None:
+            kinds[pair] = "count"
+            continue
+        family = c.partition(":")[0] if c else ""
+        if not family:
+            kind = entry.headline
+        elif family in entry.breakdowns:
+            kind = entry.breakdowns[family]
+        else:  # a follow-up window row is its share again; the quantiles of a mean are means
+            kind = "share" if family == "window" and entry.headline == "share" else (
+                "mean" if entry.headline == "mean" else None)
+        kinds[pair] = {"share": "share", "mean": "mean"}.get(kind, "count")
+    return np.array([kinds[p] for p in zip(ind, cat)], dtype=object)
 
 
 def _breakdown_keys(table: pd.DataFrame) -> list[str]:
@@ -61,7 +81,7 @@ def _suppress(table: pd.DataFrame, settings: Settings, extra: Sequence[str] = ()
     """Set ``suppressed`` with :func:`disclosure.suppress` (shares and distribution cells apart), on
     the rows in the order given (ties for the complementary cell: the first row in that order)."""
     is_cell = table["_family"].to_numpy() != ""
-    is_mean = _is_mean(table) & ~is_cell
+    is_mean = (row_kinds(table["indicator"], table["category"]) == "mean") & ~is_cell
     is_share = ~is_cell & ~is_mean
     out = np.zeros(len(table), bool)
     for mask, kind in ((is_share, "share"), (is_mean, "mean")):

@@ -30,6 +30,7 @@ import pandas as pd
 from outcome_analysis import atomic, texts
 from outcome_analysis.errors import OutcomeAnalysisError
 from outcome_analysis.indicators import registry
+from outcome_analysis.indicators.suppression import row_kinds  # the disclosure rule's own reading of a row
 from outcome_analysis.settings import Settings
 from outcome_analysis.statistics.disclosure import round_count
 
@@ -55,39 +56,9 @@ class PublishedError(OutcomeAnalysisError, ValueError):
 
 def thresholds(settings: Settings) -> dict[str, int]:
     """The disclosure thresholds in force: ``min_cell``, ``min_denominator``, ``min_count``, ``round_to``."""
-    return {"min_cell": int(getattr(settings, "min_cell", settings.min_count)),
+    return {"min_cell": int(settings.min_cell),
             "min_denominator": int(settings.min_denominator), "min_count": int(settings.min_count),
             "round_to": int(settings.round_to)}
-
-
-def row_kinds(indicator: Sequence, category: Sequence) -> np.ndarray:
-    """What each row of an indicator or context table shows: ``"share"`` (the two-cell rule, exact
-    counts when shown), ``"mean"`` (a mean of records: its numerator is a sum, not a count) or
-    ``"count"`` (a cell of a distribution, or anything not known: shown as a rounded count).
-
-    Read from the registry (``headline`` and ``breakdowns``) on the distinct (indicator, category)
-    pairs.
-    """
-    ind = pd.Series(list(indicator), dtype=object).astype(str)
-    cat = pd.Series(list(category), dtype=object).fillna("").astype(str)
-    kinds: dict[tuple[str, str], str] = {}
-    for pair in set(zip(ind, cat)):
-        i, c = pair
-        try:
-            entry = registry.get(i)
-        except KeyError:
-            kinds[pair] = "count"
-            continue
-        family = c.partition(":")[0] if c else ""
-        if not family:
-            kind = entry.headline
-        elif family in entry.breakdowns:
-            kind = entry.breakdowns[family]
-        else:  # a follow-up window row is its share again; the quantiles of a mean are means
-            kind = "share" if family == "window" and entry.headline == "share" else (
-                "mean" if entry.headline == "mean" else None)
-        kinds[pair] = {"share": "share", "mean": "mean"}.get(kind, "count")
-    return np.array([kinds[p] for p in zip(ind, cat)], dtype=object)
 
 
 def stand_alone_counts(values, settings: Settings) -> np.ndarray:

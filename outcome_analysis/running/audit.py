@@ -145,11 +145,6 @@ class AuditResult:
 # --------------------------------------------------------------------------------------------
 # printed forms
 # --------------------------------------------------------------------------------------------
-def min_cell_of(settings) -> int:
-    """The two-cell threshold of the settings (``min_cell``; ``min_count`` for settings that predate it)."""
-    return int(getattr(settings, "min_cell", settings.min_count))
-
-
 def _fmt(x: float, decimals: int, lang: str) -> str:
     """``x`` printed as :func:`outcome_analysis.presentation.report.fmt_number` prints it."""
     text = f"{float(x):,.{decimals}f}"
@@ -346,7 +341,7 @@ def forbidden_strings(results, institution: str | None, settings, langs: Sequenc
     the modelled periods only; searching every hidden cell of every institution and year would match
     shown figures by coincidence)."""
     shown = _shown_forms(results, institution, settings, langs)
-    out = Forbidden(min_cell=min_cell_of(settings))
+    out = Forbidden(min_cell=int(settings.min_cell))
 
     def put(target: dict, forms: Iterable[str], kind: str, why: str, *, ticks: bool = False) -> None:
         allowed = shown[next(k for k, v in vars(out).items() if v is target)]
