@@ -212,7 +212,7 @@ class Explorer:
                                                 layout=w.Layout(width="200px")),
             "min_count": w.BoundedIntText(value=self.base_settings.min_count, min=1, max=10_000,
                                           description=t["min_count"], style=desc, layout=w.Layout(width="200px")),
-            "min_cell": w.BoundedIntText(value=published.thresholds(self.base_settings)["min_cell"], min=1,
+            "min_cell": w.BoundedIntText(value=self.base_settings.min_cell, min=1,
                                          max=10_000, description=t["min_cell"], style=desc,
                                          layout=w.Layout(width="200px")),
         }
@@ -390,7 +390,7 @@ class Explorer:
             self._tables[key] = indicators.compute(self._base(), indicator, granularity=self.granularity,
                                                    settings=self.settings)
         s = self.settings
-        mkey = (key, s.min_denominator, s.min_count, published.thresholds(s)["min_cell"])
+        mkey = (key, s.min_denominator, s.min_count, s.min_cell)
         if mkey not in self._marked:
             self._marked[mkey] = indicators.resuppress(self._tables[key], s)
         return self._marked[mkey]

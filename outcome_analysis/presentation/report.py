@@ -577,7 +577,7 @@ def headline_sentence(value, *, adjusted=None, reference=None, previous=None, la
     me = _estimate(value)
     if me is None or me["suppressed"] or is_missing(me["value"]):
         if me is not None and me["suppressed"]:
-            said = hidden_share_words(value, settings, lang, unit, ph) or \
+            said = hidden_share_words(value, settings, lang, unit, ph, "suppressed") or \
                 ph["suppressed"].format(n=settings.min_denominator, unit=unit)
             # the verdict word may stay (no number): the adjusted verdict of the hidden figure
             words = comparator if comparator is not None else _comparator_words("national", 0, lang)
@@ -598,10 +598,11 @@ def headline_sentence(value, *, adjusted=None, reference=None, previous=None, la
     return " ".join([first, *(p for p in parts.values() if p)])
 
 
-def hidden_share_words(row, settings, lang: str, unit: str, words: Mapping[str, str]) -> str | None:
+def hidden_share_words(row, settings, lang: str, unit: str, words: Mapping[str, str], prefix: str) -> str | None:
     """The band a hidden share is said as (:func:`outcome_analysis.statistics.disclosure.band`): "…
     minder dan 10 van de 40 {unit}" / "meer dan 30 van de 40 {unit}", from ``words``'
-    ``suppressed_below`` / ``suppressed_above`` (or ``verborgen_below`` / ``verborgen_above``);
+    ``<prefix>_below`` / ``<prefix>_above`` (``suppressed_…`` of the phrases, ``verborgen_…`` of the
+    status sentences);
     ``None`` without counts, or when the denominator itself is below ``min_denominator`` (then no
     number is said at all)."""
     from outcome_analysis.statistics.disclosure import band
@@ -614,8 +615,7 @@ def hidden_share_words(row, settings, lang: str, unit: str, words: Mapping[str, 
     if b is None:
         return None
     side, k, n = b
-    key = next((k_ for k_ in (f"suppressed_{side}", f"verborgen_{side}") if k_ in words), None)
-    return None if key is None else words[key].format(k=fmt_int(k, lang), n=fmt_int(n, lang), unit=unit)
+    return words[f"{prefix}_{side}"].format(k=fmt_int(k, lang), n=fmt_int(n, lang), unit=unit)
 
 
 def verdict_sentences(value, *, adjusted=None, reference=None, previous=None, lang: str = "nl",
@@ -827,7 +827,7 @@ def status_sentence(status: str, lang: str = "nl", *, reason: str = "", institut
     if status == "verborgen":
         # a share hidden by the two-cell rule is said as its band ("minder dan 10 van de 40"), with
         # ``counts`` (its row's numerator and denominator)
-        said = hidden_share_words(counts or {}, settings, lang, t["units"].get(unit, unit), t) if counts else None
+        said = hidden_share_words(counts, settings, lang, t["units"].get(unit, unit), t, "verborgen") if counts else None
         return said or t["verborgen"].format(n=settings.min_cell)
     raise ReportError(f"unknown indicator status {status!r}")
 
