@@ -137,12 +137,12 @@ def raw_reference_rows(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
         return empty()
     num = rows["numerator"].astype(float)
     den = rows["denominator"].astype(float)
-    total_num = num.groupby([rows[g] for g in group], dropna=False).transform("sum")
-    total_den = den.groupby([rows[g] for g in group], dropna=False).transform("sum")
+    # the sums over every institution of the figure (numerators; value x n for the mean change)
+    totals = (pd.DataFrame({"num": num, "den": den, "val": rows["value"].astype(float) * den})
+              .groupby([rows[g] for g in group], dropna=False).transform("sum"))
+    total_num, total_den, total_val = totals["num"], totals["den"], totals["val"]
     share = rows["measure"].to_numpy() == "share"
     v = verdict.share_vs_others(rows["value"], rows["ci_low"], rows["ci_high"], num, den, total_num, total_den)
-    # the mean change: numerator holds the sum of the changes where stored, else value x n
-    total_val = (rows["value"].astype(float) * den).groupby([rows[g] for g in group], dropna=False).transform("sum")
     m = verdict.mean_vs_others(rows["value"], rows["ci_low"], rows["ci_high"], den, total_val / total_den, total_den)
     reference = np.where(share, v["reference_value"], m["reference_value"])
     signal = np.where(share, v["signal"], m["signal"]).astype(object)
