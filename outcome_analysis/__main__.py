@@ -17,15 +17,15 @@ Commands
     only to the path given, and is for the supplier's own check; it must not be shared.
     ``--settings FILE`` and ``--granularity`` set the counting rules as for the reports.
 
-``audit DIR [--cache STORE] [--lang nl|en]``
+``audit DIR [--cache CACHE] [--lang nl|en]``
     Read every report of a published folder (``DIR/manifest.json`` names the institution of each
     ``<period>/<slug>.html`` / ``.pdf``) and look for what disclosure control hid
     (:mod:`outcome_analysis.running.audit`): hidden shares, their complements and intervals, hidden
-    O/E figures, counts below ``min_cell`` in sentences. ``--cache`` is the results store the
-    reports were made from (a folder with ``meta.json``; default the one the folder's last batch
-    run used, ``DIR/.results/<hash>``). When the batch kept a ledger of printed numbers for a report,
-    in ``STORE/ledgers/<period>/<slug>.json``, the ledger is checked too, and every percentage in
-    the report must be in it. Prints a table of leaks; exit 1 when there is any, 0 when there is
+    O/E figures, counts below ``min_cell`` in sentences. ``--cache`` is the results cache of the
+    batch (``run_reports.py --cache``, holding the stores by hash) or one results store (a folder
+    with ``meta.json``); default the stores the folder's manifest names. The batch keeps the ledger
+    of printed numbers of every report it published, in ``<store>/ledgers/<period>/<slug>.json``;
+    it is checked too, and every percentage in the report must be in it. Prints a table of leaks; exit 1 when there is any, 0 when there is
     none, 2 when the command itself cannot run.
 
 Other modules add commands by adding a sub-parser in :func:`build_parser` and a handler returning the
@@ -80,9 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("folder", type=Path, metavar="DIR",
                        help="published folder with manifest.json (run_reports.py --out)")
-    audit.add_argument("--cache", type=Path, metavar="STORE",
-                       help="results store the reports were made from (folder with meta.json); default the one "
-                            "named by the folder's manifest, DIR/.results/<hash>; ledgers are read from STORE/ledgers/")
+    audit.add_argument("--cache", type=Path, metavar="CACHE",
+                       help="the batch's results cache (run_reports.py --cache) or one results store (folder with "
+                            "meta.json); default the stores named by the folder's manifest; the reports' ledgers are "
+                            "read from <store>/ledgers/")
     audit.add_argument("--lang", choices=LANGS, default="nl", help="language of the output (default: nl)")
     audit.set_defaults(handler=_audit)
     return parser
@@ -172,18 +173,17 @@ def _audit(args: argparse.Namespace) -> int:
     from .running.results import Results
 
     said = texts.for_lang("cli", args.lang)["audit"]
-    store = args.cache if args.cache is not None else audit.results_folder(args.folder)
-    if store is None:
+    stores = audit.stores_for(args.folder, args.cache)
+    if not stores:
         print(said["no_store"].format(folder=args.folder), file=sys.stderr)
         return 2
     reports = audit.published_reports(args.folder)  # reads the manifest first: a wrong DIR says so
     if not reports:
         print(said["no_reports"].format(folder=args.folder), file=sys.stderr)
         return 2
-    results = Results.load(store)
-    print(said["header"].format(folder=args.folder, n=len(reports), store=store))
-    outcome = audit.audit_folder(args.folder, results, store)
-    with_ledger = sum(1 for r in reports if ledger_file(store, r["key"]).is_file())
+    print(said["header"].format(folder=args.folder, n=len(reports), store=", ".join(str(p) for p in stores.values())))
+    outcome = audit.audit_folder(args.folder, stores)
+    with_ledger = sum(1 for r in reports for p in stores.values() if ledger_file(p, r["key"]).is_file())
     if with_ledger:
         print(said["ledgers"].format(n=with_ledger))
     rows = [(key, leak) for key, result in outcome.items() for leak in result.leaks]

@@ -58,8 +58,9 @@ def published(tmp_path_factory):
     folder = tmp_path_factory.mktemp("privacy_delivery")
     io.write(_delivery(), folder, "parquet")
     out = tmp_path_factory.mktemp("privacy_reports")
+    cache = tmp_path_factory.mktemp("privacy_cache")
     done = subprocess.run([sys.executable, str(ROOT / "run_reports.py"), "--data", str(folder), "--out", str(out),
-                           "--institutions", *HIDDEN, "--formats", "html,pdf", "--jobs", "1", "--quiet",
+                           "--cache", str(cache), "--institutions", *HIDDEN, "--formats", "html,pdf", "--jobs", "1", "--quiet",
                            "--no-national", "--figures"],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -73,12 +74,12 @@ def published(tmp_path_factory):
         html = (out / files[inst]["html"]).read_text(encoding="utf-8")
         pdf = audit.text_of_pdf(out / files[inst]["pdf"])  # pdftotext, or pypdf without poppler
         texts[inst] = {"html": re.sub(r"<[^>]+>", " ", html), "pdf": pdf}
-    return out, texts
+    return out, texts, cache
 
 
 @pytest.mark.parametrize("inst", HIDDEN)
 def test_no_share_count_or_interval_of_a_small_cell_is_published(published, inst):
-    _, texts = published
+    _, texts, _ = published
     ended, dropped = COUNTS[inst]
     p = dropped / ended
     low, high = stats.proportion_ci(dropped, ended)
@@ -98,7 +99,7 @@ def test_no_share_count_or_interval_of_a_small_cell_is_published(published, inst
 def test_the_batch_published_every_report_and_the_figures_export_hides_them(published):
     import pandas as pd
 
-    out, _ = published
+    out, _, _ = published
     figures = pd.read_csv(next((out / "cijfers").rglob("figures.csv")))
     mine = figures[(figures["institution"].isin(HIDDEN)) & (figures["indicator"] == "jh_uitval")
                    & (figures["period"].astype(str) == "2024") & (figures["category"].fillna("") == "")
@@ -149,3 +150,42 @@ def test_a_hidden_part_cannot_be_recovered_from_the_pooled_figure():
     t2 = pd.DataFrame([r("", 40, 80), r("informant:jeugdige", 15, 32), r("informant:ouder", 25, 48)])
     t2["window_months"] = t2["window_months"].astype("Int64")
     assert not resuppress(t2, DEFAULT)["suppressed"].any()
+
+
+def test_the_batch_keeps_each_reports_ledger_and_the_audit_reads_it(published, tmp_path):
+    """(a) and (c) of the leak audit: the batch keeps every published report's ledger of printed
+    numbers beside its results store; none of it is a hidden figure, every percentage of the report
+    is in it, and a percentage planted in a published page is caught by ``audit DIR --cache CACHE``."""
+    import json
+    import shutil
+
+    from outcome_analysis.presentation import ledger
+
+    out, _, cache = published
+    stores = audit.stores_for(out, cache)
+    assert list(stores) == ["year"] and stores["year"].parent == cache
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    for key, entry in manifest["reports"].items():
+        frame = ledger.load(ledger.ledger_path(stores["year"], key))
+        assert len(frame) > 0
+        if "unit" in frame:  # a "too little data" page prints outside the sections
+            assert set(frame["unit"].dropna()) <= {entry["institution"]}
+        ended, dropped = COUNTS[entry["institution"]]
+        hidden = set(_forms(dropped / ended) + _forms(1 - dropped / ended))
+        assert not hidden & set(frame["text"]), key  # the ledger printed no hidden share
+        if entry["institution"] == "Zorg E":  # the figures it shows are recorded with their indicator
+            shown = frame[frame["indicator"].fillna("") == "jh_zonder_hulp_verder"]
+            assert report.fmt_pct(0.5) in set(shown["text"])
+    # the published folder passes, with the ledgers; a planted percentage fails it
+    command = [sys.executable, "-m", "outcome_analysis", "audit", str(out), "--cache", str(cache)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Met register van getoonde getallen: 3 rapporten" in done.stdout
+    planted = tmp_path / "planted"
+    shutil.copytree(out, planted)
+    page = planted / next(e for e in manifest["reports"].values() if e["institution"] == "Zorg E")["files"]["html"]
+    page.write_text(page.read_text(encoding="utf-8").replace("</body>", "<p>Tevredenheid 83,4%</p></body>"),
+                    encoding="utf-8")
+    done = subprocess.run([*command[:4], str(planted), *command[5:]], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 1 and "83,4%" in done.stdout, done.stdout + done.stderr

@@ -87,12 +87,88 @@ def _suppress(table: pd.DataFrame, settings: Settings, extra: Sequence[str] = ()
     for mask, kind in ((is_share, "share"), (is_mean, "mean")):
         if mask.any():
             out[mask] = disclosure.suppress(table[mask], settings, kind=kind)["suppressed"].to_numpy()
+    year = _year_of(table["period"])
     if is_cell.any():
         group = [*_SORT_KEYS, *extra, "_family", "window_months"]
-        cells = table[is_cell].assign(window_months=table.loc[is_cell, "window_months"].astype("float64").fillna(-1))
-        out[is_cell] = disclosure.suppress(cells, settings, kind="count", group=group)["suppressed"].to_numpy()
-    out = _pooled_and_parts(table, out, extra)
+        cells = table[is_cell].assign(window_months=table.loc[is_cell, "window_months"].astype("float64").fillna(-1),
+                                      _year=year[is_cell])
+        # the halves of a year are a second grouping of the same cells: H1 + H2 is the year's cell
+        twins = [k if k != "period" else "_year" for k in group] + ["category"]
+        # and the institutions of a category are a third (their pooled cell is the total)
+        peers = [k for k in group if k != "institution"] + ["category"]
+        out[is_cell] = disclosure.suppress(cells, settings, kind="count",
+                                           group=[group, twins, peers])["suppressed"].to_numpy()
+    for _ in range(len(table) + 1):  # to a fixed point: each round only hides more rows
+        before = out
+        out = _pooled_and_parts(table, out, extra)
+        out = _twin_halves(table, _across_institutions(table, out, extra, ~is_cell), year, extra, ~is_cell)
+        if (out == before).all():
+            break
     return table.assign(suppressed=out)
+
+
+def _across_institutions(table: pd.DataFrame, hidden: np.ndarray, extra: Sequence[str], rows: np.ndarray) -> np.ndarray:
+    """Secondary suppression between the institutions and their pooled figure (indicators.md: a total
+    and its visible siblings): the overview prints every institution's figure beside the pooled one,
+    and the pooled numerator (or records x mean) minus the visible institutions' gives a single
+    hidden institution back. So among ``rows`` (shares and means), for each figure (indicator,
+    period, care type, category, window, extra keys) whose pooled row is shown and in which exactly
+    one institution with records is hidden, the visible institution with the fewest records (ties:
+    table order) is hidden too."""
+    scope = table["scope"].astype(str).to_numpy()
+    inst = rows & (scope == "institution")
+    pooled = rows & (scope == "national")
+    if not inst.any() or not pooled.any():
+        return hidden
+    hidden = hidden.copy()
+    keys = [k for k in ("indicator", "period", "care_type", *extra, "window_months", "category")]
+    frame = table[keys].astype(object)
+    frame = frame.where(frame.notna(), None)
+    group = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    denominator = table["denominator"].astype(float).to_numpy()
+    open_pooled = np.zeros(group.max() + 1, bool)
+    open_pooled[group[pooled & ~hidden]] = True
+    shut = inst & hidden & (denominator > 0)
+    n_shut = np.bincount(group[shut], minlength=group.max() + 1)
+    for g in np.flatnonzero((n_shut == 1) & open_pooled):  # a loop over the few figures with one hidden institution
+        members = np.flatnonzero(inst & (group == g) & ~hidden)
+        if len(members):
+            hidden[members[np.argsort(denominator[members], kind="stable")[0]]] = True
+    return hidden
+
+
+def _year_of(period: pd.Series) -> np.ndarray:
+    """The year of a half-year period (``"2024H1"`` -> ``"2024"``); any other period is its own
+    group (``"2024"`` -> ``"2024"``, ``"2024Q1"`` -> ``"2024Q1"``)."""
+    text = period.astype(str)
+    half = text.str.fullmatch(r"\d{4}H[12]")
+    return np.where(half.to_numpy(), text.str[:4].to_numpy(), text.to_numpy()).astype(object)
+
+
+def _twin_halves(table: pd.DataFrame, hidden: np.ndarray, year: np.ndarray, extra: Sequence[str],
+                 rows: np.ndarray) -> np.ndarray:
+    """Secondary suppression between the two halves of a year (indicators.md): the year's figure
+    (published in the year report) minus one half gives the other half back, numerator and
+    complement alike, and a mean of the year with both halves' numbers of records gives a hidden
+    half's mean. So among ``rows`` (shares and means), a half-year figure is shown only when its
+    twin (the same indicator, scope, institution, care type, category, window and extra keys in
+    the other half of the year) is shown or has no records."""
+    half = (year != table["period"].astype(str).to_numpy()) & rows
+    if not half.any():
+        return hidden
+    hidden = hidden.copy()
+    keys = [k for k in (*_SORT_KEYS, *extra, "window_months", "category") if k != "period"]
+    frame = table.loc[half, keys].astype(object)
+    frame = frame.where(frame.notna(), None).assign(_year=year[half])
+    group = frame.groupby([*keys, "_year"], sort=False, dropna=False).ngroup().to_numpy()
+    positions = np.flatnonzero(half)
+    denominator = table["denominator"].astype(float).to_numpy()[positions]
+    shut = hidden[positions] & (denominator > 0)  # a half with no records gives nothing away
+    hidden_in = np.bincount(group, weights=shut.astype(float), minlength=group.max() + 1)
+    size = np.bincount(group, minlength=group.max() + 1)
+    twin_hidden = (size[group] == 2) & (hidden_in[group] - shut > 0)
+    hidden[positions[twin_hidden]] = True
+    return hidden
 
 
 #: share breakdowns whose parts add up to the headline (the pooled figure): the answers of youths and

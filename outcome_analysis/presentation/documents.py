@@ -46,10 +46,16 @@ def names(document: str) -> list[str]:
 
 
 def section(document: str, name: str, ctx) -> list:
-    """The items of one section of ``document`` built for ``ctx``."""
+    """The items of one section of ``document`` built for ``ctx``; the numbers it prints are recorded
+    in the ledger in force (:mod:`outcome_analysis.presentation.ledger`) with the document, the
+    section, the unit (the institution; ``""`` for an overview) and the period."""
+    from outcome_analysis.presentation import ledger
+
     for module in sections(document):
         if module.NAME == name:
-            return list(module.build(ctx))
+            with ledger.context(document=document, section=name, unit=getattr(ctx, "institution", "") or "",
+                                period=getattr(ctx, "period", None)):
+                return list(module.build(ctx))
     raise ReportError(f"document {document!r} has no section {name!r}; there are {names(document)}")
 
 

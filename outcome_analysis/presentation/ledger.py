@@ -19,7 +19,12 @@ type, period, category; any keyword), which is copied into every entry recorded 
     with ledger.context(indicator="jh_zonder_hulp_verder", care_type="jeugdhulp", period="2024"):
         cell = report.fmt_pct(row["value"], 1, lang)
 
-A batch that keeps ledgers writes one per report with :meth:`Ledger.save` to
+A report notebook records the whole run with :func:`begin` (its first cell, with the notebook
+parameter ``ledger_path``) and :func:`end` (its last cell, which writes the file): the cells of a
+kernel do not share a ``ContextVar``, so this ledger is kept at module level and used wherever no
+:func:`recording` block is active.
+
+The batch keeps the ledger of every report it publishes with :meth:`Ledger.save` in
 ``<results store>/ledgers/<period>/<slug>.json`` (the report's manifest key plus ``.json``;
 :func:`ledger_path`), where ``python -m outcome_analysis audit`` looks for it.
 """
@@ -49,6 +54,9 @@ LEDGER_DIR = "ledgers"
 _ACTIVE: contextvars.ContextVar["Ledger | None"] = contextvars.ContextVar("outcome_analysis_ledger", default=None)
 _CONTEXT: contextvars.ContextVar[dict] = contextvars.ContextVar("outcome_analysis_ledger_context", default={})
 _INSIDE: contextvars.ContextVar[bool] = contextvars.ContextVar("outcome_analysis_ledger_inside", default=False)
+#: the ledger of a whole notebook run (:func:`begin`) and the file :func:`end` writes it to.
+_SESSION: "Ledger | None" = None
+_SESSION_PATH: "Path | None" = None
 
 
 @dataclass(frozen=True)
@@ -106,10 +114,15 @@ class Ledger:
 
 
 def load(path: str | os.PathLike):
-    """A saved ledger (:meth:`Ledger.save`) as a DataFrame, as :meth:`Ledger.to_frame` gave it."""
+    """A saved ledger (:meth:`Ledger.save`; a path or a file object) as a DataFrame, as
+    :meth:`Ledger.to_frame` gave it. ``ValueError`` when it is not a ledger's JSON."""
     import pandas as pd
 
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if hasattr(path, "read"):  # a file object (bytes or text)
+        raw = path.read()
+        data = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+    else:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
     rows = data["entries"] if isinstance(data, dict) else data
     extra = sorted({k for r in rows for k in r} - set(COLUMNS))
     return pd.DataFrame(rows, columns=[*COLUMNS, *extra])
@@ -122,8 +135,31 @@ def ledger_path(store: str | os.PathLike, report_key: str) -> Path:
 
 
 def active() -> Ledger | None:
-    """The ledger in force, if any."""
-    return _ACTIVE.get()
+    """The ledger in force, if any: the innermost :func:`recording` block's, else the notebook
+    run's (:func:`begin`)."""
+    led = _ACTIVE.get()
+    return _SESSION if led is None else led
+
+
+def begin(path: str | os.PathLike | None = None) -> Ledger:
+    """Start the ledger of a whole notebook run (every cell after this one records into it until
+    :func:`end`). ``path``: the file :func:`end` writes (``""``/``None``: the ledger is kept in
+    memory only). Calling it again starts afresh."""
+    global _SESSION, _SESSION_PATH
+    _SESSION = Ledger()
+    _SESSION_PATH = Path(path) if path else None
+    return _SESSION
+
+
+def end() -> Path | None:
+    """Stop the notebook run's ledger (:func:`begin`) and write it to the path given there (JSON,
+    :meth:`Ledger.save`); the path written, or ``None`` when none was given or nothing was begun."""
+    global _SESSION, _SESSION_PATH
+    led, path = _SESSION, _SESSION_PATH
+    _SESSION, _SESSION_PATH = None, None
+    if led is None or path is None:
+        return None
+    return led.save(path)
 
 
 @contextlib.contextmanager
@@ -152,7 +188,7 @@ def context(**keys) -> Iterator[dict]:
 
 def record(value, kind: str, decimals: int | None, text: str, lang: str) -> None:
     """Keep one printed number in the active ledger; nothing when no ledger is active."""
-    led = _ACTIVE.get()
+    led = active()
     if led is None:
         return
     led.add(Entry(_number(value), kind, decimals, str(text), lang, dict(_CONTEXT.get())))
@@ -169,7 +205,7 @@ def records(kind: str, decimals: int | None = None):
 
         @functools.wraps(f)
         def wrapper(*args, **kwargs):
-            if _ACTIVE.get() is None or _INSIDE.get():
+            if active() is None or _INSIDE.get():
                 return f(*args, **kwargs)
             token = _INSIDE.set(True)
             try:

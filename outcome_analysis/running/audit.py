@@ -103,12 +103,15 @@ class Forbidden:
 
     ``percentages`` maps a printed percentage (``"9,1%"``) to (kind, why); ``numbers`` a printed
     ratio (``"0,86"``); ``fractions`` a share written as a fraction, looked for in CSV files only;
-    ``min_cell`` is the smallest count a sentence may give."""
+    ``min_cell`` is the smallest count a sentence may give; ``values`` the exact hidden values."""
 
     percentages: dict[str, tuple[str, str]] = field(default_factory=dict)
     numbers: dict[str, tuple[str, str]] = field(default_factory=dict)
     fractions: dict[str, tuple[str, str]] = field(default_factory=dict)
     min_cell: int = 10
+    #: the hidden figures themselves (:func:`value_key` -> (kind, why)), less the values of shown
+    #: figures, for the ledger (:func:`check_ledger`), which records the exact value printed
+    values: dict[float, tuple[str, str]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.percentages) + len(self.numbers) + len(self.fractions)
@@ -175,6 +178,12 @@ def _finite(x) -> bool:
         return math.isfinite(float(x))
     except (TypeError, ValueError):
         return False
+
+
+def value_key(x) -> float:
+    """A figure as the ledger compares it: rounded to 10 decimals (the same cells give the same key
+    whichever way the value was computed)."""
+    return round(float(x), 10)
 
 
 def _canonical(text: str) -> str:
@@ -263,17 +272,19 @@ def _shown_forms(results, institution: str | None, settings, langs) -> dict[str,
     (``percentages``, ``numbers``, ``fractions``): the institution's and the pooled shown rows,
     their complements and intervals, completeness, the shown case-mix figures, the reference values
     of the verdicts and the settings' levels."""
-    forms: dict[str, set[str]] = {"percentages": set(), "numbers": set(), "fractions": set()}
+    forms: dict[str, set] = {"percentages": set(), "numbers": set(), "fractions": set(), "values": set()}
 
     def add_pct(v):
         if _finite(v):
             for x in (float(v), 1 - float(v)):
                 forms["percentages"].update(pct_forms(x, langs))
                 forms["fractions"].update(_fmt(x, d, lang) for lang in langs for d in FRACTION_DECIMALS)
+                forms["values"].add(value_key(x))
 
     def add_number(v):
         if _finite(v):
             forms["numbers"].update(ratio_forms(v, langs))
+            forms["values"].add(value_key(v))
 
     for name in ("indicators", "context", "quality"):
         table = getattr(results, name, None)
@@ -343,6 +354,10 @@ def forbidden_strings(results, institution: str | None, settings, langs: Sequenc
     shown = _shown_forms(results, institution, settings, langs)
     out = Forbidden(min_cell=int(settings.min_cell))
 
+    def hide(value, kind: str, why: str) -> None:
+        if _finite(value) and value_key(value) not in shown["values"]:
+            out.values.setdefault(value_key(value), (kind, why))
+
     def put(target: dict, forms: Iterable[str], kind: str, why: str, *, ticks: bool = False) -> None:
         allowed = shown[next(k for k, v in vars(out).items() if v is target)]
         for form in forms:
@@ -370,8 +385,12 @@ def forbidden_strings(results, institution: str | None, settings, langs: Sequenc
             p = float(row["value"])
             put(out.percentages, pct_forms(p, langs), "share", f"{what}: the share", ticks=True)
             put(out.percentages, pct_forms(1 - p, langs), "complement", f"{what}: its complement", ticks=True)
+            hide(p, "share", f"{what}: the share")
+            hide(1 - p, "complement", f"{what}: its complement")
             for col in ("ci_low", "ci_high"):
                 if _finite(row.get(col)):
+                    hide(row[col], "interval", f"{what}: its interval ({col})")
+                    hide(1 - float(row[col]), "interval", f"{what}: the interval of its complement")
                     put(out.percentages, pct_forms(row[col], langs), "interval", f"{what}: its interval ({col})",
                         ticks=True)
                     put(out.percentages, pct_forms(1 - float(row[col]), langs), "interval",
@@ -382,8 +401,10 @@ def forbidden_strings(results, institution: str | None, settings, langs: Sequenc
         what = f"hidden case-mix figure {_describe(row)}"
         for col in ("oe_ratio", "oe_ci_low", "oe_ci_high", "oe_shrunk", "oe_shrunk_ci_low", "oe_shrunk_ci_high"):
             put(out.numbers, ratio_forms(row.get(col), langs), "casemix", f"{what}: {col}")
+            hide(row.get(col), "casemix", f"{what}: {col}")
         for col in ("adjusted_value", "raw_value"):
             put(out.percentages, pct_forms(row.get(col), langs), "casemix", f"{what}: {col}", ticks=True)
+            hide(row.get(col), "casemix", f"{what}: {col}")
     return out
 
 
@@ -429,9 +450,10 @@ def scan(text: str, forbidden: Forbidden, *, source: str = "", fractions: bool =
         if after in _NOT_PEOPLE or k > n:
             continue
         before = text[max(0, m.start() - 12):m.start()].lower()
-        if 1 <= k < k_min:
+        band = any(before.rstrip().endswith(w) for w in _BAND_WORDS)
+        if 1 <= k < k_min and not (band and k == n - k_min):  # "meer dan 3 van de 13": the upper band
             why = f"a count below {k_min} ({k} of {n})"
-        elif 0 <= n - k < k_min and not any(before.rstrip().endswith(w) for w in _BAND_WORDS):
+        elif 0 <= n - k < k_min and not band:
             why = f"a complement below {k_min} ({n - k} of {n} not)"
         else:
             continue
@@ -453,18 +475,26 @@ def _inside(position: int, leaks: list[Leak], source: str) -> bool:
 # (a) and (c): the ledger
 # --------------------------------------------------------------------------------------------
 def check_ledger(ledger_frame: pd.DataFrame | None, results, institution: str | None, settings,
-                 langs: Sequence[str] = ("nl", "en")) -> list[Leak]:
+                 langs: Sequence[str] = ("nl", "en"), periods: Sequence[str] | None = None) -> list[Leak]:
     """The recorded percentages and ratios that print a hidden figure of ``institution`` (its
-    share, complement, interval, O/E) and no shown one, at the precision they were printed with."""
+    share, complement, interval, O/E) and no shown one: the value the formatting function was given
+    equals the hidden figure (to 10 decimals; :func:`value_key`), so a shown figure that merely prints
+    alike is no leak. An entry without a value is compared by its printed text. ``periods``: see
+    :func:`forbidden_strings`."""
     if ledger_frame is None or ledger_frame.empty:
         return []
-    forbidden = forbidden_strings(results, institution, settings, langs)
+    forbidden = forbidden_strings(results, institution, settings, langs, periods=periods)
     leaks = []
     for i, row in enumerate(ledger_frame.to_dict("records")):
-        text = _canonical(row.get("text", ""))
         kind = row.get("kind")
-        hit = (forbidden.percentages.get(text) if kind == "pct"
-               else forbidden.numbers.get(text) if kind in ("ratio", "number") else None)
+        if kind not in ("pct", "ratio", "number"):
+            continue
+        value = row.get("value")
+        if _finite(value):  # the exact value printed: a hidden figure itself, not a coincidence of print
+            hit = forbidden.values.get(value_key(value))
+        else:
+            text = _canonical(row.get("text", ""))
+            hit = forbidden.percentages.get(text) if kind == "pct" else forbidden.numbers.get(text)
         if hit:
             where = ", ".join(f"{k}={row[k]}" for k in ("unit", "indicator", "care_type", "period", "category")
                               if k in row and isinstance(row[k], str) and row[k])
@@ -481,10 +511,20 @@ def ledger_texts(ledger_frame: pd.DataFrame | None) -> set[str]:
     return texts | {t + "%" for t in texts if not t.endswith("%")}
 
 
-def percentages_not_in_ledger(text: str, ledger_frame: pd.DataFrame | None, *, source: str = "") -> list[Leak]:
+def level_forms(settings, langs: Sequence[str] = ("nl", "en")) -> set[str]:
+    """The printed forms of the levels the texts name, which are no figures of anyone: the settings'
+    ``conf``, ``signal_limit``, ``funnel_limits`` and ``overdispersion_trim`` ("95%", "99,8%") and
+    the quartiles of the duration texts ("25% en 75%")."""
+    levels = [getattr(settings, name, None) for name in ("conf", "signal_limit", "overdispersion_trim")]
+    levels += list(getattr(settings, "funnel_limits", ()) or ()) + [0.25, 0.75]
+    return {_canonical(f) for v in levels if _finite(v) for f in pct_forms(float(v), langs)}
+
+
+def percentages_not_in_ledger(text: str, ledger_frame: pd.DataFrame | None, *, source: str = "",
+                              allowed: Iterable[str] = ()) -> list[Leak]:
     """Every percentage in ``text`` (``12,3%``, ``12.3%``) that no formatting function printed (not
-    among the ledger's texts)."""
-    known = ledger_texts(ledger_frame)
+    among the ledger's texts, nor ``allowed``: the forms of :func:`level_forms`)."""
+    known = ledger_texts(ledger_frame) | {_canonical(a) for a in allowed}
     text = normalise(text)
     return [Leak("unrecorded", m.group(0), "a percentage not printed by the report's formatting functions",
                  _context(text, m.start(), m.end()), source, m.start())
@@ -544,10 +584,11 @@ def audit_report(html_text: str | None, pdf_text: str | None,
     for source, text, is_csv in parts:
         leaks.extend(scan(text, forbidden, source=source, fractions=is_csv))
     if ledger_frame is not None:
-        leaks.extend(check_ledger(ledger_frame, results, institution, settings, langs))
+        leaks.extend(check_ledger(ledger_frame, results, institution, settings, langs, periods=periods))
+        levels = level_forms(settings, langs)
         for source, text, is_csv in parts:
             if not is_csv:
-                leaks.extend(percentages_not_in_ledger(text, ledger_frame, source=source))
+                leaks.extend(percentages_not_in_ledger(text, ledger_frame, source=source, allowed=levels))
     return AuditResult(leaks, institution or "")
 
 
@@ -572,47 +613,93 @@ def published_reports(folder: str | Path) -> list[dict]:
     return out
 
 
-def results_folder(folder: str | Path) -> Path | None:
-    """The results store the last batch run of a published folder used, as its manifest names it (the
-    path of the private cache; ``<folder>/.results/<hash>`` for folders of earlier versions), if it
-    is there."""
+def overview_periods(period: str) -> list[str]:
+    """The periods whose institution figures an overview of ``period`` is audited against: the period
+    and the two before it (the modelled periods of the windowed indicators)."""
+    from outcome_analysis.contract.periods import previous_period
+
+    return [period, previous_period(period), previous_period(previous_period(period))]
+
+
+def stores_for(folder: str | Path, cache: str | Path | None = None) -> dict[str, Path]:
+    """The results store of each granularity (``"year"``, ``"halfyear"``) the batch runs of a
+    published folder used, the latest run first, as its manifest names them.
+
+    ``cache``: a results store (a folder with ``meta.json``; then it is used for every granularity) or
+    the cache folder of ``run_reports.py --cache`` that holds the stores by hash. Without it, the
+    path the manifest recorded (the private cache), or ``<folder>/.results/<hash>`` of folders
+    written by earlier versions. Empty when there is none."""
     from outcome_analysis.running.batch.constants import MANIFEST_NAME, RESULTS_DIR
 
     folder = Path(folder)
+    if cache is not None and (Path(cache) / "meta.json").is_file():
+        return {"*": Path(cache)}
     try:
         manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return {}
+    out: dict[str, Path] = {}
     for run in reversed(manifest.get("runs") or []):
-        for entry in ((run.get("inputs") or {}).get("results") or {}).values():
-            if not entry:
+        for granularity, entry in ((run.get("inputs") or {}).get("results") or {}).items():
+            if not entry or granularity in out:
                 continue
-            # the batch keeps its store in a private cache outside the folder and records the path;
-            # folders written by earlier versions kept it in <folder>/.results/<hash>
-            if entry.get("path") and Path(entry["path"]).is_dir():
-                return Path(entry["path"])
-            if entry.get("hash") and (folder / RESULTS_DIR / entry["hash"]).is_dir():
-                return folder / RESULTS_DIR / entry["hash"]
-    return None
+            if cache is not None:
+                candidates = [Path(cache) / entry.get("hash", "")]
+            else:
+                candidates = [Path(entry["path"])] if entry.get("path") else []
+                candidates.append(folder / RESULTS_DIR / entry.get("hash", ""))
+            found = next((c for c in candidates if entry.get("hash") and (c / "meta.json").is_file()), None)
+            if found is not None:
+                out[granularity] = found
+    return out
 
 
-def audit_folder(folder: str | Path, results, store: str | Path | None = None,
+def results_folder(folder: str | Path) -> Path | None:
+    """The results store of the last batch run of a published folder (:func:`stores_for`; the
+    yearly one when there are several), if it is there."""
+    stores = stores_for(folder)
+    return stores.get("year") or next(iter(stores.values()), None)
+
+
+def audit_folder(folder: str | Path, stores: Mapping[str, str | Path] | str | Path | None = None,
                  langs: Sequence[str] = ("nl", "en")) -> dict[str, AuditResult]:
-    """Audit every report of a published folder (:func:`published_reports`) against ``results``;
-    a report's ledger is read from ``<store>/ledgers/<period>/<slug>.json`` when it is there."""
+    """Audit every report of a published folder (:func:`published_reports`) against the results
+    store of its period's granularity (``stores``: granularity -> store, as :func:`stores_for`
+    gives; one store for all; default :func:`stores_for` of the folder), as the batch did before
+    publishing it (an overview against the institutions of :func:`overview_periods`). A report's
+    ledger is read from ``<store>/ledgers/<period>/<slug>.json`` when it is there. A report whose
+    granularity has no store is left out."""
+    from outcome_analysis.contract.periods import parse_period
     from outcome_analysis.presentation import ledger
+    from outcome_analysis.running.results import Results
 
-    settings = results.settings
+    if stores is None:
+        stores = stores_for(folder)
+    elif not isinstance(stores, Mapping):
+        stores = {"*": stores}
+    loaded: dict[Path, object] = {}
     out = {}
     for report in published_reports(folder):
+        try:
+            granularity = parse_period(report["period"])[2]
+        except ValueError:
+            continue
+        store = stores.get(granularity) or stores.get("*")
+        if store is None:
+            continue
+        store = Path(store)
+        if store not in loaded:
+            loaded[store] = Results.load(store)
+        results = loaded[store]
         files = report["files"]
         page = files["html"].read_text(encoding="utf-8", errors="replace") if "html" in files else None
         pdf = text_of_pdf(files["pdf"]) if "pdf" in files else None
         csvs = {p.name: p.read_text(encoding="utf-8-sig", errors="replace") for fmt, p in files.items()
                 if fmt.endswith("csv")}
-        frame = None
-        if store is not None and ledger.ledger_path(store, report["key"]).is_file():
-            frame = ledger.load(ledger.ledger_path(store, report["key"]))
-        institution = report["institution"] if report["kind"] != "national" else ""
-        out[report["key"]] = audit_report(page, pdf, csvs, results, institution, settings, frame, langs)
+        path = ledger.ledger_path(store, report["key"])
+        frame = ledger.load(path) if path.is_file() else None
+        national = report["kind"] == "national"
+        out[report["key"]] = audit_report(page, pdf, csvs, results, "" if national else report["institution"],
+                                          results.settings, frame, langs,
+                                          periods=overview_periods(report["period"]) if national else None)
     return out

@@ -189,9 +189,13 @@ def suppress(
     ``tests/test_disclosure.py::test_rounding_alone_would_not_protect``). Complementary suppression is therefore applied whether
     or not the total is shown, and regardless of rounding.
 
-    Out of scope (said in the report's data-quality section): recovery across separate tables
-    (H1 + H2 against the year, national minus the other institutions), and linear-programming
-    attacks on cross tables with several hidden cells per row and column.
+    Across tables, :func:`outcome_analysis.indicators.suppression.resuppress` adds what a results
+    table needs: a pooled share and its per-informant parts, and the two halves of a year (a half
+    is hidden with its twin, since the year report gives H1 + H2; distribution cells use the halves
+    as a second grouping of rule 3). Out of scope (said in the report's data-quality section):
+    national minus the other institutions, a headline against another indicator's breakdown of the
+    same trajectories, and linear-programming attacks on cross tables with several hidden cells per
+    row and column.
 
     All steps are vectorised with ``groupby``; the only loop is over the (few) groupings until a
     fixed point, bounded by the number of rows.

@@ -49,7 +49,8 @@ class Payload:
 
 @dataclass
 class JobResult:
-    """What a worker sends back: status, the rendered files' bytes, timing, error facts."""
+    """What a worker sends back: status, the rendered files' bytes, timing, error facts, and the
+    ledger of the numbers the report printed (:mod:`outcome_analysis.presentation.ledger`)."""
 
     key: str
     status: str  # "done" | "failed" | "timeout"
@@ -58,6 +59,7 @@ class JobResult:
     finished: float
     error: dict | None = None
     kernel: dict | None = None
+    ledger: bytes | None = None  # the report's ledger of printed numbers (JSON), when the notebook kept one
 
     @property
     def duration(self) -> float:

@@ -136,9 +136,10 @@ def plan_jobs(institutions: Sequence[str], periods: Sequence[str], notebooks: di
         targets += [("institution", name) for name in institutions]
         for kind, name in targets:
             nb_key, nb = by_kind[kind]
-            params = dict(base, institution=name) if kind == "institution" else dict(base)
-            params = _fit_parameters(params, nb, required=("institution",) if kind == "institution" else ())
             slug = NATIONAL_SLUG if kind == "national" else slugify(name)
+            params = dict(base, institution=name) if kind == "institution" else dict(base)
+            params["ledger_path"] = f"ledgers/{period}/{slug}.json"  # in the worker's directory; read back for the audit
+            params = _fit_parameters(params, nb, required=("institution",) if kind == "institution" else ())
             jobs.append(Job(
                 key=f"{period}/{slug}", kind=kind, institution=name, period=period, slug=slug, lang=lang,
                 formats=options["formats"], notebook=nb_key,

@@ -194,7 +194,7 @@ def run_batch(
             by_key = {job.key: job for job in todo}
             for result in executor.run(todo):
                 job = by_key[result.key]
-                result = _audited(job, result, stores, settings)  # never publish a report that leaks
+                result = _audited(job, result, stores, settings, cache_dir, results)  # never publish a report that leaks
                 record_result(out, manifest, job, result)
                 if result.status == "done":
                     counts["done"] += 1
@@ -238,15 +238,20 @@ def _stores(cache_dir: Path, results: dict) -> dict:
     return stores
 
 
-def _audited(job, result, stores: dict, settings):
+def _audited(job, result, stores: dict, settings, cache_dir: Path | None = None, digests: dict | None = None):
     """The leak audit of :mod:`outcome_analysis.running.audit` on a rendered report before it is
     written: a report whose HTML or PDF text shows a figure the disclosure rule hides (a hidden share,
-    its complement or interval, a small count in a sentence) is recorded as failed and its files are
-    not written (the last good version stays). Reports of a batch without a results store pass."""
+    its complement or interval, a small count in a sentence), or whose ledger of printed numbers
+    records one, or whose text holds a percentage no formatting function printed, is recorded as
+    failed and its files are not written (the last good version stays). The ledger of a report that
+    passes is kept beside its results store (``<cache>/<digest>/ledgers/<period>/<slug>.json``), where
+    ``python -m outcome_analysis audit`` finds it. Reports of a batch without a results store pass."""
     import dataclasses
+    import io
     import tempfile
 
     from outcome_analysis.contract.periods import parse_period
+    from outcome_analysis.presentation import ledger
     from outcome_analysis.running import audit
 
     if result.status != "done" or not stores:
@@ -266,15 +271,23 @@ def _audited(job, result, stores: dict, settings):
             path = Path(tmp) / "report.pdf"
             path.write_bytes(pdf)
             pdf_text = audit.text_of_pdf(path)
-    periods = None
-    if not job.institution:  # the national overview: the institutions' figures of its period and the two
-        # before (the modelled periods of the windowed indicators)
-        from outcome_analysis.contract.periods import previous_period
-
-        periods = [job.period, previous_period(job.period), previous_period(previous_period(job.period))]
+    periods = None if job.institution else audit.overview_periods(job.period)  # an overview: its institutions
+    frame = None
+    if result.ledger:
+        try:
+            frame = ledger.load(io.BytesIO(result.ledger))
+        except (ValueError, KeyError, TypeError):
+            frame = None
     checked = audit.audit_report(audit.text_of_html(html.decode("utf-8")) if html else None, pdf_text, None,
-                                 results, job.institution or None, settings, periods=periods)
+                                 results, job.institution or None, settings, ledger_frame=frame, periods=periods)
     if checked.ok:
+        if result.ledger and cache_dir is not None and (digests or {}).get(granularity):
+            from outcome_analysis import atomic
+
+            path = ledger.ledger_path(cache_dir / digests[granularity], job.key)
+            with contextlib.suppress(OSError):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic.write_bytes(path, result.ledger)
         return result
     error = {"ename": "LeakAudit", "evalue": checked.summary, "cell": None,
              "message": f"leak audit: {checked.summary}"}

@@ -130,7 +130,8 @@ def execute_job(job: Job, payload: Payload) -> JobResult:
             nb, institution=job.institution, period=job.period, title=job.title, lang=job.lang, formats=job.formats,
             templates=workdir / "templates",
         )
-        return JobResult(job.key, "done", {f: files[f] for f in job.formats}, started, time.time(), kernel=watch.connection)
+        return JobResult(job.key, "done", {f: files[f] for f in job.formats}, started, time.time(),
+                         kernel=watch.connection, ledger=_take_ledger(workdir, job))
     except PapermillExecutionError as exc:
         error = {"ename": exc.ename, "evalue": _first_line(exc.evalue), "cell": exc.exec_count,
                  "message": f"cell [{exc.exec_count}]: {exc.ename}: {_first_line(exc.evalue)}"}
@@ -147,7 +148,23 @@ def execute_job(job: Job, payload: Payload) -> JobResult:
             status = "failed"
     finally:
         watch.stop()
+    _take_ledger(workdir, job)
     return JobResult(job.key, status, {}, started, time.time(), error=error, kernel=watch.connection)
+
+
+def _take_ledger(workdir: Path, job: Job) -> bytes | None:
+    """The ledger file the notebook wrote (parameter ``ledger_path``), read and removed."""
+    rel = job.parameters.get("ledger_path")
+    if not rel:
+        return None
+    path = workdir / rel
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _first_line(text: str, limit: int = 300) -> str:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from outcome_analysis.indicators import registry
-from outcome_analysis.presentation import report
+from outcome_analysis.presentation import ledger, report
 from outcome_analysis.presentation.report import is_missing
 from outcome_analysis.presentation.story import CARE_TYPE_SHORT, Story, esc, is_suppressed, para, png
 
@@ -44,8 +44,14 @@ def indicator_section(story: Story, entry: registry.Entry | str) -> list:
 
     With two care types (JB and JR) the layout does not repeat: one figures table and one table
     per breakdown with a care-type column, one figure with a row per care type, then the
-    adjusted comparison per care type."""
+    adjusted comparison per care type. The numbers printed are recorded in the ledger under the
+    indicator's id (:func:`outcome_analysis.presentation.ledger.context`)."""
     entry = registry.get(entry) if isinstance(entry, str) else entry
+    with ledger.context(indicator=entry.id):
+        return _indicator_section(story, entry)
+
+
+def _indicator_section(story: Story, entry: registry.Entry) -> list:
     t = story.t
     items = [report.HTML(f"<h3>{esc(entry.label(story.lang))}</h3>")]
     if entry.same_as:
