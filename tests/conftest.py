@@ -69,3 +69,15 @@ def _private_cache(tmp_path_factory):
         os.environ.pop("XDG_CACHE_HOME", None)
     else:
         os.environ["XDG_CACHE_HOME"] = old
+
+
+@pytest.fixture(scope="session")
+def report_batch(small_demo, tmp_path_factory):
+    """The suite's shared report batch (``tests/report_batch.py``): HTML and PDF of a GI, a jeugdhulp
+    provider, the smallest institution and the national overview of the small demo, made once per
+    test run (shared by the xdist workers)."""
+    from report_batch import build
+
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if base.name.startswith("popen-gw") else base) / "shared_report_batch"
+    return build(root, small_demo)

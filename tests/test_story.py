@@ -381,7 +381,7 @@ def test_data_quality_note_names_recovery_across_tables(jb_story):
     text = _html(quality.build(jb_story))
     # what is protected across tables (the halves of a year, the parts of a pooled figure) and what is not
     for fragment in ("Ook tussen tabellen", "het andere halfjaar", "jongeren en ouders", "alle instellingen samen min",
-                     "uitsplitsing van een andere indicator"):
+                     "twee leveringen", "uitsplitsing van een andere indicator"):
         assert fragment in text, fragment
 
 

@@ -186,6 +186,16 @@ def context(**keys) -> Iterator[dict]:
         _CONTEXT.reset(token)
 
 
+def unrecorded(func, *args, **kwargs):
+    """``func(*args, **kwargs)`` without recording what it prints: for axis tick labels, which are
+    positions on a scale, not figures of anyone (a figure's own labels are recorded)."""
+    token = _INSIDE.set(True)
+    try:
+        return func(*args, **kwargs)
+    finally:
+        _INSIDE.reset(token)
+
+
 def record(value, kind: str, decimals: int | None, text: str, lang: str) -> None:
     """Keep one printed number in the active ledger; nothing when no ledger is active."""
     led = active()

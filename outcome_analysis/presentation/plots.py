@@ -31,6 +31,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from outcome_analysis import texts
 from outcome_analysis.statistics.disclosure import round_count
+from .ledger import unrecorded
 from .report import ReportError, fmt_count_rounded, fmt_number, fmt_pct, ui
 
 #: Okabe & Ito (2008), "Color Universal Design": orange, sky blue, bluish green, yellow, blue,
@@ -109,7 +110,7 @@ def _visible(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pct_axis(axis, lang: str) -> None:
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_pct(v, 0, lang)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: unrecorded(fmt_pct, v, 0, lang)))
 
 
 def _limit_curves(limits_table: pd.DataFrame, xcol: str) -> dict[float, pd.DataFrame]:
@@ -276,13 +277,13 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None
         if kind == "share":
             _pct_axis(ax.yaxis, lang)
         else:
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_number(v, 1, lang)))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: unrecorded(fmt_number, v, 1, lang)))
             # the limits of the smallest expected counts reach far up; keep the points readable
             if len(y):
                 top = max(2.0, float(np.nanmax(y)) * 1.25)
                 if ax.get_ylim()[1] > top:
                     ax.set_ylim(0, top)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_number(v, 0, lang)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: unrecorded(fmt_number, v, 0, lang)))
         ax.xaxis.set_minor_formatter(NullFormatter())  # a log axis would label its minor ticks on top of each other
         if title:
             ax.set_title(title, loc="left")
@@ -468,7 +469,7 @@ def caterpillar_plot(table: pd.DataFrame, *, highlight: str | None = None, anony
         if kind == "share":
             _pct_axis(ax.xaxis, lang)
         elif kind == "mean":
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_number(v, 1, lang)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: unrecorded(fmt_number, v, 1, lang)))
         ax.set_xlabel(value_label if value_label is not None else lab[kind])
         ax.set_ylim(-1, max(len(data), 1))
         if title:
@@ -608,7 +609,7 @@ def distribution_bar(table: pd.DataFrame, *, category: str = "category", value: 
         if kind == "pct":
             _pct_axis(ax.xaxis, lang)
         else:
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_number(v, 0, lang)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: unrecorded(fmt_number, v, 0, lang)))
         if title:
             ax.set_title(title, loc="left")
     return ax

@@ -109,9 +109,10 @@ class Forbidden:
     numbers: dict[str, tuple[str, str]] = field(default_factory=dict)
     fractions: dict[str, tuple[str, str]] = field(default_factory=dict)
     min_cell: int = 10
-    #: the hidden figures themselves (:func:`value_key` -> (kind, why)), less the values of shown
-    #: figures, for the ledger (:func:`check_ledger`), which records the exact value printed
-    values: dict[float, tuple[str, str]] = field(default_factory=dict)
+    #: the hidden figures themselves (("pct" | "ratio", :func:`value_key`) -> (kind, why)), less the
+    #: values of shown figures, for the ledger (:func:`check_ledger`), which records the exact value
+    #: printed and how (a share as a percentage, an O/E as a ratio)
+    values: dict[tuple[str, float], tuple[str, str]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.percentages) + len(self.numbers) + len(self.fractions)
@@ -279,12 +280,12 @@ def _shown_forms(results, institution: str | None, settings, langs) -> dict[str,
             for x in (float(v), 1 - float(v)):
                 forms["percentages"].update(pct_forms(x, langs))
                 forms["fractions"].update(_fmt(x, d, lang) for lang in langs for d in FRACTION_DECIMALS)
-                forms["values"].add(value_key(x))
+                forms["values"].add(("pct", value_key(x)))
 
     def add_number(v):
         if _finite(v):
             forms["numbers"].update(ratio_forms(v, langs))
-            forms["values"].add(value_key(v))
+            forms["values"].add(("ratio", value_key(v)))
 
     for name in ("indicators", "context", "quality"):
         table = getattr(results, name, None)
@@ -354,9 +355,9 @@ def forbidden_strings(results, institution: str | None, settings, langs: Sequenc
     shown = _shown_forms(results, institution, settings, langs)
     out = Forbidden(min_cell=int(settings.min_cell))
 
-    def hide(value, kind: str, why: str) -> None:
-        if _finite(value) and value_key(value) not in shown["values"]:
-            out.values.setdefault(value_key(value), (kind, why))
+    def hide(value, kind: str, why: str, printed: str = "pct") -> None:
+        if _finite(value) and (printed, value_key(value)) not in shown["values"]:
+            out.values.setdefault((printed, value_key(value)), (kind, why))
 
     def put(target: dict, forms: Iterable[str], kind: str, why: str, *, ticks: bool = False) -> None:
         allowed = shown[next(k for k, v in vars(out).items() if v is target)]
@@ -401,7 +402,7 @@ def forbidden_strings(results, institution: str | None, settings, langs: Sequenc
         what = f"hidden case-mix figure {_describe(row)}"
         for col in ("oe_ratio", "oe_ci_low", "oe_ci_high", "oe_shrunk", "oe_shrunk_ci_low", "oe_shrunk_ci_high"):
             put(out.numbers, ratio_forms(row.get(col), langs), "casemix", f"{what}: {col}")
-            hide(row.get(col), "casemix", f"{what}: {col}")
+            hide(row.get(col), "casemix", f"{what}: {col}", printed="ratio")
         for col in ("adjusted_value", "raw_value"):
             put(out.percentages, pct_forms(row.get(col), langs), "casemix", f"{what}: {col}", ticks=True)
             hide(row.get(col), "casemix", f"{what}: {col}")
@@ -491,7 +492,7 @@ def check_ledger(ledger_frame: pd.DataFrame | None, results, institution: str | 
             continue
         value = row.get("value")
         if _finite(value):  # the exact value printed: a hidden figure itself, not a coincidence of print
-            hit = forbidden.values.get(value_key(value))
+            hit = forbidden.values.get(("pct" if kind == "pct" else "ratio", value_key(value)))
         else:
             text = _canonical(row.get("text", ""))
             hit = forbidden.percentages.get(text) if kind == "pct" else forbidden.numbers.get(text)
@@ -500,6 +501,15 @@ def check_ledger(ledger_frame: pd.DataFrame | None, results, institution: str | 
                               if k in row and isinstance(row[k], str) and row[k])
             leaks.append(Leak("ledger", row.get("text", ""), f"{hit[1]} (recorded as {hit[0]})", where, "ledger", i))
     return leaks
+
+
+def _vouched(ledger_frame: pd.DataFrame, recorded: list[Leak]) -> set[str]:
+    """The printed texts of the ledger that were printed from a known value and never from a hidden
+    one (no entry with that text is among the ``recorded`` leaks of :func:`check_ledger`)."""
+    frame = ledger_frame.reset_index(drop=True)
+    bad = {_canonical(frame.loc[leak.position, "text"]) for leak in recorded if 0 <= leak.position < len(frame)}
+    known = frame.loc[pd.to_numeric(frame["value"], errors="coerce").notna(), "text"].dropna().astype(str)
+    return {t for t in map(_canonical, known) if t not in bad}
 
 
 def ledger_texts(ledger_frame: pd.DataFrame | None) -> set[str]:
@@ -584,7 +594,13 @@ def audit_report(html_text: str | None, pdf_text: str | None,
     for source, text, is_csv in parts:
         leaks.extend(scan(text, forbidden, source=source, fractions=is_csv))
     if ledger_frame is not None:
-        leaks.extend(check_ledger(ledger_frame, results, institution, settings, langs, periods=periods))
+        recorded = check_ledger(ledger_frame, results, institution, settings, langs, periods=periods)
+        # a printed form that the ledger shows was printed from a figure that is not hidden (and never
+        # from a hidden one) only looks like a hidden figure: (a) has judged the value itself
+        vouched = _vouched(ledger_frame, recorded)
+        leaks = [leak for leak in leaks if leak.kind == "count" or leak.source.startswith("csv")
+                 or _canonical(leak.text) not in vouched]
+        leaks.extend(recorded)
         levels = level_forms(settings, langs)
         for source, text, is_csv in parts:
             if not is_csv:
