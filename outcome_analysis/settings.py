@@ -105,6 +105,9 @@ class Settings:
         ``"national"``: the delivery is declared to cover the country, and the pooled figure is
         called "landelijk" / "national". With one institution there is no comparator either way
         (:func:`outcome_analysis.report.comparison_scope`).
+    demo : bool
+        The delivery holds fictitious demo data (``False`` by default); every report made from it says
+        "Fictieve gegevens (demo)" on its cover and in its running header. The demo writer sets it.
     """
 
     window_herhaald_beroep: int = 12
@@ -131,10 +134,13 @@ class Settings:
     min_expected: float = 5.0
     rankability_high: float = 0.75
     delivery_scope: str = "delivery"
+    demo: bool = False
 
     def __post_init__(self) -> None:
         if self.delivery_scope not in DELIVERY_SCOPES:
             raise SettingsError(f"delivery_scope must be one of {DELIVERY_SCOPES}, got {self.delivery_scope!r}")
+        if not isinstance(self.demo, bool):
+            raise SettingsError(f"demo must be true or false, got {self.demo!r}")
         if not 0 < self.conf < 1:
             raise SettingsError(f"conf must be a fraction between 0 and 1, got {self.conf!r}")
         if self.ci_method not in ("wilson", "exact"):

@@ -911,8 +911,9 @@ def write_demo(data: Dataset, out: str | Path, format: str = "parquet") -> list[
     casemix_shift, seed, scale), written the same way; it is not a table of the contract, so
     :func:`outcome_analysis.io.load` does not read it. ``settings.yaml`` declares the demo a national
     delivery (``delivery_scope: national``: every institution of the fictional country is in it), so
-    that its reports call the pooled figure "landelijk"; ``run_reports.py`` and a report notebook run
-    alone read it when no other settings file is given.
+    that its reports call the pooled figure "landelijk", and marks it as demo data (``demo: true``: every
+    report says "Fictieve gegevens (demo)"); ``run_reports.py`` and a report notebook run alone read it
+    when no other settings file is given.
 
     Returns
     -------
@@ -930,13 +931,15 @@ def write_demo(data: Dataset, out: str | Path, format: str = "parquet") -> list[
     return written + [out / "demo_truth.csv", out / DELIVERY_SETTINGS_FILE]
 
 
-#: the settings the demo delivery carries: it is declared national (docs/design.md, "Landelijk").
+#: the settings the demo delivery carries: it is declared national (docs/design.md, "Landelijk") and demo data.
 DEMO_SETTINGS_YAML = """\
 # Settings of the demo delivery (outcome_analysis.settings.Settings; see config/settings.example.yaml).
 # The demo holds every institution of its fictional country, so it is declared national: its reports call
 # the pooled figure "landelijk". A real delivery without this file is compared with "alle instellingen in
 # deze levering (N)".
 delivery_scope: national
+# Every figure of the demo is fictitious: its reports say so on the cover and in the running header.
+demo: true
 """
 
 
