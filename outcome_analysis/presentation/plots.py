@@ -45,13 +45,25 @@ GREY = "#777777"
 HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")
 FIGSIZE = (6.5, 3.5)   # inches: the text width of an A4 page with 18 mm margins
 
+#: the smallest type size of figure text (pt at the figure's own size). Figures are placed at the
+#: text width (:data:`PRINT_WIDTH_IN`); one a little wider than that is scaled down, so the floor
+#: keeps some headroom above the 8 pt every figure must print at (:func:`min_printed_pt`).
+FONT_MIN = 8.5
+#: the text width of the PDF page (A4, 18 mm margins: 174 mm) in inches: the widest an image is placed.
+PRINT_WIDTH_IN = 174 / 25.4
+#: CSS pixels per inch: an embedded PNG of ``dpi`` dots per inch is laid out at ``dpi / 96`` times its size
+#: until it reaches the text width.
+CSS_DPI = 96
+#: the fewest periods a trend line needs: with one or two points a line suggests a trend that is not there.
+MIN_TREND_POINTS = 3
+
 _RC = {
     "font.size": 9,
     "axes.titlesize": 10,
     "axes.labelsize": 9,
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
-    "legend.fontsize": 8,
+    "xtick.labelsize": FONT_MIN,
+    "ytick.labelsize": FONT_MIN,
+    "legend.fontsize": FONT_MIN,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": False,
@@ -73,6 +85,75 @@ def _style():
         yield
     finally:
         mpl.rcParams.update(saved)
+
+
+def enough_for_trend(n: int) -> bool:
+    """Whether ``n`` periods with a shown value make a trend (at least :data:`MIN_TREND_POINTS`).
+
+    The plotting functions draw fewer points as loose markers, never joined by a line; the caller
+    says in words that there is no trend yet.
+
+    >>> enough_for_trend(2), enough_for_trend(3)
+    (False, True)
+    """
+    return int(n) >= MIN_TREND_POINTS
+
+
+def legend_below(ax, *, ncols: int = 2, gap_pt: float = 4.0, **kwargs):
+    """The axes' legend under its x axis (its tick labels and label included), never over the data.
+
+    Returns the Legend (``None`` when the axes has nothing to put in one). The anchor is computed
+    from the drawn axis decorations, so the legend sits below rotated tick labels too.
+    """
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    below = -0.18
+    try:
+        fig = ax.figure
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()
+        frame = ax.get_window_extent(renderer)
+        parts = [a.get_window_extent(renderer) for a in (ax.xaxis,) if a.get_visible()]
+        bottom = min([frame.y0] + [b.y0 for b in parts if b.height > 0])
+        below = (bottom - frame.y0 - gap_pt * fig.dpi / 72) / max(frame.height, 1.0)
+    except Exception:  # noqa: BLE001 - no renderer: a fixed offset under the tick labels
+        pass
+    kwargs.setdefault("frameon", False)
+    return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, below), ncols=ncols, **kwargs)
+
+
+def printed_scale(fig, dpi: int = 120, pad_inches: float = 0.05) -> float:
+    """How much a figure is enlarged (> 1) or shrunk (< 1) when embedded as a PNG of ``dpi`` (as the
+    reports save it: tight bounding box) and placed in the PDF: at ``dpi / 96`` times its size, at most
+    :data:`PRINT_WIDTH_IN` wide."""
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    width = fig.get_tightbbox(renderer).width + 2 * pad_inches  # inches
+    natural = width * dpi / CSS_DPI
+    return min(natural, PRINT_WIDTH_IN) / width
+
+
+def text_sizes(fig) -> list[tuple[str, float]]:
+    """``(text, size in pt at the figure's own size)`` of every visible, non-empty text of ``fig``
+    (titles, labels, tick labels, legends, annotations)."""
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()
+    out = []
+    for art in fig.findobj(Text):
+        if art.get_visible() and str(art.get_text()).strip() and art.get_figure() is not None:
+            if hasattr(art, "axes") and art.axes is not None and not art.axes.get_visible():
+                continue
+            out.append((str(art.get_text()), float(art.get_fontsize())))
+    return out
+
+
+def min_printed_pt(fig, dpi: int = 120) -> float:
+    """The smallest type size (pt) of ``fig``'s text as printed in the PDF (:func:`printed_scale`);
+    ``inf`` for a figure without text."""
+    sizes = [size for _t, size in text_sizes(fig)]
+    return min(sizes) * printed_scale(fig, dpi) if sizes else math.inf
 
 
 def _labels(lang: str) -> dict[str, str]:
@@ -229,7 +310,7 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None
                     line.set_gid(gid)
         else:
             ax.text(0.99, 0.02, lab["no_limits"], transform=ax.transAxes, ha="right", va="bottom",
-                    fontsize=7, color=GREY)
+                    fontsize=FONT_MIN, color=GREY)
         if target is not None:
             line = ax.axhline(target, color=GREY, lw=1, ls="-",
                               label=(national_label or lab["national"]) if kind == "share" else None)
@@ -243,9 +324,15 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None
         # a point without a verdict (none, too few expected, no model) is open: no colour of a verdict
         faces = np.where(np.isin(signals[plain], ["higher", "lower", "within"]) | ("signal" not in data),
                          OTHERS, "white")
+        open_ = np.asarray(faces == "white") if plain.any() else np.zeros(0, bool)
+        # the plain points read as "within" (a filled circle, next to the triangles of a signal)
+        within_label = lab["signal_within"] if "signal" in data and not open_.all() else lab["others"]
         others = ax.scatter(x[plain], y[plain], s=22, marker="o", facecolor=faces, edgecolor="#1f1f1f",
-                            linewidth=0.4, alpha=0.85, label=lab["others"], zorder=3)
+                            linewidth=0.4, alpha=0.85, zorder=3, label=within_label if not open_.all() else None)
         others.set_gid("others")
+        if open_.any():  # points without a verdict: an open circle of their own in the legend
+            ax.scatter([], [], s=22, marker="o", facecolor="white", edgecolor="#1f1f1f", linewidth=0.4,
+                       label=lab["signal_none"])
         for sig, (marker, colour) in SIGNAL_STYLES.items():  # coloured by the comparison's own verdict
             mask = rest & (signals == sig)
             if mask.any():
@@ -254,7 +341,7 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None
                 art.set_gid(f"signal_{sig}")
         if not anonymise:
             for xi, yi, name in zip(x[rest], y[rest], names[rest]):
-                ax.annotate(name, (xi, yi), xytext=(3, 2), textcoords="offset points", fontsize=6, color="#333333")
+                ax.annotate(name, (xi, yi), xytext=(3, 2), textcoords="offset points", fontsize=FONT_MIN, color="#333333")
         for i, name in enumerate(extra):
             mask = names == name
             if not mask.any() or is_hl[mask].any():
@@ -264,7 +351,7 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None
                              label=_ellipsis(name), zorder=4)
             sel.set_gid("selected")
             for xi, yi in zip(x[mask], y[mask]):
-                ax.annotate(name, (xi, yi), xytext=(5, -9), textcoords="offset points", fontsize=7,
+                ax.annotate(name, (xi, yi), xytext=(5, -9), textcoords="offset points", fontsize=FONT_MIN,
                             gid="selected_label")
         if is_hl.any():
             hl = ax.scatter(x[is_hl], y[is_hl], s=70, marker="D", facecolor=HIGHLIGHT, edgecolor="#000000",
@@ -289,7 +376,7 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None
             ax.set_title(title, loc="left")
         if is_hl.any():  # last: the label is placed within the final limits
             _label_inside(ax, str(highlight), x[is_hl][0], y[is_hl][0])
-        ax.legend(loc="upper right", frameon=False, ncols=2)
+        legend_below(ax, ncols=2)  # below the axes: never over the points
     return ax
 
 
@@ -315,7 +402,7 @@ def _label_inside(ax, text: str, x: float, y: float) -> None:
     right = fx > 0.5
     top = fy > 0.8
     label = ax.annotate(text, (x, y), xytext=(-8 if right else 8, -10 if top else 8), textcoords="offset points",
-                        ha="right" if right else "left", va="top" if top else "bottom", fontsize=7.5,
+                        ha="right" if right else "left", va="top" if top else "bottom", fontsize=FONT_MIN,
                         fontweight="bold", color="#000000", gid="highlight_label", annotation_clip=True,
                         bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
     label.set_in_layout(False)  # the axes do not shrink for it: the label fits them instead
@@ -380,22 +467,25 @@ def trend_plot(table: pd.DataFrame, *, institution: str | list[str] | None = Non
 
         inst, hidden_periods = series(~nat_mask & (t["institution"].astype(str) == str(institution)))
         xs = np.array([pos[p] for p in inst["period"]])
-        if {"ci_low", "ci_high"} <= set(inst.columns):
+        # fewer than MIN_TREND_POINTS shown values: loose markers, no line and no band (no trend yet)
+        joined = lambda frame: enough_for_trend(int(frame["value"].notna().sum()))  # noqa: E731
+        if {"ci_low", "ci_high"} <= set(inst.columns) and joined(inst):
             band = ax.fill_between(xs, inst["ci_low"], inst["ci_high"], color=MAIN, alpha=0.18, lw=0,
                                    hatch="///", edgecolor=MAIN, label=lab["ci"])
             band.set_gid("ci_band")
-        (line,) = ax.plot(xs, inst["value"], color=MAIN, marker="o", ls="-", lw=1.8, ms=5, label=str(institution))
+        (line,) = ax.plot(xs, inst["value"], color=MAIN, marker="o", ls="-" if joined(inst) else "none", lw=1.8, ms=5,
+                        label=str(institution))
         line.set_gid("highlight")
         if national and nat_mask.any():
             nat, _ = series(nat_mask)
             (nline,) = ax.plot([pos[p] for p in nat["period"]], nat["value"], color=NATIONAL, marker="s",
-                               ls="--", lw=1.4, ms=4, label=national_label or lab["national"])
+                               ls="--" if joined(nat) else "none", lw=1.4, ms=4, label=national_label or lab["national"])
             nline.set_gid("national")
         for i, name in enumerate(extra):
             other, other_hidden = series(~nat_mask & (t["institution"].astype(str) == name))
             hidden_periods = sorted(set(hidden_periods) | set(other_hidden))
             (oline,) = ax.plot([pos[p] for p in other["period"]], other["value"], marker=SELECTED_MARKERS[(i + 2) % len(SELECTED_MARKERS)],
-                               ls="-.", lw=1.4, ms=4, color=OKABE_ITO[(i + 2) % len(OKABE_ITO)], label=name)
+                               ls="-." if joined(other) else "none", lw=1.4, ms=4, color=OKABE_ITO[(i + 2) % len(OKABE_ITO)], label=name)
             oline.set_gid("selected")
         ax.set_xticks(range(len(periods)))
         ticks = [p + ("*" if p in hidden_periods else "") for p in periods]
@@ -411,14 +501,21 @@ def trend_plot(table: pd.DataFrame, *, institution: str | list[str] | None = Non
         if title:
             ax.set_title(title, loc="left")
         # the legend below the axes (never over the lines), then the note on hidden periods
-        below = -0.32 if rotate else -0.16
-        legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, below), ncols=2, frameon=False, fontsize=7)
-        legend.set_gid("legend")
+        legend = legend_below(ax, ncols=2)
+        if legend is not None:
+            legend.set_gid("legend")
         if hidden_periods:
-            n_rows = math.ceil(len(legend.get_texts()) / 2)
-            ax.text(0, below - 0.11 * n_rows - 0.04,
+            y_note = -0.3
+            try:
+                ax.figure.draw_without_rendering()
+                box = (legend or ax.xaxis).get_window_extent(ax.figure.canvas.get_renderer())
+                frame = ax.get_window_extent(ax.figure.canvas.get_renderer())
+                y_note = (box.y0 - frame.y0 - 3 * ax.figure.dpi / 72) / max(frame.height, 1.0)
+            except Exception:  # noqa: BLE001 - no renderer: a fixed place under the legend
+                pass
+            ax.text(0, y_note,
                     "* " + lab["suppressed_note"].format(n=int(settings.min_cell), periods=", ".join(hidden_periods)),
-                    transform=ax.transAxes, fontsize=7, color="#333333", va="top", gid="suppressed_note")
+                    transform=ax.transAxes, fontsize=FONT_MIN, color="#333333", va="top", gid="suppressed_note")
     return ax
 
 
@@ -464,7 +561,7 @@ def caterpillar_plot(table: pd.DataFrame, *, highlight: str | None = None, anony
             ax.set_yticklabels([str(highlight)] * int(is_hl.sum()), fontweight="bold")
         else:
             ax.set_yticks(y)
-            ax.set_yticklabels(names, fontsize=6 if len(names) > 25 else 8)
+            ax.set_yticklabels(names, fontsize=FONT_MIN)
         ax.set_ylabel(lab["rank"])
         if kind == "share":
             _pct_axis(ax.xaxis, lang)
@@ -474,7 +571,7 @@ def caterpillar_plot(table: pd.DataFrame, *, highlight: str | None = None, anony
         ax.set_ylim(-1, max(len(data), 1))
         if title:
             ax.set_title(title, loc="left")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, frameon=False)
+        legend_below(ax, ncols=3)
     return ax
 
 
@@ -513,19 +610,19 @@ def profile_plot(table: pd.DataFrame, *, group: str = "group", category: str = "
                     r, g, b = mpl.colors.to_rgb(colour)
                     ink = "#000000" if (0.299 * r + 0.587 * g + 0.114 * b) > 0.5 else "#ffffff"
                     ax.text(bar.get_x() + w / 2, bar.get_y() + bar.get_height() / 2, fmt_pct(w, 0, lang),
-                            ha="center", va="center", fontsize=7, color=ink,
+                            ha="center", va="center", fontsize=FONT_MIN, color=ink,
                             bbox=dict(boxstyle="round,pad=0.15", fc=colour, ec="none"))
             left += widths
         for y, total in zip(ypos, left):
             if total < 0.995 and total > 0:
-                ax.text(min(total + 0.01, 0.99), y, lab["not_shown"], va="center", fontsize=6, color="#333333")
+                ax.text(min(total + 0.01, 0.99), y, lab["not_shown"], va="center", fontsize=FONT_MIN, color="#333333")
         ax.set_yticks(ypos)
         ax.set_yticklabels(groups)
         ax.set_xlim(0, 1)
         _pct_axis(ax.xaxis, lang)
         if title:
             ax.set_title(title, loc="left")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=min(len(cats), 3), frameon=False)
+        legend_below(ax, ncols=min(len(cats), 3))
     return ax
 
 
@@ -558,12 +655,12 @@ def comparison_bars(table: pd.DataFrame, *, group: str = "group", category: str 
                     edgecolor="#ffffff" if hatch else colour, label=g)
             for yi, v in zip(y, vals):
                 text = mark if math.isnan(v) else fmt_pct(v, 0, lang)
-                ax.text((0 if math.isnan(v) else v) + top * 0.01, yi, text, va="center", fontsize=6.5)
+                ax.text((0 if math.isnan(v) else v) + top * 0.01, yi, text, va="center", fontsize=FONT_MIN)
         ax.set_yticks(base)
         ax.set_yticklabels([(labels or {}).get(c, str(c)) for c in cats])
         ax.set_xlim(0, top * 1.18 if top > 0 else 1)
         _pct_axis(ax.xaxis, lang)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=len(groups), frameon=False)
+        legend_below(ax, ncols=len(groups))
         if title:
             ax.set_title(title, loc="left")
     return ax
@@ -601,7 +698,7 @@ def distribution_bar(table: pd.DataFrame, *, category: str = "category", value: 
         top = np.nanmax(shown) if np.isfinite(shown).any() else 1.0
         for yi, s, h in zip(y, shown, is_hl):
             text = mark if math.isnan(s) else (fmt_pct(s, 0, lang) if kind == "pct" else fmt_count_rounded(s, lang, settings=settings))
-            ax.text((0 if math.isnan(s) else s) + top * 0.01, yi, text, va="center", fontsize=7,
+            ax.text((0 if math.isnan(s) else s) + top * 0.01, yi, text, va="center", fontsize=FONT_MIN,
                     fontweight="bold" if h else "normal")
         ax.set_yticks(y)
         ax.set_yticklabels([(labels or {}).get(c, c) for c in cats])
