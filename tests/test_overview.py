@@ -80,7 +80,7 @@ def test_adjusted_table_counts_rounded_to_five(small_results, period):
 
 def test_adjusted_table_english_labels(small_results, period):
     adj = overview.adjusted_table(small_results, "jh_uitval", "jeugdhulp", period, lang="en")
-    assert set(adj["signal_label"]) <= {"higher than expected", "lower than expected", "within limits",
+    assert set(adj["signal_label"]) <= {"higher than expected", "lower than expected", "within expectation",
                                         "too small", "no model", "no verdict (too few expected)"}
 
 

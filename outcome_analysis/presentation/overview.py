@@ -64,10 +64,28 @@ __all__ = [
     "caterpillar_figure", "interval_level", "model_row", "signal_summary", "summary_sentences",
     "national_trends", "set_statuses", "delivery_figures", "funnel_pair", "trend_figure", "trend_table",
     "overdispersion_sentence", "widths", "heading", "figure", "SETS_SHOWN", "comparator", "report_title",
+    "plain_ids", "MIN_SPREAD", "restated_notes",
 ]
 
 #: the indicator sets of the overview, in report order (context items are not compared).
 SETS_SHOWN = ("basisset_jbjr", "jeugdhulp_harmonised", "prestatie")
+
+
+#: the fewest shown institutions for which the spread (lowest, quartiles, highest) says more than
+#: the figures themselves; below it the spread table is left out with a sentence.
+MIN_SPREAD = 5
+
+_ID = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def plain_ids(text: str, lang: str = "nl") -> str:
+    """``text`` with every registry id in it replaced by the indicator's label ("Als jh_tevredenheid"
+    → "Als Cliënttevredenheid (over het nut van de hulp)"); other words unchanged."""
+    def label(m):
+        word = m.group(0)
+        return registry.label(word, lang) if word in registry.REGISTRY else word
+
+    return _ID.sub(label, str(text))
 
 
 class OverviewError(OutcomeAnalysisError, ValueError):
@@ -225,12 +243,16 @@ def comparisons(results: Results, period: str) -> pd.DataFrame:
     DataFrame
         ``set``, ``indicator``, ``care_type``, ``modelled_period`` (for an indicator with a follow-up
         window, the latest period whose window has passed), ``model`` (``logistic`` | ``none``).
+        Each figure once: an indicator that is ``same_as`` another, or that restates another for a
+        care type (``restates``), is left out for it (the sets say where it is shown).
     """
     rows = []
     for entry in registry.REGISTRY.values():
         if entry.set not in SETS_SHOWN or entry.same_as or entry.kind == "context":
             continue
         for care_type in entry.care_types:
+            if entry.restates.get(care_type):
+                continue  # the same figure as another indicator's (shown there, counted once)
             sel = results.casemix_rows(entry.id, care_type, period)
             if sel.empty or not compared(results, care_type):
                 continue  # one institution of the family: never compared with itself
@@ -239,6 +261,24 @@ def comparisons(results: Results, period: str) -> pd.DataFrame:
                          "modelled_period": modelled,
                          "model": model_row(results, entry.id, care_type, modelled).get("model", "none")})
     return pd.DataFrame(rows, columns=["set", "indicator", "care_type", "modelled_period", "model"])
+
+
+def restated_notes(results: Results, set: str, lang: str = "nl") -> list[str]:
+    """Sentences for the indicators of ``set`` whose figure is another indicator's (``same_as``, or
+    ``restates`` for a care type the delivery holds): where it is shown, so it is shown and counted once."""
+    t = texts_of(lang)
+    set_ = frozenset(results.care_types_of())
+    out = []
+    for e in registry.REGISTRY.values():
+        if e.set != set:
+            continue
+        if e.same_as:
+            out.append(t["same_as"].format(ind=e.label(lang), other=registry.label(e.same_as, lang)))
+        for care_type, other in e.restates.items():
+            if care_type in set_ and other != e.id:
+                out.append(t["restates"].format(ind=e.label(lang), care=registry.care_type_label(care_type, lang),
+                                                other=registry.label(other, lang)))
+    return out
 
 
 def raw_table(results: Results, indicator: str, care_type: str, period: str) -> pd.DataFrame:
@@ -386,7 +426,7 @@ def caterpillar_figure(results: Results, indicator: str, care_type: str, period:
     if "oe_shrunk" not in sel or not np.isfinite(sel["oe_shrunk"].to_numpy(float)).any():
         return None
     data = sel.assign(institution=sel["institution"].astype(str), suppressed=False)
-    fig, ax = plt.subplots(figsize=(6.5, max(2.6, 0.16 * len(data) + 1.2)), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.5, max(2.6, 0.17 * len(data) + 1.4)), layout="constrained")
     plots.caterpillar_plot(data, value="oe_shrunk", low="oe_shrunk_ci_low", high="oe_shrunk_ci_high", kind="oe",
                            national=1.0, national_label=t["cat_reference"], anonymise=False, lang=lang,
                            title=t["cat_title"], ax=ax)
@@ -636,7 +676,7 @@ def funnel_pair(results: Results, indicator: str, care_type: str, period: str, l
     nat = _national(results, indicator, care_type, modelled)
     target = float(nat["value"]) if nat is not None else None
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.4), layout="constrained")
+        fig, axes = plt.subplots(1, 2, figsize=(6.7, 3.6), layout="constrained")
     fig = axes[0].figure
     # raw: limits from all institutions' counts, widened by tau2 when the raw funnel is overdispersed
     limits = None
@@ -669,8 +709,8 @@ def funnel_pair(results: Results, indicator: str, care_type: str, period: str, l
         for handle, label in zip(*ax.get_legend_handles_labels()):
             seen.setdefault(label, handle)
     if seen:
-        fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncols=min(len(seen), 4),
-                   frameon=False, fontsize=7)
+        fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncols=min(len(seen), 3),
+                   frameon=False, fontsize=plots.FONT_MIN)
     return fig
 
 
@@ -684,7 +724,8 @@ def _number_points(ax, table: pd.DataFrame, xcol: str, ycol: str, keys: dict, ro
         key = keys.get(name)
         if key:
             ax.annotate(key, (max(disclosure.round_count(x, round_to), 1), y), xytext=(2.5, 1.5), textcoords="offset points",
-                        fontsize=5.5, color="#222222", gid="institution_key")
+                        fontsize=plots.FONT_MIN, color="#222222", gid="institution_key",
+                        annotation_clip=False)
 
 
 def trend_figure(results: Results, set: str, lang: str = "nl"):
@@ -700,28 +741,34 @@ def trend_figure(results: Results, set: str, lang: str = "nl"):
     by_indicator = list(trends.groupby("indicator", sort=False))  # trends is sorted by indicator
     ncols = 3
     nrows = math.ceil(len(by_indicator) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(7.2, 2.1 * nrows), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.7, 2.3 * nrows + 0.3), layout="constrained", squeeze=False)
     periods = sorted(trends["period"].astype(str).unique())  # the periods with a national figure shown
     pos = {p: i for i, p in enumerate(periods)}
     styles = {"jeugdhulp": (plots.MAIN, "o", "-"), "jb": (plots.NATIONAL, "s", "--"), "jr": (plots.OTHERS, "^", ":")}
+    legend: dict = {}
     for ax, (ind, part) in zip(axes.flat, by_indicator):
         for care, g in part.groupby("care_type", sort=True):
             colour, marker, ls = styles.get(care, (plots.GREY, "o", "-"))
             x = [pos[p] for p in g["period"].astype(str)]
-            ax.plot(x, g["value"].astype(float), color=colour, marker=marker, ls=ls, ms=3, lw=1.2,
-                    label=registry.care_type_label(care, lang))
-            ax.fill_between(x, g["ci_low"].astype(float), g["ci_high"].astype(float), color=colour, alpha=0.15, lw=0)
-        ax.set_title(_wrap(registry.label(ind, lang), 30), fontsize=8, loc="left")
+            joined = plots.enough_for_trend(int(g["value"].notna().sum()))  # no line through one or two points
+            (line,) = ax.plot(x, g["value"].astype(float), color=colour, marker=marker, ls=ls if joined else "none",
+                              ms=4, lw=1.2, label=registry.care_type_label(care, lang))
+            legend.setdefault(line.get_label(), line)
+            if joined:
+                ax.fill_between(x, g["ci_low"].astype(float), g["ci_high"].astype(float), color=colour, alpha=0.15,
+                                lw=0)
+        ax.set_title(_wrap(registry.label(ind, lang), 26), fontsize=plots.FONT_MIN + 0.5, loc="left")
         ax.set_xticks(range(len(periods)))
-        ax.set_xticklabels([p[-2:] if len(p) == 4 else p for p in periods], fontsize=7)
+        ax.set_xticklabels([p[-2:] if len(p) == 4 else p for p in periods])
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: report.fmt_pct(v, 0, lang)))
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=plots.FONT_MIN)
         ax.spines[["top", "right"]].set_visible(False)
-        if part["care_type"].nunique() > 1:
-            ax.legend(fontsize=6, frameon=False, loc="best")
     for ax in list(axes.flat)[len(by_indicator):]:
         ax.set_visible(False)
+    if len(legend) > 1:  # one legend for the panels, below them: never over a line
+        fig.legend(list(legend.values()), list(legend), loc="outside lower center", ncols=len(legend),
+                   frameon=False, fontsize=plots.FONT_MIN)
     return fig
 
 

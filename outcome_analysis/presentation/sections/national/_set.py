@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import html as _html
 
+import numpy as np
+
 from outcome_analysis.indicators import registry
 from outcome_analysis.presentation import overview, report
 
@@ -22,7 +24,7 @@ def indicator_items(ov, indicator: str, care_type: str) -> list:
     care = registry.care_type_label(care_type, lang)
     items = [overview.heading(report.with_care_type(entry.label(lang), care_type, lang, sep=" – {care}"), 3)]
     direction = t["direction"].get(entry.direction, "")
-    items.append(report.note(entry.definition(lang).rstrip(".") + "."
+    items.append(report.note(overview.plain_ids(entry.definition(lang), lang).rstrip(".") + "."
                              + (f" {direction[0].upper()}{direction[1:]}." if direction else "")))
     adj = overview.adjusted_table(results, indicator, care_type, ov.period, lang)
     modelled = adj["period"].iloc[0] if len(adj) else ov.period
@@ -49,14 +51,28 @@ def indicator_items(ov, indicator: str, care_type: str) -> list:
         d = report.range_decimals(r["oe_ratio"], r["expected_low"], r["expected_high"])
         return report.fmt_ci(r["expected_low"], r["expected_high"], d, lang, kind="ratio")
 
-    shown = shown.assign(expected_range=[expected_range(r) for r in shown.to_dict("records")])
+    def oe_text(r) -> str:  # the O/E with the decimals of the range beside it
+        if not np.isfinite(r["oe_ratio"]):
+            return ""
+        d = (report.range_decimals(r["oe_ratio"], r["expected_low"], r["expected_high"])
+             if r["signal"] in ("higher", "lower", "within") else 2)
+        return report.fmt_ratio(r["oe_ratio"], d, lang)
+
+    shown = shown.assign(expected_range=[expected_range(r) for r in shown.to_dict("records")],
+                         oe_text=[oe_text(r) for r in shown.to_dict("records")])
     cols = {"institution": None, "n": (t["col_n"], "count"), "raw_value": (t["col_raw"], "pct"),
-            "oe_ratio": (t["col_oe"], "ratio"), "expected_range": (t["col_expected"], "text"),
+            "oe_text": (t["col_oe"], "text"), "expected_range": (t["col_expected"], "text"),
             "adjusted_value": (t["col_adj"], "pct"), "signal_label": (t["col_signal"], "text")}
     caption = t["table_caption"].format(ind=entry.label(lang), care=care, p=modelled)
     items.append(overview.widths(report.display_table(shown, cols, lang, caption=caption, settings=ov.settings),
                                  [28, 10, 9, 8, 17, 11, 17]))
     table, od = overview.spread(results, indicator, care_type, ov.period, lang)
+    if int(table["n"].max()) < overview.MIN_SPREAD:
+        # lowest, quartiles and highest of a handful of institutions only repeat the table above
+        items.append(report.note(t["no_spread_few"].format(k=overview.MIN_SPREAD)))
+        items.append(report.note(overview.overdispersion_sentence(od, lang)))
+        items += overview.spread_items(results, indicator, care_type, ov.period, lang)
+        return items
     sc = t["spread_cols"]
     scols = {"measure": (sc["measure"], "text"), "n": (sc["n"], "int"), "min": (sc["min"], "pct"),
              "q1": (sc["q1"], "pct"), "median": (sc["median"], "pct"), "q3": (sc["q3"], "pct"),
@@ -109,9 +125,7 @@ def build_set(ov, set: str) -> list:
         lines = "".join(f"<li><strong>{_html.escape(r.label)}</strong>: {_html.escape(r.text)}</li>"
                         for r in statuses.itertuples(index=False))
         items.append(report.HTML(f'<ul class="oa-statuses">{lines}</ul>'))
-    for e in registry.REGISTRY.values():
-        if e.set == set and e.same_as:
-            items.append(report.note(t["same_as"].format(ind=e.label(lang), other=registry.label(e.same_as, lang))))
+    items += [report.note(sentence) for sentence in overview.restated_notes(results, set, lang)]
     if t["sort_note"] and not comp.empty:
         items.append(report.note(t["sort_note"]))
     return items

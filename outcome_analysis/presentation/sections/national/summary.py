@@ -34,6 +34,8 @@ def build(ov) -> list:
     items.append(report.note(t["intro"].format(period=ov.period, **overview.limit_words(ov.settings, lang)), kind="headline"))
     sentences = "".join(f"<li>{_html.escape(s)}</li>" for s in overview.summary_sentences(summary, lang))
     items.append(report.HTML(f'<ul class="oa-summary">{sentences}</ul>'))
+    # the words of the chapters that follow (W/V, trechter, interval, ...) in plain language, before their first use
+    items.append(report.note(t["glossary"]))
     if summary.empty:
         return items
     table = summary.assign(suppressed=False)
