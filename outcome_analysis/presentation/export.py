@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from bs4 import BeautifulSoup, Comment
+from bs4 import BeautifulSoup, Comment, Tag
 
 from outcome_analysis import atomic, texts
 from outcome_analysis.errors import OutcomeAnalysisError
@@ -158,13 +158,71 @@ def recorded_meta(nb: nbformat.NotebookNode, *, remove: bool = False) -> dict[st
     return found
 
 
-_RECORDED_KEYS = ("institution", "period", "title", "lang")
+_RECORDED_KEYS = ("institution", "period", "title", "lang", "demo")
+
+#: the demo mark of a report made from fictitious data (setting ``demo``), per language; the text
+#: file ``report.yaml`` may override it with the key ``demo_mark``.
+DEMO_MARK = {"nl": "Fictieve gegevens (demo)", "en": "Fictitious data (demo)"}
 
 
-def _report_meta(nb, *, institution, period, title, lang, date) -> dict[str, Any]:
+def _truthy(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "ja")
+    return bool(value)
+
+
+def _demo_from_parameters(nb, template: str | os.PathLike | None) -> bool:
+    """Whether the settings a notebook ran under mark its data as demo data (setting ``demo``).
+
+    Read from the papermill parameters: the stored results (``results_path``/``meta.json``), else
+    ``settings_path``, else the delivery's own ``settings.yaml`` beside ``data_path``. Relative paths
+    are tried against the working directory, the folder that holds the template folder (a batch
+    worker's folder) and the notebook's own folder. ``False`` when nothing can be read.
+    """
+    import json
+
+    from outcome_analysis import settings as _settings
+
+    params = dict(nb.metadata.get("papermill", {}).get("parameters", {}) or {})
+    bases = [Path.cwd()]
+    if template is not None and Path(template).is_dir():
+        bases.append(Path(template).resolve().parent.parent)
+    for key in ("input_path", "output_path"):
+        where = nb.metadata.get("papermill", {}).get(key)
+        if where:
+            bases.append(Path(where).resolve().parent)
+
+    def found(rel) -> Path | None:
+        if not rel:
+            return None
+        path = Path(str(rel))
+        for candidate in ([path] if path.is_absolute() else [b / path for b in bases]):
+            if candidate.exists():
+                return candidate
+        return None
+
+    try:
+        results = found(params.get("results_path"))
+        if results is not None and (results / "meta.json").is_file():
+            meta = json.loads((results / "meta.json").read_text(encoding="utf-8"))
+            return _truthy((meta.get("settings") or {}).get("demo", False))
+        source = found(params.get("settings_path"))
+        if source is None:
+            data = found(params.get("data_path"))
+            source = _settings.delivery_settings_file(data) if data is not None else None
+        if source is not None and Path(source).is_file():
+            return bool(_settings.Settings.from_yaml(source).demo)
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+def _report_meta(nb, *, institution, period, title, lang, date, template=None) -> dict[str, Any]:
     """Cover facts: arguments first, then ``nb.metadata.outcome_report``, then what the notebook
     recorded itself (:func:`recorded_meta`), then papermill parameters. Empty values count as absent
-    (a standalone run has ``institution=""`` and resolves the name itself)."""
+    (a standalone run has ``institution=""`` and resolves the name itself). ``demo`` is what the
+    notebook recorded, else what its settings say (:func:`_demo_from_parameters`). The date is
+    always written in words ("29 november 2026"), never ISO."""
     stored = {k: v for k, v in dict(nb.metadata.get("outcome_report", {}) or {}).items() if v not in (None, "")}
     recorded = recorded_meta(nb)
     params = {k: v for k, v in dict(nb.metadata.get("papermill", {}).get("parameters", {}) or {}).items()
@@ -174,9 +232,9 @@ def _report_meta(nb, *, institution, period, title, lang, date) -> dict[str, Any
     texts.check_lang(lang, ExportError)
     labels = ui(lang)
     if date is None:
-        date = stored.get("date") or fmt_date(_dt.date.today(), lang)
-    elif isinstance(date, _dt.date):
-        date = fmt_date(date, lang)
+        date = stored.get("date") or _dt.date.today()
+    date = fmt_date(date.isoformat() if isinstance(date, _dt.date) else date, lang)
+    demo = _truthy(stored["demo"]) if "demo" in stored else _demo_from_parameters(nb, template)
 
     def pick(value, key):
         value = value if value not in (None, "") else stored.get(key)
@@ -188,8 +246,10 @@ def _report_meta(nb, *, institution, period, title, lang, date) -> dict[str, Any
         "title": pick(title, "title") or labels["title"],
         "lang": lang,
         "date": str(date),
-        "labels": {k: v for k, v in labels.items()
-                   if isinstance(v, str) or (k.startswith("cover_") and isinstance(v, list))},
+        "demo": bool(demo),
+        "labels": {"demo_mark": DEMO_MARK[lang] if lang in DEMO_MARK else DEMO_MARK["en"],
+                   **{k: v for k, v in labels.items()
+                      if isinstance(v, str) or (k.startswith("cover_") and isinstance(v, list))}},
     }
 
 
@@ -256,7 +316,8 @@ def render_html(notebook, *, template: str = DEFAULT_TEMPLATE, institution: str 
     """
     nb, name = _read_notebook(notebook)
     check_notebook(nb, name)
-    meta = _report_meta(nb, institution=institution, period=period, title=title, lang=lang, date=date)
+    meta = _report_meta(nb, institution=institution, period=period, title=title, lang=lang, date=date,
+                        template=template)
     nb.metadata["outcome_report"] = meta
     recorded_meta(nb, remove=True)
     _strip_stderr(nb)
@@ -335,6 +396,8 @@ def finish_html(document: str) -> str:
     if body is None:
         return sanitize_fragment(document)
     sanitize_fragment(body)  # also removes the placeholder comment
+    lang = (soup.html.get("lang") if soup.html is not None else None) or "nl"
+    accessible_structure(body, lang)
     entries = []
     used = {tag["id"] for tag in soup.find_all(attrs={"id": True})}
     for number, heading in enumerate(body.find_all(["h2", "h3"]), start=1):
@@ -371,6 +434,65 @@ def finish_html(document: str) -> str:
         nav.append(ol)
         cover.insert_after(nav)
     return str(soup)
+
+
+#: alt texts that say nothing about a figure: nbconvert's English default and our bare label.
+GENERIC_ALT = ("no description has been provided for this image", "figuur", "figure", "image", "")
+
+
+def _heading_before(tag) -> str:
+    """The text of the nearest heading (h2-h6) before ``tag`` in document order, or ``""``."""
+    heading = tag.find_previous(["h2", "h3", "h4", "h5", "h6"])
+    return heading.get_text(" ", strip=True) if heading is not None else ""
+
+
+def accessible_structure(body, lang: str = "nl") -> None:
+    """Make a rendered report body meet the structural accessibility rules (in place):
+
+    - every ``<img>`` has a text alternative: a generic one (nbconvert's "No description has been
+      provided for this image", a bare "Figuur") becomes "Figuur: <nearest heading>"; a
+      data-driven one (:mod:`outcome_analysis.presentation.alt_text`) gets that heading in front
+      when it does not name it already;
+    - one ``h1`` (the cover's); any other ``h1`` becomes ``h2``, and heading levels never skip
+      (an ``h4`` right after an ``h2`` becomes ``h3``);
+    - every ``th`` has ``scope``: ``col`` in a header row (``thead``, or a row of ``th`` only), ``row``
+      for a row label in the body;
+    - every table sits in a ``div.oa-table-wrap`` (a wide table scrolls in its own box on screen).
+    """
+    figure_word = ui(lang).get("figure_alt", "Figuur") if lang in ("nl", "en") else "Figuur"
+    for img in body.find_all("img"):
+        alt = (img.get("alt") or "").strip()
+        heading = _heading_before(img)
+        if alt.lower().rstrip(".") in GENERIC_ALT:
+            img["alt"] = f"{figure_word}: {heading}" if heading else figure_word
+        elif heading and heading.lower() not in alt.lower():
+            img["alt"] = f"{heading} – {alt}"
+    cover_h1 = None
+    previous = 0
+    for heading in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
+        level = int(heading.name[1])
+        if level == 1:
+            if cover_h1 is None:
+                cover_h1 = heading
+                previous = 1
+                continue
+            level = 2
+        if previous and level > previous + 1:
+            level = previous + 1
+        level = max(level, 2)
+        if heading.name != f"h{level}":
+            heading["class"] = [*heading.get("class", []), f"oa-was-{heading.name}"]
+            heading.name = f"h{level}"
+        previous = level
+    for table in body.find_all("table"):
+        for row in table.find_all("tr"):
+            cells = _cells(row)
+            header_row = row.find_parent("thead") is not None or all(c.name == "th" for c in cells)
+            for cell in cells:
+                if cell.name == "th" and not cell.get("scope"):
+                    cell["scope"] = "col" if header_row else "row"
+        if table.find_parent("table") is None and table.find_parent(class_="oa-table-wrap") is None:
+            table.wrap(Tag(name="div", attrs={"class": "oa-table-wrap"}))
 
 
 def _cells(row):
@@ -476,8 +598,14 @@ def _url_fetcher(base_dir: Path):
     return LocalOnlyFetcher(allowed_protocols={"data", "file"}, timeout=1)
 
 
+#: WeasyPrint options of every report PDF: a tagged PDF (structure tree, ``/MarkInfo /Marked``) of the
+#: PDF/UA-1 variant; the document language comes from ``<html lang>``, the title from ``<title>``.
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
+
+
 def render_pdf_bytes(html: str, *, template: str = DEFAULT_TEMPLATE, base_url: str | os.PathLike | None = None) -> bytes:
-    """Lay out an HTML report with WeasyPrint and the template's print stylesheet; return the PDF.
+    """Lay out an HTML report with WeasyPrint and the template's print stylesheet; return the PDF,
+    tagged for accessibility (:data:`PDF_OPTIONS`: PDF/UA-1, with language and title).
 
     ``base_url`` (default: the template folder) resolves relative references; the URL fetcher
     refuses http(s) and every file outside that folder, so rendering never touches the network.
@@ -489,7 +617,7 @@ def render_pdf_bytes(html: str, *, template: str = DEFAULT_TEMPLATE, base_url: s
     fetcher = _url_fetcher(base)
     document = HTML(string=prepare_for_print(html), base_url=str(base) + os.sep, url_fetcher=fetcher)
     stylesheet = CSS(string=print_css(template), base_url=str(base) + os.sep, url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=[stylesheet])
+    return document.write_pdf(stylesheets=[stylesheet], **PDF_OPTIONS)
 
 
 def _looks_like_html(source) -> bool:

@@ -154,13 +154,20 @@ def new_figure(width: float, height: float, ncols: int = 1, width_ratios=None):
     return fig, axes
 
 
-def png(fig, dpi: int = 120):
-    """A figure as an embedded PNG image (never registered with pyplot, so never shown twice)."""
+def png(fig, dpi: int = 120, alt: str | None = None):
+    """A figure as an embedded PNG image (never registered with pyplot, so never shown twice) that
+    carries its text alternative: ``alt`` when given, else one read from the figure
+    (:func:`outcome_analysis.presentation.alt_text.describe`: its titles, labels and the first and
+    last value of each series drawn). The alt text travels in the output's metadata
+    (``image/png`` → ``alt``); the report template writes it into ``<img alt>``."""
     from IPython.display import Image
+
+    from .alt_text import describe
 
     buffer = _io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.05)  # legends below the axes stay whole
-    return Image(data=buffer.getvalue(), format="png")
+    text = alt if alt else describe(fig)
+    return Image(data=buffer.getvalue(), format="png", alt=text)
 
 
 def is_suppressed(row) -> bool:
