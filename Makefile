@@ -11,7 +11,7 @@ JOBS   ?=
 .PHONY: reports test lab bench demo check-system lock clean help
 
 help:
-	@echo "make reports   build the demo data and write the demo reports (latest complete year) to reports/"
+	@echo "make reports   build the demo data and write the demo reports, full and short edition (latest complete year), to reports/"
 	@echo "make test      run the test suite"
 	@echo "make lab       start JupyterLab with the explorer ready to open"
 	@echo "make bench     run the benchmarks (minutes; prints ratios against baselines)"
@@ -39,7 +39,7 @@ $(DEMO)/.built: $(STAMP) outcome_analysis/demo.py
 demo: $(DEMO)/.built
 
 reports: check-system $(DEMO)/.built
-	$(PY) run_reports.py --data $(DEMO) --out reports --figures $(if $(JOBS),--jobs $(JOBS))
+	$(PY) run_reports.py --data $(DEMO) --out reports --figures --edition both $(if $(JOBS),--jobs $(JOBS))
 
 test: $(STAMP)
 	$(PY) scripts/check_system.py --quiet

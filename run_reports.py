@@ -20,6 +20,8 @@ examples:
   python run_reports.py --config settings.yaml --timeout 600
   python run_reports.py --scheduler dask-local --jobs 8
   python run_reports.py --scheduler tcp://scheduler.example:8786
+  python run_reports.py --edition short
+      only the short edition (kerncijfers) of each institution's report
 
 settings: --config FILE, else <data folder>/settings.yaml, else the defaults; manifest.json records
 which (inputs.settings_file, inputs.settings_source). Only a delivery whose settings say
@@ -32,10 +34,17 @@ XDG_CACHE_HOME is not set), made readable by you only (mode 0700). A cache insid
   python run_reports.py --data data/levering-2025 --clean-cache
       remove the cache of that delivery (or of --cache DIR) and stop
 
-output: <out>/<period>/<slug>.html|.pdf, <out>/<period>/index.html, <out>/index.html and
-<out>/manifest.json. A re-run only remakes reports whose inputs changed (data, settings, notebook,
-templates, package version); Ctrl-C keeps what was done. Exit status: 0 all made, 1 some report
-failed (listed), 2 bad options, 130 interrupted.
+editions: --edition both (default) makes per institution the full report, <slug>.html|.pdf (methods
+in an appendix), and the short edition for the client council, <slug>.kort.html|.pdf (the key figures
+in plain Dutch, at most 6 pages), both from the same stored results. The national overview has the
+full edition only (it is made when the full edition is asked for).
+
+output: <out>/<period>/<slug>.html|.pdf (and .kort.html|.pdf), <out>/<period>/index.html,
+<out>/index.html and <out>/manifest.json. Each report's status there: made, too_little_data (the
+institution had too little data: a short page says so), failed or timed_out. A re-run only remakes
+reports whose inputs changed (data, settings, notebook, templates, package version), each edition on
+its own; a failed edition keeps the last good files of that edition; Ctrl-C keeps what was done.
+Exit status: 0 all made, 1 some report failed (listed), 2 bad options, 130 interrupted.
 """
 
 
@@ -88,6 +97,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "(<out>/cijfers/<granularity>/figures.csv, .xlsx)")
     parser.add_argument("--clean-cache", action="store_true",
                         help="remove the results cache (--cache DIR, else the default one of --data) and exit")
+    parser.add_argument("--edition", default="both", choices=["full", "short", "both"],
+                        help="which edition of each institution's report: full (<slug>.html|.pdf), short "
+                        "(the key figures, <slug>.kort.html|.pdf) or both (default); the national overview "
+                        "is made with the full edition only")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -120,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             quiet=args.quiet,
             cache=args.cache,
             figures=args.figures,
+            edition=args.edition,
         )
     except KeyboardInterrupt:
         print("\ninterrupted: finished reports are kept; run again to resume", file=sys.stderr)

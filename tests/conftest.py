@@ -73,9 +73,11 @@ def _private_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def report_batch(small_demo, tmp_path_factory):
-    """The suite's shared report batch (``tests/report_batch.py``): HTML and PDF of a GI, a jeugdhulp
-    provider, the smallest institution and the national overview of the small demo, made once per
-    test run (shared by the xdist workers)."""
+    """The suite's shared report batch (``tests/report_batch.py``): HTML and PDF, full and short
+    edition, of a GI, a jeugdhulp provider, the smallest institution, and the national overview
+    (full only) of the small demo, made once per test run (shared by the xdist workers).
+    ``report_batch.html(role)`` / ``pdf(role)`` are the full edition, ``short_html(role)`` /
+    ``short_pdf(role)`` the short one."""
     from report_batch import build
 
     base = tmp_path_factory.getbasetemp()

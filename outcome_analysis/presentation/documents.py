@@ -14,6 +14,12 @@ The notebooks show one section per cell, so a reader of the executed notebook se
 where it belongs::
 
     show(documents.section("institution", "summary", story))
+
+Two documents are editions of the same report, both read from the same stored results:
+``institution`` (the full report; its methods section is an appendix, "Bijlage: Verantwoording", at
+the end: :data:`APPENDIX`) and ``institution_short`` (the key figures for a client council, at most
+six pages, in plain Dutch: :mod:`outcome_analysis.presentation.sections.short`). The report notebook
+picks one with its parameter ``edition`` (:data:`EDITIONS`).
 """
 from __future__ import annotations
 
@@ -27,7 +33,27 @@ DOCUMENTS = {
     "institution": "outcome_analysis.presentation.sections.institution",
     "national": "outcome_analysis.presentation.sections.national",
     "methods": "outcome_analysis.presentation.sections.methods",
+    "institution_short": "outcome_analysis.presentation.sections.short",
 }
+
+#: the report notebook's ``edition`` parameter -> the document it shows.
+EDITIONS = {"full": "institution", "short": "institution_short"}
+
+#: document -> the sections printed as an appendix ("Bijlage") at its end: their first heading
+#: reads "Bijlage: <heading>" and carries the class ``oa-appendix``.
+APPENDIX = {"institution": ("methods",)}
+
+
+def for_edition(edition: str) -> str:
+    """The document of a report edition: ``"full"`` -> ``"institution"``, ``"short"`` ->
+    ``"institution_short"``; :class:`ReportError` for another edition.
+
+    >>> for_edition("short")
+    'institution_short'
+    """
+    if edition not in EDITIONS:
+        raise ReportError(f"unknown report edition {edition!r}; there are {sorted(EDITIONS)}")
+    return EDITIONS[edition]
 
 
 def sections(document: str) -> tuple[ModuleType, ...]:
@@ -55,10 +81,47 @@ def section(document: str, name: str, ctx) -> list:
         if module.NAME == name:
             with ledger.context(document=document, section=name, unit=getattr(ctx, "institution", "") or "",
                                 period=getattr(ctx, "period", None)):
-                return list(module.build(ctx))
+                items = list(module.build(ctx))
+            if name in APPENDIX.get(document, ()):
+                items = as_appendix(items, getattr(ctx, "lang", "nl"))
+            return items
     raise ReportError(f"document {document!r} has no section {name!r}; there are {names(document)}")
 
 
 def build(document: str, ctx) -> list:
-    """All items of ``document`` for ``ctx``, section after section."""
-    return [item for module in sections(document) for item in module.build(ctx)]
+    """All items of ``document`` for ``ctx``, section after section (appendix sections as such)."""
+    return [item for name in names(document) for item in section(document, name, ctx)]
+
+
+def as_appendix(items: list, lang: str = "nl") -> list:
+    """``items`` of a section with its first ``<h2>`` made the appendix heading: "Bijlage:
+    Verantwoording" (en "Appendix: ..."), class ``oa-appendix``. Items without an h2 are returned
+    unchanged.
+
+    >>> from outcome_analysis.presentation.report import HTML
+    >>> as_appendix([HTML("<h2>Verantwoording</h2>"), "x"])[0]
+    '<h2 class="oa-appendix">Bijlage: Verantwoording</h2>'
+    """
+    import re
+
+    from outcome_analysis import texts
+    from outcome_analysis.presentation.report import HTML
+
+    word = texts.for_lang("short", lang)["appendix"]
+    out, done = [], False
+    for item in items:
+        if not done and isinstance(item, str) and "<h2" in item:
+            item = HTML(re.sub(r"<h2(?P<attrs>[^>]*)>",
+                               lambda m: _with_class(m.group("attrs"), "oa-appendix") + f"{word}: ", item, count=1))
+            done = True
+        out.append(item)
+    return out
+
+
+def _with_class(attrs: str, cls: str) -> str:
+    import re
+
+    if re.search(r'class="', attrs):
+        return "<h2" + re.sub(r'class="', f'class="{cls} ', attrs, count=1) + ">"
+    return f'<h2{attrs} class="{cls}">'
+

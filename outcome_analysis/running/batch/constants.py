@@ -16,3 +16,23 @@ RESULTS_DIR = ".results"  # where earlier versions kept the results store, insid
 SETTINGS_NAME = "settings.yaml"  # the run's settings in a worker's directory (with the data shipped)
 CACHE_APP = "outcome-workbench"  # the results store: $XDG_CACHE_HOME/outcome-workbench/<data hash>/
 MANIFEST_FORMAT = 1
+
+#: the editions of an institution's report: ``full`` (every section, methods in an appendix) and
+#: ``short`` (the key figures for a client council, at most 6 pages). The overview has ``full`` only.
+EDITIONS = ("full", "short")
+#: the file-name tail of an edition: ``<period>/<slug>.html`` (full), ``<period>/<slug>.kort.html`` (short).
+EDITION_SUFFIX = {"full": "", "short": ".kort"}
+#: what ``--edition`` accepts, and the editions each means.
+EDITION_CHOICES = {"full": ("full",), "short": ("short",), "both": ("full", "short")}
+
+#: a report's status in the manifest: made; made, but the institution had too little data for a
+#: report (the short page instead); failed (a cell raised, rendering failed, the leak audit refused
+#: it); timed out.
+STATUSES = ("made", "too_little_data", "failed", "timed_out")
+#: the statuses whose files are published (a resumed run skips them when nothing changed).
+GOOD_STATUSES = ("made", "too_little_data")
+#: the status names of manifests written before these: read as the new ones.
+OLD_STATUSES = {"done": "made", "timeout": "timed_out"}
+#: the marker a rendered report carries when it is the too-little-data page
+#: (``sections/institution/too_little.py``): the batch records ``too_little_data``.
+TOO_LITTLE_MARKER = 'data-report-status="too_little_data"'

@@ -22,8 +22,8 @@ th{{background:#eef3f8;text-align:left}}
 td,th{{border-bottom:1px solid #d0d7de;padding:.35rem .6rem;vertical-align:top}}
 tr:nth-child(even) td{{background:#fafbfc}}
 td.num{{text-align:right;font-variant-numeric:tabular-nums}}
-.status-failed td,.status-timeout td{{background:#fff4e5}}
-.status-failed .status,.status-timeout .status{{font-weight:bold;color:#a33c00}}
+.status-failed td,.status-timed_out td{{background:#fff4e5}}
+.status-failed .status,.status-timed_out .status{{font-weight:bold;color:#a33c00}}
 .summary{{font-size:1.05rem}}
 td.status{{white-space:nowrap}}
 </style></head>
@@ -35,49 +35,117 @@ td.status{{white-space:nowrap}}
 """
 
 
-_STATUS_MARK = {"done": "✓", "failed": "✗", "timeout": "✗"}
+_STATUS_MARK = {"made": "✓", "too_little_data": "○", "failed": "✗", "timed_out": "✗"}
+
+
+def status_words(status: str, lang: str) -> str:
+    """A manifest status in words with its mark, e.g. ``"✓ gereed"``, ``"○ te weinig gegevens"``
+    (``lang="en"``: ``"✓ made"``); a status of an earlier version is read in today's names.
+
+    >>> status_words("too_little_data", "nl"), status_words("done", "en")
+    ('○ te weinig gegevens', '✓ made')
+    """
+    from .manifest import normalise_status
+
+    status = normalise_status(status)
+    words = texts.for_lang("batch", lang, error=BatchConfigError)["statuses"]
+    return f"{_STATUS_MARK.get(status, '')} {words.get(status, status)}".strip()
+
+
+def fmt_when(iso_time: str | None, lang: str) -> str:
+    """A manifest time (ISO 8601, UTC) as the reader says it, in Dutch time:
+    ``"29 november 2026, 14:05"`` (``lang="en"``: ``"29 November 2026, 14:05"``); empty when missing.
+
+    >>> fmt_when("2026-11-29T13:05:00+00:00", "nl")
+    '29 november 2026, 14:05'
+    """
+    import datetime as _dt
+
+    from outcome_analysis.presentation.report import ui
+
+    if not iso_time:
+        return ""
+    try:
+        when = _dt.datetime.fromisoformat(str(iso_time))
+    except ValueError:
+        return str(iso_time)
+    try:
+        from zoneinfo import ZoneInfo
+
+        when = when.astimezone(ZoneInfo("Europe/Amsterdam"))
+    except Exception:  # no time-zone data: the machine's local time
+        when = when.astimezone()
+    month = ui(lang)["months"][when.month - 1]
+    return f"{when.day} {month} {when.year}, {when:%H:%M}"
+
+
+def fmt_duration(seconds, lang: str) -> str:
+    """A duration as the reader says it: ``"8 s"``, ``"1 min 12 s"``, ``"1 u 3 min"`` (``en``: ``"1 h 3 min"``).
+
+    >>> fmt_duration(72.4, "nl"), fmt_duration(3790, "nl"), fmt_duration(0.4, "en")
+    ('1 min 12 s', '1 u 3 min', '0 s')
+    """
+    total = int(round(float(seconds or 0)))
+    hour = texts.for_lang("batch", lang, error=BatchConfigError)["hour"]
+    if total >= 3600:
+        return f"{total // 3600} {hour} {total % 3600 // 60} min"
+    if total >= 60:
+        return f"{total // 60} min {total % 60} s"
+    return f"{total} s"
 
 
 def write_index_pages(out: Path, manifest: dict, lang: str) -> None:
     """``<out>/<period>/index.html`` per period and ``<out>/index.html``; every name escaped.
 
     Failed reports are listed first with their reason; status is given in words and a mark
-    (never colour alone).
+    (never colour alone), the time a report was made and how long it took as a reader says them.
+    Each edition of a report (full, short) has a row of its own.
     """
+    from .manifest import normalise_status
+
     t = texts.for_lang("batch", lang, error=BatchConfigError)
     e = html.escape
     by_period: dict[str, list[dict]] = {}
     for entry in manifest["reports"].values():
-        by_period.setdefault(entry["period"], []).append(entry)
+        by_period.setdefault(entry["period"], []).append(dict(entry, status=normalise_status(entry.get("status"))))
     rows_top = []
+    good = ("made", "too_little_data")
     for period in sorted(by_period, reverse=True):
-        entries = sorted(by_period[period], key=lambda r: (r["status"] == "done", r["kind"] != "national",
-                                                           r["institution"].casefold()))
+        entries = sorted(by_period[period], key=lambda r: (r["status"] in good, r["kind"] != "national",
+                                                           r["institution"].casefold(),
+                                                           r.get("edition", "full") != "full"))
         rows = []
         for r in entries:
             name = (r.get("label") or t["national"]) if r["kind"] == "national" else r["institution"]
+            edition = t["editions"].get(r.get("edition", "full"), "")
             links = " ".join(
                 f'<a href="{e(urllib.parse.quote(Path(rel).name))}">{e(fmt.upper())}</a>'
                 for fmt, rel in sorted(r.get("files", {}).items())
             )
-            message = (r.get("error") or {}).get("message", "") if r["status"] != "done" else ""
-            status = f'{_STATUS_MARK.get(r["status"], "")} {t.get(r["status"], r["status"])}'.strip()
+            message = (r.get("error") or {}).get("message", "") if r["status"] not in good else ""
             rows.append(
-                f'<tr class="status-{e(r["status"])}"><td>{e(name)}</td><td class="status">{e(status)}</td>'
-                f'<td>{links}</td><td class="num">{r.get("duration", 0):.1f}</td><td>{e(message)}</td></tr>'
+                f'<tr class="status-{e(r["status"])}"><td>{e(name)}</td><td>{e(edition)}</td>'
+                f'<td class="status">{e(status_words(r["status"], lang))}</td>'
+                f'<td>{links}</td><td>{e(fmt_when(r.get("finished"), lang))}</td>'
+                f'<td class="num">{e(fmt_duration(r.get("duration", 0), lang))}</td><td>{e(message)}</td></tr>'
             )
-        done = sum(r["status"] == "done" for r in entries)
-        failed = len(entries) - done
-        made = sorted({fmt.upper() for r in entries for fmt in r.get("files", {})}) or ["HTML"]
-        intro = t["intro"].format(formats=f" {t['and']} ".join(made))  # only the formats this run made
+        made = sum(r["status"] == "made" for r in entries)
+        little = sum(r["status"] == "too_little_data" for r in entries)
+        failed = len(entries) - made - little
+        formats = sorted({fmt.upper() for r in entries for fmt in r.get("files", {})}) or ["HTML"]
+        intro = t["intro"].format(formats=f" {t['and']} ".join(formats))  # only the formats this run made
         body = (f'<p><a href="../index.html">{e(t["back"])}</a></p>\n'
-                f'<p class="summary">{e(t["summary"].format(done=done, failed=failed))}</p>\n<p>{e(intro)}</p>\n'
-                f'<table>\n<tr><th>{e(t["institution"])}</th><th>{e(t["status"])}</th><th>{e(t["files"])}</th>'
-                f'<th>{e(t["duration"])}</th><th>{e(t["error"])}</th></tr>\n' + "\n".join(rows) + "\n</table>")
+                f'<p class="summary">{e(t["summary"].format(done=made, little=little, failed=failed))}</p>\n'
+                f'<p>{e(intro)}</p>\n'
+                f'<table>\n<tr><th>{e(t["institution"])}</th><th>{e(t["edition"])}</th><th>{e(t["status"])}</th>'
+                f'<th>{e(t["files"])}</th><th>{e(t["made_at"])}</th><th>{e(t["duration"])}</th>'
+                f'<th>{e(t["error"])}</th></tr>\n' + "\n".join(rows) + "\n</table>")
         title = f"{t['reports']} {period}"
         atomic.write_bytes(out / period / "index.html", _PAGE.format(lang=e(lang), title=e(title), body=body).encode("utf-8"))
         rows_top.append(f'<tr><td><a href="{e(urllib.parse.quote(period))}/index.html">{e(period)}</a></td>'
-                        f'<td class="num">{done}</td><td class="num">{failed}</td></tr>')
-    body = (f'<table>\n<tr><th>{e(t["period"])}</th><th>{e(t["done"])}</th><th>{e(t["failed"])}</th></tr>\n'
-            + "\n".join(rows_top) + f"\n</table>\n<p>{e(t['updated'])}: {e(manifest.get('updated') or now())}</p>")
+                        f'<td class="num">{made}</td><td class="num">{little}</td><td class="num">{failed}</td></tr>')
+    words = t["statuses"]
+    body = (f'<table>\n<tr><th>{e(t["period"])}</th><th>{e(words["made"])}</th><th>{e(words["too_little_data"])}</th>'
+            f'<th>{e(words["failed"])}</th></tr>\n'
+            + "\n".join(rows_top) + f"\n</table>\n<p>{e(t['updated'])}: {e(fmt_when(manifest.get('updated') or now(), lang))}</p>")
     atomic.write_bytes(out / "index.html", _PAGE.format(lang=e(lang), title=e(t["reports"]), body=body).encode("utf-8"))

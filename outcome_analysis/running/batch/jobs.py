@@ -24,6 +24,7 @@ class Job:
     execution_timeout: float | None = None  # per cell (papermill/nbclient)
     wall_timeout: float | None = None  # whole notebook (kernel killed after this)
     label: str = ""  # the name on the index page ("" : the institution)
+    edition: str = "full"  # "full" | "short" (the overview: "full"); the key of a short one ends in ".kort"
 
 
 @dataclass
@@ -53,7 +54,7 @@ class JobResult:
     ledger of the numbers the report printed (:mod:`outcome_analysis.presentation.ledger`)."""
 
     key: str
-    status: str  # "done" | "failed" | "timeout"
+    status: str  # "made" | "too_little_data" | "failed" | "timed_out" (constants.STATUSES)
     files: dict[str, bytes]
     started: float
     finished: float
@@ -75,7 +76,8 @@ class BatchResult:
     out : Path
         The output folder.
     counts : dict
-        ``done``, ``failed`` and ``skipped`` report counts of this run.
+        ``made``, ``too_little_data``, ``failed`` and ``skipped`` report counts of this run (a
+        timed-out report counts as failed).
     failures : list of dict
         ``key``, ``institution``, ``period``, ``status`` and ``message`` of each failed report.
     manifest : dict
@@ -89,6 +91,7 @@ class BatchResult:
     failures: list[dict]
     manifest: dict
     interrupted: bool = False
+    index: Path | None = None  # the index page to open (<out>/index.html)
 
     @property
     def ok(self) -> bool:
@@ -96,10 +99,15 @@ class BatchResult:
 
     def summary(self) -> str:
         c = self.counts
-        lines = [f"{c['done']} made, {c['skipped']} unchanged (skipped), {c['failed']} failed -> {self.out}"]
+        little = f" ({c['too_little_data']} with too little data for a report)" if c.get("too_little_data") else ""
+        made = c.get("made", 0) + c.get("too_little_data", 0)
+        lines = [f"{made} made{little}, {c['skipped']} unchanged (skipped), {c['failed']} failed -> {self.out}"]
         if self.interrupted:
             lines.append("interrupted: run again to resume")
         for f in self.failures:
             who = f["institution"] or "national overview"
-            lines.append(f"  FAILED {f['period']} {who}: {f['message']}")
+            edition = " (short edition)" if f.get("edition") == "short" else ""
+            lines.append(f"  FAILED {f['period']} {who}{edition}: {f['message']}")
+        index = self.index or Path(self.out) / "index.html"
+        lines.append(f"open {index} to see every report")
         return "\n".join(lines)

@@ -9,14 +9,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from outcome_analysis import __version__, atomic
-from .constants import MANIFEST_FORMAT, MANIFEST_NAME
+from .constants import GOOD_STATUSES, MANIFEST_FORMAT, MANIFEST_NAME, OLD_STATUSES
 from .jobs import Job, JobResult
 
 log = logging.getLogger(__name__)
 
 
 def record_result(out: Path, manifest: dict, job: Job, result: JobResult) -> None:
-    """Write the report's files (atomically) and its manifest entry."""
+    """Write the report's files (atomically) and its manifest entry (``reports[job.key]``).
+
+    A report that failed or timed out keeps the files of its last good version when its inputs did
+    not change; the entries of the other edition of the same institution are never touched."""
     files = {}
     for fmt, raw in sorted(result.files.items()):
         rel = f"{job.key}.{fmt}"
@@ -24,15 +27,18 @@ def record_result(out: Path, manifest: dict, job: Job, result: JobResult) -> Non
         files[fmt] = rel
     reports = manifest["reports"]
     for key in [k for k, e in reports.items() if k != job.key and e.get("period") == job.period
-                and e.get("kind") == job.kind and e.get("institution") == job.institution]:
+                and e.get("kind") == job.kind and e.get("institution") == job.institution
+                and e.get("edition", "full") == job.edition]:
         del reports[key]  # the same report under an older file name
     previous = reports.get(job.key, {})
-    if result.status != "done":  # keep the last good report's files, if any
+    good = result.status in GOOD_STATUSES
+    if not good:  # keep the last good report's files, if any
         files = previous.get("files", {}) if previous.get("input_hash") == job.input_hash else {}
     reports[job.key] = {
         "institution": job.institution, "kind": job.kind, "period": job.period, "slug": job.slug,
-        "status": result.status, "input_hash": job.input_hash if result.status == "done" else previous.get("input_hash"),
-        "files": files if result.status == "done" else {},
+        "edition": job.edition,
+        "status": result.status, "input_hash": job.input_hash if good else previous.get("input_hash"),
+        "files": files if good else {},
         "sha256": {fmt: hashlib.sha256(raw).hexdigest() for fmt, raw in sorted(result.files.items())},
         "duration": result.duration,
         "started": iso(result.started), "finished": iso(result.finished),
@@ -43,20 +49,35 @@ def record_result(out: Path, manifest: dict, job: Job, result: JobResult) -> Non
 
 def failure(job: Job, result: JobResult) -> dict:
     return {"key": job.key, "institution": job.institution, "period": job.period, "status": result.status,
-            "message": (result.error or {}).get("message", result.status)}
+            "edition": job.edition, "message": (result.error or {}).get("message", result.status)}
 
 
 def load_manifest(out: Path) -> dict:
+    """The manifest of ``out`` (a fresh one when there is none or it is unreadable). Entries written
+    by earlier versions are read in today's terms: status ``done`` is ``made``, ``timeout`` is
+    ``timed_out``, and an entry without an edition is the full edition."""
     path = out / MANIFEST_NAME
     if path.is_file():
         try:
             manifest = json.loads(path.read_text(encoding="utf-8"))
             if manifest.get("format") == MANIFEST_FORMAT:
                 manifest.setdefault("reports", {})
+                for entry in manifest["reports"].values():
+                    entry["status"] = normalise_status(entry.get("status"))
+                    entry.setdefault("edition", "full")
                 return manifest
         except (OSError, ValueError):
             log.warning("unreadable manifest %s: starting afresh", path)
     return {"format": MANIFEST_FORMAT, "created": now(), "package_version": __version__, "runs": [], "reports": {}}
+
+
+def normalise_status(status: str | None) -> str | None:
+    """A status in today's names (:data:`.constants.STATUSES`); earlier names are mapped.
+
+    >>> normalise_status("done"), normalise_status("timeout"), normalise_status("too_little_data")
+    ('made', 'timed_out', 'too_little_data')
+    """
+    return OLD_STATUSES.get(status, status)
 
 
 def save_manifest(out: Path, manifest: dict) -> None:
@@ -64,14 +85,17 @@ def save_manifest(out: Path, manifest: dict) -> None:
 
 
 def split_resumable(jobs: Sequence[Job], manifest: dict, out: Path, force: bool) -> tuple[list[Job], list[str]]:
-    """Jobs to run, and keys of reports whose inputs did not change (their files still there)."""
+    """Jobs to run, and keys of reports whose inputs did not change (their files still there).
+
+    Each edition is a job of its own (key ``<period>/<slug>`` or ``<period>/<slug>.kort``), so
+    each is skipped or remade on its own; a report ``made`` or ``too_little_data`` counts as good."""
     if force:
         return list(jobs), []
     todo, skipped = [], []
     for job in jobs:
         entry = manifest["reports"].get(job.key)
         fresh = (
-            entry is not None and entry.get("status") == "done" and entry.get("input_hash") == job.input_hash
+            entry is not None and normalise_status(entry.get("status")) in GOOD_STATUSES and entry.get("input_hash") == job.input_hash
             and all((out / rel).is_file() for rel in entry.get("files", {}).values())
             and set(entry.get("files", {})) == set(job.formats)
         )

@@ -10,7 +10,7 @@ from outcome_analysis import __version__, texts
 from outcome_analysis.contract.periods import latest_complete_period, parse_period
 from outcome_analysis.presentation.report import slugify
 from outcome_analysis.settings import Settings
-from .constants import NATIONAL_SLUG, SETTINGS_NAME
+from .constants import EDITION_SUFFIX, NATIONAL_SLUG, SETTINGS_NAME
 from .errors import BatchConfigError, MissingParameterError, NoMatchingInstitutionError
 from .hashing import hash_json
 from .jobs import Job
@@ -104,8 +104,15 @@ def notebook_parameters(raw: bytes) -> list[str] | None:
 
 def plan_jobs(institutions: Sequence[str], periods: Sequence[str], notebooks: dict, results: dict,
               inputs: dict, options: dict, *, lang: str, timeout: float | None, data_param: str,
-              settings: Settings, n_institutions: int = 2, settings_shipped: bool = False) -> list[Job]:
-    """One job per period x institution, plus one national overview per period if its notebook exists.
+              settings: Settings, n_institutions: int = 2, settings_shipped: bool = False,
+              editions: Sequence[str] = ("full",)) -> list[Job]:
+    """One job per period x institution x edition, plus one national overview per period if its
+    notebook exists and the full edition is asked for (the overview has no short edition).
+
+    ``editions``: ``("full",)``, ``("short",)`` or both. An edition is a job of its own with the
+    notebook parameter ``edition``; the short edition's key (and file names) end in ``.kort``
+    (``2024/jeugdzorg-x.kort``) and its ledger is kept under that key. Asking for the short edition
+    of a notebook without an ``edition`` parameter is a :class:`MissingParameterError`.
 
     ``settings`` (the run's settings) and ``n_institutions`` (institutions in the delivery) name the overview: "Landelijk
     overzicht" only for a delivery declared national (:func:`outcome_analysis.report.comparator`).
@@ -130,20 +137,23 @@ def plan_jobs(institutions: Sequence[str], periods: Sequence[str], notebooks: di
         }
         if settings_shipped and not results_key:
             base["settings_path"] = SETTINGS_NAME
-        targets: list[tuple[str, str]] = []
-        if "national" in by_kind:
-            targets.append(("national", ""))
-        targets += [("institution", name) for name in institutions]
-        for kind, name in targets:
+        targets: list[tuple[str, str, str]] = []
+        if "national" in by_kind and "full" in editions:
+            targets.append(("national", "", "full"))
+        targets += [("institution", name, edition) for name in institutions for edition in editions]
+        for kind, name, edition in targets:
             nb_key, nb = by_kind[kind]
             slug = NATIONAL_SLUG if kind == "national" else slugify(name)
-            params = dict(base, institution=name) if kind == "institution" else dict(base)
-            params["ledger_path"] = f"ledgers/{period}/{slug}.json"  # in the worker's directory; read back for the audit
-            params = _fit_parameters(params, nb, required=("institution",) if kind == "institution" else ())
+            stem = f"{period}/{slug}{EDITION_SUFFIX[edition]}"
+            params = dict(base, institution=name, edition=edition) if kind == "institution" else dict(base)
+            params["ledger_path"] = f"ledgers/{stem}.json"  # in the worker's directory; read back for the audit
+            required = ("institution",) + (("edition",) if edition != "full" else ()) if kind == "institution" else ()
+            params = _fit_parameters(params, nb, required=required)
             jobs.append(Job(
-                key=f"{period}/{slug}", kind=kind, institution=name, period=period, slug=slug, lang=lang,
+                key=stem, kind=kind, institution=name, period=period, slug=slug, lang=lang, edition=edition,
                 formats=options["formats"], notebook=nb_key,
-                title=report_title(kind, name, period, lang, settings=settings, n_institutions=n_institutions),
+                title=report_title(kind, name, period, lang, settings=settings, n_institutions=n_institutions,
+                                   edition=edition),
                 label=overview_label(lang, settings, n_institutions) if kind == "national" else "",
                 parameters=params,
                 input_hash=hash_json(dict(common_inputs, notebook=nb_key, parameters=params, kind=kind,
@@ -164,15 +174,16 @@ def _fit_parameters(params: dict, nb: dict, required: Sequence[str]) -> dict:
 
 
 def report_title(kind: str, institution: str, period: str, lang: str, *, settings: Settings,
-                 n_institutions: int = 2) -> str:
+                 n_institutions: int = 2, edition: str = "full") -> str:
     """The cover title. The cover names the institution and the period on lines of their own. The
     overview of all institutions is "Landelijk overzicht ..." only for a delivery declared national
-    (``settings``: the run's settings)."""
+    (``settings``: the run's settings); the short edition is "Kerncijfers {period}"."""
     if kind == "national":
         from outcome_analysis.presentation.overview import report_title as overview_title
 
         return overview_title("national", lang, settings=settings, n_institutions=n_institutions)
-    return texts.for_lang("batch", lang, error=BatchConfigError)["report_title"].format(period=period)
+    key = "report_title_short" if edition == "short" else "report_title"
+    return texts.for_lang("batch", lang, error=BatchConfigError)[key].format(period=period)
 
 
 def overview_label(lang: str, settings: Settings, n_institutions: int = 2) -> str:

@@ -11,14 +11,15 @@ from pathlib import Path
 
 from outcome_analysis import __version__
 from outcome_analysis.settings import Settings, for_delivery
-from .constants import DEFAULT_NATIONAL_NOTEBOOK, DEFAULT_NOTEBOOK, DEFAULT_TEMPLATES, RESULTS_DIR, TOP_PACKAGE
+from .constants import (DEFAULT_NATIONAL_NOTEBOOK, DEFAULT_NOTEBOOK, DEFAULT_TEMPLATES, GOOD_STATUSES, RESULTS_DIR,
+                        TOP_PACKAGE)
 from .executors import get_executor
 from .exporters import FORMATS
 from .hashing import hash_files, hash_path, read_tree
 from .index import write_index_pages
 from .jobs import BatchResult
 from .manifest import failure, load_manifest, now, record_result, save_manifest, split_resumable
-from .options import check_options
+from .options import check_edition, check_options
 from .plan import plan_jobs, read_notebooks, resolve_periods, select_institutions
 from .prepare import (build_payload, check_cache_outside, default_load, make_private_dir, prepare_once,
                       prepare_results, remove_leftovers, resolve_cache)
@@ -48,6 +49,7 @@ def run_batch(
     quiet: bool = False,
     cache: str | os.PathLike | None = None,
     figures: bool = False,
+    edition: str | Sequence[str] = "full",
 ) -> BatchResult:
     """Make every institution's report (and the national overview) for each period.
 
@@ -103,6 +105,12 @@ def run_batch(
         Also write every published figure of the results, disclosure-safe, as CSV and XLSX with a
         note on the thresholds in force (``<out>/cijfers/<granularity>/``;
         :func:`outcome_analysis.presentation.published.write_figures`).
+    edition : {"full", "short", "both"} or sequence of them
+        Which editions of each institution's report (default ``"full"``; ``run_reports.py``
+        defaults to ``"both"``): ``full`` is ``<out>/<period>/<slug>.html|.pdf``, ``short`` (the
+        key figures, notebook parameter ``edition="short"``) is ``<slug>.kort.html|.pdf``. Both come
+        from the same stored results; each edition is a report of its own in the manifest (resumed,
+        remade and kept on failure on its own). The overview is made with the full edition only.
 
     Returns
     -------
@@ -118,6 +126,7 @@ def run_batch(
     started = now()
     out = Path(out)
     options = check_options(formats, lang, scheduler, jobs)
+    editions = check_edition(edition)
     if cache:
         check_cache_outside(cache, out)  # before the data is read: the answer does not depend on it
     if settings is not None:
@@ -169,6 +178,7 @@ def run_batch(
         selected, periods, notebooks, results, inputs, options, lang=lang, timeout=timeout,
         data_param=(f"{payload.data_name}" if shipping else str(data_path.resolve())),
         settings=settings, n_institutions=len(data.institutions), settings_shipped=payload.settings is not None,
+        editions=editions,
     )
 
     manifest = load_manifest(out)
@@ -179,13 +189,14 @@ def run_batch(
         "parameters": {
             "periods": periods, "institutions": list(institutions or []), "formats": list(options["formats"]),
             "lang": lang, "jobs": options["jobs"], "scheduler": scheduler, "force": force, "timeout": timeout,
+            "editions": list(editions),
         },
         "inputs": inputs,
         "package_version": __version__,
         "python": sys.version.split()[0],
         "versions": _versions(),
     }
-    counts = {"done": 0, "failed": 0, "skipped": len(skipped)}
+    counts = {"made": 0, "too_little_data": 0, "failed": 0, "skipped": len(skipped)}
     failures: list[dict] = []
     interrupted = False
     progress = _progress(len(job_list), quiet, initial=len(skipped))
@@ -196,13 +207,13 @@ def run_batch(
                 job = by_key[result.key]
                 result = _audited(job, result, stores, settings, cache_dir, results)  # never publish a report that leaks
                 record_result(out, manifest, job, result)
-                if result.status == "done":
-                    counts["done"] += 1
+                if result.status in GOOD_STATUSES:
+                    counts[result.status] += 1
                 else:
                     counts["failed"] += 1
                     failures.append(failure(job, result))
-                progress.set_postfix(done=counts["done"], failed=counts["failed"], skipped=counts["skipped"],
-                                     refresh=False)
+                progress.set_postfix(made=counts["made"] + counts["too_little_data"], failed=counts["failed"],
+                                     skipped=counts["skipped"], refresh=False)
                 progress.update(1)
                 save_manifest(out, manifest)
     except KeyboardInterrupt:
@@ -221,7 +232,7 @@ def run_batch(
         save_manifest(out, manifest)
     if interrupted:
         raise KeyboardInterrupt
-    return BatchResult(out=out, counts=counts, failures=failures, manifest=manifest)
+    return BatchResult(out=out, counts=counts, failures=failures, manifest=manifest, index=out / "index.html")
 
 
 def _stores(cache_dir: Path, results: dict) -> dict:
@@ -245,7 +256,8 @@ def _audited(job, result, stores: dict, settings, cache_dir: Path | None = None,
     records one, or whose text holds a percentage no formatting function printed, is recorded as
     failed and its files are not written (the last good version stays). The ledger of a report that
     passes is kept beside its results store (``<cache>/<digest>/ledgers/<period>/<slug>.json``), where
-    ``python -m outcome_analysis audit`` finds it. Reports of a batch without a results store pass."""
+    ``python -m outcome_analysis audit`` finds it; the short edition's under its own key
+    (``<period>/<slug>.kort``). Reports of a batch without a results store pass."""
     import dataclasses
     import io
     import tempfile
@@ -254,7 +266,7 @@ def _audited(job, result, stores: dict, settings, cache_dir: Path | None = None,
     from outcome_analysis.presentation import ledger
     from outcome_analysis.running import audit
 
-    if result.status != "done" or not stores:
+    if result.status not in GOOD_STATUSES or not stores:
         return result
     try:
         granularity = parse_period(job.period)[2]
@@ -318,7 +330,7 @@ def _progress(total: int, quiet: bool, initial: int = 0):
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, initial=initial, disable=quiet, unit="report", desc="reports", dynamic_ncols=True)
-    bar.set_postfix(done=0, failed=0, skipped=initial)
+    bar.set_postfix(made=0, failed=0, skipped=initial)
     return bar
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .exporters import render_report
 from .jobs import Job, JobResult, Payload
-from .constants import PROJECT_ROOT, SETTINGS_NAME, TOP_PACKAGE
+from .constants import PROJECT_ROOT, SETTINGS_NAME, TOO_LITTLE_MARKER, TOP_PACKAGE
 
 _POOL_PAYLOAD: Payload | None = None
 _MATERIALISED: dict[str, Path] = {}
@@ -130,7 +130,7 @@ def execute_job(job: Job, payload: Payload) -> JobResult:
             nb, institution=job.institution, period=job.period, title=job.title, lang=job.lang, formats=job.formats,
             templates=workdir / "templates",
         )
-        return JobResult(job.key, "done", {f: files[f] for f in job.formats}, started, time.time(),
+        return JobResult(job.key, report_status(files.get("html")), {f: files[f] for f in job.formats}, started, time.time(),
                          kernel=watch.connection, ledger=_take_ledger(workdir, job))
     except PapermillExecutionError as exc:
         error = {"ename": exc.ename, "evalue": _first_line(exc.evalue), "cell": exc.exec_count,
@@ -141,7 +141,7 @@ def execute_job(job: Job, payload: Payload) -> JobResult:
             limit = job.wall_timeout or job.execution_timeout
             error = {"ename": "Timeout", "evalue": str(exc), "cell": None,
                      "message": f"timed out after {limit:g} s" + (f" ({_first_line(str(exc))})" if str(exc) else "")}
-            status = "timeout"
+            status = "timed_out"
         else:
             error = {"ename": type(exc).__name__, "evalue": _first_line(str(exc)), "cell": None,
                      "message": f"{type(exc).__name__}: {_first_line(str(exc))}"}
@@ -150,6 +150,17 @@ def execute_job(job: Job, payload: Payload) -> JobResult:
         watch.stop()
     _take_ledger(workdir, job)
     return JobResult(job.key, status, {}, started, time.time(), error=error, kernel=watch.connection)
+
+
+def report_status(html: bytes | None) -> str:
+    """``"too_little_data"`` when the rendered report is the too-little-data page (it carries
+    :data:`.constants.TOO_LITTLE_MARKER` on its wrapper, ``sections/institution/too_little.py``),
+    else ``"made"``.
+
+    >>> report_status(b'<div class="oa-too-little" data-report-status="too_little_data">'), report_status(b"<h2>")
+    ('too_little_data', 'made')
+    """
+    return "too_little_data" if html and TOO_LITTLE_MARKER.encode() in html else "made"
 
 
 def _take_ledger(workdir: Path, job: Job) -> bytes | None:

@@ -1,0 +1,17 @@
+"""What the short edition's sections share: its texts and plain headings."""
+from __future__ import annotations
+
+from outcome_analysis import texts
+from outcome_analysis.presentation import report
+from outcome_analysis.presentation.story import Story, esc
+
+
+def words(story: Story) -> dict:
+    """The texts of ``data/texts/short.yaml`` in the report's language."""
+    return story._cached(("short_texts", story.lang), lambda: texts.for_lang("short", story.lang))
+
+
+def heading(text: str, level: int = 2, page_break: bool = True) -> report.HTML:
+    """An ``h2``/``h3`` heading; an ``h2`` without ``page_break`` does not start a new PDF page."""
+    cls = "" if page_break or level != 2 else ' class="oa-nobreak"'
+    return report.HTML(f"<h{level}{cls}>{esc(text)}</h{level}>")
