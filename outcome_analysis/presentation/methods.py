@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,7 @@ __all__ = [
     "TOY_DISTRIBUTION", "disclosure_example", "casemix_example", "casemix_mover", "highlight", "model_facts",
     "coefficient_table", "calibration_plot", "overdispersion_table", "shrinkage_example", "shrinkage_table",
     "shrinkage_plot", "rci_example", "gas_example", "no_model_note", "separation_note", "verdict_note", "tau2_between",
+    "level_label", "term_label",
 ]
 
 
@@ -92,7 +94,8 @@ def indicator_catalogue(set: str, lang: str = "nl", *, settings: Settings) -> pd
             "care_types": ", ".join(registry.care_type_label(c, lang) for c in e.care_types),
             "unit": m["units"].get(e.unit, e.unit), "anchor": m["anchors"].get(e.anchor, e.anchor),
             "window": m["months"].format(m=months) if months else "–",
-            "casemix": m["yes"] if e.casemix else m["no"], "definition": e.definition(lang),
+            "casemix": m["yes"] if e.casemix else m["no"],
+            "definition": overview.plain_ids(e.definition(lang), lang),
         })
     return pd.DataFrame(rows)
 
@@ -104,8 +107,13 @@ def catalogue_html(set: str, lang: str, settings: Settings) -> report.HTML:
     if (table["number"] == "").all():
         table = table.drop(columns="number")
     cols = {c: (m[c], "text") for c in table.columns}
-    caption = f"{registry.set_label(set, lang)} ({registry.SETS[set].source})"
-    return report.display_table(table, cols, lang, caption=caption, settings=settings)
+    source = str(registry.SETS[set].source or "")
+    # a source that is a project document (the context set's) is no source for a reader
+    caption = registry.set_label(set, lang) + (f" ({source})" if source and not source.startswith("docs/") else "")
+    widths = {"number": 5, "indicator": 15, "care_types": 14, "unit": 9, "anchor": 8, "window": 9, "casemix": 8}
+    shares = [widths.get(c, 0) for c in table.columns]
+    shares = [w or 100 - sum(shares) for w in shares]  # the definition takes the rest
+    return report.display_table(table, cols, lang, caption=caption, settings=settings, widths=shares)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -326,13 +334,75 @@ def highlight(results: Results, indicator: str, care_type: str, period: str, lan
     return pick["institution"], mt["mover" if pick["moved"] else "mover_none"].format(**words)
 
 
+def level_label(covariate: str, level, lang: str = "nl") -> str:
+    """A level of a case-mix covariate in words: the coded levels in the reader's words (``missing``
+    → "onbekend", ``True`` → "ja", ``v`` → "meisje"), else the registry's category label
+    (``care_form:pleegzorg``), else the level as stored (age groups such as ``12-15``).
+
+    >>> level_label("out_of_home", True), level_label("complexity", "missing")
+    ('ja', 'onbekend')
+    """
+    words = labels(lang)["levels"]
+    level = str(level)
+    if level in words:
+        return words[level]
+    category = f"{covariate}:{level}"
+    if category in registry.LABELS["categories"]:
+        return registry.category_label(category, lang)
+    return level
+
+
+def term_label(term: str, covariate: str | None = None, reference=None, lang: str = "nl") -> str:
+    """A model term in words: "Complexiteit: complex (t.o.v. meervoudig)" for ``complexity[complex]``
+    with reference ``meervoudig``; "Uit huis geplaatst: ja (t.o.v. nee)" for ``out_of_home[True]``.
+    ``covariate`` defaults to the part before ``[``; a term without a level is the covariate's label."""
+    term = str(term)
+    cov = covariate if covariate and not report.is_missing(covariate) else term.split("[", 1)[0]
+    level = term[len(cov):].strip("[]") if term.startswith(cov) else ""
+    name = registry.covariate_label(cov, lang)
+    name = name[:1].upper() + name[1:]
+    if not level:
+        return name
+    words = level_label(cov, level, lang)
+    if reference is not None and not report.is_missing(reference) and str(reference) != "":
+        words = labels(lang)["versus"].format(level=words, ref=level_label(cov, reference, lang))
+    return f"{name}: {words}"
+
+
+def _dropped_words(dropped, lang: str) -> str:
+    """``["missing (sex = missing): all 1 records ...", ...]`` → "Geslacht: onbekend; ..." (the terms left
+    out of a model in words; the reason is the separation note's)."""
+    out = []
+    for item in dropped:
+        m = re.match(r"\s*\S+\s*\((\w+)\s*=\s*([^)]*)\)", str(item))
+        out.append(term_label(f"{m.group(1)}[{m.group(2).strip()}]", m.group(1), None, lang) if m
+                   else str(item).split(":", 1)[0].strip())
+    return "; ".join(out)
+
+
 def model_facts(summary, lang: str = "nl") -> pd.DataFrame:
-    """:meth:`casemix.ModelSummary.to_frame` with the values formatted for a reader (text)."""
+    """:meth:`casemix.ModelSummary.to_frame` with the values formatted for a reader (text): covariates,
+    levels and the fit in words (no codes, no True/False); the model's own note (English) is left out,
+    :func:`separation_note` says it in the report's language."""
     facts = summary.to_frame(lang)
+    lab = texts.for_lang("casemix", lang, error=OverviewError)
+    words = labels(lang)
+    yes_no = {True: words["levels"]["True"], False: words["levels"]["False"]}
+    facts = facts.loc[facts["item"] != lab["note"]].reset_index(drop=True)
+    for i, item in enumerate(facts["item"]):
+        v = facts.at[i, "value"]
+        if item == lab["covariates"]:
+            facts.at[i, "value"] = ", ".join(registry.covariate_label(c, lang) for c in summary.covariates)
+        elif item == lab["fit_method"]:
+            facts.at[i, "value"] = words["fit_methods"].get(str(v), str(v))
+        elif item == lab["dropped_terms"] and summary.dropped_terms:
+            facts.at[i, "value"] = _dropped_words(summary.dropped_terms, lang)
+        elif item == lab["care_type"]:
+            facts.at[i, "value"] = registry.care_type_label(str(v), lang)
 
     def fmt(v):
         if isinstance(v, (bool, np.bool_)):
-            return str(v)
+            return yes_no[bool(v)]
         if isinstance(v, (int, np.integer)):
             return report.fmt_int(v, lang)
         if isinstance(v, (float, np.floating)):
@@ -348,15 +418,17 @@ def coefficient_table(coefs: pd.DataFrame, lang: str, settings: Settings) -> rep
     """The odds ratios of a model (its ``coefficients`` without the intercept) as a report table."""
     cc = notes(lang)["coef"]
     col = "odds_ratio" if "odds_ratio" in coefs else "estimate"
+    covs = coefs["covariate"] if "covariate" in coefs else [None] * len(coefs)
+    refs = coefs["reference"] if "reference" in coefs else [None] * len(coefs)
     table = pd.DataFrame({
-        "term": coefs["term"].astype(str),
+        "term": [term_label(t, c, r, lang) for t, c, r in zip(coefs["term"], covs, refs)],
         "or": [report.fmt_ratio(v, 2, lang) for v in coefs[col]],
         "ci": [report.fmt_ci(a, b, 2, lang, kind="ratio") for a, b in zip(coefs["ci_low"], coefs["ci_high"])],
         "p": [report.fmt_number(v, 3, lang) for v in coefs["p_value"]],
     })
     return report.display_table(table, {"term": (cc["term"], "text"), "or": (cc["odds_ratio"], "text"),
                                         "ci": (cc["ci"], "text"), "p": (cc["p_value"], "text")}, lang,
-                                settings=settings)
+                                settings=settings, widths=[52, 14, 22, 12])
 
 
 def calibration_plot(summary, lang: str = "nl", ax=None):
@@ -371,12 +443,12 @@ def calibration_plot(summary, lang: str = "nl", ax=None):
     ax.plot(cal["expected"], cal["observed"], "o", color=plots.MAIN, ms=5)
     top = float(max(cal["expected"].max(), cal["observed"].max())) * 1.05
     ax.plot([0, top], [0, top], ls="--", color=plots.GREY, lw=1, label=m["perfect"])
-    ax.set_xlabel(m["calib_x"], fontsize=8)
-    ax.set_ylabel(m["calib_y"], fontsize=8)
-    ax.set_title(m["calib_title"], fontsize=9, loc="left")
-    ax.tick_params(labelsize=7)
+    ax.set_xlabel(m["calib_x"], fontsize=plots.FONT_MIN + 0.5)
+    ax.set_ylabel(m["calib_y"], fontsize=plots.FONT_MIN + 0.5)
+    ax.set_title(m["calib_title"], fontsize=plots.FONT_MIN + 1, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=7, loc="upper left")
+    ax.tick_params(labelsize=plots.FONT_MIN)
+    plots.legend_below(ax, ncols=2, fontsize=plots.FONT_MIN)
     return ax
 
 
@@ -496,12 +568,12 @@ def shrinkage_plot(results: Results, indicator: str, care_type: str, period: str
     ax.axhline(1, color=plots.GREY, lw=1)
     if len(x) and x.max() / max(x.min(), 1) > 20:
         ax.set_xscale("log")
-    ax.set_xlabel(m["shrink_x"], fontsize=8)
-    ax.set_ylabel(m["shrink_y"], fontsize=8)
-    ax.set_title(m["shrink_title"], fontsize=9, loc="left")
-    ax.tick_params(labelsize=7)
+    ax.set_xlabel(m["shrink_x"], fontsize=plots.FONT_MIN + 0.5)
+    ax.set_ylabel(m["shrink_y"], fontsize=plots.FONT_MIN + 0.5)
+    ax.set_title(m["shrink_title"], fontsize=plots.FONT_MIN + 1, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=7)
+    ax.tick_params(labelsize=plots.FONT_MIN)
+    plots.legend_below(ax, ncols=2, fontsize=plots.FONT_MIN)
     return ax
 
 

@@ -25,7 +25,7 @@ def build(ov) -> list:
                                        care=registry.care_type_label(care_type, lang), p=modelled)),
         report.display_table(methods.model_facts(summary, lang),
                              {"item": (fc["item"], "text"), "value": (fc["value"], "text")}, lang,
-                             settings=ov.settings),
+                             settings=ov.settings, widths=[50, 50]),
         methods.coefficient_table(coefs.loc[coefs["term"] != "Intercept"], lang, ov.settings),
         overview.figure(methods.calibration_plot(summary, lang).figure),
         report.note(methods.separation_note(results, indicator, care_type, modelled, lang)),

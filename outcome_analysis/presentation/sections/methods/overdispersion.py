@@ -15,5 +15,6 @@ def build(ov) -> list:
     cols = {"indicator": (c["indicator"], "text"), "care_type": (c["care_type"], "text"),
             "n_institutions": (c["n_institutions"], "int"), "phi": (c["phi"], "number"),
             "tau2": (c["tau2"], "number"), "p_value": (c["p_value"], "number"), "applied": (c["applied"], "text")}
-    return [report.display_table(table, cols, ov.lang, decimals=3, settings=ov.settings),
+    return [report.display_table(table, cols, ov.lang, decimals=3, settings=ov.settings,
+                                 widths=[32, 18, 12, 8, 8, 8, 14]),
             report.note(methods.verdict_note(ov.settings, ov.lang))]

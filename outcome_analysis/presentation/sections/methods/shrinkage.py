@@ -29,5 +29,5 @@ def build(ov) -> list:
     cols = {"institution": (c["institution"], "text"), "n": (c["n"], "count"), "oe_ratio": (c["oe_ratio"], "ratio"),
             "oe_shrunk": (c["oe_shrunk"], "ratio"), "shrunk_ci": (c["ci"], "text")}
     return [report.note(mt["shrink_between"]), report.note(text),
-            report.display_table(table, cols, lang, settings=ov.settings),
+            report.display_table(table, cols, lang, settings=ov.settings, widths=[38, 14, 12, 14, 22]),
             overview.figure(methods.shrinkage_plot(results, indicator, care_type, period, lang).figure)]
