@@ -6,6 +6,8 @@ Each area has one file ``outcome_analysis/data/texts/<area>.yaml``:
   institution report's texts (section ``story``);
 - ``problems``: the loader's problem catalogue (one template per problem kind and language);
 - ``dialogue``: the question bank of the kwaliteitsgesprek;
+- ``conversation``: the institution report's first page, "Voor het gesprek" (its points and its
+  question bank per indicator family);
 - one file per further module that speaks to a reader, named after it (``story``, ``overview``,
   ``methods``, ``explorer``, ``plots``, ``batch``, ``casemix``, ``registry``, ``validation``,
   ``counted``, ...; the folder lists them all).

@@ -206,7 +206,7 @@ def test_other_institutions_are_never_named(normal, small_results):
 
 def test_notebook_computes_itself_and_speaks_english(english_computed):
     pdf = english_computed["pdf"]
-    for heading in ("Summary", "Course of the trajectories", "Questions for the dialogue", "Data quality", "Methods"):
+    for heading in ("For the conversation", "Summary", "Course of the trajectories", "Data quality", "Methods"):
         assert heading in pdf, heading
     assert "Samenvatting" not in pdf and "Verantwoording" not in pdf
     assert INSTITUTION in english_computed["text"]
