@@ -92,7 +92,7 @@ def build(story: Story) -> list:
     items.append(report.HTML(f"<h3>{esc(t['questions_heading'])}</h3>"))
     lis = "".join(f"<li><strong>{esc(label)}.</strong> {esc(text)}{_ref(key, story, t)}</li>"
                   for key, label, text in questions)
-    items.append(report.HTML(f'<ol class="oa-questions">{lis}</ol>'))
+    items.append(report.HTML(f'<ol class="oa-questions oa-conversation-end">{lis}</ol>'))  # CSS: break-after: page
     return items
 
 
