@@ -93,8 +93,10 @@ def test_a_heavy_case_mix_is_never_called_unfavourable(heavy):
                "maar past bij de zwaardere problematiek van de jongeren.")
     assert words.index(lead) < words.index(context)  # the adjusted verdict leads, the raw gap follows
     assert lead in page and context in page
-    # the Kerncijfers cell: the adjusted verdict with its O/E and the range, no favourable word
-    assert "binnen verwachting; W/V 1,00, verwacht " in page
+    # the Kerncijfers cell: the adjusted verdict in words, no favourable word, no number (the O/E and
+    # its range stand in the indicator section)
+    cell = _kern_cell(s, UITVAL.label("nl"))
+    assert cell == "binnen verwachting" and "W/V" not in cell
     # the indicator section says the same, with the range in words
     section = _text(indicators.adjusted(s, UITVAL, "jeugdhulp"))
     assert "W/V 1,00 — binnen verwachting; bij toeval en de gewone verschillen tussen instellingen verwacht tussen" in section
@@ -135,7 +137,7 @@ def test_zero_events_read_lower_and_favourable_with_a_range_below_one(zero):
     # not printed (W/V 0,00 would give O = 0), the verdict word stays
     assert "minder dan 10 van de 40" in words
     assert "Rekening houdend met de problematiek van de jongeren is dit cijfer lager dan je mag verwachten — gunstig." in words
-    assert "▼ lager dan verwacht (gunstig)" in page
+    assert _kern_cell(s, UITVAL.label("nl")) == "▼ lager dan verwacht (gunstig)"
     section = _text(indicators.adjusted(s, UITVAL, "jeugdhulp"))
     assert "W/V 0,00" not in page + section and "0,0%" not in page + section
     report_text = page + section
@@ -202,6 +204,16 @@ def test_a_figure_without_a_verdict_says_too_little_to_compare(zero):
 
 
 # --------------------------------------------------------------------------------------------
+def _kern_cell(s, label: str) -> str:
+    """The verdict cell of the Kerncijfers row ``label``, its words joined by spaces."""
+    html = BeautifulSoup(str(summary.headline_table(s)), "html.parser")
+    for tr in html.find("tbody").find_all("tr"):
+        cells = tr.find_all("td")
+        if cells[0].get_text(strip=True) == label:
+            return cells[-1].get_text(" ", strip=True)
+    raise AssertionError(f"no Kerncijfers row {label!r}")
+
+
 # the report shows the stored verdict, for every adjusted row
 # --------------------------------------------------------------------------------------------
 CELL = {"higher": "▲ hoger dan verwacht", "lower": "▼ lager dan verwacht", "within": "binnen verwachting",
@@ -227,7 +239,7 @@ def test_every_adjusted_verdict_shown_is_the_stored_one(fixture, request):
         assert cell.startswith(CELL[row["signal"]])
         section = _text(indicators.adjusted(s, entry, row["care_type"]))
         assert report.fmt_expected_range(row.to_dict()) in section
-        if row["signal"] != "none":
-            assert report.fmt_ratio(row["value"]) in cell and report.fmt_ratio(row["expected_high"]) in cell
+        if row["signal"] != "none":  # the numbers stand in the section, never in the Kerncijfers
+            assert report.fmt_ratio(row["value"]) in section and "W/V" not in cell
         checked += 1
     assert checked == len(rows.loc[rows["text_key"] != "suppressed"]) > 0

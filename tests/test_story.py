@@ -69,8 +69,10 @@ def test_headline_frame_takes_the_figures_from_the_results(jb_story, small_resul
     nat = t[(t["indicator"] == "pi07_reden_beeindiging_jb") & (t["scope"] == "national") & (t["period"] == jb_story.period)
             & (t["care_type"] == "jb") & (t["category"] == "")].iloc[0]
     assert row["national_value"] == nat["value"]
-    # the table shows it in Dutch format
-    assert report.fmt_pct(expected["value"]) in str(summary.headline_table(jb_story))
+    # its own section shows it in Dutch format; the summary leaves it to that chapter (it restates
+    # jbjr_verloop for JB, report.RELATED), so each indicator is counted once there
+    assert report.fmt_pct(expected["value"]) in _html(indicators.indicator_section(jb_story, "pi07_reden_beeindiging_jb"))
+    assert "Reden beëindiging jeugdbeschermingsmaatregel" not in str(summary.headline_table(jb_story))
 
 
 def test_windowed_indicator_shows_the_latest_judgeable_period(jb_story):
@@ -96,9 +98,10 @@ def test_window_note_names_each_indicator_with_its_own_window(jb_story):
 def test_in_words_builds_the_subject_from_the_registry(jb_story):
     html = _html([summary.headline_sentences(jb_story)])
     frame = jb_story.headline_frame()
-    row = frame[(frame["indicator"] == "pi07_reden_beeindiging_jb") & (frame["care_type"] == "jb")].iloc[0]
-    assert (f"Bij {report.fmt_pct(row['value'])} van de beëindigde jeugdbeschermingsepisodes was de beëindiging "
-            "regulier.") in html
+    # pi07 is left to its chapter (report.RELATED): the summary's words do not repeat it
+    assert "jeugdbeschermingsepisodes" not in html
+    row = frame[frame["indicator"] == "jb_afname_ontwikkelingsbedreiging"].iloc[0]
+    assert report.fmt_pct(row["value"]) in html
     # a share hidden by the two-cell rule is said as its band, never as a number
     hidden = frame[(frame["indicator"] == "jbjr_verloop") & (frame["care_type"] == "jb")].iloc[0]
     n = int(hidden["denominator"])
@@ -113,23 +116,22 @@ def test_in_words_builds_the_subject_from_the_registry(jb_story):
     assert "Dit percentage tonen we niet om de privacy te beschermen" in html
 
 
-def test_headline_table_marks_direction_and_signal_in_words(jb_story):
+def test_headline_table_gives_the_verdict_in_words(jb_story):
     soup = BeautifulSoup(str(summary.headline_table(jb_story)), "html.parser")
     heads = [th.get_text(strip=True) for th in soup.find_all("th")]
-    assert heads[:2] == ["Indicator", "Beter is"]
+    assert heads == ["Indicator", "Waarde", jb_story.comparator["label"], "Oordeel"]
     cells = {tr.find_all("td")[0].get_text(strip=True): [td.get_text(strip=True) for td in tr.find_all("td")]
              for tr in soup.find("tbody").find_all("tr")}
-    assert cells["Herhaald beroep (JB) (2023)"][1] == "↓ lager"
-    assert cells["Verloop van het traject (JB)"][1] == "↑ hoger"
+    assert "Herhaald beroep (JB) (2023)" in cells
     # an indicator without a figure says its status across the figure columns, in words
-    assert cells["Verloop van het traject (JR)"][2] == "Te weinig gegevens: minder dan 10 afgesloten episodes in 2024."
+    assert cells["Verloop van het traject (JR)"][1] == "Te weinig gegevens: minder dan 10 afgesloten episodes in 2024."
     figures = [tr for tr in soup.find("tbody").find_all("tr") if "oa-status" not in (tr.get("class") or [])]
     signals = {tr.find_all("td")[-1].get_text(strip=True) for tr in figures}
-    allowed = ("▲", "▼", "binnen verwachting; W/V ", "te weinig gegevens om te vergelijken")
+    allowed = ("▲", "▼", "binnen verwachting", "te weinig gegevens om te vergelijken")
     assert all(s == "" or s.startswith(allowed) for s in signals)
-    assert any(s.startswith("binnen verwachting; W/V ") and ", verwacht " in s for s in signals)
-    assert "binnen de verwachting" not in str(soup) and "interval W/V" not in str(soup)
-    assert "↑ hoger is beter" in soup.get_text()  # the legend line
+    assert "binnen verwachting" in signals
+    assert "W/V" not in str(soup.find("table")) and "binnen de grenzen" not in str(soup)
+    assert "Oordeel: vergeleken met wat je" in soup.get_text()  # the legend line
 
 
 def test_breakdowns_are_split_by_family(jb_story):
@@ -176,9 +178,11 @@ def test_suppressed_breakdown_cells_are_never_shown(jb_story, small_results):
 def test_same_as_and_restated_indicators_are_pointers(jb_story):
     html = _html(indicators.indicator_section(jb_story, "pi02_tevredenheid"))
     assert "Wordt berekend als" in html and "<table" not in html
-    # pi04 restates the basisset per care type; pi07 chains JB records on their own, so it is its own section
-    html = _html(indicators.indicator_section(jb_story, "pi04_vermindering_ernst"))
-    assert "berekend als" in html and "<table" not in html
+    # pi04 restates the basisset per care type: in the set it is one line of the list of indicators
+    # found elsewhere, not a section of its own; pi07 chains JB records on their own: its own section
+    assert not indicators.own_section(jb_story, registry.get("pi04_vermindering_ernst"))
+    listed = _html(indicators.elsewhere(jb_story, "prestatie"))
+    assert "Vermindering ernst problematiek" in listed and 'href="#ind-jb_afname_ontwikkelingsbedreiging"' in listed
     html = _html(indicators.indicator_section(jb_story, "pi07_reden_beeindiging_jb"))
     assert "berekend als" not in html and "Reden beëindiging jeugdbeschermingsmaatregel" in html
 
@@ -197,7 +201,7 @@ def test_dialogue_facts_use_the_question_bank_vocabulary(jb_story):
 @pytest.mark.parametrize("lang, heading", [("nl", "Samenvatting"), ("en", "Summary")])
 def test_headings_follow_the_language(small_results, lang, heading):
     s = story.prepare(small_results, JB_INSTITUTION, lang=lang)
-    assert f"<h2>{heading}</h2>" in _html(summary.build(s))
+    assert f'<h2 id="{report.chapter_anchor("summary")}">{heading}</h2>' in _html(summary.build(s))
     text = _html(methods.build(s))
     assert ("Verantwoording" if lang == "nl" else "Methods") in text
 
@@ -430,7 +434,7 @@ def test_one_institution_is_compared_with_nothing(gi_alone):
     # the summary lists every indicator: its figure or its status
     heads = BeautifulSoup(str(summary.headline_table(s)), "html.parser")
     labels = [tr.find("td").get_text(strip=True) for tr in heads.find("tbody").find_all("tr")]
-    assert len(labels) == len(frame) and "Cliëntervaring (JB)" in labels
+    assert len(labels) == len(summary.summary_frame(s)) and "Cliëntervaring (JB)" in labels
     assert "Vorige periode" in [th.get_text(strip=True) for th in heads.find_all("th")]
     assert not [th for th in heads.find_all("th") if th.get_text(strip=True) in ("Landelijk", "Gecorrigeerd")]
 
@@ -485,7 +489,7 @@ def test_a_gi_with_only_jb_hears_that_jr_does_not_apply(small_demo):
 def _kern_row(html: str, label: str) -> list[str]:
     soup = BeautifulSoup(html, "html.parser")
     for tr in soup.find("tbody").find_all("tr"):
-        cells = [td.get_text(strip=True) for td in tr.find_all("td")]
+        cells = [td.get_text(" ", strip=True) for td in tr.find_all("td")]
         if cells and cells[0] == label:
             return cells
     raise AssertionError(f"no Kerncijfers row {label!r}")
@@ -502,7 +506,7 @@ def test_a_hidden_pooled_figure_is_never_printed(small_results):
     t.loc[sel, "denominator"] = 8  # as the pooled figure of a family with one small institution
     s2 = story.prepare(dataclasses.replace(small_results, indicators=t), JB_INSTITUTION)
     row = _kern_row(str(summary.headline_table(s2)), s2.label(entry, "jb"))
-    assert row[5] == "–*" and report.fmt_pct(nat["value"], 1, "nl") not in row
+    assert row[2] == "–*" and report.fmt_pct(nat["value"], 1, "nl") not in row
     assert s2.national(entry, "jb", shown)["hidden"]
     table = BeautifulSoup(_html(indicators.figures_table(s2, entry, ["jb"], shown)), "html.parser")
     assert report.fmt_pct(nat["value"], 1, "nl") not in table.get_text()
@@ -510,9 +514,9 @@ def test_a_hidden_pooled_figure_is_never_printed(small_results):
 
 def test_kerncijfers_and_the_section_read_the_same_adjusted_verdict(small_results):
     s = story.prepare(small_results, JB_INSTITUTION)
-    entry = registry.get("pi07_reden_beeindiging_jb")
+    entry = registry.get("jb_afname_ontwikkelingsbedreiging")
     c = small_results.comparisons.copy()
-    sel = ((c["indicator"] == "pi07_reden_beeindiging_jb") & (c["care_type"] == "jb") & (c["basis"] == "adjusted")
+    sel = ((c["indicator"] == entry.id) & (c["care_type"] == "jb") & (c["basis"] == "adjusted")
            & (c["unit"] == JB_INSTITUTION))
     # no verdict (fewer than min_expected expected events): no interval, no range
     c.loc[sel, ["ci_low", "ci_high", "expected_low", "expected_high"]] = np.nan

@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -36,6 +37,8 @@ DIRECTIONS = ("higher_better", "lower_better", "none")
 HEADLINES = ("share", "mean", None)
 BREAKDOWN_TYPES = ("share", "mean", "distribution")
 LANGS = texts.LANGS
+#: an indicator id inside a text (``jh_tevredenheid``, ``pi04_vermindering_ernst``): replaced by its label
+_ID_PATTERN = re.compile(r"\b(?:jh|jb|jr|jbjr|pi\d\d|ctx)_[a-z0-9_]+\b")
 
 
 class RegistryError(OutcomeAnalysisError, ValueError):
@@ -127,8 +130,11 @@ class Entry:
         return getattr(self, f"name_{_lang(lang)}")
 
     def definition(self, lang: str = "nl") -> str:
-        """The short definition in ``lang``."""
-        return getattr(self, f"definition_{_lang(lang)}")
+        """The short definition in ``lang``, another indicator named by its label in quotes, never
+        by its id (``"Als jh_tevredenheid, ..."`` → ``"Als ‘Tevredenheid ...’, ..."``)."""
+        text = getattr(self, f"definition_{_lang(lang)}")
+        return _ID_PATTERN.sub(lambda m: f"‘{REGISTRY[m.group(0)].label(lang)}’" if m.group(0) in REGISTRY
+                               else m.group(0), text)
 
     def sentence(self, lang: str = "nl", *, settings: Settings) -> str:
         """The headline in words as a template with ``{value}``: the registry's ``sentence_<lang>``

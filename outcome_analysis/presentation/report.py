@@ -41,6 +41,57 @@ MISSING_MARK = {lang: texts.for_lang("report", lang, "marks")["missing"] for lan
 NOT_APPLICABLE_MARK = {lang: texts.for_lang("report", lang, "marks")["not_applicable"] for lang in LANGS}
 
 
+#: below this response rate (trajectories with answers to the experience questions, of the ended
+#: trajectories) an experience figure carries a caution. A constant, not a setting: it is a reading
+#: aid and changes no figure. Chosen at 30%: below it fewer than one in three clients answered, and
+#: those who answer can differ much from those who do not, so the share may not speak for all.
+RESPONSE_CAUTION = 0.30
+
+#: indicators that a report shows only in their own chapter because another indicator of the
+#: report tells nearly the same thing: id -> (the other indicator, the care type they share). The
+#: summary counts the other one; the section of the first says how the two differ.
+RELATED = {"pi07_reden_beeindiging_jb": ("jbjr_verloop", "jb")}
+
+
+def anchor(indicator_id: str) -> str:
+    """The ``id`` of an indicator's heading in the institution report (without ``#``), for links
+    such as ``<a class="page-ref" href="#ind-jh_uitval">``: ``"ind-" + indicator_id``. Chapter
+    headings use :func:`chapter_anchor`.
+
+    >>> anchor("jh_uitval")
+    'ind-jh_uitval'
+    """
+    return f"ind-{indicator_id}"
+
+
+def chapter_anchor(key: str) -> str:
+    """The ``id`` of a chapter heading (h2) of the institution report: ``"h-" + key`` with key an
+    indicator set id (``basisset_jbjr``) or a section key (``summary``, ``verloop``, ...).
+
+    >>> chapter_anchor("prestatie")
+    'h-prestatie'
+    """
+    return f"h-{key}"
+
+
+def heading(text: str, level: int = 2, *, id: str = "", cls: str = "") -> HTML:
+    """A heading ``<h{level} id=… class=…>`` with ``text`` escaped (``id`` from :func:`anchor` or
+    :func:`chapter_anchor`; no attribute when empty).
+
+    >>> heading("Samenvatting", 2, id="h-summary")
+    '<h2 id="h-summary">Samenvatting</h2>'
+    """
+    attrs = (f' id="{_html.escape(id)}"' if id else "") + (f' class="{_html.escape(cls)}"' if cls else "")
+    return HTML(f"<h{int(level)}{attrs}>{_html.escape(str(text))}</h{int(level)}>")
+
+
+def nowrap(text: str) -> str:
+    """``text`` escaped and wrapped in ``<span class="nowrap">`` so that a short status word
+    ("binnen verwachting") is never broken or hyphenated (the stylesheet sets ``white-space:
+    nowrap`` for ``.nowrap``)."""
+    return f'<span class="nowrap">{_html.escape(str(text))}</span>'
+
+
 class ReportError(OutcomeAnalysisError, ValueError):
     """A presentation request that cannot be met (unknown language, column, or fact test)."""
 

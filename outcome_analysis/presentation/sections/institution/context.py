@@ -21,13 +21,13 @@ def build(story: Story) -> list:
     """Per care type: the target group figure, the key figures table, the waiting time in words and
     the kwesties."""
     t = story.t
-    items = [story.heading("context", page_break=False), para(t["context_intro"])]
+    items = [report.heading(t["context"], 2, id=report.chapter_anchor("context"), cls="oa-nobreak"),
+             para(t["context_intro"])]
     for care_type in story.care_types:
-        items.append(report.HTML(f"<h3>{esc(story.care_label(care_type).capitalize())}</h3>"))
-        items += _target_group(story, care_type)
-        items += _key_figures(story, care_type)
-        items += _waiting(story, care_type)
-        items += _kwesties(story, care_type)
+        part = _target_group(story, care_type) + _key_figures(story, care_type) + _waiting(story, care_type)
+        part += _kwesties(story, care_type)
+        items.append(report.heading(story.care_label(care_type).capitalize(), 3))
+        items += part or [para(t["context_none"])]
     return items
 
 

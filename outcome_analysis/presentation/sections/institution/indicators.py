@@ -21,21 +21,74 @@ def build(story: Story) -> list:
 
 
 def indicator_set(story: Story, set_id: str) -> list:
-    """One set: its heading, the care types it does not speak about, and every applicable indicator."""
+    """One set: its heading, the care types it does not speak about, one list of the indicators it
+    shares with another chapter of this report (:func:`elsewhere`; no section of their own), and
+    every other applicable indicator."""
     items = [set_heading(story, set_id)]
     absent = story.absent_sentence(set_id)
     if absent:
         items.append(para(absent))
+    items += elsewhere(story, set_id)
     for entry in story.entries(set_id):
-        items += indicator_section(story, entry)
+        if own_section(story, entry):
+            items += indicator_section(story, entry)
     return items
 
 
 def set_heading(story: Story, set_id: str) -> report.HTML:
-    """The h2 of an indicator set; only the first set starts a new page in the PDF."""
+    """The h2 of an indicator set (id :func:`report.chapter_anchor` of the set); only the first set
+    starts a new page in the PDF."""
     sets = story.sets()
-    cls = "" if not sets or set_id == sets[0] else ' class="oa-nobreak"'
-    return report.HTML(f"<h2{cls}>{esc(registry.set_label(set_id, story.lang))}</h2>")
+    cls = "" if not sets or set_id == sets[0] else "oa-nobreak"
+    return report.heading(registry.set_label(set_id, story.lang), 2, id=report.chapter_anchor(set_id), cls=cls)
+
+
+def _restated(story: Story, entry: registry.Entry) -> dict[str, str]:
+    """care type -> the indicator ``entry`` restates for it, for the care types this report shows."""
+    return {c: entry.restates[c] for c in story.entry_care_types(entry) if entry.restates.get(c)}
+
+
+def own_section(story: Story, entry: registry.Entry) -> bool:
+    """Whether ``entry`` gets a section of its own: not when it is computed as another indicator
+    (``same_as``), nor when for every care type of the report it restates another one."""
+    if entry.same_as:
+        return False
+    care_types = story.entry_care_types(entry)
+    return not care_types or len(_restated(story, entry)) < len(care_types)
+
+
+def shown_ids(story: Story) -> set[str]:
+    """The ids of the indicators with a section (and so a heading with an id) in this report."""
+    return {e.id for e in story.entries() if own_section(story, e)}
+
+
+def _link(story: Story, indicator_id: str) -> str:
+    """A link to an indicator's heading in this report, its label as the text."""
+    return (f'<a class="page-ref" href="#{report.anchor(indicator_id)}">'
+            f"{esc(registry.label(indicator_id, story.lang))}</a>")
+
+
+def elsewhere(story: Story, set_id: str) -> list:
+    """One short list of the set's indicators that are computed as an indicator of another chapter
+    (``same_as``, ``restates``), each with a link to that indicator's heading; an indicator whose
+    counterpart is not in this report (e.g. a jeugdhulp indicator in a GI report) is left out. Empty
+    when there is none."""
+    t, shown = story.t, shown_ids(story)
+    lines = []
+    for entry in story.entries(set_id):
+        if entry.same_as and entry.same_as in shown:
+            lines.append(t["elsewhere_same"].format(label=esc(entry.label(story.lang)), other=_link(story, entry.same_as)))
+        elif not entry.same_as:
+            restated = {c: i for c, i in _restated(story, entry).items() if i in shown}
+            if restated and not own_section(story, entry):
+                parts = [t["elsewhere_care_item"].format(care_type=esc(story.care_label(c)), other=_link(story, i))
+                         for c, i in restated.items()]
+                lines.append(t["elsewhere_restates"].format(label=esc(entry.label(story.lang)),
+                                                            items="; ".join(parts)))
+    if not lines:
+        return []
+    body = "".join(f"<li>{line}</li>" for line in lines)
+    return [report.HTML(f'<p class="oa-note">{esc(t["elsewhere_intro"])}</p><ul class="oa-elsewhere">{body}</ul>')]
 
 
 def indicator_section(story: Story, entry: registry.Entry | str) -> list:
@@ -53,11 +106,14 @@ def indicator_section(story: Story, entry: registry.Entry | str) -> list:
 
 def _indicator_section(story: Story, entry: registry.Entry) -> list:
     t = story.t
-    items = [report.HTML(f"<h3>{esc(entry.label(story.lang))}</h3>")]
+    items = [report.heading(entry.label(story.lang), 3, id=report.anchor(entry.id))]
     if entry.same_as:
-        other = registry.label(entry.same_as, story.lang)
-        return items + [para(t["same_as"].format(other=other))]
-    items.append(para(entry.definition(story.lang)))
+        return items + [report.HTML(f'<p class="oa-note">{t["same_as"].format(other=_link(story, entry.same_as))}</p>')]
+    items.append(para(explained(story, entry.definition(story.lang))))
+    if entry.id in report.RELATED:
+        other, care_type = report.RELATED[entry.id]
+        if care_type in story.offered_care_types:
+            items.append(report.HTML(f'<p class="oa-note">{t["related_" + entry.id].format(other=_link(story, other))}</p>'))
     if entry.provisional:
         items.append(para(t["provisional"]))
     num = getattr(entry, f"numerator_{story.lang}")
@@ -71,8 +127,8 @@ def _indicator_section(story: Story, entry: registry.Entry) -> list:
         if status == "niet_van_toepassing":
             notes.append(para(story.status_text(entry, care_type)))
         elif restated:
-            items.append(para(t["restates"].format(care_type=story.care_label(care_type),
-                                                   other=registry.label(restated, story.lang))))
+            items.append(report.HTML('<p class="oa-note">' + t["restates"].format(
+                care_type=esc(story.care_label(care_type)), other=_link(story, restated)) + "</p>"))
         elif status not in ("getoond", "verborgen"):
             notes.append(para(_care_prefix(story, care_type, several) + story.status_text(entry, care_type)))
         else:
@@ -91,6 +147,19 @@ def _indicator_section(story: Story, entry: registry.Entry) -> list:
         for care_type in shown_types:
             items += adjusted(story, entry, care_type, prefix=len(shown_types) > 1)
     return items + notes
+
+
+def explained(story: Story, text: str) -> str:
+    """``text`` followed by a plain explanation of each technical term in it (report texts ``terms``:
+    RCI, T-score, GAS; a key ``"RCI|Reliable Change Index"`` names one term by either name) that this
+    report has not explained before."""
+    said = story._cache.setdefault(("explained_terms", story.lang), set())
+    extra = []
+    for names, explanation in story.t.get("terms", {}).items():
+        if names not in said and any(name in text for name in names.split("|")):
+            extra.append(explanation)
+            said.add(names)
+    return " ".join([text, *extra])
 
 
 def _care_prefix(story: Story, care_type: str, several: bool) -> str:
@@ -112,9 +181,17 @@ def figures_table(story: Story, entry: registry.Entry, care_types: list[str], sh
         nat = story.national(entry, care_type, shown)
         national = ("" if not nat else story.pct_or_mark(nat["value"], nat["hidden"])
                     if not is_suppressed(mine) else report.ui(story.lang)["suppressed_mark"] + "*")
-        rows.append(dict(mine, national_value=national, period_label=shown,
-                         care_label=story.care_label(care_type).capitalize()))
         prefix = _care_prefix(story, care_type, several)
+        rate = experience_response(story, entry, care_type, shown)
+        rows.append(dict(mine, national_value=national, period_label=report.fmt_period(shown, story.lang),
+                         care_label=story.care_label(care_type).capitalize(),
+                         response_text=report.fmt_pct(rate, 0, story.lang) if rate is not None
+                         else report.MISSING_MARK[story.lang]))
+        if rate is not None:
+            notes.append(para(prefix + t["experience_response"].format(response=report.fmt_pct(rate, 0, story.lang))
+                              + (" " + t["experience_response_low"].format(
+                                  limit=report.fmt_pct(report.RESPONSE_CAUTION, 0, story.lang))
+                                 if rate < report.RESPONSE_CAUTION else "")))
         if not is_suppressed(mine):
             denominator = float(mine.get("denominator") or 0)
             missing = float(mine.get("missing") or 0)
@@ -137,13 +214,34 @@ def figures_table(story: Story, entry: registry.Entry, care_types: list[str], sh
     first = ("care_label", (t["col_care_type"], "text")) if several else ("period_label", (t["col_period"], "text"))
     cols = dict([first, ("value", (t["col_value"], "pct")), ("ci", (t["col_ci"], "ci")),
                  ("denominator", (t["col_n"], "count"))])
-    widths = (34, 18, 30, 18)
+    widths = [34, 18, 30, 18]
     if story.compared:
         cols["national_value"] = (t["col_national"], "text")  # hidden pooled figures as –*
-        widths = (30, 14, 26, 15, 15)
-    caption = t["figures_caption"].format(period=shown) if several else None
+        widths = [30, 14, 26, 15, 15]
+    if entry.unit == "answer":  # experience: the response rate beside the share
+        cols["response_text"] = (t["col_response"], "text")
+        widths = [26, 13, 24, 13, 12, 12] if story.compared else [28, 16, 26, 16, 14]
+    caption = t["figures_caption"].format(period=report.fmt_period(shown, story.lang)) if several else None
     return [report.display_table(pd.DataFrame(rows), cols, story.lang, widths=widths,
                                  caption=caption, settings=story.settings)] + notes
+
+
+def experience_response(story: Story, entry: registry.Entry, care_type: str, period: str) -> float | None:
+    """The response rate of an experience figure (an indicator counting answers, ``unit ==
+    "answer"``): the share of the institution's ended trajectories of ``care_type`` in ``period``
+    with answers to the experience questions (the data-quality item ``experience``). ``None`` for
+    other indicators, when the results hold no such row, or when it counts fewer ended trajectories
+    than ``min_denominator`` (the data-quality table does not show it then either)."""
+    if entry.unit != "answer":
+        return None
+    rows = story.results.select("quality", scope="institution", institution=story.institution,
+                                period=period, care_type=care_type, item="experience")
+    if rows.empty:
+        return None
+    r = rows.iloc[0]
+    if is_missing(r["value"]) or float(r["denominator"]) < story.settings.min_denominator:
+        return None
+    return float(r["value"])
 
 
 def _breakdown_families(story: Story, entry: registry.Entry, care_type: str, period: str):
@@ -231,52 +329,100 @@ def breakdown(story: Story, entry: registry.Entry, care_types: list[str], period
                 value=report.fmt_number(r["value"], 1, story.lang),
                 ci=report.fmt_ci(r["ci_low"], r["ci_high"], 1, story.lang, kind="number"),
                 national=story.comparator["value"].format(v=national))))
+            items += mean_verdict(story, entry, care_type, period, several)
     return items
 
 
+def mean_verdict(story: Story, entry: registry.Entry, care_type: str, period: str, several: bool) -> list:
+    """The adjusted verdict of the mean change (the stored ``adjusted``/``mean`` comparison) in
+    words, with the range chance and the usual differences between institutions explain; nothing
+    without a comparison, a verdict, or when the stored row is hidden."""
+    if not story.compared:
+        return []
+    row = story.results.verdict(entry.id, care_type, period, story.institution, basis="adjusted", measure="mean")
+    if row is None or row.get("text_key") == "suppressed" or row.get("signal") not in ("higher", "lower", "within"):
+        return []
+    fav = row.get("favourable")
+    fav_text = "" if fav is None or is_missing(fav) else story.t["adjusted_favourable" if fav else "adjusted_unfavourable"]
+    return [para(_care_prefix(story, care_type, several) + story.t["mean_adjusted"].format(
+        range=report.fmt_expected_range(row, story.lang), favourable=fav_text).strip())]
+
+
+#: a trend is drawn only from this many visible periods of the institution; with fewer the figures
+#: are said in one sentence (a line through one or two points suggests a development it cannot show).
+MIN_TREND_POINTS = 3
+
+
+def trend_sentence(story: Story, entry: registry.Entry, care_type: str, visible: pd.DataFrame, several: bool) -> str:
+    """The few visible periods of a trend in words ("Eerdere jaren: 2023 61,0%, 2024 64,3%.")."""
+    items = [f"{report.fmt_period(r['period'], story.lang)} {report.fmt_pct(r['value'], 1, story.lang)}"
+             for _, r in visible.sort_values("period").iterrows()]
+    return _care_prefix(story, care_type, several) + story.t["trend_few"].format(
+        n=MIN_TREND_POINTS, items=", ".join(items))
+
+
 def figures(story: Story, entry: registry.Entry, care_types: list[str], period: str) -> list:
-    """Trend (left) and funnel (right), one row per care type that has a visible figure, one caption."""
+    """Trend (left) and funnel (right), one row per care type that has a visible figure, one caption.
+    A trend needs :data:`MIN_TREND_POINTS` visible periods; with fewer its figures are said in a
+    sentence and only the funnel (if any) is drawn."""
     t = story.t
-    panels = []
+    panels, sentences = [], []
+    several = len(care_types) > 1
     for care_type in care_types:
         trend = story.trend_table(entry, care_type, period)
         inst_visible = trend[(trend["scope"] == "institution") & ~trend["suppressed"].astype(bool)]
         if inst_visible.empty:
             continue
+        if len(inst_visible) < MIN_TREND_POINTS:
+            sentences.append(para(trend_sentence(story, entry, care_type, inst_visible, several)))
+            trend = None
         cm_all = story.casemix_all(entry, care_type)
         has_funnel = (story.compared and not cm_all.empty and (~cm_all["suppressed"]).sum() >= 3
                       and story.institution in set(cm_all.loc[~cm_all["suppressed"], "institution"]))
-        panels.append((care_type, trend, cm_all if has_funnel else None))
+        if trend is not None or has_funnel:
+            panels.append((care_type, trend, cm_all if has_funnel else None))
     if not panels:
-        return []
+        return sentences
     from matplotlib.figure import Figure
 
     from outcome_analysis.presentation import plots
 
     any_funnel = any(p[2] is not None for p in panels)
-    several = len(panels) > 1
+    any_trend = any(p[1] is not None for p in panels)
+    ncols = int(any_trend) + int(any_funnel)
+    several_rows = len(panels) > 1
     # always the full text width: the page scales images to it, so a narrower figure would only
     # come out taller
     height = 2.7 if any_funnel else 2.1
-    fig = Figure(figsize=(6.8, height * len(panels) + (0.25 if several else 0)), layout="constrained")
-    axes = fig.subplots(len(panels), 2 if any_funnel else 1, squeeze=False)
+    fig = Figure(figsize=(6.8, height * len(panels) + (0.25 if several_rows else 0)), layout="constrained")
+    axes = fig.subplots(len(panels), ncols, squeeze=False)
     for row, (care_type, trend, cm_all) in zip(axes, panels):
-        plots.trend_plot(trend, institution=story.institution, lang=story.lang, ax=row[0], settings=story.settings,
-                         national=story.compared, national_label=story.comparator["label"])
-        if several:
+        if any_trend:
+            if trend is None:
+                row[0].set_axis_off()
+            else:
+                plots.trend_plot(trend, institution=story.institution, lang=story.lang, ax=row[0],
+                                 settings=story.settings, national=story.compared,
+                                 national_label=story.comparator["label"])
+        if several_rows:
             row[0].set_title(story.care_label(care_type).capitalize(), loc="left", fontsize=9,
                              fontweight="bold")
         if any_funnel:
+            ax = row[-1]
             if cm_all is None:
-                row[1].set_axis_off()
+                ax.set_axis_off()
                 continue
-            plots.funnel_plot(cm_all, highlight=story.institution, kind="oe", lang=story.lang, ax=row[1],
+            plots.funnel_plot(cm_all, highlight=story.institution, kind="oe", lang=story.lang, ax=ax,
                               limits_table=_oe_curves(story, entry, care_type, cm_all), settings=story.settings)
-            if row[1].get_legend() is not None:
-                row[1].get_legend().remove()
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
     image = png(fig)
-    caption = t["figure_caption"] if any_funnel else t["figure_caption_trend"] if story.compared \
-        else t["figure_caption_alone"]
+    if any_funnel and any_trend:
+        caption = t["figure_caption"]
+    elif any_funnel:
+        caption = t["figure_caption_funnel"]
+    else:
+        caption = t["figure_caption_trend"] if story.compared else t["figure_caption_alone"]
     left_out = sum(int(cm["suppressed"].sum()) for _c, _t, cm in panels if cm is not None)
     if any_funnel and left_out:  # peers are drawn only when their share passes the rule: say how many are not
         caption += " " + t["funnel_left_out"].format(k=report.fmt_int(left_out, story.lang))
@@ -285,7 +431,7 @@ def figures(story: Story, entry: registry.Entry, care_types: list[str], period: 
         attention = [lim for lim in story.settings.funnel_limits if lim != signal] or [signal]
         caption = caption.format(signal_limit=report.fmt_pct(signal, 1, story.lang),
                                  attention_limit=report.fmt_pct(min(attention), 0, story.lang))
-    return [image, para(caption, "oa-caption")]
+    return sentences + [image, para(caption, "oa-caption")]
 
 
 def _oe_curves(story: Story, entry: registry.Entry, care_type: str, cm_all: pd.DataFrame):

@@ -20,7 +20,8 @@ def build(story: Story) -> list:
 def items(story: Story) -> list:
     """The section's items before its tables are wrapped for the smaller type."""
     t = story.t
-    out = [story.heading("methods"), para(t["methods_intro"]), story.heading("definitions", 3)]
+    out = [report.heading(t["methods"], 2, id=report.chapter_anchor("methods")), para(t["methods_intro"]),
+           story.heading("definitions", 3)]
     rows = []
     for entry in story.entries():
         months = story.results.window_months(entry.id)
@@ -32,7 +33,9 @@ def items(story: Story) -> list:
     cols = {"label": (t["col_indicator"], "text"), "definition": (t["col_definition"], "text"),
             "numerator": (t["col_numerator"], "text"), "denominator": (t["col_denominator"], "text"),
             "window": (t["col_window"], "text")}
-    out.append(report.display_table(pd.DataFrame(rows), cols, story.lang, settings=story.settings))
+    # the definition gets the most room; the window is short ("12 maanden")
+    out.append(report.display_table(pd.DataFrame(rows), cols, story.lang, widths=(18, 40, 16, 16, 10),
+                                    settings=story.settings))
     out += [story.heading("settings", 3), _settings_table(story)]
     out += instrument_notes(story)
     out += [story.heading("models", 3), para(t["models_intro"])]
@@ -148,6 +151,20 @@ def _calibration_text(story: Story, indicator, care_type, period, kind) -> str:
     return report.fmt_ci(ratio.min(), ratio.max(), lang=story.lang, kind="ratio")
 
 
+def level_label(story: Story, covariate: str, level: str) -> str:
+    """A level of a case-mix covariate in words: the registry's category label (``care_form:ots`` →
+    "OTS"), else the report's words for coded levels (``True`` → "ja", ``missing`` → "ontbreekt",
+    ``v`` → "meisje"), else the level as stored (age groups such as ``12-15``)."""
+    level = str(level)
+    words = story.words.get("covariate_levels", {})
+    if level in words:
+        return words[level]
+    category = f"{covariate}:{level}"
+    if category in registry.LABELS["categories"]:
+        return registry.category_label(category, story.lang)
+    return level
+
+
 def odds_ratio_frame(story: Story, models: pd.DataFrame) -> pd.DataFrame:
     """Odds ratios with intervals, one column per fitted logistic model, one row per term."""
     versus = story.words["versus_reference"]
@@ -162,9 +179,9 @@ def odds_ratio_frame(story: Story, models: pd.DataFrame) -> pd.DataFrame:
             cov = r.get("covariate") or str(r["term"]).split("[", 1)[0]
             level = str(r["term"])[len(str(cov)):].strip("[]")
             ref = r.get("reference")
-            name = registry.covariate_label(cov, story.lang) + (f": {level}" if level else "")
+            name = registry.covariate_label(cov, story.lang) + (f": {level_label(story, cov, level)}" if level else "")
             if isinstance(ref, str) and ref:
-                name += versus.format(ref=ref)
+                name += versus.format(ref=level_label(story, cov, ref))
             col[name] = (f"{report.fmt_ratio(r['odds_ratio'], 2, story.lang)} "
                          f"({report.fmt_ci(r['ci_low'], r['ci_high'], lang=story.lang, kind='ratio')})")
         columns[m["label"]] = col

@@ -17,7 +17,7 @@ NAME = "quality"
 def build(story: Story) -> list:
     """Completeness per care type, onbekend, left out, the recovery note and the contract."""
     t = story.t
-    items = [story.heading("quality", page_break=False), para(t["quality_intro"].format(period=story.period_text))]
+    items = [report.heading(t["quality"], 2, id=report.chapter_anchor("quality"), cls="oa-nobreak"), para(t["quality_intro"].format(period=story.period_text))]
     items += _completeness(story)
     for care_type, share in story.unknown_reason_shares().items():
         items.append(para(t["unknown_reason"].format(care_type=story.care_label(care_type),

@@ -16,7 +16,7 @@ def build(story: Story) -> list:
     t = story.t
     care = ", ".join(story.care_label(c) for c in story.care_types)
     items = [
-        story.heading("summary"),
+        report.heading(t["summary"], 2, id=report.chapter_anchor("summary")),
         para(t["intro"].format(institution=story.institution, period=story.period_text, care_types=care), "oa-lead"),
         para(t["how_to_read" if story.compared else "how_to_read_alone"].format(
             n=story.settings.min_denominator, cell=story.settings.min_cell, r=story.settings.round_to)),
@@ -34,62 +34,67 @@ def build(story: Story) -> list:
     return items
 
 
-def headline_table(story: Story) -> report.HTML:
-    """The compact summary ("Kerncijfers"): per indicator its figure (value, interval, number,
-    the pooled figure when there is one, the previous period, the adjusted verdict) or, across
-    the figure columns, its status in words ("Niet aangeleverd: ...")."""
-    t = story.t
+def summary_frame(story: Story):
+    """:meth:`Story.headline_frame` with each indicator counted once: an indicator that restates
+    another one of the report (:data:`report.RELATED`, e.g. ``pi07`` beside ``jbjr_verloop``) is
+    left to its own chapter."""
     frame = story.headline_frame()
+    if frame.empty:
+        return frame
+    related = {(i, c) for i, (_other, c) in report.RELATED.items()}
+    keep = [(i, c) not in related for i, c in zip(frame["indicator"], frame["care_type"])]
+    return frame.loc[keep].reset_index(drop=True)
+
+
+def headline_table(story: Story) -> report.HTML:
+    """The compact summary ("Kerncijfers"): per indicator its figure, the pooled figure (with a
+    comparison; else the previous period) and the adjusted verdict in words, or across the figure
+    columns its status in words ("Niet aangeleverd: ..."). Intervals, counts and W/V stand in the
+    indicator's own section (linked from its label)."""
+    t = story.t
+    frame = summary_frame(story)
     if frame.empty:
         return para(t["reason_all_suppressed"].format(n=story.settings.min_denominator, cell=story.settings.min_cell))
     lang, st = story.lang, story.settings
     hidden = report.ui(lang)["suppressed_mark"] + "*"
-    heads = [(t["col_indicator"], False), (t["col_direction"], False), (t["col_value"], True), (t["col_ci"], True),
-             (t["col_n"], True)]
-    widths = [25, 8, 8, 14, 9]
+    heads = [(t["col_indicator"], False), (t["col_value"], True)]
     if story.compared:
-        heads.append((t["col_national"], True))
-        widths.append(9)
-    heads.append((t["col_previous"], True))
-    widths.append(9)
-    if story.compared:
-        heads.append((t["col_adjusted"], False))
-        widths.append(18)
-    total = sum(widths)
+        heads += [(t["col_national"], True), (t["col_verdict"], False)]
+        widths = [44, 13, 15, 28]
+    else:
+        heads.append((t["col_previous"], True))
+        widths = [60, 20, 20]
     body, any_hidden = [], False
     for _, r in frame.iterrows():
-        label = r["label"] + (f" ({r['shown_period']})" if r["shown_period"] != story.period else "")
-        first = [esc(label), esc(t.get(f"direction_short_{r['direction']}", ""))]
+        label = r["label"] + (f" ({report.fmt_period(r['shown_period'], lang)})"
+                              if r["shown_period"] != story.period else "")
+        first = f'<td><a href="#{report.anchor(r["indicator"])}">{esc(label)}</a></td>'
         if r["status"] not in ("getoond", "verborgen"):
-            cells = "".join(f"<td>{c}</td>" for c in first)
-            body.append(f'<tr class="oa-status">{cells}<td colspan="{len(heads) - 2}" class="oa-status-text">'
+            body.append(f'<tr class="oa-status">{first}<td colspan="{len(heads) - 1}" class="oa-status-text">'
                         f"{esc(r['status_text'])}</td></tr>")
             continue
         shown = not r["suppressed"]
         any_hidden |= not shown
-        n = report.fmt_count_rounded(r["denominator"], lang, settings=st) \
-            if shown else hidden
-        numbers = [report.fmt_pct(r["value"], 1, lang) if shown else hidden,
-                   report.fmt_ci(r["ci_low"], r["ci_high"], 1, lang) if shown else hidden, n]
+        numbers = [report.fmt_pct(r["value"], 1, lang) if shown else hidden]
         if story.compared:
             numbers.append(story.pct_or_mark(r["national_value"], bool(r["national_hidden"])))
             any_hidden |= bool(r["national_hidden"])
-        prev_hidden = bool(r["previous_suppressed"])
-        if is_missing(r["previous_value"]) and not prev_hidden:
-            numbers.append(report.MISSING_MARK[lang])
         else:
-            numbers.append(story.pct_or_mark(r["previous_value"], prev_hidden or is_missing(r["previous_value"])))
-            any_hidden |= prev_hidden
-        cells = "".join(f"<td>{c}</td>" for c in first)
-        cells += "".join(f'<td class="oa-num">{esc(c)}</td>' for c in numbers)
+            prev_hidden = bool(r["previous_suppressed"])
+            if is_missing(r["previous_value"]) and not prev_hidden:
+                numbers.append(report.MISSING_MARK[lang])
+            else:
+                numbers.append(story.pct_or_mark(r["previous_value"], prev_hidden or is_missing(r["previous_value"])))
+                any_hidden |= prev_hidden
+        cells = first + "".join(f'<td class="oa-num">{report.nowrap(c)}</td>' for c in numbers)
         if story.compared:
-            cells += f"<td>{esc(_adjusted_short(story, r))}</td>"
+            cells += f"<td>{verdict_words(story, r)}</td>"
         body.append(f"<tr>{cells}</tr>")
     num_cls = ' class="oa-num"'
     head = "".join(f'<th scope="col"{num_cls if num else ""}>{esc(h)}</th>' for h, num in heads)
-    cols = "".join(f'<col style="width:{100 * w / total:.4g}%">' for w in widths)
-    caption = t["headline_table_caption"].format(period=story.period)
-    table = (f'<div class="oa-table-wrap"><table class="oa-table oa-wide"><caption>{esc(caption)}</caption>'
+    cols = "".join(f'<col style="width:{w}%">' for w in widths)
+    caption = t["headline_table_caption"].format(period=story.period_text)
+    table = (f'<div class="oa-table-wrap"><table class="oa-table oa-headline-table"><caption>{esc(caption)}</caption>'
              f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
     if any_hidden:
         table += f'<p class="oa-footnote">{esc(report.ui(lang)["suppressed_footnote"].format(n=st.min_denominator, cell=st.min_cell, count=st.min_count))}</p>'
@@ -98,36 +103,29 @@ def headline_table(story: Story) -> report.HTML:
     return report.HTML(table + str(para(legend, "oa-footnote")))
 
 
-def _adjusted_short(story: Story, r) -> str:
-    """The Kerncijfers' adjusted cell: the stored verdict with its favourable word, the O/E and the
-    range chance and the usual differences between institutions explain; "te weinig gegevens om te
-    vergelijken" for a verdict ``none``; empty without an adjusted row."""
+def verdict_words(story: Story, r) -> str:
+    """The Kerncijfers' verdict cell as HTML: the stored adjusted verdict in words with its
+    favourable word ("▲ hoger dan verwacht (gunstig)"), each part unbreakable; "te weinig gegevens om
+    te vergelijken" for a verdict ``none``; empty without an adjusted row. Never a number: the O/E and
+    its range stand in the indicator's section."""
     row = r["adjusted"]
     if row is None or (r["suppressed"] and row.get("signal") not in ("higher", "lower", "within")):
         return ""
     sig = row.get("signal")
-    if r["suppressed"]:  # a hidden figure: its verdict word only, never its O/E or range
-        text = story.t["signal_short_" + sig]
-        fav = row.get("favourable")
-        if fav is not None and not is_missing(fav):
-            text += f" ({story.t['favourable'] if fav else story.t['unfavourable']})"
-        return text
     if sig not in ("higher", "lower", "within"):
-        return report.ui(story.lang, "verdicts")["too_little"]
-    text = story.t["signal_short_" + sig]
+        return esc(report.ui(story.lang, "verdicts")["too_little"])
+    text = report.nowrap(story.t["signal_short_" + sig])
     fav = row.get("favourable")
     if fav is not None and not is_missing(fav):
-        text += f" ({story.t['favourable'] if fav else story.t['unfavourable']})"
-    d = report.range_decimals(row.get("value"), row.get("expected_low"), row.get("expected_high"))
-    return text + "; " + story.t["adjusted_cell"].format(
-        oe=report.fmt_ratio(row.get("value"), d, story.lang),
-        range=report.fmt_ci(row.get("expected_low"), row.get("expected_high"), d, lang=story.lang, kind="ratio"))
+        text += " " + report.nowrap(f"({story.t['favourable'] if fav else story.t['unfavourable']})")
+    return text
 
 
 def headline_sentences(story: Story) -> report.HTML:
     """The headline figures in words (report.headline_sentence of the stored verdicts), one line per
-    indicator; an indicator without a figure gets its status sentence."""
-    frame = story.headline_frame()
+    indicator (each counted once, :func:`summary_frame`); an indicator without a figure gets its
+    status sentence."""
+    frame = summary_frame(story)
     items = []
     for _, r in frame.iterrows():
         items.append(f"<li><strong>{esc(_label(story, r))}</strong>: {esc(sentence(story, r))}</li>")
@@ -135,7 +133,8 @@ def headline_sentences(story: Story) -> report.HTML:
 
 
 def _label(story: Story, r) -> str:
-    return r["label"] + (f" ({r['shown_period']})" if r["shown_period"] != story.period else "")
+    return r["label"] + (f" ({report.fmt_period(r['shown_period'], story.lang)})"
+                         if r["shown_period"] != story.period else "")
 
 
 def sentence(story: Story, r) -> str:

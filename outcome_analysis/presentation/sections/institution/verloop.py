@@ -17,7 +17,7 @@ NAME = "verloop"
 def build(story: Story) -> list:
     """Per care type of the report: its profiles and, for JB and JR, the duration table."""
     t = story.t
-    items = [story.heading("verloop")]
+    items = [report.heading(t["verloop"], 2, id=report.chapter_anchor("verloop"))]
     for care_type in story.care_types:
         part = []
         if care_type in ("jb", "jr"):
@@ -29,7 +29,7 @@ def build(story: Story) -> list:
         part += _profile(story, "pi06_zwaarte_vervolghulp", care_type, "follow_up", t["follow_up"])
         if not part:  # every profile hidden: say so, never an empty heading
             part = [para(t["verloop_none"].format(n=story.settings.min_denominator, period=story.period_text))]
-        items += [report.HTML(f"<h3>{esc(story.care_label(care_type).capitalize())}</h3>"), *part]
+        items += [report.heading(story.care_label(care_type).capitalize(), 3), *part]
     return items
 
 
