@@ -158,8 +158,10 @@ def toy_episode_example(lang: str = "nl", *, settings: Settings) -> dict:
     t = data.trajectories
     show = pd.DataFrame({
         m["record"]: t["trajectory_id"].astype(str), m["institution"]: t["institution"].astype(str),
-        m["form"]: t["care_form"].astype(str), m["start"]: t["start_date"].dt.strftime("%Y-%m-%d"),
-        m["end"]: t["end_date"].dt.strftime("%Y-%m-%d"), m["reason"]: t["end_reason"].astype(str),
+        m["form"]: [registry.category_label(f"care_form:{v}", lang) for v in t["care_form"].astype(str)],
+        m["start"]: [report.fmt_date(v, lang) for v in t["start_date"]],
+        m["end"]: [report.fmt_date(v, lang) for v in t["end_date"]],
+        m["reason"]: [registry.category_label(f"end_reason:{v}", lang) for v in t["end_reason"].astype(str)],
         m["episode"]: (ch.record_episode.to_numpy() + 1).astype(str),
     })
     first = ch.episodes.iloc[0]

@@ -23,7 +23,7 @@ def build(ov) -> list:
 
     text = mt["episodes"].format(
         k=len(ex["trajectories"]), n=ex["n_episodes"], c=ex["chain_length"],
-        end=f"{pd.Timestamp(first['end_date']):%Y-%m-%d}", inst=first["institution"],
+        end=report.fmt_date(pd.Timestamp(first["end_date"]), lang), inst=first["institution"],
         days=n((pd.Timestamp(second["start_date"]) - pd.Timestamp(first["end_date"])).days),
         m=ex["window_months"], p=ex["end_period"], num=n(h.get("numerator")), den=n(h.get("denominator")))
     return [table, report.note(text)]
