@@ -89,10 +89,18 @@ def _tick_names(axis) -> dict[float, str]:
     return names
 
 
-def _name_of(pos: float, names: dict[float, str]) -> str | None:
+def _name_of(pos: float, names: dict[float, str], near: bool = False) -> str | None:
+    """The tick label at ``pos``; with ``near``, the nearest tick within half the tick spacing (bars
+    of several groups sit beside their category's tick). A footnote mark ("2019*") is left off."""
     for key, text in names.items():
         if math.isclose(key, pos, abs_tol=1e-6):
-            return text
+            return text.rstrip("*").strip()
+    if near and names:
+        keys = sorted(names)
+        spacing = min((b - a for a, b in zip(keys, keys[1:])), default=1.0)
+        key = min(keys, key=lambda k: abs(k - pos))
+        if abs(key - pos) <= spacing / 2 + 1e-9:
+            return names[key].rstrip("*").strip()
     return None
 
 
@@ -106,8 +114,11 @@ def _finite_points(xs, ys) -> list[tuple[float, float]]:
 
 def _lines(ax, lang: str, w: dict) -> tuple[list[str], str]:
     """Sentences for the labelled lines of ``ax`` and the span of periods they cover."""
+    from matplotlib.collections import PathCollection
+
     fmt_y = _formatter(ax.yaxis, lang)
     names = _tick_names(ax.xaxis)
+    has_points = any(isinstance(c, PathCollection) for c in ax.collections)
     parts, spans = [], []
     for line in ax.get_lines():
         if not line.get_visible():
@@ -126,7 +137,7 @@ def _lines(ax, lang: str, w: dict) -> tuple[list[str], str]:
             continue
         if not label:
             continue  # an unlabelled curve (interval edges, limits drawn twice): not a series
-        if ax.collections and not names:  # curves of a funnel: named, not read point by point
+        if has_points:  # limit curves of a funnel: named, not read point by point
             parts.append(label)
             continue
         first, last = points[0], points[-1]
@@ -163,7 +174,7 @@ def _bars(ax, lang: str) -> list[str]:
             if not np.isfinite(size) or size == 0:
                 continue  # nothing drawn (a hidden value)
             centre = bar.get_y() + bar.get_height() / 2 if horizontal else bar.get_x() + bar.get_width() / 2
-            name = _name_of(centre, names)
+            name = _name_of(centre, names, near=True)
             values.append(f"{name} {fmt(size)}" if name else fmt(size))
         if not values:
             continue

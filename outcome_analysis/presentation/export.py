@@ -403,6 +403,8 @@ def finish_html(document: str) -> str:
     for number, heading in enumerate(body.find_all(["h2", "h3"]), start=1):
         if heading.find_parent(class_="oa-cover"):
             continue
+        if any(c.startswith("oa-was-h") and c[-1] in "456" for c in heading.get("class", [])):
+            continue  # a figure's or table's own heading, moved up a level only to keep the order
         if not heading.get("id"):
             candidate = f"oa-sec-{number}"
             while candidate in used:
