@@ -325,14 +325,15 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | list[str] | None = None
         faces = np.where(np.isin(signals[plain], ["higher", "lower", "within"]) | ("signal" not in data),
                          OTHERS, "white")
         open_ = np.asarray(faces == "white") if plain.any() else np.zeros(0, bool)
-        # the plain points read as "within" (a filled circle, next to the triangles of a signal)
-        within_label = lab["signal_within"] if "signal" in data and not open_.all() else lab["others"]
+        verdicts = "signal" in data
         others = ax.scatter(x[plain], y[plain], s=22, marker="o", facecolor=faces, edgecolor="#1f1f1f",
-                            linewidth=0.4, alpha=0.85, zorder=3, label=within_label if not open_.all() else None)
+                            linewidth=0.4, alpha=0.85, zorder=3, label=None if verdicts else lab["others"])
         others.set_gid("others")
-        if open_.any():  # points without a verdict: an open circle of their own in the legend
-            ax.scatter([], [], s=22, marker="o", facecolor="white", edgecolor="#1f1f1f", linewidth=0.4,
-                       label=lab["signal_none"])
+        if verdicts:  # the legend names both kinds of circle: filled within expectation, open without a verdict
+            for kind, face, show in (("signal_within", OTHERS, (~open_).any()), ("signal_none", "white", open_.any())):
+                if show:
+                    ax.scatter([], [], s=22, marker="o", facecolor=face, edgecolor="#1f1f1f", linewidth=0.4,
+                               label=lab[kind])
         for sig, (marker, colour) in SIGNAL_STYLES.items():  # coloured by the comparison's own verdict
             mask = rest & (signals == sig)
             if mask.any():

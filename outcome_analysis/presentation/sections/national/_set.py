@@ -40,7 +40,7 @@ def indicator_items(ov, indicator: str, care_type: str) -> list:
     shown = adj.loc[~adj["suppressed"]]
     if not len(shown):
         return items
-    items.append(report.note(t["key_note"].format(**overview.limit_words(ov.settings, lang))))
+    # how to read the numbers and lines of the funnels is said once, in the summary's reading guide
     # the verdict is the comparison's (Results.comparison), with its own interval; no shrunk O/E beside it
     shown = shown.assign(institution=shown["key"] + ". " + shown["institution"])
     # beside the verdict the range chance and the usual differences between institutions explain (the

@@ -35,7 +35,7 @@ def build(ov) -> list:
     sentences = "".join(f"<li>{_html.escape(s)}</li>" for s in overview.summary_sentences(summary, lang))
     items.append(report.HTML(f'<ul class="oa-summary">{sentences}</ul>'))
     # the words of the chapters that follow (W/V, trechter, interval, ...) in plain language, before their first use
-    items.append(report.note(t["glossary"]))
+    items.append(report.note(t["glossary"] + " " + t["key_note"].format(**overview.limit_words(ov.settings, lang))))
     if summary.empty:
         return items
     table = summary.assign(suppressed=False)
