@@ -364,11 +364,12 @@ def test_cli_writes_files(tmp_path, capsys, fmt):
     assert any(name.startswith("trajectories") for name in names)
     assert "demo_truth.csv" in names
     assert not [name for name in names if name.startswith(".")]           # no temporary files left
-    # the demo declares itself national: its reports say "landelijk"
+    # the demo declares itself national (its reports say "landelijk") and fictitious (its reports
+    # carry the demo mark)
     from outcome_analysis.settings import Settings, for_delivery
 
     assert Settings.from_yaml(out / "settings.yaml").delivery_scope == "national"
-    assert for_delivery(out) == (Settings(delivery_scope="national"), out / "settings.yaml")
+    assert for_delivery(out) == (Settings(delivery_scope="national", demo=True), out / "settings.yaml")
     printed = capsys.readouterr().out
     assert "jeugdhulp" in printed and "institutions" in printed
 
