@@ -12,6 +12,7 @@ def build(ov) -> list:
     lang, results = ov.lang, ov.results
     words = overview.comparator(results, lang)
     items = [overview.heading(words["trends"], 2), report.note(overview.texts_of(lang)["trend_note"])]
+    head = len(items)
     for set_id in overview.SETS_SHOWN:
         trends = overview.national_trends(results, set_id)
         if trends.empty:
@@ -20,4 +21,4 @@ def build(ov) -> list:
         fig = overview.figure(overview.trend_figure(results, set_id, lang))
         items += [fig] if fig is not None else []
         items.append(overview.trend_table(trends, lang, caption=words["trend_caption"]))
-    return items
+    return items if len(items) > head else []  # no chapter without a trend in it
