@@ -189,21 +189,25 @@ def test_rendered_report_has_no_codes_iso_dates_or_true_false(report_batch, role
     assert soup.find_all("h3", id=re.compile(r"^ind-"))
 
 
-def _overlaps_in_table_lines(pdf) -> list[str]:
-    """Words whose boxes overlap another word's box on the same line, in lines that belong to
-    table rows (pdftotext -bbox-layout: blocks > lines > words)."""
+def overlapping_words(pdf) -> list[tuple[int, str, str]]:
+    """Pairs of words drawn over each other: (page, word, word) for every two word boxes of a page
+    (``pdftotext -bbox-layout``) that intersect by more than a point vertically and half a point
+    horizontally. Table headers crushed into narrow columns ("Zonder kenmerk" over "c-statistiek")
+    show up here; text in figures is not text in the PDF and is not checked."""
     xml = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True,
                          check=True).stdout
-    soup = BeautifulSoup(xml, "html.parser")
     bad = []
-    for line in soup.find_all("line"):
-        words = [(float(w["xmin"]), float(w["xmax"]), w.get_text()) for w in line.find_all("word")]
-        words.sort()
-        for (a0, a1, at), (b0, b1, bt) in zip(words, words[1:]):
-            if b0 < a1 - 0.5:  # half a point of tolerance for kerning
-                bad.append(f"{at!r} over {bt!r}")
+    for number, page in enumerate(BeautifulSoup(xml, "html.parser").find_all("page"), 1):
+        words = sorted((float(w["xmin"]), float(w["ymin"]), float(w["xmax"]), float(w["ymax"]), w.get_text())
+                       for w in page.find_all("word"))
+        for i, a in enumerate(words):
+            for b in words[i + 1:]:
+                if b[0] >= a[2] - 0.5:
+                    break  # sorted by left edge: no later word starts inside this one
+                if min(a[3], b[3]) - max(a[1], b[1]) > 1.0 and min(a[2], b[2]) - max(a[0], b[0]) > 0.5:
+                    bad.append((number, a[4], b[4]))
     return bad
 
 
 def test_no_words_overlap_in_the_gi_pdf(report_batch):
-    assert _overlaps_in_table_lines(report_batch.pdf("gi")) == []
+    assert overlapping_words(report_batch.pdf("gi")) == []

@@ -393,7 +393,8 @@ def figures(story: Story, entry: registry.Entry, care_types: list[str], period: 
     several_rows = len(panels) > 1
     # always the full text width: the page scales images to it, so a narrower figure would only
     # come out taller
-    height = 2.7 if any_funnel else 2.1
+    # legends and the note on hidden periods sit below the axes: room for them under each row
+    height = 3.1 if any_funnel else 2.6
     fig = Figure(figsize=(6.8, height * len(panels) + (0.25 if several_rows else 0)), layout="constrained")
     axes = fig.subplots(len(panels), ncols, squeeze=False)
     for row, (care_type, trend, cm_all) in zip(axes, panels):

@@ -2,6 +2,8 @@
 the case-mix models behind the adjusted figures (fit, calibration, odds ratios)."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from outcome_analysis.indicators import registry
@@ -50,7 +52,7 @@ def items(story: Story) -> list:
     out.append(report.display_table(models, cols, story.lang, round_counts=False, settings=story.settings))
     notes = models[models["note"].fillna("") != ""]
     for _, r in notes.iterrows():
-        out.append(para(f"{r['label']}: {r['note']}"))
+        out.append(para(f"{r['label']}: {model_note(story, r['note'])}"))
     odds = odds_ratio_frame(story, models)
     if not odds.empty:
         out += [story.heading("odds_ratios", 3), para(t["odds_intro"])]
@@ -149,6 +151,34 @@ def _calibration_text(story: Story, indicator, care_type, period, kind) -> str:
     if ratio.empty:
         return ""
     return report.fmt_ci(ratio.min(), ratio.max(), lang=story.lang, kind="ratio")
+
+
+_NOTE_PATTERNS = (
+    ("too_few", re.compile(r"no case-mix model: only (?P<n>\d+) records \((?:a model needs )?at least (?P<m>\d+)")),
+    ("fixed", re.compile(r"^(?P<n>\d+) records in levels where every record has the same outcome")),
+    ("separation", re.compile(r"^\(quasi-\)separation found")),
+)
+
+
+def model_note(story: Story, note: str) -> str:
+    """A stored model note (English, parts separated by ``; ``) in the report's words (story texts
+    ``model_notes``): "geen correctiemodel: maar 37 records, ..."; parts that only explain a part
+    already said (the Firth intervals) are dropped, unknown parts stay as stored."""
+    words = story.words.get("model_notes", {})
+    out = []
+    for part in str(note).split("; "):
+        for key, pattern in _NOTE_PATTERNS:
+            m = pattern.search(part)
+            if m:
+                numbers = {k: report.fmt_int(int(v), story.lang) for k, v in m.groupdict().items()}
+                text = words[key].format(**numbers)
+                if text not in out:
+                    out.append(text)
+                break
+        else:
+            if not re.match(r"^(Firth|intervals are Wald)", part) and "Expected values are not given" not in part:
+                out.append(part)
+    return "; ".join(out) + "."
 
 
 def level_label(story: Story, covariate: str, level: str) -> str:
