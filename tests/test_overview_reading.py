@@ -242,3 +242,13 @@ def test_overview_html_reads(report_batch):
     body = re.sub(r"<[^>]+>", " ", body)
     assert _leaks(body) == []
     assert "binnen de grenzen" not in body
+
+
+def test_jargon_explained_before_first_use(overview_text):
+    """W/V, trechter, interval, overdispersie and empirische Bayes are explained in plain words (the
+    reading guide of the summary) before the body first uses them."""
+    guide = overview_text.find("Zo lees je dit overzicht")
+    assert guide > 0
+    for term in ("W/V", "trechter", "interval", "overdispersie", "empirische Bayes"):
+        first = overview_text.lower().find(term.lower())
+        assert first == -1 or first >= guide, (term, overview_text[max(0, first - 80):first + 40])
