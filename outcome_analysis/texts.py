@@ -10,7 +10,8 @@ Each area has one file ``outcome_analysis/data/texts/<area>.yaml``:
   question bank per indicator family);
 - one file per further module that speaks to a reader, named after it (``story``, ``overview``,
   ``methods``, ``explorer``, ``plots``, ``batch``, ``casemix``, ``registry``, ``validation``,
-  ``counted``, ...; the folder lists them all).
+  ``counted``, ``short`` (the short edition of the institution report), ...; the folder lists them
+  all).
 
 A file keyed by language holds the same keys under ``nl`` and ``en``; :func:`for_lang` hands a
 fresh copy of one language. The language asked for is checked here and nowhere else

@@ -79,7 +79,7 @@ def first_run(tmp_path_factory):
 
 def test_batch_makes_every_report_the_index_pages_and_the_manifest(first_run):
     out, result, manifest = first_run.out, first_run.result, first_run.manifest
-    assert result.counts == {"done": 4, "failed": 1, "skipped": 0}  # 3 institutions + national; 1 failed
+    assert result.counts == {"made": 4, "too_little_data": 0, "failed": 1, "skipped": 0}  # 3 institutions + national; 1 failed
     for name in GOOD:
         html_file = out / "2024" / f"{batch.slugify(name)}.html"
         assert html_file.is_file(), name
@@ -168,7 +168,7 @@ def test_a_second_run_skips_unchanged_reports_and_changes_rerun(first_run, tmp_p
     durations = {k: e["duration"] for k, e in first_run.manifest["reports"].items()}
 
     again = run(data, out, institutions=pick)
-    assert again.counts == {"done": 0, "failed": 0, "skipped": 4}
+    assert again.counts == {"made": 0, "too_little_data": 0, "failed": 0, "skipped": 4}
     after = {p: p.stat().st_mtime_ns for p in before}
     assert after == before  # nothing rewritten
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -177,7 +177,7 @@ def test_a_second_run_skips_unchanged_reports_and_changes_rerun(first_run, tmp_p
 
     # other settings: new results, every report made again
     changed = run(data, out, institutions=["Stichting*"], settings=Settings(min_count=5))
-    assert changed.counts == {"done": 2, "failed": 0, "skipped": 0}
+    assert changed.counts == {"made": 2, "too_little_data": 0, "failed": 0, "skipped": 0}
     noord = (out / "2024" / f"{batch.slugify('Stichting Jeugd Noord')}.html").read_text(encoding="utf-8")
     assert "n=15" in noord
 
@@ -187,13 +187,13 @@ def test_a_second_run_skips_unchanged_reports_and_changes_rerun(first_run, tmp_p
     nb["cells"][0]["source"] = "# Fixture: institution report, second edition"
     notebook.write_text(json.dumps(nb), encoding="utf-8")
     edited = run(data, out, institutions=["Jeugd*"], notebook=notebook, national_notebook=None)
-    assert edited.counts == {"done": 1, "failed": 0, "skipped": 0}
+    assert edited.counts == {"made": 1, "too_little_data": 0, "failed": 0, "skipped": 0}
 
 
 def test_dask_local_cluster_gives_the_same_reports_as_the_process_pool(first_run):
     out = first_run.base / "reports-dask"
     result = run(first_run.data, out, scheduler="dask-local", institutions=GOOD)
-    assert result.counts == {"done": 4, "failed": 0, "skipped": 0}
+    assert result.counts == {"made": 4, "too_little_data": 0, "failed": 0, "skipped": 0}
     assert sorted(first_run.pages) == sorted(p.name for p in (out / "2024").glob("*.html") if p.name != "index.html")
     for name, raw in first_run.pages.items():  # as the process pool made them in the first run
         assert without_dates((out / "2024" / name).read_bytes()) == without_dates(raw), name
@@ -206,9 +206,9 @@ def test_timeout_is_recorded_and_the_batch_goes_on(tmp_path):
         return SimpleNamespace(institutions=["SLOW Stichting", "Stichting Snel"], reference_date=pd.Timestamp("2025-03-31"))
 
     result = run(data, tmp_path / "out", load=load, timeout=4, national_notebook=None)
-    assert result.counts == {"done": 1, "failed": 1, "skipped": 0}
+    assert result.counts == {"made": 1, "too_little_data": 0, "failed": 1, "skipped": 0}
     [failure] = result.failures
-    assert failure["status"] == "timeout" and "timed out after 4 s" in failure["message"]
+    assert failure["status"] == "timed_out" and "timed out after 4 s" in failure["message"]
 
 
 def test_an_interrupted_run_keeps_what_was_done_and_resumes(tmp_path, monkeypatch):
@@ -227,13 +227,13 @@ def test_an_interrupted_run_keeps_what_was_done_and_resumes(tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         run(data, out, institutions=GOOD, national_notebook=None)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["runs"][-1]["interrupted"] is True and manifest["runs"][-1]["counts"]["done"] == 1
-    assert [e["status"] for e in manifest["reports"].values()] == ["done"]
+    assert manifest["runs"][-1]["interrupted"] is True and manifest["runs"][-1]["counts"]["made"] == 1
+    assert [e["status"] for e in manifest["reports"].values()] == ["made"]
     assert not [p for p in out.rglob("*.tmp")]
 
     monkeypatch.setattr(batch.run, "record_result", real_record)
     resumed = run(data, out, institutions=GOOD, national_notebook=None)
-    assert resumed.counts == {"done": 2, "failed": 0, "skipped": 1}
+    assert resumed.counts == {"made": 2, "too_little_data": 0, "failed": 0, "skipped": 1}
 
 
 def test_atomic_write_leaves_no_temporary_file_on_failure(tmp_path):
@@ -290,7 +290,7 @@ def test_run_reports_help_lists_every_option():
                           text=True, cwd=ROOT, check=True)
     for option in ("--data", "--period", "--institutions", "--formats", "--lang", "--out", "--jobs",
                    "--scheduler", "--force", "--config", "--timeout", "--notebook", "--national", "--cache",
-                   "--clean-cache", "examples:"):
+                   "--clean-cache", "--edition", "examples:"):
         assert option in done.stdout, option
 
 

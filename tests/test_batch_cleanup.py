@@ -70,8 +70,8 @@ def test_a_failing_and_a_timed_out_report_leave_nothing_in_temp_and_the_store_is
     result = batch.run_batch(data, out=out, periods=["2024"], formats=("html",), jobs=3, timeout=4,
                              notebook=NOTEBOOK, national_notebook=NATIONAL, load=load_population,
                              prepare=fake_prepare, quiet=True)
-    assert result.counts == {"done": 2, "failed": 2, "skipped": 0}
-    assert sorted(f["status"] for f in result.failures) == ["failed", "timeout"]
+    assert result.counts == {"made": 2, "too_little_data": 0, "failed": 2, "skipped": 0}
+    assert sorted(f["status"] for f in result.failures) == ["failed", "timed_out"]
     assert left_in(private_tmp) == []
     assert no_store_under(out)
     # the default cache: $XDG_CACHE_HOME/outcome-workbench/<data hash>, made with mode 0700

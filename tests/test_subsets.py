@@ -82,7 +82,7 @@ def check_delivery(subset_id: str, deliveries: dict, tmp_path: Path) -> dict[str
     status, manifest = make_reports(deliveries[subset_id], tmp_path / "reports", national)
     assert status == 0, [r.get("error") for r in manifest["reports"].values()]
     reports = manifest["reports"].values()
-    assert all(r["status"] == "done" for r in reports)
+    assert all(r["status"] == "made" for r in reports)
     made = {r["institution"] for r in reports}
     assert made == set(subset.institutions) | ({""} if national else set())
     # the settings.yaml holds only min_cell: the delivery is not declared national

@@ -134,6 +134,8 @@ def write_index_pages(out: Path, manifest: dict, lang: str) -> None:
         failed = len(entries) - made - little
         formats = sorted({fmt.upper() for r in entries for fmt in r.get("files", {})}) or ["HTML"]
         intro = t["intro"].format(formats=f" {t['and']} ".join(formats))  # only the formats this run made
+        if any(r.get("edition") == "short" for r in entries):
+            intro += " " + t["intro_editions"]
         body = (f'<p><a href="../index.html">{e(t["back"])}</a></p>\n'
                 f'<p class="summary">{e(t["summary"].format(done=made, little=little, failed=failed))}</p>\n'
                 f'<p>{e(intro)}</p>\n'
