@@ -153,7 +153,7 @@ def test_the_national_document_lists_the_notebook_sections_in_order():
     from outcome_analysis.presentation import documents
 
     assert documents.names("national") == ["summary", "basisset_jbjr", "jeugdhulp_harmonised", "prestatie",
-                                           "trends", "method_note"]
+                                           "trends", "method_note", "tables"]
     for module in documents.sections("national"):
         assert callable(module.build) and module.NAME
 

@@ -676,7 +676,7 @@ def funnel_pair(results: Results, indicator: str, care_type: str, period: str, l
     nat = _national(results, indicator, care_type, modelled)
     target = float(nat["value"]) if nat is not None else None
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(6.7, 3.1), layout="constrained")
+        fig, axes = plt.subplots(1, 2, figsize=(6.7, 2.8), layout="constrained")
     fig = axes[0].figure
     # raw: limits from all institutions' counts, widened by tau2 when the raw funnel is overdispersed
     limits = None

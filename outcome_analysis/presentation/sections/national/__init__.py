@@ -5,6 +5,7 @@ Each section module has ``NAME`` and ``build(ov) -> list`` of display items for 
 
     show(documents.section("national", "summary", ov))
 """
-from . import basisset_jbjr, jeugdhulp_harmonised, method_note, prestatie, summary, trends
+from . import basisset_jbjr, jeugdhulp_harmonised, method_note, prestatie, summary, tables, trends
 
-SECTIONS = (summary, basisset_jbjr, jeugdhulp_harmonised, prestatie, trends, method_note)
+#: ``tables`` (every institution's figures) is the appendix (``documents.APPENDIX``).
+SECTIONS = (summary, basisset_jbjr, jeugdhulp_harmonised, prestatie, trends, method_note, tables)

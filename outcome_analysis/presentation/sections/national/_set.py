@@ -14,6 +14,44 @@ from outcome_analysis.presentation import overview, report
 CARE_TYPES = ("jeugdhulp", "jb", "jr")
 
 
+#: a comparison of at most this many shown institutions prints its whole table in the body; a larger
+#: one prints the institutions with a signal there and the whole table in the appendix (tables.py).
+BODY_ROWS = 8
+
+
+def adjusted_display(ov, indicator: str, care_type: str, rows, modelled: str, caption_key: str = "table_caption"):
+    """The table of adjusted figures of ``rows`` (rows of :func:`overview.adjusted_table`, shown ones):
+    the number of the funnels, the institution, its count, raw share, O/E with the decimals of the
+    range beside it, that range (what chance and the usual differences explain), the adjusted share
+    and the verdict of :meth:`Results.comparison` in words."""
+    lang = ov.lang
+    t = overview.texts_of(lang)
+    entry = registry.get(indicator)
+    rows = rows.assign(institution=rows["key"] + ". " + rows["institution"])
+
+    def expected_range(r) -> str:
+        if r["signal"] not in ("higher", "lower", "within"):
+            return ""
+        d = report.range_decimals(r["oe_ratio"], r["expected_low"], r["expected_high"])
+        return report.fmt_ci(r["expected_low"], r["expected_high"], d, lang, kind="ratio")
+
+    def oe_text(r) -> str:  # the O/E with the decimals of the range beside it
+        if not np.isfinite(r["oe_ratio"]):
+            return ""
+        d = (report.range_decimals(r["oe_ratio"], r["expected_low"], r["expected_high"])
+             if r["signal"] in ("higher", "lower", "within") else 2)
+        return report.fmt_ratio(r["oe_ratio"], d, lang)
+
+    rows = rows.assign(expected_range=[expected_range(r) for r in rows.to_dict("records")],
+                       oe_text=[oe_text(r) for r in rows.to_dict("records")])
+    cols = {"institution": None, "n": (t["col_n"], "count"), "raw_value": (t["col_raw"], "pct"),
+            "oe_text": (t["col_oe"], "text"), "expected_range": (t["col_expected"], "text"),
+            "adjusted_value": (t["col_adj"], "pct"), "signal_label": (t["col_signal"], "text")}
+    caption = t[caption_key].format(ind=entry.label(lang), care=registry.care_type_label(care_type, lang), p=modelled)
+    return overview.widths(report.display_table(rows, cols, lang, caption=caption, settings=ov.settings),
+                           [30, 10, 9, 8, 16, 11, 16])
+
+
 def indicator_items(ov, indicator: str, care_type: str) -> list:
     """One indicator and care type: the definition, the funnels, the adjusted table (institutions in
     alphabetical order, each with the verdict of :meth:`Results.comparison` and its own interval), the
@@ -41,47 +79,46 @@ def indicator_items(ov, indicator: str, care_type: str) -> list:
     if not len(shown):
         return items
     # how to read the numbers and lines of the funnels is said once, in the summary's reading guide
-    # the verdict is the comparison's (Results.comparison), with its own interval; no shrunk O/E beside it
-    shown = shown.assign(institution=shown["key"] + ". " + shown["institution"])
-    # beside the verdict the range chance and the usual differences between institutions explain (the
-    # institution reports print the same), never called a confidence interval
-    def expected_range(r) -> str:
-        if r["signal"] not in ("higher", "lower", "within"):
-            return ""
-        d = report.range_decimals(r["oe_ratio"], r["expected_low"], r["expected_high"])
-        return report.fmt_ci(r["expected_low"], r["expected_high"], d, lang, kind="ratio")
-
-    def oe_text(r) -> str:  # the O/E with the decimals of the range beside it
-        if not np.isfinite(r["oe_ratio"]):
-            return ""
-        d = (report.range_decimals(r["oe_ratio"], r["expected_low"], r["expected_high"])
-             if r["signal"] in ("higher", "lower", "within") else 2)
-        return report.fmt_ratio(r["oe_ratio"], d, lang)
-
-    shown = shown.assign(expected_range=[expected_range(r) for r in shown.to_dict("records")],
-                         oe_text=[oe_text(r) for r in shown.to_dict("records")])
-    cols = {"institution": None, "n": (t["col_n"], "count"), "raw_value": (t["col_raw"], "pct"),
-            "oe_text": (t["col_oe"], "text"), "expected_range": (t["col_expected"], "text"),
-            "adjusted_value": (t["col_adj"], "pct"), "signal_label": (t["col_signal"], "text")}
-    caption = t["table_caption"].format(ind=entry.label(lang), care=care, p=modelled)
-    items.append(overview.widths(report.display_table(shown, cols, lang, caption=caption, settings=ov.settings),
-                                 [28, 10, 9, 8, 17, 11, 17]))
+    if len(shown) <= BODY_ROWS:
+        items.append(adjusted_display(ov, indicator, care_type, shown, modelled))
+    else:
+        # many institutions: the body lists those with a signal; every row is in the appendix
+        flagged = shown.loc[shown["signal"].isin(["higher", "lower"])]
+        if len(flagged):
+            items.append(adjusted_display(ov, indicator, care_type, flagged, modelled, caption_key="table_caption_flagged"))
+        within = int((shown["signal"] == "within").sum())
+        items.append(report.note(t["rest_in_appendix"].format(
+            k=report.fmt_int(within, lang), m=report.fmt_int(len(shown) - len(flagged) - within, lang),
+            appendix=t["tables_h"])))
     table, od = overview.spread(results, indicator, care_type, ov.period, lang)
     if int(table["n"].max()) < overview.MIN_SPREAD:
         # lowest, quartiles and highest of a handful of institutions only repeat the table above
         items.append(report.note(t["no_spread_few"].format(k=overview.MIN_SPREAD)))
-        items.append(report.note(overview.overdispersion_sentence(od, lang)))
-        items += overview.spread_items(results, indicator, care_type, ov.period, lang)
-        return items
+    elif len(shown) <= BODY_ROWS:
+        items.append(report.note(t["spread_in_appendix"].format(appendix=t["tables_h"])))
+    # the spread in words: overdispersion and rankability in one paragraph (the table is in the appendix);
+    # spread_items opens with the rankability sentence, then what only some comparisons have
+    rest = overview.spread_items(results, indicator, care_type, ov.period, lang)
+    rank = overview.rankability(results, indicator, care_type, ov.period, lang)["text"] if rest else ""
+    items.append(report.note(" ".join(x for x in (overview.overdispersion_sentence(od, lang), rank) if x)))
+    items += rest[1:]
+    return items
+
+
+def spread_display(ov, indicator: str, care_type: str):
+    """The spread between the shown institutions (lowest, quartiles, highest; raw and adjusted) as a
+    table, or ``None`` below :data:`overview.MIN_SPREAD` institutions (it would repeat their figures)."""
+    lang = ov.lang
+    t = overview.texts_of(lang)
+    table, _od = overview.spread(ov.results, indicator, care_type, ov.period, lang)
+    if int(table["n"].max()) < overview.MIN_SPREAD:
+        return None
     sc = t["spread_cols"]
     scols = {"measure": (sc["measure"], "text"), "n": (sc["n"], "int"), "min": (sc["min"], "pct"),
              "q1": (sc["q1"], "pct"), "median": (sc["median"], "pct"), "q3": (sc["q3"], "pct"),
              "max": (sc["max"], "pct"), "iqr": (sc["iqr"], "pct")}
-    items.append(overview.widths(report.display_table(table.assign(suppressed=False), scols, lang,
-                                                      settings=ov.settings), [20, 10, 10, 10, 10, 10, 10, 10]))
-    items.append(report.note(overview.overdispersion_sentence(od, lang)))
-    items += overview.spread_items(results, indicator, care_type, ov.period, lang)
-    return items
+    return overview.widths(report.display_table(table.assign(suppressed=False), scols, lang, settings=ov.settings),
+                           [20, 10, 10, 10, 10, 10, 10, 10])
 
 
 def build_set(ov, set: str) -> list:

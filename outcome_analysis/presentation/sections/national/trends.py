@@ -1,5 +1,5 @@
 """The trends of the pooled figure (national only for a national delivery), not adjusted: one
-small-multiples figure and one table per set."""
+small-multiples figure per set (their tables are in the appendix, ``tables``)."""
 from __future__ import annotations
 
 from outcome_analysis.indicators import registry
@@ -11,7 +11,9 @@ NAME = "trends"
 def build(ov) -> list:
     lang, results = ov.lang, ov.results
     words = overview.comparator(results, lang)
-    items = [overview.heading(words["trends"], 2), report.note(overview.texts_of(lang)["trend_note"])]
+    items = [overview.heading(words["trends"], 2),
+             report.note(overview.texts_of(lang)["trend_note"] + " " + overview.texts_of(lang)["trend_tables"].format(
+                 appendix=overview.texts_of(lang)["tables_h"]))]
     head = len(items)
     for set_id in overview.SETS_SHOWN:
         trends = overview.national_trends(results, set_id)
@@ -20,5 +22,5 @@ def build(ov) -> list:
         items.append(overview.heading(registry.set_label(set_id, lang), 3))
         fig = overview.figure(overview.trend_figure(results, set_id, lang))
         items += [fig] if fig is not None else []
-        items.append(overview.trend_table(trends, lang, caption=words["trend_caption"]))
+        # the figures as numbers are in the appendix (sections/national/tables.py)
     return items if len(items) > head else []  # no chapter without a trend in it
