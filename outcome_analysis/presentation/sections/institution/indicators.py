@@ -394,8 +394,9 @@ def figures(story: Story, entry: registry.Entry, care_types: list[str], period: 
     # always the full text width: the page scales images to it, so a narrower figure would only
     # come out taller
     # legends and the note on hidden periods sit below the axes: room for them under each row
-    height = 3.1 if any_funnel else 2.6
+    height = 2.9 if any_funnel else 2.4
     fig = Figure(figsize=(6.8, height * len(panels) + (0.25 if several_rows else 0)), layout="constrained")
+    notes = []
     axes = fig.subplots(len(panels), ncols, squeeze=False)
     for row, (care_type, trend, cm_all) in zip(axes, panels):
         if any_trend:
@@ -405,6 +406,11 @@ def figures(story: Story, entry: registry.Entry, care_types: list[str], period: 
                 plots.trend_plot(trend, institution=story.institution, lang=story.lang, ax=row[0],
                                  settings=story.settings, national=story.compared,
                                  national_label=story.comparator["label"])
+                # the note on hidden periods runs wider than a half-width panel (the layout would
+                # squeeze both panels) and lands on the legend: it goes into the caption instead
+                for text in [x for x in row[0].texts if x.get_gid() == "suppressed_note"]:
+                    notes.append(_care_prefix(story, care_type, several_rows) + text.get_text().lstrip("* "))
+                    text.remove()
         if several_rows:
             row[0].set_title(story.care_label(care_type).capitalize(), loc="left", fontsize=9,
                              fontweight="bold")
@@ -417,6 +423,11 @@ def figures(story: Story, entry: registry.Entry, care_types: list[str], period: 
                               limits_table=_oe_curves(story, entry, care_type, cm_all), settings=story.settings)
             if ax.get_legend() is not None:
                 ax.get_legend().remove()
+    if any_trend:  # the legends below the trends, anchored again to the finished layout (twice: it settles)
+        for _ in range(2):
+            for row, (_c, trend, _cm) in zip(axes, panels):
+                if trend is not None and row[0].get_legend() is not None:
+                    plots.legend_below(row[0], ncols=2).set_gid("legend")
     image = png(fig)
     if any_funnel and any_trend:
         caption = t["figure_caption"]
@@ -432,6 +443,8 @@ def figures(story: Story, entry: registry.Entry, care_types: list[str], period: 
         attention = [lim for lim in story.settings.funnel_limits if lim != signal] or [signal]
         caption = caption.format(signal_limit=report.fmt_pct(signal, 1, story.lang),
                                  attention_limit=report.fmt_pct(min(attention), 0, story.lang))
+    if notes:  # the periods the trend leaves out, marked * on its axis
+        caption += " * " + " ".join(n if n.endswith(".") else n + "." for n in notes)
     return sentences + [image, para(caption, "oa-caption")]
 
 
