@@ -741,7 +741,7 @@ def trend_figure(results: Results, set: str, lang: str = "nl"):
     by_indicator = list(trends.groupby("indicator", sort=False))  # trends is sorted by indicator
     ncols = 3
     nrows = math.ceil(len(by_indicator) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6.7, 2.3 * nrows + 0.3), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.7, 1.9 * nrows + 0.3), layout="constrained", squeeze=False)
     periods = sorted(trends["period"].astype(str).unique())  # the periods with a national figure shown
     pos = {p: i for i, p in enumerate(periods)}
     styles = {"jeugdhulp": (plots.MAIN, "o", "-"), "jb": (plots.NATIONAL, "s", "--"), "jr": (plots.OTHERS, "^", ":")}

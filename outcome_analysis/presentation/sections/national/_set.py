@@ -14,9 +14,10 @@ from outcome_analysis.presentation import overview, report
 CARE_TYPES = ("jeugdhulp", "jb", "jr")
 
 
-#: a comparison of at most this many shown institutions prints its whole table in the body; a larger
-#: one prints the institutions with a signal there and the whole table in the appendix (tables.py).
-BODY_ROWS = 8
+#: a comparison of at most this many shown institutions (fewer than ``overview.MIN_SPREAD``) prints its
+#: whole table in the body; a larger one prints the institutions with a signal there and the whole
+#: table in the appendix (tables.py).
+BODY_ROWS = 4
 
 
 def adjusted_display(ov, indicator: str, care_type: str, rows, modelled: str, caption_key: str = "table_caption"):
