@@ -82,9 +82,17 @@ def test_summary_counts_are_the_comparisons(small_results, period):
 
 
 def test_rendered_table_alphabetical_with_the_comparisons_verdict(small_results, period):
-    items = _set.indicator_items(_ov(small_results, period), IND, CARE)
-    tables = [t for t in _tables(items) if "Signaal" in t.get_text()]
+    from outcome_analysis.presentation.sections.national import tables as appendix
+
+    ov = _ov(small_results, period)
+    # the whole table: in the body for a handful of institutions, else in the appendix (the body lists
+    # the institutions with a signal)
+    body = [t for t in _tables(_set.indicator_items(ov, IND, CARE)) if "Signaal" in t.get_text()]
+    tables = [t for t in body + _tables(appendix.build(ov))
+              if "Signaal" in t.get_text() and "Uitval (jeugdhulp)" in t.get_text()
+              and "gecorrigeerde cijfers per instelling" in t.get_text()]
     assert len(tables) == 1
+    assert all("instellingen met een signaal" in t.get_text() for t in body)
     head = [th.get_text(" ", strip=True) for th in tables[0].find("thead").find_all("th")]
     assert "Bij toeval verwacht (W/V)" in head and "Signaal" in head  # the range, as in the reports
     assert not any("kleine aantallen" in h for h in head)  # the shrunk O/E never beside a verdict
@@ -166,7 +174,10 @@ def test_no_between_variance_says_so_only_in_the_spread_part(small_results, peri
 
 def test_texts_in_english(small_results, period):
     results = _with_model(small_results, period, rankability=0.9, tau2_between=0.05)
-    items = _set.indicator_items(_ov(results, period, "en"), IND, CARE)
+    from outcome_analysis.presentation.sections.national import tables as appendix
+
+    ov = _ov(results, period, "en")
+    items = _set.indicator_items(ov, IND, CARE) + appendix.build(ov)  # the whole table may be in the appendix
     text = " ".join(str(i) for i in items if isinstance(i, str))
     assert "Rankability 0.90 (high)" in text
     assert "how large is the difference probably, taking small numbers into account" in text

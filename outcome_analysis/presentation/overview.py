@@ -274,10 +274,15 @@ def restated_notes(results: Results, set: str, lang: str = "nl") -> list[str]:
             continue
         if e.same_as:
             out.append(t["same_as"].format(ind=e.label(lang), other=registry.label(e.same_as, lang)))
-        for care_type, other in e.restates.items():
-            if care_type in set_ and other != e.id:
-                out.append(t["restates"].format(ind=e.label(lang), care=registry.care_type_label(care_type, lang),
-                                                other=registry.label(other, lang)))
+        parts = [(care_type, other) for care_type, other in e.restates.items() if care_type in set_ and other != e.id]
+        if len(parts) == 1:
+            care_type, other = parts[0]
+            out.append(t["restates"].format(ind=e.label(lang), care=registry.care_type_label(care_type, lang),
+                                            other=registry.label(other, lang)))
+        elif parts:  # one sentence for all care types of the indicator
+            out.append(t["restates_many"].format(ind=e.label(lang), parts="; ".join(
+                t["restates_part"].format(care=registry.care_type_label(c, lang), other=registry.label(o, lang))
+                for c, o in parts)))
     return out
 
 

@@ -88,9 +88,12 @@ def indicator_items(ov, indicator: str, care_type: str) -> list:
         if len(flagged):
             items.append(adjusted_display(ov, indicator, care_type, flagged, modelled, caption_key="table_caption_flagged"))
         within = int((shown["signal"] == "within").sum())
-        items.append(report.note(t["rest_in_appendix"].format(
-            k=report.fmt_int(within, lang), m=report.fmt_int(len(shown) - len(flagged) - within, lang),
-            appendix=t["tables_h"])))
+        none = len(shown) - len(flagged) - within
+        rest = [t["rest_within"].format(k=report.fmt_int(within, lang))] if within else []
+        rest += [t["rest_none"].format(m=report.fmt_int(none, lang))] if none else []
+        rest = f" {t['and']} ".join(rest)
+        items.append(report.note(t["rest_in_appendix"].format(rest=rest[:1].upper() + rest[1:], appendix=t["tables_h"])
+                                 if rest else t["rest_in_appendix"].split(". ", 1)[-1].format(appendix=t["tables_h"])))
     table, od = overview.spread(results, indicator, care_type, ov.period, lang)
     if int(table["n"].max()) < overview.MIN_SPREAD:
         # lowest, quartiles and highest of a handful of institutions only repeat the table above
