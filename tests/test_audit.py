@@ -286,3 +286,25 @@ def test_cli_audit_without_a_store_cannot_run(tmp_path, capsys):
     out, _ = published(tmp_path, "<p>niets</p>")
     assert cli.main(["audit", str(out)]) == 2  # the manifest names no results store
     assert "--cache" in capsys.readouterr().err
+
+
+def test_a_hidden_longer_window_does_not_hide_the_modelled_figure():
+    """Herhaald beroep has follow-up windows of 12 and 24 months; the model uses the window in force
+    (12). A hidden 24-month figure must not make the shown 12-month O/E a forbidden number."""
+    from outcome_analysis.indicators import registry
+
+    assert registry.get("jbjr_herhaald_beroep").window_months(DEFAULT) == 12
+    rows = [dict(figure("jbjr_herhaald_beroep", 20, 80), care_type="jb", window_months=12),
+            dict(figure("jbjr_herhaald_beroep", 3, 40), care_type="jb", window_months=24, suppressed=True)]
+    casemix = pd.DataFrame([{
+        "indicator": "jbjr_herhaald_beroep", "report_period": "2024", "period": "2024", "care_type": "jb",
+        "institution": INST, "n": 80, "observed": 20.0, "expected": 18.0, "oe_ratio": 1.1111,
+        "oe_ci_low": 0.72, "oe_ci_high": 1.64, "national_value": 0.225, "raw_value": 0.25, "adjusted_value": 0.25,
+    }])
+    empty = pd.DataFrame()
+    store = Results(indicators=pd.DataFrame(rows), context=empty, quality=empty, verloop=empty, casemix=casemix,
+                    casemix_mean=empty, model_summaries=empty, coefficients=empty, calibration=empty,
+                    meta=toy_results().meta)
+    forbidden = audit.forbidden_strings(store, INST, DEFAULT)
+    assert "1,11" not in forbidden.numbers and "0,72" not in forbidden.numbers
+    assert report.fmt_pct(3 / 40) in forbidden.percentages  # the hidden 24-month share itself stays forbidden

@@ -247,7 +247,8 @@ def _describe(row) -> str:
 def _hidden_casemix(results, institution: str | None) -> pd.DataFrame:
     """Case-mix rows (O/E, adjusted share) of a figure that is hidden: the ``suppressed`` column of
     the case-mix table when it has one, else the ``indicators`` row of the same indicator, care type,
-    institution and modelled period (headline, no category)."""
+    institution and modelled period (headline, no category, the follow-up window in force: a hidden
+    24-month figure does not hide the modelled 12-month one)."""
     cm = getattr(results, "casemix", None)
     if cm is None or cm.empty:
         return pd.DataFrame()
@@ -262,6 +263,11 @@ def _hidden_casemix(results, institution: str | None) -> pd.DataFrame:
     if ind.empty:
         return cm.iloc[0:0]
     head = ind.loc[ind["category"].fillna("").astype(str) == ""] if "category" in ind.columns else ind
+    settings = getattr(results, "settings", None)
+    if settings is not None:  # the row of the follow-up window in force (the one the model used)
+        from outcome_analysis.running.query import window_in_force
+
+        head = head.loc[window_in_force(head, settings)]
     hidden = {(r.indicator, r.care_type, r.institution, str(r.period))
               for r in head.loc[_suppressed(head), ["indicator", "care_type", "institution", "period"]].itertuples()}
     keys = zip(cm["indicator"], cm["care_type"], cm["institution"], cm["period"].astype(str))
