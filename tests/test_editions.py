@@ -15,16 +15,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pikepdf
 import pytest
 import textstat
 from bs4 import BeautifulSoup
 
-ROOT = Path(__file__).resolve().parents[1]
 SHORT_ROLES = ("gi", "jeugdhulp")
 
 #: words a client council should not meet outside the glossary (nor a registry id, nor True/False).
@@ -152,40 +148,51 @@ def test_index_pages_show_statuses_in_words(report_batch):
     assert any(h.endswith(".kort.pdf") for h in links) and any(h.endswith(".pdf") and ".kort" not in h for h in links)
 
 
-def _rerun(report_batch, out: Path) -> subprocess.CompletedProcess:
-    names = ",".join(v for v in report_batch.institutions.values() if v)
-    command = [sys.executable, str(ROOT / "run_reports.py"), "--data", str(report_batch.data), "--out", str(out),
-               "--cache", str(report_batch.cache), "--formats", "html,pdf", "--jobs", "1", "--quiet",
-               "--edition", "both", "--institutions", names]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+def _jobs_of(manifest: dict) -> list:
+    """The jobs a run with unchanged inputs plans: the manifest's reports with their input hashes."""
+    from outcome_analysis.running.batch.jobs import Job
+
+    return [Job(key=key, kind=e["kind"], institution=e["institution"], period=e["period"], slug=e["slug"], lang="nl",
+                formats=tuple(sorted(e["files"])), title="", notebook="", parameters=e["parameters"],
+                input_hash=e["input_hash"], edition=e.get("edition", "full"))
+            for key, e in manifest["reports"].items()]
 
 
 def test_resume_skips_both_editions_also_from_an_old_manifest(report_batch, tmp_path):
+    from outcome_analysis.running.batch.jobs import BatchResult
+    from outcome_analysis.running.batch.manifest import load_manifest, split_resumable
+
     out = tmp_path / "reports"
     shutil.copytree(report_batch.out, out)
-    n = len(report_batch.manifest["reports"])
-    assert n == 7  # three institutions x two editions + the overview
-    run = _rerun(report_batch, out)
-    if not run.stdout.startswith(f"0 made, {n} unchanged"):
-        # the package's source changed since the shared batch (the results' hash covers it): this run
-        # remade the reports; the next one, with nothing changed, must skip them all
-        run = _rerun(report_batch, out)
-    assert run.returncode == 0, run.stderr
-    lines = run.stdout.strip().splitlines()
-    assert lines[0].startswith(f"0 made, {n} unchanged (skipped), 0 failed"), run.stdout
-    assert lines[-1] == f"open {out / 'index.html'} to see every report"
-    # a manifest of the previous version: "done" (and no edition field) reads as "made"
+    manifest = load_manifest(out)
+    assert len(manifest["reports"]) == 7  # three institutions x two editions + the overview
+    jobs = _jobs_of(manifest)
+    assert {j.edition for j in jobs} == {"full", "short"}
+    todo, skipped = split_resumable(jobs, manifest, out, force=False)
+    assert todo == [] and sorted(skipped) == sorted(manifest["reports"])
+    # a short edition whose file went missing is remade alone; its full edition is not
+    short = next(j for j in jobs if j.edition == "short" and j.institution == report_batch.institutions["gi"])
+    (out / manifest["reports"][short.key]["files"]["pdf"]).unlink()
+    todo, _ = split_resumable(jobs, manifest, out, force=False)
+    assert [j.key for j in todo] == [short.key] and short.key.endswith(".kort")
+    shutil.copy(report_batch.out / manifest["reports"][short.key]["files"]["pdf"],
+                out / manifest["reports"][short.key]["files"]["pdf"])
+    # a manifest of the previous version: "done" / "timeout" (and no edition field) read as today's names
     path = out / "manifest.json"
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    for entry in manifest["reports"].values():
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    for entry in raw["reports"].values():
         entry["status"] = "done" if entry["status"] == "made" else entry["status"]
         if entry["edition"] == "full":
             del entry["edition"]
-    path.write_text(json.dumps(manifest), encoding="utf-8")
-    again = _rerun(report_batch, out)
-    assert again.returncode == 0 and f"{n} unchanged (skipped)" in again.stdout, again.stdout + again.stderr
-    statuses = {e["status"] for e in json.loads(path.read_text(encoding="utf-8"))["reports"].values()}
-    assert statuses == {"made", "too_little_data"}
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    old = load_manifest(out)
+    assert {e["status"] for e in old["reports"].values()} == {"made", "too_little_data"}
+    todo, skipped = split_resumable(jobs, old, out, force=False)
+    assert todo == [] and len(skipped) == 7
+    # the batch's last line names the index page to open
+    result = BatchResult(out=out, counts={"made": 0, "too_little_data": 0, "failed": 0, "skipped": 7}, failures=[],
+                         manifest=old, index=out / "index.html")
+    assert result.summary().splitlines()[-1] == f"open {out / 'index.html'} to see every report"
 
 
 def test_a_failing_edition_keeps_the_other_editions_files(tmp_path):
