@@ -60,11 +60,11 @@ def deliveries(small_demo, tmp_path_factory) -> dict[str, Path]:
 
 
 def make_reports(delivery: Path, out: Path, national: bool) -> tuple[int, dict]:
-    """``run_reports.py --formats html`` in this process (one notebook at a time: the test workers
+    """``run_reports.py --formats html --edition full`` in this process (one notebook at a time: the test workers
     already use both cores); the exit status and the manifest."""
     import run_reports
 
-    argv = ["--data", str(delivery), "--out", str(out), "--formats", "html", "--jobs", "1", "--quiet",
+    argv = ["--data", str(delivery), "--out", str(out), "--formats", "html", "--jobs", "1", "--quiet", "--edition", "full",
             "--notebook", str(ROOT / "notebooks" / "institution_report.ipynb")]
     argv += ["--national", str(ROOT / "notebooks" / "national_overview.ipynb")] if national else ["--no-national"]
     status = run_reports.main(argv)

@@ -10,8 +10,29 @@ NAME = "glossary"
 
 
 def build(story: Story) -> list:
-    """The heading, one line, and a definition list of the terms (``short.yaml``: ``glossary``)."""
+    """The heading, one line, and a definition list of the terms (``short.yaml``: ``glossary``); the
+    pooled figure's term is its name in this delivery ("Landelijk" only for a delivery declared
+    national) and is left out when there is nothing to compare with."""
     w = words(story)
-    terms = "".join(f"<dt>{esc(term)}</dt><dd>{esc(meaning)}</dd>" for term, meaning in w["glossary"].items())
+    terms = "".join(f"<dt>{esc(term)}</dt><dd>{esc(meaning)}</dd>" for term, meaning in glossary(story).items())
     return [heading(w["glossary_title"], page_break=False), para(w["glossary_intro"]),
             report.HTML(f'<dl class="oa-glossary">{terms}</dl>')]
+
+
+def glossary(story: Story) -> dict[str, str]:
+    """Term -> meaning, in reading order, for this report's delivery (the terms of jeugdbescherming
+    and jeugdreclassering only for an institution that offers one of them)."""
+    w = words(story)
+    jbjr = any(c in ("jb", "jr") for c in story.offered_care_types)
+    out = {}
+    for term, meaning in w["glossary"].items():
+        if term in w["glossary_jbjr"] and not jbjr:
+            continue
+        if term == "{comparator_label}":
+            if not story.compared:
+                continue
+            scope = "national" if story.comparator["scope"] == "national" else "delivery"
+            term = story.comparator["label"]
+            meaning = meaning.replace("{comparator_meaning}", w["comparator_meaning"][scope])
+        out[term] = meaning
+    return out
