@@ -385,3 +385,17 @@ def test_cover_box_for_an_institution_and_national_running_header(executed):
     pages = [p.extract_text() for p in PdfReader(io.BytesIO(export.render_pdf_bytes(national))).pages]
     assert "Landelijk overzicht" in pages[-1] and "2024" in pages[-1]
     assert "·  2024" not in pages[-1].replace("Landelijk overzicht  ·  2024", "")
+
+
+def test_a_page_reference_to_a_heading_the_document_lacks_is_dropped():
+    from bs4 import BeautifulSoup
+
+    from outcome_analysis.presentation import export
+
+    page = ('<html lang="nl"><body><main><h2 id="h-a">A</h2>'
+            '<p>Eén.<span class="oa-see"> Zie <a class="page-ref" href="#ind-x">X</a>.</span></p>'
+            '<p>Twee.<span class="oa-see"> Zie <a class="page-ref" href="#ind-y">Y</a>.</span></p>'
+            '<table><tr id="ind-y"><td>Y</td></tr></table></main></body></html>')
+    soup = BeautifulSoup(export.finish_html(page), "html.parser")
+    assert [a["href"] for a in soup.select("a.page-ref")] == ["#ind-y"]  # the one with a target stays
+    assert "Zie X" not in soup.get_text(" ") and "Eén." in soup.get_text(" ")

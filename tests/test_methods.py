@@ -131,7 +131,7 @@ def test_overdispersion_table_one_row_per_fitted_model(small_results, period):
 
 
 def test_the_methods_document_lists_the_notebook_sections_in_order(small_results, period):
-    from matplotlib.figure import Figure
+    from IPython.display import Image
 
     from outcome_analysis.presentation import documents
 
@@ -139,7 +139,8 @@ def test_the_methods_document_lists_the_notebook_sections_in_order(small_results
                                           "overdispersion", "shrinkage", "rci_gas"]
     ov = overview.Overview(results=small_results, period=period)
     items = documents.section("methods", "casemix", ov)
-    assert sum(isinstance(i, Figure) for i in items) == 2  # calibration and the funnel pair
+    # calibration and the funnel pair, each an embedded image with its text alternative
+    assert sum(isinstance(i, Image) and bool(i.alt) for i in items) == 2
     text = " ".join(str(i) for i in documents.section("methods", "rci_gas", ov))
     assert "RCI = (58 − 68)" in text
     en = " ".join(str(i) for i in documents.section("methods", "wilson", overview.Overview(small_results, period,

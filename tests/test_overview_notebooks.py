@@ -109,7 +109,8 @@ def test_national_overview_headings(national):
     _nb, html, _pdf = national
     for heading in ("Samenvatting", "Basisset outcome jeugdbescherming en jeugdreclassering",
                     "Geharmoniseerde outcome-indicatoren jeugdhulp", "Tien prestatie-indicatoren jeugdzorg",
-                    "Uitval – jeugdhulp", "Landelijke trends", "Over deze cijfers"):
+                    "Uitval – jeugdhulp", "Landelijke trends", "Bijlage: Over deze cijfers",
+                    "Bijlage: Cijfers per instelling"):
         assert re.search(rf"<h[23][^>]*>\s*{re.escape(heading)}", html), heading
     text = _text(html)
     assert "geen rangorde" in text and "alfabetische volgorde" in text

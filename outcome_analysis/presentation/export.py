@@ -386,8 +386,11 @@ def finish_html(document: str) -> str:
 
     The ``<head>`` comes from our template and is kept as is; everything inside ``<body>`` is
     passed through :func:`sanitize_fragment`. The placeholder ``<!--OA-TOC:title-->`` becomes a
-    ``<nav class="oa-toc">`` listing every h2/h3 of the body (ids are added where missing), or
-    disappears when there are no such headings.
+    ``<nav class="oa-toc">`` listing every h2/h3 of the body (ids are added where missing; an
+    appendix, ``h2.oa-appendix``, by its chapter headings only), or disappears when there are no such
+    headings. A short edition (an element with ``data-edition="short"``, which its first section
+    writes) gets no contents page and no cover box listing the full report's contents; page
+    references to headings the document lacks are removed (:func:`_drop_dangling_page_refs`).
     """
     match = re.search(r"<!--OA-TOC:(.*?)-->", document)
     toc_title = _html.unescape(match.group(1)) if match else None
@@ -400,9 +403,12 @@ def finish_html(document: str) -> str:
     accessible_structure(body, lang)
     entries = []
     used = {tag["id"] for tag in soup.find_all(attrs={"id": True})}
+    in_appendix = False
     for number, heading in enumerate(body.find_all(["h2", "h3"]), start=1):
         if heading.find_parent(class_="oa-cover"):
             continue
+        if heading.name == "h2":
+            in_appendix = "oa-appendix" in heading.get("class", [])
         if any(c.startswith("oa-was-h") and c[-1] in "456" for c in heading.get("class", [])):
             continue  # a figure's or table's own heading, moved up a level only to keep the order
         if not heading.get("id"):
@@ -414,8 +420,14 @@ def finish_html(document: str) -> str:
         for anchor in heading.find_all("a", class_="anchor-link"):
             anchor.decompose()
         text = heading.get_text(" ", strip=True)
-        if text:
+        if text and not (in_appendix and heading.name == "h3"):  # an appendix is listed by its chapters only
             entries.append((heading.name, heading["id"], text))
+    _drop_dangling_page_refs(body, used | {h["id"] for h in body.find_all(["h2", "h3"]) if h.get("id")})
+    short = body.find(attrs={"data-edition": "short"}) is not None
+    if short:  # the short edition: its own first page says what is in it; no contents page
+        for box in body.find_all(class_="oa-cover-box"):
+            box.decompose()
+        toc_title = None
     main = body.find("main") or body
     first_h2 = main.find("h2")
     if first_h2 is not None:  # the contents page already broke the page: no empty page before it
@@ -436,6 +448,21 @@ def finish_html(document: str) -> str:
         nav.append(ol)
         cover.insert_after(nav)
     return str(soup)
+
+
+def _drop_dangling_page_refs(body, ids: set[str]) -> None:
+    """A page reference (``a.page-ref``) to a heading this document does not have (the short edition
+    reuses the conversation page, whose references point into the full report) would print as "(p. ":
+    its "Zie …" phrase (``span.oa-see``) is removed, or the link alone becomes plain text."""
+    for link in body.find_all("a", class_="page-ref"):
+        href = link.get("href", "")
+        if not href.startswith("#") or href[1:] in ids:
+            continue
+        phrase = link.find_parent("span", class_="oa-see")
+        if phrase is not None:
+            phrase.decompose()
+        else:
+            link.unwrap()
 
 
 #: alt texts that say nothing about a figure: nbconvert's English default and our bare label.

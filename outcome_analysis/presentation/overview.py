@@ -809,13 +809,19 @@ def heading(text: str, level: int = 2) -> report.HTML:
 
 
 def figure(fig):
-    """A matplotlib figure as a display item: closed in pyplot (so that the notebook shows it once,
-    where the section puts it) and returned; ``None`` stays ``None``."""
+    """A matplotlib figure as a display item: an embedded PNG with its data-driven text alternative
+    (:func:`outcome_analysis.presentation.story.png`), the figure closed in pyplot (so that the
+    notebook shows it once, where the section puts it); ``None`` stays ``None``."""
     import matplotlib.pyplot as plt
 
-    if fig is not None:
+    from .story import png
+
+    if fig is None:
+        return None
+    try:
+        return png(fig)
+    finally:
         plt.close(fig)
-    return fig
 
 
 def overdispersion_sentence(od: dict, lang: str = "nl") -> str:

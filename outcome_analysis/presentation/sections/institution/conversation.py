@@ -150,30 +150,32 @@ def points(story: Story) -> tuple[list[Point], list[Point], list[Point], list[Po
 
 
 def _verdict_point(story: Story, r, entry, base: dict, words: dict, t: dict) -> Point | None:
-    """The point of one shown figure from its stored verdicts: against the comparator first, then
-    after adjustment, then the change from the previous period; ``None`` when all are "within"."""
+    """The point of one shown figure from its stored verdicts, read as every other section reads
+    them (one verdict): where a case-mix model exists its adjusted verdict decides (a raw gap that
+    the model explains is no point here); without a model the comparison with the comparator; then
+    the change from the previous period; ``None`` when all are "within"."""
     lang = story.lang
     value = report.fmt_pct(r["value"], 1, lang)
     ref_row, adj, change = r["reference"], r["adjusted"], r["change"]
-    if _decided(ref_row):
-        nat_hidden = bool(r["national_hidden"]) or is_missing(r["national_value"])
+    nat = r["national_value"]
+    nat_hidden = bool(r["national_hidden"]) or is_missing(nat)
+    has_model = adj is not None and adj.get("signal") in ("higher", "lower", "within")
+    if has_model and _decided(adj):
+        kind = "good" if adj["favourable"] else "bad"
+        sentence = t["items"]["adjusted_" + kind].format(**words, value=value)
+        gap = 0.0 if nat_hidden else abs(float(r["value"]) - float(nat))
+        return _with_worsened(story, r, Point(sentence=sentence, kind=kind, gap=gap, question_key=kind, **base),
+                              words, t)
+    if not has_model and _decided(ref_row):
         kind = "good" if ref_row["favourable"] else "bad"
         if nat_hidden:
             sentence = t["items"][ref_row["signal"] + "_alone"].format(**words, value=value)
             gap = abs(float(r["value"]) - float(ref_row.get("reference_value") or r["value"]))
         else:
-            sentence = t["items"][ref_row["signal"]].format(
-                **words, value=value, ref=report.fmt_pct(r["national_value"], 1, lang))
-            gap = abs(float(r["value"]) - float(r["national_value"]))
+            sentence = t["items"][ref_row["signal"]].format(**words, value=value, ref=report.fmt_pct(nat, 1, lang))
+            gap = abs(float(r["value"]) - float(nat))
         point = Point(sentence=sentence, kind=kind, gap=gap, question_key=kind, **base)
         return _with_worsened(story, r, point, words, t)
-    if _decided(adj):
-        kind = "good" if adj["favourable"] else "bad"
-        sentence = t["items"]["adjusted_" + kind].format(**words, value=value)
-        nat = r["national_value"]
-        gap = 0.0 if (r["national_hidden"] or is_missing(nat)) else abs(float(r["value"]) - float(nat))
-        return _with_worsened(story, r, Point(sentence=sentence, kind=kind, gap=gap, question_key=kind, **base),
-                              words, t)
     if _decided(change) and not (r["previous_suppressed"] or is_missing(r["previous_value"])):
         kind = "good" if change["favourable"] else "bad"
         sentence = t["items"]["rising" if change["signal"] == "higher" else "falling"].format(

@@ -169,4 +169,6 @@ def build_set(ov, set: str) -> list:
     items += [report.note(sentence) for sentence in overview.restated_notes(results, set, lang)]
     if t["sort_note"] and not comp.empty:
         items.append(report.note(t["sort_note"]))
+    if len(items) == 1:  # nothing to show (e.g. every figure of a delivery's one institution hidden): say so
+        items.append(report.note(t["none_in_set"].format(p=ov.period)))
     return items

@@ -19,8 +19,9 @@ def build(ov) -> list:
         trends = overview.national_trends(results, set_id)
         if trends.empty:
             continue
-        items.append(overview.heading(registry.set_label(set_id, lang), 3))
         fig = overview.figure(overview.trend_figure(results, set_id, lang))
-        items += [fig] if fig is not None else []
+        if fig is None:  # nothing to draw (e.g. every period hidden): no heading without a figure
+            continue
+        items += [overview.heading(registry.set_label(set_id, lang), 3), fig]
         # the figures as numbers are in the appendix (sections/national/tables.py)
     return items if len(items) > head else []  # no chapter without a trend in it

@@ -71,7 +71,8 @@ def figure_facts(story: Story, r) -> dict:
     if r["shown_period"] != story.period:
         label += f" ({report.fmt_period(r['shown_period'], story.lang)})"
     key = verdict_key(story, r)
-    facts = {"label": label, "value": w["no_figure"], "national": "", "verdict": w["verdict"][key], "response": ""}
+    facts = {"label": label, "value": w["no_figure"], "national": "", "verdict": w["verdict"][key], "response": "",
+             "anchor": report.anchor(r["indicator"])}
     comparator = story.comparator.get("than") or story.comparator.get("name", "")
     if r["status"] not in ("getoond", "verborgen"):
         facts["sentence"] = w["status"].get(r["status"], r["status_text"])
@@ -130,12 +131,16 @@ def table(story: Story, facts: list[dict]) -> report.HTML:
     heads = [w["col_figure"], w["col_mine"]] + ([story.comparator["label"], w["col_verdict"]] if story.compared else [])
     head = "".join(f'<th scope="col">{esc(h)}</th>' for h in heads)
     body = []
+    anchored: set[str] = set()
     for f in facts:
+        anchor = f.get("anchor", "")
+        row_id = f' id="{esc(anchor)}"' if anchor and anchor not in anchored else ""  # the conversation page links here
+        anchored.add(anchor)
         label = esc(f["label"]) + (f'<br><span class="oa-footnote">{esc(f["response"])}</span>' if f["response"] else "")
         cells = [f"<td>{label}</td>", f'<td class="oa-num">{esc(f["value"])}</td>']
         if story.compared:
             cells += [f'<td class="oa-num">{esc(f["national"])}</td>', f"<td>{esc(f['verdict'])}</td>"]
-        body.append(f"<tr>{''.join(cells)}</tr>")
+        body.append(f"<tr{row_id}>{''.join(cells)}</tr>")
     return report.HTML(f'<div class="oa-table-wrap"><table class="oa-table oa-short-table"><thead><tr>{head}</tr>'
                        f"</thead><tbody>{''.join(body)}</tbody></table></div>")
 
