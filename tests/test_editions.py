@@ -220,3 +220,22 @@ def test_a_failing_edition_keeps_the_other_editions_files(tmp_path):
     timed_out = JobResult(full.key, "timed_out", {}, 0, 1, error={"message": "timed out"})
     record_result(tmp_path, manifest, full, timed_out)
     assert manifest["reports"]["2024/x.kort"]["status"] == "failed" and "2024/x" in manifest["reports"]
+
+
+#: the most pages of a full edition's body (without its appendix), issue "Reports people read":
+#: a provider with one care type 15, a GI with JB and JR 20, the overview of all institutions 25.
+BODY_PAGES = {"jeugdhulp": 15, "gi": 20, "national": 25}
+
+
+@pytest.mark.parametrize("role", sorted(BODY_PAGES))
+def test_full_edition_body_fits_its_page_limit(report_batch, role):
+    """The body ends where the first appendix ("Bijlage: ...") starts, counted from the PDF's pages."""
+    from outcome_analysis.running.audit import text_of_pdf
+
+    pages = text_of_pdf(report_batch.pdf(role)).split("\f")
+    # the contents page names the appendix too: the appendix starts on the first other page with it
+    first = [i for i, page in enumerate(pages, start=1) if re.search(r"^\s*Bijlage: ", page, flags=re.M)
+             and not re.search(r"^\s*Inhoud\s*$", page, flags=re.M)]
+    assert first, role
+    body = first[0] - 1
+    assert body <= BODY_PAGES[role], (role, body)

@@ -36,6 +36,20 @@ def _figures(items) -> list:
     return [i for i in items if hasattr(i, "savefig")]
 
 
+@pytest.fixture(autouse=True)
+def _figures_as_drawn(monkeypatch):
+    """The sections hand their figures over as images (``overview.figure`` -> ``story.png``); these
+    tests read the matplotlib figures themselves (gids, axes), so the figure is handed over as drawn."""
+    import matplotlib.pyplot as plt
+
+    def drawn(fig):
+        if fig is not None:
+            plt.close(fig)
+        return fig
+
+    monkeypatch.setattr(overview, "figure", drawn)
+
+
 def _with_model(results, period, **values):
     """The results with the model row of (IND, CARE) changed by hand."""
     models = results.model_summaries.copy()
