@@ -32,7 +32,7 @@ $(STAMP): requirements.lock pyproject.toml
 check-system: $(STAMP)
 	@$(PY) scripts/check_system.py
 
-$(DEMO)/.built: $(STAMP) outcome_analysis/demo.py
+$(DEMO)/.built: $(STAMP) outcome_analysis/contract/demo.py
 	$(PY) -m outcome_analysis.demo --out $(DEMO)
 	@touch $@
 

@@ -99,3 +99,19 @@ def test_no_duplicated_code_in_the_package():
     run = subprocess.run([sys.executable, "-m", "pylint", "--disable=all", "--enable=duplicate-code",
                           "--score=no", "outcome_analysis"], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, f"duplicated code:\n{run.stdout}{run.stderr}"
+
+
+def test_every_file_a_make_rule_depends_on_exists():
+    """A rule whose prerequisite file is gone cannot run on a fresh machine ("No rule to make target"):
+    `make reports` once depended on a module that had moved."""
+    missing = []
+    for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([^\s:#=][^:=]*):(?!=)\s*(.*)$", line)
+        if not match or match.group(1).startswith("."):
+            continue
+        for prerequisite in match.group(2).split():
+            if "$" in prerequisite or "/" not in prerequisite and "." not in prerequisite:
+                continue  # a variable or a phony target
+            if not (ROOT / prerequisite).exists():
+                missing.append((match.group(1), prerequisite))
+    assert not missing, missing
