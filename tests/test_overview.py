@@ -306,3 +306,25 @@ def test_the_pooled_figure_in_the_summary_follows_the_disclosure_rule(small_resu
     after = overview.signal_summary(dataclasses.replace(small_results, indicators=t), period)
     hit = after.loc[(after["indicator"] == row["indicator"]) & (after["care_type"] == row["care_type"])]
     assert np.isnan(hit["national_value"].iloc[0])
+
+
+def test_a_casemix_row_is_hidden_when_its_indicator_row_is(small_results, period):
+    """One rule: a figure hidden only by secondary suppression (its own cells pass: here marked by
+    hand, as the rule between institutions or the halves of a year would) has its O/E hidden too,
+    wherever the case-mix rows are drawn or printed."""
+    import dataclasses
+
+    marked = small_results.casemix_rows(None, None, period, marked=True)
+    row = marked.loc[~marked["suppressed"]].iloc[0]
+    ind = small_results.indicators.copy()
+    mine = ((ind["indicator"] == row["indicator"]) & (ind["care_type"] == row["care_type"])
+            & (ind["institution"] == row["institution"]) & (ind["period"].astype(str) == str(row["period"]))
+            & (ind["category"].fillna("") == ""))
+    assert mine.any()
+    ind.loc[mine, "suppressed"] = True
+    hidden = dataclasses.replace(small_results, indicators=ind)
+    again = hidden.casemix_rows(row["indicator"], row["care_type"], period, row["institution"], marked=True)
+    assert again["suppressed"].all() and again["shown_numerator"].isna().all()
+    others = hidden.casemix_rows(row["indicator"], row["care_type"], period, marked=True)
+    assert others["suppressed"].sum() == marked.loc[(marked["indicator"] == row["indicator"])
+                                                    & (marked["care_type"] == row["care_type"]), "suppressed"].sum() + 1

@@ -159,7 +159,29 @@ class ResultsQuery:
             return rows
         from outcome_analysis.statistics import disclosure
 
-        return disclosure.suppress(rows.assign(numerator=rows["observed"], denominator=rows["n"]), self.settings)
+        marked = disclosure.suppress(rows.assign(numerator=rows["observed"], denominator=rows["n"]), self.settings)
+        # one rule: a figure the indicator table hides (also by secondary suppression: between
+        # institutions, halves of a year) is hidden in its case-mix row too
+        secondary = self._hidden_headlines(marked) & ~marked["suppressed"].to_numpy(dtype=bool)
+        if secondary.any():
+            marked = marked.copy()
+            marked.loc[secondary, "suppressed"] = True
+            marked.loc[secondary, "suppression_reason"] = "complementary"
+            marked.loc[secondary, ["shown_numerator", "shown_denominator"]] = np.nan
+        return marked
+
+    def _hidden_headlines(self, rows: pd.DataFrame) -> np.ndarray:
+        """For case-mix rows: whether the indicator table's headline row of the same indicator,
+        care type, institution and period (the follow-up window in force) is ``suppressed``."""
+        table = self.indicators
+        if table is None or table.empty or rows.empty:
+            return np.zeros(len(rows), dtype=bool)
+        head = table.loc[(table["scope"] == "institution") & (table["category"].fillna("").astype(str) == "")]
+        head = head.loc[window_in_force(head, self.settings)]
+        hidden = head.loc[head["suppressed"].astype(bool), ["indicator", "care_type", "institution", "period"]]
+        keys = set(zip(hidden["indicator"], hidden["care_type"], hidden["institution"], hidden["period"].astype(str)))
+        return np.array([k in keys for k in zip(rows["indicator"], rows["care_type"], rows["institution"],
+                                                 rows["period"].astype(str))], dtype=bool)
 
     def model(self, indicator: str | None, period: str | None, care_type: str | None,
               kind: str = "share") -> pd.DataFrame:
