@@ -79,7 +79,7 @@ def test_institutions_with_different_verdicts_get_different_questions(stories, p
 
 
 def test_three_to_five_questions_each_naming_its_indicator_in_words(pages):
-    labels = {registry.label(i, "nl") for i in registry.ids()} | {"Wachttijd", "Reden van beëindiging"}
+    labels = {conversation.plain(registry.label(i, "nl")) for i in registry.ids()} | {"Wachttijd", "Reden van beëindiging"}
     ids = sorted(registry.ids(), key=len, reverse=True)
     for name, (soup, _led) in pages.items():
         questions = soup.select("ol.oa-questions > li")
@@ -165,3 +165,10 @@ def test_the_page_reads_the_verdict_every_other_section_reads(stories):
                 assert kind == ("good" if adj["favourable"] else "bad"), (s.institution, r["indicator"])
             checked += 1
     assert checked > 10
+
+
+def test_the_page_names_no_method_abbreviation(pages):
+    """The page is also the short edition's: "Doelen gerealiseerd", not "... (GAS)"; no (ROM), (RCI)."""
+    for name, (soup, _led) in pages.items():
+        text = soup.get_text(" ")
+        assert not re.search(r"\((?:GAS|ROM|RCI)\)", text), name

@@ -11,6 +11,7 @@ hidden by disclosure control is never named with a number. The words live in
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from outcome_analysis import texts
@@ -117,7 +118,7 @@ def points(story: Story) -> tuple[list[Point], list[Point], list[Point], list[Po
         if r["status"] != "getoond" or r["suppressed"] or is_missing(r["value"]):
             continue
         entry = registry.get(r["indicator"])
-        label = r["label"]
+        label = plain(r["label"])
         base = dict(key=entry.id, label=label, family=fam.get(entry.id, "general"), care_type=r["care_type"])
         words = {"Label": label, "label": _lower_first(label), "than": story.comparator.get("than", "")}
         with ledger.context(indicator=entry.id, care_type=r["care_type"], period=r["shown_period"]):
@@ -291,7 +292,7 @@ def choose_questions(story: Story, good: list[Point], bad: list[Point], own: lis
         if len(out) >= MIN_QUESTIONS:
             break
         if not any(k == p["key"] for k, _, _ in out):
-            out.append((p["key"], p["label"], p["text"]))
+            out.append((p["key"], plain(p["label"]), p["text"]))
     return out
 
 
@@ -305,9 +306,9 @@ def _few_points(story: Story, t: dict) -> list[dict]:
             continue
         measure = t["measures"].get(r["indicator"])
         words = _care_words(story, r["care_type"], t)
-        text = (t["questions"]["few"]["measure"].format(measure=measure, label=_lower_first(r["label"]), **words)
-                if measure else t["questions"]["few"]["plain"].format(label=_lower_first(r["label"]), **words))
-        out.append(dict(key=r["indicator"], label=r["label"], text=text))
+        text = (t["questions"]["few"]["measure"].format(measure=measure, label=_lower_first(plain(r["label"])), **words)
+                if measure else t["questions"]["few"]["plain"].format(label=_lower_first(plain(r["label"])), **words))
+        out.append(dict(key=r["indicator"], label=plain(r["label"]), text=text))
     return out
 
 
@@ -366,10 +367,24 @@ def _ref(key: str, story: Story, t: dict) -> str:
         return ""
     entry = registry.get(key)
     target = entry.same_as or entry.id
-    label = registry.label(target, story.lang)
+    label = plain(registry.label(target, story.lang))
     before, _, after = t["see"].partition("{label}")
     return (f' <span class="oa-see">{esc(_upper_first(before))}<a class="page-ref" href="#{esc(anchor(target))}">'
             f"{esc(label)}</a>{esc(after)}.</span>")
+
+
+_ABBREVIATION = re.compile(r"\s*\((?:GAS|ROM|RCI|LIJ|GI|JB|JR)\)")
+
+
+def plain(label: str) -> str:
+    """An indicator's label without the abbreviation of its method in brackets, as the page speaks
+    plain Dutch (it is also the first page of the short edition): "Doelen gerealiseerd (GAS)" ->
+    "Doelen gerealiseerd"; the method is named in the indicator's own section.
+
+    >>> plain("Afname problematiek (ROM)")
+    'Afname problematiek'
+    """
+    return _ABBREVIATION.sub("", str(label))
 
 
 def _p(text: str, cls: str = "oa-note") -> report.HTML:
