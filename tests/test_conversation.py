@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from outcome_analysis import registry, story
-from outcome_analysis.presentation import documents, ledger
+from outcome_analysis.presentation import documents, ledger, report
 from outcome_analysis.presentation.sections.institution import conversation
 
 from subsets import GI, JH_INSTITUTION, Subset
@@ -111,7 +111,7 @@ def test_every_percentage_on_the_page_was_printed_by_the_formatters(pages):
 def test_points_link_to_the_indicator_sections(pages):
     soup = pages[JH_INSTITUTION][0]
     refs = [a["href"] for a in soup.select("a.page-ref")]
-    assert "#" + conversation.anchor("jh_uitval") in refs
+    assert "#" + report.anchor("jh_uitval") in refs
     assert all(re.fullmatch(r"#[A-Za-z][\w-]*", h) for h in refs)
     assert soup.find("h2")["id"] == conversation.ANCHOR
 

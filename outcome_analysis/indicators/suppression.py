@@ -121,7 +121,7 @@ def _across_institutions(table: pd.DataFrame, hidden: np.ndarray, extra: Sequenc
     if not inst.any() or not pooled.any():
         return hidden
     hidden = hidden.copy()
-    keys = [k for k in ("indicator", "period", "care_type", *extra, "window_months", "category")]
+    keys = ["indicator", "period", "care_type", *extra, "window_months", "category"]
     frame = table[keys].astype(object)
     frame = frame.where(frame.notna(), None)
     group = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()

@@ -805,7 +805,7 @@ def widths(table_html: str, percents) -> report.HTML:
 
 def heading(text: str, level: int = 2) -> report.HTML:
     """An escaped ``<h2>``/``<h3>`` for the report (export builds the table of contents from them)."""
-    return report.HTML(f"<h{level}>{_html.escape(text)}</h{level}>")
+    return report.heading(text, level)
 
 
 def figure(fig):

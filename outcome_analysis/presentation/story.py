@@ -303,9 +303,7 @@ class Story:
     def heading(self, key: str, level: int = 2, page_break: bool = True) -> report.HTML:
         """A section heading in the report's language (h2 starts a new page in the PDF unless
         ``page_break`` is false)."""
-        text = self.t.get(key, key)
-        cls = "" if page_break or level != 2 else ' class="oa-nobreak"'
-        return report.HTML(f"<h{level}{cls}>{esc(text)}</h{level}>")
+        return report.heading(self.t.get(key, key), level, cls="" if page_break or level != 2 else "oa-nobreak")
 
     def pct_or_mark(self, value, hidden: bool) -> str:
         """A share as a percentage, or ``–*`` when disclosure control hides it."""

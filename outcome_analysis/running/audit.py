@@ -247,8 +247,8 @@ def _describe(row) -> str:
 def _hidden_casemix(results, institution: str | None) -> pd.DataFrame:
     """Case-mix rows (O/E, adjusted share) of a figure that is hidden: the ``suppressed`` column of
     the case-mix table when it has one, else the ``indicators`` row of the same indicator, care type,
-    institution and modelled period (headline, no category, the follow-up window in force: a hidden
-    24-month figure does not hide the modelled 12-month one)."""
+    institution and modelled period (:meth:`ResultsQuery.hidden_headlines`: the headline of the
+    follow-up window in force, so a hidden 24-month figure does not hide the modelled 12-month one)."""
     cm = getattr(results, "casemix", None)
     if cm is None or cm.empty:
         return pd.DataFrame()
@@ -259,19 +259,7 @@ def _hidden_casemix(results, institution: str | None) -> pd.DataFrame:
         return cm
     if "suppressed" in cm.columns:
         return cm.loc[_suppressed(cm)]
-    ind = _rows_of(results.indicators, institution)
-    if ind.empty:
-        return cm.iloc[0:0]
-    head = ind.loc[ind["category"].fillna("").astype(str) == ""] if "category" in ind.columns else ind
-    settings = getattr(results, "settings", None)
-    if settings is not None:  # the row of the follow-up window in force (the one the model used)
-        from outcome_analysis.running.query import window_in_force
-
-        head = head.loc[window_in_force(head, settings)]
-    hidden = {(r.indicator, r.care_type, r.institution, str(r.period))
-              for r in head.loc[_suppressed(head), ["indicator", "care_type", "institution", "period"]].itertuples()}
-    keys = zip(cm["indicator"], cm["care_type"], cm["institution"], cm["period"].astype(str))
-    return cm.loc[[k in hidden for k in keys]]
+    return cm.loc[results.hidden_headlines(cm)]
 
 
 def _shown_forms(results, institution: str | None, settings, langs) -> dict[str, set[str]]:
@@ -674,13 +662,6 @@ def stores_for(folder: str | Path, cache: str | Path | None = None) -> dict[str,
             if found is not None:
                 out[granularity] = found
     return out
-
-
-def results_folder(folder: str | Path) -> Path | None:
-    """The results store of the last batch run of a published folder (:func:`stores_for`; the
-    yearly one when there are several), if it is there."""
-    stores = stores_for(folder)
-    return stores.get("year") or next(iter(stores.values()), None)
 
 
 def audit_folder(folder: str | Path, stores: Mapping[str, str | Path] | str | Path | None = None,

@@ -162,7 +162,7 @@ class ResultsQuery:
         marked = disclosure.suppress(rows.assign(numerator=rows["observed"], denominator=rows["n"]), self.settings)
         # one rule: a figure the indicator table hides (also by secondary suppression: between
         # institutions, halves of a year) is hidden in its case-mix row too
-        secondary = self._hidden_headlines(marked) & ~marked["suppressed"].to_numpy(dtype=bool)
+        secondary = self.hidden_headlines(marked) & ~marked["suppressed"].to_numpy(dtype=bool)
         if secondary.any():
             marked = marked.copy()
             marked.loc[secondary, "suppressed"] = True
@@ -170,9 +170,12 @@ class ResultsQuery:
             marked.loc[secondary, ["shown_numerator", "shown_denominator"]] = np.nan
         return marked
 
-    def _hidden_headlines(self, rows: pd.DataFrame) -> np.ndarray:
-        """For case-mix rows: whether the indicator table's headline row of the same indicator,
-        care type, institution and period (the follow-up window in force) is ``suppressed``."""
+    def hidden_headlines(self, rows: pd.DataFrame) -> np.ndarray:
+        """For case-mix rows (any frame with ``indicator``, ``care_type``, ``institution``,
+        ``period``): whether the indicator table's headline row of the same indicator, care type,
+        institution and period (the follow-up window in force) is ``suppressed``; shape
+        ``(len(rows),)``, bool. The one place case-mix rows learn the rule of the indicator table
+        (:meth:`casemix_rows` with ``marked``, the leak audit)."""
         table = self.indicators
         if table is None or table.empty or rows.empty:
             return np.zeros(len(rows), dtype=bool)

@@ -62,12 +62,6 @@ def families() -> dict[str, str]:
     return dict(texts.load("conversation")["families"])
 
 
-def anchor(indicator_id: str) -> str:
-    """The ``id`` of an indicator section's heading (:func:`report.anchor` when there is one)."""
-    make = getattr(report, "anchor", None)
-    return make(indicator_id) if make else f"ind-{indicator_id}"
-
-
 def build(story: Story) -> list:
     """The heading (h2 with ``id`` :data:`ANCHOR`), the introduction, what goes well and what needs
     attention (or, without a comparison, the own figures over time), and the questions."""
@@ -369,7 +363,7 @@ def _ref(key: str, story: Story, t: dict) -> str:
     target = entry.same_as or entry.id
     label = plain(registry.label(target, story.lang))
     before, _, after = t["see"].partition("{label}")
-    return (f' <span class="oa-see">{esc(_upper_first(before))}<a class="page-ref" href="#{esc(anchor(target))}">'
+    return (f' <span class="oa-see">{esc(_upper_first(before))}<a class="page-ref" href="#{esc(report.anchor(target))}">'
             f"{esc(label)}</a>{esc(after)}.</span>")
 
 

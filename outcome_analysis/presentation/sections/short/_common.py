@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from outcome_analysis import texts
 from outcome_analysis.presentation import report
-from outcome_analysis.presentation.story import Story, esc
+from outcome_analysis.presentation.story import Story
 
 
 def words(story: Story) -> dict:
@@ -13,5 +13,4 @@ def words(story: Story) -> dict:
 
 def heading(text: str, level: int = 2, page_break: bool = True) -> report.HTML:
     """An ``h2``/``h3`` heading; an ``h2`` without ``page_break`` does not start a new PDF page."""
-    cls = "" if page_break or level != 2 else ' class="oa-nobreak"'
-    return report.HTML(f"<h{level}{cls}>{esc(text)}</h{level}>")
+    return report.heading(text, level, cls="" if page_break or level != 2 else "oa-nobreak")
