@@ -239,3 +239,13 @@ def test_full_edition_body_fits_its_page_limit(report_batch, role):
     assert first, role
     body = first[0] - 1
     assert body <= BODY_PAGES[role], (role, body)
+
+
+def test_both_editions_give_the_same_response_rate(report_batch):
+    """The experience figures' response as the full edition says it ("bij 35% van de afgesloten
+    trajecten ...") is the one the short edition gives ("35% van de mensen vulde de vragenlijst in")."""
+    full = " ".join(BeautifulSoup(report_batch.html("jeugdhulp"), "html.parser").get_text(" ").split())
+    short = " ".join(BeautifulSoup(report_batch.short_html("jeugdhulp"), "html.parser").get_text(" ").split())
+    in_full = set(re.findall(r"bij (\d+%) van de afgesloten trajecten zijn de ervaringsvragen ingevuld", full))
+    in_short = set(re.findall(r"(\d+%) van de mensen vulde de vragenlijst in", short))
+    assert in_full and in_short == in_full

@@ -12,7 +12,7 @@ from __future__ import annotations
 from outcome_analysis.indicators import registry
 from outcome_analysis.presentation import report
 from outcome_analysis.presentation.report import is_missing
-from outcome_analysis.presentation.story import Story, esc, is_suppressed
+from outcome_analysis.presentation.story import Story, esc
 
 from ._common import heading, words
 
@@ -110,18 +110,16 @@ def figure_facts(story: Story, r) -> dict:
 
 
 def response_rate(story: Story, entry: registry.Entry, r) -> str:
-    """The response of an experience figure (unit ``answer``) printed as a percentage: answers
-    given of answers asked; empty for other figures, a hidden one, no missing answers, or fewer
-    missing answers than ``min_count`` (their number could be worked out)."""
-    if entry.unit != "answer" or r["suppressed"]:
+    """The response of an experience figure printed as a percentage, as the full edition says it
+    (:func:`..institution.indicators.experience_response`: the share of ended trajectories with
+    answers to the experience questions); empty for other figures, a hidden one, or a response the
+    data-quality table does not show."""
+    from ..institution.indicators import experience_response
+
+    if r["suppressed"]:
         return ""
-    mine = story.figure(entry, r["care_type"], r["shown_period"])
-    if mine is None or is_suppressed(mine):
-        return ""
-    den, miss = float(mine.get("denominator") or 0), float(mine.get("missing") or 0)
-    if miss <= 0 or miss < story.settings.min_count or den + miss <= 0:
-        return ""
-    return report.fmt_pct(den / (den + miss), 0, story.lang)
+    rate = experience_response(story, entry, r["care_type"], r["shown_period"])
+    return "" if rate is None else report.fmt_pct(rate, 0, story.lang)
 
 
 def table(story: Story, facts: list[dict]) -> report.HTML:
