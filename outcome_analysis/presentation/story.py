@@ -170,6 +170,20 @@ def png(fig, dpi: int = 120, alt: str | None = None):
     return Image(data=buffer.getvalue(), format="png", alt=text)
 
 
+def deciding_verdict(adjusted: dict | None, reference: dict | None) -> dict | None:
+    """Of a figure's stored verdicts (:meth:`Story.verdicts`), the one that may say better or worse:
+    the adjusted verdict where the indicator has a case-mix model (also when it cannot judge, signal
+    ``none``: then nothing is decided, and the raw gap stays context), else the raw comparison.
+    The conversation page and the short edition read it, as the Kerncijfers read the adjusted one.
+
+    >>> deciding_verdict({"signal": "none"}, {"signal": "higher"})
+    {'signal': 'none'}
+    >>> deciding_verdict(None, {"signal": "higher"})
+    {'signal': 'higher'}
+    """
+    return adjusted if adjusted is not None else reference
+
+
 def is_suppressed(row) -> bool:
     """Whether a figure row (dict) is hidden by disclosure control; no row counts as hidden."""
     if row is None:

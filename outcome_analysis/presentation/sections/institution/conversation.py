@@ -19,7 +19,7 @@ from outcome_analysis.contract.periods import previous_period
 from outcome_analysis.indicators import registry
 from outcome_analysis.presentation import ledger, report
 from outcome_analysis.presentation.report import is_missing
-from outcome_analysis.presentation.story import Story, esc, is_suppressed
+from outcome_analysis.presentation.story import Story, deciding_verdict, esc, is_suppressed
 
 NAME = "conversation"
 #: the ``id`` of the section's h2.
@@ -146,22 +146,23 @@ def points(story: Story) -> tuple[list[Point], list[Point], list[Point], list[Po
 
 def _verdict_point(story: Story, r, entry, base: dict, words: dict, t: dict) -> Point | None:
     """The point of one shown figure from its stored verdicts, read as every other section reads
-    them (one verdict): where a case-mix model exists its adjusted verdict decides (a raw gap that
-    the model explains is no point here); without a model the comparison with the comparator; then
-    the change from the previous period; ``None`` when all are "within"."""
+    them (one verdict, :func:`~outcome_analysis.presentation.story.deciding_verdict`): where a
+    case-mix model exists its adjusted verdict decides (a raw gap is no point here, also when the
+    model cannot judge); without a model the comparison with the comparator; then the change from
+    the previous period; ``None`` when all are "within"."""
     lang = story.lang
     value = report.fmt_pct(r["value"], 1, lang)
     ref_row, adj, change = r["reference"], r["adjusted"], r["change"]
     nat = r["national_value"]
     nat_hidden = bool(r["national_hidden"]) or is_missing(nat)
-    has_model = adj is not None and adj.get("signal") in ("higher", "lower", "within")
-    if has_model and _decided(adj):
+    deciding = deciding_verdict(adj, ref_row)
+    if deciding is adj and _decided(adj):
         kind = "good" if adj["favourable"] else "bad"
         sentence = t["items"]["adjusted_" + kind].format(**words, value=value)
         gap = 0.0 if nat_hidden else abs(float(r["value"]) - float(nat))
         return _with_worsened(story, r, Point(sentence=sentence, kind=kind, gap=gap, question_key=kind, **base),
                               words, t)
-    if not has_model and _decided(ref_row):
+    if deciding is ref_row and _decided(ref_row):
         kind = "good" if ref_row["favourable"] else "bad"
         if nat_hidden:
             sentence = t["items"][ref_row["signal"] + "_alone"].format(**words, value=value)

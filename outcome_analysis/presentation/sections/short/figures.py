@@ -12,7 +12,7 @@ from __future__ import annotations
 from outcome_analysis.indicators import registry
 from outcome_analysis.presentation import report
 from outcome_analysis.presentation.report import is_missing
-from outcome_analysis.presentation.story import Story, esc
+from outcome_analysis.presentation.story import Story, deciding_verdict, esc
 
 from ._common import heading, words
 
@@ -44,10 +44,11 @@ def build(story: Story) -> list:
 
 def verdict_key(story: Story, r) -> str:
     """``better`` / ``worse`` / ``same`` / ``unknown`` from the stored verdict of a headline row
-    (adjusted first, else the raw comparison); ``none`` without a comparison or a verdict row."""
+    (:func:`~outcome_analysis.presentation.story.deciding_verdict`); ``none`` without a comparison or
+    a verdict row."""
     if not story.compared:
         return "none"
-    row = r["adjusted"] or r["reference"]
+    row = deciding_verdict(r["adjusted"], r["reference"])
     if not row:
         return "none" if r["status"] not in ("getoond", "verborgen") else "unknown"
     signal = row.get("signal")
