@@ -464,7 +464,7 @@ class Mapping:
             stripped = text.to_numpy(dtype=object)
             for pos in positions:
                 _, kind, params = outcomes[index_of[stripped[pos]]]
-                params = {**params, "mapping": self.describe("en")} if kind in (
+                params = {**params, "mapping": self.file.name} if kind in (
                     "record_code_unknown", "record_code_not_in_force") else params
                 value = str(values[pos])
                 trajectory_id = None if ids is None or pd.isna(ids[pos]) else str(ids[pos])
@@ -581,7 +581,7 @@ def _columns_ok(raw: pd.DataFrame, required, optional, file: str, problems: list
     return ok
 
 
-def _problem(problems, file, row, column, value, kind, **params) -> None:
+def _problem(problems, file, row, column, value, kind, /, **params) -> None:
     params = tuple((k, str(v)) for k, v in params.items())
     problems.append(Problem(file, row, column, value, PROBLEM_TEXTS[kind]["en"].format(**dict(params)),
                             kind=kind, params=params))
@@ -634,8 +634,9 @@ def _check_gemeenten(raw: pd.DataFrame, file: str, problems: list[Problem]) -> p
     valid_from, bad_from = _dates(raw, "valid_from", file, problems)
     valid_to, bad_to = _dates(raw, "valid_to", file, problems)
     ok &= ~bad_from & ~bad_to
-    reversed_ = (valid_to < valid_from).to_numpy()
-    for row, value, start in zip(raw.index[reversed_] + 2, raw["valid_to"][reversed_], valid_from[reversed_]):
+    reversed_ = (valid_to < valid_from).to_numpy()  # False where either is missing (NaT)
+    for row, value, start in zip(raw.index[reversed_] + 2, raw.loc[reversed_, "valid_to"] if reversed_.any() else [],
+                                 valid_from[reversed_]):
         _problem(problems, file, int(row), "valid_to", value, "mapping_validity_reversed", valid_from=f"{start:%Y-%m-%d}")
     ok &= ~reversed_
     region_code = raw["region_code"] if "region_code" in raw.columns else pd.Series(pd.NA, index=raw.index, dtype="string")
@@ -728,7 +729,7 @@ def _check_cycles(frame: pd.DataFrame, file: str, problems: list[Problem]) -> No
                 if key not in reported:
                     reported.add(key)
                     chain = " → ".join([c for c, _ in loop] + [new])
-                    first_row = min(r for _, r in loop[1:] + [(code, row)])
+                    first_row = min(r for _, r in loop)
                     _problem(problems, file, first_row, "new_code", chain, "mapping_reorganisation_cycle", cycle=chain)
             elif state.get(new) is None:
                 visit(new, path + [(code, row)])
