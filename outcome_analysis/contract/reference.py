@@ -31,7 +31,9 @@ The columns
 ``numerator``, ``denominator`` (optional, together)
     What the value was computed from: for a share, the number of units with the outcome and the
     number of units (whole numbers, numerator at most denominator); for a mean, the sum and the number
-    of units. ``value`` must equal ``numerator / denominator`` up to the rounding of ``value``.
+    of units. ``value`` must equal ``numerator / denominator`` up to the rounding of ``value``: half a
+    unit of its last decimal as written, for a share at most half a percentage point
+    (:data:`SHARE_ROUNDING`: an export that drops trailing zeros writes 0.80 as 0.8).
 ``ci_low``, ``ci_high`` (optional, together)
     The published confidence interval, in the unit of ``value``; it must hold the value.
 ``window_months`` (optional)
@@ -89,6 +91,9 @@ TABLE_COLUMNS = (
 #: the keys of :meth:`Reference.figure`.
 FIGURE_KEYS = ("value", "ci_low", "ci_high", "numerator", "denominator", "window_months", "source", "interval")
 _SLACK = 1e-9  # beyond the rounding of a printed number: float noise
+#: the largest rounding allowed to a share (half a percentage point: whole percentages), however few
+#: decimals it is written with.
+SHARE_ROUNDING = 0.005
 
 
 @dataclass(frozen=True, eq=False)
@@ -318,6 +323,10 @@ def _read_raw(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
                 if chunk is None:
                     return None
                 frames.append(chunk)
+            if not frames:  # a CSV with a header only yields no chunk
+                problems.append(Problem(path.name, None, None, None, "the file has a header but no data rows",
+                                        kind="no_data_rows"))
+                return None
             raw = frames[0] if len(frames) == 1 else pd.concat(frames)
             raw.attrs["decimal_comma"] = frames[0].attrs.get("decimal_comma", False)
             return raw
@@ -442,6 +451,10 @@ def _check_rows(raw: pd.DataFrame, file: str, settings: Settings, default_source
             parsed = _number(text, decimal_comma)
             if parsed is None:
                 flag(column, "a number", "number_invalid")
+            elif share and column in ("value", "ci_low", "ci_high"):
+                # an export drops trailing zeros (0.80 -> 0.8): no share is published rounded coarser
+                # than whole percentages
+                parsed = (parsed[0], min(parsed[1], SHARE_ROUNDING))
             numbers[column] = parsed
 
         if share:
