@@ -309,3 +309,12 @@ def test_the_demo_mapping_reads_cleanly_and_covers_every_demo_code():
     assert any(len(new) > 1 for new in merged)
     codes, problems = mapping.resolve(["GM0017", "GM0140"], "2024-12-31", file="t.csv", rows=[2, 3])
     assert codes.tolist()[0] == "GM0014" and [(p.row, p.kind) for p in problems] == [(3, "record_code_split")]
+
+
+def test_the_module_examples_run():
+    import doctest
+
+    from outcome_analysis.contract import mapping
+
+    result = doctest.testmod(mapping)
+    assert result.attempted >= 5 and result.failed == 0

@@ -25,7 +25,6 @@ cannot place, for the caller to collect with the other delivery problems.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,7 +238,7 @@ def glob_escape(text: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity (it holds frames)
 class Mapping:
     """A checked gemeente → jeugdregio mapping (make one with :func:`read_mapping`).
 
