@@ -260,6 +260,10 @@ def test_unreadable_and_missing_files_are_problems(tmp_path):
     assert problems_of(tmp_path / "none.csv") == [("none.csv", None, None, None, "path_missing")]
     (tmp_path / "empty.csv").write_bytes(b"")
     assert problems_of(tmp_path / "empty.csv") == [("empty.csv", None, None, None, "file_empty")]
+    (tmp_path / "header.csv").write_text(HEADER, encoding="utf-8")
+    assert problems_of(tmp_path / "header.csv") == [("header.csv", None, None, None, "mapping_no_rows")]
+    # a reorganisations file with a header only: no reorganisations
+    assert read_mapping(write(tmp_path, HEADER + "GM0001,A,R,,\n", REORG_HEADER, name="one.csv")).reorganisations.empty
     path = write(tmp_path, HEADER + "GM0001,A,R,,\n", REORG_HEADER, name="two.csv")
     (tmp_path / "two.reorganisations.xlsx").write_bytes(b"")
     assert [p[4] for p in problems_of(path)] == ["mapping_reorganisations_ambiguous"]

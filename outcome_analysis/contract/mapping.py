@@ -216,7 +216,7 @@ def reorganisations_path(path: str | Path) -> Path | None:
     """
     path = Path(path)
     found = sorted(
-        p for p in path.parent.glob(f"{glob_escape(path.stem)}{REORGANISATIONS_SUFFIX}.*")
+        p for p in path.parent.glob(f"{_glob_escape(path.stem)}{REORGANISATIONS_SUFFIX}.*")
         if p.suffix.lower() in READ_SUFFIXES and p.is_file()
     )
     if len(found) > 1:
@@ -228,7 +228,7 @@ def reorganisations_path(path: str | Path) -> Path | None:
     return found[0] if found else None
 
 
-def glob_escape(text: str) -> str:
+def _glob_escape(text: str) -> str:
     """``text`` with the glob characters ``*?[`` taken literally."""
     return re.sub(r"([*?\[])", r"[\1]", text)
 
@@ -526,6 +526,11 @@ def check_mapping(path: str | Path) -> tuple[Mapping | None, list[Problem]]:
     r_raw = _read_raw(reorg_path, problems) if reorg_path is not None else _empty_raw(REORGANISATIONS_REQUIRED)
     if g_raw is None or r_raw is None:
         return None, problems
+    if g_raw.attrs.get("header_only"):
+        problems.append(Problem(path.name, None, None, None, PROBLEM_TEXTS["mapping_no_rows"]["en"], kind="mapping_no_rows"))
+        return None, problems
+    if r_raw.attrs.get("header_only"):  # no reorganisations
+        r_raw = _empty_raw(REORGANISATIONS_REQUIRED)
     mark = len(problems)
     gemeenten = _check_gemeenten(g_raw, path.name, problems)
     reorganisations = _check_reorganisations(r_raw, reorg_path.name if reorg_path else "", problems)
@@ -555,6 +560,10 @@ def _read_raw(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
             continue
         except Unreadable:
             return None
+        if not frames:  # a CSV file with a header and no rows yields no frame
+            empty = pd.DataFrame()
+            empty.attrs["header_only"] = True
+            return empty
         raw = frames[0] if len(frames) == 1 else pd.concat(frames)
         raw = normalise_header(raw, file.name, problems, set(), check_names=True)
         if raw is None:
