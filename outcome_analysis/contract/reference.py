@@ -237,6 +237,18 @@ def read_reference(path: str | Path, *, settings: Settings | None = None, source
     DataValidationError
         Listing every error (file, spreadsheet row, column, value and what is expected), warnings
         after them: see :func:`check_reference` for the checks.
+
+    Examples
+    --------
+    >>> from importlib import resources
+    >>> demo = read_reference(resources.files("outcome_analysis") / "data/reference/demo_reference.csv")
+    >>> demo.periods()
+    ['2023', '2024']
+    >>> figure = demo.figure("jbjr_verloop", "jb", "2023")
+    >>> figure["value"], figure["denominator"], figure["interval"], round(figure["ci_low"], 4)
+    (0.82, 4500, 'wilson', 0.8085)
+    >>> demo.figure("jbjr_verloop", "jr", "2024")["interval"]  # a value alone: no interval
+    'none'
     """
     reference, problems = check_reference(path, settings=settings, source=source)
     if reference is None:
