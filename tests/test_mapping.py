@@ -107,6 +107,8 @@ def test_a_code_not_in_the_mapping_is_a_problem_and_a_missing_code_is_not(toy):
         (4, "344", "record_code_format"),
     ]
     assert "toy.csv" in problems[0].expected  # names the mapping used
+    with pytest.raises(ValueError, match="rows has 1 values for 2 codes"):
+        toy.resolve(["GM0003", "GM0003"], "2024-12-31", file="t.csv", rows=[2])
 
 
 def test_a_code_not_yet_in_force_is_a_problem(toy):

@@ -440,9 +440,17 @@ class Mapping:
         Resolution
             ``codes`` (Series of dtype ``string`` with the input's index when it is a Series) and
             ``problems`` (list of Problem, in record order).
+
+        Raises
+        ------
+        ValueError
+            When ``rows`` or ``trajectory_ids`` is not as long as ``codes``, or ``on`` is not a date.
         """
         on = as_date(on)
         series = codes if isinstance(codes, pd.Series) else pd.Series(list(codes), dtype=object)
+        for name, given in (("rows", rows), ("trajectory_ids", trajectory_ids)):
+            if given is not None and len(given) != len(series):
+                raise ValueError(f"{name} has {len(given)} values for {len(series)} codes")
         text = series.astype("string").str.strip()
         text = text.mask(text == "")
         present = text.notna().to_numpy()
