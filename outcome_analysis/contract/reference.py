@@ -391,7 +391,7 @@ def _suggestion(text: str) -> str:
     found = difflib.get_close_matches(text.lower(), ids, n=3, cutoff=0.5)
     found += [by_name[n] for n in difflib.get_close_matches(text.lower(), list(by_name), n=2, cutoff=0.6)]
     found = list(dict.fromkeys(found))[:3]
-    return " or ".join(found)
+    return ", ".join(found)
 
 
 def _check_rows(raw: pd.DataFrame, file: str, settings: Settings, default_source: str | None,
@@ -421,8 +421,12 @@ def _check_rows(raw: pd.DataFrame, file: str, settings: Settings, default_source
             entry = registry.REGISTRY.get(indicator)
             if entry is None:
                 hint = _suggestion(indicator)
-                flag("indicator", f"an indicator id of the registry{f'; did you mean {hint}?' if hint else ''}",
-                     "reference_indicator_unknown", (("suggestion", hint or "-"),))
+                if hint:
+                    flag("indicator", f"an indicator id of the registry; did you mean {hint}?",
+                         "reference_indicator_unknown", (("suggestion", hint),))
+                else:
+                    flag("indicator", "an indicator id of the registry (outcome_analysis/data/indicators.yaml)",
+                         "reference_indicator_unknown_no_match")
             elif entry.headline not in ("share", "mean"):
                 flag("indicator", "an indicator with a headline figure (a share or a mean); this one has none "
                      "(a distribution of categories)", "reference_indicator_no_headline")
@@ -443,10 +447,11 @@ def _check_rows(raw: pd.DataFrame, file: str, settings: Settings, default_source
             try:
                 parse_period(period)
             except PeriodError:
-                statline = len(period) == 8 and period[:4].isdigit() and period[4:] == "JJ00"
-                hint = f"; a StatLine code {period} is the year {period[:4]}" if statline else ""
-                flag("period", f"a year like 2024 or a half year like 2024H1{hint}", "reference_period_invalid",
-                     (("hint", hint),))
+                if len(period) == 8 and period[:4].isdigit() and period[4:] == "JJ00":
+                    flag("period", f"a year like 2024: the StatLine period code {period} is the year {period[:4]}",
+                         "reference_period_statline", (("year", period[:4]),))
+                else:
+                    flag("period", "a year like 2024 or a half year like 2024H1", "reference_period_invalid")
 
         share = entry is not None and entry.headline == "share"
         numbers: dict[str, tuple[float, float] | None] = {}
@@ -455,7 +460,7 @@ def _check_rows(raw: pd.DataFrame, file: str, settings: Settings, default_source
             if text is None:
                 numbers[column] = None
                 continue
-            if text.endswith("%"):
+            if text.endswith("%") and column in ("value", "ci_low", "ci_high"):
                 flag(column, f"a fraction, not a percentage: {_as_fraction(text)} instead of {text}",
                      "reference_percentage", (("fraction", _as_fraction(text)),))
                 numbers[column] = None
