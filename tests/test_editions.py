@@ -106,16 +106,27 @@ def test_short_edition_has_no_jargon_outside_the_glossary(report_batch, role):
 
 
 @pytest.mark.parametrize("role", SHORT_ROLES)
-def test_full_edition_ends_with_the_methods_appendix(report_batch, role):
+def test_full_edition_ends_with_its_appendices(report_batch, role):
+    """The appendices follow the body, each an h2 "Bijlage: ...": the breakdowns (when the report has
+    any), the data quality, and last the methods with the definitions; no chapter of the body after
+    them. The body points to the breakdowns and the definitions with links that resolve."""
     soup = _body(report_batch.html(role))
     h2 = soup.find_all("h2")
     appendix = [h for h in h2 if "oa-appendix" in (h.get("class") or [])]
-    assert len(appendix) == 1 and appendix[0].get_text(strip=True).startswith("Bijlage: "), [h.get_text() for h in h2]
-    assert h2[-1] is appendix[0]  # the appendix is the last part
-    after = [h.get_text(strip=True) for h in appendix[0].find_all_next("h3")]
-    assert after and not [h.get_text() for h in appendix[0].find_all_previous("h2")
-                          if "Verantwoording" in h.get_text()]
+    names = [h.get_text(strip=True) for h in appendix]
+    assert all(n.startswith("Bijlage: ") for n in names), names
+    assert names[-2:] == ["Bijlage: Datakwaliteit", "Bijlage: Verantwoording"], names
+    assert names[0] in ("Bijlage: Uitsplitsingen", "Bijlage: Datakwaliteit"), names
+    assert h2[-len(appendix):] == appendix  # the appendices are the last part
+    after = [h.get_text(strip=True) for h in appendix[-1].find_all_next("h3")]
     assert any("Definities" in h or "definitie" in h.lower() for h in after), after
+    ids = {tag["id"] for tag in soup.find_all(attrs={"id": True})}
+    refs = [a["href"][1:] for a in soup.select("a.page-ref")]
+    assert refs and set(refs) <= ids, set(refs) - ids
+    if names[0] == "Bijlage: Uitsplitsingen":
+        assert any(r.startswith("bd-") for r in refs)  # the indicator sections point to their breakdowns
+        body_tables = [c.get_text(strip=True) for h in appendix[:1] for c in h.find_all_previous("caption")]
+        assert not [c for c in body_tables if c.startswith("Uitsplitsing")], body_tables
 
 
 def test_manifest_statuses(report_batch):

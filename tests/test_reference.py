@@ -1,4 +1,4 @@
-"""The published national reference (outcome_analysis.contract.reference): reading, every check, the
+"""The published national reference (outcome_analysis.indicators.reference): reading, every check, the
 interval computed from numerator and denominator, the shape of its rows, the demo file."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from outcome_analysis.contract import reference
-from outcome_analysis.contract.reference import check_reference, read_reference
+from outcome_analysis.indicators import reference
+from outcome_analysis.indicators.reference import check_reference, read_reference
 from outcome_analysis.errors import DataValidationError, UnknownIndicatorError
 from outcome_analysis.indicators.common import OUTPUT_COLUMNS
 from outcome_analysis.settings import Settings

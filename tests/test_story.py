@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 
 from outcome_analysis import registry, report, story
 from outcome_analysis.presentation import documents
-from outcome_analysis.presentation.sections.institution import (dialogue, indicators, methods, quality, summary,
+from outcome_analysis.presentation.sections.institution import (breakdowns, dialogue, indicators, methods, quality, summary,
                                                                too_little, verloop)
 
 JB_INSTITUTION = "Jeugdbescherming Randstad Midden"   # jb and jr, several suppressed breakdown cells
@@ -96,10 +96,11 @@ def test_window_note_names_each_indicator_with_its_own_window(jb_story):
 
 
 def test_in_words_builds_the_subject_from_the_registry(jb_story):
-    html = _html([summary.headline_sentences(jb_story)])
+    """Each indicator's section opens with its figure in words; the summary has the table only."""
+    html = _html([item for e in jb_story.entries() if indicators.own_section(jb_story, e)
+                  for c in jb_story.shown_care_types(e) for item in indicators.in_words(jb_story, e, c)])
     frame = jb_story.headline_frame()
-    # pi07 is left to its chapter (report.RELATED): the summary's words do not repeat it
-    assert "jeugdbeschermingsepisodes" not in html
+    assert "oa-headlines" not in _html(summary.build(jb_story))  # no second list of the same words
     row = frame[frame["indicator"] == "jb_afname_ontwikkelingsbedreiging"].iloc[0]
     assert report.fmt_pct(row["value"]) in html
     # a share hidden by the two-cell rule is said as its band, never as a number
@@ -134,8 +135,14 @@ def test_headline_table_gives_the_verdict_in_words(jb_story):
     assert "Oordeel: vergeleken met wat je" in soup.get_text()  # the legend line
 
 
+def _verloop_breakdowns(story):
+    """The breakdown tables of jbjr_verloop as the appendix "Uitsplitsingen" prints them."""
+    entry = registry.get("jbjr_verloop")
+    return indicators.breakdown_tables(story, entry, story.shown_care_types(entry), story.shown_period(entry))
+
+
 def test_breakdowns_are_split_by_family(jb_story):
-    soup = BeautifulSoup(_html(indicators.indicator_section(jb_story, "jbjr_verloop")), "html.parser")
+    soup = BeautifulSoup(_html(_verloop_breakdowns(jb_story)), "html.parser")
     captions = [c.get_text(strip=True) for c in soup.find_all("caption")]
     text = soup.get_text()
     for caption in ("Uitsplitsing: Reden van beëindiging", "Uitsplitsing: Overgangen"):
@@ -158,7 +165,7 @@ def test_suppressed_breakdown_cells_are_never_shown(jb_story, small_results):
     hidden = t[(t["indicator"] == "jbjr_verloop") & (t["institution"] == JB_INSTITUTION) & (t["period"] == jb_story.period)
                & (t["care_type"] == "jb") & t["category"].str.startswith("end_reason:") & t["suppressed"]]
     assert len(hidden), "the test needs a suppressed cell"
-    html = _html(indicators.indicator_section(jb_story, "jbjr_verloop"))
+    html = _html(_verloop_breakdowns(jb_story))
     soup = BeautifulSoup(html, "html.parser")
     for _, cell in hidden.iterrows():
         label = registry.category_label(cell["category"])
@@ -211,7 +218,7 @@ def test_the_report_is_its_sections_and_the_notebook_shows_every_one():
     import json
     from pathlib import Path
 
-    names = ["conversation", "summary", "indicators", "verloop", "context", "quality", "methods"]
+    names = ["conversation", "summary", "indicators", "verloop", "context", "breakdowns", "quality", "methods"]
     assert documents.names("institution") == names
     notebook = Path(__file__).resolve().parents[1] / "notebooks" / "institution_report.ipynb"
     cells = ["".join(c["source"]) for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
@@ -373,10 +380,19 @@ def test_jb_and_jr_share_one_table_per_indicator(small_demo, demo_settings):
     assert len(figures) == 1
     rows = [tr.find("td").get_text(strip=True) for tr in figures[0].find("tbody").find_all("tr")]
     assert rows == ["Jeugdbescherming", "Jeugdreclassering"]
-    breakdowns = [tb for tb in soup.find_all("table") if tb.find("caption") and
-                  tb.find("caption").get_text(strip=True).startswith("Uitsplitsing")]
-    assert breakdowns
-    for table in breakdowns:
+    # the breakdowns stand in the appendix, one line in the section points there
+    assert not [tb for tb in soup.find_all("table") if tb.find("caption") and
+                tb.find("caption").get_text(strip=True).startswith("Uitsplitsing")]
+    pointer = soup.find("a", href="#" + indicators.breakdown_anchor("jbjr_verloop"))
+    assert pointer is not None and "Uitgesplitst naar reden van beëindiging" in pointer.parent.get_text()
+    appendix = BeautifulSoup(_html(breakdowns.build(s)), "html.parser")
+    assert appendix.find("h3", id=indicators.breakdown_anchor("jbjr_verloop")) is not None
+    verloop = BeautifulSoup(_html(_verloop_breakdowns(s)), "html.parser")
+    tables = [tb for tb in verloop.find_all("table") if tb.find("caption") and
+              tb.find("caption").get_text(strip=True).startswith("Uitsplitsing")]
+    assert len(tables) <= len(appendix.find_all("table"))
+    assert tables
+    for table in tables:
         assert [th.get_text(strip=True) for th in table.find_all("th")][1] == "Zorgsoort"
     assert len(soup.find_all("img")) <= 1
 
@@ -449,7 +465,8 @@ def test_the_comparator_of_a_delivery_not_declared_national(small_results):
     assert ("Elk cijfer staat naast dat van alle instellingen voor jeugdbescherming en jeugdreclassering "
             "in deze levering (12) samen.") in text
     assert "andelijk" not in text
-    assert "de andere instellingen voor jeugdbescherming en jeugdreclassering in deze levering samen" in text
+    words = BeautifulSoup(_html(indicators.build(s)), "html.parser").get_text(" ")  # the figures in words
+    assert "de andere instellingen voor jeugdbescherming en jeugdreclassering in deze levering samen" in words
     facts = dialogue.facts(s)
     assert facts["comparator_than"] == ("bij alle 12 instellingen voor jeugdbescherming en jeugdreclassering "
                                         "in deze levering samen")

@@ -1,5 +1,7 @@
 """Section 2, per indicator set: every applicable indicator with its definition, figures (response,
-window), breakdown, trend and funnel, and the stored verdicts of its figure in words."""
+window), trend and funnel, and the stored verdicts of its figure in words. Its breakdown tables stand
+in the appendix "Uitsplitsingen" (:mod:`.breakdowns`), one line here points there; the mean
+breakdowns (a sentence each, with their adjusted verdict) stay here."""
 from __future__ import annotations
 
 import json
@@ -21,10 +23,14 @@ def build(story: Story) -> list:
 
 
 def indicator_set(story: Story, set_id: str) -> list:
-    """One set: its heading, the care types it does not speak about, one list of the indicators it
+    """One set: its heading (the first set: where the numerators and denominators stand, the
+    appendix's definitions), the care types it does not speak about, one list of the indicators it
     shares with another chapter of this report (:func:`elsewhere`; no section of their own), and
     every other applicable indicator."""
     items = [set_heading(story, set_id)]
+    if set_id == story.sets()[0]:  # the numerator and denominator of each indicator: in the appendix
+        link = f'<a class="page-ref" href="#{report.chapter_anchor("definitions")}">{esc(story.t["definitions_link"])}</a>'
+        items.append(report.HTML(f'<p class="oa-note">{story.t["counts_where"].format(link=link)}</p>'))
     absent = story.absent_sentence(set_id)
     if absent:
         items.append(para(absent))
@@ -116,9 +122,6 @@ def _indicator_section(story: Story, entry: registry.Entry) -> list:
             items.append(report.HTML(f'<p class="oa-note">{t["related_" + entry.id].format(other=_link(story, other))}</p>'))
     if entry.provisional:
         items.append(para(t["provisional"]))
-    num = getattr(entry, f"numerator_{story.lang}")
-    den = getattr(entry, f"denominator_{story.lang}")
-    items.append(para(t["counts"].format(numerator=num, denominator=den)))
     shown_types, notes = [], []
     several = len(story.entry_care_types(entry)) > 1
     for care_type in story.entry_care_types(entry):
@@ -141,12 +144,31 @@ def _indicator_section(story: Story, entry: registry.Entry) -> list:
                                                   months=story.results.window_months(entry.id),
                                                   period=story.period_text, shown=report.fmt_period(shown, story.lang))))
     items += figures_table(story, entry, shown_types, shown)
-    items += breakdown(story, entry, shown_types, shown)
+    for care_type in shown_types:
+        items += in_words(story, entry, care_type, prefix=len(shown_types) > 1)
+    items += breakdown_pointer(story, entry, shown_types, shown)
+    items += breakdown_means(story, entry, shown_types, shown)
     if entry.headline == "share":
         items += figures(story, entry, shown_types, shown)
         for care_type in shown_types:
             items += adjusted(story, entry, care_type, prefix=len(shown_types) > 1)
     return items + notes
+
+
+def in_words(story: Story, entry: registry.Entry, care_type: str, prefix: bool = False) -> list:
+    """The shown figure in words (:func:`.summary.sentence`: the figure, its adjusted verdict, the
+    raw gap with the other institutions and the change from the previous period, each as the
+    results store holds it), in the class ``oa-headline``; nothing for an indicator without a share
+    headline."""
+    from . import summary
+
+    frame = story.headline_frame()
+    if frame.empty:
+        return []
+    rows = frame.loc[(frame["indicator"] == entry.id) & (frame["care_type"] == care_type)]
+    if rows.empty or rows.iloc[0]["status"] not in ("getoond", "verborgen"):
+        return []
+    return [para(_care_prefix(story, care_type, prefix) + summary.sentence(story, rows.iloc[0]), "oa-headline")]
 
 
 def explained(story: Story, text: str) -> str:
@@ -285,8 +307,41 @@ def _breakdown_families(story: Story, entry: registry.Entry, care_type: str, per
 
 
 def breakdown(story: Story, entry: registry.Entry, care_types: list[str], period: str) -> list:
+    """:func:`breakdown_tables` followed by :func:`breakdown_means`."""
+    return breakdown_tables(story, entry, care_types, period) + breakdown_means(story, entry, care_types, period)
+
+
+def breakdown_anchor(indicator_id: str) -> str:
+    """The ``id`` of an indicator's heading in the appendix "Uitsplitsingen" (``"bd-" + id``)."""
+    return f"bd-{indicator_id}"
+
+
+def table_families(story: Story, entry: registry.Entry, care_types: list[str], period: str) -> list[str]:
+    """The breakdown families (``"reason"``, ``"age_group"``, ...) that :func:`breakdown_tables`
+    shows a table for, in its order; empty when it shows none."""
+    if not entry.breakdowns:
+        return []
+    per_type = {c: _breakdown_families(story, entry, c, period)[0] for c in care_types}
+    return [f for f in dict.fromkeys(f for fams in per_type.values() for f in fams)
+            if any(per_type[c].get(f, ([], []))[0] for c in care_types)]
+
+
+def breakdown_pointer(story: Story, entry: registry.Entry, care_types: list[str], period: str) -> list:
+    """One line in the indicator's section naming its breakdowns, linked to them in the appendix
+    "Uitsplitsingen" (with the page in the PDF); nothing when it has no breakdown table."""
+    families = table_families(story, entry, care_types, period)
+    if not families:
+        return []
+    names = [registry.family_label(f, story.lang).lower() for f in families]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" {story.t['and']} " + names[-1]
+    link = (f'<a class="page-ref" href="#{breakdown_anchor(entry.id)}">'
+            f"{esc(story.t['breakdowns_appendix'])}</a>")
+    return [report.HTML(f'<p class="oa-note">{story.t["breakdown_pointer"].format(families=esc(listed), link=link)}</p>')]
+
+
+def breakdown_tables(story: Story, entry: registry.Entry, care_types: list[str], period: str) -> list:
     """One table per breakdown family (a care-type column when there are two), the categories it
-    hides named in a note, and the mean breakdowns in sentences."""
+    hides named in a note."""
     if not entry.breakdowns:
         return []
     t = story.t
@@ -317,13 +372,23 @@ def breakdown(story: Story, entry: registry.Entry, care_types: list[str], period
             items.append(report.display_table(pd.DataFrame(rows), cols, story.lang, caption=caption,
                                               widths=widths, settings=story.settings))
         items += notes
+    return items
+
+
+def breakdown_means(story: Story, entry: registry.Entry, care_types: list[str], period: str) -> list:
+    """The mean breakdowns (e.g. the mean change of a score) in sentences, each with its adjusted
+    verdict (:func:`mean_verdict`)."""
+    if not entry.breakdowns:
+        return []
+    several = len(care_types) > 1
+    items = []
     for care_type in care_types:
-        for r, n in per_type[care_type][1]:
+        for r, n in _breakdown_families(story, entry, care_type, period)[1]:
             if is_suppressed(r.to_dict()):
                 continue
             national = report.fmt_number(n["value"], 1, story.lang) if n is not None and not bool(n["suppressed"]) \
                 else report.MISSING_MARK[story.lang]
-            template = t["mean_sentence"] if story.compared else t["mean_sentence_alone"]
+            template = story.t["mean_sentence"] if story.compared else story.t["mean_sentence_alone"]
             items.append(para(_care_prefix(story, care_type, several) + template.format(
                 label=registry.category_label(r["category"], story.lang).capitalize(),
                 value=report.fmt_number(r["value"], 1, story.lang),
@@ -394,10 +459,13 @@ def figures(story: Story, entry: registry.Entry, care_types: list[str], period: 
     # always the full text width: the page scales images to it, so a narrower figure would only
     # come out taller
     # legends and the note on hidden periods sit below the axes: room for them under each row
-    height = 2.9 if any_funnel else 2.4
-    fig = Figure(figsize=(6.8, height * len(panels) + (0.25 if several_rows else 0)), layout="constrained")
+    # the trend legend is the same in every row: drawn once, under the last row with a trend
+    with_legend = max((i for i, p in enumerate(panels) if p[1] is not None), default=-1)
+    height = 2.6 if any_funnel else 2.2
+    heights = [height if i == with_legend else height - 0.45 for i in range(len(panels))]
+    fig = Figure(figsize=(6.8, sum(heights) + (0.25 if several_rows else 0)), layout="constrained")
     notes = []
-    axes = fig.subplots(len(panels), ncols, squeeze=False)
+    axes = fig.subplots(len(panels), ncols, squeeze=False, gridspec_kw={"height_ratios": heights})
     for row, (care_type, trend, cm_all) in zip(axes, panels):
         if any_trend:
             if trend is None:
@@ -421,31 +489,52 @@ def figures(story: Story, entry: registry.Entry, care_types: list[str], period: 
                 continue
             plots.funnel_plot(cm_all, highlight=story.institution, kind="oe", lang=story.lang, ax=ax,
                               limits_table=_oe_curves(story, entry, care_type, cm_all), settings=story.settings)
+            # in its own report the diamond is "deze instelling": a long name was cut short and,
+            # once the rows were laid out, ran over the axis label
+            for label in [x for x in ax.texts if x.get_gid() == "highlight_label"]:
+                label.set_text(t["funnel_me"])
             if ax.get_legend() is not None:
                 ax.get_legend().remove()
-    if any_trend:  # the legends below the trends, anchored again to the finished layout (twice: it settles)
+    if any_trend:  # the legend below the last trend, anchored again to the finished layout (twice: it settles)
+        for i, row in enumerate(axes):
+            if i != with_legend and row[0].get_legend() is not None:
+                row[0].get_legend().remove()
         for _ in range(2):
-            for row, (_c, trend, _cm) in zip(axes, panels):
-                if trend is not None and row[0].get_legend() is not None:
-                    plots.legend_below(row[0], ncols=2).set_gid("legend")
+            row = axes[with_legend]
+            if row[0].get_legend() is not None:
+                plots.legend_below(row[0], ncols=2).set_gid("legend")
     image = png(fig)
     if any_funnel and any_trend:
-        caption = t["figure_caption"]
+        key = "figure_caption"
     elif any_funnel:
-        caption = t["figure_caption_funnel"]
+        key = "figure_caption_funnel"
     else:
-        caption = t["figure_caption_trend"] if story.compared else t["figure_caption_alone"]
+        key = "figure_caption_trend" if story.compared else "figure_caption_alone"
+    # the funnel is explained in full under the report's first funnel; later captions say what is
+    # left and right and link to that explanation (it read six lines under every figure)
+    explained_at = story._cache.get(("funnel_explained", story.lang)) if any_funnel else None
+    caption = t[key + "_short"] if explained_at else t[key]
     left_out = sum(int(cm["suppressed"].sum()) for _c, _t, cm in panels if cm is not None)
     if any_funnel and left_out:  # peers are drawn only when their share passes the rule: say how many are not
         caption += " " + t["funnel_left_out"].format(k=report.fmt_int(left_out, story.lang))
-    if any_funnel:  # the limits in force (settings.funnel_limits; the signal limit is the outer line)
+    if any_funnel and not explained_at:  # the limits in force (settings.funnel_limits; the signal limit is the outer line)
         signal = story.settings.signal_limit
         attention = [lim for lim in story.settings.funnel_limits if lim != signal] or [signal]
         caption = caption.format(signal_limit=report.fmt_pct(signal, 1, story.lang),
                                  attention_limit=report.fmt_pct(min(attention), 0, story.lang))
     if notes:  # the periods the trend leaves out, marked * on its axis
         caption += " * " + " ".join(n if n.endswith(".") else n + "." for n in notes)
-    return sentences + [image, para(caption, "oa-caption")]
+    if not any_funnel:
+        return sentences + [image, para(caption, "oa-caption")]
+    if explained_at:
+        link = f'<a class="page-ref" href="#{explained_at}">{esc(t["funnel_explained_link"])}</a>'
+        return sentences + [image, report.HTML(f'<p class="oa-caption">{esc(caption)} {link}</p>')]
+    story._cache[("funnel_explained", story.lang)] = FUNNEL_EXPLAINED
+    return sentences + [image, report.HTML(f'<p class="oa-caption" id="{FUNNEL_EXPLAINED}">{esc(caption)}</p>')]
+
+
+#: the ``id`` of the caption that explains the funnel in full (the report's first funnel).
+FUNNEL_EXPLAINED = "fig-funnel-explained"
 
 
 def _oe_curves(story: Story, entry: registry.Entry, care_type: str, cm_all: pd.DataFrame):
@@ -460,46 +549,40 @@ def _oe_curves(story: Story, entry: registry.Entry, care_type: str, cm_all: pd.D
 
 
 def adjusted(story: Story, entry: registry.Entry, care_type: str, prefix: bool = False) -> list:
-    """The comparisons of the shown figure in words, as the results store holds them
-    (:meth:`Story.verdicts`): the adjusted verdict first, with its O/E and the range chance and the
-    usual differences between institutions explain, then the raw gap with the other institutions as
-    context (not when both are within expectation: the summary's words say that). An indicator
-    without a case-mix model gets the raw comparison only; one institution gets none."""
-    if not story.compared:
+    """The case-mix adjusted comparison of the shown figure, as the results store holds it
+    (:meth:`Story.verdicts`), with its O/E and the range chance and the usual differences between
+    institutions explain, the records the model left out, and the records lacking a covariate. The
+    verdicts in words (adjusted, raw gap, change) open the section (:func:`in_words`). An indicator
+    without a case-mix model, or one institution, gets nothing here."""
+    if not story.compared or not entry.casemix:
         return []  # one institution: never a comparison with itself
     t = story.t
     lead = _care_prefix(story, care_type, prefix)
     mine = story.figure(entry, care_type)
     if mine is None or is_suppressed(mine) or is_missing(mine.get("value")):
         return []
-    said = story.verdicts(entry, care_type)
-    row, ref = said["adjusted"], said["reference"]
+    row = story.verdicts(entry, care_type)["adjusted"]
     items = []
-    if entry.casemix:
-        if row is None:
-            items.append(para(lead + t["adjusted_none"].format(reason=t["adjusted_nomodel"])))
-        elif row.get("signal") == "none" and row.get("text_key") != "suppressed":
-            items.append(para(lead + t["adjusted_too_little"]))  # no verdict, no range: one line
-            if entry.id == "jbjr_verloop" and care_type == "jb":  # voogdij apart, verdict or not
-                items += fixed_levels(story, entry, care_type, story.model_row(entry, care_type, row["period"]))
-        elif row.get("text_key") != "suppressed":
-            summary = story.model_row(entry, care_type, row["period"])
-            fav = row.get("favourable")
-            fav_text = "" if fav is None or is_missing(fav) else t["adjusted_favourable" if fav else "adjusted_unfavourable"]
-            items.append(para(lead + t["adjusted_sentence"].format(
-                covariates=covariates(story, summary), range=report.fmt_expected_range(row, story.lang),
-                favourable=fav_text), "oa-headline"))
-            items += fixed_levels(story, entry, care_type, summary)
-    quiet = ref is not None and ref.get("text_key") == "raw_within_adjusted_within"  # the summary says it; no news here
-    if ref is not None and not quiet and ref.get("text_key") != "suppressed" and ref.get("signal") in ("higher", "lower", "within"):
-        if row is not None:  # after the adjusted verdict, the raw gap as context
-            text = report.verdict_sentences(mine["value"], adjusted=row, reference=ref, lang=story.lang,
-                                            comparator=story.comparator)["reference"]
-        else:
-            text = report.headline_sentence(mine, reference=ref, lang=story.lang, comparator=story.comparator,
-                                            template=entry.sentence(story.lang, settings=story.settings),
-                                            settings=story.settings)
-        items.append(para(lead + text))
+    if row is None:
+        items.append(para(lead + t["adjusted_none"].format(reason=t["adjusted_nomodel"])))
+    elif row.get("signal") == "none" and row.get("text_key") != "suppressed":
+        items.append(para(lead + t["adjusted_too_little"]))  # no verdict, no range: one line
+        if entry.id == "jbjr_verloop" and care_type == "jb":  # voogdij apart, verdict or not
+            items += fixed_levels(story, entry, care_type, story.model_row(entry, care_type, row["period"]))
+    elif row.get("text_key") != "suppressed":
+        summary = story.model_row(entry, care_type, row["period"])
+        fav = row.get("favourable")
+        fav_text = "" if fav is None or is_missing(fav) else t["adjusted_favourable" if fav else "adjusted_unfavourable"]
+        # the covariates and what W/V means are said in full once; later sentences with the
+        # same covariates say "the same characteristics"
+        names = covariates(story, summary)
+        said = story._cache.setdefault(("adjusted_explained", story.lang), set())
+        key = "adjusted_sentence_again" if names in said else "adjusted_sentence"
+        said.add(names)
+        items.append(para(lead + t[key].format(
+            covariates=names, range=report.fmt_expected_range(row, story.lang),
+            favourable=fav_text).strip()))
+        items += fixed_levels(story, entry, care_type, summary)
     cm = story.casemix_row(entry, care_type) if row is not None else None
     lacking = (cm or {}).get("n_missing_covariates", 0) or 0
     if lacking >= story.settings.min_count:
@@ -509,11 +592,11 @@ def adjusted(story: Story, entry: registry.Entry, care_type: str, prefix: bool =
 
 
 def fixed_levels(story: Story, entry: registry.Entry, care_type: str, summary) -> list:
-    """Records the case-mix model left out because their group has one outcome only (E = O): for
-    the regular end of JB episodes the voogdij sentence (voogdij ends regularly by definition),
-    otherwise a general one, with the number over all institutions rounded (never an exact small
-    count); nothing when the model left nothing out, or (outside the voogdij case) when none of this
-    institution's records is concerned."""
+    """Records the case-mix model left out because their group has one outcome only (E = O), for
+    the regular end of JB episodes: the voogdij sentence (voogdij ends regularly by definition), with
+    the number over all institutions rounded (never an exact small count) and the share per care
+    form; nothing when the model left nothing out. For other indicators the appendix's model table
+    says it."""
     n = None if summary is None else summary.get("n_fixed")
     if n is None or is_missing(n) or float(n) <= 0:
         return []
@@ -522,11 +605,9 @@ def fixed_levels(story: Story, entry: registry.Entry, care_type: str, summary) -
               else t["fixed_about"].format(n=report.fmt_count_rounded(n, story.lang, settings=st)))
     if entry.id == "jbjr_verloop" and care_type == "jb":
         return [para(t["fixed_voogdij"].format(n=number))] + by_care_form(story, entry, care_type)
-    mine = story.casemix_row(entry, care_type) or {}
-    if is_missing(mine.get("n_fixed")) or float(mine.get("n_fixed") or 0) <= 0:
-        return []  # none of this institution's records is concerned: nothing to explain here
-    unit = report.ui(story.lang, "status")["units"].get(entry.unit, entry.unit)
-    return [para(t["fixed_levels"].format(n=number, unit=unit))]
+    # elsewhere the groups left out are a detail of the model: the appendix's model table gives
+    # their number per indicator (methods.model_sentence)
+    return []
 
 
 def by_care_form(story: Story, entry: registry.Entry, care_type: str) -> list:

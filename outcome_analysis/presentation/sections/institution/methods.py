@@ -23,7 +23,7 @@ def items(story: Story) -> list:
     """The section's items before its tables are wrapped for the smaller type."""
     t = story.t
     out = [report.heading(t["methods"], 2, id=report.chapter_anchor("methods")), para(t["methods_intro"]),
-           story.heading("definitions", 3)]
+           report.heading(t["definitions"], 3, id=report.chapter_anchor("definitions"))]
     rows = []
     for entry in story.entries():
         months = story.results.window_months(entry.id)

@@ -1,5 +1,5 @@
-"""Section 1, Samenvatting: what this report is, how to read it, the headline figures in a table
-("Kerncijfers") and in words."""
+"""Section 1, Samenvatting: what this report is, how to read it and the headline figures in a table
+("Kerncijfers"); each figure in words opens its indicator's section (:func:`sentence`)."""
 from __future__ import annotations
 
 from outcome_analysis.contract.periods import parse_period, previous_period
@@ -29,8 +29,9 @@ def build(story: Story) -> list:
     note = window_summary_note(story)
     if note:
         items.append(para(note))
-    more = t["summary_more"] if story.compared else t["summary_more_alone"]
-    items += [story.heading("in_words", 3), headline_sentences(story), para(more)]
+    # the figures in words open each indicator's section (indicators.in_words): here the table and
+    # the conversation page before it are the digest
+    items.append(para(t["summary_more"] if story.compared else t["summary_more_alone"]))
     return items
 
 
@@ -121,17 +122,6 @@ def verdict_words(story: Story, r) -> str:
     return text
 
 
-def headline_sentences(story: Story) -> report.HTML:
-    """The headline figures in words (report.headline_sentence of the stored verdicts), one line per
-    indicator (each counted once, :func:`summary_frame`); an indicator without a figure gets its
-    status sentence."""
-    frame = summary_frame(story)
-    items = []
-    for _, r in frame.iterrows():
-        items.append(f"<li><strong>{esc(_label(story, r))}</strong>: {esc(sentence(story, r))}</li>")
-    return report.HTML(f'<ul class="oa-headlines">{"".join(items)}</ul>')
-
-
 def _label(story: Story, r) -> str:
     return r["label"] + (f" ({report.fmt_period(r['shown_period'], story.lang)})"
                          if r["shown_period"] != story.period else "")
@@ -140,7 +130,7 @@ def _label(story: Story, r) -> str:
 def sentence(story: Story, r) -> str:
     """One row of :meth:`Story.headline_frame` in words: its status sentence, or its figure with the
     adjusted verdict first, the raw gap with the other institutions as context and the change from
-    the previous period."""
+    the previous period. The indicator's section opens with it (:func:`.indicators.in_words`)."""
     if r["status"] not in ("getoond", "verborgen"):
         return r["status_text"]
     me = {"value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "suppressed": r["suppressed"],

@@ -121,6 +121,10 @@ def _duration(story: Story, care_type: str) -> list:
     if story.compared:
         cols["national"] = (t["km_national"], "text")
         widths = (34, 12, 13, 13, 13, 15)
-    return [report.HTML(f"<h4>{esc(t['km_title'])}</h4>"),
-            report.display_table(frame, cols, story.lang, widths=widths, settings=story.settings),
-            para(t["km_note"].format(period=story.period_text), "oa-footnote")]
+    items = [report.HTML(f"<h4>{esc(t['km_title'])}</h4>"),
+             report.display_table(frame, cols, story.lang, widths=widths, settings=story.settings)]
+    said = story._cache.setdefault(("km_note_said", story.lang), set())
+    if story.period_text not in said:  # how to read the table: under the first one only
+        said.add(story.period_text)
+        items.append(para(t["km_note"].format(period=story.period_text), "oa-footnote"))
+    return items
