@@ -131,6 +131,13 @@ def test_alone_in_the_delivery_it_speaks_of_the_own_figures_over_time(small_demo
     assert "De eigen cijfers door de tijd" in text
     assert "landelijk" not in text.lower() and "Wat goed gaat" not in text
     assert 3 <= len(_questions(soup)) <= 5
+    # the short edition's glossary explains neither the verdict nor the pooled figure: there are none
+    from outcome_analysis.presentation.sections.short import glossary
+
+    terms = glossary.glossary(s)
+    assert "Oordeel" not in terms and "Traject" in terms and not any("andelijk" in t for t in terms)
+    en = story.prepare(compute_results(alone, Settings(min_cell=SMALL_MIN_CELL)), JH_INSTITUTION, lang="en")
+    assert "Verdict" not in glossary.glossary(en)
 
 
 def test_the_page_follows_the_cover_in_the_rendered_report(report_batch):

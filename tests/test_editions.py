@@ -260,3 +260,19 @@ def test_both_editions_give_the_same_response_rate(report_batch):
     in_full = set(re.findall(r"bij (\d+%) van de afgesloten trajecten zijn de ervaringsvragen ingevuld", full))
     in_short = set(re.findall(r"(\d+%) van de mensen vulde de vragenlijst in", short))
     assert in_full and in_short == in_full
+
+
+@pytest.mark.parametrize("role", SHORT_ROLES)
+def test_short_edition_keeps_its_questions_and_glossary_whole(report_batch, role):
+    """The questions stand on one page under their heading, the glossary's terms on the page of its
+    heading (the full demo's short GI editions had both cut at a page end)."""
+    from outcome_analysis.running.audit import text_of_pdf
+
+    pages = text_of_pdf(report_batch.short_pdf(role)).split("\f")
+    pages = [p for p in pages if p.strip()]
+    asked = [p for p in pages if re.search(r"^\s*Vragen voor het gesprek\s*$", p, flags=re.M)]
+    assert len(asked) == 1
+    numbers = re.findall(r"^\s*(\d)\.\s", asked[0].split("Vragen voor het gesprek", 1)[1], flags=re.M)
+    assert 3 <= len(numbers) <= 5 and numbers == [str(i) for i in range(1, len(numbers) + 1)], numbers
+    glossary = [p for p in pages if re.search(r"^\s*Wat betekent", p, flags=re.M)]
+    assert len(glossary) == 1 and re.search(r"^\s*Traject\s*$", glossary[0].split("Wat betekent", 1)[1], flags=re.M)

@@ -580,3 +580,28 @@ def test_hidden_pooled_breakdown_cells_are_marked_hidden_not_unknown(jb_story):
     entry = registry.get("jbjr_verloop")
     html = _html(indicators.breakdown(jb_story, entry, jb_story.shown_care_types(entry), jb_story.shown_period(entry)))
     assert "n.b." not in BeautifulSoup(html, "html.parser").get_text()
+
+
+def test_the_interval_level_named_is_the_one_in_force(small_results):
+    """With ``conf: 0.9`` every interval the report names is a 90% interval: the reading guide,
+    the figures table's column, the trend's band in the legend; the funnel's 95% line of attention
+    (a funnel limit, not conf) keeps its name."""
+    meta = dict(small_results.meta, settings=dict(small_results.meta["settings"], conf=0.9))
+    s = story.prepare(dataclasses.replace(small_results, meta=meta), JB_INSTITUTION)
+    assert s.settings.conf == 0.9
+    text = BeautifulSoup(_html(summary.build(s) + indicators.build(s)), "html.parser").get_text(" ")
+    assert "90%-interval" in text and "95%-interval" not in text
+    assert "95%" not in s.t["how_to_read"] and "90%" in s.t["how_to_read"]
+    headers = [th.get_text(strip=True) for th in
+               BeautifulSoup(_html(indicators.build(s)), "html.parser").find_all("th")]
+    assert "90%-interval" in headers and "95%-interval" not in headers
+    from outcome_analysis.presentation import plots
+
+    trend = pd.DataFrame({"period": [str(y) for y in range(2020, 2025)], "value": [0.5, 0.55, 0.6, 0.58, 0.62],
+                          "ci_low": [0.4, 0.45, 0.5, 0.48, 0.52], "ci_high": [0.6, 0.65, 0.7, 0.68, 0.72],
+                          "institution": "A", "scope": "institution", "suppressed": False})
+    fig, ax = story.new_figure(6, 3)
+    plots.trend_plot(trend, institution="A", national=False, ax=ax, settings=s.settings)
+    assert "90%-betrouwbaarheidsinterval" in ax.get_legend_handles_labels()[1]
+    # at the default the words are as written
+    assert "95%-interval" in story.prepare(small_results, JB_INSTITUTION).t["col_ci"]

@@ -389,7 +389,8 @@ def finish_html(document: str) -> str:
     ``<nav class="oa-toc">`` listing every h2/h3 of the body (ids are added where missing; an
     appendix, ``h2.oa-appendix``, by its chapter headings only), or disappears when there are no such
     headings. A short edition (an element with ``data-edition="short"``, which its first section
-    writes) gets no contents page and no cover box listing the full report's contents; page
+    writes) gets no contents page, no cover box listing the full report's contents and no page
+    break after its conversation page (the key figures follow on); page
     references to headings the document lacks are removed (:func:`_drop_dangling_page_refs`).
     """
     match = re.search(r"<!--OA-TOC:(.*?)-->", document)
@@ -428,6 +429,9 @@ def finish_html(document: str) -> str:
         for box in body.find_all(class_="oa-cover-box"):
             box.decompose()
         toc_title = None
+        # the conversation page ends a page in the full report; here the key figures follow on
+        for end in body.find_all(class_="oa-conversation-end"):
+            end["class"] = [c for c in end.get("class", []) if c != "oa-conversation-end"]
     main = body.find("main") or body
     first_h2 = main.find("h2")
     if first_h2 is not None:  # the contents page already broke the page: no empty page before it

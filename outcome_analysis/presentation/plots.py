@@ -32,7 +32,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 from outcome_analysis import texts
 from outcome_analysis.statistics.disclosure import round_count
 from .ledger import unrecorded
-from .report import ReportError, fmt_count_rounded, fmt_number, fmt_pct, ui
+from .report import ReportError, fmt_count_rounded, fmt_number, fmt_pct, ui, with_conf
 
 #: Okabe & Ito (2008), "Color Universal Design": orange, sky blue, bluish green, yellow, blue,
 #: vermillion, reddish purple, black.
@@ -472,7 +472,7 @@ def trend_plot(table: pd.DataFrame, *, institution: str | list[str] | None = Non
         joined = lambda frame: enough_for_trend(int(frame["value"].notna().sum()))  # noqa: E731
         if {"ci_low", "ci_high"} <= set(inst.columns) and joined(inst):
             band = ax.fill_between(xs, inst["ci_low"], inst["ci_high"], color=MAIN, alpha=0.18, lw=0,
-                                   hatch="///", edgecolor=MAIN, label=lab["ci"])
+                                   hatch="///", edgecolor=MAIN, label=with_conf(lab["ci"], settings, lang))
             band.set_gid("ci_band")
         (line,) = ax.plot(xs, inst["value"], color=MAIN, marker="o", ls="-" if joined(inst) else "none", lw=1.8, ms=5,
                         label=str(institution))

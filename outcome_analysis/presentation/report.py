@@ -157,6 +157,30 @@ def fmt_number(x, decimals: int = 1, lang: str = "nl") -> str:
     return text
 
 
+_CONF_95 = re.compile(r"(?<![\d.,])95(?=\s?%)")
+
+
+def with_conf(text: str, settings, lang: str = "nl") -> str:
+    """``text`` with the interval level it names ("95%-interval", "Ondergrens (95%)") set to the
+    settings' ``conf`` in force (``conf: 0.9`` → "90%-interval"); unchanged at the default 0.95.
+    Only for texts about the confidence interval: the funnel's 95% line of attention is a
+    ``funnel_limits`` level, not ``conf``.
+
+    >>> from outcome_analysis.settings import Settings
+    >>> with_conf("95%-interval", Settings(conf=0.9))
+    '90%-interval'
+    >>> with_conf("95% interval", Settings(conf=0.995), "en")
+    '99.5% interval'
+    """
+    conf = getattr(settings, "conf", 0.95)
+    if settings is None or abs(conf - 0.95) < 1e-12 or not isinstance(text, str):
+        return text
+    # a level, not anyone's figure: written here, not through the recording formatters (the leak
+    # audit allows the settings' levels, audit.level_forms)
+    number = f"{conf * 100:.1f}".rstrip("0").rstrip(".")
+    return _CONF_95.sub(number.replace(".", ",") if lang == "nl" else number, text)
+
+
 @ledger.records("pct")
 def fmt_pct(x, decimals: int = 1, lang: str = "nl") -> str:
     """A fraction as a percentage: ``fmt_pct(0.1234)`` → ``'12,3%'`` (en ``'12.3%'``)."""
@@ -335,7 +359,9 @@ def display_table(tidy_frame, columns=None, lang: str = "nl", *, caption: str | 
     """
     _check_lang(lang)
     t = ui(lang)
-    specs = _column_specs(tidy_frame, columns, lang)
+    # the interval column names the level in force ("90%-interval" with conf 0.9)
+    specs = [(column, with_conf(label, settings, lang), kind)
+             for column, label, kind in _column_specs(tidy_frame, columns, lang)]
     e = _html.escape
     hidden_mark = f'{e(t["suppressed_mark"])}*'
     any_hidden = False

@@ -244,10 +244,12 @@ class Story:
     @property
     def t(self) -> dict:
         """The report's texts, with ``{comparator}`` / ``{comparator_label}`` filled in for this
-        delivery (:attr:`comparator`)."""
+        delivery (:attr:`comparator`) and the interval level set to the settings' ``conf``
+        (:func:`report.with_conf`)."""
         def make():
             c = self.comparator
-            return {k: (v.replace("{comparator_label}", c["label"]).replace("{comparator}", c["name"])
+            return {k: (report.with_conf(v.replace("{comparator_label}", c["label"]).replace("{comparator}", c["name"]),
+                                         self.settings, self.lang)
                         if isinstance(v, str) else v) for k, v in TEXTS[self.lang].items()}
         return self._cached(("texts", self.lang), make)
 

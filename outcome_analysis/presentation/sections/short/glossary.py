@@ -12,22 +12,27 @@ NAME = "glossary"
 def build(story: Story) -> list:
     """The heading, one line, and a definition list of the terms (``short.yaml``: ``glossary``); the
     pooled figure's term is its name in this delivery ("Landelijk" only for a delivery declared
-    national) and is left out when there is nothing to compare with."""
+    national) and, like the verdict, is left out when there is nothing to compare with."""
     w = words(story)
     terms = "".join(f"<dt>{esc(term)}</dt><dd>{esc(meaning)}</dd>" for term, meaning in glossary(story).items())
-    return [heading(w["glossary_title"], page_break=False), para(w["glossary_intro"]),
-            report.HTML(f'<dl class="oa-glossary">{terms}</dl>')]
+    # one block, kept whole on a page with its heading (it was cut from its heading at a page end)
+    return [heading(w["glossary_title"], page_break=False),
+            report.HTML(f'<div class="oa-glossary-block">{para(w["glossary_intro"])}'
+                        f'<dl class="oa-glossary">{terms}</dl></div>')]
 
 
 def glossary(story: Story) -> dict[str, str]:
     """Term -> meaning, in reading order, for this report's delivery (the terms of jeugdbescherming
-    and jeugdreclassering only for an institution that offers one of them)."""
+    and jeugdreclassering only for an institution that offers one of them; the pooled figure and
+    the verdict only when there is a comparison)."""
     w = words(story)
     jbjr = any(c in ("jb", "jr") for c in story.offered_care_types)
     out = {}
     for term, meaning in w["glossary"].items():
         if term in w["glossary_jbjr"] and not jbjr:
             continue
+        if term == w["col_verdict"] and not story.compared:
+            continue  # nothing to compare with: the tables have no verdict column to explain
         if term == "{comparator_label}":
             if not story.compared:
                 continue
