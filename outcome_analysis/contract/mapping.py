@@ -55,98 +55,20 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y")
 _FAR_PAST = pd.Timestamp("1800-01-01")
 _FAR_FUTURE = pd.Timestamp("2200-12-31")
 
-#: Dutch and English texts of the problems this module makes (kind -> language -> template, filled
-#: from ``Problem.params``); the rest (an unreadable file, a repeated column) are the loader's kinds.
-PROBLEM_TEXTS: dict[str, dict[str, str]] = {
-    "mapping_column_missing": {
-        "nl": "een kolom {column} in de gemeente-indeling; deze ontbreekt",
-        "en": "a column {column} in the gemeente mapping; it is missing",
-    },
-    "mapping_column_unknown": {
-        "nl": "alleen de kolommen {columns}; deze kolom is onbekend",
-        "en": "only the columns {columns}; this column is unknown",
-    },
-    "mapping_value_missing": {
-        "nl": "een waarde in kolom {column}; de cel is leeg",
-        "en": "a value in column {column}; the cell is empty",
-    },
-    "mapping_no_rows": {
-        "nl": "minstens één gemeente; het bestand heeft alleen kolomnamen",
-        "en": "at least one gemeente; the file has column names but no rows",
-    },
-    "mapping_code_format": {
-        "nl": "een gemeentecode als GM0344 (GM en vier cijfers)",
-        "en": "a gemeente code like GM0344 (GM and four digits)",
-    },
-    "mapping_date_invalid": {
-        "nl": "een datum als 2024-12-31 of 31-12-2024",
-        "en": "a date like 2024-12-31 or 31-12-2024",
-    },
-    "mapping_validity_reversed": {
-        "nl": "valid_to op of na valid_from ({valid_from})",
-        "en": "valid_to on or after valid_from ({valid_from})",
-    },
-    "mapping_code_repeated": {
-        "nl": "elke gemeentecode één keer per periode; {code} staat ook in rij {other_row} voor dezelfde periode",
-        "en": "each gemeente code once per period; {code} is also in row {other_row} for the same period",
-    },
-    "mapping_validity_overlap": {
-        "nl": "geldigheid die niet overlapt met rij {other_row} van {code} ({other_from} t/m {other_to})",
-        "en": "a validity that does not overlap row {other_row} of {code} ({other_from} to {other_to})",
-    },
-    "mapping_file_value_differs": {
-        "nl": "dezelfde {column} op elke rij als rij {first_row} ({first})",
-        "en": "the same {column} on every row as row {first_row} ({first})",
-    },
-    "mapping_reorganisations_ambiguous": {
-        "nl": "één bestand met herindelingen naast de indeling; gevonden: {files}",
-        "en": "one reorganisations file beside the mapping; found: {files}",
-    },
-    "mapping_successor_unknown": {
-        "nl": "een nieuwe code die in de gemeenten van de indeling staat; {code} staat er niet in",
-        "en": "a new code listed among the mapping's gemeenten; {code} is not",
-    },
-    "mapping_successor_not_in_force": {
-        "nl": "een nieuwe code die geldig is op {from_date}; {code} is dat niet volgens de gemeenten van de indeling",
-        "en": "a new code in force on {from_date}; by the mapping's gemeenten {code} is not",
-    },
-    "mapping_dissolved_still_in_force": {
-        "nl": "een opgeheven code die tot {from_date} geldig is; {code} is volgens rij {other_row} van de gemeenten "
-              "ook op of na {from_date} geldig (valid_to {valid_to})",
-        "en": "a dissolved code in force only before {from_date}; by row {other_row} of the gemeenten {code} is also "
-              "in force on or after it (valid_to {valid_to})",
-    },
-    "mapping_reorganisation_repeated": {
-        "nl": "elke herindeling één keer; {old_code} → {new_code} staat ook in rij {other_row}",
-        "en": "each reorganisation once; {old_code} → {new_code} is also in row {other_row}",
-    },
-    "mapping_from_date_differs": {
-        "nl": "één datum per opgeheven code (een splitsing heeft één datum); rij {other_row} heeft {other_date}",
-        "en": "one date per dissolved code (a split has one date); row {other_row} has {other_date}",
-    },
-    "mapping_reorganisation_cycle": {
-        "nl": "herindelingen zonder kringloop; deze keten komt terug bij zijn begin: {cycle}",
-        "en": "reorganisations without a cycle; this chain returns to its start: {cycle}",
-    },
-    "record_code_format": {
-        "nl": "een gemeentecode als GM0344 (GM en vier cijfers), of een lege cel als de gemeente onbekend is",
-        "en": "a gemeente code like GM0344 (GM and four digits), or an empty cell when the gemeente is unknown",
-    },
-    "record_code_unknown": {
-        "nl": "een gemeentecode uit de gemeente-indeling ({mapping}); deze code staat er niet in",
-        "en": "a gemeente code of the gemeente mapping ({mapping}); this code is not in it",
-    },
-    "record_code_not_in_force": {
-        "nl": "een gemeentecode die op {on} geldig is volgens de gemeente-indeling ({mapping}); deze code is dat niet",
-        "en": "a gemeente code in force on {on} by the gemeente mapping ({mapping}); this code is not",
-    },
-    "record_code_split": {
-        "nl": "de nieuwe gemeentecode: {code} is op {from_date} gesplitst in {new_codes}; zet de gemeente van deze "
-              "jeugdige in het record",
-        "en": "the new gemeente code: {code} was split on {from_date} into {new_codes}; put this youth's gemeente in "
-              "the record",
-    },
-}
+#: the kinds of the problems this module makes (their Dutch and English texts stand in
+#: ``data/texts/problems.yaml`` with every other problem); the rest (an unreadable file, a repeated
+#: column) are the loader's kinds.
+PROBLEM_KINDS_PREFIXES = ("mapping_", "record_code_")
+
+
+def _problem_texts() -> dict[str, dict[str, str]]:
+    from outcome_analysis.contract.problem_texts import catalogue
+
+    return {k: v for k, v in catalogue().items() if k.startswith(PROBLEM_KINDS_PREFIXES)}
+
+
+#: kind -> language -> template of this module's problems (a view on the problem catalogue).
+PROBLEM_TEXTS: dict[str, dict[str, str]] = _problem_texts()
 
 
 class MappingError(OutcomeAnalysisError, KeyError):
