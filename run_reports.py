@@ -28,6 +28,12 @@ which (inputs.settings_file, inputs.settings_source). Only a delivery whose sett
 delivery_scope: national calls the pooled figure "landelijk"; otherwise it is "alle instellingen in
 deze levering (N)", and a delivery of one institution is compared with nothing.
 
+published reference: --reference FILE (docs/published-reference.md) sets every institution's figure
+beside a published national figure (e.g. assembled from CBS StatLine), also for a delivery of one
+institution; the reports call it "landelijk" and name its source. A file with problems stops the run
+before any report, listing them (file, row, column, value).
+  python run_reports.py --data data/eigen-levering --reference landelijk_2024.csv
+
 results cache: the figures computed once per run (aggregates only) are kept outside the output
 folder, in --cache DIR or by default $XDG_CACHE_HOME/outcome-workbench/<data hash> (~/.cache when
 XDG_CACHE_HOME is not set), made readable by you only (mode 0700). A cache inside --out is refused.
@@ -101,6 +107,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="which edition of each institution's report: full (<slug>.html|.pdf), short "
                         "(the key figures, <slug>.kort.html|.pdf) or both (default); the national overview "
                         "is made with the full edition only")
+    parser.add_argument("--reference", metavar="FILE",
+                        help="a published national reference (CSV, Excel, ...: indicator, period, care_type, value "
+                        "and source; docs/published-reference.md): the raw comparison is then against its figures, "
+                        "which the reports call 'landelijk' with their source. Checked before any report is made")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -134,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             cache=args.cache,
             figures=args.figures,
             edition=args.edition,
+            reference=args.reference,
         )
     except KeyboardInterrupt:
         print("\ninterrupted: finished reports are kept; run again to resume", file=sys.stderr)

@@ -10,7 +10,9 @@ One row per unit (institution; later municipality and region), indicator, care t
     :mod:`outcome_analysis.statistics.verdict`, at ``settings.signal_limit``).
 ``raw_reference``
     The raw figure against all *other* institutions together: the share by the score test (dual to
-    the printed Wilson interval), the mean by the printed t interval (``settings.conf``).
+    the printed Wilson interval), the mean by the printed t interval (``settings.conf``). With a
+    published national reference (:func:`reference_rows`, ``build(..., reference=...)``) the share
+    is compared with the published figure instead (the reports call it "landelijk").
 ``raw_previous``
     The change from the previous period of the same length: the difference of the shares with
     Newcombe's hybrid score interval, of the means with the two printed intervals.
@@ -164,6 +166,94 @@ def raw_reference_rows(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     return out
 
 
+#: the columns :func:`reference_rows` reads of a published reference.
+REFERENCE_COLUMNS = ("indicator", "care_type", "period", "value", "ci_low", "ci_high", "window_months")
+
+
+def _reference_table(reference) -> pd.DataFrame:
+    """The figures of a :class:`~outcome_analysis.indicators.reference.Reference` (or of its
+    ``as_rows()`` / ``table`` frame) with :data:`REFERENCE_COLUMNS`."""
+    frame = reference.table if hasattr(reference, "table") else pd.DataFrame(reference)
+    missing = [c for c in REFERENCE_COLUMNS if c not in frame]
+    if missing:
+        raise ValueError(f"a reference needs the columns {', '.join(missing)}")
+    return frame[list(REFERENCE_COLUMNS)].assign(period=frame["period"].astype(str))
+
+
+def reference_rows(table: pd.DataFrame, reference, settings: Settings) -> pd.DataFrame:
+    """The ``raw_reference`` rows against a published national reference: each institution's share
+    against the published share of the same indicator, care type and period.
+
+    The verdict reads the institution's printed interval ``[l1, u1]`` (``settings.conf``) against
+    the published value ``p0``, widened by the published figure's own uncertainty when the file
+    gives an interval ``[l0, u0]`` (published, or computed from its numerator and denominator):
+    ``ci_low = p - sqrt((p - l1)^2 + (u0 - p0)^2)``, ``ci_high = p + sqrt((u1 - p)^2 + (p0 - l0)^2)``
+    (the MOVER interval of the difference ``p - p0`` moved onto the share scale; with Wilson
+    intervals on both sides it is Newcombe's hybrid score interval, method 10). Without an interval
+    ``p0`` is a fixed number and the interval is the printed one: "higher" exactly when the score
+    test rejects ``p0`` (the printed Wilson interval lies above it), as :func:`raw_reference_rows`
+    reads the others' share. So ``signal == "higher"`` exactly when ``ci_low > null_value``.
+
+    Only headline shares are compared (a mean headline of the registry is a context figure, which
+    is described, not compared). An indicator with a follow-up window is compared only with a
+    figure that states the window in force (``window_months``): a figure of another window, or of
+    an unknown one, is another figure. Published figures are public: none is hidden; a hidden
+    institution figure gets signal ``none`` and text key ``suppressed``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The indicator table (institution rows are used).
+    reference : Reference or DataFrame
+        :func:`outcome_analysis.indicators.reference.read_reference`'s result, or a frame with
+        :data:`REFERENCE_COLUMNS` (shares as fractions; ``ci_low``/``ci_high`` NaN without an interval).
+    settings : Settings
+
+    Returns
+    -------
+    DataFrame
+        :data:`COLUMNS`, measure ``share``, ``reference_value`` and ``null_value`` the published value,
+        ``level`` ``settings.conf``; no row where the file has no matching figure.
+    """
+    rows = _institution_rows(table, settings)
+    ref = _reference_table(reference)
+    if rows.empty or ref.empty:
+        return empty()
+    rows = rows.loc[(rows["measure"] == "share").to_numpy(bool)].copy()
+    months = {k: e.window_months(settings) for k, e in registry.REGISTRY.items()}
+    wanted = ref["indicator"].map(months)
+    stated = ref["window_months"].astype("Float64")
+    windowed = wanted.notna().to_numpy(bool)
+    same_window = (stated == wanted.astype("Float64")).fillna(False).to_numpy(bool)
+    ref = ref.loc[~windowed | same_window].drop(columns="window_months")
+    ref = ref.rename(columns={"value": "ref_value", "ci_low": "ref_low", "ci_high": "ref_high"})
+    rows["period"] = rows["period"].astype(str)
+    both = rows.merge(ref, on=["indicator", "care_type", "period"], how="inner")
+    if both.empty:
+        return empty()
+    p, low, high = (both[c].to_numpy(float) for c in ("value", "ci_low", "ci_high"))
+    p0, low0, high0 = (both[c].to_numpy(float) for c in ("ref_value", "ref_low", "ref_high"))
+    has_interval = np.isfinite(low0) & np.isfinite(high0)
+    widen_low = np.where(has_interval, high0 - p0, 0.0)
+    widen_high = np.where(has_interval, p0 - low0, 0.0)
+    ci_low = p - np.hypot(p - low, widen_low)
+    ci_high = p + np.hypot(high - p, widen_high)
+    from outcome_analysis.statistics import verdict
+
+    signal = verdict.read(ci_low, ci_high, p0).astype(object)
+    hidden = both["suppressed"].fillna(False).astype(bool).to_numpy()
+    signal[hidden] = "none"
+    out = pd.DataFrame({
+        "unit_kind": "institution", "unit": both["institution"].astype(object).to_numpy(),
+        "indicator": both["indicator"].to_numpy(object), "care_type": both["care_type"].to_numpy(object),
+        "period": both["period"].to_numpy(object), "report_period": both["period"].to_numpy(object),
+        "basis": "raw_reference", "measure": "share", "signal": signal, "level": settings.conf,
+        "value": p, "ci_low": ci_low, "ci_high": ci_high, "null_value": p0, "reference_value": p0,
+        "n": both["denominator"].to_numpy(float)})
+    out["text_key"] = np.where(hidden, "suppressed", "raw_" + out["signal"])
+    return out
+
+
 def raw_previous_rows(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """The ``raw_previous`` rows: each institution's figure against its own in the previous period."""
     from outcome_analysis.statistics import verdict
@@ -241,7 +331,7 @@ def _combine_keys(raw: pd.DataFrame, adjusted: pd.DataFrame, casemix: pd.DataFra
 
 
 def build(table: pd.DataFrame, casemix: pd.DataFrame, casemix_mean: pd.DataFrame,
-          settings: Settings) -> pd.DataFrame:
+          settings: Settings, reference=None) -> pd.DataFrame:
     """The comparisons table of a results store.
 
     Parameters
@@ -253,6 +343,11 @@ def build(table: pd.DataFrame, casemix: pd.DataFrame, casemix_mean: pd.DataFrame
     settings : Settings
         ``conf`` (raw intervals), ``min_denominator`` (smallest reference given) and the windows in
         force.
+    reference : Reference or DataFrame, optional
+        A published national reference (:func:`reference_rows`): the ``raw_reference`` rows are then
+        against its figures, and only where it has one (the reports call it "landelijk"; a figure
+        without a published counterpart has no raw verdict rather than one against another
+        comparator under the same name). Default: against all other institutions together.
 
     Returns
     -------
@@ -261,7 +356,7 @@ def build(table: pd.DataFrame, casemix: pd.DataFrame, casemix_mean: pd.DataFrame
         key ``suppressed`` (their verdict word stays; no number of them is printed).
     """
     adjusted = adjusted_rows(casemix, casemix_mean)
-    reference = raw_reference_rows(table, settings)
+    reference = raw_reference_rows(table, settings) if reference is None else reference_rows(table, reference, settings)
     previous = raw_previous_rows(table, settings)
     if len(adjusted) and len(table):
         head = _institution_rows(table, settings)  # the rows of the window in force only
@@ -281,3 +376,39 @@ def build(table: pd.DataFrame, casemix: pd.DataFrame, casemix_mean: pd.DataFrame
         return empty()
     out = pd.concat([_finish(p) for p in parts], ignore_index=True)
     return out.sort_values(list(KEY), kind="stable", ignore_index=True)
+
+
+def reference_meta(reference) -> dict:
+    """What a results store keeps of a published reference (``meta["reference"]``), plain JSON:
+    ``file`` (its name), ``sources`` (the distinct sources, in file order) and ``figures`` (one dict
+    per figure: ``indicator``, ``period``, ``care_type``, ``value``, ``ci_low``, ``ci_high``,
+    ``window_months``, ``source``, ``interval``; ``None`` where the file gives nothing)."""
+    t = reference.table
+    figures = []
+    for row in t.to_dict("records"):
+        figure = {k: row[k] for k in ("indicator", "period", "care_type", "source", "interval")}
+        for k in ("value", "ci_low", "ci_high"):
+            figure[k] = None if pd.isna(row[k]) else float(row[k])
+        figure["window_months"] = None if pd.isna(row["window_months"]) else int(row["window_months"])
+        figures.append(figure)
+    return {"file": str(reference.file), "sources": list(reference.sources()), "figures": figures}
+
+
+def with_reference(results, reference):
+    """``results`` (a :class:`~outcome_analysis.running.results.Results`) compared with a published
+    national reference: a copy whose comparisons table has its ``raw_reference`` rows against the
+    reference (:func:`build` with ``reference``) and whose ``meta["reference"]`` holds it
+    (:func:`reference_meta`), so that a report can name it and its source. The figures and the
+    case-mix tables are unchanged: a published figure supplies no case-mix model, and a delivery of
+    one institution has none (the report says so).
+
+    ``reference``: a :class:`~outcome_analysis.indicators.reference.Reference`; ``None`` returns
+    ``results`` as it is.
+    """
+    import dataclasses
+
+    if reference is None:
+        return results
+    settings = results.settings
+    table = build(results.indicators, results.casemix, results.casemix_mean, settings, reference=reference)
+    return dataclasses.replace(results, comparisons=table, meta={**results.meta, "reference": reference_meta(reference)})

@@ -34,7 +34,9 @@ class Payload:
     ``notebooks`` maps a notebook key to its bytes, ``results`` a results folder name to its
     files (relative path -> bytes), ``data`` the data set's files when the data is shipped,
     ``templates`` the templates folder's files, ``settings`` the run's settings as YAML (for
-    notebooks that compute their own figures: parameter ``settings_path``). ``render`` turns an
+    notebooks that compute their own figures: parameter ``settings_path``), ``reference`` the published
+    reference file (shipped only when the notebooks compute their own figures: a results store holds
+    the comparison with it; parameter ``reference_path``). ``render`` turns an
     executed notebook into the report files (a module-level function, so it pickles by reference).
     """
 
@@ -46,6 +48,8 @@ class Payload:
     templates: dict[str, bytes] = field(default_factory=dict)
     render: Callable | None = None
     settings: bytes | None = None
+    reference: bytes | None = None  # the published reference file, for notebooks that compute their own figures
+    reference_name: str = ""  # its path in the worker's directory (notebook parameter reference_path)
 
 
 @dataclass

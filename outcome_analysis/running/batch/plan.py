@@ -105,7 +105,7 @@ def notebook_parameters(raw: bytes) -> list[str] | None:
 def plan_jobs(institutions: Sequence[str], periods: Sequence[str], notebooks: dict, results: dict,
               inputs: dict, options: dict, *, lang: str, timeout: float | None, data_param: str,
               settings: Settings, n_institutions: int = 2, settings_shipped: bool = False,
-              editions: Sequence[str] = ("full",)) -> list[Job]:
+              editions: Sequence[str] = ("full",), reference_param: str | None = None) -> list[Job]:
     """One job per period x institution x edition, plus one national overview per period if its
     notebook exists and the full edition is asked for (the overview has no short edition).
 
@@ -119,11 +119,15 @@ def plan_jobs(institutions: Sequence[str], periods: Sequence[str], notebooks: di
 
     A notebook reads stored results under the settings they were computed with; one that computes
     its own figures (no results for its granularity) gets ``settings_path`` (the run's settings,
-    shipped with the data when ``settings_shipped``) so that both use the same settings."""
+    shipped with the data when ``settings_shipped``) so that both use the same settings, and
+    ``reference_path`` (``reference_param``: the shipped published reference, when there is one); a
+    results store already holds the comparison with the reference (``inputs["reference"]``, whose
+    hash is part of every job's input hash)."""
     by_kind = {v["kind"]: (k, v) for k, v in notebooks.items()}
     common_inputs = {
         "data": inputs["data"]["hash"], "settings": inputs["settings"], "templates": inputs["templates"]["hash"],
         "version": __version__,
+        **({"reference": inputs["reference"]["hash"]} if inputs.get("reference") else {}),
     }
     jobs: list[Job] = []
     for period in periods:
@@ -137,6 +141,8 @@ def plan_jobs(institutions: Sequence[str], periods: Sequence[str], notebooks: di
         }
         if settings_shipped and not results_key:
             base["settings_path"] = SETTINGS_NAME
+        if reference_param and not results_key:
+            base["reference_path"] = reference_param
         targets: list[tuple[str, str, str]] = []
         if "national" in by_kind and "full" in editions:
             targets.append(("national", "", "full"))

@@ -131,14 +131,50 @@ def clean_cache(cache: Path) -> tuple[int, int]:
     return removed, left
 
 
+def read_reference_once(path, settings: Settings):
+    """The published national reference of ``--reference`` (:func:`outcome_analysis.indicators.reference.read_reference`
+    under the run's settings), or ``None`` without one. Read once, before anything runs: a file that
+    does not exist is a :class:`BatchConfigError`, a file with problems the ``DataValidationError``
+    that lists every one (file, row, column, value)."""
+    if path is None or str(path) == "":
+        return None
+    from outcome_analysis.indicators.reference import read_reference
+
+    if not Path(path).is_file():
+        raise BatchConfigError(f"the reference file {path} does not exist")
+    return read_reference(path, settings=settings)
+
+
+def reference_hash(reference) -> str | None:
+    """A hash of a reference's checked figures and sources (``None`` without one): what the results
+    store and the reports depend on, not the file's layout."""
+    if reference is None:
+        return None
+    from outcome_analysis.running.comparisons import reference_meta
+
+    return hash_json({k: v for k, v in reference_meta(reference).items() if k != "file"})
+
+
+def apply_reference(folder: Path, reference) -> None:
+    """Compare the results store in ``folder`` with ``reference``
+    (:func:`outcome_analysis.running.comparisons.with_reference`) and write it back."""
+    from outcome_analysis.running.comparisons import with_reference
+    from outcome_analysis.running.results import Results
+
+    with_reference(Results.load(folder), reference).save(folder)
+
+
 def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str], cache: Path,
-                 prepare: Callable) -> dict[str, str | None]:
+                 prepare: Callable, reference=None) -> dict[str, str | None]:
     """Run ``prepare`` once per granularity, cached in ``<cache>/<hash>/`` (the results cache folder,
     outside the output folder: :func:`resolve_cache`).
 
-    The hash covers the data, the settings, the periods, the prepare step and the package's own
-    code and data files (indicator definitions, ``indicators.yaml``, texts): results computed by
-    another version of the workbench are never reused, ``--force`` or not.
+    The hash covers the data, the settings, the periods, the prepare step, the published reference
+    (``reference``: a :class:`~outcome_analysis.indicators.reference.Reference`, whose figures then
+    replace the other institutions as the raw comparison's reference in the store:
+    :func:`apply_reference`) and the package's own code and data files (indicator definitions,
+    ``indicators.yaml``, texts): results computed by another version of the workbench are never
+    reused, ``--force`` or not.
 
     Returns the results folder name per granularity (``None`` when prepare wrote nothing).
     """
@@ -149,12 +185,15 @@ def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str
         key = hash_json({
             "data": data_hash, "settings": settings.to_dict(), "granularity": granularity, "periods": these,
             "version": __version__, "code": package_hash(), "prepare": _step_name(prepare),
+            **({"reference": reference_hash(reference)} if reference is not None else {}),
         })[:16]
         folder = Path(cache) / key
         if not folder.exists():
             tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=make_private_dir(Path(cache))))
             try:
                 prepare(data, settings, granularity, tmp, these)
+                if reference is not None and (tmp / "meta.json").is_file():
+                    apply_reference(tmp, reference)
                 if any(tmp.iterdir()):
                     os.replace(tmp, folder)
             except Exception as exc:
@@ -179,13 +218,16 @@ def _step_name(prepare: Callable) -> str:
 
 
 def build_payload(notebooks: dict, results: dict, results_root: Path, templates: dict, data_path: Path | None,
-                  render: Callable | None, settings: Settings | None = None) -> Payload:
+                  render: Callable | None, settings: Settings | None = None,
+                  reference_path: Path | None = None) -> Payload:
     """The bytes the workers need; keyed by their hash so a worker materialises them once.
 
     The stored results are read from ``results_root`` (the cache) into memory: nothing is copied
     to the output folder, and a worker's copy lives in its temporary directory until it stops.
     With the data shipped, ``settings`` go along as ``settings.yaml`` (:data:`SETTINGS_NAME`): a
     notebook that computes its own figures does so under the run's settings, not the delivery's.
+    ``reference_path``: the published reference file, shipped for notebooks that compute their own
+    figures (parameter ``reference_path``); a results store already holds the comparison with it.
     """
     stored = {key: read_tree(results_root / key) for key in results.values() if key}
     data = read_tree(data_path) if data_path is not None else None
@@ -194,6 +236,7 @@ def build_payload(notebooks: dict, results: dict, results_root: Path, templates:
         "nb": sorted(notebooks), "results": sorted(k for k in results.values() if k),
         "templates": hash_files(templates), "data": hash_files(data) if data else None,
         "settings": settings.to_dict() if settings is not None and data else None,
+        "reference": hash_files({"r": Path(reference_path).read_bytes()}) if reference_path else None,
     })[:16]
     settings_yaml = None
     if settings is not None and data is not None:
@@ -202,4 +245,6 @@ def build_payload(notebooks: dict, results: dict, results_root: Path, templates:
         settings_yaml = yaml.safe_dump(settings.to_dict(), sort_keys=True, allow_unicode=True).encode("utf-8")
     return Payload(key=key, notebooks={k: v["bytes"] for k, v in notebooks.items()}, results=stored,
                    data=data, data_name=data_name, templates=templates, render=render or render_report,
-                   settings=settings_yaml)
+                   settings=settings_yaml,
+                   reference=Path(reference_path).read_bytes() if reference_path else None,
+                   reference_name=f"reference/{Path(reference_path).name}" if reference_path else "")

@@ -22,7 +22,7 @@ from .manifest import failure, load_manifest, now, record_result, save_manifest,
 from .options import check_edition, check_options
 from .plan import plan_jobs, read_notebooks, resolve_periods, select_institutions
 from .prepare import (build_payload, check_cache_outside, default_load, make_private_dir, prepare_once,
-                      prepare_results, remove_leftovers, resolve_cache)
+                      prepare_results, read_reference_once, reference_hash, remove_leftovers, resolve_cache)
 
 
 def run_batch(
@@ -50,6 +50,7 @@ def run_batch(
     cache: str | os.PathLike | None = None,
     figures: bool = False,
     edition: str | Sequence[str] = "full",
+    reference: str | os.PathLike | None = None,
 ) -> BatchResult:
     """Make every institution's report (and the national overview) for each period.
 
@@ -111,6 +112,13 @@ def run_batch(
         key figures, notebook parameter ``edition="short"``) is ``<slug>.kort.html|.pdf``. Both come
         from the same stored results; each edition is a report of its own in the manifest (resumed,
         remade and kept on failure on its own). The overview is made with the full edition only.
+    reference : path, optional
+        A published national reference (``docs/published-reference.md``), read once under the
+        run's settings before anything else runs. The raw comparison of every institution's share is
+        then against the published figure of the same indicator, care type, period and follow-up
+        window (:func:`outcome_analysis.running.comparisons.reference_rows`), the results store keeps
+        the figures and their sources (``meta["reference"]``) and the reports call them "landelijk"
+        and name the source. Recorded in the manifest (``inputs.reference``).
 
     Returns
     -------
@@ -120,6 +128,9 @@ def run_batch(
     ------
     BatchConfigError, NoMatchingInstitutionError
         Before anything runs (also: a ``cache`` inside ``out``). A failing notebook never raises: it is recorded.
+    DataValidationError
+        A reference file with problems, listing every one (file, row, column, value), before
+        anything runs: no report is made.
     KeyboardInterrupt
         After recording what was done (re-run to resume).
     """
@@ -136,6 +147,7 @@ def run_batch(
     else:  # the delivery's own settings.yaml (the demo's declares it national), else the defaults
         settings, settings_file = for_delivery(data_path)
         settings_source = "delivery" if settings_file else "default"
+    published = read_reference_once(reference, settings)  # a bad file stops the batch here, before any report
     notebooks = read_notebooks(Path(notebook), Path(national_notebook) if national_notebook else None)
     templates_files = read_tree(Path(templates)) if templates and Path(templates).exists() else {}
 
@@ -152,7 +164,8 @@ def run_batch(
     _cleanup_temp_files(out)
     remove_leftovers(cache_dir)
     shutil.rmtree(out / RESULTS_DIR, ignore_errors=True)  # a store an earlier version kept in the output folder
-    results = prepare_once(data, data_hash, settings, periods, cache_dir, prepare or prepare_results)
+    results = prepare_once(data, data_hash, settings, periods, cache_dir, prepare or prepare_results,
+                           reference=published)
     if figures:  # every published figure, disclosure-safe, for researchers (CSV and XLSX)
         from .exporters import PUBLISHED_DIR, export_batch
 
@@ -161,7 +174,7 @@ def run_batch(
                 export_batch(cache_dir / digest, out / PUBLISHED_DIR / granularity, lang=lang)
     shipping = ship_data if ship_data is not None else not all(results.values())
     payload = build_payload(notebooks, results, cache_dir, templates_files, data_path if shipping else None, render,
-                            settings=settings)
+                            settings=settings, reference_path=Path(reference) if published is not None and shipping else None)
     inputs = {
         "data": {"path": str(data_path.resolve()), "hash": data_hash},
         "notebooks": {k: {"path": v["path"], "hash": k} for k, v in notebooks.items()},
@@ -173,12 +186,15 @@ def run_batch(
         # where the settings came from: "config" (--config), "delivery" (the delivery folder's
         # settings.yaml), "given" (a Settings object) or "default"
         "settings_source": settings_source,
+        # the published national reference (--reference): its file, the hash of its figures, its sources
+        "reference": ({"path": str(Path(reference).resolve()), "hash": reference_hash(published),
+                       "sources": published.sources(), "figures": len(published)} if published is not None else None),
     }
     job_list = plan_jobs(
         selected, periods, notebooks, results, inputs, options, lang=lang, timeout=timeout,
         data_param=(f"{payload.data_name}" if shipping else str(data_path.resolve())),
         settings=settings, n_institutions=len(data.institutions), settings_shipped=payload.settings is not None,
-        editions=editions,
+        editions=editions, reference_param=payload.reference_name or None,
     )
 
     manifest = load_manifest(out)

@@ -203,6 +203,8 @@ def materialise(payload: Payload) -> Path:
             _write_file(root / "templates" / rel, raw)
         if payload.settings is not None:
             _write_file(root / SETTINGS_NAME, payload.settings)
+        if payload.reference is not None and payload.reference_name:
+            _write_file(root / payload.reference_name, payload.reference)
     except BaseException:
         _MATERIALISED.pop(payload.key, None)
         shutil.rmtree(root, ignore_errors=True)
