@@ -1,7 +1,7 @@
 """Disclosure control of a :func:`compute` table in its canonical row order (:func:`resuppress`)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -77,9 +77,24 @@ def _breakdown_keys(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if c in RECORD_COLUMNS and c not in OUTPUT_COLUMNS]
 
 
-def _suppress(table: pd.DataFrame, settings: Settings, extra: Sequence[str] = ()) -> pd.DataFrame:
+def _region_codes(table: pd.DataFrame, regions: Mapping[str, str] | None) -> np.ndarray | None:
+    """The region of each row's institution as an integer code (-1: no region, or a national row);
+    ``None`` without ``regions``."""
+    if not regions:
+        return None
+    inst = table["institution"].astype(object).where(table["institution"].notna(), None)
+    region = inst.map(lambda name: regions.get(name) if name is not None else None)  # a dict lookup per row
+    region = region.where(table["scope"].astype(str).to_numpy() == "institution", None)
+    return pd.factorize(region.to_numpy(dtype=object), use_na_sentinel=True)[0].astype(np.int64)
+
+
+def _suppress(table: pd.DataFrame, settings: Settings, extra: Sequence[str] = (),
+              regions: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Set ``suppressed`` with :func:`disclosure.suppress` (shares and distribution cells apart), on
-    the rows in the order given (ties for the complementary cell: the first row in that order)."""
+    the rows in the order given (ties for the complementary cell: the first row in that order).
+    ``regions`` (institution -> region) adds the coordination between the institutions of a region
+    (:func:`_across_institutions`, and a fourth grouping of the distribution cells)."""
+    region = _region_codes(table, regions)
     is_cell = table["_family"].to_numpy() != ""
     is_mean = (row_kinds(table["indicator"], table["category"]) == "mean") & ~is_cell
     is_share = ~is_cell & ~is_mean
@@ -96,38 +111,65 @@ def _suppress(table: pd.DataFrame, settings: Settings, extra: Sequence[str] = ()
         twins = [k if k != "period" else "_year" for k in group] + ["category"]
         # and the institutions of a category are a third (their pooled cell is the total)
         peers = [k for k in group if k != "institution"] + ["category"]
+        groupings = [group, twins, peers]
+        if region is not None:
+            # the institutions of a category within one region (their sum is the region's cell);
+            # rows of no region (national, or an institution outside every region) each stand alone
+            alone = region[is_cell] < 0
+            cells = cells.assign(_region=np.where(alone, -1 - np.flatnonzero(is_cell), region[is_cell]))
+            groupings.append(peers + ["_region"])
         out[is_cell] = disclosure.suppress(cells, settings, kind="count",
-                                           group=[group, twins, peers])["suppressed"].to_numpy()
+                                           group=groupings)["suppressed"].to_numpy()
     for _ in range(len(table) + 1):  # to a fixed point: each round only hides more rows
         before = out
         out = _pooled_and_parts(table, out, extra)
-        out = _twin_halves(table, _across_institutions(table, out, extra, ~is_cell), year, extra, ~is_cell)
+        out = _across_institutions(table, out, extra, ~is_cell)
+        if region is not None:
+            out = _across_institutions(table, out, extra, ~is_cell, region=region)
+        out = _twin_halves(table, out, year, extra, ~is_cell)
         if (out == before).all():
             break
     return table.assign(suppressed=out)
 
 
-def _across_institutions(table: pd.DataFrame, hidden: np.ndarray, extra: Sequence[str], rows: np.ndarray) -> np.ndarray:
+def _across_institutions(table: pd.DataFrame, hidden: np.ndarray, extra: Sequence[str], rows: np.ndarray,
+                         region: np.ndarray | None = None) -> np.ndarray:
     """Secondary suppression between the institutions and their pooled figure (indicators.md: a total
     and its visible siblings): the overview prints every institution's figure beside the pooled one,
     and the pooled numerator (or records x mean) minus the visible institutions' gives a single
     hidden institution back. So among ``rows`` (shares and means), for each figure (indicator,
     period, care type, category, window, extra keys) whose pooled row is shown and in which exactly
     one institution with records is hidden, the visible institution with the fewest records (ties:
-    table order) is hidden too."""
+    table order) is hidden too.
+
+    With ``region`` (an integer region code per row, -1 for none: :func:`_region_codes`) the same
+    rule runs within each region instead (the units are gemeenten, the total their jeugdregio's
+    figure, published in the region's own report): for each figure and region in which exactly one
+    gemeente with records is hidden, the region's visible gemeente with the fewest records is hidden
+    too, whether or not the region's figure is shown (it is computed in another results store).
+    Rows of no region are left alone; a region of one gemeente has no sibling to hide (its figure
+    is the gemeente's own: the region store hides it by the same primary rule)."""
     scope = table["scope"].astype(str).to_numpy()
     inst = rows & (scope == "institution")
     pooled = rows & (scope == "national")
-    if not inst.any() or not pooled.any():
+    if region is not None:
+        inst &= region >= 0
+    if not inst.any() or (region is None and not pooled.any()):
         return hidden
     hidden = hidden.copy()
     keys = ["indicator", "period", "care_type", *extra, "window_months", "category"]
     frame = table[keys].astype(object)
     frame = frame.where(frame.notna(), None)
+    if region is not None:
+        frame = frame.assign(_region=region)
+        keys = [*keys, "_region"]
     group = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
     denominator = table["denominator"].astype(float).to_numpy()
     open_pooled = np.zeros(group.max() + 1, bool)
-    open_pooled[group[pooled & ~hidden]] = True
+    if region is None:
+        open_pooled[group[pooled & ~hidden]] = True
+    else:
+        open_pooled[:] = True
     shut = inst & hidden & (denominator > 0)
     n_shut = np.bincount(group[shut], minlength=group.max() + 1)
     for g in np.flatnonzero((n_shut == 1) & open_pooled):  # a loop over the few figures with one hidden institution
@@ -209,7 +251,8 @@ def _pooled_and_parts(table: pd.DataFrame, hidden: np.ndarray, extra: Sequence[s
     return hidden
 
 
-def resuppress(table: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+def resuppress(table: pd.DataFrame, settings: Settings | None = None, *,
+               regions: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Mark ``suppressed`` of a :func:`compute` table again, e.g. under other disclosure thresholds.
 
     Suppression changes no figure, so a cached table can be re-marked instead of computed again
@@ -222,6 +265,14 @@ def resuppress(table: pd.DataFrame, settings: Settings | None = None) -> pd.Data
         Not modified.
     settings : Settings, optional
         The thresholds ``min_denominator`` and ``min_count`` to apply; default ``settings.DEFAULT``.
+    regions : mapping of institution to region, optional
+        Coordinate the disclosure across the units of a region as well (gemeenten and their
+        jeugdregio, issue "Privacy by construction"): for each figure, when exactly one unit of a
+        region is hidden, the region's next smallest visible unit is hidden too (shares and means),
+        and the cells of a distribution category are protected among the units of a region (so the
+        region's figure minus the others' cannot give a hidden one back). Units not in the mapping
+        (``"gemeente onbekend"``) belong to no region. Without it, the table is marked exactly as
+        :func:`compute` marks it.
 
     Returns
     -------
@@ -261,5 +312,5 @@ def resuppress(table: pd.DataFrame, settings: Settings | None = None) -> pd.Data
     work = table.take(order).reset_index(drop=True)
     work = work.assign(_family=_family_of(work))
     marked = np.empty(len(table), dtype=bool)
-    marked[order] = _suppress(work, settings, extra)["suppressed"].to_numpy()
+    marked[order] = _suppress(work, settings, extra, regions)["suppressed"].to_numpy()
     return table.assign(suppressed=marked)
