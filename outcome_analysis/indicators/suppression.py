@@ -123,9 +123,9 @@ def _suppress(table: pd.DataFrame, settings: Settings, extra: Sequence[str] = ()
     for _ in range(len(table) + 1):  # to a fixed point: each round only hides more rows
         before = out
         out = _pooled_and_parts(table, out, extra)
-        out = _across_institutions(table, out, extra, ~is_cell)
-        if region is not None:
+        if region is not None:  # first: a region's second hidden unit often settles the pooled figure too
             out = _across_institutions(table, out, extra, ~is_cell, region=region)
+        out = _across_institutions(table, out, extra, ~is_cell)
         out = _twin_halves(table, out, year, extra, ~is_cell)
         if (out == before).all():
             break
