@@ -180,3 +180,29 @@ def test_the_page_names_no_method_abbreviation(pages):
     for name, (soup, _led) in pages.items():
         text = soup.get_text(" ")
         assert not re.search(r"\((?:GAS|ROM|RCI)\)", text), name
+
+
+def test_the_short_edition_words_an_adjusted_verdict_against_the_expectation(stories):
+    """In the short edition, a verdict that takes the young people into account (case-mix) is said
+    against what one may expect for them, never as "about the same as nationally" beside a pooled
+    figure it may differ from; a raw verdict (no model) is said against the pooled figure."""
+    from outcome_analysis.presentation.sections.short import figures
+
+    seen = set()
+    for s in stories.values():
+        frame = s.headline_frame()
+        for _, r in frame.iterrows():
+            if r["status"] not in ("getoond", "verborgen"):
+                continue
+            key = figures.verdict_key(s, r)
+            if key not in ("better", "worse", "same"):
+                continue
+            sentence = figures.figure_facts(s, r)["sentence"]
+            if r["adjusted"] is not None:
+                assert "je bij deze jongeren mag verwachten" in sentence, sentence
+                assert "landelijk" not in sentence.lower() and "zoals alle" not in sentence, sentence
+                seen.add("adjusted")
+            else:
+                assert "mag verwachten" not in sentence, sentence
+                seen.add("raw")
+    assert "adjusted" in seen

@@ -101,7 +101,10 @@ def figure_facts(story: Story, r) -> dict:
             facts["response"] = w["response_label"].format(response=response)
     if entry.direction == "lower_better":
         parts.append(w["lower_better"])
-    said = w["verdict_sentence"][key].format(comparator=comparator)
+    # an adjusted verdict compares with what these young people lead one to expect, not with the
+    # pooled figure beside it ("53%, landelijk 71%: ongeveer zoals landelijk" misread it)
+    adjusted = story.compared and r["adjusted"] is not None
+    said = w["verdict_sentence_expected" if adjusted else "verdict_sentence"][key].format(comparator=comparator)
     if said:
         parts.append(said)
     if r["shown_period"] != story.period:
