@@ -23,7 +23,7 @@ def build(story: Story) -> list:
     one figure with a pair of bars per care type, the waiting time per care type in a sentence."""
     t = story.t
     items = [report.heading(t["context"], 2, id=report.chapter_anchor("context"), cls="oa-nobreak"),
-             para(t["context_intro"])]
+             para(t["context_intro"], "oa-note oa-intro")]
     care_types = list(story.care_types)
     if len(care_types) > 1:
         # the key figures (text, breaks over pages) before the target-group figure (kept whole): a
