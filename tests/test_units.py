@@ -15,7 +15,7 @@ import pytest
 from outcome_analysis.contract.mapping import read_mapping
 from outcome_analysis.indicators import episodes
 from outcome_analysis.indicators.suppression import resuppress
-from outcome_analysis.running.units import (PROVIDER, UNKNOWN, UnitError, compute_unit_results,
+from outcome_analysis.running.units import (PROVIDER, UNKNOWN, UnitError, compute_unit_results, coordinate,
                                             regions_of_units, unit_dataset, unit_problems)
 from outcome_analysis.settings import DEFAULT
 from toydata import toy_dataset
@@ -327,3 +327,50 @@ def test_gemeente_results_are_coordinated_across_the_region(mapping):
     raw = c[(c["unit"] == "Beedorp (GM0002)") & (c["indicator"] == "jh_uitval") & (c["basis"] == "raw_reference")]
     assert raw["text_key"].tolist() == ["suppressed"]
     assert regions_of_units(mapping, period="2024")["Beedorp (GM0002)"] == "Noord"
+
+
+def test_a_region_of_one_gemeente_hides_what_its_gemeente_hides(mapping):
+    # gemeente onbekend (2) is hidden in both stores. Gemeente store: the pooled figure minus the
+    # others would give it back, so the smallest gemeente, Beedorp (6), is hidden, and then Noord's
+    # next smallest, Ceestad; Eenling (10) stays. Region store: the smallest region, West (10 =
+    # Eenling), is hidden. West's figure is Eenling's: shown in one store and hidden in the other
+    # would give 'regio onbekend' back (national minus Noord, Zuid and West), so Eenling is hidden too.
+    # (Only jh_uitval has figures here: every other indicator is empty for these records.)
+    rows, n = [], 0
+    for code, count in {None: 2, "GM0002": 6, "GM0003": 7, "GM0004": 20, "GM0005": 20, "GM0007": 10}.items():
+        for i in range(count):
+            n += 1
+            rows.append(ended(f"t{n}", f"k{n}", "P", code, "voortijdig_client" if i % 2 == 0 else "volgens_plan"))
+    data = toy_dataset(rows, reference_date=REF)
+    settings = DEFAULT.replace(min_denominator=5, min_cell=1, min_count=1)
+    gemeenten = compute_unit_results(data, mapping, "municipality", settings, period="2024")
+    regions = compute_unit_results(data, mapping, "region", settings, period="2024")
+
+    def hidden(results):
+        t = results.indicators
+        t = t[(t["indicator"] == "jh_uitval") & (t["period"] == "2024") & (t["category"] == "")
+              & (t["scope"] == "institution") & (t["care_type"] == "jeugdhulp")]
+        return sorted(t.loc[t["suppressed"].astype(bool), "institution"])
+
+    assert hidden(gemeenten) == ["Beedorp (GM0002)", "Ceestad (GM0003)", "gemeente onbekend"]
+    assert hidden(regions) == ["West", "regio onbekend"]
+    assert coordinate(gemeenten, regions, mapping, settings) >= 1
+
+    def marks(results, unit):
+        t = results.indicators
+        t = t[t["institution"] == unit]
+        keys = zip(t["indicator"], t["period"], t["care_type"], t["category"], t["window_months"].astype(str))
+        return dict(zip(keys, t["suppressed"].astype(bool)))
+
+    # every figure of Eenling is hidden exactly where West's is (uitval, its end-reason cells, ...)
+    assert marks(gemeenten, "Eenling (GM0007)") == marks(regions, "West")
+    # Eenling hidden with gemeente onbekend: two hidden gemeenten settle the pooled figure, so the
+    # complements Beedorp and Ceestad are no longer needed (Noord = Beedorp + Ceestad is shown anyway)
+    assert hidden(gemeenten) == ["Eenling (GM0007)", "gemeente onbekend"]
+    assert hidden(regions) == ["West", "regio onbekend"]
+    st = gemeenten.status
+    assert st.loc[(st["indicator"] == "jh_uitval") & (st["institution"] == "Eenling (GM0007)")
+                  & (st["care_type"] == "jeugdhulp"), "status"].tolist() == ["verborgen"]
+    assert coordinate(gemeenten, regions, mapping, settings) == 0  # a fixed point
+    with pytest.raises(UnitError):
+        coordinate(regions, gemeenten, mapping, settings)

@@ -89,12 +89,14 @@ def _region_codes(table: pd.DataFrame, regions: Mapping[str, str] | None) -> np.
 
 
 def _suppress(table: pd.DataFrame, settings: Settings, extra: Sequence[str] = (),
-              regions: Mapping[str, str] | None = None) -> pd.DataFrame:
+              regions: Mapping[str, str] | None = None, forced: np.ndarray | None = None) -> pd.DataFrame:
     """Set ``suppressed`` with :func:`disclosure.suppress` (shares and distribution cells apart), on
     the rows in the order given (ties for the complementary cell: the first row in that order).
     ``regions`` (institution -> region) adds the coordination between the institutions of a region
-    (:func:`_across_institutions`, and a fourth grouping of the distribution cells)."""
+    (:func:`_across_institutions`, and a fourth grouping of the distribution cells); ``forced``
+    (bool per row) marks rows hidden before the secondary rules run, as if their counts were small."""
     region = _region_codes(table, regions)
+    forced = np.zeros(len(table), bool) if forced is None else np.asarray(forced, dtype=bool)
     is_cell = table["_family"].to_numpy() != ""
     is_mean = (row_kinds(table["indicator"], table["category"]) == "mean") & ~is_cell
     is_share = ~is_cell & ~is_mean
@@ -102,11 +104,14 @@ def _suppress(table: pd.DataFrame, settings: Settings, extra: Sequence[str] = ()
     for mask, kind in ((is_share, "share"), (is_mean, "mean")):
         if mask.any():
             out[mask] = disclosure.suppress(table[mask], settings, kind=kind)["suppressed"].to_numpy()
+    out |= forced & ~is_cell
     year = _year_of(table["period"])
     if is_cell.any():
         group = [*_SORT_KEYS, *extra, "_family", "window_months"]
         cells = table[is_cell].assign(window_months=table.loc[is_cell, "window_months"].astype("float64").fillna(-1),
                                       _year=year[is_cell])
+        if forced[is_cell].any():  # an unknown count is hidden (rule 2) and is nobody's complement
+            cells = cells.assign(numerator=np.where(forced[is_cell], np.nan, cells["numerator"].astype(float)))
         # the halves of a year are a second grouping of the same cells: H1 + H2 is the year's cell
         twins = [k if k != "period" else "_year" for k in group] + ["category"]
         # and the institutions of a category are a third (their pooled cell is the total)
@@ -252,7 +257,7 @@ def _pooled_and_parts(table: pd.DataFrame, hidden: np.ndarray, extra: Sequence[s
 
 
 def resuppress(table: pd.DataFrame, settings: Settings | None = None, *,
-               regions: Mapping[str, str] | None = None) -> pd.DataFrame:
+               regions: Mapping[str, str] | None = None, hidden: np.ndarray | None = None) -> pd.DataFrame:
     """Mark ``suppressed`` of a :func:`compute` table again, e.g. under other disclosure thresholds.
 
     Suppression changes no figure, so a cached table can be re-marked instead of computed again
@@ -273,6 +278,10 @@ def resuppress(table: pd.DataFrame, settings: Settings | None = None, *,
         region's figure minus the others' cannot give a hidden one back). Units not in the mapping
         (``"gemeente onbekend"``) belong to no region. Without it, the table is marked exactly as
         :func:`compute` marks it.
+    hidden : array of bool, optional
+        One per row of ``table`` (in its order): rows to hide whatever their counts, before the
+        secondary rules run (e.g. a figure another results store hides and that this store holds
+        too: a jeugdregio of one gemeente). Their complements are hidden as for any hidden row.
 
     Returns
     -------
@@ -312,5 +321,8 @@ def resuppress(table: pd.DataFrame, settings: Settings | None = None, *,
     work = table.take(order).reset_index(drop=True)
     work = work.assign(_family=_family_of(work))
     marked = np.empty(len(table), dtype=bool)
-    marked[order] = _suppress(work, settings, extra, regions)["suppressed"].to_numpy()
+    if hidden is not None and len(np.asarray(hidden)) != len(table):
+        raise ValueError(f"hidden has {len(np.asarray(hidden))} values for {len(table)} rows")
+    forced = None if hidden is None else np.asarray(hidden, dtype=bool)[order]
+    marked[order] = _suppress(work, settings, extra, regions, forced)["suppressed"].to_numpy()
     return table.assign(suppressed=marked)

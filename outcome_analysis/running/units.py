@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from outcome_analysis.contract.dataset import Dataset
@@ -197,26 +198,22 @@ def compute_unit_results(data: Dataset, mapping: Mapping, unit: str, settings: S
         As :func:`unit_dataset`.
     """
     from outcome_analysis.indicators.suppression import resuppress
-    from outcome_analysis.running import comparisons
-    from outcome_analysis.running.results import compute_results, indicator_status
+    from outcome_analysis.running.results import compute_results
 
     settings = DEFAULT if settings is None else settings
     periods = [str(period)] if periods is None else [str(p) for p in periods]
     units = unit_dataset(data, mapping, unit, period=period)
     results = compute_results(units, settings, granularity, periods)
     regions = regions_of_units(mapping, period=period)
+    results.meta["unit_kind"] = unit
     if unit == "municipality":
         results.indicators = resuppress(results.indicators, settings, regions=regions)
-        results.status = indicator_status(results.indicators, results.quality, meta=results.meta,
-                                          settings=settings, periods=periods)
-        results.comparisons = comparisons.build(results.indicators, results.casemix, results.casemix_mean, settings)
         region_facts = {u: r for u, r in regions.items() if u in results.meta["institutions"]}
     else:
         region_facts = {}
         for u, r in regions.items():
             region_facts.setdefault(r, []).append(u)
-    if "unit_kind" in results.comparisons.columns:
-        results.comparisons = results.comparisons.assign(unit_kind=unit)
+    _refresh(results, settings)
     facts = dict(units.meta["units"])
     facts.update(
         mapping_as_of=None if mapping.as_of is None else f"{mapping.as_of:%Y-%m-%d}",
@@ -225,6 +222,102 @@ def compute_unit_results(data: Dataset, mapping: Mapping, unit: str, settings: S
     )
     results.meta.update(unit_kind=unit, units=facts)
     return results
+
+
+_MATCH = ("indicator", "period", "care_type", "category", "window_months")
+
+
+def _match_keys(table: pd.DataFrame, units: pd.Series) -> pd.Series:
+    """One hashable key per row: the unit (renamed by the caller) and the figure's keys."""
+    window = table["window_months"].astype("Float64").fillna(-1).astype(float)
+    parts = [units.astype(str)] + [table[c].astype(str) for c in _MATCH if c != "window_months"] + [window.astype(str)]
+    return pd.Series(list(zip(*parts)), index=table.index, dtype=object)
+
+
+def _refresh(results, settings: Settings) -> None:
+    """Statuses and comparisons read from the (re-marked) indicator table again."""
+    from outcome_analysis.running import comparisons
+    from outcome_analysis.running.results import indicator_status
+
+    unit = results.meta.get("unit_kind", "institution")
+    results.status = indicator_status(results.indicators, results.quality, meta=results.meta, settings=settings,
+                                      periods=results.meta["periods"])
+    results.comparisons = comparisons.build(results.indicators, results.casemix, results.casemix_mean, settings)
+    if "unit_kind" in results.comparisons.columns:
+        results.comparisons = results.comparisons.assign(unit_kind=unit)
+
+
+def coordinate(municipality_results, region_results, mapping: Mapping, settings: Settings | None = None) -> int:
+    """Make a jeugdregio of one gemeente hide what its gemeente hides, and the other way round.
+
+    The figure of a region with a single gemeente *is* that gemeente's figure, published twice: in
+    the gemeente results and in the region results. Both stores start from the same counts, so the
+    primary rule hides the same figures, but the secondary rules differ (the gemeente store hides a
+    gemeente to protect another gemeente against the national total, the region store a region to
+    protect another region): a figure hidden in one store and shown in the other gives the hidden
+    figure it protected back. So each hidden figure of such a gemeente is hidden in the region store
+    and each hidden figure of such a region in the gemeente store (``resuppress(hidden=...)``, with
+    their own secondary rules), until neither store has such a figure hidden that the other shows
+    (the rows forced only grow, so this ends). The statuses and comparisons of both are then read
+    again. Other figures may be marked otherwise than before (a forced row can settle a complement
+    that another row gave), always by each store's own rules.
+
+    Parameters
+    ----------
+    municipality_results, region_results : Results
+        :func:`compute_unit_results` of the same delivery, mapping, settings and period, with
+        ``unit="municipality"`` and ``unit="region"``; modified in place.
+    mapping : Mapping
+    settings : Settings, optional
+        The settings both were computed with (default: those in ``municipality_results``).
+
+    Returns
+    -------
+    int
+        The number of rows forced hidden, over both stores (0: the stores already agreed).
+
+    Raises
+    ------
+    UnitError
+        When the two results are not of those unit kinds or not of the same period.
+    """
+    from outcome_analysis.indicators.suppression import resuppress
+
+    g_meta, r_meta = municipality_results.meta.get("units") or {}, region_results.meta.get("units") or {}
+    if g_meta.get("kind") != "municipality" or r_meta.get("kind") != "region" or g_meta.get("on") != r_meta.get("on"):
+        raise UnitError("coordinate needs the gemeente and the jeugdregio results of one report period")
+    settings = municipality_results.settings if settings is None else settings
+    regions = regions_of_units(mapping, period=g_meta["period"])
+    members: dict[str, list[str]] = {}
+    for gemeente, region in regions.items():
+        members.setdefault(region, []).append(gemeente)
+    single = {members[r][0]: r for r in members if len(members[r]) == 1}  # gemeente unit -> its region
+    if not single:
+        return 0
+    g_table, r_table = municipality_results.indicators, region_results.indicators
+    g_rows = (g_table["scope"] == "institution").to_numpy() & g_table["institution"].isin(list(single)).to_numpy()
+    r_rows = (r_table["scope"] == "institution").to_numpy() & r_table["institution"].isin(list(single.values())).to_numpy()
+    g_keys = _match_keys(g_table, g_table["institution"].map(single).fillna(""))
+    r_keys = _match_keys(r_table, r_table["institution"].astype(str))
+    g_force = np.zeros(len(g_table), bool)
+    r_force = np.zeros(len(r_table), bool)
+    for _ in range(len(g_table) + len(r_table) + 1):  # each round forces at least one more row
+        g_hidden = set(g_keys[g_rows & g_table["suppressed"].to_numpy(bool)])
+        r_hidden = set(r_keys[r_rows & r_table["suppressed"].to_numpy(bool)])
+        new_r = r_rows & r_keys.isin(g_hidden).to_numpy() & ~r_table["suppressed"].to_numpy(bool)
+        new_g = g_rows & g_keys.isin(r_hidden).to_numpy() & ~g_table["suppressed"].to_numpy(bool)
+        if not new_r.any() and not new_g.any():
+            break
+        r_force |= new_r
+        g_force |= new_g
+        r_table = resuppress(r_table, settings, hidden=r_force)
+        g_table = resuppress(g_table, settings, regions=regions, hidden=g_force)
+    municipality_results.indicators, region_results.indicators = g_table, r_table
+    added = int(g_force.sum() + r_force.sum())
+    if added:
+        _refresh(municipality_results, settings)
+        _refresh(region_results, settings)
+    return added
 
 
 def unit_problems(results) -> list[Problem]:
@@ -238,4 +331,4 @@ def unit_problems(results) -> list[Problem]:
 
 
 __all__ = ["UNITS", "UNKNOWN", "PROVIDER", "UNIT_CODE", "UnitError", "unit_dataset", "regions_of_units",
-           "compute_unit_results", "unit_problems"]
+           "compute_unit_results", "coordinate", "unit_problems"]
