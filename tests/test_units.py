@@ -142,7 +142,7 @@ def _headline(results, unit, indicator="jh_uitval", period="2024"):
     return hit.iloc[0]
 
 
-def test_per_unit_figures_equal_hand_counts(mapping):
+def test_per_unit_figures_equal_hand_counts(mapping, tmp_path):
     settings = DEFAULT.replace(min_denominator=3, min_cell=1, min_count=1)
     results = compute_unit_results(_uitval_data(), mapping, "municipality", settings, period="2024")
     expected = {"Beedorp (GM0002)": (4, 12), "Ceestad (GM0003)": (2, 11), "Deedorp (GM0004)": (1, 12),
@@ -162,6 +162,11 @@ def test_per_unit_figures_equal_hand_counts(mapping):
     assert set(results.comparisons["unit_kind"]) == {"municipality"}
     assert set(results.comparisons["unit"]) <= set(expected)
     assert len(results.comparisons)
+    # the facts survive the store (JSON), problems included
+    from outcome_analysis.running.results import Results
+    stored = Results.load(results.save(tmp_path / "store"))
+    assert stored.meta["units"]["providers"] == facts["providers"]
+    assert [(p.kind, p.value, p.trajectory_id) for p in unit_problems(stored)] == [("record_code_split", "GM0006", "t62")]
 
 
 def test_region_results_pool_their_gemeenten(mapping):
