@@ -24,7 +24,13 @@ the new code, a code not in the mapping: each a :class:`~outcome_analysis.errors
 
 Episodes are chained per youth over the whole delivery, whatever the unit: chaining is by youth,
 family and dates only, and the unit of an episode is the gemeente of its counted (last-ending)
-record. The provider of each record stays in the column :data:`PROVIDER`.
+record. The provider of each record stays in the column :data:`PROVIDER`. One episode fact still
+reads the ``institution`` column: the transition ``transfer_gi`` (a hand-over to another GI). Until
+the engine compares :data:`PROVIDER` when a dataset has it, that transition counts a change of
+unit in unit results (``tests/test_units.py::test_a_transfer_between_gis_stays_a_transfer``).
+
+A batch that publishes gemeente and jeugdregio reports computes both stores and then calls
+:func:`coordinate`, so that a jeugdregio of one gemeente hides what its gemeente hides.
 """
 from __future__ import annotations
 
@@ -118,7 +124,7 @@ def unit_dataset(data: Dataset, mapping: Mapping, unit: str, *, period: str) -> 
     label = label.fillna(UNKNOWN[unit])
     trajectories = t.assign(**{
         "institution": pd.array(label.to_numpy(dtype=object), dtype=t["institution"].dtype),
-        PROVIDER: t["institution"].to_numpy(),
+        PROVIDER: t["institution"].array,
         UNIT_CODE: pd.array(code.to_numpy(dtype=object), dtype="string"),
     })
     present = codes.notna().to_numpy() | t["municipality"].astype("string").str.strip().fillna("").ne("").to_numpy()
@@ -190,7 +196,8 @@ def compute_unit_results(data: Dataset, mapping: Mapping, unit: str, settings: S
           ``params``);
         - for gemeenten, ``suppressed`` coordinated across the gemeenten of a jeugdregio (when
           exactly one gemeente of a region is hidden for a figure, the region's next smallest is
-          hidden too), and the statuses and comparisons read from those marks.
+          hidden too), and the statuses and comparisons read from those marks. A region of one
+          gemeente is settled between the two stores by :func:`coordinate`.
 
     Raises
     ------
