@@ -5,10 +5,11 @@ Each module has ``NAME`` and ``build(story) -> list`` of display items; ``story`
 institution with too little data (:mod:`.too_little`) is a section of its own, shown instead of the
 report, so it is not listed here.
 """
-from . import breakdowns, context, conversation, dialogue, indicators, methods, quality, summary, too_little, verloop
+from . import (breakdowns, context, conversation, dialogue, indicators, methods, quality, reference, summary,
+               too_little, verloop)
 
 #: ``dialogue`` (the questions at three levels) is not listed: the questions are asked once, on
 #: the conversation page, chosen from the institution's own verdicts; the module stays for its facts.
-SECTIONS = (conversation, summary, indicators, verloop, context, breakdowns, quality, methods)
+SECTIONS = (conversation, summary, reference, indicators, verloop, context, breakdowns, quality, methods)
 
 __all__ = ["SECTIONS", "too_little"]
