@@ -225,8 +225,6 @@ def test_episodes_are_chained_per_youth_as_before(mapping):
     assert national["denominator"].astype(int).tolist() == [3]
 
 
-@pytest.mark.xfail(strict=True, reason="the engine chains transfers on the institution column, which holds "
-                   "the unit here; it needs to compare the provider column (PROVIDER) when there is one")
 def test_a_transfer_between_gis_stays_a_transfer(mapping):
     data = _jb_youths()
     units = unit_dataset(data, mapping, "municipality", period="2024")

@@ -80,7 +80,7 @@ class _Base:
             t = self.t
             self._episodes = episodes_mod.chain_arrays(
                 self.client, self.care, self.start, self.end,
-                episodes_mod.codes_of(t["care_form"], ("vots", "ots", "voogdij")), self.codes("institution")[0],
+                episodes_mod.codes_of(t["care_form"], ("vots", "ots", "voogdij")), self._organisation_codes(),
                 episodes_mod.codes_of(t["end_reason"], ("naar_pleegouder", "herstel_gezag")),
                 self.settings.continuation_days)
         return self._episodes
@@ -120,13 +120,20 @@ class _Base:
                 self._family[key] = (rows[ea.record], rows[ea.first_record], ea.transitions)
         return _FamilyEpisodes(*self._family[key])
 
+    def _organisation_codes(self) -> np.ndarray:
+        """Codes of the organisation each record is at, for a hand-over between GIs: the
+        ``provider`` column when the ``institution`` column holds another unit (gemeente, jeugdregio;
+        :data:`episodes.PROVIDER_COLUMN`), else the institution."""
+        column = episodes_mod.PROVIDER_COLUMN if episodes_mod.PROVIDER_COLUMN in self.t.columns else "institution"
+        return self.codes(column)[0]
+
     def _chain_rows(self, rows: np.ndarray) -> episodes_mod.EpisodeArrays:
         """:func:`episodes.chain_arrays` on the trajectories at positions ``rows`` only."""
         t = self.t
         sub = lambda col, cats: episodes_mod.codes_of(t[col].take(rows), cats)  # noqa: E731
         return episodes_mod.chain_arrays(
             self.client[rows], self.care[rows], self.start[rows], self.end[rows],
-            sub("care_form", ("vots", "ots", "voogdij")), self.codes("institution")[0][rows],
+            sub("care_form", ("vots", "ots", "voogdij")), self._organisation_codes()[rows],
             sub("end_reason", ("naar_pleegouder", "herstel_gezag")), self.settings.continuation_days)
 
     def _jr_during(self, record: np.ndarray, first: np.ndarray) -> np.ndarray:

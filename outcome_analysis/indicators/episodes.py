@@ -130,6 +130,12 @@ def _sort_order(client: np.ndarray, family: np.ndarray, s_off: np.ndarray, e_off
     return np.argsort(key, kind="stable")
 
 
+#: the column that names the organisation of a record when the ``institution`` column holds another
+#: unit (a gemeente or jeugdregio: :mod:`outcome_analysis.running.units`); a hand-over to another GI
+#: (``transfer_gi``) compares it, so a transfer stays a transfer in unit results.
+PROVIDER_COLUMN = "provider"
+
+
 def chain_arrays(client: np.ndarray, care: np.ndarray, start: np.ndarray, end: np.ndarray,
                  form: np.ndarray, inst: np.ndarray, reason: np.ndarray,
                  continuation_days: int = 1) -> EpisodeArrays:
@@ -306,7 +312,8 @@ def chain(trajectories: pd.DataFrame, settings: settings_mod.Settings | None = N
     ea = chain_arrays(
         pd.factorize(t["client_id"])[0], codes_of(t["care_type"], ("jeugdhulp", "jb", "jr")),
         day_numbers(t["start_date"]), day_numbers(t["end_date"]),
-        codes_of(t["care_form"], ("vots", "ots", "voogdij")), pd.factorize(t["institution"])[0],
+        codes_of(t["care_form"], ("vots", "ots", "voogdij")), pd.factorize(t[PROVIDER_COLUMN if PROVIDER_COLUMN in t
+                                                                            else "institution"])[0],
         codes_of(t["end_reason"], ("naar_pleegouder", "herstel_gezag")), settings.continuation_days)
     return Chained(pd.Series(ea.record_episode, index=t.index, name="episode_id"), episode_frame(t, ea))
 

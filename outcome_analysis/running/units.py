@@ -24,10 +24,9 @@ the new code, a code not in the mapping: each a :class:`~outcome_analysis.errors
 
 Episodes are chained per youth over the whole delivery, whatever the unit: chaining is by youth,
 family and dates only, and the unit of an episode is the gemeente of its counted (last-ending)
-record. The provider of each record stays in the column :data:`PROVIDER`. One episode fact still
-reads the ``institution`` column: the transition ``transfer_gi`` (a hand-over to another GI). Until
-the engine compares :data:`PROVIDER` when a dataset has it, that transition counts a change of
-unit in unit results (``tests/test_units.py::test_a_transfer_between_gis_stays_a_transfer``).
+record. The provider of each record stays in the column :data:`PROVIDER`, which the engine reads
+for the one episode fact about organisations: a hand-over to another GI (``transfer_gi``,
+:data:`outcome_analysis.indicators.episodes.PROVIDER_COLUMN`), so a transfer stays a transfer.
 
 A batch that publishes gemeente and jeugdregio reports computes both stores and then calls
 :func:`coordinate`, so that a jeugdregio of one gemeente hides what its gemeente hides.
@@ -49,7 +48,7 @@ UNITS = ("municipality", "region")
 #: the unit records are counted in when their gemeente is not known or cannot be placed.
 UNKNOWN = {"municipality": "gemeente onbekend", "region": "regio onbekend"}
 #: the column of a unit dataset that keeps the record's provider (the delivery's ``institution``).
-PROVIDER = "provider"
+PROVIDER = "provider"  # = indicators.episodes.PROVIDER_COLUMN
 #: the column of a unit dataset with the unit's code (``GM0344``; a region's ``region_code``, else
 #: its name); ``<NA>`` for the unknown unit.
 UNIT_CODE = "unit_code"
