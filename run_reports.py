@@ -34,6 +34,15 @@ institution; the reports call it "landelijk" and name its source. A file with pr
 before any report, listing them (file, row, column, value).
   python run_reports.py --data data/eigen-levering --reference landelijk_2024.csv
 
+gemeenten and jeugdregio's: --for municipality makes a report per gemeente (the young people it is
+responsible for), --for region one per jeugdregio, from the same delivery: files
+<out>/<period>/gemeente/<GMcode>-<slug>.html|.pdf and <out>/<period>/regio/<slug>.html|.pdf. The
+gemeente mapping (--mapping FILE, docs/gemeente-mapping.md; default the demo mapping for the demo data)
+is checked before any report: a problem stops the run, listing each (file, row, column, value).
+Records whose gemeente cannot be placed are listed once and counted in "gemeente onbekend".
+  python run_reports.py --for municipality --municipalities GM0344 'Amster*'
+  python run_reports.py --data data/levering-2025 --for region --mapping mappings/cbs-2025.csv --regions 'Zuid*'
+
 results cache: the figures computed once per run (aggregates only) are kept outside the output
 folder, in --cache DIR or by default $XDG_CACHE_HOME/outcome-workbench/<data hash> (~/.cache when
 XDG_CACHE_HOME is not set), made readable by you only (mode 0700). A cache inside --out is refused.
@@ -70,6 +79,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--institutions", nargs="+", metavar="PATTERN",
                         help="institution names or glob patterns, or a comma list, e.g. 'Stichting*' "
                         "(default: all)")
+    parser.add_argument("--for", dest="report_for", default="institution",
+                        choices=["institution", "municipality", "region"],
+                        help="a report per institution (default), per gemeente or per jeugdregio")
+    parser.add_argument("--municipalities", nargs="+", metavar="CODE_OR_NAME",
+                        help="with --for municipality: gemeente codes (GM0344), names or glob patterns, or a comma "
+                        "list (default: every gemeente with data)")
+    parser.add_argument("--regions", nargs="+", metavar="NAME",
+                        help="with --for region: jeugdregio names, codes or glob patterns, or a comma list "
+                        "(default: every jeugdregio with data)")
+    parser.add_argument("--mapping", metavar="FILE",
+                        help="the gemeente mapping (code, name, jeugdregio, validity; docs/gemeente-mapping.md) for "
+                        "--for municipality|region; default the demo mapping for the demo data, else required")
+    parser.add_argument("--unit-notebook", default="notebooks/unit_report.ipynb", metavar="PATH",
+                        help="the gemeente and jeugdregio report notebook (default: notebooks/unit_report.ipynb)")
     parser.add_argument("--formats", default="html,pdf", metavar="LIST",
                         help="comma list of html and/or pdf (default: html,pdf)")
     parser.add_argument("--lang", default="nl", choices=["nl", "en"], help="report language (default: nl)")
@@ -121,6 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     from outcome_analysis.errors import OutcomeAnalysisError
 
     data = Path(args.data)
+    units = {"municipality": args.municipalities, "region": args.regions}
+    wrong = [f"--{name}" for kind, name in (("municipality", "municipalities"), ("region", "regions"))
+             if units[kind] and args.report_for != kind]
+    if wrong:
+        print(f"run_reports.py: error: {wrong[0]} needs --for {'municipality' if wrong[0] == '--municipalities' else 'region'}",
+              file=sys.stderr)
+        return 2
     if args.clean_cache:
         return clean_cache(data, args.cache)
     try:
@@ -143,8 +173,11 @@ def main(argv: list[str] | None = None) -> int:
             quiet=args.quiet,
             cache=args.cache,
             figures=args.figures,
-            edition=args.edition,
+            edition="full" if args.report_for != "institution" and args.edition == "both" else args.edition,
             reference=args.reference,
+            **({"report_for": args.report_for, "units": units[args.report_for], "mapping": args.mapping,
+                "unit_notebook": args.unit_notebook}
+               if args.report_for != "institution" else {}),
         )
     except KeyboardInterrupt:
         print("\ninterrupted: finished reports are kept; run again to resume", file=sys.stderr)

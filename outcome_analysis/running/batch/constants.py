@@ -10,6 +10,15 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_NOTEBOOK = PROJECT_ROOT / "notebooks" / "institution_report.ipynb"
 DEFAULT_NATIONAL_NOTEBOOK = PROJECT_ROOT / "notebooks" / "national_overview.ipynb"
 DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
+#: the gemeente and jeugdregio report (``run_reports.py --for municipality|region``)
+DEFAULT_UNIT_NOTEBOOK = PROJECT_ROOT / "notebooks" / "unit_report.ipynb"
+#: what ``--for`` accepts: a report per institution (default), per gemeente, per jeugdregio.
+REPORT_UNITS = ("institution", "municipality", "region")
+#: the folder of a period's gemeente and jeugdregio reports: ``<out>/<period>/gemeente/<GMcode>-<slug>.html``
+#: and ``<out>/<period>/regio/<slug>.html``; also the prefix of their manifest keys.
+UNIT_FOLDER = {"municipality": "gemeente", "region": "regio"}
+#: where the unit stores of one results key lie in the cache: ``<cache>/<key>/units/<kind>/``.
+UNITS_DIR = "units"
 NATIONAL_SLUG = "national-overview"
 MANIFEST_NAME = "manifest.json"
 RESULTS_DIR = ".results"  # where earlier versions kept the results store, inside the output folder: removed on a run

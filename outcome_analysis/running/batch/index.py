@@ -6,6 +6,7 @@ import urllib.parse
 from pathlib import Path
 
 from outcome_analysis import atomic, texts
+from .constants import UNIT_FOLDER
 from .errors import BatchConfigError
 from .manifest import now
 
@@ -94,12 +95,33 @@ def fmt_duration(seconds, lang: str) -> str:
     return f"{total} s"
 
 
+#: the groups of a period's index page, in order: institutions (with the overview), gemeenten, jeugdregio's.
+_GROUPS = ("institution", "municipality", "region")
+
+
+def _group(kind: str) -> str:
+    return kind if kind in UNIT_FOLDER else "institution"
+
+
+def _link(rel: str, period: str) -> str:
+    """A report file's link from its period's index page: its path below ``<out>/<period>/``
+    (``gemeente/GM0344-utrecht.html``), quoted.
+
+    >>> _link("2024/gemeente/GM0344-utrecht.html", "2024"), _link("2024/jeugd x.pdf", "2024")
+    ('gemeente/GM0344-utrecht.html', 'jeugd%20x.pdf')
+    """
+    parts = Path(rel).parts
+    below = parts[1:] if len(parts) > 1 and parts[0] == period else parts[-1:]
+    return "/".join(urllib.parse.quote(p) for p in below)
+
+
 def write_index_pages(out: Path, manifest: dict, lang: str) -> None:
     """``<out>/<period>/index.html`` per period and ``<out>/index.html``; every name escaped.
 
     Failed reports are listed first with their reason; status is given in words and a mark
     (never colour alone), the time a report was made and how long it took as a reader says them.
-    Each edition of a report (full, short) has a row of its own.
+    Each edition of a report (full, short) has a row of its own. Gemeente and jeugdregio reports
+    (``kind`` ``municipality``, ``region``) are listed in groups of their own, after the institutions.
     """
     from .manifest import normalise_status
 
@@ -110,20 +132,23 @@ def write_index_pages(out: Path, manifest: dict, lang: str) -> None:
         by_period.setdefault(entry["period"], []).append(dict(entry, status=normalise_status(entry.get("status"))))
     rows_top = []
     good = ("made", "too_little_data")
+    header = (f'<tr><th>{e(t["institution"])}</th><th>{e(t["edition"])}</th><th>{e(t["status"])}</th>'
+              f'<th>{e(t["files"])}</th><th>{e(t["made_at"])}</th><th>{e(t["duration"])}</th>'
+              f'<th>{e(t["error"])}</th></tr>\n')
     for period in sorted(by_period, reverse=True):
         entries = sorted(by_period[period], key=lambda r: (r["status"] in good, r["kind"] != "national",
                                                            r["institution"].casefold(),
                                                            r.get("edition", "full") != "full"))
-        rows = []
+        groups: dict[str, list[str]] = {}
         for r in entries:
             name = (r.get("label") or t["national"]) if r["kind"] == "national" else r["institution"]
             edition = t["editions"].get(r.get("edition", "full"), "")
             links = " ".join(
-                f'<a href="{e(urllib.parse.quote(Path(rel).name))}">{e(fmt.upper())}</a>'
+                f'<a href="{e(_link(rel, period))}">{e(fmt.upper())}</a>'
                 for fmt, rel in sorted(r.get("files", {}).items())
             )
             message = (r.get("error") or {}).get("message", "") if r["status"] not in good else ""
-            rows.append(
+            groups.setdefault(_group(r["kind"]), []).append(
                 f'<tr class="status-{e(r["status"])}"><td>{e(name)}</td><td>{e(edition)}</td>'
                 f'<td class="status">{e(status_words(r["status"], lang))}</td>'
                 f'<td>{links}</td><td>{e(fmt_when(r.get("finished"), lang))}</td>'
@@ -133,15 +158,22 @@ def write_index_pages(out: Path, manifest: dict, lang: str) -> None:
         little = sum(r["status"] == "too_little_data" for r in entries)
         failed = len(entries) - made - little
         formats = sorted({fmt.upper() for r in entries for fmt in r.get("files", {})}) or ["HTML"]
-        intro = t["intro"].format(formats=f" {t['and']} ".join(formats))  # only the formats this run made
+        joined = f" {t['and']} ".join(formats)  # only the formats this run made
+        intros = [t["intro_units"][g].format(formats=joined) if g in UNIT_FOLDER else t["intro"].format(formats=joined)
+                  for g in _GROUPS if g in groups]
+        intro = intros[0] if len(intros) == 1 else t["intro_groups"].format(formats=joined)
         if any(r.get("edition") == "short" for r in entries):
             intro += " " + t["intro_editions"]
+        tables = []
+        for g in _GROUPS:
+            if g not in groups:
+                continue
+            heading = f'<h2 id="{e(g)}">{e(t["groups"][g])}</h2>\n' if len(groups) > 1 or g != "institution" else ""
+            first = header.replace(e(t["institution"]), e(t["unit_column"][g]), 1) if g in UNIT_FOLDER else header
+            tables.append(f'{heading}<table>\n{first}' + "\n".join(groups[g]) + "\n</table>")
         body = (f'<p><a href="../index.html">{e(t["back"])}</a></p>\n'
                 f'<p class="summary">{e(t["summary"].format(done=made, little=little, failed=failed))}</p>\n'
-                f'<p>{e(intro)}</p>\n'
-                f'<table>\n<tr><th>{e(t["institution"])}</th><th>{e(t["edition"])}</th><th>{e(t["status"])}</th>'
-                f'<th>{e(t["files"])}</th><th>{e(t["made_at"])}</th><th>{e(t["duration"])}</th>'
-                f'<th>{e(t["error"])}</th></tr>\n' + "\n".join(rows) + "\n</table>")
+                f'<p>{e(intro)}</p>\n' + "\n".join(tables))
         title = f"{t['reports']} {period}"
         atomic.write_bytes(out / period / "index.html", _PAGE.format(lang=e(lang), title=e(title), body=body).encode("utf-8"))
         rows_top.append(f'<tr><td><a href="{e(urllib.parse.quote(period))}/index.html">{e(period)}</a></td>'

@@ -10,9 +10,9 @@ from pathlib import Path
 class Job:
     """One report to make. Plain data: it travels to a worker process or a Dask worker."""
 
-    key: str  # "<period>/<slug>", also the output path without extension
-    kind: str  # "institution" | "national"
-    institution: str  # "" for the national overview
+    key: str  # "<period>/<slug>" ("<period>/gemeente/<GMcode>-<slug>", "<period>/regio/<slug>"), the output path without extension
+    kind: str  # "institution" | "national" | "municipality" | "region"
+    institution: str  # the institution, gemeente ("Utrecht (GM0344)") or jeugdregio; "" for the national overview
     period: str
     slug: str
     lang: str
@@ -50,6 +50,7 @@ class Payload:
     settings: bytes | None = None
     reference: bytes | None = None  # the published reference file, for notebooks that compute their own figures
     reference_name: str = ""  # its path in the worker's directory (notebook parameter reference_path)
+    files: dict[str, bytes] = field(default_factory=dict)  # other files by path in the worker's directory (a mapping)
 
 
 @dataclass

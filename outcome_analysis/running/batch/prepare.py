@@ -219,7 +219,7 @@ def _step_name(prepare: Callable) -> str:
 
 def build_payload(notebooks: dict, results: dict, results_root: Path, templates: dict, data_path: Path | None,
                   render: Callable | None, settings: Settings | None = None,
-                  reference_path: Path | None = None) -> Payload:
+                  reference_path: Path | None = None, files: dict[str, bytes] | None = None) -> Payload:
     """The bytes the workers need; keyed by their hash so a worker materialises them once.
 
     The stored results are read from ``results_root`` (the cache) into memory: nothing is copied
@@ -237,6 +237,7 @@ def build_payload(notebooks: dict, results: dict, results_root: Path, templates:
         "templates": hash_files(templates), "data": hash_files(data) if data else None,
         "settings": settings.to_dict() if settings is not None and data else None,
         "reference": hash_files({"r": Path(reference_path).read_bytes()}) if reference_path else None,
+        **({"files": hash_files(files)} if files else {}),
     })[:16]
     settings_yaml = None
     if settings is not None and data is not None:
@@ -247,4 +248,5 @@ def build_payload(notebooks: dict, results: dict, results_root: Path, templates:
                    data=data, data_name=data_name, templates=templates, render=render or render_report,
                    settings=settings_yaml,
                    reference=Path(reference_path).read_bytes() if reference_path else None,
-                   reference_name=f"reference/{Path(reference_path).name}" if reference_path else "")
+                   reference_name=f"reference/{Path(reference_path).name}" if reference_path else "",
+                   files=dict(files or {}))

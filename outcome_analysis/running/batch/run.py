@@ -11,8 +11,9 @@ from pathlib import Path
 
 from outcome_analysis import __version__
 from outcome_analysis.settings import Settings, for_delivery
-from .constants import (DEFAULT_NATIONAL_NOTEBOOK, DEFAULT_NOTEBOOK, DEFAULT_TEMPLATES, GOOD_STATUSES, RESULTS_DIR,
-                        TOP_PACKAGE)
+from .constants import (DEFAULT_NATIONAL_NOTEBOOK, DEFAULT_NOTEBOOK, DEFAULT_TEMPLATES, DEFAULT_UNIT_NOTEBOOK,
+                        GOOD_STATUSES, REPORT_UNITS, RESULTS_DIR, TOP_PACKAGE, UNITS_DIR)
+from .errors import BatchConfigError
 from .executors import get_executor
 from .exporters import FORMATS
 from .hashing import hash_files, hash_path, read_tree
@@ -51,6 +52,10 @@ def run_batch(
     figures: bool = False,
     edition: str | Sequence[str] = "full",
     reference: str | os.PathLike | None = None,
+    report_for: str = "institution",
+    units: Sequence[str] | None = None,
+    mapping: str | os.PathLike | None = None,
+    unit_notebook: str | os.PathLike = DEFAULT_UNIT_NOTEBOOK,
 ) -> BatchResult:
     """Make every institution's report (and the national overview) for each period.
 
@@ -119,6 +124,24 @@ def run_batch(
         window (:func:`outcome_analysis.running.comparisons.reference_rows`), the results store keeps
         the figures and their sources (``meta["reference"]``) and the reports call them "landelijk"
         and name the source. Recorded in the manifest (``inputs.reference``).
+    report_for : {"institution", "municipality", "region"}
+        A report per institution (default, with the national overview), per gemeente or per
+        jeugdregio (:mod:`.units`). For gemeenten and jeugdregio's the mapping is read and checked
+        first (a problem stops the batch before anything else: ``MappingFileError``), both unit stores
+        are computed once per period (``<cache>/<key>/units/municipality|region/``) and coordinated,
+        and ``unit_notebook`` makes ``<out>/<period>/gemeente/<GMcode>-<slug>.html|.pdf`` or
+        ``<out>/<period>/regio/<slug>.html|.pdf`` per unit (never for "gemeente onbekend"), each
+        audited against its own unit store. Records whose gemeente cannot be placed are listed once
+        on stderr and counted in "gemeente onbekend"; they do not stop the batch. Full edition only.
+    units : list of str, optional
+        The gemeenten (codes ``GM0344``, names, labels, glob patterns; comma lists) or jeugdregio's
+        to report on (``--municipalities`` / ``--regions``); default every unit with data.
+        ``NoMatchingUnitError`` for an item that names none.
+    mapping : path, optional
+        The gemeente mapping (``docs/gemeente-mapping.md``); default the demo mapping for demo data
+        (settings ``demo: true``), otherwise required for gemeente and jeugdregio reports.
+    unit_notebook : path
+        The gemeente and jeugdregio notebook (default ``notebooks/unit_report.ipynb``).
 
     Returns
     -------
@@ -138,6 +161,21 @@ def run_batch(
     out = Path(out)
     options = check_options(formats, lang, scheduler, jobs)
     editions = check_edition(edition)
+    if report_for not in REPORT_UNITS:
+        raise BatchConfigError(f"reports are made for one of {', '.join(REPORT_UNITS)}; got {report_for!r}")
+    per_unit = report_for != "institution"
+    if per_unit:
+        if "full" not in editions:
+            raise BatchConfigError("gemeente and jeugdregio reports have the full edition only: leave --edition out "
+                                   "or give --edition full")
+        editions = ("full",)
+        if institutions:
+            raise BatchConfigError(f"--institutions chooses institutions; with --for {report_for} choose with "
+                                   + ("--municipalities" if report_for == "municipality" else "--regions"))
+        if figures:
+            raise BatchConfigError("--figures writes the institutions' figures: run it with --for institution")
+    elif units:
+        raise BatchConfigError("--municipalities and --regions need --for municipality or --for region")
     if cache:
         check_cache_outside(cache, out)  # before the data is read: the answer does not depend on it
     if settings is not None:
@@ -148,7 +186,17 @@ def run_batch(
         settings, settings_file = for_delivery(data_path)
         settings_source = "delivery" if settings_file else "default"
     published = read_reference_once(reference, settings)  # a bad file stops the batch here, before any report
-    notebooks = read_notebooks(Path(notebook), Path(national_notebook) if national_notebook else None)
+    the_mapping = None
+    if per_unit:  # a bad mapping stops the batch here, before the data is read and before any report
+        from . import units as unit_batch
+
+        the_mapping, mapping_warnings = unit_batch.load_mapping(unit_batch.resolve_mapping_path(mapping, settings,
+                                                                                                report_for))
+        for problem in mapping_warnings:
+            print(f"mapping: {problem}", file=sys.stderr)
+        notebooks = unit_batch.read_unit_notebook(Path(unit_notebook))
+    else:
+        notebooks = read_notebooks(Path(notebook), Path(national_notebook) if national_notebook else None)
     templates_files = read_tree(Path(templates)) if templates and Path(templates).exists() else {}
 
     data_path = Path(data_path)
@@ -158,29 +206,19 @@ def run_batch(
     periods = resolve_periods(periods, data)
     if chosen and not quiet:  # say which period the default picked, and why, before the long part
         print(default_period_note(periods[0], data.reference_date), file=sys.stderr)
-    selected = select_institutions(data.institutions, institutions)
+    if per_unit:  # an unknown name stops the batch before the long part
+        chosen_units = {p: unit_batch.select_units(the_mapping, report_for, p, units) for p in periods}
+    else:
+        selected = select_institutions(data.institutions, institutions)
 
     cache_dir = make_private_dir(resolve_cache(cache, data_hash, out))
     _cleanup_temp_files(out)
     remove_leftovers(cache_dir)
     shutil.rmtree(out / RESULTS_DIR, ignore_errors=True)  # a store an earlier version kept in the output folder
-    results = prepare_once(data, data_hash, settings, periods, cache_dir, prepare or prepare_results,
-                           reference=published)
-    if figures:  # every published figure, disclosure-safe, for researchers (CSV and XLSX)
-        from .exporters import PUBLISHED_DIR, export_batch
-
-        for granularity, digest in results.items():
-            if digest:
-                export_batch(cache_dir / digest, out / PUBLISHED_DIR / granularity, lang=lang)
-    shipping = ship_data if ship_data is not None else not all(results.values())
-    payload = build_payload(notebooks, results, cache_dir, templates_files, data_path if shipping else None, render,
-                            settings=settings, reference_path=Path(reference) if published is not None and shipping else None)
     inputs = {
         "data": {"path": str(data_path.resolve()), "hash": data_hash},
         "notebooks": {k: {"path": v["path"], "hash": k} for k, v in notebooks.items()},
         "templates": {"path": str(Path(templates).resolve()) if templates else None, "hash": hash_files(templates_files)},
-        # where the results cache is (outside the output folder); the results are never copied there
-        "results": {g: ({"hash": h, "path": str(cache_dir / h)} if h else None) for g, h in results.items()},
         "settings": settings.to_dict(),
         "settings_file": str(settings_file) if settings_file else None,
         # where the settings came from: "config" (--config), "delivery" (the delivery folder's
@@ -190,22 +228,42 @@ def run_batch(
         "reference": ({"path": str(Path(reference).resolve()), "hash": reference_hash(published),
                        "sources": published.sources(), "figures": len(published)} if published is not None else None),
     }
-    job_list = plan_jobs(
-        selected, periods, notebooks, results, inputs, options, lang=lang, timeout=timeout,
-        data_param=(f"{payload.data_name}" if shipping else str(data_path.resolve())),
-        settings=settings, n_institutions=len(data.institutions), settings_shipped=payload.settings is not None,
-        editions=editions, reference_param=payload.reference_name or None,
-    )
+    if per_unit:
+        job_list, payload, audit_store = _plan_units(
+            report_for, the_mapping, chosen_units, data, data_hash, data_path, settings, periods, cache_dir, published,
+            notebooks, templates_files, render, inputs, options, lang=lang, timeout=timeout)
+    else:
+        results = prepare_once(data, data_hash, settings, periods, cache_dir, prepare or prepare_results,
+                               reference=published)
+        if figures:  # every published figure, disclosure-safe, for researchers (CSV and XLSX)
+            from .exporters import PUBLISHED_DIR, export_batch
+
+            for granularity, digest in results.items():
+                if digest:
+                    export_batch(cache_dir / digest, out / PUBLISHED_DIR / granularity, lang=lang)
+        shipping = ship_data if ship_data is not None else not all(results.values())
+        payload = build_payload(notebooks, results, cache_dir, templates_files, data_path if shipping else None, render,
+                                settings=settings,
+                                reference_path=Path(reference) if published is not None and shipping else None)
+        # where the results cache is (outside the output folder); the results are never copied there
+        inputs["results"] = {g: ({"hash": h, "path": str(cache_dir / h)} if h else None) for g, h in results.items()}
+        job_list = plan_jobs(
+            selected, periods, notebooks, results, inputs, options, lang=lang, timeout=timeout,
+            data_param=(f"{payload.data_name}" if shipping else str(data_path.resolve())),
+            settings=settings, n_institutions=len(data.institutions), settings_shipped=payload.settings is not None,
+            editions=editions, reference_param=payload.reference_name or None,
+        )
+        audit_store = _institution_audit(_stores(cache_dir, results), cache_dir, results)
 
     manifest = load_manifest(out)
     todo, skipped = split_resumable(job_list, manifest, out, force)
-    stores = _stores(cache_dir, results)
     run = {
         "started": started,
         "parameters": {
             "periods": periods, "institutions": list(institutions or []), "formats": list(options["formats"]),
             "lang": lang, "jobs": options["jobs"], "scheduler": scheduler, "force": force, "timeout": timeout,
-            "editions": list(editions),
+            "editions": list(editions), "for": report_for,
+            **({"units": list(units or [])} if per_unit else {}),
         },
         "inputs": inputs,
         "package_version": __version__,
@@ -221,7 +279,7 @@ def run_batch(
             by_key = {job.key: job for job in todo}
             for result in executor.run(todo):
                 job = by_key[result.key]
-                result = _audited(job, result, stores, settings, cache_dir, results)  # never publish a report that leaks
+                result = _audited(job, result, *audit_store(job), settings)  # never publish a report that leaks
                 record_result(out, manifest, job, result)
                 if result.status in GOOD_STATUSES:
                     counts[result.status] += 1
@@ -265,31 +323,91 @@ def _stores(cache_dir: Path, results: dict) -> dict:
     return stores
 
 
-def _audited(job, result, stores: dict, settings, cache_dir: Path | None = None, digests: dict | None = None):
+def _institution_audit(stores: dict, cache_dir: Path, digests: dict) -> Callable:
+    """``job -> (results store, folder its ledgers are kept beside)`` for institution reports and the
+    overview: the store of the period's granularity (``(None, None)`` without one)."""
+    from outcome_analysis.contract.periods import parse_period
+
+    def lookup(job):
+        try:
+            granularity = parse_period(job.period)[2]
+        except ValueError:
+            return None, None
+        digest = (digests or {}).get(granularity)
+        return stores.get(granularity), (cache_dir / digest if digest else None)
+
+    return lookup
+
+
+def _plan_units(kind, mapping, chosen_units, data, data_hash, data_path, settings, periods, cache_dir, published,
+                notebooks, templates_files, render, inputs, options, *, lang, timeout):
+    """The gemeente or jeugdregio side of :func:`run_batch`: both unit stores once per period
+    (:func:`.units.prepare_units`), the records that could not be placed listed once, the jobs
+    (every unit with data when none were chosen; never the unknown unit), the payload (the stores of
+    both kinds and the mapping) and the audit lookup (each report against its own unit store).
+    Records in ``inputs`` the mapping and, per period, the stores."""
+    from outcome_analysis.running import units as unit_results
+    from outcome_analysis.running.results import Results
+    from . import units as unit_batch
+
+    keys = unit_batch.prepare_units(data, data_hash, settings, periods, cache_dir, mapping, reference=published,
+                                    reference_hash=reference_hash(published))
+    stores = {(p, k): Results.load(unit_batch.store_dir(cache_dir, keys[p], k)) for p in periods
+              for k in unit_batch.UNIT_KINDS}
+    chosen, codes, unknown = {}, {}, {}
+    for period in periods:
+        store = stores[(period, kind)]
+        facts = store.meta.get("units") or {}
+        message = unit_batch.unplaced_message(stores[(period, "municipality")], period)
+        if message:  # listed once; those records are counted in "gemeente onbekend"
+            print(message, file=sys.stderr)
+        with_data = [u for u in store.meta.get("institutions", []) if u != unit_results.UNKNOWN[kind]]
+        named = chosen_units.get(period)
+        chosen[period] = sorted(with_data if named is None else named, key=str.casefold)
+        codes[period] = {**{u["label"]: u["code"] for u in unit_batch.known_units(mapping, kind, period)},
+                         **(facts.get("codes") or {})}
+        unknown[period] = int(facts.get("n_unknown", 0) or 0)
+    files = unit_batch.mapping_files(mapping)
+    payload = build_payload(notebooks, {}, cache_dir, templates_files, None, render, files=files)
+    payload.results = {f"{keys[p]}/{UNITS_DIR}/{k}": {rel: raw for rel, raw in
+                                                      read_tree(unit_batch.store_dir(cache_dir, keys[p], k)).items()
+                                                      if not rel.startswith("ledgers/")}
+                       for p in periods for k in unit_batch.UNIT_KINDS}
+    payload.key = hash_files({"payload": payload.key.encode(), **{f"results/{k}": k.encode() for k in payload.results}})[:16]
+    inputs["mapping"] = {"path": str(Path(mapping.file).resolve()), "hash": hash_files(files),
+                         "source": mapping.source, "as_of": None if mapping.as_of is None else f"{mapping.as_of:%Y-%m-%d}"}
+    inputs["units"] = {p: {"kind": kind, "hash": keys[p], "n_unknown": unknown[p],
+                           **{k: str(unit_batch.store_dir(cache_dir, keys[p], k)) for k in unit_batch.UNIT_KINDS}}
+                       for p in periods}
+    job_list = unit_batch.plan_unit_jobs(
+        kind, chosen, codes, notebooks, keys, inputs, options, lang=lang, timeout=timeout,
+        data_param=str(data_path.resolve()), mapping_param=next(iter(files)))
+
+    def lookup(job):
+        return stores.get((job.period, job.kind)), unit_batch.store_dir(cache_dir, keys[job.period], job.kind)
+
+    return job_list, payload, lookup
+
+
+def _audited(job, result, results, ledger_store: Path | None, settings):
     """The leak audit of :mod:`outcome_analysis.running.audit` on a rendered report before it is
-    written: a report whose HTML or PDF text shows a figure the disclosure rule hides (a hidden share,
-    its complement or interval, a small count in a sentence), or whose ledger of printed numbers
-    records one, or whose text holds a percentage no formatting function printed, is recorded as
-    failed and its files are not written (the last good version stays). The ledger of a report that
-    passes is kept beside its results store (``<cache>/<digest>/ledgers/<period>/<slug>.json``), where
-    ``python -m outcome_analysis audit`` finds it; the short edition's under its own key
-    (``<period>/<slug>.kort``). Reports of a batch without a results store pass."""
+    written, against ``results`` (the store the report was made from; a gemeente or jeugdregio
+    report: its own unit store, the unit in the place of the institution): a report whose HTML or
+    PDF text shows a figure the disclosure rule hides (a hidden share, its complement or interval, a
+    small count in a sentence), or whose ledger of printed numbers records one, or whose text holds a
+    percentage no formatting function printed, is recorded as failed and its files are not written
+    (the last good version stays). The ledger of a report that passes is kept beside its results
+    store (``<ledger_store>/ledgers/<key>.json``), where ``python -m outcome_analysis audit`` finds
+    it; the short edition's under its own key (``<period>/<slug>.kort``). Reports of a batch without
+    a results store pass."""
     import dataclasses
     import io
     import tempfile
 
-    from outcome_analysis.contract.periods import parse_period
     from outcome_analysis.presentation import ledger
     from outcome_analysis.running import audit
 
-    if result.status not in GOOD_STATUSES or not stores:
-        return result
-    try:
-        granularity = parse_period(job.period)[2]
-    except ValueError:
-        return result
-    results = stores.get(granularity)
-    if results is None:
+    if result.status not in GOOD_STATUSES or results is None:
         return result
     html = result.files.get("html")
     pdf = result.files.get("pdf")
@@ -309,10 +427,10 @@ def _audited(job, result, stores: dict, settings, cache_dir: Path | None = None,
     checked = audit.audit_report(audit.text_of_html(html.decode("utf-8")) if html else None, pdf_text, None,
                                  results, job.institution or None, settings, ledger_frame=frame, periods=periods)
     if checked.ok:
-        if result.ledger and cache_dir is not None and (digests or {}).get(granularity):
+        if result.ledger and ledger_store is not None:
             from outcome_analysis import atomic
 
-            path = ledger.ledger_path(cache_dir / digests[granularity], job.key)
+            path = ledger.ledger_path(ledger_store, job.key)
             with contextlib.suppress(OSError):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 atomic.write_bytes(path, result.ledger)

@@ -205,6 +205,8 @@ def materialise(payload: Payload) -> Path:
             _write_file(root / SETTINGS_NAME, payload.settings)
         if payload.reference is not None and payload.reference_name:
             _write_file(root / payload.reference_name, payload.reference)
+        for rel, raw in (getattr(payload, "files", None) or {}).items():
+            _write_file(root / rel, raw)
     except BaseException:
         _MATERIALISED.pop(payload.key, None)
         shutil.rmtree(root, ignore_errors=True)
