@@ -34,6 +34,7 @@ DOCUMENTS = {
     "national": "outcome_analysis.presentation.sections.national",
     "methods": "outcome_analysis.presentation.sections.methods",
     "institution_short": "outcome_analysis.presentation.sections.short",
+    "municipality": "outcome_analysis.presentation.sections.municipality",
 }
 
 #: the report notebook's ``edition`` parameter -> the document it shows.
