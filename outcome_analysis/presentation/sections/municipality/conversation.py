@@ -34,7 +34,7 @@ def questions(story: UnitStory) -> dict[str, list[str]]:
         differences.append(w["q_no_signal"])
     learn = []
     if story.providers:
-        learn.append(w["q_learn_providers"].format(providers=", ".join(story.providers)))
+        learn.append(w["q_learn_providers"].format(n=report.fmt_int(len(story.providers), story.lang)))
     if story.neighbours:
         learn.append(w["q_learn_neighbours"])
     return {"step_benchmark": benchmark, "step_differences": differences, "step_learn": learn}

@@ -40,6 +40,9 @@ def build(story: UnitStory) -> list:
              "national": story.comparator["label"]}
     mark = report.ui(lang)["suppressed_mark"] + "*"
     body, any_hidden, neighbour_gaps = [], False, 0
+    # the figures first, then the indicators without one (their status in words)
+    order = frame["status"].isin(["getoond", "verborgen"]).map({True: 0, False: 1})
+    frame = frame.assign(_order=order.to_numpy()).sort_values("_order", kind="stable")
     for _, r in frame.iterrows():
         entry = registry.get(r["indicator"])
         label = r["label"] + (f" ({report.fmt_period(r['shown_period'], lang)})"

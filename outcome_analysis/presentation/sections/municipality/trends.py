@@ -47,8 +47,18 @@ def build(story: UnitStory) -> list:
             continue
         units = [story.institution] + ([story.region] if story.region and (rows["institution"].astype(str)
                                                                            == story.region).any() else [])
-        fig, ax = new_figure(6.4, 2.3)
+        fig, ax = new_figure(6.4, 2.5)
         plots.trend_plot(rows, institution=units, national=story.compared, lang=lang, ax=ax, title=r["label"],
                          settings=story.settings, national_label=story.comparator["label"] or None)
+        # as in the institution report: the note on hidden periods goes under the figure (on the
+        # axes it lands on the legend), the legend is anchored below the finished layout
+        notes = [x.get_text().lstrip("* ") for x in ax.texts if x.get_gid() == "suppressed_note"]
+        for x in [x for x in ax.texts if x.get_gid() == "suppressed_note"]:
+            x.remove()
+        for _ in range(2):
+            if ax.get_legend() is not None:
+                plots.legend_below(ax, ncols=2)
         items.append(png(fig))
+        if notes:
+            items.append(para("* " + " ".join(notes), "oa-caption"))
     return items
