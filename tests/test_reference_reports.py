@@ -142,16 +142,22 @@ def test_rendered_report_with_and_without_reference(gi_delivery, gi_results, ref
     assert words["title"] in text
     assert f"Bron: {SOURCE}" in text
     published = read_reference(reference_file).figure("jbjr_verloop", "jb", PERIOD)["value"]
-    assert f"{report.fmt_pct(published, 1, 'nl')}¹" in text  # the published figure, marked with its source
+    assert report.fmt_pct(published, 1, 'nl') in text  # the published figure in the column "Landelijk"
     assert "Landelijk" in text and words["adjusted_unavailable"].split(":")[0] in text
-    # the same run's verdicts: the row's word is the table's
-    block = text[text.index(f"De cijfers van {GI} naast"):text.index(f"Bron: {SOURCE}")]
-    assert "Verloop van het traject (JB)" in block and "hoger" in block and "vergelijkbaar" in block
+    # the Kerncijfers say the stored raw verdicts against it: verloop JB far below -> "hoger dan landelijk"
+    row = gi_results_with(gi_results, reference_file).verdict("jbjr_verloop", "jb", PERIOD, GI, basis="raw_reference")
+    assert row["signal"] == "higher"
+    assert "▲ hoger dan landelijk" in text and "vergelijkbaar met landelijk" in text
+    assert "Het bestand geeft geen landelijk cijfer" in text  # the shares without a published figure named
 
     assert _batch(gi_delivery, tmp_path / "without", tmp_path / "cache") == 0
     plain = _report_text(tmp_path / "without")
     assert words["title"] not in plain and SOURCE not in plain and "Landelijk" not in plain
     assert "Deze levering bevat alleen" in plain  # compared with nothing, as before
+
+
+def gi_results_with(results, reference_file):
+    return comparisons.with_reference(results, read_reference(reference_file, settings=results.settings))
 
 
 def test_bad_reference_stops_before_any_report(gi_delivery, tmp_path, capsys):

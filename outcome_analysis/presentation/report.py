@@ -821,11 +821,18 @@ def family_comparator(results, care_types: Sequence[str], lang: str = "nl", *, i
     """:func:`comparator` for the care-type family of ``care_types`` in ``results`` (an
     :class:`outcome_analysis.results.Results`): N its institutions
     (``results.family_institutions``), the group named when the delivery holds other families too.
-    ``institution`` defaults to the family's first institution (named when it is alone). The
+    ``institution`` defaults to the family's first institution (named when it is alone). With a
+    published national reference in the results (``meta["reference"]``, ``run_reports.py
+    --reference``) the scope is ``reference``: "landelijk", its source in the ``scope_note``. The
     institution report and the overview both ask this."""
     members = results.family_institutions(care_types)
     family = tuple(dict.fromkeys(c for care_type in care_types for c in _family_of(care_type)))
     group = comparison_group(family, results.care_types_of())
+    published = (getattr(results, "meta", None) or {}).get("reference")
+    if published:  # a published national reference: "landelijk", with its source
+        words = _comparator_words("reference", len(members), lang, institution or (members or [""])[0], group)
+        sources = "; ".join(published.get("sources") or [])
+        return {k: (v.replace("{source}", sources) if isinstance(v, str) else v) for k, v in words.items()}
     return comparator(results.settings, len(members), lang, institution=institution or (members or [""])[0],
                       group=group)
 

@@ -402,12 +402,34 @@ class Story:
         it (marked suppressed, or its denominator below ``min_denominator``)."""
         if not self.compared:
             return {}
+        if self.comparator["scope"] == "reference":  # the published figure, never hidden
+            published = self.published(entry, care_type, period)
+            return dict(published, hidden=False) if published else {}
         nat = self.figure(entry, care_type, period, scope="national")
         if not nat:
             return {}
         if report.figure_hidden(nat, self.settings.min_denominator):
             return dict(nat, value=np.nan, ci_low=np.nan, ci_high=np.nan, hidden=True)
         return dict(nat, hidden=False)
+
+    def published(self, entry: registry.Entry, care_type: str, period: str) -> dict:
+        """The published national figure of ``entry`` for ``care_type`` in ``period`` from the
+        results' reference (``meta["reference"]``: ``value``, ``ci_low``, ``ci_high``, ``source``),
+        under the rule the comparisons table follows: a windowed indicator only with the window in
+        force; ``{}`` without one."""
+        figures = (self.results.meta.get("reference") or {}).get("figures") or []
+        window = self.results.window_months(entry.id)
+        for f in figures:
+            if (f["indicator"], f["care_type"], str(f["period"])) != (entry.id, care_type, str(period)):
+                continue
+            if window and f.get("window_months") != window:
+                continue
+            if f.get("value") is None:
+                continue
+            return {"value": f["value"], "ci_low": f.get("ci_low") if f.get("ci_low") is not None else np.nan,
+                    "ci_high": f.get("ci_high") if f.get("ci_high") is not None else np.nan,
+                    "source": f.get("source", "")}
+        return {}
 
     def context_rows(self, indicator: str, care_type: str, scope: str) -> pd.DataFrame:
         """Every row (all categories) of a context item of the report period, this institution's or pooled."""
@@ -421,6 +443,12 @@ class Story:
         rows = self.results.trend(entry.id, care_type, self.institution, up_to, last=TREND_PERIODS)
         if not self.compared:
             rows = rows.loc[rows["scope"] != "national"]
+        elif self.comparator["scope"] == "reference":  # the published figures are the national line
+            mine = rows.loc[rows["scope"] != "national"]
+            published = [dict(self.published(entry, care_type, p), period=p, scope="national", institution="",
+                              suppressed=False) for p in mine["period"].astype(str).unique()]
+            published = [r for r in published if "value" in r]
+            rows = pd.concat([mine, pd.DataFrame(published)], ignore_index=True) if published else mine
         return rows
 
     def casemix_row(self, entry: registry.Entry, care_type: str):

@@ -74,11 +74,12 @@ def build(story: Story) -> list:
     if story.compared:
         items.append(_p(t["intro"].format(institution=story.institution, period=period), "oa-lead"))
         than = story.comparator["than"]
+        raw = "" if _has_model(story) else "_raw"  # no expectation without a case-mix model
         items.append(_block(t["good_heading"], [p for p in good if p.kind == "good"][:MAX_ITEMS],
-                            t["none_good"].format(than=than), story, t))
-        in_line = _in_line(story, t, neutral)
+                            t["none_good" + raw].format(than=than), story, t))
+        in_line = _in_line(story, t, neutral, raw)
         items.append(_block(t["attention_heading"], bad[:MAX_ITEMS],
-                            t["none_attention"].format(than=than), story, t, tail=in_line))
+                            t["none_attention" + raw].format(than=than), story, t, tail=in_line))
     else:
         items.append(_p(t["intro_alone"].format(institution=story.institution, period=period), "oa-lead"))
         items.append(_block(t["own_heading"], own[:MAX_ITEMS * 2], t["none_own"], story, t, tail=""))
@@ -347,12 +348,19 @@ def _block(heading: str, pts: list[Point], empty: str, story: Story, t: dict, ta
     return report.HTML(html)
 
 
-def _in_line(story: Story, t: dict, neutral: list[Point]) -> str:
+def _in_line(story: Story, t: dict, neutral: list[Point], raw: str = "") -> str:
     n = len(neutral)
     if not n:
         return ""
     than = story.comparator["than"]
-    return t["in_line_one"].format(than=than) if n == 1 else t["in_line"].format(n=n, than=than)
+    return t["in_line_one" + raw].format(than=than) if n == 1 else t["in_line" + raw].format(n=n, than=than)
+
+
+def _has_model(story: Story) -> bool:
+    """Whether any shown figure of the report has a case-mix adjusted verdict (a stored
+    ``adjusted`` row): only then do the page's summary lines speak of what one may expect."""
+    return any(story.verdicts(e, c)["adjusted"] is not None
+               for e in story.entries() if e.headline == "share" for c in story.shown_care_types(e))
 
 
 def _ref(key: str, story: Story, t: dict) -> str:

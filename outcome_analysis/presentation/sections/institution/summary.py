@@ -100,22 +100,34 @@ def headline_table(story: Story) -> report.HTML:
     if any_hidden:
         table += f'<p class="oa-footnote">{esc(report.ui(lang)["suppressed_footnote"].format(n=st.min_denominator, cell=st.min_cell, count=st.min_count))}</p>'
     table += "</div>"
-    legend = t["headline_legend"] if story.compared else t["headline_legend_alone"]
+    legend = (t["headline_legend_reference"] if _against_reference(story) else t["headline_legend"]) \
+        if story.compared else t["headline_legend_alone"]
     return report.HTML(table + str(para(legend, "oa-footnote")))
+
+
+def _against_reference(story: Story) -> bool:
+    """Whether the Kerncijfers' verdicts are raw comparisons with a published national reference:
+    scope ``reference`` and no case-mix model in the results (a delivery of one institution)."""
+    return story.comparator["scope"] == "reference" and story.results.casemix.empty
 
 
 def verdict_words(story: Story, r) -> str:
     """The Kerncijfers' verdict cell as HTML: the stored adjusted verdict in words with its
     favourable word ("▲ hoger dan verwacht (gunstig)"), each part unbreakable; "te weinig gegevens om
-    te vergelijken" for a verdict ``none``; empty without an adjusted row. Never a number: the O/E and
+    te vergelijken" for a verdict ``none``; empty without an adjusted row, except against a published
+    reference without a model: its raw verdict ("▼ lager dan landelijk (ongunstig)"). Never a number: the O/E and
     its range stand in the indicator's section."""
-    row = r["adjusted"]
+    row, key = r["adjusted"], "signal_short_"
+    if row is None and _against_reference(story):  # no model: the raw verdict against the published figure
+        row, key = r["reference"], "signal_reference_"
+        if row is None or row.get("text_key") == "suppressed" or row.get("signal") not in ("higher", "lower", "within"):
+            return ""
     if row is None or (r["suppressed"] and row.get("signal") not in ("higher", "lower", "within")):
         return ""
     sig = row.get("signal")
     if sig not in ("higher", "lower", "within"):
         return esc(report.ui(story.lang, "verdicts")["too_little"])
-    text = report.nowrap(story.t["signal_short_" + sig])
+    text = report.nowrap(story.t[key + sig])
     fav = row.get("favourable")
     if fav is not None and not is_missing(fav):
         text += " " + report.nowrap(f"({story.t['favourable'] if fav else story.t['unfavourable']})")
