@@ -19,7 +19,10 @@ def build(story: UnitStory) -> list:
     items = [
         report.heading(w["title"][story.unit_kind].format(unit=story.institution), 2,
                        id=report.chapter_anchor("cover"), cls="oa-nobreak"),
-        report.HTML(f'<p class="oa-lead oa-unit-named">{esc(story.named)}</p>'),
+        # marked with the document and unit kind, so the export can tell a unit report from an
+        # institution report (its cover box "Wat staat in dit rapport" lists the institution's sections)
+        report.HTML(f'<p class="oa-lead oa-unit-named" data-document="municipality" '
+                    f'data-unit-kind="{esc(story.unit_kind)}">{esc(story.named)}</p>'),
         para(intro.format(unit=story.institution, period=story.period_text, care_types=care), "oa-lead"),
         para(w["steps"].format(comparators=story.comparators_text)),
     ]
