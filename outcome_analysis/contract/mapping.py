@@ -51,7 +51,6 @@ REORGANISATIONS_REQUIRED = ("old_code", "new_code", "from_date")
 REORGANISATIONS_OPTIONAL = ("note",)
 
 _CODE = re.compile(r"GM\d{4}")
-_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y")
 _FAR_PAST = pd.Timestamp("1800-01-01")
 _FAR_FUTURE = pd.Timestamp("2200-12-31")
 
@@ -548,14 +547,12 @@ def _codes(raw: pd.DataFrame, column: str, file: str, problems: list[Problem]) -
 
 def _dates(raw: pd.DataFrame, column: str, file: str, problems: list[Problem]) -> tuple[pd.Series, np.ndarray]:
     """The column as Timestamps (NaT where empty or bad) and the mask of bad values."""
+    from outcome_analysis.contract.parse import _dates as parse_dates  # the delivery's date rule, one copy
+
     values = raw[column] if column in raw.columns else pd.Series(pd.NA, index=raw.index, dtype="string")
-    parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
-    for fmt in _DATE_FORMATS:
-        todo = parsed.isna() & values.notna()
-        if not todo.any():
-            break
-        parsed[todo] = pd.to_datetime(values[todo], format=fmt, errors="coerce").astype("datetime64[ns]")
-    bad = (parsed.isna() & values.notna()).to_numpy()
+    parsed, bad, _impossible = parse_dates(values)
+    parsed = pd.Series(parsed.to_numpy(), index=raw.index).astype("datetime64[ns]")
+    bad = np.asarray(bad, dtype=bool)
     for row, value in zip(raw.index[bad] + 2, values[bad]):
         _problem(problems, file, int(row), column, value, "mapping_date_invalid")
     return parsed, bad
