@@ -111,13 +111,17 @@ def _ended(results: Results, period: str, institution: str | None = None) -> pd.
 
 
 def default_institution(results: Results, period: str) -> str:
-    """The institution with the most ended trajectories in ``period`` (ties: alphabetical)."""
+    """The institution (or gemeente, jeugdregio) with the most ended trajectories in ``period``
+    (ties: alphabetical; never the unit "gemeente onbekend")."""
+    from outcome_analysis.running.units import UNKNOWN  # never the unit of unplaceable records
+
     rows = _ended(results, period)
+    rows = rows.loc[~rows["institution"].isin(list(UNKNOWN.values()))]
     if len(rows):
         sizes = rows.groupby("institution")["denominator"].sum()
         sizes = sizes.sort_index().sort_values(ascending=False, kind="stable")
         return str(sizes.index[0])
-    names = results.institutions
+    names = [n for n in results.institutions if n not in UNKNOWN.values()]
     if not names:
         raise StoryError("the results name no institution")
     return names[0]
@@ -478,8 +482,10 @@ class Story:
         disagree."""
         def make():
             period = self.shown_period(entry)
+            # a store of gemeenten or jeugdregio's holds the verdicts of that unit kind
+            kind = self.results.meta.get("unit_kind", "institution")
             get = lambda basis, measure: self.results.verdict(  # noqa: E731
-                entry.id, care_type, period, self.institution, basis=basis, measure=measure)
+                entry.id, care_type, period, self.institution, basis=basis, measure=measure, unit_kind=kind)
             out = {"adjusted": None, "reference": None, "previous": get("raw_previous", "share_difference")}
             if self.compared:
                 out["adjusted"] = get("adjusted", "oe_ratio") if entry.casemix else None

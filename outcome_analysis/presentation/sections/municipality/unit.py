@@ -84,20 +84,6 @@ class UnitStory(Story):
             return {k: replace_words(v, pairs) if isinstance(v, str) else v for k, v in words.items()}
         return self._cached(("unit_comparator", self.lang), make)
 
-    def verdicts(self, entry, care_type: str) -> dict:
-        """As :meth:`Story.verdicts`, read from the comparisons of this unit kind."""
-        def make():
-            period = self.shown_period(entry)
-            get = lambda basis, measure: self.results.verdict(  # noqa: E731
-                entry.id, care_type, period, self.institution, basis=basis, measure=measure,
-                unit_kind=self.unit_kind)
-            out = {"adjusted": None, "reference": None, "previous": get("raw_previous", "share_difference")}
-            if self.compared:
-                out["adjusted"] = get("adjusted", "oe_ratio") if entry.casemix else None
-                out["reference"] = get("raw_reference", "share")
-            return out
-        return self._cached(("unit_verdicts", entry.id, care_type), make)
-
     # -- the unit's facts -------------------------------------------------------------------------
     @property
     def facts(self) -> dict:
@@ -181,15 +167,13 @@ class UnitStory(Story):
 
 def default_unit(results, period: str) -> str:
     """The unit with the most ended trajectories in ``period``, never the unknown unit (ties:
-    alphabetical); ``""`` when the results hold no other unit."""
-    rows = results.select("quality", scope="institution", period=period, item="end_reason")
-    rows = rows.loc[~rows["institution"].astype(str).isin(list(UNKNOWN.values())).to_numpy(bool)]
-    if len(rows):
-        sizes = rows.groupby("institution", observed=True)["denominator"].sum()
-        sizes = sizes.sort_index().sort_values(ascending=False, kind="stable")
-        return str(sizes.index[0])
-    names = [u for u in results.institutions if u not in UNKNOWN.values()]
-    return names[0] if names else ""
+    alphabetical; :func:`outcome_analysis.presentation.story.default_institution`); ``""`` when the
+    results hold no other unit."""
+    from outcome_analysis.presentation.story import default_institution
+
+    if not [u for u in results.institutions if u not in UNKNOWN.values()]:
+        return ""
+    return default_institution(results, period)
 
 
 def prepare(results, unit: str = "", period: str = "", lang: str = "nl", *, region_results=None,
