@@ -247,3 +247,25 @@ def test_records_the_mapping_cannot_place_are_listed_once_and_counted_as_unknown
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["runs"][-1]["inputs"]["units"][PERIOD]["n_unknown"] > \
         first["manifest"]["runs"][-1]["inputs"]["units"][PERIOD]["n_unknown"]
+
+
+def test_the_folder_audit_checks_each_unit_report_against_its_own_unit_store(first, tmp_path):
+    import shutil
+
+    from outcome_analysis.running import audit
+
+    out = tmp_path / "copy"
+    shutil.copytree(first["out"], out)
+    stores = audit.stores_for(out)
+    assert set(stores) == {f"{PERIOD}:municipality", f"{PERIOD}:region"}
+    outcome = audit.audit_folder(out)
+    assert set(outcome) == set(first["manifest"]["reports"]) and all(r.ok for r in outcome.values())
+
+    store = Results.load(stores[f"{PERIOD}:municipality"])
+    forbidden = audit.forbidden_strings(store, "Utrecht (GM0344)", store.settings).percentages
+    hidden = next(iter(forbidden))  # a printed form of a hidden figure of Utrecht (a share, its complement or interval)
+    page = out / PERIOD / "gemeente" / "GM0344-utrecht.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("</body>", f"<p>{hidden}</p></body>"), encoding="utf-8")
+    after = audit.audit_folder(out)
+    assert not after[f"{PERIOD}/gemeente/GM0344-utrecht"].ok
+    assert after[f"{PERIOD}/gemeente/GM0363-amsterdam"].ok

@@ -48,6 +48,9 @@ from pathlib import Path
 
 import pandas as pd
 
+#: the manifest kinds of gemeente and jeugdregio reports, audited against their own unit store.
+UNIT_KINDS = ("municipality", "region")
+
 #: the kinds of leak, in the order reports list them.
 LEAK_KINDS = ("share", "complement", "interval", "casemix", "count", "ledger", "unrecorded")
 #: characters of text either side of a leak, in its ``context``.
@@ -638,7 +641,11 @@ def stores_for(folder: str | Path, cache: str | Path | None = None) -> dict[str,
     ``cache``: a results store (a folder with ``meta.json``; then it is used for every granularity) or
     the cache folder of ``run_reports.py --cache`` that holds the stores by hash. Without it, the
     path the manifest recorded (the private cache), or ``<folder>/.results/<hash>`` of folders
-    written by earlier versions. Empty when there is none."""
+    written by earlier versions. Empty when there is none.
+
+    The stores of gemeente and jeugdregio reports (``run_reports.py --for municipality|region``) are
+    keyed ``"<period>:<kind>"`` (``"2024:municipality"``): ``<cache>/<hash>/units/<kind>``, as the
+    manifest's ``inputs.units`` names them."""
     from outcome_analysis.running.batch.constants import MANIFEST_NAME, RESULTS_DIR
 
     folder = Path(folder)
@@ -661,6 +668,16 @@ def stores_for(folder: str | Path, cache: str | Path | None = None) -> dict[str,
             found = next((c for c in candidates if entry.get("hash") and (c / "meta.json").is_file()), None)
             if found is not None:
                 out[granularity] = found
+        for period, entry in ((run.get("inputs") or {}).get("units") or {}).items():
+            for kind in UNIT_KINDS:
+                if not entry or f"{period}:{kind}" in out:
+                    continue
+                if cache is not None:
+                    candidate = Path(cache) / entry.get("hash", "") / "units" / kind
+                else:
+                    candidate = Path(entry[kind]) if entry.get(kind) else None
+                if candidate is not None and entry.get("hash") and (candidate / "meta.json").is_file():
+                    out[f"{period}:{kind}"] = candidate
     return out
 
 
@@ -669,9 +686,10 @@ def audit_folder(folder: str | Path, stores: Mapping[str, str | Path] | str | Pa
     """Audit every report of a published folder (:func:`published_reports`) against the results
     store of its period's granularity (``stores``: granularity -> store, as :func:`stores_for`
     gives; one store for all; default :func:`stores_for` of the folder), as the batch did before
-    publishing it (an overview against the institutions of :func:`overview_periods`). A report's
-    ledger is read from ``<store>/ledgers/<period>/<slug>.json`` when it is there. A report whose
-    granularity has no store is left out."""
+    publishing it (an overview against the institutions of :func:`overview_periods`; a gemeente or
+    jeugdregio report against its own unit store, ``"<period>:<kind>"``, or a single store given for
+    all when it is a store of that unit kind). A report's ledger is read from
+    ``<store>/ledgers/<key>.json`` when it is there. A report without a store is left out."""
     from outcome_analysis.contract.periods import parse_period
     from outcome_analysis.presentation import ledger
     from outcome_analysis.running.results import Results
@@ -687,13 +705,19 @@ def audit_folder(folder: str | Path, stores: Mapping[str, str | Path] | str | Pa
             granularity = parse_period(report["period"])[2]
         except ValueError:
             continue
-        store = stores.get(granularity) or stores.get("*")
+        unit_report = report["kind"] in UNIT_KINDS
+        if unit_report:
+            store = stores.get(f"{report['period']}:{report['kind']}") or stores.get("*")
+        else:
+            store = stores.get(granularity) or stores.get("*")
         if store is None:
             continue
         store = Path(store)
         if store not in loaded:
             loaded[store] = Results.load(store)
         results = loaded[store]
+        if results.meta.get("unit_kind", "institution") != (report["kind"] if unit_report else "institution"):
+            continue  # a store of other units: it says nothing of this report's figures
         files = report["files"]
         page = files["html"].read_text(encoding="utf-8", errors="replace") if "html" in files else None
         pdf = text_of_pdf(files["pdf"]) if "pdf" in files else None

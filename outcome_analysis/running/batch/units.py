@@ -237,9 +237,18 @@ def unplaced_message(results, period: str) -> str | None:
     if not problems:
         return None
     facts = results.meta.get("units") or {}
-    shown = [f"  {p}" for p in problems[:20]]
-    if len(problems) > 20:
-        shown.append(f"  ... and {len(problems) - 20} more")
+    groups: dict[tuple, list] = {}  # one line per file, column, value and problem: a code is often on many records
+    for p in problems:
+        groups.setdefault((p.file, p.column, p.value, p.expected), []).append(p)
+    shown = []
+    for (file, column, value, expected), same in list(groups.items())[:20]:
+        ids = [str(p.trajectory_id) for p in same if p.trajectory_id is not None]
+        where = f"{file}, column {column!r}" if column else str(file)
+        records = f"{len(same)} record(s)" + (f", trajectory_id {', '.join(ids[:3])}{' ...' if len(ids) > 3 else ''}"
+                                              if ids else "")
+        shown.append(f"  {where}: value {value!r} ({records}): {expected}")
+    if len(groups) > 20:
+        shown.append(f"  ... and {len(groups) - 20} more value(s)")
     return (f"period {period}: {len(problems)} record(s) with a gemeente code the mapping cannot place; they are "
             f"counted in {facts.get('unknown', units.UNKNOWN['municipality'])!r} "
             f"({facts.get('n_unknown', 0)} record(s) there in all):\n" + "\n".join(shown))
