@@ -18,7 +18,11 @@ talks over IPC sockets in a private temporary directory (:mod:`outcome_analysis.
 it to HTML (and PDF from that same HTML) and returns the bytes; the client writes every file,
 atomically. The same worker function serves the process pool and Dask, so both give the same bytes.
 
-Modules: :mod:`.run` (the steps above), :mod:`.options`, :mod:`.plan`, :mod:`.prepare`,
+Reports per gemeente or jeugdregio (``run_batch(..., report_for="municipality"|"region")``) take
+the same steps with the gemeente mapping read and checked first, both unit stores computed once per
+period and one job per unit (:mod:`.units`).
+
+Modules: :mod:`.run` (the steps above), :mod:`.units`, :mod:`.options`, :mod:`.plan`, :mod:`.prepare`,
 :mod:`.manifest` (resume), :mod:`.hashing`, :mod:`.index`, :mod:`.worker`, and two registries,
 the one place to add a scheduler or an output format:
 
@@ -37,8 +41,9 @@ Example
 from __future__ import annotations
 
 from outcome_analysis.presentation.report import slugify  # file names of reports
-from .constants import DEFAULT_NATIONAL_NOTEBOOK, DEFAULT_NOTEBOOK, DEFAULT_TEMPLATES, LANGS, MANIFEST_FORMAT, MANIFEST_NAME, NATIONAL_SLUG, PROJECT_ROOT, RESULTS_DIR
-from .errors import BatchConfigError, BatchError, MissingParameterError, NoMatchingInstitutionError, PrepareError
+from .constants import DEFAULT_NATIONAL_NOTEBOOK, DEFAULT_NOTEBOOK, DEFAULT_TEMPLATES, DEFAULT_UNIT_NOTEBOOK, LANGS, MANIFEST_FORMAT, MANIFEST_NAME, NATIONAL_SLUG, PROJECT_ROOT, RESULTS_DIR
+from .errors import (BatchConfigError, BatchError, MappingFileError, MissingParameterError, NoMatchingInstitutionError,
+                     NoMatchingUnitError, PrepareError)
 from .executors import EXECUTORS, DaskRunner, LocalPool, get_executor
 from .executors import get_executor as make_executor  # its earlier name
 from .exporters import EXPORTERS, FORMATS, Exporter, render_report
@@ -52,10 +57,11 @@ from .run import ensure_demo_data, run_batch
 from .worker import execute_job, materialise, warm_up
 
 __all__ = [
-    "DEFAULT_NATIONAL_NOTEBOOK", "DEFAULT_NOTEBOOK", "DEFAULT_TEMPLATES", "EXECUTORS", "EXPORTERS", "FORMATS", "LANGS",
+    "DEFAULT_NATIONAL_NOTEBOOK", "DEFAULT_NOTEBOOK", "DEFAULT_TEMPLATES", "DEFAULT_UNIT_NOTEBOOK", "EXECUTORS", "EXPORTERS", "FORMATS", "LANGS",
     "MANIFEST_FORMAT", "MANIFEST_NAME", "NATIONAL_SLUG", "PROJECT_ROOT", "RESULTS_DIR",
     "BatchConfigError", "BatchError", "BatchResult", "DaskRunner", "Exporter", "Job", "JobResult", "LocalPool",
-    "MissingParameterError", "NoMatchingInstitutionError", "Payload", "PrepareError",
+    "MappingFileError", "MissingParameterError", "NoMatchingInstitutionError", "NoMatchingUnitError", "Payload",
+    "PrepareError",
     "build_payload", "ensure_demo_data", "execute_job", "get_executor", "make_executor", "hash_files", "hash_path", "load_manifest",
     "materialise", "notebook_parameters", "overview_label", "plan_jobs", "prepare_once", "prepare_results",
     "read_tree", "record_result", "render_report", "report_title", "resolve_periods", "run_batch", "save_manifest",
