@@ -270,3 +270,34 @@ def test_the_folder_audit_checks_each_unit_report_against_its_own_unit_store(fir
     after = audit.audit_folder(out)
     assert not after[f"{PERIOD}/gemeente/GM0344-utrecht"].ok
     assert after[f"{PERIOD}/gemeente/GM0363-amsterdam"].ok
+
+
+def _figures(rows):
+    """A results stand-in with an indicators table only (the audit reads the rest as absent)."""
+    from types import SimpleNamespace
+
+    table = pd.DataFrame(rows, columns=["scope", "institution", "indicator", "care_type", "period", "category",
+                                        "value", "numerator", "denominator", "suppressed"])
+    return SimpleNamespace(indicators=table, context=None, quality=None, casemix=None, comparisons=None,
+                           meta={"unit_kind": "municipality", "units": {"regions": {"A (GM0001)": "Regio"}}})
+
+
+def test_a_gemeente_report_may_print_its_jeugdregios_figure_unless_it_is_the_hidden_one():
+    """The leak audit of a gemeente report vouches for its jeugdregio's shown figures (a region's
+    312/384 = 81,25% is no leak of the gemeente's hidden 3/16, whose complement is 13/16 = 81,25%),
+    but not for a region figure with the very counts of the hidden one (then it *is* the gemeente's)."""
+    from outcome_analysis.running import audit
+    from outcome_analysis.settings import Settings
+
+    settings = Settings(min_cell=5)
+    gemeente = _figures([("institution", "A (GM0001)", "x", "jb", "2024", "", 3 / 16, 3, 16, True)])
+    coincidence = _figures([("institution", "Regio", "y", "jb", "2024", "", 312 / 384, 312, 384, False)])
+    same = _figures([("institution", "Regio", "x", "jb", "2024", "", 3 / 16, 3, 16, False)])
+    ledger = pd.DataFrame({"value": [13 / 16], "kind": ["pct"], "text": ["81,3%"]})
+    also = audit.unit_comparators(gemeente, coincidence, "A (GM0001)")
+    assert also == [(coincidence, "Regio")]
+    assert audit.check_ledger(ledger, gemeente, "A (GM0001)", settings)  # against its own store alone: flagged
+    assert not audit.check_ledger(ledger, gemeente, "A (GM0001)", settings, also_shown=also)
+    leaked = audit.check_ledger(ledger, gemeente, "A (GM0001)", settings,
+                                also_shown=audit.unit_comparators(gemeente, same, "A (GM0001)"))
+    assert leaked and "complement" in leaked[0].why

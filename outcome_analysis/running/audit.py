@@ -335,11 +335,61 @@ def _shown_forms(results, institution: str | None, settings, langs) -> dict[str,
     return forms
 
 
+_COUNT_KEYS = ("indicator", "care_type", "period", "category", "numerator", "denominator")
+
+
+def _count_keys(table: pd.DataFrame) -> pd.Series:
+    cols = [c for c in _COUNT_KEYS if c in table.columns]
+    return pd.Series(list(zip(*[table[c].astype(str) for c in cols])), index=table.index, dtype=object)
+
+
+def _hidden_counts(results, institution: str | None) -> set:
+    """(indicator, care type, period, category, numerator, denominator) of the unit's hidden rows."""
+    out: set = set()
+    for name in ("indicators", "context"):
+        rows = _rows_of(getattr(results, name, None), institution)
+        if not rows.empty:
+            out.update(_count_keys(rows.loc[_suppressed(rows)]))
+    return out
+
+
+def _without_counts(results, unit: str, hidden: set):
+    """The figures of ``unit`` in ``results`` (indicators, context, quality; no models) less the rows
+    with the counts of a hidden figure (``hidden``: :func:`_hidden_counts`)."""
+    from types import SimpleNamespace
+
+    tables = {}
+    for name in ("indicators", "context", "quality"):
+        rows = _rows_of(getattr(results, name, None), unit)
+        if not rows.empty and hidden:
+            rows = rows.loc[~_count_keys(rows).isin(hidden)]
+        tables[name] = rows
+    return SimpleNamespace(**tables, casemix=None, comparisons=None)
+
+
+def unit_comparators(results, others, unit: str) -> list[tuple]:
+    """The ``also_shown`` of a gemeente or jeugdregio report (:func:`forbidden_strings`): the other units
+    whose figures the report prints beside its own. A gemeente report (``results`` the gemeente store,
+    ``others`` the jeugdregio store of the same run): its jeugdregio; a jeugdregio report (``others`` the
+    gemeente store): its gemeenten. Empty for an institution store or when ``others`` is ``None``."""
+    if others is None:
+        return []
+    facts = (results.meta.get("units") or {}) if hasattr(results, "meta") else {}
+    regions = facts.get("regions") or {}
+    kind = results.meta.get("unit_kind")
+    if kind == "municipality":
+        region = regions.get(unit)
+        return [(others, region)] if region else []
+    if kind == "region":
+        return [(others, g) for g in regions.get(unit, []) or []]
+    return []
+
+
 # --------------------------------------------------------------------------------------------
 # (b) what must not be printed
 # --------------------------------------------------------------------------------------------
 def forbidden_strings(results, institution: str | None, settings, langs: Sequence[str] = ("nl", "en"),
-                      periods: Sequence[str] | None = None) -> Forbidden:
+                      periods: Sequence[str] | None = None, also_shown: Sequence = ()) -> Forbidden:
     """What a report of ``institution`` must not print (``None`` or ``""``: any institution, for the
     national overview): every printed form of its hidden shares (``indicators`` and ``context`` rows
     with ``suppressed``), their complements and intervals, and the O/E, its interval and the adjusted
@@ -348,8 +398,17 @@ def forbidden_strings(results, institution: str | None, settings, langs: Sequenc
     ``Forbidden.min_cell``. ``periods`` limits the hidden figures to the headline figures of those
     periods (the national overview shows institutions' headline figures of its report period and
     the modelled periods only; searching every hidden cell of every institution and year would match
-    shown figures by coincidence)."""
+    shown figures by coincidence). ``also_shown``: ``(results, unit)`` pairs of other units whose shown
+    figures the report prints too (a gemeente report its jeugdregio's, :func:`unit_comparators`);
+    their rows with the very counts of one of this unit's hidden figures are left out, so a comparator
+    that is this unit's figure under another name still counts as a leak."""
     shown = _shown_forms(results, institution, settings, langs)
+    if also_shown:
+        hidden_counts = _hidden_counts(results, institution)
+        for other, unit in also_shown:
+            more = _shown_forms(_without_counts(other, unit, hidden_counts), unit, settings, langs)
+            for key, forms in more.items():
+                shown[key] |= forms
     out = Forbidden(min_cell=int(settings.min_cell))
 
     def hide(value, kind: str, why: str, printed: str = "pct") -> None:
@@ -473,7 +532,8 @@ def _inside(position: int, leaks: list[Leak], source: str) -> bool:
 # (a) and (c): the ledger
 # --------------------------------------------------------------------------------------------
 def check_ledger(ledger_frame: pd.DataFrame | None, results, institution: str | None, settings,
-                 langs: Sequence[str] = ("nl", "en"), periods: Sequence[str] | None = None) -> list[Leak]:
+                 langs: Sequence[str] = ("nl", "en"), periods: Sequence[str] | None = None,
+                 also_shown: Sequence = ()) -> list[Leak]:
     """The recorded percentages and ratios that print a hidden figure of ``institution`` (its
     share, complement, interval, O/E) and no shown one: the value the formatting function was given
     equals the hidden figure (to 10 decimals; :func:`value_key`), so a shown figure that merely prints
@@ -481,7 +541,7 @@ def check_ledger(ledger_frame: pd.DataFrame | None, results, institution: str | 
     :func:`forbidden_strings`."""
     if ledger_frame is None or ledger_frame.empty:
         return []
-    forbidden = forbidden_strings(results, institution, settings, langs, periods=periods)
+    forbidden = forbidden_strings(results, institution, settings, langs, periods=periods, also_shown=also_shown)
     leaks = []
     for i, row in enumerate(ledger_frame.to_dict("records")):
         kind = row.get("kind")
@@ -572,13 +632,15 @@ def text_of_pdf(path: str | Path) -> str:
 
 def audit_report(html_text: str | None, pdf_text: str | None,
                  csv_texts: Mapping[str, str] | Sequence[str] | None, results, institution: str | None, settings, ledger_frame: pd.DataFrame | None = None,
-                 langs: Sequence[str] = ("nl", "en"), periods: Sequence[str] | None = None) -> AuditResult:
+                 langs: Sequence[str] = ("nl", "en"), periods: Sequence[str] | None = None,
+                 also_shown: Sequence = ()) -> AuditResult:
     """Audit one report: its HTML (a page, tags are stripped; or text), the text of its PDF and its
     CSV files (a mapping name -> text, or a list) against the hidden figures of ``institution``
     (:func:`forbidden_strings`, :func:`scan`); with the report's ledger also :func:`check_ledger` and
     :func:`percentages_not_in_ledger` on the HTML and PDF text. ``periods``: see
-    :func:`forbidden_strings`."""
-    forbidden = forbidden_strings(results, institution, settings, langs, periods=periods)
+    :func:`forbidden_strings`; ``also_shown``: the comparator units' shown figures
+    (:func:`unit_comparators`)."""
+    forbidden = forbidden_strings(results, institution, settings, langs, periods=periods, also_shown=also_shown)
     parts: list[tuple[str, str, bool]] = []
     if html_text:
         parts.append(("html", text_of_html(html_text) if "<" in html_text else normalise(html_text), False))
@@ -591,7 +653,8 @@ def audit_report(html_text: str | None, pdf_text: str | None,
     for source, text, is_csv in parts:
         leaks.extend(scan(text, forbidden, source=source, fractions=is_csv))
     if ledger_frame is not None:
-        recorded = check_ledger(ledger_frame, results, institution, settings, langs, periods=periods)
+        recorded = check_ledger(ledger_frame, results, institution, settings, langs, periods=periods,
+                                also_shown=also_shown)
         # a printed form that the ledger shows was printed from a figure that is not hidden (and never
         # from a hidden one) only looks like a hidden figure: (a) has judged the value itself
         vouched = _vouched(ledger_frame, recorded)
@@ -726,7 +789,17 @@ def audit_folder(folder: str | Path, stores: Mapping[str, str | Path] | str | Pa
         path = ledger.ledger_path(store, report["key"])
         frame = ledger.load(path) if path.is_file() else None
         national = report["kind"] == "national"
+        also: list = []
+        if unit_report:  # the comparator units' shown figures, from the other unit store of the same run
+            other_kind = "region" if report["kind"] == "municipality" else "municipality"
+            other = stores.get(f"{report['period']}:{other_kind}")
+            if other is not None:
+                other = Path(other)
+                if other not in loaded:
+                    loaded[other] = Results.load(other)
+                also = unit_comparators(results, loaded[other], report["institution"])
         out[report["key"]] = audit_report(page, pdf, csvs, results, "" if national else report["institution"],
                                           results.settings, frame, langs,
-                                          periods=overview_periods(report["period"]) if national else None)
+                                          periods=overview_periods(report["period"]) if national else None,
+                                          also_shown=also)
     return out

@@ -324,17 +324,17 @@ def _stores(cache_dir: Path, results: dict) -> dict:
 
 
 def _institution_audit(stores: dict, cache_dir: Path, digests: dict) -> Callable:
-    """``job -> (results store, folder its ledgers are kept beside)`` for institution reports and the
-    overview: the store of the period's granularity (``(None, None)`` without one)."""
+    """``job -> (results store, folder its ledgers are kept beside, ())`` for institution reports and the
+    overview: the store of the period's granularity (``(None, None, ())`` without one)."""
     from outcome_analysis.contract.periods import parse_period
 
     def lookup(job):
         try:
             granularity = parse_period(job.period)[2]
         except ValueError:
-            return None, None
+            return None, None, ()
         digest = (digests or {}).get(granularity)
-        return stores.get(granularity), (cache_dir / digest if digest else None)
+        return stores.get(granularity), (cache_dir / digest if digest else None), ()
 
     return lookup
 
@@ -383,13 +383,18 @@ def _plan_units(kind, mapping, chosen_units, data, data_hash, data_path, setting
         kind, chosen, codes, notebooks, keys, inputs, options, lang=lang, timeout=timeout,
         data_param=str(data_path.resolve()), mapping_param=next(iter(files)))
 
-    def lookup(job):
-        return stores.get((job.period, job.kind)), unit_batch.store_dir(cache_dir, keys[job.period], job.kind)
+    def lookup(job):  # its own unit store; its comparators' shown figures (a gemeente's jeugdregio, a region's gemeenten)
+        from outcome_analysis.running.audit import unit_comparators
+
+        own = stores.get((job.period, job.kind))
+        other = stores.get((job.period, "region" if job.kind == "municipality" else "municipality"))
+        return own, unit_batch.store_dir(cache_dir, keys[job.period], job.kind), unit_comparators(own, other,
+                                                                                                   job.institution)
 
     return job_list, payload, lookup
 
 
-def _audited(job, result, results, ledger_store: Path | None, settings):
+def _audited(job, result, results, ledger_store: Path | None, also_shown, settings):
     """The leak audit of :mod:`outcome_analysis.running.audit` on a rendered report before it is
     written, against ``results`` (the store the report was made from; a gemeente or jeugdregio
     report: its own unit store, the unit in the place of the institution): a report whose HTML or
@@ -399,7 +404,8 @@ def _audited(job, result, results, ledger_store: Path | None, settings):
     (the last good version stays). The ledger of a report that passes is kept beside its results
     store (``<ledger_store>/ledgers/<key>.json``), where ``python -m outcome_analysis audit`` finds
     it; the short edition's under its own key (``<period>/<slug>.kort``). Reports of a batch without
-    a results store pass."""
+    a results store pass. ``also_shown``: the units whose shown figures the report prints beside its
+    own (:func:`outcome_analysis.running.audit.unit_comparators`; none for an institution report)."""
     import dataclasses
     import io
     import tempfile
@@ -425,7 +431,8 @@ def _audited(job, result, results, ledger_store: Path | None, settings):
         except (ValueError, KeyError, TypeError):
             frame = None
     checked = audit.audit_report(audit.text_of_html(html.decode("utf-8")) if html else None, pdf_text, None,
-                                 results, job.institution or None, settings, ledger_frame=frame, periods=periods)
+                                 results, job.institution or None, settings, ledger_frame=frame, periods=periods,
+                                 also_shown=also_shown)
     if checked.ok:
         if result.ledger and ledger_store is not None:
             from outcome_analysis import atomic
