@@ -54,7 +54,8 @@ if MODE == "fail" and unit.startswith("Utrecht"):
 if MODE == "leak":  # a hidden share whose printed form no shown figure of the unit prints
     from outcome_analysis.running import audit
 
-    forbidden = audit.forbidden_strings(results, unit, results.settings).values
+    also = audit.unit_comparators(results, Results.load(region_results_path), unit, period)
+    forbidden = audit.forbidden_strings(results, unit, results.settings, also_shown=also).values
     rows = rows[rows["suppressed"].astype(bool) & rows["value"].notna()]
     rows = rows[[("pct", audit.value_key(v)) in forbidden for v in rows["value"]]]
 else:
@@ -301,3 +302,18 @@ def test_a_gemeente_report_may_print_its_jeugdregios_figure_unless_it_is_the_hid
     leaked = audit.check_ledger(ledger, gemeente, "A (GM0001)", settings,
                                 also_shown=audit.unit_comparators(gemeente, same, "A (GM0001)"))
     assert leaked and "complement" in leaked[0].why
+
+
+def test_the_comparable_gemeenten_pooled_figures_count_as_shown_in_a_gemeente_audit(first):
+    from outcome_analysis.running import audit, neighbours
+
+    stores = audit.stores_for(first["out"])
+    g, r = Results.load(stores[f"{PERIOD}:municipality"]), Results.load(stores[f"{PERIOD}:region"])
+    also = audit.unit_comparators(g, r, "Amsterdam (GM0363)", PERIOD)
+    assert [unit for _, unit in also] == [g.meta["units"]["regions"]["Amsterdam (GM0363)"], audit.NEIGHBOURS]
+    table = also[1][0].indicators
+    near = neighbours.neighbours_of(g, "Amsterdam (GM0363)", PERIOD)
+    row = table.iloc[0]
+    expected = neighbours.pooled(g, near, row["indicator"], row["care_type"], row["period"])
+    assert (row["numerator"], row["denominator"]) == (expected["numerator"], expected["denominator"])
+    assert row["ci_low"] == pytest.approx(expected["ci_low"]) and row["value"] == pytest.approx(expected["value"])

@@ -367,22 +367,69 @@ def _without_counts(results, unit: str, hidden: set):
     return SimpleNamespace(**tables, casemix=None, comparisons=None)
 
 
-def unit_comparators(results, others, unit: str) -> list[tuple]:
-    """The ``also_shown`` of a gemeente or jeugdregio report (:func:`forbidden_strings`): the other units
-    whose figures the report prints beside its own. A gemeente report (``results`` the gemeente store,
-    ``others`` the jeugdregio store of the same run): its jeugdregio; a jeugdregio report (``others`` the
-    gemeente store): its gemeenten. Empty for an institution store or when ``others`` is ``None``."""
-    if others is None:
-        return []
+def unit_comparators(results, others, unit: str, period: str | None = None) -> list[tuple]:
+    """The ``also_shown`` of a gemeente or jeugdregio report (:func:`forbidden_strings`): the figures of
+    other units the report prints beside its own. A gemeente report (``results`` the gemeente store,
+    ``others`` the jeugdregio store of the same run): its jeugdregio and, with ``period``, the pooled
+    headline figures of its comparable gemeenten (:func:`neighbour_figures`); a jeugdregio report
+    (``others`` the gemeente store): its gemeenten. Empty for an institution store."""
     facts = (results.meta.get("units") or {}) if hasattr(results, "meta") else {}
     regions = facts.get("regions") or {}
-    kind = results.meta.get("unit_kind")
+    kind = results.meta.get("unit_kind") if hasattr(results, "meta") else None
+    out: list[tuple] = []
     if kind == "municipality":
         region = regions.get(unit)
-        return [(others, region)] if region else []
-    if kind == "region":
-        return [(others, g) for g in regions.get(unit, []) or []]
-    return []
+        if others is not None and region:
+            out.append((others, region))
+        if period:
+            pooled = neighbour_figures(results, unit, period)
+            if pooled is not None:
+                out.append((pooled, NEIGHBOURS))
+    elif kind == "region" and others is not None:
+        out.extend((others, g) for g in regions.get(unit, []) or [])
+    return out
+
+
+#: the unit name of the comparable gemeenten's pooled figures in :func:`neighbour_figures`.
+NEIGHBOURS = "comparable gemeenten"
+
+
+def neighbour_figures(results, unit: str, period: str):
+    """The pooled headline figures of the comparable gemeenten of ``unit``
+    (:func:`outcome_analysis.running.neighbours.neighbours_of` and :func:`~outcome_analysis.running.neighbours.pooled`
+    for every indicator, care type and period of the gemeente store: their shown numerators over their
+    shown denominators, with interval), as a figures table of the unit :data:`NEIGHBOURS`; ``None``
+    when the unit has no comparable gemeenten."""
+    from types import SimpleNamespace
+
+    try:
+        from outcome_analysis.running import neighbours
+    except ImportError:  # pragma: no cover - a workbench without comparable gemeenten
+        return None
+    from outcome_analysis.statistics.stats import proportion_ci
+
+    try:
+        near = neighbours.neighbours_of(results, unit, period)
+    except Exception:  # no profile for this period: the report shows no comparable gemeenten either
+        return None
+    t = getattr(results, "indicators", None)
+    if not near or t is None or t.empty:
+        return None
+    rows = t.loc[(t["scope"] == "institution") & t["institution"].isin(near) & ~_suppressed(t)
+                 & (t["category"].fillna("").astype(str) == "")]
+    rows = rows.loc[pd.to_numeric(rows["denominator"], errors="coerce").fillna(0) > 0]
+    if rows.empty:
+        return None
+    sums = rows.groupby(["indicator", "care_type", "period"], dropna=False)[["numerator", "denominator"]].sum()
+    sums = sums.reset_index()
+    sums = sums.loc[sums["denominator"] > 0]
+    settings = results.settings
+    bounds = [proportion_ci(float(x), float(n), settings.conf, settings.ci_method)
+              for x, n in zip(sums["numerator"], sums["denominator"])]
+    table = sums.assign(scope="institution", institution=NEIGHBOURS, category="",
+                        value=sums["numerator"] / sums["denominator"], suppressed=False,
+                        ci_low=[float(b[0]) for b in bounds], ci_high=[float(b[1]) for b in bounds])
+    return SimpleNamespace(indicators=table, context=None, quality=None, casemix=None, comparisons=None, meta={})
 
 
 # --------------------------------------------------------------------------------------------
@@ -793,11 +840,10 @@ def audit_folder(folder: str | Path, stores: Mapping[str, str | Path] | str | Pa
         if unit_report:  # the comparator units' shown figures, from the other unit store of the same run
             other_kind = "region" if report["kind"] == "municipality" else "municipality"
             other = stores.get(f"{report['period']}:{other_kind}")
-            if other is not None:
-                other = Path(other)
-                if other not in loaded:
-                    loaded[other] = Results.load(other)
-                also = unit_comparators(results, loaded[other], report["institution"])
+            if other is not None and Path(other) not in loaded:
+                loaded[Path(other)] = Results.load(other)
+            also = unit_comparators(results, loaded[Path(other)] if other is not None else None,
+                                    report["institution"], report["period"])
         out[report["key"]] = audit_report(page, pdf, csvs, results, "" if national else report["institution"],
                                           results.settings, frame, langs,
                                           periods=overview_periods(report["period"]) if national else None,

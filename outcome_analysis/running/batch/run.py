@@ -388,8 +388,8 @@ def _plan_units(kind, mapping, chosen_units, data, data_hash, data_path, setting
 
         own = stores.get((job.period, job.kind))
         other = stores.get((job.period, "region" if job.kind == "municipality" else "municipality"))
-        return own, unit_batch.store_dir(cache_dir, keys[job.period], job.kind), unit_comparators(own, other,
-                                                                                                   job.institution)
+        return own, unit_batch.store_dir(cache_dir, keys[job.period], job.kind), unit_comparators(
+            own, other, job.institution, job.period)
 
     return job_list, payload, lookup
 
