@@ -399,3 +399,17 @@ def test_a_page_reference_to_a_heading_the_document_lacks_is_dropped():
     soup = BeautifulSoup(export.finish_html(page), "html.parser")
     assert [a["href"] for a in soup.select("a.page-ref")] == ["#ind-y"]  # the one with a target stays
     assert "Zie X" not in soup.get_text(" ") and "Eén." in soup.get_text(" ")
+
+
+def test_a_gemeente_report_has_no_cover_box_of_an_institution_report():
+    """The cover box lists the institution report's parts and readers; a gemeente or jeugdregio
+    report (its first section marked data-document="municipality") says its own."""
+    from outcome_analysis.presentation.export import finish_html
+
+    cover = ('<div class="oa-cover"><h1>Uitkomsten 2024</h1><div class="oa-cover-box">Wat staat in dit rapport'
+             '</div></div>')
+    page = f"<html><body>{cover}<main><p data-document=\"municipality\" data-unit-kind=\"municipality\">x</p>" \
+           "<h2>Kerncijfers</h2></main></body></html>"
+    assert "Wat staat in dit rapport" not in finish_html(page)
+    institution = f"<html><body>{cover}<main><h2>Samenvatting</h2></main></body></html>"
+    assert "Wat staat in dit rapport" in finish_html(institution)

@@ -389,7 +389,8 @@ def finish_html(document: str) -> str:
     ``<nav class="oa-toc">`` listing every h2/h3 of the body (ids are added where missing; an
     appendix, ``h2.oa-appendix``, by its chapter headings only), or disappears when there are no such
     headings. A short edition (an element with ``data-edition="short"``, which its first section
-    writes) gets no contents page, no cover box listing the full report's contents and no page
+    writes) gets no contents page, no cover box listing the full report's contents (nor does a
+    gemeente or jeugdregio report, marked ``data-document="municipality"``) and no page
     break after its conversation page (the key figures follow on); page
     references to headings the document lacks are removed (:func:`_drop_dangling_page_refs`).
     """
@@ -425,6 +426,11 @@ def finish_html(document: str) -> str:
             entries.append((heading.name, heading["id"], text))
     _drop_dangling_page_refs(body, used | {h["id"] for h in body.find_all(["h2", "h3"]) if h.get("id")})
     short = body.find(attrs={"data-edition": "short"}) is not None
+    if body.find(attrs={"data-document": "municipality"}) is not None:
+        # a gemeente or jeugdregio report: the cover box lists an institution report's parts and
+        # readers; its own first section says what it holds, for whom
+        for box in body.find_all(class_="oa-cover-box"):
+            box.decompose()
     if short:  # the short edition: its own first page says what is in it; no contents page
         for box in body.find_all(class_="oa-cover-box"):
             box.decompose()
