@@ -150,10 +150,15 @@ def test_rendered_report_with_and_without_reference(gi_delivery, gi_results, ref
     assert "▲ hoger dan landelijk" in text and "vergelijkbaar met landelijk" in text
     assert "Het bestand geeft geen landelijk cijfer" in text  # the shares without a published figure named
 
-    assert _batch(gi_delivery, tmp_path / "without", tmp_path / "cache") == 0
-    plain = _report_text(tmp_path / "without")
-    assert words["title"] not in plain and SOURCE not in plain and "Landelijk" not in plain
-    assert "Deze levering bevat alleen" in plain  # compared with nothing, as before
+    # without --reference: nothing of it, compared with nothing as before (the rendered one-GI report
+    # without a reference is the subset tests'; here its sections, from the same results)
+    from outcome_analysis import story as st
+    from outcome_analysis.presentation.sections.institution import reference, summary
+
+    plain_story = st.prepare(gi_results, GI, PERIOD)
+    assert plain_story.comparator["scope"] == "none" and reference.build(plain_story) == []
+    plain = " ".join(str(x) for x in summary.build(plain_story))
+    assert SOURCE not in plain and "Landelijk" not in plain and "Deze levering bevat alleen" in plain
 
 
 def gi_results_with(results, reference_file):

@@ -240,8 +240,9 @@ def test_records_the_mapping_cannot_place_are_listed_once_and_counted_as_unknown
     short = tmp_path / "zonder-utrecht.csv"
     mapping[mapping["municipality"] != "GM0344"].to_csv(short, index=False)
     capsys.readouterr()
+    # the stand-in notebook: what is checked here is the batch's listing and its stores, not a report
     assert cli(demo, tmp_path / "out", "--for", "municipality", "--municipalities", "Amsterdam",
-               "--mapping", str(short)) == 0
+               "--mapping", str(short), "--unit-notebook", str(stand_in(tmp_path / "ok.ipynb"))) == 0
     err = capsys.readouterr().err
     assert err.count("cannot place") == 1 and "GM0344" in err and "'gemeente onbekend'" in err
     stores = [p for p in (base / "cache").iterdir() if re.fullmatch(r"[0-9a-f]{16}", p.name)]
