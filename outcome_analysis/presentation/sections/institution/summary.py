@@ -56,7 +56,7 @@ def headline_table(story: Story) -> report.HTML:
     frame = summary_frame(story)
     if frame.empty:
         return para(t["reason_all_suppressed"].format(n=story.settings.min_denominator, cell=story.settings.min_cell))
-    lang, st = story.lang, story.settings
+    lang = story.lang
     hidden = report.ui(lang)["suppressed_mark"] + "*"
     heads = [(t["col_indicator"], False), (t["col_value"], True)]
     if story.compared:
@@ -67,12 +67,9 @@ def headline_table(story: Story) -> report.HTML:
         widths = [60, 20, 20]
     body, any_hidden = [], False
     for _, r in frame.iterrows():
-        label = r["label"] + (f" ({report.fmt_period(r['shown_period'], lang)})"
-                              if r["shown_period"] != story.period else "")
-        first = f'<td><a href="#{report.anchor(r["indicator"])}">{esc(label)}</a></td>'
+        first = f'<td><a href="#{report.anchor(r["indicator"])}">{esc(row_label(story, r))}</a></td>'
         if r["status"] not in ("getoond", "verborgen"):
-            body.append(f'<tr class="oa-status">{first}<td colspan="{len(heads) - 1}" class="oa-status-text">'
-                        f"{esc(r['status_text'])}</td></tr>")
+            body.append(status_row(first, r["status_text"], len(heads) - 1))
             continue
         shown = not r["suppressed"]
         any_hidden |= not shown
@@ -94,12 +91,7 @@ def headline_table(story: Story) -> report.HTML:
     num_cls = ' class="oa-num"'
     head = "".join(f'<th scope="col"{num_cls if num else ""}>{esc(h)}</th>' for h, num in heads)
     cols = "".join(f'<col style="width:{w}%">' for w in widths)
-    caption = t["headline_table_caption"].format(period=story.period_text)
-    table = (f'<div class="oa-table-wrap"><table class="oa-table oa-headline-table"><caption>{esc(caption)}</caption>'
-             f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
-    if any_hidden:
-        table += f'<p class="oa-footnote">{esc(report.ui(lang)["suppressed_footnote"].format(n=st.min_denominator, cell=st.min_cell, count=st.min_count))}</p>'
-    table += "</div>"
+    table = table_html(story, head, body, any_hidden, colgroup=f"<colgroup>{cols}</colgroup>")
     legend = (t["headline_legend_reference"] if _against_reference(story) else t["headline_legend"]) \
         if story.compared else t["headline_legend_alone"]
     return report.HTML(table + str(para(legend, "oa-footnote")))
@@ -134,9 +126,33 @@ def verdict_words(story: Story, r) -> str:
     return text
 
 
-def _label(story: Story, r) -> str:
+def row_label(story: Story, r) -> str:
+    """The label of a headline row, with the period it shows when that is not the report period
+    ("Herhaald beroep (JB) (2023)")."""
     return r["label"] + (f" ({report.fmt_period(r['shown_period'], story.lang)})"
                          if r["shown_period"] != story.period else "")
+
+
+def status_row(first_cell: str, status_text: str, span: int) -> str:
+    """A key-figures row whose figure columns (``span`` of them) say the indicator's status in
+    words ("Niet aangeleverd: ...") instead of numbers."""
+    return (f'<tr class="oa-status">{first_cell}<td colspan="{span}" class="oa-status-text">'
+            f"{esc(status_text)}</td></tr>")
+
+
+def table_html(story: Story, head: str, body: list[str], any_hidden: bool, *, cls: str = "oa-headline-table",
+               colgroup: str = "") -> str:
+    """A key-figures table: the caption "Kerncijfers <period>", the header cells ``head``, the rows
+    ``body``, and the note on hidden figures (the thresholds in force) when ``any_hidden``."""
+    st = story.settings
+    caption = story.t["headline_table_caption"].format(period=story.period_text)
+    table = (f'<div class="oa-table-wrap"><table class="oa-table {cls}"><caption>{esc(caption)}</caption>'
+             f"{colgroup}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    if any_hidden:
+        note = report.ui(story.lang)["suppressed_footnote"].format(n=st.min_denominator, cell=st.min_cell,
+                                                                    count=st.min_count)
+        table += f'<p class="oa-footnote">{esc(note)}</p>'
+    return table + "</div>"
 
 
 def sentence(story: Story, r) -> str:

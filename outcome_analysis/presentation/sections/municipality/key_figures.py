@@ -8,7 +8,7 @@ from outcome_analysis.presentation import report
 from outcome_analysis.presentation.report import is_missing
 from outcome_analysis.presentation.story import esc, para
 
-from ..institution.summary import summary_frame, verdict_words
+from ..institution.summary import row_label, status_row, summary_frame, table_html, verdict_words
 from .unit import UnitStory
 
 NAME = "key_figures"
@@ -29,7 +29,7 @@ def columns(story: UnitStory) -> list[str]:
 
 def build(story: UnitStory) -> list:
     """The heading, what the figures stand beside, the table and its footnotes."""
-    w, t, lang, st = story.w, story.t, story.lang, story.settings
+    w, t, lang = story.w, story.t, story.lang
     items = [report.heading(w["key_title"], 2, id=report.chapter_anchor("key_figures")),
              para(w["key_intro"].format(unit=story.institution, comparators=story.comparators_text), "oa-lead")]
     frame = summary_frame(story)
@@ -45,12 +45,9 @@ def build(story: UnitStory) -> list:
     frame = frame.assign(_order=order.to_numpy()).sort_values("_order", kind="stable")
     for _, r in frame.iterrows():
         entry = registry.get(r["indicator"])
-        label = r["label"] + (f" ({report.fmt_period(r['shown_period'], lang)})"
-                              if r["shown_period"] != story.period else "")
-        first = f"<td>{esc(label)}</td>"
+        first = f"<td>{esc(row_label(story, r))}</td>"
         if r["status"] not in ("getoond", "verborgen"):
-            body.append(f'<tr class="oa-status">{first}<td colspan="{len(cols) + 1}" class="oa-status-text">'
-                        f"{esc(r['status_text'])}</td></tr>")
+            body.append(status_row(first, r["status_text"], len(cols) + 1))
             continue
         cells = []
         for col in cols:
@@ -79,14 +76,7 @@ def build(story: UnitStory) -> list:
     head = f'<th scope="col">{esc(w["col_indicator"])}</th>'
     head += "".join(f'<th scope="col" class="oa-num">{esc(heads[c])}</th>' for c in cols)
     head += f'<th scope="col">{esc(w["col_verdict"])}</th>'
-    caption = t["headline_table_caption"].format(period=story.period_text)
-    table = (f'<div class="oa-table-wrap"><table class="oa-table oa-headline-table oa-unit-key-figures">'
-             f"<caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
-    if any_hidden:
-        table += (f'<p class="oa-footnote">'
-                  f'{esc(report.ui(lang)["suppressed_footnote"].format(n=st.min_denominator, cell=st.min_cell, count=st.min_count))}</p>')
-    table += "</div>"
-    items.append(report.HTML(table))
+    items.append(report.HTML(table_html(story, head, body, any_hidden, cls="oa-headline-table oa-unit-key-figures")))
     if neighbour_gaps:
         items.append(para(w["neighbours_hidden"].format(n=report.fmt_int(neighbour_gaps, lang)), "oa-footnote"))
     if story.compared:
