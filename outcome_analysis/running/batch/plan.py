@@ -29,6 +29,16 @@ def resolve_periods(periods: Sequence[str] | None, data) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def pattern_items(arg: str, whole: bool) -> list[str]:
+    """The names or patterns one command-line argument holds: the argument itself when ``whole``
+    (it is a known name, and names may hold commas), else its comma list, stripped.
+
+    >>> pattern_items("A, B*", False), pattern_items("B, zuid", True)
+    (['A', 'B*'], ['B, zuid'])
+    """
+    return [str(arg)] if whole else [p.strip() for p in str(arg).split(",") if p.strip()]
+
+
 def select_institutions(known: Sequence[str], patterns: Sequence[str] | None) -> list[str]:
     """The institutions matching any of the names or glob patterns (each may be a comma list).
 
@@ -44,8 +54,7 @@ def select_institutions(known: Sequence[str], patterns: Sequence[str] | None) ->
         return known
     chosen: set[str] = set()
     for arg in patterns:
-        items = [arg] if arg in known else [p.strip() for p in str(arg).split(",") if p.strip()]
-        for pattern in items:
+        for pattern in pattern_items(arg, arg in known):
             hits = [name for name in known if name == pattern or fnmatch.fnmatchcase(name, pattern)]
             if not hits:
                 raise NoMatchingInstitutionError(pattern, known)

@@ -34,6 +34,7 @@ from .constants import UNIT_FOLDER, UNITS_DIR
 from .errors import BatchConfigError, MappingFileError, MissingParameterError, NoMatchingUnitError, PrepareError
 from .hashing import hash_files, hash_json
 from .jobs import Job
+from .plan import pattern_items
 
 #: the kinds of unit report, as ``--for`` names them.
 UNIT_KINDS = tuple(UNIT_FOLDER)
@@ -128,9 +129,8 @@ def select_units(mapping, kind: str, period: str, patterns: Sequence[str] | None
     known = known_units(mapping, check_kind(kind), period)
     chosen: set[str] = set()
     for arg in patterns:
-        whole = [u for u in known if str(arg).casefold() in (u["label"].casefold(), u["name"].casefold())]
-        items = [str(arg)] if whole else [p.strip() for p in str(arg).split(",") if p.strip()]
-        for item in items:
+        whole = any(str(arg).casefold() in (u["label"].casefold(), u["name"].casefold()) for u in known)
+        for item in pattern_items(arg, whole):
             hits = [u["label"] for u in known if _matches(u, item)]
             if not hits:
                 words = [u["label"] for u in known] + [u["name"] for u in known]
