@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from outcome_analysis import schema
+from outcome_analysis.contract import demo
 from outcome_analysis.demo import make_demo, main
 
 SCALE = 0.2
@@ -355,6 +356,22 @@ def _io_with_write():
     return io
 
 
+def test_gemeenten_range_from_a_handful_of_youths_to_thousands_and_dissolved_codes_come_before_their_end():
+    from outcome_analysis.contract.mapping import DEMO_MAPPING, read_mapping
+
+    full = make_demo(seed=0, scale=1.0).trajectories
+    youths = full.groupby("municipality")["client_id"].nunique()
+    in_force = read_mapping(DEMO_MAPPING).in_force("2024-12-31")["municipality"]
+    current = youths.reindex(list(in_force), fill_value=0)
+    assert current.min() < 10 and current.max() > 5_000  # Schiermonnikoog ... Amsterdam
+    assert (current.sort_values().iloc[:4] < 50).all() and (current > 1_000).sum() >= 10
+    # a youth's records under a dissolved code started before the reorganisation, and only there
+    for old_code, successor, first_day, _ in demo.DISSOLVED:
+        old = full[full["municipality"] == old_code]
+        assert len(old) > 0 and (old["start_date"] < pd.Timestamp(first_day)).all()
+        assert read_mapping(DEMO_MAPPING).successor(old_code, "2024-12-31") == successor
+
+
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_cli_writes_files(tmp_path, capsys, fmt):
     _io_with_write()
@@ -363,6 +380,12 @@ def test_cli_writes_files(tmp_path, capsys, fmt):
     names = sorted(p.name for p in out.iterdir())
     assert any(name.startswith("trajectories") for name in names)
     assert "demo_truth.csv" in names
+    # the gemeente mapping beside the data, the one --for municipality reads without --mapping
+    from outcome_analysis.contract.mapping import DEMO_MAPPING, read_mapping
+
+    assert {"gemeenten.csv", "gemeenten.reorganisations.csv"} <= set(names)
+    assert (out / "gemeenten.csv").read_bytes() == DEMO_MAPPING.read_bytes()
+    assert len(read_mapping(out / "gemeenten.csv").reorganisations) > 0
     assert not [name for name in names if name.startswith(".")]           # no temporary files left
     # the demo declares itself national (its reports say "landelijk") and fictitious (its reports
     # carry the demo mark)

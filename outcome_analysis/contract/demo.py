@@ -25,6 +25,7 @@ import pandas as pd
 from outcome_analysis import atomic
 from . import schema
 from .dataset import Dataset
+from .mapping import BESIDE_DATA, DEMO_MAPPING, REORGANISATIONS_SUFFIX, reorganisations_path
 from outcome_analysis.settings import DELIVERY_SETTINGS_FILE
 
 # ---------------------------------------------------------------------------
@@ -127,21 +128,38 @@ CASEMIX_SHIFT: dict[str, float] = {
     "Landelijke Stichting Jeugdbescherming Plus": 0.3,
 }
 
-#: gemeente codes, four per region; GI *i* and provider *i* serve region *i* mod 12.
-MUNICIPALITIES = np.array([
-    "GM0363", "GM0437", "GM0362", "GM0384",  # 0
-    "GM0599", "GM0505", "GM0613", "GM0597",  # 1
-    "GM0344", "GM0345", "GM0353", "GM0356",  # 2
-    "GM0200", "GM0193", "GM0243", "GM0262",  # 3
-    "GM0772", "GM0794", "GM0820", "GM0858",  # 4
-    "GM0268", "GM0202", "GM0214", "GM0281",  # 5
-    "GM0546", "GM0484", "GM0512", "GM0547",  # 6
-    "GM0153", "GM0164", "GM0173", "GM0183",  # 7
-    "GM0935", "GM0917", "GM0928", "GM0983",  # 8
-    "GM0518", "GM0603", "GM0637", "GM0503",  # 9
-    "GM0014", "GM0080", "GM0106", "GM0114",  # 10
-    "GM0677", "GM0687", "GM0703", "GM0718",  # 11
-])
+#: the demo's gemeenten: code, demo jeugdregio (0-11: R01-R12 of the demo mapping
+#: ``data/mappings/demo.csv``, which names them) and a weight: roughly the gemeente's number of
+#: inhabitants aged 0-17 in thousands (rounded orders of magnitude, not CBS figures). A youth lives in
+#: a gemeente of its region with probability proportional to the weight, so the demo has gemeenten
+#: with thousands of youths (Amsterdam, Rotterdam, 's-Gravenhage) and a few with a handful or none
+#: (the Wadden islands, Rozendaal, Renswoude). GI *i* and provider *i* serve region *i* mod 12.
+GEMEENTEN: tuple[tuple[str, int, float], ...] = (
+    ("GM0363", 0, 160.0), ("GM0362", 0, 19.0), ("GM0384", 0, 6.0), ("GM0437", 0, 3.0),
+    ("GM0599", 1, 120.0), ("GM0505", 1, 24.0), ("GM0597", 1, 9.0), ("GM0613", 1, 6.0),
+    ("GM0344", 2, 75.0), ("GM0345", 2, 15.0), ("GM0356", 2, 12.0), ("GM0353", 2, 7.0), ("GM0339", 2, 1.3),
+    ("GM0200", 3, 33.0), ("GM0193", 3, 27.0), ("GM0243", 3, 11.0), ("GM0262", 3, 6.0), ("GM0277", 3, 0.3),
+    ("GM0772", 4, 40.0), ("GM0794", 4, 19.0), ("GM0858", 4, 6.0), ("GM0820", 4, 4.5),
+    ("GM0268", 5, 32.0), ("GM0202", 5, 33.0), ("GM0281", 5, 9.0), ("GM0214", 5, 6.0),
+    ("GM0546", 6, 22.0), ("GM0484", 6, 24.0), ("GM0512", 6, 7.0), ("GM0547", 6, 6.0),
+    ("GM0153", 7, 29.0), ("GM0164", 7, 16.0), ("GM0173", 7, 6.0), ("GM0183", 7, 5.0),
+    ("GM0935", 8, 15.0), ("GM0983", 8, 20.0), ("GM0917", 8, 14.0), ("GM0928", 8, 7.0),
+    ("GM0518", 9, 110.0), ("GM0637", 9, 25.0), ("GM0503", 9, 15.0), ("GM0603", 9, 11.0),
+    ("GM0014", 10, 38.0), ("GM0080", 10, 25.0), ("GM0114", 10, 19.0), ("GM1900", 10, 18.0), ("GM0106", 10, 13.0),
+    ("GM1949", 10, 9.0), ("GM0060", 10, 0.7), ("GM0096", 10, 0.2), ("GM0088", 10, 0.15),
+    ("GM0687", 11, 9.0), ("GM0718", 11, 9.0), ("GM0677", 11, 5.0), ("GM0703", 11, 5.0),
+)
+#: the gemeente codes (index = a youth's ``municipality``) and each one's demo region.
+MUNICIPALITIES = np.array([code for code, _, _ in GEMEENTEN])
+MUNICIPALITY_REGION = np.array([region for _, region, _ in GEMEENTEN])
+#: dissolved gemeenten of the demo mapping's reorganisations: a record of a youth of the successor that
+#: started before the reorganisation carries the old code with this probability (as delivered then);
+#: the mapping counts it in the successor. (Old code, successor, first day of the successor, probability.)
+DISSOLVED: tuple[tuple[str, str, str, float], ...] = (
+    ("GM0017", "GM0014", "2019-01-01", 0.08),  # Haren
+    ("GM0009", "GM0014", "2019-01-01", 0.04),  # Ten Boer
+    ("GM0081", "GM0080", "2018-01-01", 0.12),  # Leeuwarderadeel
+)
 N_REGIONS = 12
 
 # ---------------------------------------------------------------------------
@@ -358,6 +376,16 @@ class _Generator:
 
     # -- first episodes -----------------------------------------------------------------------
 
+    def gemeente_in(self, region: np.ndarray) -> np.ndarray:
+        """A gemeente (index into :data:`MUNICIPALITIES`) for each youth of ``region``, by weight."""
+        out = np.zeros(len(region), dtype="int64")
+        weight = np.array([w for _, _, w in GEMEENTEN])
+        for r in np.unique(region):
+            members = np.flatnonzero(MUNICIPALITY_REGION == r)
+            at = region == r
+            out[at] = members[_choice(self.rng, int(at.sum()), weight[members])]
+        return out
+
     def first_requests(self) -> _Requests:
         rng, parts = self.rng, []
         for name, care_type in CARE_TYPE_INDEX.items():
@@ -382,7 +410,7 @@ class _Generator:
             sex[rng.random(n) < 0.003] = 2
             own_region = rng.random(n) < 0.85
             region = np.where(own_region, self.inst.region[inst], rng.integers(0, N_REGIONS, n))
-            municipality = region * 4 + rng.integers(0, 4, n)
+            municipality = self.gemeente_in(region)
             youth = self.youths.add(birth, sex, municipality, z)
             parts.append(_Requests(youth, np.full(n, care_type), start, inst, form))
         return _Requests.concat(parts)
@@ -729,7 +757,11 @@ def _trajectories(gen: _Generator, rows: dict[str, np.ndarray]) -> tuple[pd.Data
     cols["client_id"] = _ids("C", client_number[youth], max(7, len(str(len(client_number)))))
     cols["institution"] = pd.Categorical.from_codes(inst, categories=list(gen.inst.names)).astype("string")
     muni_missing = rng.random(n) < 0.03
-    cols["municipality"] = pd.Series(MUNICIPALITIES[gen.youths.municipality[youth]], dtype="string").mask(muni_missing)
+    code = MUNICIPALITIES[gen.youths.municipality[youth]].astype(object)
+    for old_code, successor, first_day, p in DISSOLVED:
+        before = (code == successor) & (start < _day_of(first_day)) & (rng.random(n) < p)
+        code[before] = old_code
+    cols["municipality"] = pd.Series(code, dtype="string").mask(muni_missing)
     cols["care_type"] = _codes(ct, "care_type")
     cols["care_form"] = _codes(form, "care_form")
     cols["start_date"] = _dates(start, np.zeros(n, dtype=bool))
@@ -913,7 +945,9 @@ def write_demo(data: Dataset, out: str | Path, format: str = "parquet") -> list[
     delivery (``delivery_scope: national``: every institution of the fictional country is in it), so
     that its reports call the pooled figure "landelijk", and marks it as demo data (``demo: true``: every
     report says "Fictieve gegevens (demo)"); ``run_reports.py`` and a report notebook run alone read it
-    when no other settings file is given.
+    when no other settings file is given. The demo's gemeente mapping (``data/mappings/demo.csv`` and its
+    reorganisations) goes beside the data as ``gemeenten.csv`` and ``gemeenten.reorganisations.csv``,
+    the mapping ``run_reports.py --for municipality|region`` reads when no ``--mapping`` is given.
 
     Returns
     -------
@@ -928,7 +962,10 @@ def write_demo(data: Dataset, out: str | Path, format: str = "parquet") -> list[
     truth = data.meta["true_effects"].assign(seed=data.meta["seed"], scale=data.meta["scale"])
     atomic.write_with(out / "demo_truth.csv", lambda tmp: truth.to_csv(tmp, index=False, encoding="utf-8"))
     atomic.write_bytes(out / DELIVERY_SETTINGS_FILE, DEMO_SETTINGS_YAML.encode("utf-8"))
-    return written + [out / "demo_truth.csv", out / DELIVERY_SETTINGS_FILE]
+    beside = [out / BESIDE_DATA, out / f"{Path(BESIDE_DATA).stem}{REORGANISATIONS_SUFFIX}.csv"]
+    for source, target in zip((DEMO_MAPPING, reorganisations_path(DEMO_MAPPING)), beside):
+        atomic.write_bytes(target, source.read_bytes())
+    return written + [out / "demo_truth.csv", out / DELIVERY_SETTINGS_FILE, *beside]
 
 
 #: the settings the demo delivery carries: it is declared national (docs/design.md, "Landelijk") and demo data.

@@ -191,7 +191,7 @@ def run_batch(
         from . import units as unit_batch
 
         the_mapping, mapping_warnings = unit_batch.load_mapping(unit_batch.resolve_mapping_path(mapping, settings,
-                                                                                                report_for))
+                                                                                                report_for, data_path))
         for problem in mapping_warnings:
             print(f"mapping: {problem}", file=sys.stderr)
         notebooks = unit_batch.read_unit_notebook(Path(unit_notebook))
