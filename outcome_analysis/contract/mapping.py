@@ -40,8 +40,11 @@ from .parse import normalise_header
 from .periods import parse_period
 from .readers import READ_SUFFIXES, Restart, Unreadable, as_text, drop_empty_rows, raw_chunks
 
-#: the demo mapping shipped with the package (codes of ``contract.demo.MUNICIPALITIES``).
+#: the demo mapping shipped with the package (the gemeenten of ``contract.demo.GEMEENTEN``).
 DEMO_MAPPING = Path(__file__).resolve().parent.parent / "data" / "mappings" / "demo.csv"
+#: the name of a mapping delivered beside the data (with ``gemeenten.reorganisations.csv``): the
+#: batch's default mapping; the loader leaves these files alone (``io.OTHER_TABLE_PREFIXES``).
+BESIDE_DATA = "gemeenten.csv"
 #: what the reorganisations file beside ``<stem>.<ext>`` is called: ``<stem>.reorganisations.<ext>``.
 REORGANISATIONS_SUFFIX = ".reorganisations"
 

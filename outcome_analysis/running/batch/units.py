@@ -51,18 +51,23 @@ def check_kind(kind: str) -> str:
     return kind
 
 
-def resolve_mapping_path(mapping: str | os.PathLike | None, settings: Settings, kind: str) -> Path:
-    """The mapping file to read: ``mapping``; without it the demo mapping for demo data (settings
-    ``demo: true``); otherwise :class:`MappingFileError` saying that ``--mapping FILE`` is needed."""
+def resolve_mapping_path(mapping: str | os.PathLike | None, settings: Settings, kind: str,
+                         data: str | os.PathLike | None = None) -> Path:
+    """The mapping file to read: ``mapping``; without it the mapping delivered beside the data
+    (``<data>/gemeenten.csv``, :data:`~outcome_analysis.contract.mapping.BESIDE_DATA`; the demo writes
+    one), else the shipped demo mapping for demo data (settings ``demo: true``); otherwise
+    :class:`MappingFileError` saying that ``--mapping FILE`` is needed."""
+    from outcome_analysis.contract.mapping import BESIDE_DATA, DEMO_MAPPING
+
     if mapping is not None and str(mapping) != "":
         return Path(mapping).expanduser()
+    if data is not None and Path(data).is_dir() and (Path(data) / BESIDE_DATA).is_file():
+        return Path(data) / BESIDE_DATA
     if getattr(settings, "demo", False):
-        from outcome_analysis.contract.mapping import DEMO_MAPPING
-
         return DEMO_MAPPING
     raise MappingFileError(
         f"--for {kind} needs the gemeente mapping: give --mapping FILE (gemeente code, name, jeugdregio and "
-        "validity dates; docs/gemeente-mapping.md). Only the demo data has a default mapping")
+        f"validity dates; docs/gemeente-mapping.md) or put it beside the data as {BESIDE_DATA}")
 
 
 def load_mapping(path: Path):
