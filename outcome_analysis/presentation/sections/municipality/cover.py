@@ -41,6 +41,6 @@ def build(story: UnitStory) -> list:
         items.append(para(w["mapping_used"].format(source=facts["mapping"], as_of=as_of)))
     if facts.get("n_unknown"):
         items.append(para(w["unknown_count"].format(
-            unknown=facts.get("unknown", ""), n=report.fmt_count_rounded(facts["n_unknown"], lang,
+            unknown=w["unknown_name"][story.unit_kind], n=report.fmt_count_rounded(facts["n_unknown"], lang,
                                                                          settings=story.settings))))
     return items
