@@ -33,6 +33,14 @@ class Dataset:
     meta : dict
         Free-form facts about the data (the demo generator stores its seed and true institution
         effects here).
+    origin : DataFrame or None
+        Where each trajectory record was read from: indexed by ``trajectory_id`` (unique), columns
+        ``file`` (the file name, ``category``) and ``row`` (``int64``, 1-based as a spreadsheet shows
+        it: the header is row 1, the first data row 2; the numbers the loader's problems use). A
+        record replaced by a later delivery has the later file and its row. Set by
+        :func:`~outcome_analysis.contract.io.load`; ``None`` for data made in memory (the demo
+        generator, tests). Keyed by ``trajectory_id``, so it stays right for a subset or reordering
+        of ``trajectories`` (``dataclasses.replace`` keeps it); read it with :meth:`origin_of`.
     """
 
     trajectories: pd.DataFrame
@@ -42,6 +50,7 @@ class Dataset:
     sources: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    origin: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         if self.reference_date is None:
@@ -53,6 +62,32 @@ class Dataset:
     def institutions(self) -> list[str]:
         """The institutions in the data, sorted."""
         return sorted(self.trajectories["institution"].dropna().unique().tolist())
+
+    def origin_of(self, trajectory_ids) -> pd.DataFrame:
+        """The file and row each of ``trajectory_ids`` was read from.
+
+        Parameters
+        ----------
+        trajectory_ids : sequence or Series of str
+            Trajectory ids, e.g. ``trajectories["trajectory_id"]``.
+
+        Returns
+        -------
+        DataFrame
+            One row per id, in the given order (a ``RangeIndex``): ``file`` (``string``) and ``row``
+            (``Int64``); both ``<NA>`` for an id :attr:`origin` does not hold, and for every id when
+            ``origin`` is ``None``.
+        """
+        ids = pd.Series(trajectory_ids, dtype=object).astype("string").to_numpy(dtype=object)
+        file = pd.Series(pd.NA, index=range(len(ids)), dtype="string")
+        row = pd.Series(pd.NA, index=range(len(ids)), dtype="Int64")
+        if self.origin is None or len(self.origin) == 0 or len(ids) == 0:
+            return pd.DataFrame({"file": file, "row": row})
+        position = pd.Index(self.origin.index.astype("string"), dtype=object).get_indexer(ids)
+        found = position >= 0
+        file[found] = self.origin["file"].astype("string").to_numpy(dtype=object)[position[found]]
+        row[found] = self.origin["row"].to_numpy(dtype=np.int64)[position[found]]
+        return pd.DataFrame({"file": file, "row": row})
 
     def __repr__(self) -> str:
         return (

@@ -94,20 +94,35 @@ def order_by_delivery(parsed: list[tuple[str, pd.DataFrame]], table: str, ranks:
 
 def combine(parsed: list[tuple[str, pd.DataFrame]], table: str, problems, latest: dict | None = None) -> pd.DataFrame:
     """One table from the files' frames (in delivery order): later deliveries replace earlier records."""
+    return combine_with_origin(parsed, table, problems, latest)[0]
+
+
+def combine_with_origin(parsed: list[tuple[str, pd.DataFrame]], table: str, problems,
+                        latest: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`combine`, and the file and row each record of the combined table was read from.
+
+    ``parsed`` is ``(file name, frame)`` per file in delivery order, each frame indexed by its row
+    position in the file (row number - 2, as the readers give it, gaps where empty rows were
+    dropped). Returns ``(table, origin)``: ``origin`` is aligned with ``table`` (same length and
+    order, a ``RangeIndex``) with columns ``file`` (``category``, the file name) and ``row``
+    (``int64``, 1-based as a spreadsheet shows it: the header is row 1, the first data row 2). A
+    record replaced by a later delivery has the later file's row.
+    """
     if not parsed:
-        return schema.empty_frame(table)
+        return schema.empty_frame(table), _origin(pd.Categorical.from_codes([], categories=[]), [])
+    names = [name for name, _ in parsed]
+    lengths = [len(f) for _, f in parsed]
+    rows = np.concatenate([f.index.to_numpy(dtype=np.int64) + 2 for _, f in parsed])
+    order = np.repeat(np.arange(len(parsed)), lengths)
     if len(parsed) == 1:
         frame = parsed[0][1]
     else:
-        lengths = [len(f) for _, f in parsed]
-        rows = np.concatenate([f.index.to_numpy() + 2 for _, f in parsed])
         frame = pd.concat([f for _, f in parsed], ignore_index=True)
-        order = np.repeat(np.arange(len(parsed)), lengths)
         ids = frame["trajectory_id"]
         if table == "trajectories":
             keep = ~ids.duplicated(keep="last").to_numpy()
             if latest is not None and not keep.all():
-                _check_conflicts(frame, keep, order, rows, [name for name, _ in parsed], latest, problems)
+                _check_conflicts(frame, keep, order, rows, names, latest, problems)
         else:  # the latest file that has rows of a trajectory holds all its rows
             keep = order == pd.Series(order).groupby(ids.to_numpy(), dropna=False).transform("max").to_numpy()
         n_replaced = int((~keep).sum())
@@ -125,10 +140,16 @@ def combine(parsed: list[tuple[str, pd.DataFrame]], table: str, problems, latest
                 )
             )
         frame = frame[keep]
+        rows, order = rows[keep], order[keep]
         contract = list(schema.columns(table))
         extras = [c for c in frame.columns if c not in contract]
         frame = frame[contract + extras].astype({c: "string" for c in extras})
-    return frame.reset_index(drop=True)
+    return frame.reset_index(drop=True), _origin(pd.Categorical.from_codes(order, categories=names), rows)
+
+
+def _origin(files: pd.Categorical, rows) -> pd.DataFrame:
+    """The ``file``/``row`` frame of :func:`combine_with_origin`."""
+    return pd.DataFrame({"file": files, "row": np.asarray(rows, dtype=np.int64)})
 
 
 def _check_conflicts(frame, keep, order, rows, names, latest, problems) -> None:

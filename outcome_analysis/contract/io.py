@@ -24,7 +24,7 @@ from outcome_analysis.settings import DEFAULT, Settings
 
 from . import schema
 from .dataset import DATE_COLUMNS, Dataset, latest_date_or_nat
-from .deliveries import check_known_trajectories, combine, order_by_delivery, order_deliveries
+from .deliveries import check_known_trajectories, combine, combine_with_origin, order_by_delivery, order_deliveries
 from .parse import Forms, Limit, check_header, check_trajectory_rows, check_unique_ids, normalise_header, parse_table
 from .readers import (
     ACCEPTED_FORMATS,
@@ -71,7 +71,9 @@ def load(path, reference_date=None, *, settings: Settings | None = None) -> Data
         columns are added empty) in the dtypes of ``schema.dtype_of``: ids and text as ``string``,
         codes as ``category``, dates as ``datetime64[ns]``, whole numbers as ``Int16``, numbers as
         ``float64``, booleans as ``boolean``; extra columns follow, as ``string``. ``sources`` lists the
-        files read, in file-name order; ``warnings`` the non-fatal remarks (see below).
+        files read, in file-name order; ``warnings`` the non-fatal remarks (see below); ``origin`` the
+        file and row each trajectory record was read from (indexed by ``trajectory_id``; for a record
+        replaced by a later delivery, the later file's row).
 
     Raises
     ------
@@ -86,6 +88,9 @@ def load(path, reference_date=None, *, settings: Settings | None = None) -> Data
     *Rows* are numbered as a spreadsheet shows them: the header is row 1, the first data row is 2.
     The same convention is used for Excel and OpenDocument (sheet rows) and for Parquet (row
     position + 2). For CSV a row is a record, so a quoted value spanning two lines is still one row.
+    Empty rows, which are skipped, keep their number: the rows after them are numbered as shown.
+    ``Dataset.origin`` uses the same numbers, so later problems of a record (a gemeente code that
+    cannot be placed) name the row the validation would name.
     A CSV file whose first line is Excel's separator hint (``sep=;``, ``sep=,`` or ``sep=`` and a tab)
     is read with that separator; the hint line is skipped and, as Excel does not show it either, the
     header after it is row 1.
@@ -207,6 +212,7 @@ def check(path, reference_date=None, *, settings: Settings | None = None) -> tup
         reference_date=reference_date,
         sources=delivery.sources,
         warnings=[str(p) for p in warnings],
+        origin=delivery.origin,
     )
     return data, warnings
 
@@ -216,6 +222,7 @@ class _Delivery:
     tables: dict[str, pd.DataFrame]
     sources: list[Path]
     problems: list[Problem]
+    origin: pd.DataFrame  # file and row of each trajectory, indexed by trajectory_id (Dataset.origin)
 
 
 def _read_delivery(path: Path, reference_date, settings: Settings) -> _Delivery:
@@ -240,13 +247,16 @@ def _read_delivery(path: Path, reference_date, settings: Settings) -> _Delivery:
     for table in ("goals", "experience"):
         parsed[table] = order_by_delivery(parsed[table], table, ranks)
     problems.extend(forms.warnings())
-    tables = {table: combine(parsed[table], table, problems, latest) for table in TABLE_PREFIXES}
+    trajectories, origin = combine_with_origin(parsed["trajectories"], "trajectories", problems, latest)
+    origin.index = pd.Index(trajectories["trajectory_id"], name="trajectory_id")
+    tables = {table: trajectories if table == "trajectories" else combine(parsed[table], table, problems, latest)
+              for table in TABLE_PREFIXES}
     answers = [pair for table in ("goals", "experience") for pair in parsed[table]]
     known = tables["trajectories"]["trajectory_id"]
     if rejected_ids:  # their goals and answers are not reported again as unknown: the file's error says it
         known = pd.concat([known, *rejected_ids], ignore_index=True)
     check_known_trajectories(answers, known, problems)
-    return _Delivery(tables, sources, _sorted(problems))
+    return _Delivery(tables, sources, _sorted(problems), origin)
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:

@@ -332,7 +332,7 @@ class Mapping:
             return None, "record_code_not_in_force", {"on": f"{on:%Y-%m-%d}"}
         return code, "", {}
 
-    def resolve(self, codes, on, *, file: str, rows=None, trajectory_ids=None, column: str = "municipality") -> Resolution:
+    def resolve(self, codes, on, *, file, rows=None, trajectory_ids=None, column: str = "municipality") -> Resolution:
         """The gemeente in force on ``on`` of each record, and the problems of codes that cannot be placed.
 
         A code in force on ``on`` stays; a dissolved code becomes its successor (following a chain of
@@ -349,11 +349,14 @@ class Mapping:
             The records' gemeente codes; surrounding spaces are ignored.
         on : date, Timestamp or ISO text
             The last day of the report period.
-        file : str
-            The delivery file the records come from (as problems name it).
+        file : str or sequence of str
+            The delivery file the records come from (as problems name it), or each record's file
+            (a delivery of several files: :meth:`Dataset.origin_of
+            <outcome_analysis.contract.dataset.Dataset.origin_of>` gives both); a missing value
+            in the sequence gives the problem the file ``"trajectories"``.
         rows : sequence of int, optional
-            Each record's row in ``file`` (1-based as a spreadsheet shows it); without it problems
-            have no row.
+            Each record's row in its file (1-based as a spreadsheet shows it); without it, or where
+            a value is missing, problems have no row.
         trajectory_ids : sequence of str, optional
             Each record's ``trajectory_id``, put on its problem.
         column : str
@@ -368,11 +371,13 @@ class Mapping:
         Raises
         ------
         ValueError
-            When ``rows`` or ``trajectory_ids`` is not as long as ``codes``, or ``on`` is not a date.
+            When ``rows``, ``trajectory_ids`` or a sequence ``file`` is not as long as ``codes``, or
+            ``on`` is not a date.
         """
         on = as_date(on)
         series = codes if isinstance(codes, pd.Series) else pd.Series(list(codes), dtype=object)
-        for name, given in (("rows", rows), ("trajectory_ids", trajectory_ids)):
+        files = None if isinstance(file, (str, Path)) else file
+        for name, given in (("rows", rows), ("trajectory_ids", trajectory_ids), ("file", files)):
             if given is not None and len(given) != len(series):
                 raise ValueError(f"{name} has {len(given)} values for {len(series)} codes")
         text = series.astype("string").str.strip()
@@ -388,7 +393,8 @@ class Mapping:
         bad_u = np.array([o[0] is None for o in outcomes], dtype=bool)
         if bad_u.any():
             positions = np.flatnonzero(present)[bad_u[inverse]]
-            rows = None if rows is None else np.asarray(rows)
+            rows = None if rows is None else np.asarray(rows, dtype=object)
+            files = None if files is None else np.asarray(files, dtype=object)
             ids = None if trajectory_ids is None else np.asarray(trajectory_ids, dtype=object)
             values = series.to_numpy(dtype=object)
             index_of = {code: i for i, code in enumerate(unique)}
@@ -399,8 +405,11 @@ class Mapping:
                     "record_code_unknown", "record_code_not_in_force") else params
                 value = str(values[pos])
                 trajectory_id = None if ids is None or pd.isna(ids[pos]) else str(ids[pos])
+                record_file = str(file) if files is None else (
+                    "trajectories" if pd.isna(files[pos]) else str(files[pos]))
+                row = None if rows is None or pd.isna(rows[pos]) else int(rows[pos])
                 problems.append(Problem(
-                    file, None if rows is None else int(rows[pos]), column, value,
+                    record_file, row, column, value,
                     PROBLEM_TEXTS[kind]["en"].format(**params),
                     trajectory_id=trajectory_id, kind=kind, params=tuple(params.items()),
                 ))

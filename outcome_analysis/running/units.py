@@ -93,9 +93,12 @@ def unit_dataset(data: Dataset, mapping: Mapping, unit: str, *, period: str) -> 
         provider; :data:`UNIT_CODE` the unit's code. ``meta["units"]`` holds ``kind``, ``period``,
         ``on`` (ISO date), ``mapping`` (its source), ``unknown`` (the unknown unit's name),
         ``n_unknown`` (records in it, of which ``n_unplaced`` had a code that could not be placed),
-        ``codes`` (unit -> code) and ``problems`` (a list of :class:`~outcome_analysis.errors.Problem`:
-        file, trajectory and value of each code that could not be placed; the loaded delivery keeps
-        no row numbers, so ``row`` is ``None``).
+        ``codes`` (unit -> code) and ``problems`` (a list of :class:`~outcome_analysis.errors.Problem`,
+        one per record whose code could not be placed: the file and row it was read from
+        (``data.origin``, see :meth:`Dataset.origin_of
+        <outcome_analysis.contract.dataset.Dataset.origin_of>`; for data without an origin, made in
+        memory, the source file name(s) and ``row`` ``None``), column ``municipality``, the value
+        and the ``trajectory_id``). The result keeps ``data.origin``.
 
     Raises
     ------
@@ -107,8 +110,11 @@ def unit_dataset(data: Dataset, mapping: Mapping, unit: str, *, period: str) -> 
     if "municipality" not in t.columns:
         raise UnitError("the trajectories have no column municipality: no gemeente to count them in")
     on = period_end(period)
-    resolution = mapping.resolve(t["municipality"].reset_index(drop=True), on, file=_trajectory_file(data),
-                                 trajectory_ids=t["trajectory_id"].to_numpy(dtype=object))
+    ids = t["trajectory_id"].to_numpy(dtype=object)
+    origin = data.origin_of(ids)
+    files = origin["file"].fillna(_trajectory_file(data)).to_numpy(dtype=object)
+    resolution = mapping.resolve(t["municipality"].reset_index(drop=True), on, file=files,
+                                 rows=origin["row"].to_numpy(dtype=object), trajectory_ids=ids)
     codes = resolution.codes
     g = mapping.in_force(on).set_index("municipality")
     if unit == "municipality":
@@ -135,7 +141,8 @@ def unit_dataset(data: Dataset, mapping: Mapping, unit: str, *, period: str) -> 
         "problems": resolution.problems,
     }
     return Dataset(trajectories, goals=data.goals, experience=data.experience, reference_date=data.reference_date,
-                   sources=list(data.sources), warnings=list(data.warnings), meta={**data.meta, "units": facts})
+                   sources=list(data.sources), warnings=list(data.warnings), meta={**data.meta, "units": facts},
+                   origin=data.origin)
 
 
 def regions_of_units(mapping: Mapping, *, period: str) -> dict[str, str]:

@@ -184,11 +184,17 @@ def store_dir(cache: Path, key: str, kind: str) -> Path:
     return Path(cache) / key / UNITS_DIR / kind
 
 
-def compute_stores(data, mapping, settings: Settings, period: str, reference=None):
+def compute_stores(data, mapping, settings: Settings, period: str, reference=None, institution_results=None):
     """Both unit stores of ``period``: :func:`~outcome_analysis.running.units.compute_unit_results` for
     gemeenten and jeugdregio's, :func:`~outcome_analysis.running.units.coordinate` between them and,
-    with a published ``reference``, the comparison with it. Returns ``{kind: Results}``."""
-    from outcome_analysis.running import units
+    with a published ``reference``, the comparison with it. Returns ``{kind: Results}``.
+
+    Each store also holds its providers' figures for each unit's youths and their national verdicts
+    (``providers``, ``provider_verdicts``: :mod:`outcome_analysis.running.unit_providers`). The
+    verdicts come from ``institution_results`` (the institution results of the same delivery,
+    settings and period, e.g. the batch's cached institution store: :func:`cached_institution_results`);
+    without it they are computed here once (:func:`~outcome_analysis.running.results.compute_results`)."""
+    from outcome_analysis.running import unit_providers, units
     from outcome_analysis.running.comparisons import with_reference
 
     granularity = parse_period(period)[2]
@@ -201,7 +207,43 @@ def compute_stores(data, mapping, settings: Settings, period: str, reference=Non
             if "unit_kind" in results.comparisons.columns:
                 results.comparisons = results.comparisons.assign(unit_kind=kind)
             stores[kind] = results
+    pairs = unit_providers.compute_unit_pairs(data, mapping, settings, period=period, granularity=granularity)
+    if institution_results is None:
+        from outcome_analysis.running.results import compute_results
+
+        institution_results = compute_results(data, settings, granularity, [period])
+    for kind, results in stores.items():
+        providers = sorted({p for names in ((results.meta.get("units") or {}).get("providers") or {}).values()
+                            for p in names})
+        results.providers = pairs[kind]
+        results.provider_verdicts = unit_providers.provider_verdicts(institution_results, providers, period)
     return stores
+
+
+def cached_institution_results(cache: Path, data_hash: str, settings: Settings, period: str, periods: Sequence[str],
+                               reference=None):
+    """The institution results store an institution batch of the same data, settings and reference
+    left in ``cache`` for ``period`` (its key as :func:`~outcome_analysis.running.batch.prepare.prepare_once`
+    makes it, for ``[period]`` or for the ``periods`` of its granularity), loaded; ``None`` when there
+    is none (or it cannot be read)."""
+    from outcome_analysis.running.results import Results
+    from .prepare import _step_name, package_hash, prepare_results, reference_hash
+
+    granularity = parse_period(period)[2]
+    same = sorted(p for p in periods if parse_period(p)[2] == granularity)
+    for these in ([str(period)], same):
+        key = hash_json({
+            "data": data_hash, "settings": settings.to_dict(), "granularity": granularity, "periods": these,
+            "version": __version__, "code": package_hash(), "prepare": _step_name(prepare_results),
+            **({"reference": reference_hash(reference)} if reference is not None else {}),
+        })[:16]
+        folder = Path(cache) / key
+        if (folder / "meta.json").is_file():
+            try:
+                return Results.load(folder)
+            except Exception:  # a half or older store: compute the verdicts instead
+                return None
+    return None
 
 
 def prepare_units(data, data_hash: str, settings: Settings, periods: Sequence[str], cache: Path, mapping,
@@ -220,7 +262,8 @@ def prepare_units(data, data_hash: str, settings: Settings, periods: Sequence[st
         if not all((store_dir(cache, key, kind) / "meta.json").is_file() for kind in UNIT_KINDS):
             tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=make_private_dir(Path(cache))))
             try:
-                for kind, results in compute_stores(data, mapping, settings, period, reference).items():
+                institution = cached_institution_results(cache, data_hash, settings, period, periods, reference)
+                for kind, results in compute_stores(data, mapping, settings, period, reference, institution).items():
                     results.save(tmp / UNITS_DIR / kind)
                 shutil.rmtree(folder, ignore_errors=True)  # a half store of an earlier version
                 os.replace(tmp, folder)
@@ -235,7 +278,15 @@ def prepare_units(data, data_hash: str, settings: Settings, periods: Sequence[st
 def unplaced_message(results, period: str) -> str | None:
     """The problems of the records whose gemeente code could not be placed (split code without a new
     code, a code not in the mapping), once, as lines for the terminal; ``None`` when there are none.
-    Those records are counted in "gemeente onbekend" and do not stop the batch."""
+    Those records are counted in "gemeente onbekend" and do not stop the batch.
+
+    One line per file, value and problem (a code is often on many records), naming the file, the
+    rows (as a spreadsheet shows them; the first ten, then ``...``), the column, the value, the
+    number of records and their first trajectory ids, and what was expected::
+
+        trajectories.csv, row 14, column 'municipality': value 'GM9999' (1 record(s), trajectory_id T13): ...
+    """
+    from outcome_analysis.contract.readers import rows_listed
     from outcome_analysis.running import units
 
     problems = units.unit_problems(results)
@@ -248,7 +299,9 @@ def unplaced_message(results, period: str) -> str | None:
     shown = []
     for (file, column, value, expected), same in list(groups.items())[:20]:
         ids = [str(p.trajectory_id) for p in same if p.trajectory_id is not None]
-        where = f"{file}, column {column!r}" if column else str(file)
+        rows = sorted(int(p.row) for p in same if p.row is not None)
+        where = str(file) + (f", row {rows[0]}" if len(rows) == 1 else f", rows {rows_listed(rows)}" if rows else "")
+        where += f", column {column!r}" if column else ""
         records = f"{len(same)} record(s)" + (f", trajectory_id {', '.join(ids[:3])}{' ...' if len(ids) > 3 else ''}"
                                               if ids else "")
         shown.append(f"  {where}: value {value!r} ({records}): {expected}")
