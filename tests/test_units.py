@@ -80,6 +80,85 @@ def test_records_are_placed_in_the_gemeente_in_force_at_the_period_end(mapping):
     assert data.trajectories["institution"].tolist() == ["P", "Q", "P", "P", "Q", "Q"]
 
 
+def _delivered(folder, name, rows, fmt="csv", blank_after=None):
+    """``rows`` written as ``<name>.csv`` (or .xlsx) in ``folder``; with ``blank_after`` (a record's
+    position) an empty line after that record in the CSV file."""
+    from outcome_analysis.contract import io
+
+    (file,) = io.write(toy_dataset(rows, reference_date=REF), folder / name, fmt)
+    target = folder / f"{name}{file.suffix}"
+    file.rename(target)
+    (folder / name).rmdir()
+    if blank_after is not None:
+        lines = target.read_text(encoding="utf-8").splitlines()
+        lines.insert(blank_after + 2, "")
+        target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
+
+
+def test_an_unplaceable_code_names_the_file_row_and_value_it_was_read_from(mapping, tmp_path):
+    """A delivery of two files, read by the loader: each problem names the file and row of the record
+    (after an empty line; a record replaced by the later delivery has the later file's row), the
+    column and the value; the batch's listing names them too, also from the stored results."""
+    from outcome_analysis.contract import io
+    from outcome_analysis.running.batch.units import unplaced_message
+    from outcome_analysis.running.results import Results
+
+    folder = tmp_path / "delivery"
+    folder.mkdir()
+    _delivered(folder, "trajectories_2024a", [
+        ended("t1", "k1", "P", "GM0002"),
+        ended("t2", "k2", "P", "GM0003"),
+        ended("t3", "k3", "P", "GM0005"),  # replaced below by a record with a split code
+        ended("t4", "k4", "P", "GM9999"),  # row 6: after the empty line (row 4)
+    ], blank_after=1)
+    _delivered(folder, "trajectories_2024b", [
+        ended("t5", "k5", "Q", "GM0004", end="2024-09-30"),
+        ended("t3", "k3", "P", "GM0006", end="2024-09-30"),  # row 3 of the later delivery
+        ended("t6", "k6", "Q", "GM9999", end="2024-09-30"),
+    ], fmt="xlsx")
+    data = io.load(folder)
+    units = unit_dataset(data, mapping, "municipality", period="2024")
+    got = sorted((p.file, p.row, p.column, p.value, p.kind, p.trajectory_id) for p in units.meta["units"]["problems"])
+    assert got == [
+        ("trajectories_2024a.csv", 6, "municipality", "GM9999", "record_code_unknown", "t4"),
+        ("trajectories_2024b.xlsx", 3, "municipality", "GM0006", "record_code_split", "t3"),
+        ("trajectories_2024b.xlsx", 4, "municipality", "GM9999", "record_code_unknown", "t6"),
+    ]
+    assert units.origin is data.origin
+    # what the batch prints, from the results as the cache stores them
+    settings = DEFAULT.replace(min_denominator=3, min_cell=1, min_count=1)
+    stored = Results.load(compute_unit_results(data, mapping, "municipality", settings, period="2024")
+                          .save(tmp_path / "store"))
+    assert sorted((p.file, p.row, p.value) for p in unit_problems(stored)) == [g[:2] + (g[3],) for g in got]
+    message = unplaced_message(stored, "2024")
+    assert "trajectories_2024a.csv, row 6, column 'municipality': value 'GM9999' (1 record(s), trajectory_id t4)" in message
+    assert "trajectories_2024b.xlsx, row 3, column 'municipality': value 'GM0006' (1 record(s), trajectory_id t3)" in message
+    assert "trajectories_2024b.xlsx, row 4, column 'municipality': value 'GM9999'" in message
+    assert message.startswith("period 2024: 3 record(s) with a gemeente code the mapping cannot place")
+
+
+def test_the_listing_names_every_row_of_a_code_on_many_records(mapping):
+    """One line per file and value, with the rows (the first ten, then ...) and the first trajectory ids."""
+    from types import SimpleNamespace
+
+    from outcome_analysis.running.batch.units import unplaced_message
+
+    data = toy_dataset([ended(f"t{i}", f"k{i}", "P", "GM9999") for i in range(12)], reference_date=REF)
+    data.origin = pd.DataFrame({"file": pd.Categorical(["d.csv"] * 12), "row": np.arange(12) * 2 + 2},
+                               index=pd.Index([f"t{i}" for i in range(12)], name="trajectory_id"))
+    problems = unit_dataset(data, mapping, "municipality", period="2024").meta["units"]["problems"]
+    assert [p.row for p in problems] == list(range(2, 26, 2))
+    from outcome_analysis.running.units import _problem_record
+
+    results = SimpleNamespace(meta={"units": {"problems": [_problem_record(p) for p in problems], "n_unknown": 12,
+                                              "unknown": UNKNOWN["municipality"]}})
+    lines = unplaced_message(results, "2024").splitlines()
+    assert lines[1] == ("  d.csv, rows 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, ..., column 'municipality': value 'GM9999' "
+                        "(12 record(s), trajectory_id t0, t1, t2 ...): " + problems[0].expected)
+    assert len(lines) == 2
+
+
 def test_a_period_before_the_merger_keeps_the_dissolved_gemeente(mapping):
     data = toy_dataset([ended("t1", "k1", "P", "GM0001", end="2018-06-30")], reference_date=REF)
     units = unit_dataset(data, mapping, "municipality", period="2018")
