@@ -12,10 +12,12 @@ those that **ended** in it; waiting time by start.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
-from outcome_analysis.indicators.suppression import row_kinds
+from outcome_analysis.indicators.suppression import resuppress, row_kinds
 from outcome_analysis.statistics import disclosure, stats
 from outcome_analysis.contract.dataset import Dataset
 from outcome_analysis.contract.periods import period_of
@@ -237,6 +239,47 @@ def compute_context(data: Dataset, granularity: str = "year", settings: Settings
     ).drop(columns="family")
     out = pd.concat([shares, counts], ignore_index=True)
     return out.sort_values(["indicator", "scope", "institution", "period", "care_type", "category"]).reset_index(drop=True)
+
+
+def protect(table: pd.DataFrame, settings: Settings | None = None, *,
+            regions: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The context table with the secondary rules of the indicator tables as well.
+
+    :func:`compute_context` marks each figure by the primary rule and protects the cells of a
+    distribution among themselves. But the institution reports print each institution's context
+    beside the pooled (national) one, and a gemeente report prints a gemeente's beside its
+    jeugdregio's: the pooled share or mean (numerator, or records x mean) minus the visible
+    institutions' gives a single hidden one back, as for an indicator. So the shares, means and
+    distribution cells go through :func:`outcome_analysis.indicators.suppression.resuppress` (the
+    indicator tables' rules: across the institutions and their pooled figure, between a year and
+    its halves, and with ``regions`` across the gemeenten of a jeugdregio). The waiting-time
+    quartiles keep their primary marks: a quartile cannot be taken from a difference of totals.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`compute_context` output (any thresholds). Not modified.
+    settings : Settings, optional
+        The thresholds in force; default ``settings.DEFAULT``.
+    regions : mapping of unit to region, optional
+        As :func:`~outcome_analysis.indicators.suppression.resuppress` (gemeente stores).
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``table``: same rows and order, ``suppressed`` as or more often true.
+    """
+    settings = DEFAULT if settings is None else settings
+    out = table.copy()
+    rest = ~out["category"].astype(str).str.startswith("quantile:").to_numpy()
+    if not rest.any():
+        return out
+    part = out[rest].assign(window_months=pd.array([pd.NA] * int(rest.sum()), dtype="Int64"))
+    # the marks already there (e.g. the distribution rule of compute_context) count as hidden before
+    # the secondary rules run
+    marked = resuppress(part, settings, regions=regions, hidden=part["suppressed"].to_numpy(bool))
+    out.loc[rest, "suppressed"] = marked["suppressed"].to_numpy(bool)
+    return out
 
 
 def _kwesties(keys: pd.DataFrame, issues: pd.Series) -> pd.DataFrame:

@@ -35,6 +35,10 @@ TABLES = (
     "indicators", "context", "quality", "verloop", "casemix", "casemix_mean",
     "model_summaries", "coefficients", "calibration", "status", "comparisons",
 )
+#: tables a store may hold (a unit store: its providers' figures for the unit's youths and their
+#: national verdicts, :mod:`outcome_analysis.running.unit_providers`); a store without one loads
+#: it as an empty table.
+OPTIONAL_TABLES = ("providers", "provider_verdicts")
 
 #: what each indicator shows in a report, one word per indicator, scope, institution and care type
 #: (:func:`indicator_status`): ``getoond`` (shown), ``verborgen`` (hidden by disclosure control),
@@ -104,6 +108,12 @@ def _empty_comparisons() -> pd.DataFrame:
     return comparisons.empty()
 
 
+def _empty_optional(name: str) -> pd.DataFrame:
+    from outcome_analysis.running import unit_providers
+
+    return unit_providers.empty_pairs() if name == "providers" else unit_providers.empty_verdicts()
+
+
 class ResultsError(OutcomeAnalysisError):
     """A results folder that cannot be read (missing table, wrong version)."""
 
@@ -152,6 +162,10 @@ class Results(ResultsQuery):
         ``institutions``, ``care_types`` (institution -> the care types it has trajectories of),
         ``contract`` (:func:`contract`: which optional parts the delivery held),
         ``n_trajectories``, ``version``, ``created``.
+    providers, provider_verdicts : DataFrame
+        Unit stores only (:data:`OPTIONAL_TABLES`; empty otherwise, and for a store written without
+        them): the providers' figures for each unit's youths and the providers' national verdicts
+        (:mod:`outcome_analysis.running.unit_providers`).
     """
 
     indicators: pd.DataFrame
@@ -166,6 +180,8 @@ class Results(ResultsQuery):
     status: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STATUS_COLUMNS)))
     comparisons: pd.DataFrame = field(default_factory=lambda: _empty_comparisons())
     meta: dict = field(default_factory=dict)
+    providers: pd.DataFrame = field(default_factory=lambda: _empty_optional("providers"))
+    provider_verdicts: pd.DataFrame = field(default_factory=lambda: _empty_optional("provider_verdicts"))
 
     @property
     def settings(self) -> Settings:
@@ -232,6 +248,9 @@ class Results(ResultsQuery):
         folder.mkdir(parents=True, exist_ok=True)
         for name in TABLES:
             atomic.write_with(folder / f"{name}.parquet", lambda p, t=getattr(self, name): t.to_parquet(p, index=False))
+        for name in OPTIONAL_TABLES:  # only when there is something: an institution store stays as it was
+            if not getattr(self, name).empty:
+                atomic.write_with(folder / f"{name}.parquet", lambda p, t=getattr(self, name): t.to_parquet(p, index=False))
         atomic.write_bytes(folder / "meta.json", json.dumps(self.meta, indent=2, default=str))
         return folder
 
@@ -245,6 +264,8 @@ class Results(ResultsQuery):
         if missing:
             raise ResultsError(f"results folder {folder} lacks {', '.join(missing)}; compute the results again")
         tables = {n: pd.read_parquet(folder / f"{n}.parquet") for n in TABLES}
+        tables.update({n: pd.read_parquet(folder / f"{n}.parquet") for n in OPTIONAL_TABLES
+                       if (folder / f"{n}.parquet").is_file()})
         meta = json.loads((folder / "meta.json").read_text())
         return cls(**tables, meta=meta)
 
@@ -465,7 +486,8 @@ def _compute_results(data: Dataset, settings: Settings, granularity: str, period
         # report periods of another length than the tables' (rare): those records built once per length
         for other in sorted({parse_period(period)[2] for _, period, _ in items} - {granularity}):
             fit(indicator, indicators.records(data, indicator, granularity=other, settings=settings), other)
-    ctx = context.compute_context(data, granularity=granularity, settings=settings)
+    # the context's figures get the indicator tables' secondary rules too (printed beside the pooled one)
+    ctx = context.protect(context.compute_context(data, granularity=granularity, settings=settings), settings)
     qual = quality.completeness(data, granularity=granularity)
     verloop = _verloop(data, granularity, settings, prepared)
     del prepared

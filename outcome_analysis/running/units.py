@@ -202,7 +202,8 @@ def compute_unit_results(data: Dataset, mapping: Mapping, unit: str, settings: S
           ``params``);
         - for gemeenten, ``suppressed`` coordinated across the gemeenten of a jeugdregio (when
           exactly one gemeente of a region is hidden for a figure, the region's next smallest is
-          hidden too), and the statuses and comparisons read from those marks. A region of one
+          hidden too), the context figures likewise, and the statuses and comparisons read from those
+          marks. A region of one
           gemeente is settled between the two stores by :func:`coordinate`.
 
     Raises
@@ -210,6 +211,7 @@ def compute_unit_results(data: Dataset, mapping: Mapping, unit: str, settings: S
     UnitError
         As :func:`unit_dataset`.
     """
+    from outcome_analysis.indicators.context import protect as protect_context
     from outcome_analysis.indicators.suppression import resuppress
     from outcome_analysis.running.results import compute_results
 
@@ -221,6 +223,7 @@ def compute_unit_results(data: Dataset, mapping: Mapping, unit: str, settings: S
     results.meta["unit_kind"] = unit
     if unit == "municipality":
         results.indicators = resuppress(results.indicators, settings, regions=regions)
+        results.context = protect_context(results.context, settings, regions=regions)
         region_facts = {u: r for u, r in regions.items() if u in results.meta["institutions"]}
     else:
         region_facts = {}
