@@ -284,6 +284,12 @@ def _shown_forms(results, institution: str | None, settings, langs) -> dict[str,
             forms["numbers"].update(ratio_forms(v, langs))
             forms["values"].add(("ratio", value_key(v)))
 
+    pairs = provider_rows(results, institution)
+    if not pairs.empty:  # a unit report prints its providers' shown figures for its youths
+        shown = pairs.loc[~_suppressed(pairs)]
+        for col in ("value", "ci_low", "ci_high"):
+            for v in pd.to_numeric(shown[col], errors="coerce").dropna().unique():
+                add_pct(v)
     for name in ("indicators", "context", "quality"):
         table = getattr(results, name, None)
         for part in (_rows_of(table, institution), _pooled_rows(table)):
@@ -333,6 +339,19 @@ def _shown_forms(results, institution: str | None, settings, langs) -> dict[str,
     for level in getattr(settings, "funnel_limits", ()) or ():
         add_pct(level)
     return forms
+
+
+def provider_rows(results, unit: str | None) -> pd.DataFrame:
+    """The figures of the providers for the youths of ``unit`` that a gemeente or jeugdregio report
+    prints (the unit store's ``providers`` table, :mod:`outcome_analysis.running.unit_providers`), as
+    figure rows (``institution`` ``"<unit> / <provider>"``, category ``""``); empty for any other
+    store or without a unit. Audited as the unit's own figures are: a hidden one printed is a leak."""
+    table = getattr(results, "providers", None)
+    if table is None or table.empty or not unit or "unit" not in table.columns:
+        return pd.DataFrame()
+    rows = table.loc[table["unit"].astype(str) == str(unit)]
+    return rows.assign(institution=rows["unit"].astype(str) + " / " + rows["provider"].astype(str),
+                       scope="institution", category="")
 
 
 _COUNT_KEYS = ("indicator", "care_type", "period", "category", "numerator", "denominator")
@@ -471,8 +490,11 @@ def forbidden_strings(results, institution: str | None, settings, langs: Sequenc
                 continue
             target[form] = (kind, why)
 
-    for name in ("indicators", "context"):
-        rows = _rows_of(getattr(results, name, None), institution)
+    for name in ("indicators", "context", "providers"):
+        if name == "providers":  # a unit report: its providers' figures for its youths
+            rows = provider_rows(results, institution)
+        else:
+            rows = _rows_of(getattr(results, name, None), institution)
         if rows.empty:
             continue
         if periods is not None and "period" in rows.columns:
@@ -484,7 +506,9 @@ def forbidden_strings(results, institution: str | None, settings, langs: Sequenc
             if not _is_share(row):
                 continue
             what = f"hidden {name[:-1] if name == 'indicators' else name} {_describe(row)}"
-            if institution is None or institution == "":
+            if name == "providers":
+                what = f"hidden figure of provider {row.get('provider')} for these youths {_describe(row)}"
+            elif institution is None or institution == "":
                 what += f" ({row.get('institution')})"
             p = float(row["value"])
             put(out.percentages, pct_forms(p, langs), "share", f"{what}: the share", ticks=True)

@@ -1,18 +1,86 @@
-"""The providers that serve a gemeente's (jeugdregio's) youths, named: the gemeente contracts them
-(``docs/design.md``: a gemeente report names them). Their own figures are in their own reports; a
-figure per provider for only these youths is not shown (mostly too small under the disclosure rule)."""
+"""The providers that serve a gemeente's (jeugdregio's) youths, named (the gemeente contracts them;
+``docs/design.md``), side by side: per care type and key indicator each provider's raw figure for
+these youths under the disclosure rule (``–*`` where it is hidden, the number counted only where the
+figure is shown) and the provider's national adjusted verdict over all its youths, in the words of
+the institution report's Kerncijfers. There is no provider x gemeente verdict. The figures come from
+the unit store (:mod:`outcome_analysis.running.unit_providers`); numbers only through
+:mod:`outcome_analysis.presentation.report`'s formatters (the ledger)."""
 from __future__ import annotations
 
 from outcome_analysis.presentation import report
+from outcome_analysis.presentation.report import is_missing
 from outcome_analysis.presentation.story import esc, para
 
 from .unit import UnitStory
 
 NAME = "providers"
 
+#: column widths (percent of the A4 text width): provider, figure, number, verdict.
+WIDTHS = (38, 16, 12, 34)
+
+
+def verdict_text(story: UnitStory, provider: str, indicator: str, care_type: str) -> str:
+    """A provider's national verdict as HTML, in the Kerncijfers' words ("▲ hoger dan verwacht
+    (gunstig)", "binnen verwachting", "te weinig gegevens om te vergelijken"); the unit report's
+    "geen oordeel" when the store holds no adjusted verdict of the provider."""
+    row = story.provider_verdict(provider, indicator, care_type)
+    if row is None:
+        return esc(story.w["providers_no_verdict"])
+    sig = row.get("signal")
+    if sig not in ("higher", "lower", "within"):
+        return esc(report.ui(story.lang, "verdicts")["too_little"])
+    text = report.nowrap(story.t["signal_short_" + sig])
+    fav = row.get("favourable")
+    if fav is not None and not is_missing(fav):
+        text += " " + report.nowrap(f"({story.t['favourable'] if bool(fav) else story.t['unfavourable']})")
+    return text
+
+
+def _indicator_rows(story: UnitStory, care_type: str) -> list[tuple[str, str, object]]:
+    """(indicator, label, pair rows) of ``care_type`` in the order of the key figures."""
+    from ..institution.summary import row_label, summary_frame
+
+    frame = summary_frame(story)
+    out = []
+    if frame.empty:
+        return out
+    for _, r in frame.loc[frame["care_type"] == care_type].iterrows():
+        rows = story.provider_figures(r["indicator"], care_type, r["shown_period"])
+        if rows is not None and not rows.empty:
+            out.append((r["indicator"], row_label(story, r), rows))
+    return out
+
+
+def table(story: UnitStory, care_type: str) -> tuple[str, bool]:
+    """The providers' table of ``care_type`` as HTML (one group of rows per indicator, providers by
+    name) and whether a figure in it is hidden; ``""`` when the care type has no provider figure."""
+    w, lang = story.w, story.lang
+    mark = report.ui(lang)["suppressed_mark"] + "*"
+    body, any_hidden = [], False
+    for indicator, label, rows in _indicator_rows(story, care_type):
+        body.append(f'<tr class="oa-provider-indicator"><th scope="rowgroup" colspan="4">{esc(label)}</th></tr>')
+        for r in rows.sort_values("provider", key=lambda s: s.str.casefold()).to_dict("records"):
+            hidden = bool(r["suppressed"])
+            any_hidden |= hidden
+            value = mark if hidden else report.fmt_pct(r["value"], 1, lang)
+            n = "" if hidden else report.fmt_int(int(r["denominator"]), lang)
+            body.append(f'<tr><td>{esc(r["provider"])}</td><td class="oa-num">{report.nowrap(value)}</td>'
+                        f'<td class="oa-num">{n}</td><td>{verdict_text(story, r["provider"], indicator, care_type)}</td></tr>')
+    if not body:
+        return "", False
+    cols = "".join(f'<col style="width:{x}%">' for x in WIDTHS)
+    heads = [(w["providers_col_provider"], ""), (w["providers_col_value"], ' class="oa-num"'),
+             (w["providers_col_n"], ' class="oa-num"'), (w["providers_col_verdict"], "")]
+    head = "".join(f'<th scope="col"{cls}>{esc(h)}</th>' for h, cls in heads)
+    caption = w["providers_caption"].format(care_type=story.care_label(care_type), period=story.period_text)
+    html = (f'<div class="oa-table-wrap"><table class="oa-table oa-provider-table"><caption>{esc(caption)}</caption>'
+            f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+    return html, any_hidden
+
 
 def build(story: UnitStory) -> list:
-    """The heading, one sentence, and the providers as a list (escaped)."""
+    """The heading, the providers named, what the figures are (raw for these youths; the verdict is
+    the provider's over all its youths), and per care type the providers' table."""
     w, lang = story.w, story.lang
     title = w["providers_title" if story.unit_kind == "municipality" else "providers_title_region"]
     items = [report.heading(title, 2, id=report.chapter_anchor("providers"), cls="oa-nobreak")]
@@ -21,4 +89,21 @@ def build(story: UnitStory) -> list:
         return items + [para(w["providers_none"])]
     items.append(para(w["providers_intro"].format(unit=story.institution, n=report.fmt_int(len(names), lang))))
     items.append(report.HTML('<ul class="oa-providers">' + "".join(f"<li>{esc(n)}</li>" for n in names) + "</ul>"))
+    tables, any_hidden = [], False
+    for care_type in story.care_types:
+        html, hidden = table(story, care_type)
+        if html:
+            tables.append(report.HTML(html))
+            any_hidden |= hidden
+    if not tables:
+        return items + [para(w["providers_no_figures"])]
+    items.append(para(w["providers_raw"]))
+    items.extend(tables)
+    if any_hidden:
+        st = story.settings
+        items.append(para(report.ui(lang)["suppressed_footnote"].format(n=st.min_denominator, cell=st.min_cell,
+                                                                         count=st.min_count), "oa-footnote"))
     return items
+
+
+__all__ = ["NAME", "build", "table", "verdict_text"]

@@ -116,6 +116,32 @@ class UnitStory(Story):
     def providers(self) -> list[str]:
         return list((self.facts.get("providers") or {}).get(self.institution, []) or [])
 
+    def provider_figures(self, indicator: str | None = None, care_type: str | None = None,
+                         period: str | None = None):
+        """The providers' figures for this unit's youths (the store's ``providers`` table,
+        :mod:`outcome_analysis.running.unit_providers`): the rows of this unit, optionally of one
+        indicator, care type and period; ``suppressed`` marks what must not be printed. Empty for
+        a store without them."""
+        table = getattr(self.results, "providers", None)
+        if table is None or table.empty:
+            return table.iloc[0:0] if table is not None else None
+        mask = table["unit"].astype(str) == self.institution
+        for col, value in (("indicator", indicator), ("care_type", care_type), ("period", period)):
+            if value is not None:
+                mask &= table[col].astype(str) == str(value)
+        return table.loc[mask]
+
+    def provider_verdict(self, provider: str, indicator: str, care_type: str) -> dict | None:
+        """A provider's national adjusted verdict (the one its own report shows) for ``indicator`` and
+        ``care_type`` in the report period, as a dict (``signal``, ``favourable``, ``period``,
+        ``text_key``); ``None`` when the store holds none."""
+        table = getattr(self.results, "provider_verdicts", None)
+        if table is None or table.empty:
+            return None
+        rows = table.loc[(table["provider"].astype(str) == provider) & (table["indicator"] == indicator)
+                         & (table["care_type"].astype(str) == care_type)]
+        return None if rows.empty else rows.iloc[0].to_dict()
+
     @property
     def neighbours(self) -> list[str]:
         """The comparable gemeenten (a gemeente report only; empty for a jeugdregio)."""
