@@ -37,7 +37,7 @@ before any report, listing them (file, row, column, value).
 gemeenten and jeugdregio's: --for municipality makes a report per gemeente (the young people it is
 responsible for), --for region one per jeugdregio, from the same delivery: files
 <out>/<period>/gemeente/<GMcode>-<slug>.html|.pdf and <out>/<period>/regio/<slug>.html|.pdf. The
-gemeente mapping (--mapping FILE, docs/gemeente-mapping.md; default the demo mapping for the demo data)
+gemeente mapping (--mapping FILE, docs/gemeente-mapping.md; default gemeenten.csv beside the data, as the demo writes it)
 is checked before any report: a problem stops the run, listing each (file, row, column, value).
 Records whose gemeente cannot be placed are listed once and counted in "gemeente onbekend".
   python run_reports.py --for municipality --municipalities GM0344 'Amster*'
@@ -90,7 +90,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "(default: every jeugdregio with data)")
     parser.add_argument("--mapping", metavar="FILE",
                         help="the gemeente mapping (code, name, jeugdregio, validity; docs/gemeente-mapping.md) for "
-                        "--for municipality|region; default the demo mapping for the demo data, else required")
+                        "--for municipality|region; default gemeenten.csv beside the data (the demo writes one), else required")
     parser.add_argument("--unit-notebook", default="notebooks/unit_report.ipynb", metavar="PATH",
                         help="the gemeente and jeugdregio report notebook (default: notebooks/unit_report.ipynb)")
     parser.add_argument("--formats", default="html,pdf", metavar="LIST",
