@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import schema
 
@@ -74,19 +76,21 @@ class Dataset:
         Returns
         -------
         DataFrame
-            One row per id, in the given order (a ``RangeIndex``): ``file`` (``string``) and ``row``
-            (``Int64``); both ``<NA>`` for an id :attr:`origin` does not hold, and for every id when
-            ``origin`` is ``None``.
+            One row per id, in the given order (a ``RangeIndex``): ``file`` (``category``) and
+            ``row`` (``Int64``); both missing for an id :attr:`origin` does not hold, and for every
+            id when ``origin`` is ``None``. About a second for a million ids.
         """
-        ids = pd.Series(trajectory_ids, dtype=object).astype("string").to_numpy(dtype=object)
-        file = pd.Series(pd.NA, index=range(len(ids)), dtype="string")
-        row = pd.Series(pd.NA, index=range(len(ids)), dtype="Int64")
+        ids = _arrow_text(trajectory_ids)
         if self.origin is None or len(self.origin) == 0 or len(ids) == 0:
-            return pd.DataFrame({"file": file, "row": row})
-        position = pd.Index(self.origin.index.astype("string"), dtype=object).get_indexer(ids)
+            return pd.DataFrame({"file": pd.Categorical([None] * len(ids), categories=[]),
+                                 "row": pd.Series(pd.NA, index=range(len(ids)), dtype="Int64")})
+        # pyarrow's hash lookup: pandas' get_indexer on a million text ids takes seconds
+        position = pc.index_in(ids, value_set=_arrow_text(self.origin.index)).fill_null(-1).to_numpy()
         found = position >= 0
-        file[found] = self.origin["file"].astype("string").to_numpy(dtype=object)[position[found]]
-        row[found] = self.origin["row"].to_numpy(dtype=np.int64)[position[found]]
+        files = pd.Categorical(self.origin["file"])
+        file = pd.Categorical.from_codes(np.where(found, files.codes[position], -1), categories=files.categories)
+        row = pd.array(np.where(found, self.origin["row"].to_numpy(dtype=np.int64)[position], 0), dtype="Int64")
+        row[~found] = pd.NA
         return pd.DataFrame({"file": file, "row": row})
 
     def __repr__(self) -> str:
@@ -96,6 +100,16 @@ class Dataset:
             f"{self.trajectories['institution'].nunique()} institutions, "
             f"reference_date={self.reference_date:%Y-%m-%d})"
         )
+
+
+def _arrow_text(values) -> pa.Array:
+    """``values`` (a Series, Index, array or list of text) as a pyarrow ``large_string`` array."""
+    series = values.to_series() if isinstance(values, pd.Index) else values
+    if not isinstance(series, pd.Series):
+        series = pd.Series(list(series) if not isinstance(series, np.ndarray) else series, dtype=object)
+    if not isinstance(series.dtype, pd.StringDtype):
+        series = series.astype("string")
+    return pa.array(series, from_pandas=True).cast(pa.large_string())
 
 
 DATE_COLUMNS = tuple(c.name for c in schema.TRAJECTORY_COLUMNS if c.kind == "date")

@@ -111,10 +111,12 @@ def unit_dataset(data: Dataset, mapping: Mapping, unit: str, *, period: str) -> 
         raise UnitError("the trajectories have no column municipality: no gemeente to count them in")
     on = period_end(period)
     ids = t["trajectory_id"].to_numpy(dtype=object)
-    origin = data.origin_of(ids)
-    files = origin["file"].fillna(_trajectory_file(data)).to_numpy(dtype=object)
-    resolution = mapping.resolve(t["municipality"].reset_index(drop=True), on, file=files,
-                                 rows=origin["row"].to_numpy(dtype=object), trajectory_ids=ids)
+    if data.origin is None:  # made in memory: no rows to name
+        where = {"file": _trajectory_file(data)}
+    else:
+        origin = data.origin_of(t["trajectory_id"])
+        where = {"file": origin["file"].to_numpy(dtype=object), "rows": origin["row"].to_numpy(dtype=object)}
+    resolution = mapping.resolve(t["municipality"].reset_index(drop=True), on, trajectory_ids=ids, **where)
     codes = resolution.codes
     g = mapping.in_force(on).set_index("municipality")
     if unit == "municipality":
