@@ -88,7 +88,8 @@ def build(story: UnitStory) -> list:
     if not names:
         return items + [para(w["providers_none"])]
     items.append(para(w["providers_intro"].format(unit=story.institution, n=report.fmt_int(len(names), lang))))
-    items.append(report.HTML('<ul class="oa-providers">' + "".join(f"<li>{esc(n)}</li>" for n in names) + "</ul>"))
+    # one paragraph of names (a gemeente has dozens of providers: a list would fill a page)
+    items.append(report.HTML('<p class="oa-providers">' + ", ".join(esc(n) for n in names) + ".</p>"))
     tables, any_hidden = [], False
     for care_type in story.care_types:
         html, hidden = table(story, care_type)
