@@ -10,6 +10,18 @@ institutions with different roles:
 - ``smallest``: the institution with the fewest trajectories in the delivery;
 - ``national``: the overview of all institutions.
 
+and, in a folder of their own (``unit_out``, the same data and results cache), the gemeente and
+jeugdregio reports (``run_reports.py --for municipality|region``, the real unit notebook, the
+mapping the batch takes for the demo data, the institution batch's period) of:
+
+- ``gemeente_large``: the gemeente with the most trajectories (HTML and PDF; chosen by its code);
+- ``gemeente_small``: the gemeente with the fewest trajectories, at least one (HTML; chosen by its name);
+- ``region``: the jeugdregio of ``gemeente_large`` (HTML).
+
+The gemeenten are chosen from the data and the mapping when the batch is built (each trajectory
+counted in its gemeente as the unit stores count it, :func:`outcome_analysis.running.units.unit_dataset`),
+never by name, so that a changed demo still gives its largest and smallest gemeente.
+
 The batch runs once per test run, also under ``pytest -n 2``: the first worker to ask builds it in
 a folder beside the workers' temporary folders, under a file lock; the others wait and read it.
 Tests use :func:`report_batch` through the ``report_batch`` fixture of ``conftest.py``.
@@ -19,7 +31,11 @@ and ``"kort.pdf"`` to the short edition's (the overview has no short edition);
 ``ReportBatch.html(role)`` / ``pdf(role)`` are the full edition, ``short_html(role)`` /
 ``short_pdf(role)`` the short one. A report counts when its status is ``made`` or
 ``too_little_data`` (``statuses[role]`` gives the full edition's status, ``statuses[role + ".kort"]``
-the short one's).
+the short one's). The unit roles have the full edition only: ``unit_files[role]`` (``"html"``, and
+``"pdf"`` for ``gemeente_large``), ``unit_statuses[role]``, ``units[role]`` (the unit's label,
+``"Utrecht (GM0344)"`` or the jeugdregio's name), ``unit_codes[role]``, ``unit_period``,
+``unit_manifest`` and ``unit_stores[kind]`` (the folders of the gemeente and jeugdregio stores the
+reports were made from, in the shared cache); ``html(role)`` / ``pdf(role)`` read them as well.
 """
 from __future__ import annotations
 
@@ -32,6 +48,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ROLES = ("gi", "jeugdhulp", "smallest", "national")
+UNIT_ROLES = ("gemeente_large", "gemeente_small", "region")
+UNIT_KIND = {"gemeente_large": "municipality", "gemeente_small": "municipality", "region": "region"}
 
 
 @dataclass
@@ -47,14 +65,25 @@ class ReportBatch:
     institutions: dict[str, str]  # role -> institution ("" for the overview)
     files: dict[str, dict[str, Path]] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)  # role (full) or role + ".kort" (short) -> status
+    unit_out: Path | None = None
+    unit_manifest: dict = field(default_factory=dict)
+    unit_period: str = ""
+    units: dict[str, str] = field(default_factory=dict)  # unit role -> label
+    unit_codes: dict[str, str] = field(default_factory=dict)  # unit role -> code (a jeugdregio's code or name)
+    unit_files: dict[str, dict[str, Path]] = field(default_factory=dict)
+    unit_statuses: dict[str, str] = field(default_factory=dict)
+    unit_stores: dict[str, Path] = field(default_factory=dict)  # "municipality" | "region" -> store folder
+
+    def _files(self, role: str) -> dict[str, Path]:
+        return self.unit_files[role] if role in UNIT_ROLES else self.files[role]
 
     def html(self, role: str) -> str:
-        """The full edition's HTML."""
-        return self.files[role]["html"].read_text(encoding="utf-8")
+        """The full edition's HTML (an institution role or a unit role)."""
+        return self._files(role)["html"].read_text(encoding="utf-8")
 
     def pdf(self, role: str) -> Path:
-        """The full edition's PDF."""
-        return self.files[role]["pdf"]
+        """The full edition's PDF (an institution role, or ``gemeente_large``)."""
+        return self._files(role)["pdf"]
 
     def short_html(self, role: str) -> str:
         """The short edition's HTML (``<slug>.kort.html``)."""
@@ -73,6 +102,43 @@ def _smallest(data_folder: Path) -> str:
     return str(counts.sort_values(kind="stable").index[0])
 
 
+def choose_units(data_folder: Path, period: str) -> dict:
+    """The unit roles of the demo in ``data_folder`` for ``period``: each trajectory counted in its
+    gemeente with the mapping the batch takes for these data (``resolve_mapping_path`` without
+    ``--mapping``), as the unit stores count it; "gemeente onbekend" left out. Returns ``units``
+    (role -> label), ``codes`` (role -> code) and ``mapping`` (the mapping file, as text)."""
+    from outcome_analysis.contract import io
+    from outcome_analysis.contract.mapping import read_mapping
+    from outcome_analysis.running import units
+    from outcome_analysis.running.batch import units as unit_batch
+    from outcome_analysis.settings import for_delivery
+
+    settings, _ = for_delivery(data_folder)
+    path = unit_batch.resolve_mapping_path(None, settings, "municipality", data_folder)
+    mapping = read_mapping(path)
+    placed = units.unit_dataset(io.load(data_folder), mapping, "municipality", period=period)
+    t = placed.trajectories
+    t = t[t["institution"] != units.UNKNOWN["municipality"]]
+    counts = t.groupby(t["institution"].astype(str)).size()
+    counts = counts[counts > 0].sort_index(kind="stable").sort_values(kind="stable")  # ties: by label
+    large, small = str(counts.index[-1]), str(counts.index[0])
+    codes = placed.meta["units"]["codes"]
+    region = units.regions_of_units(mapping, period=period)[large]
+    (known,) = [u for u in unit_batch.known_units(mapping, "region", period) if u["label"] == region]
+    return {"units": {"gemeente_large": large, "gemeente_small": small, "region": region},
+            "codes": {"gemeente_large": codes[large], "gemeente_small": codes[small], "region": known["code"]},
+            "names": {"gemeente_small": next(u["name"] for u in unit_batch.known_units(mapping, "municipality", period)
+                                             if u["label"] == small)},
+            "counts": {"gemeente_large": int(counts.iloc[-1]), "gemeente_small": int(counts.iloc[0])},
+            "mapping": str(path)}
+
+
+def _run(command: list[str], what: str) -> None:
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    if run.returncode != 0:
+        raise RuntimeError(f"the shared report batch ({what}) failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
+
+
 def build(root: Path, small_demo) -> ReportBatch:
     """Make (or, when a finished one is there, read) the shared batch under ``root``."""
     from outcome_analysis.demo import write_demo
@@ -81,7 +147,7 @@ def build(root: Path, small_demo) -> ReportBatch:
     from subsets import GI, JH_INSTITUTION
 
     root.mkdir(parents=True, exist_ok=True)
-    data, out, cache = root / "data", root / "reports", root / "cache"
+    data, out, cache, unit_out = root / "data", root / "reports", root / "cache", root / "unit_reports"
     done_marker = root / "done.json"
     with open(root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one builder; the other workers wait here
@@ -93,13 +159,38 @@ def build(root: Path, small_demo) -> ReportBatch:
             command = [sys.executable, str(ROOT / "run_reports.py"), "--data", str(data), "--out", str(out),
                        "--cache", str(cache), "--formats", "html,pdf", "--jobs", "2", "--quiet", "--edition", "both",
                        "--institutions", ",".join(v for v in institutions.values() if v)]
-            run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
-            if run.returncode != 0:
-                raise RuntimeError(f"the shared report batch failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
-            done_marker.write_text(json.dumps(institutions), encoding="utf-8")
-        institutions = json.loads(done_marker.read_text(encoding="utf-8"))
+            _run(command, "institutions")
+            manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+            (period,) = {entry["period"] for entry in manifest["reports"].values()}
+            chosen = choose_units(data, period)
+            common = ["--data", str(data), "--out", str(unit_out), "--cache", str(cache), "--period", period,
+                      "--jobs", "2", "--quiet"]
+            # the largest gemeente by its code, in HTML and PDF; the smallest by its name, in HTML only
+            # (a PDF costs time); the largest one's jeugdregio. Three run_reports.py runs in one process.
+            runs = [common + ["--formats", "html,pdf", "--for", "municipality", "--municipalities",
+                              chosen["codes"]["gemeente_large"]],
+                    common + ["--formats", "html", "--for", "municipality", "--municipalities",
+                              chosen["names"]["gemeente_small"]],
+                    common + ["--formats", "html", "--for", "region", "--regions", chosen["units"]["region"]]]
+            _run([sys.executable, str(Path(__file__).resolve()), json.dumps(runs)], "gemeenten and jeugdregio")
+            done_marker.write_text(json.dumps({"institutions": institutions, "period": period, **chosen}),
+                                   encoding="utf-8")
+        done = json.loads(done_marker.read_text(encoding="utf-8"))
+    institutions = done["institutions"]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    batch = ReportBatch(out=out, data=data, cache=cache, manifest=manifest, institutions=institutions)
+    unit_manifest = json.loads((unit_out / "manifest.json").read_text(encoding="utf-8"))
+    batch = ReportBatch(out=out, data=data, cache=cache, manifest=manifest, institutions=institutions,
+                        unit_out=unit_out, unit_manifest=unit_manifest, unit_period=done["period"],
+                        units=done["units"], unit_codes=done["codes"])
+    for role, label in batch.units.items():
+        for entry in unit_manifest["reports"].values():
+            if entry["kind"] != UNIT_KIND[role] or entry["institution"] != label:
+                continue
+            batch.unit_statuses[role] = entry["status"]
+            if entry["status"] in ("made", "too_little_data"):
+                batch.unit_files[role] = {fmt: unit_out / rel for fmt, rel in entry["files"].items()}
+    (units_input,) = [run["inputs"]["units"][done["period"]] for run in unit_manifest["runs"][-1:]]
+    batch.unit_stores = {kind: Path(units_input[kind]) for kind in ("municipality", "region")}
     good = ("made", "too_little_data")
     for role, name in institutions.items():
         for entry in manifest["reports"].values():
@@ -111,3 +202,21 @@ def build(root: Path, small_demo) -> ReportBatch:
                 batch.files.setdefault(role, {}).update(
                     {("kort." if short else "") + fmt: out / rel for fmt, rel in entry["files"].items()})
     return batch
+
+
+def _run_reports(runs: list[list[str]]) -> int:
+    """``run_reports.main`` for each argument list in turn, in this process (one start-up for all);
+    the first non-zero exit status, else 0."""
+    sys.path.insert(0, str(ROOT))
+    import run_reports
+
+    for args in runs:
+        status = run_reports.main(args)
+        if status != 0:
+            print(f"run_reports.py {' '.join(args)} exited with {status}", file=sys.stderr)
+            return status
+    return 0
+
+
+if __name__ == "__main__":  # python tests/report_batch.py '[[run_reports.py arguments], ...]'
+    sys.exit(_run_reports(json.loads(sys.argv[1])))
