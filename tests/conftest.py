@@ -75,9 +75,13 @@ def _private_cache(tmp_path_factory):
 def report_batch(small_demo, tmp_path_factory):
     """The suite's shared report batch (``tests/report_batch.py``): HTML and PDF, full and short
     edition, of a GI, a jeugdhulp provider, the smallest institution, and the national overview
-    (full only) of the small demo, made once per test run (shared by the xdist workers).
+    (full only) of the small demo, and the gemeente and jeugdregio reports of the largest and the
+    smallest gemeente (``gemeente_large`` in HTML and PDF, ``gemeente_small`` in HTML) and of the
+    largest one's jeugdregio (``region``, HTML), made once per test run (shared by the xdist workers).
     ``report_batch.html(role)`` / ``pdf(role)`` are the full edition, ``short_html(role)`` /
-    ``short_pdf(role)`` the short one."""
+    ``short_pdf(role)`` the short one; ``unit_stores``, ``unit_out`` and ``unit_manifest`` the unit
+    reports' stores, folder and manifest. Tests must not write into its folders or its cache (copy
+    them to a temporary folder first)."""
     from report_batch import build
 
     base = tmp_path_factory.getbasetemp()

@@ -1,16 +1,20 @@
 """Tests of ``run_reports.py --for municipality|region`` (the batch side of the gemeente and jeugdregio
 reports) on the small demo (``make_demo(seed=0, scale=0.05)``, ``min_cell: 5``).
 
-The unit notebook is ``notebooks/unit_report.ipynb`` when it is in the tree; otherwise a stand-in
-with the contract's parameters cell that prints one shown figure of its unit through ``fmt_pct``
-(recorded in the ledger) or the too-little page. The tests that need a report that fails or leaks
-use stand-ins of their own. Both unit stores are computed once for the module (the first run) and
-reused by every later run with the same mapping.
+The reports a reader gets are the suite's shared report batch (``tests/report_batch.py``): the
+largest gemeente (chosen by its code, HTML and PDF), the smallest (chosen by its name, HTML) and the
+largest one's jeugdregio (HTML), made by three ``run_reports.py`` runs into one output folder with
+the real unit notebook, both unit stores computed by the first run and reused by the others. The
+tests that need a batch of their own (a failing or leaking report, a bad or changed mapping, a rerun)
+run one as small as they can: ``--formats html``, a stand-in notebook with the contract's parameters
+where the real report is not what is checked, and a private copy of the shared cache (its stores are
+then reused, and the shared cache is never written to).
 """
 from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -18,17 +22,18 @@ import pandas as pd
 import pytest
 
 from outcome_analysis import batch
-from outcome_analysis.contract.mapping import DEMO_MAPPING
+from outcome_analysis.contract.mapping import BESIDE_DATA, DEMO_MAPPING, read_mapping
 from outcome_analysis.running import units
 from outcome_analysis.running.batch import units as unit_batch
 from outcome_analysis.running.batch.constants import GOOD_STATUSES
 from outcome_analysis.running.results import Results
+from outcome_analysis.settings import for_delivery
+from report_batch import UNIT_KIND, UNIT_ROLES
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_NOTEBOOK = ROOT / "notebooks" / "unit_report.ipynb"
-PERIOD = "2024"
+GEMEENTEN = ("gemeente_large", "gemeente_small")
 
-PARAMETERS = '''data_path: str = "../data/demo"
+PARAMETERS = """data_path: str = "../data/demo"
 results_path: str = ""
 region_results_path: str = ""
 unit_kind: str = "municipality"
@@ -36,9 +41,9 @@ unit: str = ""
 period: str = ""
 lang: str = "nl"
 mapping_path: str = ""
-ledger_path: str = ""'''
+ledger_path: str = \"\""""
 
-STAND_IN = '''from IPython.display import HTML, display
+STAND_IN = """from IPython.display import HTML, display
 from outcome_analysis.presentation import ledger
 from outcome_analysis.presentation.report import fmt_pct
 from outcome_analysis.running.results import Results
@@ -48,10 +53,9 @@ results = Results.load(results_path)
 assert region_results_path == "" or Results.load(region_results_path).meta["unit_kind"] == "region"
 rows = results.indicators
 rows = rows[(rows["scope"] == "institution") & (rows["institution"] == unit) & (rows["period"] == period)]
-MODE = "{mode}"
-if MODE == "fail" and unit.startswith("Utrecht"):
+if unit == {fail!r}:
     raise RuntimeError("this gemeente fails")
-if MODE == "leak":  # a hidden share whose printed form no shown figure of the unit prints
+if unit == {leak!r}:  # a hidden share whose printed form no shown figure of the unit prints
     from outcome_analysis.running import audit
 
     also = audit.unit_comparators(results, Results.load(region_results_path), unit, period)
@@ -64,137 +68,169 @@ if rows.empty:
     display(HTML('<div class="oa-too-little" data-report-status="too_little_data"><p>Te weinig gegevens.</p></div>'))
 else:
     display(HTML(f"<h2>{{unit}}</h2><p>{{rows.iloc[0]['indicator']}}: {{fmt_pct(rows.iloc[0]['value'], lang=lang)}}</p>"))
-_ = ledger.end()'''
+_ = ledger.end()"""
 
 
-def stand_in(path: Path, mode: str = "ok") -> Path:
-    """A unit notebook with the contract's parameters: ``mode`` ``ok`` (one shown figure), ``fail``
-    (raises for Utrecht) or ``leak`` (prints a hidden figure of its unit)."""
+def stand_in(path: Path, fail: str = "", leak: str = "") -> Path:
+    """A unit notebook with the contract's parameters that prints one shown figure of its unit
+    through ``fmt_pct`` (recorded in the ledger) or the too-little page; it raises for the unit
+    ``fail`` and prints a hidden figure of the unit ``leak``."""
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell(STAND_IN.format(mode=mode)),
+        nbformat.v4.new_code_cell(STAND_IN.format(fail=fail, leak=leak)),
     ])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, str(path))
     return path
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from outcome_analysis.demo import make_demo, write_demo
-
-    base = tmp_path_factory.mktemp("unit-batch")
-    data = base / "demo"
-    write_demo(make_demo(seed=0, scale=0.05), data, "parquet")
-    with open(data / "settings.yaml", "a", encoding="utf-8") as fh:
-        fh.write("min_cell: 5\n")
-    notebook = REAL_NOTEBOOK if REAL_NOTEBOOK.is_file() else stand_in(base / "unit_report.ipynb")
-    return base, data, notebook
+def private_cache(report_batch, tmp_path: Path) -> Path:
+    """A copy of the shared batch's results cache (its institution and unit stores, a few MB): a
+    batch of a test reuses the stores without writing into the shared cache."""
+    cache = tmp_path / "cache"
+    shutil.copytree(report_batch.cache, cache, ignore=shutil.ignore_patterns(".*"))
+    return cache
 
 
-def cli(demo, out, *args):
-    import run_reports
-
-    base, data, notebook = demo
-    return run_reports.main(["--data", str(data), "--out", str(out), "--cache", str(base / "cache"),
-                             "--formats", "html", "--period", PERIOD, "--jobs", "2", "--quiet",
-                             "--unit-notebook", str(notebook), *args])
-
-
-@pytest.fixture(scope="module")
-def first(demo):
-    """Two gemeenten (by code and by name) and one jeugdregio into one output folder."""
+def cli(data, cache, out, period, *args):
+    """``run_reports.main`` in this process: ``--formats html``, two jobs, quiet, the real unit
+    notebook; ``args`` last (a later ``--unit-notebook`` wins)."""
     import sys
 
     sys.path.insert(0, str(ROOT))
-    base, _, _ = demo
-    out = base / "reports"
-    status_g = cli(demo, out, "--for", "municipality", "--municipalities", "GM0344", "Amsterdam")
-    status_r = cli(demo, out, "--for", "region", "--regions", "Amsterdam-Amstelland")
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    return {"out": out, "status": (status_g, status_r), "manifest": manifest,
-            "mtimes": {p: p.stat().st_mtime_ns for p in out.rglob("*.html") if "index" not in p.name}}
+    import run_reports
+
+    return run_reports.main(["--data", str(data), "--out", str(out), "--cache", str(cache), "--formats", "html",
+                             "--period", period, "--jobs", "2", "--quiet",
+                             "--unit-notebook", str(ROOT / "notebooks" / "unit_report.ipynb"), *args])
 
 
-def test_reports_are_written_per_gemeente_and_jeugdregio_with_codes_and_slugs(first):
-    out = first["out"]
-    assert first["status"] == (0, 0)
-    region = unit_batch.unit_stem("region", "Amsterdam-Amstelland", "R01")
-    assert re.fullmatch(r"amsterdam-amstelland-[0-9a-f]{8}", region)
-    expected = {f"{PERIOD}/gemeente/GM0344-utrecht.html", f"{PERIOD}/gemeente/GM0363-amsterdam.html",
-                f"{PERIOD}/regio/{region}.html"}
+def unit_stores(cache: Path) -> list[Path]:
+    """The unit store folders (``<key>`` holding ``units/``) in a results cache."""
+    return [p for p in cache.iterdir() if re.fullmatch(r"[0-9a-f]{16}", p.name) and (p / "units").is_dir()]
+
+
+def stem(report_batch, role: str) -> str:
+    return unit_batch.unit_stem(UNIT_KIND[role], report_batch.units[role], report_batch.unit_codes[role])
+
+
+def test_reports_are_written_per_gemeente_and_jeugdregio_with_codes_and_slugs(report_batch):
+    b, out, period = report_batch, report_batch.unit_out, report_batch.unit_period
+    assert unit_batch.unit_stem("municipality", "Utrecht (GM0344)", "GM0344") == "GM0344-utrecht"
+    assert re.fullmatch(r"amsterdam-amstelland-[0-9a-f]{8}", unit_batch.unit_stem("region", "Amsterdam-Amstelland", "R01"))
+    assert b.units["gemeente_large"] != b.units["gemeente_small"]
+    for role in GEMEENTEN:  # named by name and code; the file by code and a slug of the name
+        code = b.unit_codes[role]
+        assert re.fullmatch(r"GM\d{4}", code) and b.units[role].endswith(f" ({code})")
+        assert re.fullmatch(rf"{code}-[a-z0-9]+(-[a-z0-9]+)*", stem(b, role))
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*-[0-9a-f]{8}", stem(b, "region"))
+    keys = {role: f"{period}/{'regio' if role == 'region' else 'gemeente'}/{stem(b, role)}" for role in UNIT_ROLES}
     made = {p.relative_to(out).as_posix() for p in out.rglob("*.html") if p.name != "index.html"}
-    assert made == expected  # nothing for "gemeente onbekend", no institution report, no overview
-    reports = first["manifest"]["reports"]
-    assert set(reports) == {k[: -len(".html")] for k in expected}
-    utrecht = reports[f"{PERIOD}/gemeente/GM0344-utrecht"]
-    assert (utrecht["kind"], utrecht["institution"], utrecht["status"]) == ("municipality", "Utrecht (GM0344)",
-                                                                               utrecht["status"])
+    assert made == {k + ".html" for k in keys.values()}  # nothing for "gemeente onbekend", no institution report, no overview
+    assert {p.relative_to(out).as_posix() for p in out.rglob("*.pdf")} == {keys["gemeente_large"] + ".pdf"}
+    assert b.pdf("gemeente_large").read_bytes()[:5] == b"%PDF-"
+    reports = b.unit_manifest["reports"]
+    assert set(reports) == set(keys.values())
     assert all(r["status"] in GOOD_STATUSES for r in reports.values())
-    assert reports[f"{PERIOD}/regio/{region}"]["kind"] == "region"
-    params = utrecht["parameters"]
-    assert params["unit_kind"] == "municipality" and params["unit"] == "Utrecht (GM0344)"
+    for role, key in keys.items():
+        assert (reports[key]["kind"], reports[key]["institution"]) == (UNIT_KIND[role], b.units[role])
+        assert b.unit_statuses[role] == reports[key]["status"]
+    params = reports[keys["gemeente_large"]]["parameters"]
+    assert params["unit_kind"] == "municipality" and params["unit"] == b.units["gemeente_large"]
     assert params["results_path"].endswith("/units/municipality")
     assert params["region_results_path"].endswith("/units/region")
-    assert reports[f"{PERIOD}/regio/{region}"]["parameters"]["region_results_path"] == ""
+    assert reports[keys["region"]]["parameters"]["region_results_path"] == ""
 
 
-def test_the_index_lists_gemeenten_and_jeugdregios_in_groups_of_their_own(first):
-    page = (first["out"] / PERIOD / "index.html").read_text(encoding="utf-8")
+def test_the_largest_gemeente_is_named_with_its_jeugdregio_and_the_smallest_hides_its_figures(report_batch):
+    """The largest gemeente's report names it with its code and its jeugdregio; the smallest gives
+    the too-little page or hidden figures ("–*"), never a crash."""
+    b = report_batch
+    store = Results.load(b.unit_stores["municipality"])
+    large = b.html("gemeente_large")
+    assert b.unit_statuses["gemeente_large"] == "made"
+    assert b.units["gemeente_large"] in large and f"jeugdregio {b.units['region']}" in large
+    small = b.html("gemeente_small")
+    assert b.units["gemeente_small"] in small
+    assert b.unit_statuses["gemeente_small"] == "too_little_data" and 'data-report-status="too_little_data"' in small \
+        or b.unit_statuses["gemeente_small"] == "made" and "–*" in small
+    assert store.meta["units"]["regions"][b.units["gemeente_large"]] == b.units["region"]
+
+
+def test_the_index_lists_gemeenten_and_jeugdregios_in_groups_of_their_own(report_batch):
+    b = report_batch
+    page = (b.unit_out / b.unit_period / "index.html").read_text(encoding="utf-8")
     assert '<h2 id="municipality">Gemeenten</h2>' in page and '<h2 id="region">Jeugdregio&#x27;s</h2>' in page
-    assert page.index("Utrecht (GM0344)") < page.index('id="region"') < page.index("Amsterdam-Amstelland")
+    group = page.index('id="region"')
+    assert page.index(b.units["gemeente_large"]) < group and page.index(b.units["gemeente_small"]) < group
+    assert page.rindex(b.units["region"]) > group
     for href in re.findall(r'href="([^"]+\.html)"', page):
         if href != "../index.html":
-            assert (first["out"] / PERIOD / href).is_file(), href
+            assert (b.unit_out / b.unit_period / href).is_file(), href
 
 
-def test_both_unit_stores_are_computed_once_and_kept_in_the_cache(first, demo):
-    base, _, _ = demo
-    stores = [p for p in (base / "cache").iterdir() if re.fullmatch(r"[0-9a-f]{16}", p.name)]
-    assert len(stores) == 1  # the region run reused the gemeente run's stores
+def test_both_unit_stores_are_computed_once_and_kept_in_the_cache(report_batch):
+    b, period = report_batch, report_batch.unit_period
+    stores = unit_stores(b.cache)
+    assert len(stores) == 1  # the second gemeente run and the region run reused the first run's stores
+    assert b.unit_stores == {kind: stores[0] / "units" / kind for kind in ("municipality", "region")}
     g = Results.load(stores[0] / "units" / "municipality")
     r = Results.load(stores[0] / "units" / "region")
     assert (g.meta["unit_kind"], r.meta["unit_kind"]) == ("municipality", "region")
     assert units.UNKNOWN["municipality"] in g.meta["institutions"]
-    run = first["manifest"]["runs"][-1]
-    assert run["inputs"]["units"][PERIOD]["hash"] == stores[0].name
-    assert run["inputs"]["mapping"]["path"] == str(DEMO_MAPPING)
+    runs = b.unit_manifest["runs"]
+    assert len(runs) == 3 and all(run["inputs"]["units"][period]["hash"] == stores[0].name for run in runs)
+    mapping = b.data / BESIDE_DATA if (b.data / BESIDE_DATA).is_file() else DEMO_MAPPING  # beside the data, else shipped
+    assert runs[-1]["inputs"]["mapping"]["path"] == str(mapping)
     ledgers = list((stores[0] / "units" / "municipality" / "ledgers").rglob("*.json"))
-    assert {p.stem for p in ledgers} >= {"GM0344-utrecht", "GM0363-amsterdam"}
+    assert {p.stem for p in ledgers} >= {stem(b, role) for role in GEMEENTEN}
 
 
-def test_a_rerun_skips_unchanged_reports(first, demo, capsys):
-    out = first["out"]
+def test_a_rerun_skips_unchanged_reports(report_batch, tmp_path, capsys):
+    b = report_batch
+    out = tmp_path / "reports"
+    shutil.copytree(b.unit_out, out)  # keeps the files' times
+    mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*.html") if "index" not in p.name}
     capsys.readouterr()
-    assert cli(demo, out, "--for", "municipality", "--municipalities", "GM0344,GM0363") == 0
+    # the smallest gemeente as the batch made it (HTML), now by its code
+    assert cli(b.data, private_cache(b, tmp_path), out, b.unit_period, "--for", "municipality",
+               "--municipalities", b.unit_codes["gemeente_small"]) == 0
     last = capsys.readouterr().out.strip().splitlines()
-    assert last[0].startswith("0 made") and "2 unchanged (skipped)" in last[0]
+    assert last[0].startswith("0 made") and "1 unchanged (skipped)" in last[0]
     assert last[-1] == f"open {out / 'index.html'} to see every report"  # the last line names the index
-    assert {p: p.stat().st_mtime_ns for p in first["mtimes"]} == first["mtimes"]
+    assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
 
 
-def test_a_bad_mapping_stops_before_any_report_and_lists_its_problems(demo, tmp_path, capsys):
+def test_a_bad_mapping_stops_before_any_report_and_lists_its_problems(small_demo_path, tmp_path, capsys):
     bad = tmp_path / "gemeenten.csv"
     bad.write_text("municipality,name,region\nGM0344,Utrecht,Midden-Utrecht\nGM34,Ergens,Nergens\n"
                    "GM0363,Amsterdam,\n", encoding="utf-8")
     out = tmp_path / "out"
-    assert cli(demo, out, "--for", "municipality", "--mapping", str(bad)) == 2
+    assert cli(small_demo_path, tmp_path / "cache", out, "2024", "--for", "municipality", "--mapping", str(bad)) == 2
     err = capsys.readouterr().err
     assert "gemeenten.csv" in err and "no report was made" in err
     assert re.search(r"gemeenten\.csv, row 3, column 'municipality'.*'GM34'", err)
     assert re.search(r"gemeenten\.csv, row 4, column 'region'", err)
     assert not out.exists()
-    assert cli(demo, out, "--for", "region", "--mapping", str(tmp_path / "missing.csv")) == 2
+    assert cli(small_demo_path, tmp_path / "cache", out, "2024", "--for", "region",
+               "--mapping", str(tmp_path / "missing.csv")) == 2
     assert "missing.csv does not exist" in capsys.readouterr().err and not out.exists()
 
 
-def test_an_unknown_gemeente_is_a_clear_error(demo, tmp_path, capsys):
+def test_an_unknown_gemeente_is_a_clear_error(small_demo_path, tmp_path, capsys):
+    settings, _ = for_delivery(small_demo_path)
+    mapping = read_mapping(unit_batch.resolve_mapping_path(None, settings, "municipality", small_demo_path))
+    names = mapping.in_force_for_period("2024")["name"]
+    name = max((n for n in names if "," not in n), key=len)  # one letter short of the longest name (a comma splits)
     out = tmp_path / "out"
-    assert cli(demo, out, "--for", "municipality", "--municipalities", "Utrech") == 2
+    assert cli(small_demo_path, tmp_path / "cache", out, "2024", "--for", "municipality",
+               "--municipalities", name[:-1]) == 2
     err = capsys.readouterr().err
-    assert "gemeente 'Utrech' matches none of the" in err and "did you mean 'Utrecht'" in err
+    assert f"gemeente {name[:-1]!r} matches none of the" in err
+    assert re.search(rf"did you mean [^?]*{re.escape(repr(name))}", err)
     assert not out.exists()
-    assert cli(demo, out, "--municipalities", "GM0344") == 2  # without --for municipality
+    code = mapping.in_force_for_period("2024")["municipality"].iloc[0]
+    assert cli(small_demo_path, tmp_path / "cache", out, "2024", "--municipalities", code) == 2  # without --for municipality
     assert "--municipalities needs --for municipality" in capsys.readouterr().err
 
 
@@ -206,72 +242,76 @@ def test_a_real_delivery_needs_a_mapping(tmp_path):
     assert unit_batch.resolve_mapping_path(None, Settings(demo=True), "region") == DEMO_MAPPING
 
 
-def test_a_failing_or_leaking_unit_is_recorded_and_the_batch_goes_on(first, demo, tmp_path):
-    base, data, _ = demo
-    out = tmp_path / "out"
-    options = dict(periods=[PERIOD], formats=("html",), jobs=2, quiet=True, cache=base / "cache",
-                   report_for="municipality", units=["GM0344", "GM0362"])  # not the first run's Amsterdam:
-    # a report's ledger is kept beside the shared store under its key, so another folder's Amsterdam would replace it
-    failing = batch.run_batch(data, out=out, unit_notebook=stand_in(tmp_path / "fail.ipynb", "fail"), **options)
-    assert failing.counts["failed"] == 1 and failing.counts["made"] + failing.counts["too_little_data"] == 1
-    entry = failing.manifest["reports"][f"{PERIOD}/gemeente/GM0344-utrecht"]
-    assert entry["status"] == "failed" and "this gemeente fails" in entry["error"]["message"]
-    assert (out / PERIOD / "gemeente" / "GM0362-amstelveen.html").is_file()
-    assert not (out / PERIOD / "gemeente" / "GM0344-utrecht.html").exists()
-
-    store = Results.load(base / "cache" / failing.manifest["runs"][-1]["inputs"]["units"][PERIOD]["hash"]
-                         / "units" / "municipality")
+def test_a_failing_or_leaking_unit_is_recorded_and_the_batch_goes_on(report_batch, tmp_path):
+    """One batch of three gemeenten (none of the shared batch's): one fails, one prints a hidden
+    figure (the leak audit fails it), one is made; the failing and leaking ones leave no file."""
+    b, period = report_batch, report_batch.unit_period
+    store = Results.load(b.unit_stores["municipality"])
     t = store.indicators
-    hidden = t[(t["scope"] == "institution") & (t["period"] == PERIOD) & t["suppressed"].astype(bool)
-               & t["value"].notna() & (t["institution"] != units.UNKNOWN["municipality"])]
-    gemeente = hidden["institution"].value_counts().index[0]  # the gemeente with the most hidden figures
-    leaking = batch.run_batch(data, out=tmp_path / "leak", unit_notebook=stand_in(tmp_path / "leak.ipynb", "leak"),
-                              **dict(options, units=[gemeente]))
-    (entry,) = leaking.manifest["reports"].values()
-    assert entry["status"] == "failed" and entry["error"]["message"].startswith("leak audit:")
-    assert not [p for p in (tmp_path / "leak").rglob("*.html") if p.name != "index.html"]
+    others = t["institution"].isin([units.UNKNOWN["municipality"], *b.units.values()])
+    hidden = t[(t["scope"] == "institution") & (t["period"] == period) & t["suppressed"].astype(bool)
+               & t["value"].notna() & ~others]
+    leak = str(hidden["institution"].value_counts().index[0])  # the gemeente with the most hidden figures
+    fail, ok = sorted(u for u in store.meta["institutions"]
+                      if u not in (units.UNKNOWN["municipality"], leak, *b.units.values()))[:2]
+    out = tmp_path / "out"
+    result = batch.run_batch(b.data, out=out, periods=[period], formats=("html",), jobs=2, quiet=True,
+                             cache=private_cache(b, tmp_path), report_for="municipality", units=[fail, leak, ok],
+                             unit_notebook=stand_in(tmp_path / "stand_in.ipynb", fail=fail, leak=leak))
+    assert result.counts["failed"] == 2 and result.counts["made"] + result.counts["too_little_data"] == 1
+    entries = {e["institution"]: e for e in result.manifest["reports"].values()}
+    assert entries[fail]["status"] == "failed" and "this gemeente fails" in entries[fail]["error"]["message"]
+    assert entries[leak]["status"] == "failed" and entries[leak]["error"]["message"].startswith("leak audit:")
+    made = {p.relative_to(out).as_posix() for p in out.rglob("*.html") if p.name != "index.html"}
+    assert made == {k + ".html" for k, e in result.manifest["reports"].items() if e["institution"] == ok}
 
 
-def test_records_the_mapping_cannot_place_are_listed_once_and_counted_as_unknown(first, demo, tmp_path, capsys):
-    """A mapping without Utrecht: its records cannot be placed (listed once, counted in "gemeente
-    onbekend"), the batch goes on, and the changed mapping gives new stores."""
-    base, _, _ = demo
-    mapping = pd.read_csv(DEMO_MAPPING, dtype=str)
-    short = tmp_path / "zonder-utrecht.csv"
-    mapping[mapping["municipality"] != "GM0344"].to_csv(short, index=False)
+def test_records_the_mapping_cannot_place_are_listed_once_and_counted_as_unknown(report_batch, tmp_path, capsys):
+    """A mapping without the largest gemeente: its records cannot be placed (listed once, counted in
+    "gemeente onbekend"), the batch goes on, and the changed mapping gives new stores."""
+    b, period = report_batch, report_batch.unit_period
+    code = b.unit_codes["gemeente_large"]
+    mapping = pd.read_csv(b.unit_manifest["runs"][-1]["inputs"]["mapping"]["path"], dtype=str)
+    short = tmp_path / "zonder-grootste.csv"
+    mapping[mapping["municipality"] != code].to_csv(short, index=False)
+    cache = private_cache(b, tmp_path)
     capsys.readouterr()
     # the stand-in notebook: what is checked here is the batch's listing and its stores, not a report
-    assert cli(demo, tmp_path / "out", "--for", "municipality", "--municipalities", "Amsterdam",
-               "--mapping", str(short), "--unit-notebook", str(stand_in(tmp_path / "ok.ipynb"))) == 0
+    assert cli(b.data, cache, tmp_path / "out", period, "--for", "municipality", "--municipalities",
+               b.unit_codes["gemeente_small"], "--mapping", str(short),
+               "--unit-notebook", str(stand_in(tmp_path / "ok.ipynb"))) == 0
     err = capsys.readouterr().err
-    assert err.count("cannot place") == 1 and "GM0344" in err and "'gemeente onbekend'" in err
-    stores = [p for p in (base / "cache").iterdir() if re.fullmatch(r"[0-9a-f]{16}", p.name)]
-    assert len(stores) == 2
+    assert err.count("cannot place") == 1 and code in err and "'gemeente onbekend'" in err
+    assert len(unit_stores(cache)) == 2  # the shared batch's and this mapping's
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["runs"][-1]["inputs"]["units"][PERIOD]["n_unknown"] > \
-        first["manifest"]["runs"][-1]["inputs"]["units"][PERIOD]["n_unknown"]
+    assert manifest["runs"][-1]["inputs"]["units"][period]["n_unknown"] > \
+        b.unit_manifest["runs"][-1]["inputs"]["units"][period]["n_unknown"]
 
 
-def test_the_folder_audit_checks_each_unit_report_against_its_own_unit_store(first, tmp_path):
-    import shutil
-
+def test_the_folder_audit_checks_each_unit_report_against_its_own_unit_store(report_batch, tmp_path):
     from outcome_analysis.running import audit
 
+    b, period = report_batch, report_batch.unit_period
     out = tmp_path / "copy"
-    shutil.copytree(first["out"], out)
+    shutil.copytree(b.unit_out, out)
     stores = audit.stores_for(out)
-    assert set(stores) == {f"{PERIOD}:municipality", f"{PERIOD}:region"}
+    assert set(stores) == {f"{period}:municipality", f"{period}:region"}
     outcome = audit.audit_folder(out)
-    assert set(outcome) == set(first["manifest"]["reports"]) and all(r.ok for r in outcome.values())
+    assert set(outcome) == set(b.unit_manifest["reports"]) and all(r.ok for r in outcome.values())
 
-    store = Results.load(stores[f"{PERIOD}:municipality"])
-    forbidden = audit.forbidden_strings(store, "Utrecht (GM0344)", store.settings).percentages
-    hidden = next(iter(forbidden))  # a printed form of a hidden figure of Utrecht (a share, its complement or interval)
-    page = out / PERIOD / "gemeente" / "GM0344-utrecht.html"
+    store = Results.load(stores[f"{period}:municipality"])
+    # a printed form of a hidden figure (a share, its complement or interval) of a gemeente that has one
+    forbidden = {role: audit.forbidden_strings(store, b.units[role], store.settings).percentages for role in GEMEENTEN}
+    role = next((role for role in GEMEENTEN if forbidden[role]), None)
+    assert role is not None, "neither gemeente of the shared batch has a hidden figure"
+    hidden = next(iter(forbidden[role]))
+    key = {r: f"{period}/gemeente/{stem(b, r)}" for r in GEMEENTEN}
+    page = out / f"{key[role]}.html"
     page.write_text(page.read_text(encoding="utf-8").replace("</body>", f"<p>{hidden}</p></body>"), encoding="utf-8")
     after = audit.audit_folder(out)
-    assert not after[f"{PERIOD}/gemeente/GM0344-utrecht"].ok
-    assert after[f"{PERIOD}/gemeente/GM0363-amsterdam"].ok
+    assert not after[key[role]].ok
+    (other,) = set(GEMEENTEN) - {role}
+    assert after[key[other]].ok
 
 
 def _figures(rows):
@@ -305,15 +345,16 @@ def test_a_gemeente_report_may_print_its_jeugdregios_figure_unless_it_is_the_hid
     assert leaked and "complement" in leaked[0].why
 
 
-def test_the_comparable_gemeenten_pooled_figures_count_as_shown_in_a_gemeente_audit(first):
+def test_the_comparable_gemeenten_pooled_figures_count_as_shown_in_a_gemeente_audit(report_batch):
     from outcome_analysis.running import audit, neighbours
 
-    stores = audit.stores_for(first["out"])
-    g, r = Results.load(stores[f"{PERIOD}:municipality"]), Results.load(stores[f"{PERIOD}:region"])
-    also = audit.unit_comparators(g, r, "Amsterdam (GM0363)", PERIOD)
-    assert [unit for _, unit in also] == [g.meta["units"]["regions"]["Amsterdam (GM0363)"], audit.NEIGHBOURS]
+    period, large = report_batch.unit_period, report_batch.units["gemeente_large"]
+    stores = audit.stores_for(report_batch.unit_out)
+    g, r = Results.load(stores[f"{period}:municipality"]), Results.load(stores[f"{period}:region"])
+    also = audit.unit_comparators(g, r, large, period)
+    assert [unit for _, unit in also] == [g.meta["units"]["regions"][large], audit.NEIGHBOURS]
     table = also[1][0].indicators
-    near = neighbours.neighbours_of(g, "Amsterdam (GM0363)", PERIOD)
+    near = neighbours.neighbours_of(g, large, period)
     row = table.iloc[0]
     expected = neighbours.pooled(g, near, row["indicator"], row["care_type"], row["period"])
     assert (row["numerator"], row["denominator"]) == (expected["numerator"], expected["denominator"])

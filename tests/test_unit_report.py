@@ -1,10 +1,12 @@
 """The gemeente and jeugdregio report (document ``municipality``, ``notebooks/unit_report.ipynb``) and
 the comparable gemeenten (``outcome_analysis.running.neighbours``).
 
-The unit stores are computed once per module on the small demo (``make_demo(seed=0, scale=0.05)``,
-``min_cell: 5`` as in conftest) with the demo mapping, coordinated as a batch does. Expected values
-come from those stores (the report must print what the store holds) or, for the neighbours, from
-hand computations on toy profiles written in the tests.
+The unit stores are those the suite's shared report batch (``tests/report_batch.py``) made its
+gemeente and jeugdregio reports from: the small demo (``make_demo(seed=0, scale=0.05)``,
+``min_cell: 5`` as in conftest), the mapping the batch takes for it, coordinated, for the batch's
+period. Expected values come from those stores (the report must print what the store holds) or, for
+the neighbours, from hand computations on toy profiles written in the tests; the rendered reports
+are the shared batch's.
 """
 from __future__ import annotations
 
@@ -17,35 +19,30 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outcome_analysis.contract.mapping import DEMO_MAPPING, read_mapping
 from outcome_analysis.indicators import registry
 from outcome_analysis.presentation import documents, report
 from outcome_analysis.presentation.sections.institution.summary import summary_frame
 from outcome_analysis.presentation.sections.municipality import SECTIONS, key_figures, too_little
 from outcome_analysis.presentation.sections.municipality import unit as U
 from outcome_analysis.running import neighbours as nb
-from outcome_analysis.running.units import UNKNOWN, compute_unit_results, coordinate
+from outcome_analysis.running.results import Results
+from outcome_analysis.running.units import UNKNOWN
 
 ROOT = Path(__file__).resolve().parents[1]
-PERIOD = "2024"
 
 
 @pytest.fixture(scope="module")
-def stores(small_demo, demo_settings, tmp_path_factory):
-    """The gemeente and jeugdregio results of the small demo for 2024, coordinated, and saved."""
-    mapping = read_mapping(DEMO_MAPPING)
-    g = compute_unit_results(small_demo, mapping, "municipality", demo_settings, period=PERIOD)
-    r = compute_unit_results(small_demo, mapping, "region", demo_settings, period=PERIOD)
-    coordinate(g, r, mapping, demo_settings)
-    folder = tmp_path_factory.mktemp("unit_stores")
-    g.save(folder / "municipality")
-    r.save(folder / "region")
-    return {"g": g, "r": r, "g_path": folder / "municipality", "r_path": folder / "region"}
+def stores(report_batch):
+    """The shared batch's gemeente and jeugdregio results (coordinated, as the batch saved them) and
+    their period."""
+    g_path, r_path = report_batch.unit_stores["municipality"], report_batch.unit_stores["region"]
+    return {"g": Results.load(g_path), "r": Results.load(r_path), "g_path": g_path, "r_path": r_path,
+            "period": report_batch.unit_period}
 
 
 @pytest.fixture(scope="module")
 def largest(stores):
-    return U.prepare(stores["g"], "", PERIOD, "nl", region_results=stores["r"])
+    return U.prepare(stores["g"], "", stores["period"], "nl", region_results=stores["r"])
 
 
 def text_of(items) -> str:
@@ -152,7 +149,7 @@ def test_the_document_is_registered_and_the_notebook_shows_each_section():
 
 def test_the_default_unit_is_the_largest_and_never_the_unknown_one(stores, largest):
     assert largest.institution != UNKNOWN["municipality"] and largest.ok
-    assert U.prepare(stores["g"], UNKNOWN["municipality"], PERIOD).status == "unknown_institution"
+    assert U.prepare(stores["g"], UNKNOWN["municipality"], stores["period"]).status == "unknown_institution"
 
 
 def test_the_gemeente_is_named_with_code_region_mapping_and_unknown_count(stores, largest):
@@ -186,7 +183,7 @@ def test_key_figures_show_the_region_neighbours_and_national_figures_from_the_st
     for _, f in summary_frame(largest).iterrows():
         if f["status"] not in ("getoond", "verborgen"):
             continue
-        label = f["label"] + (f" ({report.fmt_period(f['shown_period'])})" if f["shown_period"] != PERIOD else "")
+        label = f["label"] + (f" ({report.fmt_period(f['shown_period'])})" if f["shown_period"] != stores["period"] else "")
         cells = rows[label]
         region = r.headline(f["indicator"], f["care_type"], f["shown_period"], "institution", institution=largest.region)
         national = g.headline(f["indicator"], f["care_type"], f["shown_period"], "national")
@@ -214,7 +211,7 @@ def test_the_verdict_is_the_stored_one(stores, largest):
             continue
         stored = g.verdict(f["indicator"], f["care_type"], f["shown_period"], largest.institution, basis="adjusted",
                            measure="oe_ratio", unit_kind="municipality")
-        label = f["label"] + (f" ({report.fmt_period(f['shown_period'])})" if f["shown_period"] != PERIOD else "")
+        label = f["label"] + (f" ({report.fmt_period(f['shown_period'])})" if f["shown_period"] != stores["period"] else "")
         cell = rows[label][-1]
         if stored is not None and stored["signal"] in words and registry.get(f["indicator"]).casemix:
             assert cell.startswith(largest.t[words[stored["signal"]]]), (label, stored["signal"], cell)
@@ -226,9 +223,9 @@ def test_the_verdict_is_the_stored_one(stores, largest):
 
 def test_a_tiny_gemeente_gets_the_too_little_page(stores):
     g = stores["g"]
-    ended = g.select("quality", scope="institution", period=PERIOD, item="end_reason")
+    ended = g.select("quality", scope="institution", period=stores["period"], item="end_reason")
     sizes = ended[ended["institution"] != UNKNOWN["municipality"]].groupby("institution", observed=True)["denominator"].sum()
-    tiny = U.prepare(g, str(sizes.sort_values(kind="stable").index[0]), PERIOD)  # the smallest gemeente
+    tiny = U.prepare(g, str(sizes.sort_values(kind="stable").index[0]), stores["period"])  # the smallest gemeente
     assert tiny.status in U.NOT_OK
     html = "".join(str(x) for x in too_little.build(tiny))
     assert too_little.STATUS_ATTRIBUTE in html and tiny.named in text_of([html])
@@ -238,17 +235,28 @@ def test_a_tiny_gemeente_gets_the_too_little_page(stores):
 INSTITUTION_WORDING = re.compile(r"\b(deze|alle|andere|de|tussen) (instelling|instellingen|aanbieder)\b", re.I)
 
 
-def test_no_institution_wording_where_it_should_say_gemeente(stores, largest):
-    text = built(largest)
+def visible_text(html: str) -> str:
+    """The text a reader sees in a rendered report (no style, script or head)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.select("style, script, head"):
+        tag.decompose()
+    return " ".join(soup.get_text(" ").split())
+
+
+def test_no_institution_wording_where_it_should_say_gemeente(report_batch):
+    """The rendered gemeente and jeugdregio reports of the shared batch (built from this document's
+    sections) speak of the gemeente or jeugdregio, never of "the institution"."""
+    text = visible_text(report_batch.html("gemeente_large"))
     assert not INSTITUTION_WORDING.search(text), INSTITUTION_WORDING.search(text)
     assert "Deze gemeente" in text  # the reused context section's column, in the unit's words
-    region_story = U.prepare(stores["r"], "", PERIOD, region_results=stores["g"])
-    text = built(region_story)
+    text = visible_text(report_batch.html("region"))
     assert not INSTITUTION_WORDING.search(text), INSTITUTION_WORDING.search(text)
 
 
 def test_a_region_report_sets_its_gemeenten_side_by_side_without_a_region_column(stores):
-    story = U.prepare(stores["r"], "", PERIOD, region_results=stores["g"])
+    story = U.prepare(stores["r"], "", stores["period"], region_results=stores["g"])
     assert "region" not in key_figures.columns(story) and story.neighbours == []
     text = text_of(documents.section("municipality", "members", story))
     members = stores["r"].meta["units"]["regions"][story.institution]
@@ -256,37 +264,26 @@ def test_a_region_report_sets_its_gemeenten_side_by_side_without_a_region_column
 
 
 def test_the_english_report_uses_english_unit_words(stores):
-    story = U.prepare(stores["g"], "", PERIOD, "en", region_results=stores["r"])
+    story = U.prepare(stores["g"], "", stores["period"], "en", region_results=stores["r"])
     text = built(story)
     assert "youth care region" in text and "this institution" not in text.lower()
 
 
 # --------------------------------------------------------------------------------------------------
-# the notebook
+# the notebook (as the shared batch ran it)
 # --------------------------------------------------------------------------------------------------
 
 
-def run_notebook(tmp_path, **params):
-    import papermill as pm
-
-    out = tmp_path / f"{params.get('unit_kind', 'municipality')}.ipynb"
-    pm.execute_notebook(str(ROOT / "notebooks" / "unit_report.ipynb"), str(out), parameters=params,
-                        cwd=str(ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
-    nb_json = json.loads(out.read_text(encoding="utf-8"))
-    return "\n".join(str(o.get("data", {}).get("text/html", "")) if isinstance(o.get("data", {}).get("text/html"), str)
-                     else "".join(o.get("data", {}).get("text/html", []))
-                     for c in nb_json["cells"] for o in c.get("outputs", []))
-
-
-def test_the_notebook_reports_a_gemeente_and_a_region(stores, largest, tmp_path):
-    html = run_notebook(tmp_path, results_path=str(stores["g_path"]), region_results_path=str(stores["r_path"]),
-                        unit_kind="municipality", unit=largest.institution, period=PERIOD,
-                        ledger_path=str(tmp_path / "ledger.json"))
-    text = text_of([html])
-    assert largest.named in text and "Kerncijfers" in text and "Vergelijkbare gemeenten" in text
-    assert (tmp_path / "ledger.json").exists()
-    region = largest.region
-    html = run_notebook(tmp_path, results_path=str(stores["r_path"]), region_results_path=str(stores["g_path"]),
-                        unit_kind="region", unit=region, period=PERIOD)
-    text = text_of([html])
+def test_the_notebook_reports_a_gemeente_and_a_region(report_batch, stores):
+    """The unit notebook, run by the shared batch with the contract's parameters, reports the largest
+    gemeente (key figures, comparable gemeenten, its ledger written) and its jeugdregio."""
+    period, unit, region = stores["period"], report_batch.units["gemeente_large"], report_batch.units["region"]
+    story = U.prepare(stores["g"], unit, period, region_results=stores["r"])
+    assert story.ok and story.region == region
+    text = visible_text(report_batch.html("gemeente_large"))
+    assert story.named in text and "Kerncijfers" in text and "Vergelijkbare gemeenten" in text
+    (entry,) = [e for e in report_batch.unit_manifest["reports"].values() if e["institution"] == unit]
+    ledger = stores["g_path"] / entry["parameters"]["ledger_path"]
+    assert ledger.is_file() and ledger.stat().st_size > 0
+    text = visible_text(report_batch.html("region"))
     assert f"Jeugdregio {region}" in text and "De gemeenten van de regio naast elkaar" in text
