@@ -8,10 +8,11 @@ STAMP  := $(VENV)/.installed
 DEMO   := data/demo
 JOBS   ?=
 
-.PHONY: reports test lab bench demo check-system lock clean help
+.PHONY: reports gemeente-reports test lab bench demo check-system lock clean help
 
 help:
 	@echo "make reports   build the demo data and write the demo reports, full and short edition (latest complete year), to reports/"
+	@echo "make gemeente-reports  write the demo's gemeente and jeugdregio reports (latest complete year) to reports/"
 	@echo "make test      run the test suite"
 	@echo "make lab       start JupyterLab with the explorer ready to open"
 	@echo "make bench     run the benchmarks (minutes; prints ratios against baselines)"
@@ -32,7 +33,7 @@ $(STAMP): requirements.lock pyproject.toml
 check-system: $(STAMP)
 	@$(PY) scripts/check_system.py
 
-$(DEMO)/.built: $(STAMP) outcome_analysis/contract/demo.py
+$(DEMO)/.built: $(STAMP) outcome_analysis/contract/demo.py outcome_analysis/data/mappings/demo.csv
 	$(PY) -m outcome_analysis.demo --out $(DEMO)
 	@touch $@
 
@@ -40,6 +41,10 @@ demo: $(DEMO)/.built
 
 reports: check-system $(DEMO)/.built
 	$(PY) run_reports.py --data $(DEMO) --out reports --figures --edition both $(if $(JOBS),--jobs $(JOBS))
+
+gemeente-reports: check-system $(DEMO)/.built
+	$(PY) run_reports.py --data $(DEMO) --out reports --for region $(if $(JOBS),--jobs $(JOBS))
+	$(PY) run_reports.py --data $(DEMO) --out reports --for municipality $(if $(JOBS),--jobs $(JOBS))
 
 test: $(STAMP)
 	$(PY) scripts/check_system.py --quiet

@@ -25,7 +25,7 @@ import pandas as pd
 from outcome_analysis import atomic
 from . import schema
 from .dataset import Dataset
-from .mapping import BESIDE_DATA, DEMO_MAPPING, REORGANISATIONS_SUFFIX, reorganisations_path
+from outcome_analysis.contract.mapping import BESIDE_DATA, DEMO_MAPPING, REORGANISATIONS_SUFFIX, reorganisations_path
 from outcome_analysis.settings import DELIVERY_SETTINGS_FILE
 
 # ---------------------------------------------------------------------------
@@ -365,6 +365,10 @@ class _Requests:
 class _Generator:
     def __init__(self, seed: int, scale: float, first_year: int, last_year: int):
         self.rng = np.random.default_rng(seed)
+        #: the gemeente stream: where a youth lives within its region, and old codes in old records.
+        #: Apart from it the draws are those of the demo before it had gemeenten of realistic sizes,
+        #: so a seed gives the same trajectories as then.
+        self.place_rng = np.random.default_rng([seed, 1])
         self.scale = scale
         self.first_day = _day_of(f"{first_year}-01-01")
         self.ref = _day_of(f"{last_year}-12-31")
@@ -377,13 +381,20 @@ class _Generator:
     # -- first episodes -----------------------------------------------------------------------
 
     def gemeente_in(self, region: np.ndarray) -> np.ndarray:
-        """A gemeente (index into :data:`MUNICIPALITIES`) for each youth of ``region``, by weight."""
-        out = np.zeros(len(region), dtype="int64")
+        """A gemeente (index into :data:`MUNICIPALITIES`) for each youth of ``region``, by weight.
+
+        The uniform of each draw takes its first two bits from the main stream (the demo drew one of
+        four gemeenten per region from it before) and the rest from :attr:`place_rng`, so the main
+        stream, and with it every trajectory of a seed, is what it was."""
+        quarter = self.rng.integers(0, 4, len(region))
+        uniform = (quarter + self.place_rng.random(len(region))) / 4.0
         weight = np.array([w for _, _, w in GEMEENTEN])
+        out = np.zeros(len(region), dtype="int64")
         for r in np.unique(region):
             members = np.flatnonzero(MUNICIPALITY_REGION == r)
             at = region == r
-            out[at] = members[_choice(self.rng, int(at.sum()), weight[members])]
+            cum = np.cumsum(weight[members] / weight[members].sum())
+            out[at] = members[np.searchsorted(cum, uniform[at], side="right").clip(0, len(members) - 1)]
         return out
 
     def first_requests(self) -> _Requests:
@@ -759,7 +770,7 @@ def _trajectories(gen: _Generator, rows: dict[str, np.ndarray]) -> tuple[pd.Data
     muni_missing = rng.random(n) < 0.03
     code = MUNICIPALITIES[gen.youths.municipality[youth]].astype(object)
     for old_code, successor, first_day, p in DISSOLVED:
-        before = (code == successor) & (start < _day_of(first_day)) & (rng.random(n) < p)
+        before = (code == successor) & (start < _day_of(first_day)) & (gen.place_rng.random(n) < p)
         code[before] = old_code
     cols["municipality"] = pd.Series(code, dtype="string").mask(muni_missing)
     cols["care_type"] = _codes(ct, "care_type")
