@@ -97,6 +97,11 @@ class Settings:
     min_expected : float
         An O/E is judged only with at least this many expected events and expected non-events;
         below it the verdict is "too little to compare" (:mod:`outcome_analysis.statistics.verdict`).
+    action_lag_months : int
+        Months after a verbeteractie's ``agreed_on`` before its after-window starts (default 3): the
+        before/after judgement compares the trajectories ended in the 12 months before the agreement
+        with those ended from ``agreed_on`` + this lag to the end of the report period
+        (:mod:`outcome_analysis.running.actions`). 0 up to 24.
     rankability_high : float
         Rankability above this is "high" (Lingsma et al. 2010; 0.50 up to it is "moderate"); only
         then does the national overview order institutions by O/E.
@@ -132,6 +137,7 @@ class Settings:
     signal_limit: float = 0.998
     overdispersion_trim: float = 0.1
     min_expected: float = 5.0
+    action_lag_months: int = 3
     rankability_high: float = 0.75
     delivery_scope: str = "delivery"
     demo: bool = False
@@ -150,6 +156,10 @@ class Settings:
                 raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)!r}")
         if not self.min_expected > 0:
             raise SettingsError(f"min_expected must be a positive number of expected events, got {self.min_expected!r}")
+        if isinstance(self.action_lag_months, bool) or not isinstance(self.action_lag_months, int) \
+                or not 0 <= self.action_lag_months <= 24:
+            raise SettingsError(f"action_lag_months must be a whole number of months from 0 up to 24, "
+                                f"got {self.action_lag_months!r}")
         if not 0.5 <= self.rankability_high < 1:
             raise SettingsError(f"rankability_high must be a fraction from 0.5 up to 1, got {self.rankability_high!r}")
         for lim in self.funnel_limits:
