@@ -42,7 +42,7 @@ from .write import WRITE_FORMATS, WriteError, write
 #: file name prefixes of the tables ``load`` reads from a delivery folder.
 TABLE_PREFIXES = ("trajectories", "goals", "experience")
 #: prefixes of the contract's other tables (read elsewhere): recognised in a folder and left alone.
-OTHER_TABLE_PREFIXES = ("actions", "gemeenten")
+OTHER_TABLE_PREFIXES = ("actions", "acties", "gemeenten")  # acties*: a filled-in dialogue record
 #: files a delivery folder may hold besides its tables without a warning: its settings, and the demo's
 #: truth that ``outcome_analysis.demo`` writes beside the tables.
 QUIET_FILES = frozenset({"settings.yaml", "settings.yml", "demo_truth.csv"})
