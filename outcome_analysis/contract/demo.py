@@ -959,6 +959,8 @@ def write_demo(data: Dataset, out: str | Path, format: str = "parquet") -> list[
     when no other settings file is given. The demo's gemeente mapping (``data/mappings/demo.csv`` and its
     reorganisations) goes beside the data as ``gemeenten.csv`` and ``gemeenten.reorganisations.csv``,
     the mapping ``run_reports.py --for municipality|region`` reads when no ``--mapping`` is given.
+    The demo's verbeteracties (:func:`demo_actions`) go to ``actions.csv``, as a filled-in dialogue
+    record (UTF-8 with BOM, ``;``, dates ``dd-mm-jjjj``).
 
     Returns
     -------
@@ -976,7 +978,87 @@ def write_demo(data: Dataset, out: str | Path, format: str = "parquet") -> list[
     beside = [out / BESIDE_DATA, out / f"{Path(BESIDE_DATA).stem}{REORGANISATIONS_SUFFIX}.csv"]
     for source, target in zip((DEMO_MAPPING, reorganisations_path(DEMO_MAPPING)), beside):
         atomic.write_bytes(target, source.read_bytes())
-    return written + [out / "demo_truth.csv", out / DELIVERY_SETTINGS_FILE, *beside]
+    atomic.write_bytes(out / DEMO_ACTIONS_FILE, actions_csv(demo_actions(data)))
+    return written + [out / "demo_truth.csv", out / DELIVERY_SETTINGS_FILE, *beside, out / DEMO_ACTIONS_FILE]
+
+
+# ---------------------------------------------------------------------------
+# The demo's verbeteracties (the contract's ``actions`` table)
+# ---------------------------------------------------------------------------
+
+#: the file the demo's actions go to, beside the tables.
+DEMO_ACTIONS_FILE = "actions.csv"
+
+#: the demo's actions: institution, indicator, (years before the reference year, month, day) of
+#: ``agreed_on``, description, owner, status, months from ``agreed_on`` to ``review_on`` (None: empty).
+#: Fixed, not drawn: the demo's random streams are untouched. One description holds markup, which the
+#: reports must show as text.
+DEMO_ACTIONS: tuple[tuple, ...] = (
+    ("Jeugdzorg De Wissel", "jh_uitval", (1, 3, 14),
+     "Bij elke aanmelding een kennismakingsgesprek met ouders en jongere vóór de start van de hulp, "
+     "zodat minder jongeren voortijdig afhaken.", "Teamleider ambulant", "lopend", 6),
+    ("Jeugdzorg De Wissel", "jh_tevredenheid", (1, 6, 20),
+     "<b>Ervaringsvragenlijst</b> bij de laatste afspraak samen invullen <script>alert('demo')</script>",
+     "Kwaliteitsmedewerker", "afgerond", None),
+    ("Jeugdzorg De Wissel", "jh_zonder_hulp_verder", (0, 2, 5),
+     "Drie maanden na de afsluiting een nazorggesprek plannen.", None, "gepland", 9),
+    ("Stichting Jeugdhulp Delta", "jh_uitval", (1, 5, 2),
+     "Wachttijd tussen intake en eerste afspraak terugbrengen tot twee weken.", "Manager zorg", "lopend", 12),
+    ("Jeugdbescherming Randstad Midden", "jbjr_herhaald_beroep", (1, 4, 11),
+     "Bij elke afsluiting een overdracht aan het lokale team met afspraken over de eerste drie maanden.",
+     "Gedragswetenschapper", "lopend", 6),
+    ("Jeugdbescherming Randstad Midden", "jbjr_clientervaring", (1, 10, 2),
+     "Jeugdigen en ouders krijgen een vaste contactpersoon bij afwezigheid van hun jeugdbeschermer.",
+     None, None, None),
+)
+
+
+def demo_actions(data: Dataset) -> pd.DataFrame:
+    """The demo's verbeteracties: :data:`DEMO_ACTIONS` for the institutions of ``data``.
+
+    Actions are agreed in the year before the reference year (one in the reference year itself, too
+    recent to judge), for institutions in ``data`` that have trajectories of the indicator's care
+    type; an action whose institution or care type is missing from ``data`` is left out.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :data:`outcome_analysis.contract.actions.ACTION_COLUMNS` with the dtypes
+        :func:`~outcome_analysis.contract.actions.read_actions` gives them (texts ``string``, dates
+        ``datetime64[ns]``), sorted by institution and ``agreed_on``.
+    """
+    from outcome_analysis.indicators import registry
+
+    from .actions import ACTION_COLUMNS
+
+    t = data.trajectories
+    present = set(zip(t["institution"].astype(str), t["care_type"].astype(str)))
+    year = pd.Timestamp(data.reference_date).year
+    rows = []
+    for institution, indicator, (back, month, day), description, owner, status, review in DEMO_ACTIONS:
+        if not any((institution, c) in present for c in registry.get(indicator).care_types):
+            continue
+        agreed = pd.Timestamp(year - back, month, day)
+        rows.append({"institution": institution, "indicator": indicator, "agreed_on": agreed,
+                     "description": description, "owner": owner, "status": status,
+                     "review_on": agreed + pd.DateOffset(months=review) if review is not None else pd.NaT})
+    frame = pd.DataFrame(rows, columns=list(ACTION_COLUMNS))
+    for column in ACTION_COLUMNS:
+        if column in ("agreed_on", "review_on"):
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+        else:
+            frame[column] = frame[column].astype("string")
+    return frame.sort_values(["institution", "agreed_on"], kind="stable").reset_index(drop=True)
+
+
+def actions_csv(actions: pd.DataFrame) -> bytes:
+    """``actions`` as a filled-in dialogue record CSV: UTF-8 with BOM, ``;``, dates ``dd-mm-jjjj``."""
+    from .actions import ACTION_COLUMNS
+
+    frame = actions.loc[:, list(ACTION_COLUMNS)].copy()
+    for column in ("agreed_on", "review_on"):
+        frame[column] = frame[column].dt.strftime("%d-%m-%Y")
+    return frame.to_csv(index=False, sep=";", lineterminator="\r\n").encode("utf-8-sig")
 
 
 #: the settings the demo delivery carries: it is declared national (docs/design.md, "Landelijk") and demo data.
