@@ -208,6 +208,10 @@ def test_too_early_below_min_expected():
     assert model["method"] == "oe_ratio" and model["change"] == "too_early"
     assert before_after({"events": 100, "n": 400, "expected": 95.0}, {"events": 3, "n": 40, "expected": 4.9},
                         min_expected=4.0)["change"] != "too_early"
+    # an empty after window is too early even at min_expected = 0
+    assert before_after({"events": 100, "n": 400}, {"events": 0, "n": 0}, min_expected=0)["change"] == "too_early"
+    assert before_after({"events": 100, "n": 400, "expected": 90.0}, {"events": 0, "n": 0, "expected": 0.0},
+                        min_expected=0)["change"] == "too_early"
     # no before window: nothing to compare with
     none = before_after({"events": 0, "n": 0}, {"events": 30, "n": 200})
     assert none["change"] == "too_early" and none["reason"] == "no_baseline"

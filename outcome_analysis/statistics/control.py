@@ -330,7 +330,8 @@ def before_after(before, after, *, conf: float = 0.95, min_expected: float = 5.0
 
     ``change`` is ``"too_early"`` (and the interval NaN) when the events expected after the action
     are below ``min_expected``: ``E_a`` with a model, else ``n_a · p_b`` (the after-window's size
-    times the share before, i.e. the events expected if nothing changed); also when the before
+    times the share before, i.e. the events expected if nothing changed); always when the after
+    window has no records (or ``E_a = 0``), whatever ``min_expected``; also when the before
     window has no records (or, with a model, ``E_b = 0``): there is nothing to compare with
     (``reason`` says which).
 
@@ -390,13 +391,13 @@ def before_after(before, after, *, conf: float = 0.95, min_expected: float = 5.0
         out.update(method="oe_ratio", expected_before=eb, expected_after=ea, oe_before=oe_b, oe_after=oe_a,
                    ratio=ratio, estimate=ratio, expected_after_events=ea)
         no_baseline = nb == 0 or eb <= 0
-        early = ea < min_expected
+        early = not ea >= min_expected or ea <= 0 or na == 0
     else:
         diff = share_a - share_b
         expected_after = na * share_b if nb > 0 else np.nan
         out.update(method="newcombe", difference=diff, estimate=diff, expected_after_events=expected_after)
         no_baseline = nb == 0
-        early = not (expected_after >= min_expected)
+        early = not expected_after >= min_expected or na == 0
     if no_baseline or early:
         out.update(change="too_early", ci_low=np.nan, ci_high=np.nan,
                    reason="no_baseline" if no_baseline else "after_expected_below_min")
