@@ -37,6 +37,11 @@ DOCUMENTS = {
     "municipality": "outcome_analysis.presentation.sections.municipality",
 }
 
+#: sections a document shows besides those its package lists: document -> ``(after, "module:attribute")``
+#: pairs, each inserted after the section named ``after`` (at the end when there is none). The short
+#: edition's verbeteracties (one line per action) follow its key figures.
+ADDED = {"institution_short": (("figures", "outcome_analysis.presentation.sections.institution.actions:SHORT"),)}
+
 #: the report notebook's ``edition`` parameter -> the document it shows.
 EDITIONS = {"full": "institution", "short": "institution_short"}
 
@@ -64,7 +69,15 @@ def sections(document: str) -> tuple[ModuleType, ...]:
     """
     if document not in DOCUMENTS:
         raise ReportError(f"unknown document {document!r}; there are {sorted(DOCUMENTS)}")
-    return tuple(importlib.import_module(DOCUMENTS[document]).SECTIONS)
+    listed = list(importlib.import_module(DOCUMENTS[document]).SECTIONS)
+    for after, target in ADDED.get(document, ()):
+        module, _, attribute = target.partition(":")
+        extra = getattr(importlib.import_module(module), attribute)
+        if any(s.NAME == extra.NAME for s in listed):
+            continue  # the package lists it itself
+        names_ = [s.NAME for s in listed]
+        listed.insert(names_.index(after) + 1 if after in names_ else len(listed), extra)
+    return tuple(listed)
 
 
 def names(document: str) -> list[str]:

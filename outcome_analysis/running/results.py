@@ -36,9 +36,10 @@ TABLES = (
     "model_summaries", "coefficients", "calibration", "status", "comparisons",
 )
 #: tables a store may hold (a unit store: its providers' figures for the unit's youths and their
-#: national verdicts, :mod:`outcome_analysis.running.unit_providers`); a store without one loads
+#: national verdicts, :mod:`outcome_analysis.running.unit_providers`; a store of a delivery with
+#: verbeteracties: their course, :mod:`outcome_analysis.running.actions`); a store without one loads
 #: it as an empty table.
-OPTIONAL_TABLES = ("providers", "provider_verdicts")
+OPTIONAL_TABLES = ("providers", "provider_verdicts", "action_course", "action_points", "action_vlad")
 
 #: what each indicator shows in a report, one word per indicator, scope, institution and care type
 #: (:func:`indicator_status`): ``getoond`` (shown), ``verborgen`` (hidden by disclosure control),
@@ -111,6 +112,10 @@ def _empty_comparisons() -> pd.DataFrame:
 def _empty_optional(name: str) -> pd.DataFrame:
     from outcome_analysis.running import unit_providers
 
+    if name.startswith("action_"):
+        from outcome_analysis.running import actions
+
+        return actions.empty(name)
     return unit_providers.empty_pairs() if name == "providers" else unit_providers.empty_verdicts()
 
 
@@ -166,6 +171,10 @@ class Results(ResultsQuery):
         Unit stores only (:data:`OPTIONAL_TABLES`; empty otherwise, and for a store written without
         them): the providers' figures for each unit's youths and the providers' national verdicts
         (:mod:`outcome_analysis.running.unit_providers`).
+    action_course, action_points, action_vlad : DataFrame
+        A delivery with verbeteracties only (:data:`OPTIONAL_TABLES`; empty otherwise): per action and
+        report period the before/after judgement, the p-chart points and the VLAD at month ends
+        (:func:`outcome_analysis.running.actions.action_course`; aggregates only).
     """
 
     indicators: pd.DataFrame
@@ -182,6 +191,9 @@ class Results(ResultsQuery):
     meta: dict = field(default_factory=dict)
     providers: pd.DataFrame = field(default_factory=lambda: _empty_optional("providers"))
     provider_verdicts: pd.DataFrame = field(default_factory=lambda: _empty_optional("provider_verdicts"))
+    action_course: pd.DataFrame = field(default_factory=lambda: _empty_optional("action_course"))
+    action_points: pd.DataFrame = field(default_factory=lambda: _empty_optional("action_points"))
+    action_vlad: pd.DataFrame = field(default_factory=lambda: _empty_optional("action_vlad"))
 
     @property
     def settings(self) -> Settings:
@@ -367,7 +379,7 @@ def _verloop(data: Dataset, granularity: str, settings: Settings, prepared=None)
 
 
 def compute_results(data: Dataset, settings: Settings | None = None, granularity: str = "year",
-                    periods=None) -> Results:
+                    periods=None, actions: pd.DataFrame | None = None) -> Results:
     """Compute every figure a report needs, for all institutions at once.
 
     Parameters
@@ -379,6 +391,10 @@ def compute_results(data: Dataset, settings: Settings | None = None, granularity
     periods : list of str, optional
         The report periods for which the case-mix models are fitted (indicator tables always cover
         every period, for the trends). Default: the latest complete period at the reference date.
+    actions : DataFrame, optional
+        The verbeteracties (:func:`outcome_analysis.contract.actions.read_actions`): their course in the
+        report periods is added (``action_course``, ``action_points``, ``action_vlad``:
+        :func:`outcome_analysis.running.actions.action_course`).
 
     Returns
     -------
@@ -408,7 +424,13 @@ def compute_results(data: Dataset, settings: Settings | None = None, granularity
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=indicators.UnknownInstrumentWarning)
         warnings.simplefilter("ignore", category=indicators.DerivedNormWarning)
-        return _compute_results(data, settings, granularity, periods)
+        results = _compute_results(data, settings, granularity, periods)
+        if actions is not None and len(actions):
+            from outcome_analysis.running import actions as action_tables
+
+            results = action_tables.attach(results, action_tables.action_course(data, results, actions, settings,
+                                                                                periods))
+        return results
 
 
 def instrument_facts(data: Dataset) -> dict:

@@ -5,11 +5,14 @@ Each module has ``NAME`` and ``build(story) -> list`` of display items; ``story`
 institution with too little data (:mod:`.too_little`) is a section of its own, shown instead of the
 report, so it is not listed here.
 """
-from . import (breakdowns, context, conversation, dialogue, indicators, methods, quality, reference, summary,
-               too_little, verloop)
+from . import (actions, breakdowns, context, conversation, dialogue, indicators, methods, quality, reference,
+               summary, too_little, verloop)
 
 #: ``dialogue`` (the questions at three levels) is not listed: the questions are asked once, on
 #: the conversation page, chosen from the institution's own verdicts; the module stays for its facts.
-SECTIONS = (conversation, summary, reference, indicators, verloop, context, breakdowns, quality, methods)
+#: ``actions.NOTES`` is the printed page for the conversation's notes (after the conversation page);
+#: ``actions`` (the verbeteracties and their course) follows the indicator sections, before the appendices.
+SECTIONS = (conversation, actions.NOTES, summary, reference, indicators, verloop, context, actions, breakdowns,
+            quality, methods)
 
 __all__ = ["SECTIONS", "too_little"]

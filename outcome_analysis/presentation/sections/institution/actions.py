@@ -1,0 +1,207 @@
+"""Section "Verbeteracties": the actions agreed in earlier conversations, each with its course.
+
+Read from the results store's optional tables (:mod:`outcome_analysis.running.actions`): per action
+agreed before the end of the report period its description (free text, always escaped: never
+trusted as HTML), owner, status and review date, the before/after judgement in plain Dutch ("Na de
+afspraak daalde de uitval van 24% naar 17%; dat is meer dan toeval"), a p-chart per quarter (per
+half-year where the rule hides quarters) with the date of the agreement marked and, where a case-mix
+model exists, the VLAD. Actions agreed within the report period are marked "Te vroeg om te
+beoordelen". A share the disclosure rule hides is never printed, and no verdict is given on it.
+
+Besides :func:`build` (the full edition, after the indicator sections), this module holds two more
+sections: :data:`SHORT` (one line per action, for the short edition) and :data:`NOTES` (a printed page
+with ruled space for the conversation's notes and the actions agreed, after the conversation page).
+Every number goes through :mod:`outcome_analysis.presentation.report`'s formatters (the leak-audit
+ledger); the words are in ``data/texts/actions.yaml``.
+"""
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import pandas as pd
+
+from outcome_analysis import texts
+from outcome_analysis.indicators import registry
+from outcome_analysis.presentation import report
+from outcome_analysis.presentation.story import Story, esc, para, png
+
+NAME = "actions"
+#: the ``id`` of the section's h2.
+ANCHOR = "h-actions"
+#: rows of the printed table for the actions agreed, on the notes page.
+NOTE_ROWS = 5
+#: ruled lines for notes on the notes page.
+NOTE_LINES = 14
+
+
+def words(lang: str) -> dict:
+    """The texts of ``data/texts/actions.yaml`` in ``lang``."""
+    return texts.for_lang("actions", lang)
+
+
+def course(story: Story) -> pd.DataFrame:
+    """The institution's actions in the story's report period (``action_course`` rows), by agreement
+    date; empty when the store holds none."""
+    table = getattr(story.results, "action_course", None)
+    if table is None or table.empty:
+        return pd.DataFrame(columns=[] if table is None else table.columns)
+    mine = table.loc[(table["institution"].astype(str) == story.institution)
+                     & (table["report_period"].astype(str) == str(story.period))]
+    return mine.sort_values(["agreed_on", "action"], kind="stable")
+
+
+def _label(indicator: str, lang: str) -> str:
+    try:
+        return registry.get(indicator).label(lang)
+    except Exception:  # an id the registry no longer has: the id itself
+        return indicator
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
+def judgement(row, story: Story) -> tuple[str, str]:
+    """``(kind, sentence)`` of one action: kind ``judged`` | ``too_early`` | ``hidden`` | ``no_data``; the
+    sentence is plain text (escape it for HTML), its numbers printed by the formatters."""
+    w, lang, s = words(story.lang), story.lang, story.settings
+    label = _lower_first(_label(str(row["indicator"]), lang))
+    kind = str(row["judgement"])
+    if kind == "too_early":
+        reason = str(row["reason"]) or "in_period"
+        tail = w["too_early"].get(reason, w["too_early"]["in_period"]).format(
+            period=story.period_text, lag=report.fmt_int(s.action_lag_months, lang),
+            months=report.fmt_int(math.floor(float(row["after_months"] or 0)), lang),
+            min_months=report.fmt_int(6, lang))
+        return "too_early", f"{w['too_early_mark']}: {tail}"
+    if kind != "judged":
+        return "no_data", w["no_data"].get(str(row["reason"]), w["no_data"]["none_after"]).format(
+            institution=story.institution)
+    if bool(row["hidden_before"]) or bool(row["hidden_after"]) or report.is_missing(row["p_before"]) \
+            or report.is_missing(row["p_after"]):
+        return "hidden", w["hidden"].format(n=report.fmt_int(s.min_cell, lang))
+    change = str(row["change"]) if str(row["change"]) in w["went"] else "no_change"
+    sentence = w["went"][change].format(label=label, before=report.fmt_pct(row["p_before"], 0, lang),
+                                        after=report.fmt_pct(row["p_after"], 0, lang))
+    direction = registry.get(str(row["indicator"])).direction
+    if change in ("lower", "higher") and direction in ("lower_better", "higher_better"):
+        good = (change == "lower") == (direction == "lower_better")
+        sentence += " " + (w["better"] if good else w["worse"])
+    if str(row["method"]) == "oe_ratio" and not report.is_missing(row["estimate"]):
+        sentence += " " + w["adjusted"].format(ratio=report.fmt_ratio(row["estimate"], 2, lang),
+                                               ci=report.fmt_ci(row["ci_low"], row["ci_high"], 2, lang, kind="ratio"))
+    elif str(row["method"]) == "newcombe" and not report.is_missing(row["estimate"]):
+        sentence += " " + w["difference"].format(
+            diff=report.fmt_signed(100 * float(row["estimate"]), 1, lang),
+            ci=report.fmt_ci(100 * float(row["ci_low"]), 100 * float(row["ci_high"]), 1, lang, kind="number"))
+    return "judged", sentence
+
+
+def build(story: Story) -> list:
+    """The heading, the introduction and per action: its heading, what was agreed (escaped), the
+    judgement, the p-chart and (with a model) the VLAD; a sentence when there is no action."""
+    w, lang = words(story.lang), story.lang
+    out = [report.heading(w["title"], 2, id=ANCHOR)]
+    mine = course(story)
+    if mine.empty:
+        return out + [para(w["none"].format(institution=story.institution, period=story.period_text))]
+    out.append(para(w["lead"].format(lag=report.fmt_int(story.settings.action_lag_months, lang),
+                                     period=story.period_text)))
+    for _, row in mine.iterrows():
+        out += _action(story, row, w)
+    return out
+
+
+def _action(story: Story, row, w: dict) -> list:
+    lang = story.lang
+    label = _label(str(row["indicator"]), lang)
+    items = [report.heading(w["action_heading"].format(label=label, date=report.fmt_date(row["agreed_on"], lang)), 3)]
+    facts = [(w["description"], str(row["description"] or ""))]
+    if str(row.get("owner") or ""):
+        facts.append((w["owner"], str(row["owner"])))
+    if str(row.get("status") or ""):
+        facts.append((w["status"], w["statuses"].get(str(row["status"]), str(row["status"]))))
+    if not report.is_missing(row.get("review_on")):
+        facts.append((w["review_on"], report.fmt_date(row["review_on"], lang)))
+    items.append(report.HTML('<dl class="oa-action">' + "".join(
+        f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts) + "</dl>"))
+    kind, sentence = judgement(row, story)
+    items.append(para(sentence, "oa-note oa-action-judgement" + (" oa-too-early" if kind == "too_early" else "")))
+    items += _charts(story, row, label, w)
+    return items
+
+
+def _charts(story: Story, row, label: str, w: dict) -> list:
+    from outcome_analysis.presentation import control_plots
+
+    lang = story.lang
+    where = lambda t: t.loc[(t["action"] == row["action"]) & (t["report_period"].astype(str) == str(row["report_period"]))]  # noqa: E731
+    points = where(story.results.action_points) if len(story.results.action_points) else story.results.action_points
+    items = []
+    if len(points) and not points["hidden"].astype(bool).all():
+        fig, alt = control_plots.p_chart_figure(points, agreed_on=row["agreed_on"], label=label, lang=lang)
+        items += [png(fig, alt=alt), para(w["pchart_note"], "oa-footnote")]
+        hidden = [str(x) for x, h in zip(points["label"], points["hidden"].astype(bool)) if h]
+        if hidden:
+            items.append(para(w["hidden_points"].format(labels=", ".join(hidden)), "oa-footnote"))
+    vlad = where(story.results.action_vlad) if len(story.results.action_vlad) else story.results.action_vlad
+    if len(vlad) >= 2:
+        fig, alt = control_plots.vlad_figure(vlad.sort_values("month_end"), agreed_on=row["agreed_on"], label=label,
+                                             lang=lang)
+        items += [png(fig, alt=alt), para(w["vlad_note"], "oa-footnote")]
+    return items
+
+
+def build_short(story: Story) -> list:
+    """The short edition's form: a heading and one line per action (indicator, date, the judgement in
+    a few words); nothing when the institution has no action."""
+    mine = course(story)
+    if mine.empty:
+        return []
+    w, lang = words(story.lang), story.lang
+    lines = []
+    for _, row in mine.iterrows():
+        kind, sentence = judgement(row, story)
+        if kind == "judged":
+            change = str(row["change"]) if str(row["change"]) in w["short_judged"] else "no_change"
+            said = w["short_judged"][change].format(before=report.fmt_pct(row["p_before"], 0, lang),
+                                                    after=report.fmt_pct(row["p_after"], 0, lang))
+        elif kind == "too_early":
+            said = w["too_early_mark"].lower()
+        else:
+            said = w["short_other"]
+        head = f"{_label(str(row['indicator']), lang)} ({report.fmt_date(row['agreed_on'], lang)})"
+        lines.append(f"<li><strong>{esc(head)}</strong>: {esc(str(row['description'] or ''))} "
+                     f"&ndash; {esc(said)}</li>")
+    return [report.heading(w["short_title"], 2, id=ANCHOR, cls="oa-nobreak"), para(w["short_lead"]),
+            report.HTML('<ul class="oa-actions-short">' + "".join(lines) + "</ul>")]
+
+
+def build_notes(story: Story) -> list:
+    """A printed page for the conversation: the date and who were present, ruled lines for notes, and a
+    table with empty rows for the actions agreed, with the name of the action file to copy them into."""
+    w = words(story.lang)
+    slug = report.slugify(story.institution)
+    file = f"acties-{slug}-{story.period}.xlsx"
+    lines = "".join('<div class="oa-ruled" style="border-bottom: 0.6pt solid #888; height: 8mm;"></div>'
+                    for _ in range(NOTE_LINES))
+    cells = "".join(f"<th>{esc(c)}</th>" for c in w["notes_cols"])
+    rows = "".join("<tr>" + "".join('<td style="height: 10mm;">&nbsp;</td>' for _ in w["notes_cols"]) + "</tr>"
+                   for _ in range(NOTE_ROWS))
+    return [
+        report.HTML(f'<h2 id="h-notes" class="oa-notes" style="break-before: page; page-break-before: always;">'
+                    f'{esc(w["notes_title"])}</h2>'),
+        para(w["notes_meta"]),
+        report.HTML(f"<h3>{esc(w['notes_space'])}</h3><div class=\"oa-notes-space\">{lines}</div>"),
+        report.HTML(f"<h3>{esc(w['notes_actions'])}</h3>"
+                    f'<table class="oa-notes-actions" style="width: 100%;"><thead><tr>{cells}</tr></thead>'
+                    f"<tbody>{rows}</tbody></table>"),
+        para(w["notes_file"].format(file=file), "oa-footnote"),
+    ]
+
+
+#: the short edition's section (``documents.ADDED``): one line per action.
+SHORT = SimpleNamespace(NAME="actions", build=build_short, __doc__=build_short.__doc__)
+#: the notes page of the full edition, after the conversation page.
+NOTES = SimpleNamespace(NAME="notes", build=build_notes, __doc__=build_notes.__doc__)
