@@ -57,7 +57,8 @@ _HIDDEN_ON_EXPORT = ("numerator", "denominator", "value", "ci_low", "ci_high", "
 _STAND_ALONE_COUNTS = ("missing", "excluded_window", "n", "observed")
 #: the order in which :meth:`Explorer.set` assigns widgets (options of later ones depend on earlier).
 _SET_ORDER = ("indicator_set", "indicator", "granularity", "window", "min_denominator", "min_count",
-              "min_cell", "care_type", "breakdown", "period", "trend_periods", "institutions", "adjusted")
+              "min_cell", "care_type", "breakdown", "period", "trend_periods", "institutions", "adjusted",
+              "control_institution", "control_interval", "control_baseline", "control_mark", "control_date")
 
 
 class ExplorerError(OutcomeAnalysisError, ValueError):
@@ -135,9 +136,12 @@ class Explorer:
 
     def __init__(self, data: Dataset | str | os.PathLike, *, settings: Settings | None = None,
                  lang: str = "nl", export_dir: str | os.PathLike = "reports/exploration",
-                 granularity: str = "year", indicator: str | None = None, precompute: bool = True):
+                 granularity: str = "year", indicator: str | None = None, precompute: bool = True,
+                 actions: pd.DataFrame | str | os.PathLike | None = None):
         texts.check_lang(lang, ExplorerError)
+        folder = None
         if not isinstance(data, Dataset):
+            folder = Path(data)
             from outcome_analysis.contract import io
             from outcome_analysis.settings import for_delivery
 
@@ -148,13 +152,17 @@ class Explorer:
         self.base_settings = settings or DEFAULT
         self.lang = lang
         self.export_dir = Path(export_dir)
-        self._t = texts.for_lang("explorer", lang, error=ExplorerError)
+        self._t = {**_CONTROL_TEXTS[lang], **texts.for_lang("explorer", lang, error=ExplorerError)}
         self._windows = {s: int(getattr(self.base_settings, s)) for s in WINDOW_SETTINGS}
         self._tables: dict[tuple, pd.DataFrame] = {}
         self._marked: dict[tuple, pd.DataFrame] = {}
         self._records: dict[tuple, pd.DataFrame] = {}
         self._bases: list[tuple[tuple, object]] = []
         self._adjusted: dict[tuple, pd.DataFrame] = {}
+        self._control: dict[tuple, pd.DataFrame] = {}
+        self._expected: dict[tuple, pd.Series] = {}
+        self._control_view: dict | None = None
+        self._control_figure = None
         self._holding = 0
         self._recomputed = False
         self._view: dict = {}
@@ -163,6 +171,7 @@ class Explorer:
         self.last_update_recomputed = False
         self.last_exported: list[Path] = []
         self.institutions = data.institutions
+        self.actions, self.action_problems = self._load_actions(actions, folder)
         # the pooled row's name, by the reports' one rule: "Landelijk" only for a delivery declared
         # national, else "Alle instellingen (N)"; a delivery of one institution has no comparator,
         # and its pooled row is simply the whole delivery
@@ -215,6 +224,16 @@ class Explorer:
             "min_cell": w.BoundedIntText(value=self.base_settings.min_cell, min=1,
                                          max=10_000, description=t["min_cell"], style=desc,
                                          layout=w.Layout(width="200px")),
+            "control_institution": w.Dropdown(options=[(t["control_none"], ""), *[(i, i) for i in self.institutions]],
+                                              value="", description=t["control_institution"], style=desc,
+                                              layout=w.Layout(width="420px")),
+            "control_interval": w.ToggleButtons(options=[(t["control_" + i], i) for i in CONTROL_INTERVALS],
+                                                value="quarter", description=t["control_interval"], style=desc),
+            "control_baseline": w.ToggleButtons(options=[(t["control_" + b], b) for b in CONTROL_BASELINES],
+                                                value="first_year", description=t["control_baseline"], style=desc),
+            "control_mark": w.Dropdown(options=[(t["control_no_mark"], "")], value="", description=t["control_mark"],
+                                       style=desc, disabled=True, layout=w.Layout(width="420px")),
+            "control_date": w.DatePicker(value=None, description=t["control_date"], style=desc),
         }
         if indicator is not None:
             self.widgets["indicator"].value = registry.get(indicator).id
@@ -226,6 +245,8 @@ class Explorer:
         self.summary_widget = w.HTML()
         self.status_widget = w.HTML()
         self.export_widget = w.HTML()
+        self.control_figure_widget = w.Image(format="png", layout=w.Layout(max_width="100%", display="none"))
+        self.control_widget = w.HTML()
         self.buttons = {}
         for fmt, kind in (("csv", "table"), ("xlsx", "table"), ("png", "figure"), ("svg", "figure")):
             button = w.Button(description=fmt.upper() if fmt != "xlsx" else "Excel", icon="download",
@@ -241,8 +262,11 @@ class Explorer:
                                                        g["min_cell"]])])]),
         ])
         exports = w.HBox([w.Label(t["export"] + ":"), *self.buttons.values()])
+        control = w.VBox([w.HBox([g["control_institution"], g["control_interval"], g["control_baseline"]]),
+                          w.HBox([g["control_mark"], g["control_date"]]),
+                          self.control_figure_widget, self.control_widget])
         self.box = w.VBox([controls, self.status_widget, self.figure_widget, self.table_widget,
-                           self.summary_widget, exports, self.export_widget])
+                           self.summary_widget, exports, self.export_widget, control])
         self.box.add_class("oa-explorer")
 
     def _indicator_options(self, set_id: str) -> list[tuple[str, str]]:
@@ -323,6 +347,8 @@ class Explorer:
                     value = (value,) if isinstance(value, str) else tuple(value)
                 elif name == "trend_periods":
                     value = tuple(value)
+                elif name == "control_date" and value is not None:
+                    value = pd.Timestamp(value).date()
                 if name == "indicator" and value in indicators.COMPUTABLE:
                     # offer the indicator's set first (without showing that set's first indicator)
                     set_id = registry.get(value).set
@@ -334,7 +360,8 @@ class Explorer:
                     self.widgets[name].value = value
                 except Exception as exc:  # traitlets.TraitError: not one of the options
                     raise ExplorerError(f"cannot set {name} to {value!r}: {exc}") from None
-                if name in ("indicator_set", "indicator", "granularity", "window", "care_type", "breakdown"):
+                if name in ("indicator_set", "indicator", "granularity", "window", "care_type", "breakdown",
+                            "control_institution"):
                     self._sync_options()
         self._update(start)
         return self
@@ -433,9 +460,24 @@ class Explorer:
                           oe_ci_high=names.map(rows["ci_high"]).to_numpy(float))
 
     def cache_info(self) -> dict[str, int]:
-        """Entries in each cache: ``tables``, ``marked``, ``records``, ``adjusted``."""
+        """Entries in each cache: ``tables``, ``marked``, ``records``, ``adjusted``, ``control``
+        (quarter tables of the control-chart view), ``expected`` (expected events per record)."""
         return {"tables": len(self._tables), "marked": len(self._marked), "records": len(self._records),
-                "adjusted": len(self._adjusted)}
+                "adjusted": len(self._adjusted), "control": len(self._control), "expected": len(self._expected)}
+
+    def _load_actions(self, actions, folder: Path | None) -> tuple[pd.DataFrame | None, list]:
+        """The improvement actions to offer as dates to mark: a frame given, a path given (a folder
+        or file :func:`outcome_analysis.contract.actions.read_actions` reads), else the ``actions*``
+        files of the delivery folder the explorer was opened on (none: no actions)."""
+        if isinstance(actions, pd.DataFrame):
+            return actions.copy(), []
+        if actions is not None:
+            from outcome_analysis.contract.actions import read_actions
+
+            return read_actions(actions, institutions=list(self.institutions))
+        if folder is not None:
+            return _read_actions(folder, self.institutions)
+        return None, []
 
     # ------------------------------------------------------------------------------------------
     # updating
@@ -490,6 +532,7 @@ class Explorer:
                     g["trend_periods"].index = (0, len(trend_opts) - 1)
             adjustable = entry.casemix and g["breakdown"].value == ""
             g["adjusted"].disabled = not adjustable
+        self._sync_control()
 
     def _update(self, start: float | None = None) -> None:
         """Recompute what the widgets need (cache misses only), filter, redraw; record the timing."""
@@ -498,6 +541,7 @@ class Explorer:
             self._recomputed = False
         self._sync_options()
         self._render()
+        self._render_control()
         self.last_update_seconds = time.perf_counter() - start
         self.last_update_recomputed = self._recomputed
         t = self._t
@@ -672,6 +716,317 @@ class Explorer:
                 + coef.to_html(index=False, escape=True, float_format=lambda v: f"{v:.3g}", na_rep=""))
 
     # ------------------------------------------------------------------------------------------
+    # control charts (the improvement cycle): p-chart per quarter and VLAD for one institution
+
+    def _control_texts(self) -> dict:
+        return self._t
+
+    def _control_records(self, indicator: str, care_type: str) -> pd.DataFrame:
+        """The headline records of ``indicator`` and ``care_type`` whose outcome counts (window passed),
+        with ``anchor_date``; from the records cache (the latest :data:`RECORDS_KEPT` are kept)."""
+        key = self._key(indicator)
+        if key not in self._records:
+            self._recomputed = True
+            while len(self._records) >= RECORDS_KEPT:
+                self._records.pop(next(iter(self._records)))
+            self._records[key] = indicators.records(self._base(), indicator, granularity=self.granularity,
+                                                    settings=self.settings)
+        recs = self._records[key]
+        keep = ((recs["care_type"].astype(str) == care_type).to_numpy(bool)
+                & (recs["category"].astype(str) == "").to_numpy(bool)
+                & ~recs["excluded_window"].fillna(False).astype(bool).to_numpy())
+        return recs.loc[keep]
+
+    def _control_table(self, indicator: str, care_type: str, interval: str) -> pd.DataFrame:
+        """Every institution's and the pooled share per quarter (or half-year) of ``indicator`` in
+        ``care_type``, as :func:`indicators.compute` rows (``numerator``, ``denominator``, ``missing``,
+        ``value``) with ``suppressed`` under the thresholds in force (:func:`_control_suppressed`);
+        cached per indicator setting, care type, interval and thresholds."""
+        s = self.settings
+        ckey = (self._key(indicator), care_type, interval, s.min_denominator, s.min_count, s.min_cell)
+        if ckey in self._control:
+            return self._control[ckey]
+        recs = self._control_records(indicator, care_type)
+        dates = pd.DatetimeIndex(recs["anchor_date"])
+        frame = pd.DataFrame({"institution": recs["institution"].astype(str).to_numpy(object),
+                              "period": _interval_labels(dates, interval),
+                              "outcome": recs["outcome"].to_numpy(float)})
+        frame["counted"] = frame["outcome"].notna()
+        frame["event"] = frame["outcome"].fillna(0.0)
+        parts = []
+        for scope, by in (("national", ["period"]), ("institution", ["institution", "period"])):
+            g = frame.groupby(by, sort=True).agg(numerator=("event", "sum"), denominator=("counted", "sum"),
+                                                 records=("outcome", "size")).reset_index()
+            if scope == "national":
+                g.insert(0, "institution", "")
+            g.insert(0, "scope", scope)
+            parts.append(g)
+        table = pd.concat(parts, ignore_index=True)
+        table["missing"] = (table.pop("records") - table["denominator"]).astype(np.int64)
+        table["denominator"] = table["denominator"].astype(np.int64)
+        table.insert(0, "indicator", indicator)
+        table["care_type"] = care_type
+        table["category"] = ""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table["value"] = table["numerator"] / table["denominator"].where(table["denominator"] > 0)
+        table["window_months"] = pd.array([registry.get(indicator).window_months(s)] * len(table), dtype="Int64")
+        table["excluded_window"] = 0
+        table["suppressed"] = False
+        table["suppressed"] = _control_suppressed(table, s)
+        self._control[ckey] = table
+        return table
+
+    def _record_expected(self, indicator: str, care_type: str) -> pd.Series | None:
+        """Expected events per record of the headline (index of the records frame): the case-mix
+        model of each period of the current granularity (the model :meth:`_adjust` fits: all
+        institutions, the settings' covariates); None when the indicator has no case-mix model.
+        Records of a period without a model (too few records or events) are left out."""
+        entry = registry.get(indicator)
+        if not entry.casemix or entry.headline != "share":
+            return None
+        ekey = (self._key(indicator), care_type)
+        if ekey not in self._expected:
+            self._recomputed = True
+            recs = self._control_records(indicator, care_type)
+            self._expected[ekey] = _expected_per_record(recs, self.settings)
+        return self._expected[ekey]
+
+    def _control_range(self, sel: dict) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        lo, hi = (sel["trend_periods"] + (None, None))[:2]
+        if not lo or lo == "-" or not hi:
+            return None
+        return _period_bounds(lo)[0], _period_bounds(hi)[1]
+
+    def control_view(self) -> dict | None:
+        """The data of the control-chart view (None while no institution is chosen in ``control_institution``).
+
+        For the institution of ``control_institution`` and the shown indicator and care type, over
+        the periods of the trend range (``trend_periods``), per ``control_interval`` (quarter or
+        half-year, by end date of the counted record):
+
+        Returns
+        -------
+        dict
+            - ``institution``, ``indicator``, ``care_type``, ``interval``, ``baseline``
+              (``"first_year"`` | ``"all"``);
+            - ``points``: DataFrame of the periods **shown** (hidden ones are absent): ``period``
+              (``"2023Q1"`` / ``"2023H1"``), ``start``, ``end`` (Timestamps), ``numerator``,
+              ``denominator`` (counts), ``p``, ``centre``, ``lcl``, ``ucl`` (fractions), ``outside``
+              (bool) from :func:`outcome_analysis.statistics.control.p_chart`; the centre is the
+              pooled share of the shown points of the first year that has one (``first_year``) or
+              of all shown points (``all``);
+            - ``hidden``: list of the periods with records that the disclosure rule hides (never drawn);
+            - ``vlad``: DataFrame ``period``, ``end``, ``observed``, ``expected``, ``vlad``
+              (cumulative expected − observed events at the end of each shown period, from the
+              first period of the range, over the records of the shown periods: a hidden period's
+              records are left out, as a step across it would give its E − O back), or None
+              without a case-mix model (or when no shown period has one);
+            - ``mark``: the date marked (Timestamp, an action's ``agreed_on`` or the date typed) or None;
+            - ``actions``: the actions of the delivery for this institution and indicator (DataFrame).
+        """
+        return self._control_view
+
+    def current_control_figure(self):
+        """The matplotlib ``Figure`` of the control-chart view (p-chart left, VLAD right), or None."""
+        return self._control_figure
+
+    def _actions_for(self, institution: str, indicator: str) -> pd.DataFrame:
+        a = self.actions
+        if a is None or not len(a):
+            return pd.DataFrame(columns=["institution", "indicator", "agreed_on", "description"])
+        keep = (a["institution"].astype(str) == institution) & (a["indicator"].astype(str) == indicator)
+        return a.loc[keep.to_numpy(bool)].sort_values("agreed_on", kind="stable")
+
+    def _sync_control(self) -> None:
+        """Offer the actions of the chosen institution and indicator as dates to mark."""
+        g, t = self.widgets, self._t
+        inst = g["control_institution"].value
+        options = [(t["control_no_mark"], "")]
+        if inst:
+            for r in self._actions_for(inst, g["indicator"].value).itertuples(index=False):
+                if pd.notna(r.agreed_on):
+                    day = pd.Timestamp(r.agreed_on)
+                    text = str(r.description or "")
+                    text = text if len(text) <= 50 else text[:49] + "…"
+                    options.append((f"{day:%d-%m-%Y} {text}", day.strftime("%Y-%m-%d")))
+        with self._hold():
+            if list(g["control_mark"].options) != options:
+                current = g["control_mark"].value
+                g["control_mark"].options = options
+                g["control_mark"].value = current if current in [v for _l, v in options] else ""
+            g["control_mark"].disabled = len(options) == 1
+
+    def _render_control(self) -> None:
+        import html
+
+        g, t = self.widgets, self._t
+        sel = self._selection()
+        inst = g["control_institution"].value
+        self._control_view = None
+        self._control_figure = None
+        if not inst:
+            self.control_figure_widget.layout.display = "none"
+            self.control_widget.value = ""
+            return
+        if sel["row_type"] != "share" or sel["category"]:
+            self.control_figure_widget.layout.display = "none"
+            self.control_widget.value = str(report.note(t["control_share_only"]))
+            return
+        view = self._control_data(inst, sel)
+        self._control_view = view
+        self._draw_control(view, sel)
+        self.control_figure_widget.layout.display = None
+        self.control_widget.value = "<p class=\"oa-note\">" + html.escape(self._control_alt(view)) + "</p>"
+
+    def _control_data(self, inst: str, sel: dict) -> dict:
+        from outcome_analysis.statistics import control
+
+        g = self.widgets
+        interval, baseline = g["control_interval"].value, g["control_baseline"].value
+        table = self._control_table(sel["indicator"], sel["care_type"], interval)
+        rows = table.loc[((table["scope"] == "institution") & (table["institution"] == inst)).to_numpy(bool)]
+        bounds = self._control_range(sel)
+        starts, ends = zip(*(_period_bounds(p) for p in rows["period"])) if len(rows) else ((), ())
+        rows = rows.assign(start=pd.to_datetime(list(starts)), end=pd.to_datetime(list(ends)))
+        if bounds is not None:
+            rows = rows.loc[((rows["start"] >= bounds[0]) & (rows["end"] <= bounds[1])).to_numpy(bool)]
+        rows = rows.sort_values("start", kind="stable")
+        hidden_mask = rows["suppressed"].to_numpy(bool) & (rows["denominator"].to_numpy() > 0)
+        shown = rows.loc[~rows["suppressed"].to_numpy(bool) & (rows["denominator"].to_numpy() > 0)]
+        points = shown[["period", "start", "end", "numerator", "denominator"]].reset_index(drop=True)
+        centre = None
+        if len(points) and baseline == "first_year":
+            first = (points["start"].dt.year == points["start"].dt.year.min()).to_numpy(bool)
+            if points.loc[first, "denominator"].sum() > 0:
+                centre = float(points.loc[first, "numerator"].sum() / points.loc[first, "denominator"].sum())
+        if len(points):
+            chart = control.p_chart(points["numerator"].to_numpy(float), points["denominator"].to_numpy(float),
+                                    baseline=centre)
+            points = pd.concat([points, chart.reset_index(drop=True)], axis=1)
+        else:
+            points = points.assign(p=[], centre=[], lcl=[], ucl=[], outside=pd.Series([], dtype=bool))
+        vlad = None
+        expected = self._record_expected(sel["indicator"], sel["care_type"])
+        if expected is not None:
+            vlad = self._control_vlad(inst, sel, interval, rows, expected)
+        mark = None
+        if g["control_date"].value is not None:
+            mark = pd.Timestamp(g["control_date"].value)
+        elif g["control_mark"].value:
+            mark = pd.Timestamp(g["control_mark"].value)
+        return {"institution": inst, "indicator": sel["indicator"], "care_type": sel["care_type"],
+                "interval": interval, "baseline": baseline,
+                "points": points, "hidden": rows.loc[hidden_mask, "period"].tolist(), "vlad": vlad,
+                "mark": mark, "actions": self._actions_for(inst, sel["indicator"]).reset_index(drop=True)}
+
+    def _control_vlad(self, inst: str, sel: dict, interval: str, rows: pd.DataFrame,
+                      expected: pd.Series) -> pd.DataFrame | None:
+        """The VLAD at the end of each shown period of ``rows`` (in time order), over the records of
+        the shown periods only (a step is one shown period's E − O; hidden periods are left out)."""
+        from outcome_analysis.statistics import control
+
+        recs = self._control_records(sel["indicator"], sel["care_type"])
+        recs = recs.loc[(recs["institution"].astype(str) == inst).to_numpy(bool) & recs["outcome"].notna().to_numpy()]
+        e = expected.reindex(recs.index)
+        with_model = e.notna().to_numpy()
+        if not with_model.any():
+            return None
+        recs, e = recs.loc[with_model], e.loc[with_model]
+        period = pd.Series(_interval_labels(pd.DatetimeIndex(recs["anchor_date"]), interval), index=recs.index)
+        sums = pd.DataFrame({"period": period, "observed": recs["outcome"].astype(float), "expected": e}) \
+            .groupby("period").sum()
+        out = []
+        for r in rows.itertuples(index=False):
+            if r.denominator <= 0 or r.suppressed:
+                continue  # a hidden period's records are left out: the steps would give its E − O back
+            o, x = (float(sums.at[r.period, "observed"]), float(sums.at[r.period, "expected"])) \
+                if r.period in sums.index else (0.0, 0.0)
+            out.append({"period": r.period, "end": r.end, "observed": o, "expected": x})
+        if not out:
+            return None
+        frame = pd.DataFrame(out)
+        frame["vlad"] = control.vlad(frame["observed"].to_numpy(), frame["expected"].to_numpy())
+        return frame
+
+    def _control_alt(self, view: dict) -> str:
+        """The text alternative of the control charts (what a screen reader and the export say)."""
+        t, lang = self._t, self.lang
+        pts = view["points"]
+        parts = [t["control_alt"].format(institution=view["institution"], n=len(pts),
+                                         interval=t["control_" + view["interval"]])]
+        if len(pts):
+            parts.append(t["control_centre"].format(
+                centre=report.fmt_pct(float(pts["centre"].iloc[0]), 1, lang),
+                baseline=t["control_baseline_" + view["baseline"]]))
+            outside = pts.loc[pts["outside"].to_numpy(bool), "period"].tolist()
+            parts.append(t["control_outside"].format(periods=", ".join(outside)) if outside
+                         else t["control_inside"])
+        if view["hidden"]:
+            parts.append(t["control_hidden"].format(periods=", ".join(view["hidden"])))
+        if view["vlad"] is not None:
+            last = view["vlad"].iloc[-1]
+            parts.append(t["control_vlad"].format(period=last["period"],
+                                                  value=report.fmt_number(float(last["vlad"]), 1, lang)))
+        elif registry.get(view["indicator"]).casemix:
+            parts.append(t["control_no_vlad"])
+        if view["mark"] is not None:
+            parts.append(t["control_marked"].format(date=report.fmt_date(view["mark"], lang)))
+        return " ".join(parts)
+
+    def _draw_control(self, view: dict, sel: dict) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import FuncFormatter
+
+        t, lang = self._t, self.lang
+        fig = Figure(figsize=(11, 3.6))
+        FigureCanvasAgg(fig)
+        ax_p, ax_v = fig.subplots(1, 2, width_ratios=(1.3, 1))
+        fig.subplots_adjust(left=0.07, right=0.985, top=0.82, bottom=0.2, wspace=0.2)
+        pts = view["points"]
+        if len(pts):
+            mid = pts["start"] + (pts["end"] - pts["start"]) / 2
+            ax_p.step(mid, pts["ucl"], where="mid", color=plots.GREY, lw=1, ls="--", label=t["control_limits"],
+                      gid="ucl")
+            ax_p.step(mid, pts["lcl"], where="mid", color=plots.GREY, lw=1, ls="--", gid="lcl")
+            ax_p.plot(mid, pts["centre"], color=plots.NATIONAL, lw=1.2, label=t["control_centre_line"], gid="centre")
+            ax_p.plot(mid, pts["p"], color=plots.MAIN, marker="o", ms=4, lw=1.2, label=view["institution"], gid="p")
+            out = pts["outside"].to_numpy(bool)
+            if out.any():
+                ax_p.plot(mid[out], pts.loc[out, "p"], ls="", marker="o", ms=8, mfc="none", mec=plots.HIGHLIGHT,
+                          mew=1.5, label=t["control_outside_label"], gid="outside")
+            ax_p.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: report.fmt_pct(v, 0, lang)))
+        else:
+            ax_p.text(0.5, 0.5, t["no_data"], ha="center", va="center", transform=ax_p.transAxes)
+        ax_p.set_title(t["control_p_title"].format(interval=t["control_" + view["interval"]]), loc="left", fontsize=10)
+        vl = view["vlad"]
+        if vl is not None:
+            ax_v.plot(vl["end"], vl["vlad"], color=plots.MAIN, marker=".", lw=1.2, gid="vlad")
+            ax_v.axhline(0, color=plots.GREY, lw=0.8)
+            ax_v.set_ylabel(t["control_vlad_axis"], fontsize=8)
+        else:
+            ax_v.text(0.5, 0.5, t["control_no_vlad"], ha="center", va="center", wrap=True, fontsize=8,
+                      transform=ax_v.transAxes)
+        ax_v.set_title(t["control_vlad_title"], loc="left", fontsize=10)
+        if view["mark"] is not None:
+            for ax in (ax_p, ax_v):
+                ax.axvline(view["mark"], color=plots.HIGHLIGHT, lw=1.2, ls=":", gid="mark")
+            ax_p.plot([], [], color=plots.HIGHLIGHT, ls=":", label=t["control_mark_label"])
+        import matplotlib.dates as mdates
+
+        for ax in (ax_p, ax_v):  # a tick per year: quarters would crowd the axis
+            ax.xaxis.set_major_locator(mdates.YearLocator())
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+            ax.tick_params(axis="x", labelsize=8)
+        if len(pts):
+            ax_p.legend(loc="best", frameon=False, fontsize=7)
+        fig.suptitle(f"{self._title(sel).rsplit(', ', 1)[0]} – {view['institution']}", x=0.01, ha="left", fontsize=10)
+        self._control_figure = fig
+        buf = _io.BytesIO()
+        fig.savefig(buf, format="png", dpi=80)
+        self.control_figure_widget.value = buf.getvalue()
+
+    # ------------------------------------------------------------------------------------------
     # what tests and notebooks read
 
     def current_table(self) -> pd.DataFrame:
@@ -804,3 +1159,173 @@ class Explorer:
         sel = self._view.get("selection", {})
         return (f"Explorer({len(self.data.trajectories):,} trajectories; {sel.get('indicator')}, "
                 f"{sel.get('care_type')}, {sel.get('period')}; caches {self.cache_info()})")
+
+
+# ----------------------------------------------------------------------------------------------
+# control charts: module helpers
+
+#: the intervals of the control-chart view's points and the baselines of its centre line.
+CONTROL_INTERVALS = ("quarter", "half_year")
+CONTROL_BASELINES = ("first_year", "all")
+
+#: labels of the control-chart view; the catalogue (``data/texts/explorer.yaml``) wins where it has the key.
+_CONTROL_TEXTS = {
+    "nl": {
+        "control_institution": "Regelkaart van",
+        "control_none": "(geen)",
+        "control_interval": "Punten per",
+        "control_quarter": "kwartaal",
+        "control_half_year": "halfjaar",
+        "control_baseline": "Middenlijn uit",
+        "control_baseline_first_year": "het eerste getoonde jaar",
+        "control_baseline_all": "alle getoonde punten",
+        "control_first_year": "eerste jaar",
+        "control_all": "alle punten",
+        "control_mark": "Markeer actie",
+        "control_no_mark": "(geen)",
+        "control_date": "of datum",
+        "control_share_only": "De regelkaart is er voor het kerncijfer van een percentage-indicator.",
+        "control_p_title": "p-kaart per {interval} (grenzen ±3 sigma)",
+        "control_vlad_title": "VLAD: cumulatief verwacht − waargenomen",
+        "control_vlad_axis": "verwacht − waargenomen",
+        "control_limits": "regelgrenzen",
+        "control_centre_line": "middenlijn",
+        "control_outside_label": "buiten de grenzen",
+        "control_mark_label": "actie",
+        "control_alt": "Regelkaart van {institution}: {n} punten per {interval}.",
+        "control_centre": "Middenlijn {centre} (uit {baseline}).",
+        "control_outside": "Buiten de regelgrenzen: {periods}.",
+        "control_inside": "Geen punt buiten de regelgrenzen.",
+        "control_hidden": "Niet getoond vanwege de privacyregel: {periods}.",
+        "control_vlad": "VLAD aan het eind van {period}: {value} (positief: minder dan verwacht).",
+        "control_no_vlad": "Geen VLAD: er is geen case-mixmodel voor deze keuze.",
+        "control_marked": "Gemarkeerd: {date}.",
+    },
+    "en": {
+        "control_institution": "Control chart of",
+        "control_none": "(none)",
+        "control_interval": "Points per",
+        "control_quarter": "quarter",
+        "control_half_year": "half year",
+        "control_baseline": "Centre line from",
+        "control_baseline_first_year": "the first year shown",
+        "control_baseline_all": "all points shown",
+        "control_first_year": "first year",
+        "control_all": "all points",
+        "control_mark": "Mark action",
+        "control_no_mark": "(none)",
+        "control_date": "or date",
+        "control_share_only": "The control chart is for the headline of a share indicator.",
+        "control_p_title": "p-chart per {interval} (±3 sigma limits)",
+        "control_vlad_title": "VLAD: cumulative expected − observed",
+        "control_vlad_axis": "expected − observed",
+        "control_limits": "control limits",
+        "control_centre_line": "centre line",
+        "control_outside_label": "outside the limits",
+        "control_mark_label": "action",
+        "control_alt": "Control chart of {institution}: {n} points per {interval}.",
+        "control_centre": "Centre line {centre} (from {baseline}).",
+        "control_outside": "Outside the control limits: {periods}.",
+        "control_inside": "No point outside the control limits.",
+        "control_hidden": "Not shown under the privacy rule: {periods}.",
+        "control_vlad": "VLAD at the end of {period}: {value} (positive: fewer than expected).",
+        "control_no_vlad": "No VLAD: there is no case-mix model for this choice.",
+        "control_marked": "Marked: {date}.",
+    },
+}
+
+
+def _interval_labels(dates: pd.DatetimeIndex, interval: str) -> np.ndarray:
+    """``"2023Q1"`` (quarter) or ``"2023H1"`` (half_year) per date (object array)."""
+    if interval not in CONTROL_INTERVALS:
+        raise ExplorerError(f"control interval must be one of {CONTROL_INTERVALS}, got {interval!r}")
+    year = dates.year.astype(str).to_numpy(object)
+    if interval == "quarter":
+        return year + "Q" + dates.quarter.astype(str).to_numpy(object)
+    return year + np.where(dates.month.to_numpy() <= 6, "H1", "H2").astype(object)
+
+
+def _period_bounds(label: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day of a period label: ``"2023"``, ``"2023H2"`` or ``"2023Q3"``."""
+    text = str(label)
+    year = int(text[:4])
+    if len(text) == 6 and text[4] == "H":
+        first_month = 1 if text[5] == "1" else 7
+        start = pd.Timestamp(year, first_month, 1)
+        return start, start + pd.offsets.MonthEnd(6)
+    if len(text) == 6 and text[4] == "Q":
+        start = pd.Timestamp(year, 3 * int(text[5]) - 2, 1)
+        return start, start + pd.offsets.MonthEnd(3)
+    return pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
+
+
+def _control_suppressed(table: pd.DataFrame, settings: Settings) -> np.ndarray:
+    """The disclosure rule on a quarter (or half-year) table of every institution and the pooled row.
+
+    :func:`outcome_analysis.indicators.resuppress` (the two-cell rule, a single hidden institution
+    beside the pooled figure, twin halves of a year) and, to a fixed point, the quarters' own
+    siblings: the half-year and year figures are published elsewhere (the explorer, the reports), so
+    within a half-year (two quarters) and within a year, when exactly one period with records is
+    hidden, the smallest visible one of the same group is hidden too.
+    """
+    period = table["period"].astype(str).to_numpy(object)
+    groups = [np.array([p[:4] for p in period], dtype=object)]
+    if any(p[4:5] == "Q" for p in period):
+        groups.insert(0, np.array([p[:4] + ("H1" if p[5:6] in ("1", "2") else "H2") for p in period], dtype=object))
+    keys = table["scope"].astype(str).to_numpy(object) + "\x1f" + table["institution"].astype(str).to_numpy(object)
+    denominator = table["denominator"].to_numpy(float)
+    forced = np.zeros(len(table), bool)
+    hidden = forced
+    for _ in range(len(table) + 1):
+        hidden = indicators.resuppress(table, settings, hidden=forced)["suppressed"].to_numpy(bool)
+        more = hidden.copy()
+        for parent in groups:
+            ids = pd.factorize(keys + "\x1f" + parent)[0]
+            shut = more & (denominator > 0)
+            count = np.bincount(ids, weights=shut.astype(float), minlength=ids.max() + 1)
+            for g in np.flatnonzero(count == 1):  # a loop over the few groups with one hidden period
+                members = np.flatnonzero((ids == g) & ~more & (denominator > 0))
+                if len(members):
+                    more[members[np.argsort(denominator[members], kind="stable")[0]]] = True
+        if (more == hidden).all():
+            break
+        forced = more
+    return hidden
+
+
+def _expected_per_record(records: pd.DataFrame, settings: Settings) -> pd.Series:
+    """Expected events per record (index of ``records``) from the case-mix model of each period,
+    fitted as :func:`outcome_analysis.statistics.casemix.adjust_records` fits it (all institutions,
+    the settings' covariates and the baseline score when the records carry one; a level in which
+    every record has the same outcome is left out with E = O); so the sum per institution and
+    period is ``adjust_records``' ``expected``. Records of a period without a model (fewer than 50
+    records, or fewer than 5 events or non-events) and records without an outcome get NaN."""
+    from outcome_analysis.statistics import casemix_model
+
+    out = pd.Series(np.nan, index=records.index, dtype=float)
+    frame, covariates = casemix._prepare(records, None, settings, "outcome", "")
+    covariates = casemix._use_baseline(frame, covariates, None)
+    for _period, group in frame.groupby(frame["period"].astype(str), sort=True):
+        y = group["outcome"].to_numpy(float)
+        events = float(y.sum())
+        if len(y) < 50 or min(events, len(y) - events) < 5:
+            continue
+        design = casemix_model.Design(group, covariates)
+        fixed, _notes = design.constant_levels(y)
+        p = y.copy()
+        fit_rows = ~fixed
+        if fit_rows.any() and 0 < y[fit_rows].sum() < fit_rows.sum():
+            fit_design = casemix_model.Design(group.loc[fit_rows], covariates) if fixed.any() else design
+            p[fit_rows] = casemix_model.fit_logistic(fit_design, y[fit_rows])[0]
+        out.loc[group.index] = p
+    return out
+
+
+def _read_actions(folder: Path, institutions) -> tuple[pd.DataFrame | None, list]:
+    """The ``actions*`` files of a delivery folder (:func:`outcome_analysis.contract.actions.read_actions`);
+    ``(None, [])`` when the folder has none or the reader is not there."""
+    if not folder.is_dir() or not any(folder.glob("actions*")):
+        return None, []
+    from outcome_analysis.contract.actions import read_actions
+
+    return read_actions(folder, institutions=list(institutions))
