@@ -58,8 +58,8 @@ RECORD_PREFIX = "acties"
 PROBLEM_KIND_PREFIX = "action_"
 
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
-#: d-m-jjjj with ``/`` or ``.`` instead of ``-`` (as people type dates): read as d-m-jjjj.
-_OTHER_SEPARATORS = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})")
+#: d-m-jjjj and jjjj-m-d with ``/`` or ``.`` instead of ``-`` (as people type dates): read with ``-``.
+_OTHER_SEPARATORS = re.compile(r"^(?:(\d{1,2})[./](\d{1,2})[./](\d{4})|(\d{4})[./](\d{1,2})[./](\d{1,2}))$")
 #: an Excel serial day number (1955 to 2119) in a workbook cell without a date format.
 _SERIAL = re.compile(r"\d{5}")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -256,7 +256,8 @@ def _dates(values: pd.Series, workbook: bool) -> tuple[pd.Series, np.ndarray]:
     """The column as midnight Timestamps (NaT where empty or bad) and the mask of bad values."""
     from .parse import _dates as parse_dates  # the delivery's date rule, one copy
 
-    text = values.astype("string").str.replace(_OTHER_SEPARATORS, r"\1-\2-\3", regex=True)
+    text = values.astype("string").str.replace(
+        _OTHER_SEPARATORS, lambda m: "-".join(g for g in m.groups() if g is not None), regex=True)
     parsed, bad, _impossible = parse_dates(text)
     parsed = pd.Series(parsed.to_numpy(), index=values.index).astype("datetime64[ns]")
     bad = np.asarray(bad, dtype=bool).copy()
