@@ -411,3 +411,29 @@ def test_round_trip_write_then_load(tmp_path, fmt):
     for table, frame in expected.items():
         pd.testing.assert_frame_equal(getattr(loaded, table).reset_index(drop=True),
                                       frame.reset_index(drop=True), check_exact=False)
+
+
+def test_demo_writes_actions_that_read_back_without_problems(tmp_path):
+    from outcome_analysis.contract.actions import ACTION_COLUMNS, read_actions
+    from outcome_analysis.indicators import registry
+
+    data = make_demo(seed=0, scale=0.02)
+    written = demo.write_demo(data, tmp_path, "parquet")
+    assert tmp_path / "actions.csv" in written
+    actions, problems = read_actions(tmp_path, institutions=data.institutions)
+    assert problems == []
+    expected = demo.demo_actions(data)
+    pd.testing.assert_frame_equal(actions[list(ACTION_COLUMNS)].sort_values(["institution", "agreed_on"])
+                                  .reset_index(drop=True), expected)
+    year = data.reference_date.year
+    agreed = actions["agreed_on"].dt.year
+    assert (agreed == year - 1).sum() >= 4 and (agreed == year).sum() == 1     # a handful in 2023, one in 2024
+    assert actions["institution"].nunique() >= 3
+    assert actions["description"].str.contains("<script>", regex=False).sum() == 1   # markup, kept as text
+    # each action's indicator applies to a care type the institution has in the data
+    t = data.trajectories
+    for institution, indicator in zip(actions["institution"], actions["indicator"]):
+        care_types = set(t.loc[t["institution"] == institution, "care_type"].astype(str))
+        assert care_types & set(registry.get(indicator).care_types)
+    # the actions are fixed, not drawn: the same for another seed wherever the institution is there
+    assert demo.demo_actions(make_demo(seed=1, scale=0.02))["description"].tolist() == expected["description"].tolist()
