@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from outcome_analysis.statistics.stats import StatsInputError
+from outcome_analysis.statistics.verdict import read, share_change
 
 __all__ = [
     "CHANGES",
@@ -39,6 +40,8 @@ __all__ = [
 CHANGES = ("lower", "higher", "no_change", "too_early")
 #: The values of ``before_after(...)["method"]``.
 METHODS = ("oe_ratio", "newcombe")
+#: ``verdict.read`` (the one place a verdict is read from an interval) in the words of a change.
+_CHANGE_OF_SIGNAL = {"lower": "lower", "higher": "higher", "within": "no_change"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -302,14 +305,6 @@ def _totals(side, name: str) -> dict[str, float]:
     return get
 
 
-def _read_change(low: float, high: float, null: float) -> str:
-    if high < null:
-        return "lower"
-    if low > null:
-        return "higher"
-    return "no_change"
-
-
 def before_after(before, after, *, conf: float = 0.95, min_expected: float = 5.0) -> dict:
     """Judge the change of an event share between the window before an action and the window after.
 
@@ -326,7 +321,11 @@ def before_after(before, after, *, conf: float = 0.95, min_expected: float = 5.0
       estimate (0, or ``inf`` when ``O_b = 0``). ``change`` reads the interval against 1.
     - **newcombe** (otherwise): the difference of shares ``p_a − p_b`` with Newcombe's hybrid score
       interval (Newcombe 1998, *Stat Med* 17:873-890, method 10; ``statsmodels``
-      ``confint_proportions_2indep(method="newcomb", compare="diff")``), read against 0.
+      ``confint_proportions_2indep(method="newcomb", compare="diff")``, through
+      :func:`outcome_analysis.statistics.verdict.share_change`), read against 0.
+
+    The interval is read by :func:`outcome_analysis.statistics.verdict.read` (``within`` is
+    ``no_change`` here).
 
     ``change`` is ``"too_early"`` (and the interval NaN) when the events expected after the action
     are below ``min_expected``: ``E_a`` with a model, else ``n_a · p_b`` (the after-window's size
@@ -407,12 +406,11 @@ def before_after(before, after, *, conf: float = 0.95, min_expected: float = 5.0
 
         method = "wald-log" if oa > 0 and ob > 0 else "waldcc"
         low, high = confint_poisson_2indep(oa, ea, ob, eb, method=method, compare="ratio", alpha=1 - conf)
-        null = 1.0
+        low, high = float(low), float(high)
+        signal = str(read(low, high, 1.0)[0])
     else:
-        from statsmodels.stats.proportion import confint_proportions_2indep
-
-        low, high = confint_proportions_2indep(oa, na, ob, nb, method="newcomb", compare="diff", alpha=1 - conf)
-        null = 0.0
-    low, high = float(low), float(high)
-    out.update(ci_low=low, ci_high=high, change=_read_change(low, high, null))
+        newcombe = share_change(oa, na, ob, nb, conf)  # the same Newcombe interval as every change
+        low, high = float(newcombe["ci_low"][0]), float(newcombe["ci_high"][0])
+        signal = str(newcombe["signal"][0])
+    out.update(ci_low=low, ci_high=high, change=_CHANGE_OF_SIGNAL[signal])
     return out
