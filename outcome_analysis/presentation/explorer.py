@@ -87,13 +87,24 @@ class Explorer:
     precompute : bool
         Compute every indicator at the starting settings in one call (default), so that switching
         indicators is a cache hit from the start. ``False`` computes each indicator when first shown.
+    actions : DataFrame or str or path, optional
+        Improvement actions (the contract's ``actions`` table: ``institution``, ``indicator``,
+        ``agreed_on``, ``description``, ...) whose dates the control-chart view offers to mark: a
+        frame, or a folder/file read by :func:`outcome_analysis.contract.actions.read_actions`.
+        Default: the ``actions*`` files of the delivery folder ``data`` names (none: no actions).
 
     Attributes
     ----------
     widgets : dict of str -> ipywidgets.Widget
         The controls, by name: ``indicator_set``, ``indicator``, ``care_type``, ``period``,
         ``trend_periods``, ``institutions``, ``adjusted``, ``breakdown``, ``window``,
-        ``min_denominator``, ``min_count``, ``min_cell``, ``granularity`` (assigning ``.value`` updates the views).
+        ``min_denominator``, ``min_count``, ``min_cell``, ``granularity``, and those of the
+        control-chart view: ``control_institution`` (``""``: view closed), ``control_interval``
+        (``quarter`` | ``half_year``), ``control_baseline`` (``first_year`` | ``all``),
+        ``control_mark`` (an action's ``agreed_on`` as ``"YYYY-MM-DD"``, or ``""``) and
+        ``control_date`` (a date typed; wins over ``control_mark``). Assigning ``.value`` updates the views.
+    actions : DataFrame or None
+        The actions read (see ``actions``); ``action_problems`` lists what the reader found wrong.
     last_update_seconds : float
         Wall time of the last update (recomputation, filtering and drawing).
     last_update_recomputed : bool
@@ -116,6 +127,12 @@ class Explorer:
     - ``indicators.records`` per table key (for the case-mix models; only the latest
       :data:`RECORDS_KEPT`, as they are as long as the population);
     - ``casemix.adjust_records`` results per ``(table key, period, care_type)``.
+
+    The control-chart view (:meth:`control_view`) adds the quarter or half-year table of every
+    institution per indicator setting, care type, interval and thresholds (disclosure marked on it,
+    :func:`_control_suppressed`) and the expected events per record of the case-mix model of each
+    period per indicator setting and care type; it computes nothing while ``control_institution``
+    is empty.
 
     The base settings (regular ends, GAS and RCI settings, ``conf``) do not change within one
     explorer, so they are not part of the keys.
@@ -816,6 +833,7 @@ class Explorer:
               pooled share of the shown points of the first year that has one (``first_year``) or
               of all shown points (``all``);
             - ``hidden``: list of the periods with records that the disclosure rule hides (never drawn);
+            - ``periods``: every period of the range with records, in time order (shown and hidden);
             - ``vlad``: DataFrame ``period``, ``end``, ``observed``, ``expected``, ``vlad``
               (cumulative expected − observed events at the end of each shown period, from the
               first period of the range, over the records of the shown periods: a hidden period's
@@ -916,7 +934,8 @@ class Explorer:
             mark = pd.Timestamp(g["control_mark"].value)
         return {"institution": inst, "indicator": sel["indicator"], "care_type": sel["care_type"],
                 "interval": interval, "baseline": baseline,
-                "points": points, "hidden": rows.loc[hidden_mask, "period"].tolist(), "vlad": vlad,
+                "points": points, "hidden": rows.loc[hidden_mask, "period"].tolist(),
+                "periods": rows.loc[rows["denominator"].to_numpy() > 0, "period"].tolist(), "vlad": vlad,
                 "mark": mark, "actions": self._actions_for(inst, sel["indicator"]).reset_index(drop=True)}
 
     def _control_vlad(self, inst: str, sel: dict, interval: str, rows: pd.DataFrame,
@@ -985,7 +1004,13 @@ class Explorer:
         fig.subplots_adjust(left=0.07, right=0.985, top=0.82, bottom=0.2, wspace=0.2)
         pts = view["points"]
         if len(pts):
+            # every period of the range with records, a hidden one as a gap in the lines (never a value)
+            slots = pd.DataFrame({"period": view["periods"]})
+            slots["start"], slots["end"] = zip(*(_period_bounds(x) for x in slots["period"]))
+            pts = slots.merge(pts.drop(columns=["start", "end"]), on="period", how="left")
+            pts["outside"] = pts["outside"].fillna(False).astype(bool)
             mid = pts["start"] + (pts["end"] - pts["start"]) / 2
+            span = (slots["start"].min(), slots["end"].max())
             ax_p.step(mid, pts["ucl"], where="mid", color=plots.GREY, lw=1, ls="--", label=t["control_limits"],
                       gid="ucl")
             ax_p.step(mid, pts["lcl"], where="mid", color=plots.GREY, lw=1, ls="--", gid="lcl")
@@ -1008,6 +1033,9 @@ class Explorer:
             ax_v.text(0.5, 0.5, t["control_no_vlad"], ha="center", va="center", wrap=True, fontsize=8,
                       transform=ax_v.transAxes)
         ax_v.set_title(t["control_vlad_title"], loc="left", fontsize=10)
+        if len(pts):
+            for ax in (ax_p, ax_v):
+                ax.set_xlim(*span)
         if view["mark"] is not None:
             for ax in (ax_p, ax_v):
                 ax.axvline(view["mark"], color=plots.HIGHLIGHT, lw=1.2, ls=":", gid="mark")
