@@ -34,6 +34,14 @@ institution; the reports call it "landelijk" and name its source. A file with pr
 before any report, listing them (file, row, column, value).
   python run_reports.py --data data/eigen-levering --reference landelijk_2024.csv
 
+verbeteracties: the actions agreed in earlier conversations (docs/data-contract.md, table actions) are
+read from the delivery folder's actions* files, or from --actions PATH (a file or folder); each
+institution's report then follows them (section "Verbeteracties"). A file with problems stops the run
+before any report, listing them. Beside each institution's report the run writes its dialogue record,
+<out>/<period>/acties-<slug>-<period>.xlsx and .csv: fill it in after the conversation and put it in
+the next delivery folder.
+  python run_reports.py --data data/eigen-levering --actions acties-2023.xlsx
+
 gemeenten and jeugdregio's: --for municipality makes a report per gemeente (the young people it is
 responsible for), --for region one per jeugdregio, from the same delivery: files
 <out>/<period>/gemeente/<GMcode>-<slug>.html|.pdf and <out>/<period>/regio/<slug>.html|.pdf. The
@@ -134,6 +142,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="a published national reference (CSV, Excel, ...: indicator, period, care_type, value "
                         "and source; docs/published-reference.md): the raw comparison is then against its figures, "
                         "which the reports call 'landelijk' with their source. Checked before any report is made")
+    parser.add_argument("--actions", metavar="PATH",
+                        help="the verbeteracties (a file, or a folder of actions* files; docs/data-contract.md, "
+                        "table actions); default the actions* files of the --data folder. Checked before any "
+                        "report is made")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -175,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             figures=args.figures,
             edition="full" if args.report_for != "institution" and args.edition == "both" else args.edition,
             reference=args.reference,
+            actions=args.actions,
             **({"report_for": args.report_for, "units": units[args.report_for], "mapping": args.mapping,
                 "unit_notebook": args.unit_notebook}
                if args.report_for != "institution" else {}),

@@ -119,8 +119,17 @@ def action_course(data, results_or_models, actions: pd.DataFrame, settings: Sett
             out["action_course"].append(row)
             out["action_points"] += points
             out["action_vlad"] += vlad
-    return {name: pd.DataFrame(rows, columns=list(TABLES[name])) if rows else empty(name)
-            for name, rows in out.items()}
+    tables = {name: pd.DataFrame(rows, columns=list(TABLES[name])) if rows else empty(name)
+              for name, rows in out.items()}
+    for name, columns in _DATES.items():
+        for col in columns:
+            tables[name][col] = pd.to_datetime(tables[name][col])
+    return tables
+
+
+#: the date columns of each table (datetime64, NaT when empty).
+_DATES = {"action_course": ("agreed_on", "review_on", "before_start", "before_end", "after_start", "after_end"),
+          "action_points": ("start", "end"), "action_vlad": ("month_end",)}
 
 
 def _units(data, indicator: str, settings: Settings) -> pd.DataFrame | None:
@@ -328,6 +337,28 @@ def _vlad(control, i, row, mine, before_start, end_p, settings) -> list[dict]:
                          "indicator": row["indicator"], "month_end": month, "vlad": float(curve[k - 1]), "n": k})
         month = (month + pd.Timedelta(days=1)) + pd.offsets.MonthEnd(0)
     return rows
+
+
+def dialogue_indicators(results, institution: str, period: str, lang: str = "nl") -> list[str]:
+    """The registry ids the conversation page of ``institution``'s report asks about, in its order
+    (:func:`outcome_analysis.presentation.sections.institution.conversation.choose_questions`), then the
+    indicators of its actions in the store; what the dialogue record is pre-filled with. Empty for an
+    institution without a report."""
+    from outcome_analysis.presentation.sections.institution import conversation
+    from outcome_analysis.presentation.story import prepare
+
+    story = prepare(results, institution, period, lang)
+    ids: list[str] = []
+    if story.ok:
+        for key, _, _ in conversation.choose_questions(story, *conversation.points(story)):
+            if key in registry.REGISTRY and registry.get(key).kind != "context":
+                ids.append(key)
+    course = getattr(results, "action_course", None)
+    if course is not None and len(course):
+        mine = course.loc[(course["institution"].astype(str) == institution)
+                          & (course["report_period"].astype(str) == str(period))]
+        ids += [str(i) for i in mine["indicator"] if str(i) in registry.REGISTRY]
+    return list(dict.fromkeys(ids))
 
 
 def attach(results, tables: dict[str, pd.DataFrame]):

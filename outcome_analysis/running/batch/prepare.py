@@ -164,8 +164,53 @@ def apply_reference(folder: Path, reference) -> None:
     with_reference(Results.load(folder), reference).save(folder)
 
 
+def read_actions_once(path, data_path, institutions: Sequence[str]):
+    """The verbeteracties of the batch (:func:`outcome_analysis.contract.actions.read_actions`): the
+    file or folder ``path`` (``--actions``), else the ``actions*`` files of the delivery folder
+    ``data_path`` (none when the delivery is one file). Returns ``(actions, hash)``: the actions
+    (empty frame and ``None`` without any) and a hash of the bytes of the files read (part of the
+    results store's key). Read once, before any report: a ``path`` that does not exist is a
+    :class:`BatchConfigError`; any error in the files the ``DataValidationError`` listing every problem
+    (file, row, column, value); warnings are printed on stderr."""
+    import sys
+
+    from outcome_analysis.contract.actions import action_files, empty_actions, read_actions
+    from outcome_analysis.errors import DataValidationError
+
+    if path is not None and str(path) != "":
+        if not Path(path).exists():
+            raise BatchConfigError(f"the actions file or folder {path} does not exist")
+        where = Path(path)
+    elif Path(data_path).is_dir():
+        where = Path(data_path)
+    else:
+        return empty_actions(), None
+    files = action_files(where) if where.is_dir() else [where]
+    if not files:
+        return empty_actions(), None
+    actions, problems = read_actions(where, institutions=list(institutions))
+    errors = [p for p in problems if getattr(p, "severity", "error") == "error"]
+    if errors:
+        raise DataValidationError(problems)
+    for problem in problems:
+        print(f"actions: {problem}", file=sys.stderr)
+    if actions.empty:
+        return actions, None
+    return actions, hash_files({f.name: f.read_bytes() for f in files})
+
+
+def apply_actions(folder: Path, data, actions, settings: Settings, periods: Sequence[str]) -> None:
+    """Add the course of the verbeteracties (:func:`outcome_analysis.running.actions.action_course`, with
+    the data in memory) to the results store in ``folder`` and write it back."""
+    from outcome_analysis.running import actions as action_tables
+    from outcome_analysis.running.results import Results
+
+    results = Results.load(folder)
+    action_tables.attach(results, action_tables.action_course(data, results, actions, settings, list(periods))).save(folder)
+
+
 def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str], cache: Path,
-                 prepare: Callable, reference=None) -> dict[str, str | None]:
+                 prepare: Callable, reference=None, actions=None, actions_hash: str | None = None) -> dict[str, str | None]:
     """Run ``prepare`` once per granularity, cached in ``<cache>/<hash>/`` (the results cache folder,
     outside the output folder: :func:`resolve_cache`).
 
@@ -174,7 +219,9 @@ def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str
     replace the other institutions as the raw comparison's reference in the store:
     :func:`apply_reference`) and the package's own code and data files (indicator definitions,
     ``indicators.yaml``, texts): results computed by another version of the workbench are never
-    reused, ``--force`` or not.
+    reused, ``--force`` or not. With verbeteracties (``actions``, read by :func:`read_actions_once`;
+    ``actions_hash`` the hash of their files' bytes, part of the key) the store also holds their
+    course (:func:`apply_actions`).
 
     Returns the results folder name per granularity (``None`` when prepare wrote nothing).
     """
@@ -186,6 +233,7 @@ def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str
             "data": data_hash, "settings": settings.to_dict(), "granularity": granularity, "periods": these,
             "version": __version__, "code": package_hash(), "prepare": _step_name(prepare),
             **({"reference": reference_hash(reference)} if reference is not None else {}),
+            **({"actions": actions_hash} if actions_hash else {}),
         })[:16]
         folder = Path(cache) / key
         if not folder.exists():
@@ -194,6 +242,8 @@ def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str
                 prepare(data, settings, granularity, tmp, these)
                 if reference is not None and (tmp / "meta.json").is_file():
                     apply_reference(tmp, reference)
+                if actions is not None and len(actions) and (tmp / "meta.json").is_file():
+                    apply_actions(tmp, data, actions, settings, these)
                 if any(tmp.iterdir()):
                     os.replace(tmp, folder)
             except Exception as exc:

@@ -23,7 +23,8 @@ from .manifest import failure, load_manifest, now, record_result, save_manifest,
 from .options import check_edition, check_options
 from .plan import plan_jobs, read_notebooks, resolve_periods, select_institutions
 from .prepare import (build_payload, check_cache_outside, default_load, make_private_dir, prepare_once,
-                      prepare_results, read_reference_once, reference_hash, remove_leftovers, resolve_cache)
+                      prepare_results, read_actions_once, read_reference_once, reference_hash, remove_leftovers,
+                      resolve_cache)
 
 
 def run_batch(
@@ -56,6 +57,7 @@ def run_batch(
     units: Sequence[str] | None = None,
     mapping: str | os.PathLike | None = None,
     unit_notebook: str | os.PathLike = DEFAULT_UNIT_NOTEBOOK,
+    actions: str | os.PathLike | None = None,
 ) -> BatchResult:
     """Make every institution's report (and the national overview) for each period.
 
@@ -142,6 +144,17 @@ def run_batch(
         (settings ``demo: true``), otherwise required for gemeente and jeugdregio reports.
     unit_notebook : path
         The gemeente and jeugdregio notebook (default ``notebooks/unit_report.ipynb``).
+    actions : path, optional
+        The verbeteracties (``docs/data-contract.md``, table ``actions``): a file or a folder of
+        ``actions*`` files; default the ``actions*`` files of the delivery folder. Read and checked
+        once after the data is loaded and before any report (every problem listed in a
+        ``DataValidationError``); the results store then holds their course (its key includes the
+        files' bytes) and each institution's full report its section "Verbeteracties". Recorded in the
+        manifest (``inputs.actions``). Beside each institution's full report the batch writes its
+        dialogue record, ``<out>/<period>/acties-<slug>-<period>.xlsx`` and ``.csv``
+        (:func:`outcome_analysis.contract.actions.dialogue_record`, pre-filled with the indicators the
+        conversation page asks about; manifest ``reports[key]["dialogue_record"]``), with or without
+        actions.
 
     Returns
     -------
@@ -210,6 +223,8 @@ def run_batch(
         chosen_units = {p: unit_batch.select_units(the_mapping, report_for, p, units) for p in periods}
     else:
         selected = select_institutions(data.institutions, institutions)
+    # the verbeteracties: a bad file stops the batch here, before the long part and before any report
+    the_actions, actions_hash = read_actions_once(actions, data_path, data.institutions) if not per_unit else (None, None)
 
     cache_dir = make_private_dir(resolve_cache(cache, data_hash, out))
     _cleanup_temp_files(out)
@@ -234,7 +249,9 @@ def run_batch(
             notebooks, templates_files, render, inputs, options, lang=lang, timeout=timeout)
     else:
         results = prepare_once(data, data_hash, settings, periods, cache_dir, prepare or prepare_results,
-                               reference=published)
+                               reference=published, actions=the_actions, actions_hash=actions_hash)
+        inputs["actions"] = ({"path": str(Path(actions).resolve()) if actions else str(data_path.resolve()),
+                              "hash": actions_hash, "n": int(len(the_actions))} if actions_hash else None)
         if figures:  # every published figure, disclosure-safe, for researchers (CSV and XLSX)
             from .exporters import PUBLISHED_DIR, export_batch
 
@@ -281,6 +298,8 @@ def run_batch(
                 job = by_key[result.key]
                 result = _audited(job, result, *audit_store(job), settings)  # never publish a report that leaks
                 record_result(out, manifest, job, result)
+                if job.kind == "institution" and job.edition == "full" and result.status == "made":
+                    _write_dialogue_record(out, manifest, job, audit_store(job)[0])
                 if result.status in GOOD_STATUSES:
                     counts[result.status] += 1
                 else:
@@ -307,6 +326,40 @@ def run_batch(
     if interrupted:
         raise KeyboardInterrupt
     return BatchResult(out=out, counts=counts, failures=failures, manifest=manifest, index=out / "index.html")
+
+
+def _write_dialogue_record(out: Path, manifest: dict, job, results) -> None:
+    """The dialogue record of one institution's report, beside it: ``<period>/acties-<slug>-<period>.xlsx``
+    and ``.csv`` (:func:`outcome_analysis.contract.actions.dialogue_record`), pre-filled with the
+    indicators the conversation page asks about (:func:`outcome_analysis.running.actions.dialogue_indicators`,
+    from the store; none without one), written atomically and recorded in the report's manifest entry
+    (``dialogue_record``: format -> path). A failure here is recorded there, never the report's."""
+    import hashlib
+
+    from outcome_analysis import atomic
+    from outcome_analysis.contract.actions import dialogue_record, record_file_name
+    from outcome_analysis.running.actions import dialogue_indicators
+
+    entry = manifest["reports"].get(job.key)
+    if entry is None:
+        return
+    try:
+        indicators = dialogue_indicators(results, job.institution, job.period, job.lang) if results is not None else []
+        files = dialogue_record(job.institution, job.period, indicators, lang=job.lang)
+    except Exception as exc:  # noqa: BLE001 - the report stands; the record's failure is noted
+        entry["dialogue_record"] = {"error": f"{type(exc).__name__}: {exc}"}
+        return
+    folder = Path(job.key).parent
+    written = {}
+    for fmt, raw in sorted(files.items()):
+        name = record_file_name(job.institution, job.period, fmt)
+        if Path(name).name != name:  # the slug makes a file name, never a path
+            raise BatchConfigError(f"dialogue record name {name!r} is not a file name")
+        rel = (folder / name).as_posix()
+        atomic.write_bytes(out / rel, raw)
+        written[fmt] = rel
+    entry["dialogue_record"] = {**written, "sha256": {f: hashlib.sha256(r).hexdigest() for f, r in sorted(files.items())},
+                                "indicators": list(indicators)}
 
 
 def _stores(cache_dir: Path, results: dict) -> dict:

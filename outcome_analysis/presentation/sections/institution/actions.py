@@ -122,7 +122,7 @@ def _action(story: Story, row, w: dict) -> list:
         facts.append((w["owner"], str(row["owner"])))
     if str(row.get("status") or ""):
         facts.append((w["status"], w["statuses"].get(str(row["status"]), str(row["status"]))))
-    if not report.is_missing(row.get("review_on")):
+    if row.get("review_on") is not None and not pd.isna(row.get("review_on")):
         facts.append((w["review_on"], report.fmt_date(row["review_on"], lang)))
     items.append(report.HTML('<dl class="oa-action">' + "".join(
         f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts) + "</dl>"))
@@ -182,8 +182,9 @@ def build_notes(story: Story) -> list:
     """A printed page for the conversation: the date and who were present, ruled lines for notes, and a
     table with empty rows for the actions agreed, with the name of the action file to copy them into."""
     w = words(story.lang)
-    slug = report.slugify(story.institution)
-    file = f"acties-{slug}-{story.period}.xlsx"
+    from outcome_analysis.contract.actions import record_file_name
+
+    file = record_file_name(story.institution, story.period, "xlsx")
     lines = "".join('<div class="oa-ruled" style="border-bottom: 0.6pt solid #888; height: 8mm;"></div>'
                     for _ in range(NOTE_LINES))
     cells = "".join(f"<th>{esc(c)}</th>" for c in w["notes_cols"])
