@@ -3,7 +3,10 @@
 :class:`Explorer` puts the indicator catalogue, the institutions, the periods and the definition
 settings behind a handful of widgets, and shows the funnel plot, the trend, the table of
 institutions with their intervals and (when adjusted) the case-mix model summary, all updating as
-the widgets change. The widget logic lives here, not in a notebook, so that it is tested without a
+the widgets change. Below them, the control-chart view of one institution (issue 16, the improvement
+cycle): a p-chart per quarter or half-year with limits from a chosen baseline, a VLAD where a
+case-mix model exists, periods hidden by the disclosure rule left out, and the date of an action
+(from the delivery's ``actions*`` files) marked (:meth:`Explorer.control_view`). The widget logic lives here, not in a notebook, so that it is tested without a
 browser and can be used in any notebook::
 
     from outcome_analysis.presentation.explorer import Explorer
