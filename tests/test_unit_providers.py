@@ -186,7 +186,7 @@ def section_html(stores, unit=A, verdicts=None):
     return "".join(str(item) for item in providers.build(story)), story
 
 
-def test_the_section_shows_a_shown_figure_a_mark_for_a_hidden_one_and_the_national_verdict(stores):
+def test_the_section_shows_a_shown_figure_counts_the_hidden_ones_and_gives_the_national_verdict(stores):
     verdicts = pd.DataFrame({"provider": ["P", "Q"], "indicator": "jh_uitval", "care_type": "jeugdhulp",
                              "period": "2024", "report_period": "2024", "signal": ["higher", "within"],
                              "favourable": [False, None], "text_key": ""})
@@ -200,11 +200,13 @@ def test_the_section_shows_a_shown_figure_a_mark_for_a_hidden_one_and_the_nation
         if cells:
             rows[cells[0]] = cells[1:]
     assert "20,0%" in rows["P"][0] and rows["P"][1] == "20"  # 4 of 20, and the number counted
-    assert "–*" in rows["Q"][0] and rows["Q"][1] == ""       # hidden: the mark, no number
-    assert "–*" in rows["R"][0] and rows["R"][1] == ""
     assert "hoger dan verwacht" in rows["P"][2] and "ongunstig" in rows["P"][2]
-    assert "binnen verwachting" in rows["Q"][2]               # a hidden figure still has its provider's verdict
-    assert "geen oordeel" in rows["R"][2]
+    # Q and R (hidden) get no row of their own: one row counts them, with the mark
+    assert "Q" not in rows and "R" not in rows
+    others = group.split('class="oa-provider-others"')[1:]
+    assert len(others) == 1
+    text = others[0].split("</tr>")[0]
+    assert "Bij de 2 andere aanbieders te weinig" in text and "–*" in text and 'colspan="4"' in text
     assert "ruw" in html and "Beedorp" not in html           # only this gemeente's providers
     assert "25,0%" not in html and "33,3%" not in html        # Q's 3 of 12, R's 1 of 3
     assert str(SETTINGS.min_denominator) in html.split("oa-footnote")[-1]  # the existing explanation of –*

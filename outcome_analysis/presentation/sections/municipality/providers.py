@@ -52,22 +52,35 @@ def _indicator_rows(story: UnitStory, care_type: str) -> list[tuple[str, str, ob
 
 
 def table(story: UnitStory, care_type: str) -> tuple[str, bool]:
-    """The providers' table of ``care_type`` as HTML (one group of rows per indicator, providers by
-    name) and whether a figure in it is hidden; ``""`` when the care type has no provider figure."""
+    """The providers' table of ``care_type`` as HTML and whether a figure of it is hidden; ``""``
+    when the care type has no provider figure, or none that the rule shows.
+
+    One group of rows per indicator: the providers whose figure for these youths is shown, most
+    records first, then one row that counts the providers whose figure the rule hides (a gemeente
+    has dozens of providers, most with a handful of its youths: a row of ``–*`` each would fill
+    pages and say nothing). An indicator without any shown provider figure is that one row."""
     w, lang = story.w, story.lang
     mark = report.ui(lang)["suppressed_mark"] + "*"
-    body, any_hidden = [], False
+    body, any_hidden, any_shown = [], False, False
     for indicator, label, rows in _indicator_rows(story, care_type):
         body.append(f'<tr class="oa-provider-indicator"><th scope="rowgroup" colspan="4">{esc(label)}</th></tr>')
-        for r in rows.sort_values("provider", key=lambda s: s.str.casefold()).to_dict("records"):
-            hidden = bool(r["suppressed"])
-            any_hidden |= hidden
-            value = mark if hidden else report.fmt_pct(r["value"], 1, lang)
-            n = "" if hidden else report.fmt_int(int(r["denominator"]), lang)
-            body.append(f'<tr><td>{esc(r["provider"])}</td><td class="oa-num">{report.nowrap(value)}</td>'
-                        f'<td class="oa-num">{n}</td><td>{verdict_text(story, r["provider"], indicator, care_type)}</td></tr>')
-    if not body:
-        return "", False
+        hidden = rows["suppressed"].astype(bool).to_numpy()
+        shown = rows.loc[~hidden].assign(_n=lambda f: f["denominator"].astype(float),
+                                         _name=lambda f: f["provider"].astype(str).str.casefold())
+        for r in shown.sort_values(["_n", "_name"], ascending=[False, True], kind="stable").to_dict("records"):
+            any_shown = True
+            body.append(f'<tr><td>{esc(r["provider"])}</td>'
+                        f'<td class="oa-num">{report.nowrap(report.fmt_pct(r["value"], 1, lang))}</td>'
+                        f'<td class="oa-num">{report.fmt_int(int(r["denominator"]), lang)}</td>'
+                        f'<td>{verdict_text(story, r["provider"], indicator, care_type)}</td></tr>')
+        if hidden.any():
+            any_hidden = True
+            n = report.fmt_int(int(hidden.sum()), lang)
+            text = w["providers_others" if len(shown) else "providers_all_hidden"].format(n=n)
+            body.append(f'<tr class="oa-provider-others"><td colspan="4">{esc(text)} '
+                        f'<span class="nowrap">({esc(mark)})</span></td></tr>')
+    if not any_shown:
+        return "", any_hidden
     cols = "".join(f'<col style="width:{x}%">' for x in WIDTHS)
     heads = [(w["providers_col_provider"], ""), (w["providers_col_value"], ' class="oa-num"'),
              (w["providers_col_n"], ' class="oa-num"'), (w["providers_col_verdict"], "")]
@@ -90,16 +103,20 @@ def build(story: UnitStory) -> list:
     items.append(para(w["providers_intro"].format(unit=story.institution, n=report.fmt_int(len(names), lang))))
     # one paragraph of names (a gemeente has dozens of providers: a list would fill a page)
     items.append(report.HTML('<p class="oa-providers">' + ", ".join(esc(n) for n in names) + ".</p>"))
-    tables, any_hidden = [], False
+    tables, any_hidden, none_shown = [], False, []
     for care_type in story.care_types:
         html, hidden = table(story, care_type)
         if html:
             tables.append(report.HTML(html))
             any_hidden |= hidden
+        elif hidden:
+            none_shown.append(story.care_label(care_type))
     if not tables:
         return items + [para(w["providers_no_figures"])]
     items.append(para(w["providers_raw"]))
     items.extend(tables)
+    if none_shown:
+        items.append(para(w["providers_care_hidden"].format(care_types=", ".join(none_shown), unit=story.institution)))
     if any_hidden:
         st = story.settings
         items.append(para(report.ui(lang)["suppressed_footnote"].format(n=st.min_denominator, cell=st.min_cell,
