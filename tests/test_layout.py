@@ -157,9 +157,12 @@ ALLOWED_IMPORTS = {
     ("presentation", "contract"): None, ("presentation", "indicators"): None,
     ("presentation", "statistics"): None, ("presentation", "running"): None,
     # the validator's own output: counted records and problem lists, formatted like the reports
-    ("contract", "indicators"): {"outcome_analysis.contract.counted"},
+    ("contract", "indicators"): {"outcome_analysis.contract.counted",
+                                 # the actions table's indicator column is a registry id (checked, offered)
+                                 "outcome_analysis.contract.actions", "outcome_analysis.contract.demo"},
     ("contract", "statistics"): {"outcome_analysis.contract.counted"},
-    ("contract", "presentation"): {"outcome_analysis.contract.counted", "outcome_analysis.contract.validation"},
+    ("contract", "presentation"): {"outcome_analysis.contract.counted", "outcome_analysis.contract.validation",
+                                   "outcome_analysis.contract.actions"},  # the dialogue record's name: the report's slug
     # the validator's command line; a problem's message read from the catalogue
     ("basics", "contract"): {"outcome_analysis.__main__", "outcome_analysis.errors"},
     ("basics", "presentation"): {"outcome_analysis.__main__"},
