@@ -172,7 +172,7 @@ class Explorer:
         self.base_settings = settings or DEFAULT
         self.lang = lang
         self.export_dir = Path(export_dir)
-        self._t = {**_CONTROL_TEXTS[lang], **texts.for_lang("explorer", lang, error=ExplorerError)}
+        self._t = texts.for_lang("explorer", lang, error=ExplorerError)
         self._windows = {s: int(getattr(self.base_settings, s)) for s in WINDOW_SETTINGS}
         self._tables: dict[tuple, pd.DataFrame] = {}
         self._marked: dict[tuple, pd.DataFrame] = {}
@@ -1200,70 +1200,6 @@ CONTROL_INTERVALS = ("quarter", "half_year")
 CONTROL_BASELINES = ("first_year", "all")
 
 #: labels of the control-chart view; the catalogue (``data/texts/explorer.yaml``) wins where it has the key.
-_CONTROL_TEXTS = {
-    "nl": {
-        "control_institution": "Regelkaart van",
-        "control_none": "(geen)",
-        "control_interval": "Punten per",
-        "control_quarter": "kwartaal",
-        "control_half_year": "halfjaar",
-        "control_baseline": "Middenlijn uit",
-        "control_baseline_first_year": "het eerste getoonde jaar",
-        "control_baseline_all": "alle getoonde punten",
-        "control_first_year": "eerste jaar",
-        "control_all": "alle punten",
-        "control_mark": "Markeer actie",
-        "control_no_mark": "(geen)",
-        "control_date": "of datum",
-        "control_share_only": "De regelkaart is er voor het kerncijfer van een percentage-indicator.",
-        "control_p_title": "p-kaart per {interval} (grenzen ±3 sigma)",
-        "control_vlad_title": "VLAD: cumulatief verwacht − waargenomen",
-        "control_vlad_axis": "verwacht − waargenomen",
-        "control_limits": "regelgrenzen",
-        "control_centre_line": "middenlijn",
-        "control_outside_label": "buiten de grenzen",
-        "control_mark_label": "actie",
-        "control_alt": "Regelkaart van {institution}: {n} punten per {interval}.",
-        "control_centre": "Middenlijn {centre} (uit {baseline}).",
-        "control_outside": "Buiten de regelgrenzen: {periods}.",
-        "control_inside": "Geen punt buiten de regelgrenzen.",
-        "control_hidden": "Niet getoond vanwege de privacyregel: {periods}.",
-        "control_vlad": "VLAD aan het eind van {period}: {value} (positief: minder dan verwacht).",
-        "control_no_vlad": "Geen VLAD: er is geen case-mixmodel voor deze keuze.",
-        "control_marked": "Gemarkeerd: {date}.",
-    },
-    "en": {
-        "control_institution": "Control chart of",
-        "control_none": "(none)",
-        "control_interval": "Points per",
-        "control_quarter": "quarter",
-        "control_half_year": "half year",
-        "control_baseline": "Centre line from",
-        "control_baseline_first_year": "the first year shown",
-        "control_baseline_all": "all points shown",
-        "control_first_year": "first year",
-        "control_all": "all points",
-        "control_mark": "Mark action",
-        "control_no_mark": "(none)",
-        "control_date": "or date",
-        "control_share_only": "The control chart is for the headline of a share indicator.",
-        "control_p_title": "p-chart per {interval} (±3 sigma limits)",
-        "control_vlad_title": "VLAD: cumulative expected − observed",
-        "control_vlad_axis": "expected − observed",
-        "control_limits": "control limits",
-        "control_centre_line": "centre line",
-        "control_outside_label": "outside the limits",
-        "control_mark_label": "action",
-        "control_alt": "Control chart of {institution}: {n} points per {interval}.",
-        "control_centre": "Centre line {centre} (from {baseline}).",
-        "control_outside": "Outside the control limits: {periods}.",
-        "control_inside": "No point outside the control limits.",
-        "control_hidden": "Not shown under the privacy rule: {periods}.",
-        "control_vlad": "VLAD at the end of {period}: {value} (positive: fewer than expected).",
-        "control_no_vlad": "No VLAD: there is no case-mix model for this choice.",
-        "control_marked": "Marked: {date}.",
-    },
-}
 
 
 def _interval_labels(dates: pd.DatetimeIndex, interval: str) -> np.ndarray:
