@@ -150,7 +150,7 @@ def run_batch(
         once after the data is loaded and before any report (every problem listed in a
         ``DataValidationError``); the results store then holds their course (its key includes the
         files' bytes) and each institution's full report its section "Verbeteracties". Recorded in the
-        manifest (``inputs.actions``). Beside each institution's full report the batch writes its
+        manifest (``inputs.actions``). Beside each institution's report (either edition) the batch writes its
         dialogue record, ``<out>/<period>/acties-<slug>-<period>.xlsx`` and ``.csv``
         (:func:`outcome_analysis.contract.actions.dialogue_record`, pre-filled with the indicators the
         conversation page asks about; manifest ``reports[key]["dialogue_record"]``), with or without
@@ -298,7 +298,7 @@ def run_batch(
                 job = by_key[result.key]
                 result = _audited(job, result, *audit_store(job), settings)  # never publish a report that leaks
                 record_result(out, manifest, job, result)
-                if job.kind == "institution" and job.edition == "full" and result.status == "made":
+                if job.kind == "institution" and result.status == "made":  # either edition: the same record
                     _write_dialogue_record(out, manifest, job, audit_store(job)[0])
                 if result.status in GOOD_STATUSES:
                     counts[result.status] += 1

@@ -124,8 +124,10 @@ def _action(story: Story, row, w: dict) -> list:
         facts.append((w["status"], w["statuses"].get(str(row["status"]), str(row["status"]))))
     if row.get("review_on") is not None and not pd.isna(row.get("review_on")):
         facts.append((w["review_on"], report.fmt_date(row["review_on"], lang)))
-    items.append(report.HTML('<dl class="oa-action">' + "".join(
-        f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts) + "</dl>"))
+    items.append(report.HTML('<table class="oa-action" style="width: 100%;"><colgroup><col style="width: 22%;">'
+                             '<col style="width: 78%;"></colgroup><tbody>' + "".join(
+                                 f'<tr><th scope="row" style="text-align: left; font-weight: 600;">{esc(k)}</th>'
+                                 f"<td>{esc(v)}</td></tr>" for k, v in facts) + "</tbody></table>"))
     kind, sentence = judgement(row, story)
     items.append(para(sentence, "oa-note oa-action-judgement" + (" oa-too-early" if kind == "too_early" else "")))
     items += _charts(story, row, label, w)
