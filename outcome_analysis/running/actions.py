@@ -199,6 +199,10 @@ def _one(control, i: int, a, report_period: str, start_p, end_p, agreed, units, 
     before_start = agreed - pd.DateOffset(months=BEFORE_MONTHS)
     before_end = agreed - pd.Timedelta(days=1)
     after_start = agreed + pd.DateOffset(months=lag)
+    if units is not None and len(units):
+        # an indicator with a follow-up window counts only the units whose window has passed: the
+        # after-window (and the charts) end where the latest such unit of any institution ended
+        end_p = min(end_p, pd.Timestamp(units["end"].max()))
     after_months = _months_between(after_start, end_p) if after_start <= end_p else 0.0
     row = {
         "action": i, "report_period": report_period, "institution": str(a["institution"]),
