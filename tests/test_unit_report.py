@@ -229,7 +229,12 @@ def test_a_tiny_gemeente_gets_the_too_little_page(stores):
     assert tiny.status in U.NOT_OK
     html = "".join(str(x) for x in too_little.build(tiny))
     assert too_little.STATUS_ATTRIBUTE in html and tiny.named in text_of([html])
-    assert f"jeugdregio {g.meta['units']['regions'][tiny.institution]}" in text_of([html])
+    region = g.meta['units']['regions'][tiny.institution]
+    assert f"jeugdregio {region}" in text_of([html])
+    # marked as a unit report (the export drops the institution report's cover box) and pointing to
+    # the report in which its youths do count: the jeugdregio's
+    assert 'data-document="municipality"' in html
+    assert f"tellen mee in de cijfers van jeugdregio {region}" in text_of([html])
 
 
 INSTITUTION_WORDING = re.compile(r"\b(deze|alle|andere|de|tussen) (instelling|instellingen|aanbieder)\b", re.I)
