@@ -21,8 +21,10 @@ from .ledger import unrecorded
 from .plots import FONT_MIN, GREY, HIGHLIGHT, MAIN, NATIONAL, _pct_axis, _style, legend_below
 from .report import fmt_date, fmt_number, fmt_pct
 
-#: the size of each chart (inches): the text width, a third of a page high.
-SIZE = (6.5, 2.7)
+#: the size of a chart alone (inches): the text width, a quarter of a page high.
+SIZE = (6.5, 2.2)
+#: the size of the p-chart and the VLAD side by side (:func:`action_figure`).
+PAIR_SIZE = (6.8, 2.3)
 
 
 def words(lang: str = "nl") -> dict:
@@ -41,7 +43,29 @@ def _agreed_x(points: pd.DataFrame, agreed) -> float:
     return -0.5 if agreed < starts[0] else len(starts) - 0.5
 
 
-def p_chart_figure(points: pd.DataFrame, *, agreed_on, label: str, lang: str = "nl"):
+def action_figure(points: pd.DataFrame | None, vlad: pd.DataFrame | None, *, agreed_on, label: str,
+                  lang: str = "nl"):
+    """The charts of one action in one figure: the p-chart (:func:`p_chart_figure`) and, when ``vlad``
+    has at least two months, the VLAD (:func:`vlad_figure`) beside it; either may be absent (``None`` or
+    empty). Returns ``(Figure, alt text)`` or ``(None, "")`` when there is nothing to draw."""
+    from outcome_analysis.presentation.story import new_figure
+
+    parts = [k for k, frame, least in (("p", points, 1), ("vlad", vlad, 2))
+             if frame is not None and len(frame) >= least]
+    if not parts:
+        return None, ""
+    fig, axes = new_figure(*(PAIR_SIZE if len(parts) == 2 else SIZE), ncols=len(parts))
+    axes = list(np.atleast_1d(axes))
+    alts = []
+    for kind, ax in zip(parts, axes):
+        if kind == "p":
+            alts.append(p_chart_figure(points, agreed_on=agreed_on, label=label, lang=lang, ax=ax)[1])
+        else:
+            alts.append(vlad_figure(vlad, agreed_on=agreed_on, label=label, lang=lang, ax=ax)[1])
+    return fig, " ".join(alts)
+
+
+def p_chart_figure(points: pd.DataFrame, *, agreed_on, label: str, lang: str = "nl", ax=None):
     """A p-chart of one action: the share per quarter (or half-year), the centre line (the share of the
     12 months before the agreement), the control limits as steps, points outside them marked, the
     agreement as a vertical line.
@@ -55,6 +79,8 @@ def p_chart_figure(points: pd.DataFrame, *, agreed_on, label: str, lang: str = "
     label : str
         The indicator's name.
     lang : {"nl", "en"}
+    ax : Axes, optional
+        Draw here (default a new figure of :data:`SIZE`).
 
     Returns
     -------
@@ -74,7 +100,7 @@ def p_chart_figure(points: pd.DataFrame, *, agreed_on, label: str, lang: str = "
     xs = np.arange(len(pts))
     unit = str(pts["unit"].iloc[0]) if len(pts) else "quarter"
     with _style():
-        fig, ax = new_figure(*SIZE)
+        fig, ax = new_figure(*SIZE) if ax is None else (ax.figure, ax)
         if np.isfinite(centre).any():
             (c,) = ax.plot(xs, centre, color=NATIONAL, ls="--", lw=1.3, label=w["legend"]["centre"])
             c.set_gid("centre")
@@ -93,14 +119,17 @@ def p_chart_figure(points: pd.DataFrame, *, agreed_on, label: str, lang: str = "
             a = ax.axvline(_agreed_x(pts, agreed_on), color=HIGHLIGHT, lw=1.4, ls="-.", label=w["legend"]["agreed"])
             a.set_gid("agreed")
         ax.set_xticks(xs)
-        ticks = [str(t) + ("*" if h else "") for t, h in zip(pts["label"], hidden)]
-        ax.set_xticklabels(ticks, rotation=45 if len(ticks) > 6 else 0, ha="right" if len(ticks) > 6 else "center",
+        narrow = ax.get_position().width < 0.6  # beside the VLAD: short labels ("23Q1"), a short legend
+        ticks = [(str(t)[2:] if narrow else str(t)) + ("*" if h else "") for t, h in zip(pts["label"], hidden)]
+        crowded = len(ticks) > (6 if not narrow else 4)
+        ax.set_xticklabels(ticks, rotation=45 if crowded else 0, ha="right" if crowded else "center",
                            rotation_mode="anchor")
         _pct_axis(ax.yaxis, lang)
         top = np.nanmax(np.concatenate([p, ucl, centre])) if np.isfinite(np.concatenate([p, ucl, centre])).any() else 1.0
         ax.set_ylim(0, min(1.0, max(0.05, top * 1.15)))
         ax.set_title(w["pchart_title"].format(label=label, unit=w["units"].get(unit, unit)), loc="left")
-        legend_below(ax, ncols=3)
+        if not narrow:  # beside the VLAD the note under the figure names the lines (their styles differ)
+            legend_below(ax, ncols=3)
     shown = [(t, v) for t, v, h in zip(pts["label"], p, hidden) if not h and np.isfinite(v)]
     alt = w["alt_pchart"].format(
         label=label, unit=w["units"].get(unit, unit),
@@ -110,7 +139,7 @@ def p_chart_figure(points: pd.DataFrame, *, agreed_on, label: str, lang: str = "
     return fig, alt
 
 
-def vlad_figure(vlad: pd.DataFrame, *, agreed_on, label: str, lang: str = "nl"):
+def vlad_figure(vlad: pd.DataFrame, *, agreed_on, label: str, lang: str = "nl", ax=None):
     """The VLAD of one action read at month ends (cumulative expected minus observed events), a zero
     line and the agreement as a vertical line.
 
@@ -121,6 +150,8 @@ def vlad_figure(vlad: pd.DataFrame, *, agreed_on, label: str, lang: str = "nl"):
     agreed_on : date
     label : str
     lang : {"nl", "en"}
+    ax : Axes, optional
+        Draw here (default a new figure of :data:`SIZE`).
 
     Returns
     -------
@@ -134,18 +165,24 @@ def vlad_figure(vlad: pd.DataFrame, *, agreed_on, label: str, lang: str = "nl"):
     xs = pd.to_datetime(v["month_end"])
     ys = pd.to_numeric(v["vlad"], errors="coerce").to_numpy(float)
     with _style():
-        fig, ax = new_figure(*SIZE)
+        fig, ax = new_figure(*SIZE) if ax is None else (ax.figure, ax)
         ax.axhline(0, color=GREY, lw=0.8).set_gid("zero")
         (line,) = ax.plot(xs, ys, color=MAIN, lw=1.6, marker=".", ms=3, label=w["legend"]["vlad"])
         line.set_gid("vlad")
         ax.axvline(pd.Timestamp(agreed_on), color=HIGHLIGHT, lw=1.4, ls="-.", label=w["legend"]["agreed"]).set_gid("agreed")
         ax.yaxis.set_major_formatter(_number_ticks(lang))
         ax.set_ylabel(w["axis_vlad"], fontsize=FONT_MIN)
-        ax.set_title(w["vlad_title"].format(label=label), loc="left")
-        for tick in ax.get_xticklabels():
-            tick.set_fontsize(FONT_MIN)
-        fig.autofmt_xdate(rotation=30)
-        legend_below(ax, ncols=2)
+        narrow = ax.get_position().width < 0.6
+        ax.set_title(w["legend"]["vlad"] if narrow else w["vlad_title"].format(label=label), loc="left")
+        import matplotlib.dates as mdates
+
+        months = max(1, round((xs.iloc[-1] - xs.iloc[0]).days / 30.44)) if len(v) else 1
+        step = max(1, int(np.ceil(months / (4 if narrow else 6))))
+        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=range(1, 13), interval=step))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%Y"))
+        ax.tick_params(axis="x", labelsize=FONT_MIN, labelrotation=30 if narrow else 0)
+        if not narrow:
+            legend_below(ax, ncols=2)
     alt = w["alt_vlad"].format(first=fmt_date(xs.iloc[0], lang) if len(v) else "",
                                last=fmt_date(xs.iloc[-1], lang) if len(v) else "",
                                a=fmt_number(ys[0], 1, lang) if len(v) else "-",

@@ -5,8 +5,8 @@ agreed before the end of the report period its description (free text, always es
 trusted as HTML), owner, status and review date, the before/after judgement in plain Dutch ("Na de
 afspraak daalde de uitval van 24% naar 17%; dat is meer dan toeval"), a p-chart per quarter (per
 half-year where the rule hides quarters) with the date of the agreement marked and, where a case-mix
-model exists, the VLAD. Actions agreed within the report period are marked "Te vroeg om te
-beoordelen". A share the disclosure rule hides is never printed, and no verdict is given on it.
+model exists, the VLAD. Actions agreed within the report period are listed with the mark "Te vroeg
+om te beoordelen" (no charts: there is no after-window yet). A share the disclosure rule hides is never printed, and no verdict is given on it.
 
 Besides :func:`build` (the full edition, after the indicator sections), this module holds two more
 sections: :data:`SHORT` (one line per action, for the short edition) and :data:`NOTES` (a printed page
@@ -108,51 +108,62 @@ def build(story: Story) -> list:
         return out + [para(w["none"].format(institution=story.institution, period=story.period_text))]
     out.append(para(w["lead"].format(lag=report.fmt_int(story.settings.action_lag_months, lang),
                                      period=story.period_text)))
+    said: set[str] = set()  # how to read the charts: under the first chart of each kind only
     for _, row in mine.iterrows():
-        out += _action(story, row, w)
+        out += _action(story, row, w, said)
     return out
 
 
-def _action(story: Story, row, w: dict) -> list:
+def _action(story: Story, row, w: dict, said: set[str]) -> list:
     lang = story.lang
     label = _label(str(row["indicator"]), lang)
     items = [report.heading(w["action_heading"].format(label=label, date=report.fmt_date(row["agreed_on"], lang)), 3)]
     facts = [(w["description"], str(row["description"] or ""))]
+    follow = []  # who, status and review date on one line
     if str(row.get("owner") or ""):
-        facts.append((w["owner"], str(row["owner"])))
+        follow.append(str(row["owner"]))
     if str(row.get("status") or ""):
-        facts.append((w["status"], w["statuses"].get(str(row["status"]), str(row["status"]))))
+        follow.append(w["statuses"].get(str(row["status"]), str(row["status"])))
     if row.get("review_on") is not None and not pd.isna(row.get("review_on")):
-        facts.append((w["review_on"], report.fmt_date(row["review_on"], lang)))
+        follow.append(w["review_line"].format(date=report.fmt_date(row["review_on"], lang)))
+    if follow:
+        facts.append((w["follow"], " · ".join(follow)))
     items.append(report.HTML('<table class="oa-action" style="width: 100%;"><colgroup><col style="width: 22%;">'
                              '<col style="width: 78%;"></colgroup><tbody>' + "".join(
                                  f'<tr><th scope="row" style="text-align: left; font-weight: 600;">{esc(k)}</th>'
                                  f"<td>{esc(v)}</td></tr>" for k, v in facts) + "</tbody></table>"))
     kind, sentence = judgement(row, story)
     items.append(para(sentence, "oa-note oa-action-judgement" + (" oa-too-early" if kind == "too_early" else "")))
-    items += _charts(story, row, label, w)
+    if not (kind == "too_early" and str(row["reason"]) == "in_period"):  # agreed in the period: listed only
+        items += _charts(story, row, label, w, said)
     return items
 
 
-def _charts(story: Story, row, label: str, w: dict) -> list:
+def _charts(story: Story, row, label: str, w: dict, said: set[str] | None = None) -> list:
+    """The p-chart and (with a model) the VLAD of one action, side by side in one figure, and one note
+    on how to read them; a note naming the points the rule hides."""
     from outcome_analysis.presentation import control_plots
 
-    lang = story.lang
-    where = lambda t: t.loc[(t["action"] == row["action"]) & (t["report_period"].astype(str) == str(row["report_period"]))]  # noqa: E731
-    points = where(story.results.action_points) if len(story.results.action_points) else story.results.action_points
-    items = []
-    if len(points) and not points["hidden"].astype(bool).all():
-        fig, alt = control_plots.p_chart_figure(points, agreed_on=row["agreed_on"], label=label, lang=lang)
-        items += [png(fig, alt=alt), para(w["pchart_note"], "oa-footnote")]
-        hidden = [str(x) for x, h in zip(points["label"], points["hidden"].astype(bool)) if h]
-        if hidden:
-            items.append(para(w["hidden_points"].format(labels=", ".join(hidden)), "oa-footnote"))
-    vlad = where(story.results.action_vlad) if len(story.results.action_vlad) else story.results.action_vlad
-    if len(vlad) >= 2:
-        fig, alt = control_plots.vlad_figure(vlad.sort_values("month_end"), agreed_on=row["agreed_on"], label=label,
-                                             lang=lang)
-        items += [png(fig, alt=alt), para(w["vlad_note"], "oa-footnote")]
-    return items
+    def mine(table: pd.DataFrame) -> pd.DataFrame:
+        if table is None or table.empty:
+            return pd.DataFrame()
+        return table.loc[(table["action"] == row["action"])
+                         & (table["report_period"].astype(str) == str(row["report_period"]))]
+
+    points, vlad = mine(story.results.action_points), mine(story.results.action_vlad)
+    drawn = points if len(points) and not points["hidden"].astype(bool).all() else None
+    curve = vlad.sort_values("month_end") if len(vlad) >= 2 else None
+    fig, alt = control_plots.action_figure(drawn, curve, agreed_on=row["agreed_on"], label=label, lang=story.lang)
+    if fig is None:
+        return []
+    said = set() if said is None else said
+    notes = [w[key] for key, frame in (("pchart_note", drawn), ("vlad_note", curve))
+             if frame is not None and key not in said]
+    said.update(key for key, frame in (("pchart_note", drawn), ("vlad_note", curve)) if frame is not None)
+    hidden = [str(x) for x, h in zip(points["label"], points["hidden"].astype(bool)) if h] if drawn is not None else []
+    if hidden:
+        notes.append(w["hidden_points"].format(labels=", ".join(hidden)))
+    return [png(fig, alt=alt)] + ([para(" ".join(notes), "oa-footnote")] if notes else [])
 
 
 def build_short(story: Story) -> list:
