@@ -96,6 +96,28 @@ def test_before_after_shares_are_counted_from_the_units(with_actions, small_demo
         assert row["p_after"] == pytest.approx(after.mean())
 
 
+def test_each_vlad_step_passes_the_two_cell_rule(with_actions, small_demo):
+    """Every step of the stored VLAD covers at least ``min_cell`` events and non-events, counted here
+    from the units; ``n`` is the number of units ended by the month end (from the before-window on)."""
+    from outcome_analysis import indicators
+
+    settings = with_actions.settings
+    recs = indicators.records(small_demo, "jh_uitval", settings=settings)
+    recs = recs[(recs["category"] == "") & recs["outcome"].notna() & (recs["institution"] == JH)]
+    end = pd.to_datetime(recs["anchor_date"])
+    recs = recs[(end >= "2022-03-14") & (end <= "2024-12-31")]
+    end = pd.to_datetime(recs["anchor_date"])
+    v = with_actions.action_vlad
+    v = v[v["action"] == 0].sort_values("month_end")
+    assert len(v) >= 2
+    previous = pd.Timestamp("1900-01-01")
+    for _, r in v.iterrows():
+        assert r["n"] == int((end <= r["month_end"]).sum())
+        step = recs.loc[(end > previous) & (end <= r["month_end"]), "outcome"]
+        assert min(step.sum(), len(step) - step.sum()) >= settings.min_cell
+        previous = r["month_end"]
+
+
 def test_store_tables_hold_aggregates_only(with_actions, tmp_path):
     c, p, v = with_actions.action_course, with_actions.action_points, with_actions.action_vlad
     for table in (c, p, v):

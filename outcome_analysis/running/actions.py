@@ -326,19 +326,26 @@ def _points(control, i, row, mine, baseline, start_p, end_p, before_start, setti
 
 
 def _vlad(control, i, row, mine, before_start, end_p, settings) -> list[dict]:
-    """The VLAD (cumulative E - O, units in end-date order) at each month end from the start of the
-    before-window to the end of the report period; months before ``min_denominator`` units are left out."""
+    """The VLAD (cumulative E - O, units in end-date order) read at month ends from the start of the
+    before-window to the end of the report period. A month end is kept only when the units that ended
+    since the last kept one hold at least ``min_cell`` events and ``min_cell`` non-events (and the first
+    one at least ``min_denominator`` units): each step of the curve is then a sum the two-cell rule would
+    show, so no step gives away the outcome of a few trajectories."""
     if mine.empty or mine["expected"].isna().all():
         return []
-    curve = np.asarray(control.vlad(mine["outcome"].to_numpy(float), mine["expected"].to_numpy(float)), dtype=float)
+    y = mine["outcome"].to_numpy(float)
+    curve = np.asarray(control.vlad(y, mine["expected"].to_numpy(float)), dtype=float)
+    events = np.concatenate([[0.0], np.cumsum(y)])
     ends = mine["end"].to_numpy()
-    rows = []
+    rows, last = [], 0
     month = pd.Timestamp(before_start.year, before_start.month, 1) + pd.offsets.MonthEnd(0)
     while month <= end_p + pd.offsets.MonthEnd(0):
         k = int(np.searchsorted(ends, np.datetime64(month), side="right"))
-        if k >= settings.min_denominator:
+        new_events = events[k] - events[last]
+        if k >= settings.min_denominator and min(new_events, (k - last) - new_events) >= settings.min_cell:
             rows.append({"action": i, "report_period": row["report_period"], "institution": row["institution"],
                          "indicator": row["indicator"], "month_end": month, "vlad": float(curve[k - 1]), "n": k})
+            last = k
         month = (month + pd.Timedelta(days=1)) + pd.offsets.MonthEnd(0)
     return rows
 
