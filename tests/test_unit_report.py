@@ -292,3 +292,15 @@ def test_the_notebook_reports_a_gemeente_and_a_region(report_batch, stores):
     assert ledger.is_file() and ledger.stat().st_size > 0
     text = visible_text(report_batch.html("region"))
     assert f"Jeugdregio {region}" in text and "De gemeenten van de regio naast elkaar" in text
+    # the batch hands a jeugdregio report the gemeente store: its gemeenten are columns of tables of
+    # at most five (not only named), every gemeente of the region once
+    from bs4 import BeautifulSoup
+
+    from outcome_analysis.presentation.sections.municipality import members as members_section
+
+    soup = BeautifulSoup(report_batch.html("region"), "html.parser")
+    heads = [th.get_text(" ", strip=True) for table in soup.find_all("table") for th in table.find_all("th")]
+    gemeenten = stores["r"].meta["units"]["regions"][region]
+    assert gemeenten and all(heads.count(g) == 1 for g in gemeenten)
+    per_table = [sum(th.get_text(" ", strip=True) in gemeenten for th in t.find_all("th")) for t in soup.find_all("table")]
+    assert max(per_table) <= members_section.PER_TABLE and sum(per_table) == len(gemeenten)

@@ -339,8 +339,8 @@ def plan_unit_jobs(kind: str, chosen: dict[str, list[str]], codes: dict[str, dic
 
     ``chosen``: period -> unit labels; ``codes``: period -> label -> code; ``keys``: period -> the
     unit stores' key (:func:`prepare_units`). The notebook gets the contract's parameters: the store
-    of its kind (``results_path``), a gemeente report also the jeugdregio store
-    (``region_results_path``), ``unit_kind``, ``unit``, ``period``, ``lang``, ``mapping_path``,
+    of its kind (``results_path``), the other unit store (``region_results_path``: a gemeente report
+    the jeugdregio store, a jeugdregio report the gemeente store), ``unit_kind``, ``unit``, ``period``, ``lang``, ``mapping_path``,
     ``data_path`` and ``ledger_path``; those its parameters cell does not declare are left out."""
     from .plan import report_title
 
@@ -359,7 +359,9 @@ def plan_unit_jobs(kind: str, chosen: dict[str, list[str]], codes: dict[str, dic
             params = {
                 "data_path": data_param,
                 "results_path": f"results/{keys[period]}/{UNITS_DIR}/{kind}",
-                "region_results_path": f"results/{keys[period]}/{UNITS_DIR}/region" if kind == "municipality" else "",
+                # the other unit store: a gemeente's jeugdregio, a jeugdregio's gemeenten side by side
+                "region_results_path": f"results/{keys[period]}/{UNITS_DIR}/"
+                                       f"{'region' if kind == 'municipality' else 'municipality'}",
                 "unit_kind": kind, "unit": label, "period": period, "lang": lang, "mapping_path": mapping_param,
                 "ledger_path": f"ledgers/{key}.json",
             }
