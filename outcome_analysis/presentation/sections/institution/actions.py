@@ -207,7 +207,9 @@ def build_notes(story: Story) -> list:
         report.HTML(f'<h2 id="h-notes" class="oa-notes" style="break-before: page; page-break-before: always;">'
                     f'{esc(w["notes_title"])}</h2>'),
         para(w["notes_meta"]),
-        report.HTML(f"<h3>{esc(w['notes_space'])}</h3><div class=\"oa-notes-space\">{lines}</div>"),
+        report.HTML(f"<h3>{esc(w['notes_space'])}</h3>"),
+        para(w["notes_space_hint"]),
+        report.HTML(f'<div class="oa-notes-space">{lines}</div>'),
         report.HTML(f"<h3>{esc(w['notes_actions'])}</h3>"
                     f'<table class="oa-notes-actions" style="width: 100%;"><thead><tr>{cells}</tr></thead>'
                     f"<tbody>{rows}</tbody></table>"),
