@@ -94,6 +94,16 @@ def test_command_line_entry_points_run_by_their_short_path(module):
     assert "usage" in run.stdout.lower()
 
 
+def test_the_demo_writes_a_delivery_by_its_short_path(tmp_path):
+    """``make reports`` runs ``python -m outcome_analysis.demo --out …``: the layered module runs under
+    the short name, so an import relative to it (``from .actions import …``) fails only then."""
+    run = subprocess.run([sys.executable, "-m", "outcome_analysis.demo", "--out", str(tmp_path), "--scale", "0.005",
+                          "--first-year", "2023"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert run.returncode == 0, run.stderr
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"settings.yaml", "gemeenten.csv", "actions.csv"} <= names and any(n.startswith("trajectories") for n in names)
+
+
 def test_the_top_folder_shows_the_layers():
     """Only the layers, the shared basics (errors, settings, texts, atomic writes) and the package's
     entry points sit at the top; a module added there must be placed in a layer instead."""

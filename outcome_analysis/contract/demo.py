@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from outcome_analysis import atomic
-from . import schema
-from .dataset import Dataset
+from outcome_analysis.contract import schema
+from outcome_analysis.contract.dataset import Dataset
 from outcome_analysis.contract.mapping import BESIDE_DATA, DEMO_MAPPING, REORGANISATIONS_SUFFIX, reorganisations_path
 from outcome_analysis.settings import DELIVERY_SETTINGS_FILE
 
@@ -967,7 +967,7 @@ def write_demo(data: Dataset, out: str | Path, format: str = "parquet") -> list[
     list of Path
         The files written.
     """
-    from . import io
+    from outcome_analysis.contract import io
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -1029,7 +1029,7 @@ def demo_actions(data: Dataset) -> pd.DataFrame:
     """
     from outcome_analysis.indicators import registry
 
-    from .actions import ACTION_COLUMNS
+    from outcome_analysis.contract.actions import ACTION_COLUMNS
 
     t = data.trajectories
     present = set(zip(t["institution"].astype(str), t["care_type"].astype(str)))
@@ -1053,7 +1053,7 @@ def demo_actions(data: Dataset) -> pd.DataFrame:
 
 def actions_csv(actions: pd.DataFrame) -> bytes:
     """``actions`` as a filled-in dialogue record CSV: UTF-8 with BOM, ``;``, dates ``dd-mm-jjjj``."""
-    from .actions import ACTION_COLUMNS
+    from outcome_analysis.contract.actions import ACTION_COLUMNS
 
     frame = actions.loc[:, list(ACTION_COLUMNS)].copy()
     for column in ("agreed_on", "review_on"):
