@@ -294,3 +294,21 @@ def test_actions_option_end_to_end_on_one_institution(report_batch, tmp_path):
     assert "<script>alert('demo')</script>" in " ".join(items)  # the markup as text
     record = entry["dialogue_record"]
     assert (out / record["xlsx"]).is_file() and (out / record["csv"]).parent == (out / entry["files"]["html"]).parent
+
+
+def test_the_audit_counts_the_sections_shown_figures_as_shown(with_actions):
+    """A p-chart point, before/after share or O/E the section prints is a shown figure of the report:
+    a hidden figure whose printed form equals one (98 of 154 and a hidden 4 of 11's complement are
+    both 63,6%, as on the full demo) is no leak of the hidden one. Hidden points keep no value."""
+    from outcome_analysis.running import audit
+
+    points, course = with_actions.action_points, with_actions.action_course
+    shown = points.loc[~points["hidden"].astype(bool)].iloc[0]
+    inst = str(shown["institution"])
+    forms = audit._shown_forms(with_actions, inst, with_actions.settings, ("nl",))["values"]
+    assert ("pct", audit.value_key(float(shown["p"]))) in forms
+    assert ("pct", audit.value_key(1 - float(shown["p"]))) in forms
+    own = course.loc[(course["institution"] == inst) & ~course["hidden_before"].astype(bool)].iloc[0]
+    assert ("pct", audit.value_key(float(own["p_before"]))) in forms
+    assert ("ratio", audit.value_key(float(own["oe_before"]))) in forms
+    assert points.loc[points["hidden"].astype(bool), "p"].isna().all()

@@ -265,6 +265,39 @@ def _hidden_casemix(results, institution: str | None) -> pd.DataFrame:
     return cm.loc[results.hidden_headlines(cm)]
 
 
+def _add_action_forms(results, institution: str | None, add_pct, add_number) -> None:
+    """The shown figures of the verbeteracties section (``running.actions``: the before/after shares
+    and O/E, the judgement's estimate and interval, the p-chart's points and limits) of
+    ``institution`` (every institution for ``None``), through ``add_pct`` and ``add_number``: a report
+    prints them, so a hidden figure's form that equals one of them is no leak of the hidden figure
+    (the p-chart's hidden points keep no value; a hidden before or after share is not printed)."""
+    course = getattr(results, "action_course", None)
+    points = getattr(results, "action_points", None)
+    for table in (course, points):
+        if table is None or table.empty:
+            continue
+        own = table if not institution else table.loc[table["institution"].astype(str) == institution]
+        if table is points:
+            own = own.loc[~own["hidden"].fillna(False).astype(bool)]
+            for col in ("p", "centre", "lcl", "ucl"):
+                for v in pd.to_numeric(own[col], errors="coerce").dropna().unique():
+                    add_pct(v)
+            continue
+        for col, hidden in (("p_before", "hidden_before"), ("p_after", "hidden_after")):
+            shown = own.loc[~own[hidden].fillna(False).astype(bool)]
+            for v in pd.to_numeric(shown[col], errors="coerce").dropna().unique():
+                add_pct(v)
+        newcombe = own["method"].astype(str) == "newcombe"
+        for col in ("estimate", "ci_low", "ci_high"):
+            for v in pd.to_numeric(own.loc[newcombe, col], errors="coerce").dropna().unique():
+                add_pct(abs(v))
+            for v in pd.to_numeric(own.loc[~newcombe, col], errors="coerce").dropna().unique():
+                add_number(v)
+        for col in ("oe_before", "oe_after"):
+            for v in pd.to_numeric(own[col], errors="coerce").dropna().unique():
+                add_number(v)
+
+
 def _shown_forms(results, institution: str | None, settings, langs) -> dict[str, set[str]]:
     """Every printed form of a figure the report may show, per target of :class:`Forbidden`
     (``percentages``, ``numbers``, ``fractions``): the institution's and the pooled shown rows,
@@ -290,6 +323,7 @@ def _shown_forms(results, institution: str | None, settings, langs) -> dict[str,
         for col in ("value", "ci_low", "ci_high"):
             for v in pd.to_numeric(shown[col], errors="coerce").dropna().unique():
                 add_pct(v)
+    _add_action_forms(results, institution, add_pct, add_number)
     for name in ("indicators", "context", "quality"):
         table = getattr(results, name, None)
         for part in (_rows_of(table, institution), _pooled_rows(table)):
