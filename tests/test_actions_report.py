@@ -150,10 +150,14 @@ def test_section_judges_each_action_in_plain_dutch(section_html, with_actions):
     heads = [h.get_text() for h in soup.find_all("h3")]
     assert heads == ["Uitval: afgesproken op 14 maart 2023",
                      "Cliënttevredenheid (over het nut van de hulp): afgesproken op 20 juni 2023",
-                     "Zonder hulp verder: afgesproken op 5 februari 2024"]
+                     "Afgesproken in 2024"]
     text = soup.get_text(" ")
     assert "After the report period" not in text
-    assert "Te vroeg om te beoordelen: de afspraak is gemaakt in 2024" in text
+    # agreed in the report period: listed together, too early to judge, without charts
+    assert "Te vroeg om te beoordelen: deze afspraken zijn gemaakt in 2024" in text
+    recent = soup.find("table", class_="oa-actions-recent")
+    cells = [td.get_text(strip=True) for td in recent.find_all("td")]
+    assert cells[:3] == ["Zonder hulp verder", "Nazorggesprek na drie maanden", "5 februari 2024"]
     row = with_actions.action_course.set_index("action").loc[0]
     if not (row["hidden_before"] or row["hidden_after"]):
         words = {"lower": "daalde", "higher": "steeg", "no_change": "ging"}[row["change"]]
@@ -191,7 +195,7 @@ def test_charts_leave_hidden_points_out(jh_story, with_actions):
 def test_short_edition_has_one_line_per_action_and_the_full_one_a_notes_page(jh_story):
     assert documents.names("institution_short")[-2:] == ["actions", "glossary"]
     names = documents.names("institution")
-    assert names[:2] == ["conversation", "notes"] and names.index("actions") < names.index("breakdowns")
+    assert names[-1] == "notes" and names.index("actions") < names.index("breakdowns")  # the last appendix
     short = BeautifulSoup(_html(documents.section("institution_short", "actions", jh_story)), "html.parser")
     assert len(short.find_all("li")) == 3
     notes = _html(documents.section("institution", "notes", jh_story))

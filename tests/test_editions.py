@@ -108,17 +108,19 @@ def test_short_edition_has_no_jargon_outside_the_glossary(report_batch, role):
 @pytest.mark.parametrize("role", SHORT_ROLES)
 def test_full_edition_ends_with_its_appendices(report_batch, role):
     """The appendices follow the body, each an h2 "Bijlage: ...": the breakdowns (when the report has
-    any), the data quality, and last the methods with the definitions; no chapter of the body after
-    them. The body points to the breakdowns and the definitions with links that resolve."""
+    any), the data quality, the methods with the definitions and last the notes form; no chapter of
+    the body after them. The body points to the breakdowns and the definitions with links that resolve."""
     soup = _body(report_batch.html(role))
     h2 = soup.find_all("h2")
     appendix = [h for h in h2 if "oa-appendix" in (h.get("class") or [])]
     names = [h.get_text(strip=True) for h in appendix]
     assert all(n.startswith("Bijlage: ") for n in names), names
-    assert names[-2:] == ["Bijlage: Datakwaliteit", "Bijlage: Verantwoording"], names
+    # the last appendix is the form for the conversation's notes and the actions agreed
+    assert names[-3:] == ["Bijlage: Datakwaliteit", "Bijlage: Verantwoording",
+                          "Bijlage: Aantekeningen bij het gesprek"], names
     assert names[0] in ("Bijlage: Uitsplitsingen", "Bijlage: Datakwaliteit"), names
     assert h2[-len(appendix):] == appendix  # the appendices are the last part
-    after = [h.get_text(strip=True) for h in appendix[-1].find_all_next("h3")]
+    after = [h.get_text(strip=True) for h in appendix[-2].find_all_next("h3")]
     assert any("Definities" in h or "definitie" in h.lower() for h in after), after
     ids = {tag["id"] for tag in soup.find_all(attrs={"id": True})}
     refs = [a["href"][1:] for a in soup.select("a.page-ref")]

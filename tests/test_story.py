@@ -218,8 +218,8 @@ def test_the_report_is_its_sections_and_the_notebook_shows_every_one():
     import json
     from pathlib import Path
 
-    names = ["conversation", "notes", "summary", "reference", "indicators", "verloop", "context", "actions",
-             "breakdowns", "quality", "methods"]
+    names = ["conversation", "summary", "reference", "indicators", "verloop", "context", "actions",
+             "breakdowns", "quality", "methods", "notes"]
     assert documents.names("institution") == names
     notebook = Path(__file__).resolve().parents[1] / "notebooks" / "institution_report.ipynb"
     cells = ["".join(c["source"]) for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"]

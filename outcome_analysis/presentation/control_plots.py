@@ -127,7 +127,10 @@ def p_chart_figure(points: pd.DataFrame, *, agreed_on, label: str, lang: str = "
         _pct_axis(ax.yaxis, lang)
         top = np.nanmax(np.concatenate([p, ucl, centre])) if np.isfinite(np.concatenate([p, ucl, centre])).any() else 1.0
         ax.set_ylim(0, min(1.0, max(0.05, top * 1.15)))
-        ax.set_title(w["pchart_title"].format(label=label, unit=w["units"].get(unit, unit)), loc="left")
+        # beside the VLAD the indicator is the section's heading: "Per halfjaar" (a long name ran into
+        # the VLAD's title)
+        title = w["pchart_title_short"] if narrow else w["pchart_title"]
+        ax.set_title(title.format(label=label, unit=w["units"].get(unit, unit)), loc="left")
         if not narrow:  # beside the VLAD the note under the figure names the lines (their styles differ)
             legend_below(ax, ncols=3)
     shown = [(t, v) for t, v, h in zip(pts["label"], p, hidden) if not h and np.isfinite(v)]

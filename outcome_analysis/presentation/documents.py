@@ -47,7 +47,7 @@ EDITIONS = {"full": "institution", "short": "institution_short"}
 
 #: document -> the sections printed as an appendix ("Bijlage") at its end: their first heading
 #: reads "Bijlage: <heading>" and carries the class ``oa-appendix``.
-APPENDIX = {"institution": ("breakdowns", "quality", "methods"), "national": ("method_note", "tables")}
+APPENDIX = {"institution": ("breakdowns", "quality", "methods", "notes"), "national": ("method_note", "tables")}
 
 
 def for_edition(edition: str) -> str:

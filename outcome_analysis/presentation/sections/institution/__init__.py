@@ -10,9 +10,10 @@ from . import (actions, breakdowns, context, conversation, dialogue, indicators,
 
 #: ``dialogue`` (the questions at three levels) is not listed: the questions are asked once, on
 #: the conversation page, chosen from the institution's own verdicts; the module stays for its facts.
-#: ``actions.NOTES`` is the printed page for the conversation's notes (after the conversation page);
-#: ``actions`` (the verbeteracties and their course) follows the indicator sections, before the appendices.
-SECTIONS = (conversation, actions.NOTES, summary, reference, indicators, verloop, context, actions, breakdowns,
-            quality, methods)
+#: ``actions`` (the verbeteracties and their course) follows the indicator sections, before the appendices;
+#: ``actions.NOTES``, the printed page for the conversation's notes and the actions agreed, is the last
+#: page (a form to print and fill in at the table, not part of the reading).
+SECTIONS = (conversation, summary, reference, indicators, verloop, context, actions, breakdowns, quality, methods,
+            actions.NOTES)
 
 __all__ = ["SECTIONS", "too_little"]

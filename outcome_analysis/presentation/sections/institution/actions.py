@@ -109,9 +109,35 @@ def build(story: Story) -> list:
     out.append(para(w["lead"].format(lag=report.fmt_int(story.settings.action_lag_months, lang),
                                      period=story.period_text)))
     said: set[str] = set()  # how to read the charts: under the first chart of each kind only
-    for _, row in mine.iterrows():
+    recent = mine["reason"].astype(str).eq("in_period").to_numpy()
+    for _, row in mine.loc[~recent].iterrows():
         out += _action(story, row, w, said)
+    if recent.any():  # agreed in the report period: too early to judge, listed together in one table
+        out += _recent(story, mine.loc[recent], w)
     return out
+
+
+def _recent(story: Story, rows: pd.DataFrame, w: dict) -> list:
+    """The actions agreed in the report period, too early to judge: one heading, one sentence and one
+    table (indicator, what was agreed and when, who and status), every text escaped."""
+    lang = story.lang
+    body = []
+    for _, row in rows.iterrows():
+        follow = [str(row.get(c) or "") for c in ("owner",)] + [
+            w["statuses"].get(str(row.get("status") or ""), str(row.get("status") or ""))]
+        if row.get("review_on") is not None and not pd.isna(row.get("review_on")):
+            follow.append(w["review_line"].format(date=report.fmt_date(row["review_on"], lang)))
+        body.append(f"<tr><td>{esc(_label(str(row['indicator']), lang))}</td>"
+                    f"<td>{esc(str(row['description'] or ''))}</td>"
+                    f"<td>{esc(report.fmt_date(row['agreed_on'], lang))}</td>"
+                    f"<td>{esc(' · '.join(f for f in follow if f))}</td></tr>")
+    head = "".join(f'<th scope="col">{esc(c)}</th>' for c in w["recent_cols"])
+    return [report.heading(w["recent_heading"].format(period=story.period_text), 3),
+            para(w["recent_lead"].format(period=story.period_text), "oa-note oa-too-early"),
+            report.HTML('<table class="oa-action oa-actions-recent" style="width: 100%;"><colgroup>'
+                        '<col style="width: 24%;"><col style="width: 42%;"><col style="width: 14%;">'
+                        f'<col style="width: 20%;"></colgroup><thead><tr>{head}</tr></thead>'
+                        f'<tbody>{"".join(body)}</tbody></table>')]
 
 
 def _action(story: Story, row, w: dict, said: set[str]) -> list:
