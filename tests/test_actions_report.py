@@ -316,3 +316,16 @@ def test_the_audit_counts_the_sections_shown_figures_as_shown(with_actions):
     assert ("pct", audit.value_key(float(own["p_before"]))) in forms
     assert ("ratio", audit.value_key(float(own["oe_before"]))) in forms
     assert points.loc[points["hidden"].astype(bool), "p"].isna().all()
+
+
+def test_the_notes_form_is_one_printed_page_at_the_end(report_batch):
+    """The form for the conversation (date, who, ruled lines, the actions table and where to copy
+    them) is the last page of the full edition's PDF, whole on that one page."""
+    import subprocess
+
+    pdf = report_batch.pdf("jeugdhulp")
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.rstrip("\f").split("\f")
+    last = pages[-1]
+    assert "Bijlage: Aantekeningen bij het gesprek" in last and "Afgesproken verbeteracties" in last
+    assert "Neem de afspraken over" in last  # the line naming the actions file, not on a page of its own

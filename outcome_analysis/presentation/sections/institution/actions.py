@@ -32,7 +32,7 @@ ANCHOR = "h-actions"
 #: rows of the printed table for the actions agreed, on the notes page.
 NOTE_ROWS = 5
 #: ruled lines for notes on the notes page.
-NOTE_LINES = 14
+NOTE_LINES = 12
 
 
 def words(lang: str) -> dict:
