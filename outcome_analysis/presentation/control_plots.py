@@ -150,11 +150,8 @@ def vlad_figure(vlad: pd.DataFrame, *, agreed_on, label: str, lang: str = "nl", 
     ----------
     vlad : DataFrame
         The action's rows of ``action_vlad`` (``month_end``, ``vlad``), in time order.
-    agreed_on : date
-    label : str
-    lang : {"nl", "en"}
-    ax : Axes, optional
-        Draw here (default a new figure of :data:`SIZE`).
+    agreed_on, label, lang, ax
+        As :func:`p_chart_figure`.
 
     Returns
     -------
