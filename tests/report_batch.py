@@ -66,6 +66,7 @@ class ReportBatch:
     files: dict[str, dict[str, Path]] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)  # role (full) or role + ".kort" (short) -> status
     unit_out: Path | None = None
+    unit_cache: Path | None = None  # the unit reports' cache (their own: they run beside the institution batch)
     unit_manifest: dict = field(default_factory=dict)
     unit_period: str = ""
     units: dict[str, str] = field(default_factory=dict)  # unit role -> label
@@ -133,6 +134,15 @@ def choose_units(data_folder: Path, period: str) -> dict:
             "mapping": str(path)}
 
 
+def _latest_year(data_folder: Path) -> str:
+    """The period both parts of the batch report: the latest complete year of the delivery (the
+    batch's own default)."""
+    from outcome_analysis.contract import io
+    from outcome_analysis.contract.periods import latest_complete_period
+
+    return str(latest_complete_period(io.load(data_folder).reference_date, "year"))
+
+
 def _run(command: list[str], what: str) -> None:
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     if run.returncode != 0:
@@ -148,6 +158,7 @@ def build(root: Path, small_demo) -> ReportBatch:
 
     root.mkdir(parents=True, exist_ok=True)
     data, out, cache, unit_out = root / "data", root / "reports", root / "cache", root / "unit_reports"
+    unit_cache = root / "unit_cache"
     done_marker = root / "done.json"
     with open(root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one builder; the other workers wait here
@@ -156,23 +167,33 @@ def build(root: Path, small_demo) -> ReportBatch:
             with open(data / "settings.yaml", "a", encoding="utf-8") as fh:
                 fh.write(f"min_cell: {SMALL_MIN_CELL}\n")
             institutions = {"gi": GI, "jeugdhulp": JH_INSTITUTION, "smallest": _smallest(data), "national": ""}
+            period = _latest_year(data)
+            chosen = choose_units(data, period)
+            # the gemeente and jeugdregio reports run beside the institution batch, in a process and a
+            # cache of their own (a cache is one batch's at a time): mostly one report at a time, they
+            # would leave a core idle after it
+            common = ["--data", str(data), "--out", str(unit_out), "--cache", str(unit_cache), "--period", period,
+                      "--jobs", "2", "--quiet"]
+            # the largest gemeente (by its code) and the smallest (by its name) in one run, in HTML and
+            # PDF; the largest one's jeugdregio in HTML. Two run_reports.py runs in one process.
+            runs = [common + ["--formats", "html,pdf", "--for", "municipality", "--municipalities",
+                              f"{chosen['codes']['gemeente_large']},{chosen['names']['gemeente_small']}"],
+                    common + ["--formats", "html", "--for", "region", "--regions", chosen["units"]["region"]]]
+            unit_log = open(root / "unit_batch.log", "w+", encoding="utf-8")
+            unit_run = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), json.dumps(runs)], cwd=ROOT,
+                                        stdout=unit_log, stderr=subprocess.STDOUT, text=True)
             command = [sys.executable, str(ROOT / "run_reports.py"), "--data", str(data), "--out", str(out),
                        "--cache", str(cache), "--formats", "html,pdf", "--jobs", "2", "--quiet", "--edition", "both",
-                       "--institutions", ",".join(v for v in institutions.values() if v)]
-            _run(command, "institutions")
-            manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-            (period,) = {entry["period"] for entry in manifest["reports"].values()}
-            chosen = choose_units(data, period)
-            common = ["--data", str(data), "--out", str(unit_out), "--cache", str(cache), "--period", period,
-                      "--jobs", "2", "--quiet"]
-            # the largest gemeente by its code, in HTML and PDF; the smallest by its name, in HTML only
-            # (a PDF costs time); the largest one's jeugdregio. Three run_reports.py runs in one process.
-            runs = [common + ["--formats", "html,pdf", "--for", "municipality", "--municipalities",
-                              chosen["codes"]["gemeente_large"]],
-                    common + ["--formats", "html", "--for", "municipality", "--municipalities",
-                              chosen["names"]["gemeente_small"]],
-                    common + ["--formats", "html", "--for", "region", "--regions", chosen["units"]["region"]]]
-            _run([sys.executable, str(Path(__file__).resolve()), json.dumps(runs)], "gemeenten and jeugdregio")
+                       "--institutions", ",".join(v for v in institutions.values() if v), "--period", period]
+            try:
+                _run(command, "institutions")
+            finally:
+                status = unit_run.wait(timeout=900)
+                unit_log.seek(0)
+                text = unit_log.read()
+                unit_log.close()
+            if status != 0:
+                raise RuntimeError(f"the shared report batch (gemeenten and jeugdregio) failed:\n{text[-5000:]}")
             done_marker.write_text(json.dumps({"institutions": institutions, "period": period, **chosen}),
                                    encoding="utf-8")
         done = json.loads(done_marker.read_text(encoding="utf-8"))
@@ -180,7 +201,8 @@ def build(root: Path, small_demo) -> ReportBatch:
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     unit_manifest = json.loads((unit_out / "manifest.json").read_text(encoding="utf-8"))
     batch = ReportBatch(out=out, data=data, cache=cache, manifest=manifest, institutions=institutions,
-                        unit_out=unit_out, unit_manifest=unit_manifest, unit_period=done["period"],
+                        unit_out=unit_out, unit_cache=unit_cache, unit_manifest=unit_manifest,
+                        unit_period=done["period"],
                         units=done["units"], unit_codes=done["codes"])
     for role, label in batch.units.items():
         for entry in unit_manifest["reports"].values():

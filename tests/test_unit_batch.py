@@ -50,7 +50,8 @@ from outcome_analysis.running.results import Results
 
 ledger.begin(ledger_path)
 results = Results.load(results_path)
-assert region_results_path == "" or Results.load(region_results_path).meta["unit_kind"] == "region"
+assert region_results_path == "" or Results.load(region_results_path).meta["unit_kind"] == (
+    "region" if unit_kind == "municipality" else "municipality")
 rows = results.indicators
 rows = rows[(rows["scope"] == "institution") & (rows["institution"] == unit) & (rows["period"] == period)]
 if unit == {fail!r}:
@@ -88,7 +89,7 @@ def private_cache(report_batch, tmp_path: Path) -> Path:
     """A copy of the shared batch's results cache (its institution and unit stores, a few MB): a
     batch of a test reuses the stores without writing into the shared cache."""
     cache = tmp_path / "cache"
-    shutil.copytree(report_batch.cache, cache, ignore=shutil.ignore_patterns(".*"))
+    shutil.copytree(report_batch.unit_cache, cache, ignore=shutil.ignore_patterns(".*"))
     return cache
 
 
@@ -127,7 +128,7 @@ def test_reports_are_written_per_gemeente_and_jeugdregio_with_codes_and_slugs(re
     keys = {role: f"{period}/{'regio' if role == 'region' else 'gemeente'}/{stem(b, role)}" for role in UNIT_ROLES}
     made = {p.relative_to(out).as_posix() for p in out.rglob("*.html") if p.name != "index.html"}
     assert made == {k + ".html" for k in keys.values()}  # nothing for "gemeente onbekend", no institution report, no overview
-    assert {p.relative_to(out).as_posix() for p in out.rglob("*.pdf")} == {keys["gemeente_large"] + ".pdf"}
+    assert {p.relative_to(out).as_posix() for p in out.rglob("*.pdf")} == {keys[g] + ".pdf" for g in GEMEENTEN}
     assert b.pdf("gemeente_large").read_bytes()[:5] == b"%PDF-"
     reports = b.unit_manifest["reports"]
     assert set(reports) == set(keys.values())
@@ -139,7 +140,7 @@ def test_reports_are_written_per_gemeente_and_jeugdregio_with_codes_and_slugs(re
     assert params["unit_kind"] == "municipality" and params["unit"] == b.units["gemeente_large"]
     assert params["results_path"].endswith("/units/municipality")
     assert params["region_results_path"].endswith("/units/region")
-    assert reports[keys["region"]]["parameters"]["region_results_path"] == ""
+    assert reports[keys["region"]]["parameters"]["region_results_path"].endswith("/units/municipality")
 
 
 def test_the_largest_gemeente_is_named_with_its_jeugdregio_and_the_smallest_hides_its_figures(report_batch):
@@ -171,15 +172,15 @@ def test_the_index_lists_gemeenten_and_jeugdregios_in_groups_of_their_own(report
 
 def test_both_unit_stores_are_computed_once_and_kept_in_the_cache(report_batch):
     b, period = report_batch, report_batch.unit_period
-    stores = unit_stores(b.cache)
-    assert len(stores) == 1  # the second gemeente run and the region run reused the first run's stores
+    stores = unit_stores(b.unit_cache)
+    assert len(stores) == 1  # the region run reused the gemeente run's stores
     assert b.unit_stores == {kind: stores[0] / "units" / kind for kind in ("municipality", "region")}
     g = Results.load(stores[0] / "units" / "municipality")
     r = Results.load(stores[0] / "units" / "region")
     assert (g.meta["unit_kind"], r.meta["unit_kind"]) == ("municipality", "region")
     assert units.UNKNOWN["municipality"] in g.meta["institutions"]
     runs = b.unit_manifest["runs"]
-    assert len(runs) == 3 and all(run["inputs"]["units"][period]["hash"] == stores[0].name for run in runs)
+    assert len(runs) == 2 and all(run["inputs"]["units"][period]["hash"] == stores[0].name for run in runs)
     mapping = b.data / BESIDE_DATA if (b.data / BESIDE_DATA).is_file() else DEMO_MAPPING  # beside the data, else shipped
     assert runs[-1]["inputs"]["mapping"]["path"] == str(mapping)
     ledgers = list((stores[0] / "units" / "municipality" / "ledgers").rglob("*.json"))
@@ -192,9 +193,9 @@ def test_a_rerun_skips_unchanged_reports(report_batch, tmp_path, capsys):
     shutil.copytree(b.unit_out, out)  # keeps the files' times
     mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*.html") if "index" not in p.name}
     capsys.readouterr()
-    # the smallest gemeente as the batch made it (HTML), now by its code
+    # the smallest gemeente as the batch made it (HTML and PDF), now by its code
     assert cli(b.data, private_cache(b, tmp_path), out, b.unit_period, "--for", "municipality",
-               "--municipalities", b.unit_codes["gemeente_small"]) == 0
+               "--municipalities", b.unit_codes["gemeente_small"], "--formats", "html,pdf") == 0
     last = capsys.readouterr().out.strip().splitlines()
     assert last[0].startswith("0 made") and "1 unchanged (skipped)" in last[0]
     assert last[-1] == f"open {out / 'index.html'} to see every report"  # the last line names the index
