@@ -1278,13 +1278,7 @@ def _expected_per_record(records: pd.DataFrame, settings: Settings) -> pd.Series
         if len(y) < 50 or min(events, len(y) - events) < 5:
             continue
         design = casemix_model.Design(group, covariates)
-        fixed, _notes = design.constant_levels(y)
-        p = y.copy()
-        fit_rows = ~fixed
-        if fit_rows.any() and 0 < y[fit_rows].sum() < fit_rows.sum():
-            fit_design = casemix_model.Design(group.loc[fit_rows], covariates) if fixed.any() else design
-            p[fit_rows] = casemix_model.fit_logistic(fit_design, y[fit_rows])[0]
-        out.loc[group.index] = p
+        out.loc[group.index] = casemix_model.fit_beside_constant_levels(design, group, covariates, y)[0]
     return out
 
 

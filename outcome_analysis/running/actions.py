@@ -161,7 +161,7 @@ def expected_per_unit(units: pd.DataFrame, settings: Settings, min_records: int 
 
     Shapes: ``units`` has ``n`` rows with ``outcome`` 0/1; returns an array of ``n`` floats in [0, 1].
     """
-    from outcome_analysis.statistics.casemix_model import Design, fit_logistic
+    from outcome_analysis.statistics.casemix_model import Design, fit_beside_constant_levels
 
     y = units["outcome"].to_numpy(dtype=float)
     n, events = len(y), float(y.sum()) if len(y) else 0.0
@@ -171,14 +171,9 @@ def expected_per_unit(units: pd.DataFrame, settings: Settings, min_records: int 
     if units["care_type"].nunique() > 1:
         covariates = (*covariates, "care_type")
     try:
-        design = Design(units, covariates)
-        fixed, _ = design.constant_levels(y)
-        p = y.copy()
-        fit_rows = ~fixed
-        if not (fit_rows.any() and 0 < y[fit_rows].sum() < fit_rows.sum()):
+        p, _, _, _, fit = fit_beside_constant_levels(Design(units, covariates), units, covariates, y)
+        if fit is None:
             return None
-        fit_design = Design(units.loc[fit_rows], covariates) if fixed.any() else design
-        p[fit_rows] = fit_logistic(fit_design, y[fit_rows])[0]
     except Exception:  # a model that cannot be fitted: the judgement goes without one
         return None
     return np.clip(p, 0.0, 1.0)

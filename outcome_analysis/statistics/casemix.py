@@ -91,6 +91,7 @@ from .casemix_model import (
     calibration_by_decile,
     coefficient_table,
     empty_coefficients,
+    fit_beside_constant_levels,
     fit_logistic,
 )
 
@@ -376,15 +377,11 @@ def _adjust_group(frame: pd.DataFrame, covariates: tuple, settings: Settings, in
         return out[OUTPUT_COLUMNS], summary
 
     # separation by a level: its records are left out of the fit and get E = O (the ML limit)
-    fixed, fixed_notes = design.constant_levels(y)
-    p = y.copy()
-    fit_rows = ~fixed
+    p, fixed, fixed_notes, fit_design, fit = fit_beside_constant_levels(design, frame, covariates, y)
     res = params = bse = None
-    kept, fit_method, converged, note, fit_design = [], "none", False, "", design
-    if fit_rows.any() and 0 < y[fit_rows].sum() < fit_rows.sum():
-        fit_design = Design(frame.loc[fit_rows], covariates) if fixed.any() else design
-        p_fit, res, params, bse, kept, fit_method, converged, note = fit_logistic(fit_design, y[fit_rows])
-        p[fit_rows] = p_fit
+    kept, fit_method, converged, note = [], "none", False, ""
+    if fit is not None:
+        _, res, params, bse, kept, fit_method, converged, note = fit
     agg = _per_institution(inst_codes, n_inst, expected=p, variance=p * (1 - p))
     expected, variance = agg["expected"], agg["variance"]
     observed = out["observed"].to_numpy(float)
@@ -415,7 +412,7 @@ def _adjust_group(frame: pd.DataFrame, covariates: tuple, settings: Settings, in
     summary = ModelSummary(**dict(
         summary_args, model="logistic" if fitted else "none",
         coefficients=coefficient_table(fit_design, kept, params, bse, res, odds=True) if fitted else empty_coefficients(),
-        c_statistic=c_statistic(y[fit_rows], p[fit_rows]) if fitted else float("nan"),
+        c_statistic=c_statistic(y[~fixed], p[~fixed]) if fitted else float("nan"),
         calibration=calibration_by_decile(y, p), overdispersion=v["overdispersion"].to_dict(),
         fit_method=fit_method, converged=converged),
         dropped_terms=dropped, note=note, tau2_between=tau2_between, rankability=rho, n_fixed=int(fixed.sum()))

@@ -482,6 +482,40 @@ def fit_logistic(design: Design, y: np.ndarray):
     return p, res, params, bse, kept, fit_method, converged, note
 
 
+def fit_beside_constant_levels(design: Design, frame: pd.DataFrame, covariates, y: np.ndarray):
+    """The logistic model of ``y`` on ``design``, with the records of a level in which every record
+    has the same outcome left out of the fit and given E = O (the ML limit;
+    :meth:`Design.constant_levels`).
+
+    Parameters
+    ----------
+    design : Design
+        The design of ``frame`` with ``covariates``.
+    frame : DataFrame
+        The records (``n`` rows), in the order of ``y``.
+    covariates : sequence
+        As ``design`` was built with (the fit's design is rebuilt on the remaining rows).
+    y : array of ``n`` 0/1 floats
+
+    Returns
+    -------
+    (p, fixed, notes, fit_design, fit)
+        ``p``: ``n`` probabilities (``y`` itself on the fixed rows); ``fixed`` (bool per row) and
+        ``notes`` from :meth:`Design.constant_levels`; the design the model was fitted on; ``fit``:
+        :func:`fit_logistic`'s tuple, or ``None`` when the remaining rows have no events or no
+        non-events (then ``p`` is ``y``).
+    """
+    fixed, notes = design.constant_levels(y)
+    p = np.asarray(y, dtype=float).copy()
+    fit_rows = ~fixed
+    if not (fit_rows.any() and 0 < y[fit_rows].sum() < fit_rows.sum()):
+        return p, fixed, notes, design, None
+    fit_design = Design(frame.loc[fit_rows], covariates) if fixed.any() else design
+    fit = fit_logistic(fit_design, y[fit_rows])
+    p[fit_rows] = fit[0]
+    return p, fixed, notes, fit_design, fit
+
+
 def coefficient_table(design: Design, kept: list[str], params, bse, res, *, odds: bool,
                        conf: float = 0.95) -> pd.DataFrame:
     """Coefficients (odds ratios when ``odds``) with intervals at ``conf`` and p-values.
