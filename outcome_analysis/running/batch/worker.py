@@ -189,7 +189,7 @@ def materialise(payload: Payload) -> Path:
     if payload.key in _MATERIALISED:
         return _MATERIALISED[payload.key]
     _register_cleanup()
-    root = Path(tempfile.mkdtemp(prefix="oa-worker-"))
+    root = Path(tempfile.mkdtemp(prefix="oa-worker-", dir=_scratch_dir()))
     _MATERIALISED[payload.key] = root  # registered first: removed at the end whatever happens
     try:
         for key, raw in payload.notebooks.items():
@@ -213,6 +213,17 @@ def materialise(payload: Payload) -> Path:
         raise
     _ensure_importable()
     return root
+
+
+def _scratch_dir() -> str | None:
+    """Where a worker writes its files: a Dask worker's ``local_directory`` (``dask worker
+    --local-directory``, removed with the worker's files), else the temporary directory (a process-pool
+    worker's is the batch's own ``oa-batch-*``, :func:`init_pool_worker`)."""
+    with contextlib.suppress(Exception):  # not on a Dask worker (or no distributed installed)
+        from distributed import get_worker
+
+        return get_worker().local_directory
+    return None
 
 
 def _write_file(path: Path, raw: bytes) -> None:
