@@ -7,6 +7,7 @@ for an institution whose name starts with FAIL and sleep for one starting with S
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -52,6 +53,41 @@ def private_tmp(tmp_path, monkeypatch):
     assert tempfile.gettempdir() == str(folder)
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def kernels_of(folder: Path) -> list[int]:
+    """Process ids of the living kernels (``ipykernel_launcher``) that belong to ``folder``: whose
+    command line (the connection file) or ``TMPDIR`` lies in it. Zombies count as gone."""
+    import psutil
+
+    folder = str(folder)
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline", "status"]):
+        try:
+            cmdline = " ".join(process.info["cmdline"] or [])
+            if "ipykernel_launcher" not in cmdline or process.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            if folder in cmdline or process.environ().get("TMPDIR", "").startswith(folder):
+                found.append(process.info["pid"])
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def wait_gone(pids, timeout: float) -> list[int]:
+    """The processes of ``pids`` still alive (zombies count as gone) after up to ``timeout`` seconds."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = []
+        for pid in pids:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    alive.append(pid)
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
 
 
 def left_in(folder: Path) -> list[str]:

@@ -12,6 +12,14 @@ papermill hands unknown keyword arguments of ``execute_notebook`` to nbclient's
 
     papermill.execute_notebook(src, dst, parameters=..., kernel_manager_class=IPCKernelManager,
                                shutdown_kernel="immediate")
+
+A kernel dies with the process that started it: jupyter_client starts it in a session of its own
+with ``JPY_PARENT_PID`` set to the starting process, and ipykernel's ``ParentPollerUnix`` ends the
+kernel within about a second once its parent is gone (also when the parent was SIGKILLed and could
+not clean up: a process-pool worker, a ``dask worker --no-nanny`` process; tested in
+``tests/test_batch_cleanup.py`` and ``tests/test_dask_cluster.py``). Its private directory is then
+left behind; the batch's temporary folder (process pool, ``dask-local``) goes with the batch, and
+:func:`cleanup_kernels` removes those of the kernels a living worker started.
 """
 from __future__ import annotations
 
@@ -35,10 +43,25 @@ _LIVE: "weakref.WeakSet[IPCKernelManager]" = weakref.WeakSet()
 
 
 def _private_dir() -> str:
-    base = tempfile.gettempdir()
-    if len(base) > 60:  # a long TMPDIR would make socket paths too long
+    """A new private directory (mode 0700) for one kernel: under the Dask worker's ``local_directory``
+    when this runs in a Dask task (the batch's temporary folder on a ``dask-local`` cluster; Dask
+    purges a dead worker's directory), else under the temporary directory."""
+    base = _dask_scratch() or tempfile.gettempdir()
+    if len(base) > 70:  # a long folder would make socket paths too long
         base = "/tmp" if os.path.isdir("/tmp") else base
     return tempfile.mkdtemp(prefix="oa-k-", dir=base)  # mkdtemp creates it with mode 0700
+
+
+def _dask_scratch() -> str | None:
+    """The ``local_directory`` of the Dask worker running this task, if any and short enough for
+    socket paths."""
+    with contextlib.suppress(Exception):  # not in a Dask task (or distributed not installed)
+        from distributed import get_worker
+
+        folder = get_worker().local_directory
+        if folder and len(folder) <= 70 and os.path.isdir(folder):
+            return folder
+    return None
 
 
 class IPCKernelManager(AsyncKernelManager):
@@ -103,6 +126,13 @@ class IPCKernelManager(AsyncKernelManager):
         self.remove_private_dir()
 
     @property
+    def launch_cwd(self) -> str | None:
+        """The working directory the kernel was started in (nbclient passes the notebook's
+        ``resources["metadata"]["path"]``; the batch's materialised payload), if known."""
+        cwd = (getattr(self, "_launch_args", None) or {}).get("cwd")
+        return os.fspath(cwd) if cwd else None
+
+    @property
     def kernel_pid(self) -> int | None:
         """Process id of the running kernel, if known."""
         process = getattr(self.provisioner, "process", None)
@@ -118,14 +148,22 @@ class IPCKernelManager(AsyncKernelManager):
         }
 
 
-def cleanup_kernels() -> int:
+def cleanup_kernels(under=None) -> int:
     """Kill every kernel this process started that is still running and remove the private
     directories of all of them (connection files, sockets); the number cleaned up.
+
+    ``under`` (paths, optional) limits it to the kernels started in one of those directories or
+    below (:attr:`IPCKernelManager.launch_cwd`): on a shared Dask worker the kernels of one batch
+    (started in its materialised payload), not another batch's.
 
     Normally nbclient shuts a kernel down and :meth:`IPCKernelManager.cleanup_resources` removes
     its directory; this is the fallback when a worker is stopped mid-notebook (Ctrl-C, a batch
     that is left by an exception, a worker process terminated)."""
     managers = list(_LIVE)
+    if under is not None:
+        roots = [os.path.realpath(os.fspath(p)) for p in under]
+        managers = [m for m in managers if m.launch_cwd and any(
+            os.path.commonpath([os.path.realpath(m.launch_cwd), root]) == root for root in roots)]
     for manager in managers:
         with contextlib.suppress(Exception):
             manager.kill_now()

@@ -34,6 +34,11 @@ from .worker import cleanup_worker, execute_job, init_pool_worker, run_pool_job
 #: Seconds a stopped worker gets to remove its files before it is killed.
 STOP_GRACE = 10.0
 
+#: Times a Dask job is re-run when it raises (``client.submit(..., retries=...)``). A job whose worker
+#: dies is re-run on another worker by the scheduler itself, up to its ``distributed.scheduler.allowed-failures``
+#: (default 3) lost workers; a failing notebook never raises (it comes back as a failed result).
+DASK_RETRIES = 1
+
 
 class LocalPool:
     """A process pool; each worker materialises the payload once and keeps its imports warm.
@@ -106,6 +111,14 @@ class DaskRunner:
     """The same jobs on a ``dask.distributed`` cluster: a scheduler address or a LocalCluster.
 
     The payload is scattered to every worker once; jobs return bytes, so no shared disk is needed.
+    A job whose worker dies (a kernel that dies with it, :mod:`outcome_analysis.running.kernels`) is
+    re-run on another worker (the scheduler's ``allowed-failures``); a job that raises is re-run
+    :data:`DASK_RETRIES` times. When the runner is left, every worker still there removes this
+    batch's materialised payload and stops this batch's kernels (those started in that payload),
+    also after a worker was lost, a job failed or timed out, or Ctrl-C: on a cluster of its own it
+    stops every kernel, on an address (a shared cluster) only this batch's. ``dask-local`` puts the
+    workers' ``local_directory`` and the scheduler's scratch space in a temporary folder of the batch,
+    removed at the end.
     """
 
     def __init__(self, scheduler: str, jobs: int, payload: Payload):
@@ -142,7 +155,8 @@ class DaskRunner:
         payload = self.client.scatter(self.payload, broadcast=True, hash=False)
         by_future = {}
         for job in todo:
-            future = self.client.submit(execute_job, job, payload, pure=False, key=f"report-{job.key}-{os.urandom(4).hex()}")
+            future = self.client.submit(execute_job, job, payload, pure=False, retries=DASK_RETRIES,
+                                        key=f"report-{job.key}-{os.urandom(4).hex()}")
             by_future[future] = job
         self.futures = list(by_future)
         for future in as_completed(self.futures):
@@ -155,10 +169,10 @@ class DaskRunner:
             if exc_type is not None and self.futures:
                 self.client.cancel(self.futures)
         with contextlib.suppress(Exception):
-            # every worker removes this batch's materialised payload; the kernels of a cluster of
-            # our own are stopped too when the batch was left early (a shared cluster may run
-            # other batches' notebooks)
-            self.client.run(cleanup_worker, [self.payload.key], exc_type is not None and self.cluster is not None,
+            # every worker still there removes this batch's materialised payload and stops this batch's
+            # kernels (a shared cluster may run other batches' notebooks); a worker lost during the run
+            # is skipped, not waited for
+            self.client.run(cleanup_batch, [self.payload.key], self.cluster is not None, on_error="ignore",
                             wait=True)
         with contextlib.suppress(Exception):
             self.client.close()
@@ -168,6 +182,19 @@ class DaskRunner:
         if self.tempdir:
             shutil.rmtree(self.tempdir, ignore_errors=True)
         return False
+
+
+def cleanup_batch(keys: Sequence[str], every_kernel: bool = False) -> int:
+    """On a worker: stop the kernels of the batches ``keys`` (those started in their materialised
+    payload; every kernel of this process when ``every_kernel``), then remove the payloads
+    (:func:`.worker.cleanup_worker`). The number of payload directories removed."""
+    from outcome_analysis.running.kernels import cleanup_kernels
+
+    from . import worker
+
+    with contextlib.suppress(Exception):
+        cleanup_kernels(None if every_kernel else [worker._MATERIALISED[k] for k in keys if k in worker._MATERIALISED])
+    return cleanup_worker(list(keys), kernels=False)
 
 
 def result_or_crash(job: Job, get: Callable[[], JobResult]) -> JobResult:
