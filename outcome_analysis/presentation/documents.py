@@ -20,6 +20,15 @@ Two documents are editions of the same report, both read from the same stored re
 the end: :data:`APPENDIX`) and ``institution_short`` (the key figures for a client council, at most
 six pages, in plain Dutch: :mod:`outcome_analysis.presentation.sections.short`). The report notebook
 picks one with its parameter ``edition`` (:data:`EDITIONS`).
+
+Every section a notebook shows also states what the report was made from: :func:`section` emits the
+report's fingerprint (:func:`stamp`; unit kind, unit, period, edition, language and the hashes of the
+data, settings, reference, mapping and actions its results record:
+:mod:`outcome_analysis.running.batch.fingerprint`) as an output no reader sees; the export moves it
+into the HTML head and the PDF's document information, and the batch checks it before publishing.
+A page shown without a section (the too-little page) is stamped by the notebook itself::
+
+    documents.stamp(documents.for_edition(edition), story)
 """
 from __future__ import annotations
 
@@ -98,8 +107,34 @@ def section(document: str, name: str, ctx) -> list:
                 items = list(module.build(ctx))
             if name in APPENDIX.get(document, ()):
                 items = as_appendix(items, getattr(ctx, "lang", "nl"))
+            stamp(document, ctx)
             return items
     raise ReportError(f"document {document!r} has no section {name!r}; there are {names(document)}")
+
+
+def stamp(document: str, ctx) -> dict | None:
+    """Emit the fingerprint of the report ``document`` shows for ``ctx``
+    (:func:`outcome_analysis.running.batch.fingerprint.of_document`) as a display output of mimetype
+    ``application/vnd.outcome-fingerprint+json`` only, which no reader sees (the export takes it out
+    and puts it in the HTML head and the PDF's metadata). Only inside a running kernel: elsewhere
+    (tests, scripts) nothing is displayed. Returns the fingerprint (``None`` for a document that is
+    no report)."""
+    from outcome_analysis.running.batch import fingerprint
+
+    found = fingerprint.of_document(document, ctx)
+    if found is None:
+        return None
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        shell = None
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        from IPython.display import display
+
+        display({fingerprint.MIMETYPE: found}, raw=True)
+    return found
 
 
 def build(document: str, ctx) -> list:

@@ -160,6 +160,70 @@ def recorded_meta(nb: nbformat.NotebookNode, *, remove: bool = False) -> dict[st
 
 _RECORDED_KEYS = ("institution", "period", "title", "lang", "demo")
 
+
+def recorded_fingerprint(nb: nbformat.NotebookNode, *, remove: bool = False) -> dict[str, Any] | None:
+    """The fingerprint the report's document emitted (outputs of mimetype
+    :data:`outcome_analysis.running.batch.fingerprint.MIMETYPE`, one per section shown:
+    :func:`outcome_analysis.presentation.documents.stamp`): ``None`` when there is none,
+    ``{"conflicting": [...]}`` when its sections state different ones (a report put together from
+    two jobs). ``remove=True`` also takes those outputs out of ``nb`` (no reader sees them)."""
+    import json
+
+    from outcome_analysis.running.batch.fingerprint import MIMETYPE
+
+    found: list[dict] = []
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        keep = []
+        for output in cell.get("outputs", []):
+            data = output.get("data", {}) if output.get("output_type") in ("display_data", "execute_result") else {}
+            if MIMETYPE in data:
+                value = data[MIMETYPE]
+                if isinstance(value, str):
+                    try:
+                        value = json.loads(value)
+                    except ValueError:
+                        value = None
+                if isinstance(value, dict) and value not in found:
+                    found.append(dict(value))
+                continue
+            keep.append(output)
+        if remove:
+            cell.outputs = keep
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else {"conflicting": found}
+
+
+def fingerprint_json(fingerprint: dict[str, Any] | None) -> str:
+    """The fingerprint as the ``content`` of ``<meta name="oa-fingerprint">``: compact JSON, ASCII
+    only, keys sorted (``""`` without one)."""
+    import json
+
+    return "" if fingerprint is None else json.dumps(fingerprint, sort_keys=True, ensure_ascii=True,
+                                                     separators=(",", ":"))
+
+
+def replaces_line(value, lang: str) -> str | None:
+    """The cover's line naming the version a re-issued report replaces, from the notebook parameter
+    ``replaces`` (``"<ISO date> <data hash>"``, which the batch passes when a report of another
+    fingerprint was published at the same path before): "Deze versie vervangt die van 3 november
+    2026 (gegevens a1b2c3d4)". ``None`` without one.
+
+    >>> replaces_line("2026-11-03 a1b2c3d4e5f6", "nl")
+    'Deze versie vervangt die van 3 november 2026 (gegevens a1b2c3d4)'
+    """
+    parts = str(value or "").split()
+    if not parts:
+        return None
+    when, digest = parts[0], (parts[1] if len(parts) > 1 else "")
+    try:
+        when = fmt_date(when[:10], lang)
+    except (ValueError, TypeError, KeyError):
+        pass
+    return ui(lang)["replaces"].format(date=when, hash=digest[:8])
+
 #: the demo mark of a report made from fictitious data (setting ``demo``), per language; the text
 #: file ``report.yaml`` may override it with the key ``demo_mark``.
 DEMO_MARK = {"nl": "Fictieve gegevens (demo)", "en": "Fictitious data (demo)"}
@@ -235,6 +299,7 @@ def _report_meta(nb, *, institution, period, title, lang, date, template=None) -
         date = stored.get("date") or _dt.date.today()
     date = fmt_date(date.isoformat() if isinstance(date, _dt.date) else date, lang)
     demo = _truthy(stored["demo"]) if "demo" in stored else _demo_from_parameters(nb, template)
+    replaces = replaces_line(stored.get("replaces"), lang)
 
     def pick(value, key):
         value = value if value not in (None, "") else stored.get(key)
@@ -247,6 +312,7 @@ def _report_meta(nb, *, institution, period, title, lang, date, template=None) -
         "lang": lang,
         "date": str(date),
         "demo": bool(demo),
+        **({"replaces": replaces} if replaces else {}),
         "labels": {"demo_mark": DEMO_MARK[lang] if lang in DEMO_MARK else DEMO_MARK["en"],
                    **{k: v for k, v in labels.items()
                       if isinstance(v, str) or (k.startswith("cover_") and isinstance(v, list))}},
@@ -318,6 +384,9 @@ def render_html(notebook, *, template: str = DEFAULT_TEMPLATE, institution: str 
     check_notebook(nb, name)
     meta = _report_meta(nb, institution=institution, period=period, title=title, lang=lang, date=date,
                         template=template)
+    fingerprint = recorded_fingerprint(nb, remove=True)
+    if fingerprint is not None:  # what the report was made from: <meta name="oa-fingerprint"> in the head
+        meta["fingerprint"] = fingerprint_json(fingerprint)
     nb.metadata["outcome_report"] = meta
     recorded_meta(nb, remove=True)
     _strip_stderr(nb)
@@ -638,8 +707,10 @@ def _url_fetcher(base_dir: Path):
 
 
 #: WeasyPrint options of every report PDF: a tagged PDF (structure tree, ``/MarkInfo /Marked``) of the
-#: PDF/UA-1 variant; the document language comes from ``<html lang>``, the title from ``<title>``.
-PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
+#: PDF/UA-1 variant; the document language comes from ``<html lang>``, the title from ``<title>``; the
+#: ``<meta>`` elements of the head go into the document information (``custom_metadata``): the report's
+#: fingerprint as ``/oafingerprint``.
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_tags": True, "custom_metadata": True}
 
 
 def render_pdf_bytes(html: str, *, template: str = DEFAULT_TEMPLATE, base_url: str | os.PathLike | None = None) -> bytes:

@@ -15,11 +15,18 @@ from .jobs import Job, JobResult
 log = logging.getLogger(__name__)
 
 
-def record_result(out: Path, manifest: dict, job: Job, result: JobResult) -> None:
+def record_result(out: Path, manifest: dict, job: Job, result: JobResult, *, fingerprint: dict | None = None,
+                  replaces: dict | None = None) -> None:
     """Write the report's files (atomically) and its manifest entry (``reports[job.key]``).
 
     A report that failed or timed out keeps the files of its last good version when its inputs did
-    not change; the entries of the other edition of the same institution are never touched."""
+    not change; the entries of the other edition of the same institution are never touched.
+
+    ``fingerprint``: what the published report was checked to carry
+    (:mod:`.fingerprint`), kept with the day it was published (``fingerprint``, ``published_on``);
+    ``replaces``: the version it replaces (``date``, ``data_hash``, ``fingerprint``:
+    :func:`.fingerprint.replaced_version`). A failed report keeps those of the version still
+    published at its path."""
     files = {}
     for fmt, raw in sorted(result.files.items()):
         rel = f"{job.key}.{fmt}"
@@ -45,6 +52,13 @@ def record_result(out: Path, manifest: dict, job: Job, result: JobResult) -> Non
         "error": result.error, "kernel": result.kernel, "parameters": job.parameters,
         "label": job.label,
     }
+    kept = ("fingerprint", "published_on", "replaces")
+    if good and fingerprint is not None:
+        reports[job.key].update(fingerprint=fingerprint, published_on=iso(result.finished)[:10])
+        if replaces is not None:
+            reports[job.key]["replaces"] = replaces
+    elif not good:  # the version on disk is still the last good one
+        reports[job.key].update({k: previous[k] for k in kept if k in previous})
 
 
 def failure(job: Job, result: JobResult) -> dict:

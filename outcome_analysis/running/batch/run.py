@@ -13,6 +13,7 @@ from outcome_analysis import __version__
 from outcome_analysis.settings import Settings, for_delivery
 from .constants import (DEFAULT_NATIONAL_NOTEBOOK, DEFAULT_NOTEBOOK, DEFAULT_TEMPLATES, DEFAULT_UNIT_NOTEBOOK,
                         GOOD_STATUSES, REPORT_UNITS, RESULTS_DIR, TOP_PACKAGE, UNITS_DIR)
+from . import fingerprint
 from .errors import BatchConfigError
 from .executors import get_executor
 from .exporters import FORMATS
@@ -252,6 +253,9 @@ def run_batch(
                                reference=published, actions=the_actions, actions_hash=actions_hash)
         inputs["actions"] = ({"path": str(Path(actions).resolve()) if actions else str(data_path.resolve()),
                               "hash": actions_hash, "n": int(len(the_actions))} if actions_hash else None)
+        for digest in results.values():  # each store records what it was computed from: the reports' fingerprint
+            if digest:
+                fingerprint.stamp_store(cache_dir / digest, fingerprint.provenance(data_hash, None, actions_hash))
         if figures:  # every published figure, disclosure-safe, for researchers (CSV and XLSX)
             from .exporters import PUBLISHED_DIR, export_batch
 
@@ -274,6 +278,10 @@ def run_batch(
 
     manifest = load_manifest(out)
     todo, skipped = split_resumable(job_list, manifest, out, force)
+    wanted = {job.key: fingerprint.expected(job, inputs) for job in job_list}  # what each report must say it is
+    replaced = {job.key: fingerprint.replaced_version(manifest["reports"].get(job.key), wanted[job.key])
+                for job in todo}
+    todo = [fingerprint.with_replaces(job, replaced[job.key], notebooks) for job in todo]
     run = {
         "started": started,
         "parameters": {
@@ -296,8 +304,12 @@ def run_batch(
             by_key = {job.key: job for job in todo}
             for result in executor.run(todo):
                 job = by_key[result.key]
-                result = _audited(job, result, *audit_store(job), settings)  # never publish a report that leaks
-                record_result(out, manifest, job, result)
+                audit = audit_store(job)
+                # never publish a report whose content belongs to another job (without a results store
+                # only a fingerprint that is there is checked: fixture notebooks state none)
+                result = fingerprint.checked(result, wanted[job.key], required=audit[0] is not None)
+                result = _audited(job, result, *audit, settings)  # never publish a report that leaks
+                record_result(out, manifest, job, result, fingerprint=wanted[job.key], replaces=replaced.get(job.key))
                 if job.kind == "institution" and result.status == "made":  # either edition: the same record
                     _write_dialogue_record(out, manifest, job, audit_store(job)[0])
                 if result.status in GOOD_STATUSES:
@@ -305,6 +317,8 @@ def run_batch(
                 else:
                     counts["failed"] += 1
                     failures.append(failure(job, result))
+                    if not quiet:  # named as it happens, above the progress bar
+                        progress.write(failure_line(failures[-1]), file=sys.stderr)
                 progress.set_postfix(made=counts["made"] + counts["too_little_data"], failed=counts["failed"],
                                      skipped=counts["skipped"], refresh=False)
                 progress.update(1)
@@ -326,6 +340,18 @@ def run_batch(
     if interrupted:
         raise KeyboardInterrupt
     return BatchResult(out=out, counts=counts, failures=failures, manifest=manifest, index=out / "index.html")
+
+
+def failure_line(item: dict) -> str:
+    """One line for a failed or timed-out report as it happens: its name, edition and message.
+
+    >>> failure_line({"institution": "", "period": "2024", "status": "timed_out", "message": "timed out after 5 s"})
+    'TIMED OUT 2024 national overview: timed out after 5 s'
+    """
+    who = item.get("institution") or "national overview"
+    edition = " (short edition)" if item.get("edition") == "short" else ""
+    word = "TIMED OUT" if item.get("status") == "timed_out" else "FAILED"
+    return f"{word} {item.get('period')} {who}{edition}: {item.get('message')}"
 
 
 def _write_dialogue_record(out: Path, manifest: dict, job, results) -> None:
@@ -421,6 +447,10 @@ def _plan_units(kind, mapping, chosen_units, data, data_hash, data_path, setting
                          **(facts.get("codes") or {})}
         unknown[period] = int(facts.get("n_unknown", 0) or 0)
     files = unit_batch.mapping_files(mapping)
+    for period in periods:  # each store records what it was computed from: the reports' fingerprint
+        for k in unit_batch.UNIT_KINDS:
+            fingerprint.stamp_store(unit_batch.store_dir(cache_dir, keys[period], k),
+                                    fingerprint.provenance(data_hash, hash_files(files), None))
     payload = build_payload(notebooks, {}, cache_dir, templates_files, None, render, files=files)
     payload.results = {f"{keys[p]}/{UNITS_DIR}/{k}": {rel: raw for rel, raw in
                                                       read_tree(unit_batch.store_dir(cache_dir, keys[p], k)).items()
