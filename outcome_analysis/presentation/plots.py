@@ -102,25 +102,41 @@ def enough_for_trend(n: int) -> bool:
 def legend_below(ax, *, ncols: int = 2, gap_pt: float = 4.0, **kwargs):
     """The axes' legend under its x axis (its tick labels and label included), never over the data.
 
-    Returns the Legend (``None`` when the axes has nothing to put in one). The anchor is computed
-    from the drawn axis decorations, so the legend sits below rotated tick labels too.
+    Returns the Legend (``None`` when the axes has nothing to put in one). The legend hangs
+    ``gap_pt`` points under the x axis' decorations, measured in points from the axes' bottom edge
+    (the tick labels' and axis label's height does not depend on where a constrained layout puts the
+    axes), so it sits below rotated tick labels too, and placing it costs no draw of the figure.
     """
+    from matplotlib.transforms import offset_copy
+
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
         return None
-    below = -0.18
+    fig = ax.figure
+    drop_pt = 0.18 * ax.get_position().height * fig.get_figheight() * 72  # no renderer: a fixed offset
     try:
-        fig = ax.figure
-        fig.draw_without_rendering()
-        renderer = fig.canvas.get_renderer()
+        renderer = _renderer(fig)
         frame = ax.get_window_extent(renderer)
-        parts = [a.get_window_extent(renderer) for a in (ax.xaxis,) if a.get_visible()]
-        bottom = min([frame.y0] + [b.y0 for b in parts if b.height > 0])
-        below = (bottom - frame.y0 - gap_pt * fig.dpi / 72) / max(frame.height, 1.0)
-    except Exception:  # noqa: BLE001 - no renderer: a fixed offset under the tick labels
+        axis = ax.xaxis.get_tightbbox(renderer) if ax.xaxis.get_visible() else None
+        bottom = min(frame.y0, axis.y0) if axis is not None and axis.height > 0 else frame.y0
+        drop_pt = (frame.y0 - bottom) * 72 / fig.dpi + gap_pt
+    except Exception:  # noqa: BLE001 - keep the fixed offset
         pass
     kwargs.setdefault("frameon", False)
-    return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, below), ncols=ncols, **kwargs)
+    below = offset_copy(ax.transAxes, fig=fig, y=-drop_pt, units="points")
+    return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below,
+                     ncols=ncols, **kwargs)
+
+
+def _renderer(fig):
+    """A renderer to measure text with: the canvas' own, or an Agg canvas attached to a figure made
+    without one (``matplotlib.figure.Figure()``, never registered with pyplot)."""
+    get = getattr(fig.canvas, "get_renderer", None)
+    if get is None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        get = FigureCanvasAgg(fig).get_renderer
+    return get()
 
 
 def printed_scale(fig, dpi: int = 120, pad_inches: float = 0.05) -> float:
@@ -128,7 +144,7 @@ def printed_scale(fig, dpi: int = 120, pad_inches: float = 0.05) -> float:
     reports save it: tight bounding box) and placed in the PDF: at ``dpi / 96`` times its size, at most
     :data:`PRINT_WIDTH_IN` wide."""
     fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
+    renderer = _renderer(fig)
     width = fig.get_tightbbox(renderer).width + 2 * pad_inches  # inches
     natural = width * dpi / CSS_DPI
     return min(natural, PRINT_WIDTH_IN) / width
@@ -410,7 +426,7 @@ def _label_inside(ax, text: str, x: float, y: float) -> None:
     # shorten with an ellipsis only when the full name does not fit inside the axes
     try:
         ax.figure.draw_without_rendering()  # let a constrained layout place the axes first
-        renderer = ax.figure.canvas.get_renderer()
+        renderer = _renderer(ax.figure)
     except Exception:  # noqa: BLE001 - a canvas without a renderer: fall back to a fixed length
         label.set_text(_ellipsis(text))
         return
@@ -505,18 +521,21 @@ def trend_plot(table: pd.DataFrame, *, institution: str | list[str] | None = Non
         legend = legend_below(ax, ncols=2)
         if legend is not None:
             legend.set_gid("legend")
-        if hidden_periods:
-            y_note = -0.3
+        if hidden_periods:  # under the legend (or the x axis), in points from the axes' bottom edge: no draw
+            from matplotlib.transforms import offset_copy
+
+            drop_pt = 0.3 * ax.get_position().height * ax.figure.get_figheight() * 72
             try:
-                ax.figure.draw_without_rendering()
-                box = (legend or ax.xaxis).get_window_extent(ax.figure.canvas.get_renderer())
-                frame = ax.get_window_extent(ax.figure.canvas.get_renderer())
-                y_note = (box.y0 - frame.y0 - 3 * ax.figure.dpi / 72) / max(frame.height, 1.0)
+                renderer = _renderer(ax.figure)
+                box = (legend or ax.xaxis).get_window_extent(renderer)
+                frame = ax.get_window_extent(renderer)
+                drop_pt = (frame.y0 - box.y0) * 72 / ax.figure.dpi + 3
             except Exception:  # noqa: BLE001 - no renderer: a fixed place under the legend
                 pass
-            ax.text(0, y_note,
+            ax.text(0, 0,
                     "* " + lab["suppressed_note"].format(n=int(settings.min_cell), periods=", ".join(hidden_periods)),
-                    transform=ax.transAxes, fontsize=FONT_MIN, color="#333333", va="top", gid="suppressed_note")
+                    transform=offset_copy(ax.transAxes, fig=ax.figure, y=-drop_pt, units="points"),
+                    fontsize=FONT_MIN, color="#333333", va="top", gid="suppressed_note")
     return ax
 
 
