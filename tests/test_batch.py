@@ -433,3 +433,24 @@ def test_a_notebook_that_computes_its_own_figures_gets_the_runs_settings(tmp_pat
     finally:
         assert worker.cleanup_worker([payload.key]) == 1
     assert not root.exists()
+
+
+@pytest.mark.parametrize("outcome, status", [("ok", 0), ("too_little", 0), ("config", 2), ("interrupt", 130)])
+def test_run_reports_exit_status_follows_the_batch(outcome, status, tmp_path, monkeypatch, capsys):
+    """0 when every report is made or has too little data, 2 for bad options, 130 when interrupted
+    (1 for a failed report: above); no report is made."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    import run_reports
+
+    def fake_run_batch(data, **kwargs):
+        if outcome == "config":
+            raise batch.BatchConfigError("formats must be among ('html', 'pdf')")
+        if outcome == "interrupt":
+            raise KeyboardInterrupt
+        counts = {"made": 1, "too_little_data": int(outcome == "too_little"), "failed": 0, "skipped": 0}
+        return batch.BatchResult(out=tmp_path, counts=counts, failures=[], manifest={})
+
+    monkeypatch.setattr(batch, "run_batch", fake_run_batch)
+    assert run_reports.main(["--data", str(tmp_path), "--out", str(tmp_path / "out"), "--quiet"]) == status
+    err = capsys.readouterr().err
+    assert ("interrupted" in err) == (outcome == "interrupt") and ("error:" in err) == (outcome == "config")
