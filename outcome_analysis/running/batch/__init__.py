@@ -40,6 +40,15 @@ Example
 """
 from __future__ import annotations
 
+import sys as _sys
+
+# nbformat validates notebooks with jsonschema, whose format checkers import ``rfc3987_syntax`` when it
+# is installed (it comes with jsonschema[format-nongpl] through the Jupyter packages); that module
+# compiles some forty Lark grammars at import, about 1.7 s in every process of a batch (the client
+# and each worker), for the "iri" formats no notebook schema uses (python-jsonschema/jsonschema#1428,
+# opendatahub-io/notebooks#3532). Here it is not imported: jsonschema then skips those two formats.
+_sys.modules.setdefault("rfc3987_syntax", None)
+
 from outcome_analysis.presentation.report import slugify  # file names of reports
 from .constants import DEFAULT_NATIONAL_NOTEBOOK, DEFAULT_NOTEBOOK, DEFAULT_TEMPLATES, DEFAULT_UNIT_NOTEBOOK, LANGS, MANIFEST_FORMAT, MANIFEST_NAME, NATIONAL_SLUG, PROJECT_ROOT, RESULTS_DIR
 from .errors import (BatchConfigError, BatchError, MappingFileError, MissingParameterError, NoMatchingInstitutionError,

@@ -28,6 +28,10 @@ from .constants import PROJECT_ROOT, SETTINGS_NAME, TOO_LITTLE_MARKER, TOP_PACKA
 _POOL_PAYLOAD: Payload | None = None
 _MATERIALISED: dict[str, Path] = {}
 _CLEANUP_REGISTERED = False
+_WARM: dict = {}  # payload key -> warm.WarmKernel of this worker process
+
+#: Whether a worker keeps one kernel for several reports (:mod:`.warm`); off: a kernel per report.
+WARM_KERNELS = os.environ.get("OUTCOME_WARM_KERNELS", "1") != "0"
 
 
 def init_pool_worker(payload: Payload, tempdir: str | None = None) -> None:
@@ -75,6 +79,7 @@ def cleanup_worker(keys=None, kernels: bool = True) -> int:
     worker (``client.run``) at the end of a batch."""
     from outcome_analysis.running.kernels import cleanup_kernels
 
+    stop_warm_kernels(keys)  # the kernels this batch kept warm end with it
     if kernels:
         with contextlib.suppress(Exception):
             cleanup_kernels()
@@ -103,8 +108,11 @@ def execute_job(job: Job, payload: Payload) -> JobResult:
     """Execute one report notebook and render it; never raises for a failing notebook.
 
     The kernel runs on IPC sockets in a private temporary directory, in the worker's
-    materialised directory (so the parameters hold relative paths: the same bytes on every worker),
-    and is shut down right after execution; a wall-clock watchdog kills it after ``wall_timeout``.
+    materialised directory (so the parameters hold relative paths: the same bytes on every worker).
+    The worker keeps one warm kernel per payload for several reports (:mod:`.warm`: namespace reset
+    in between; a failed, timed-out or dead kernel is ended and the next report gets a new one);
+    with :data:`WARM_KERNELS` off every report gets a kernel of its own, shut down right after it. A
+    wall-clock watchdog kills the kernel after ``wall_timeout``.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -114,18 +122,28 @@ def execute_job(job: Job, payload: Payload) -> JobResult:
     started = time.time()
     workdir = materialise(payload)
     watch = KernelWatch(job.wall_timeout)
+    warm = None
+    ok = False
     try:
+        if WARM_KERNELS:
+            from . import warm as warm_kernels
+
+            warm = _warm_kernel(payload.key, workdir)
+            watch.started(warm.manager)
+            kernel = {"engine_name": warm_kernels.ENGINE, "km": warm.manager}
+        else:
+            kernel = {"kernel_manager_class": watched(watch), "shutdown_kernel": "immediate"}
         nb = papermill.execute_notebook(
             str(workdir / "notebooks" / f"{job.notebook}.ipynb"), None,
             parameters=job.parameters,
-            kernel_manager_class=watched(watch),
-            shutdown_kernel="immediate",
             execution_timeout=job.execution_timeout,
             resources={"metadata": {"path": str(workdir)}},
             progress_bar=False,
             log_output=False,
+            **kernel,
         )
         watch.stop()
+        ok = not watch.timed_out
         files = (payload.render or render_report)(
             nb, institution=job.institution, period=job.period, title=job.title, lang=job.lang, formats=job.formats,
             templates=workdir / "templates",
@@ -133,10 +151,12 @@ def execute_job(job: Job, payload: Payload) -> JobResult:
         return JobResult(job.key, report_status(files.get("html")), {f: files[f] for f in job.formats}, started, time.time(),
                          kernel=watch.connection, ledger=_take_ledger(workdir, job))
     except PapermillExecutionError as exc:
+        ok = False
         error = {"ename": exc.ename, "evalue": _first_line(exc.evalue), "cell": exc.exec_count,
                  "message": f"cell [{exc.exec_count}]: {exc.ename}: {_first_line(exc.evalue)}"}
         status = "failed"
     except Exception as exc:  # kernel died, cell timeout, rendering failed, ...
+        ok = False
         if watch.timed_out or isinstance(exc, TimeoutError):
             limit = job.wall_timeout or job.execution_timeout
             error = {"ename": "Timeout", "evalue": str(exc), "cell": None,
@@ -148,8 +168,31 @@ def execute_job(job: Job, payload: Payload) -> JobResult:
             status = "failed"
     finally:
         watch.stop()
+        if warm is not None and not warm.done(ok and not watch.timed_out):
+            _WARM.pop(payload.key, None)
     _take_ledger(workdir, job)
     return JobResult(job.key, status, {}, started, time.time(), error=error, kernel=watch.connection)
+
+
+def _warm_kernel(key: str, workdir: Path):
+    """This worker's kernel for payload ``key``, started in ``workdir`` when there is none."""
+    from .warm import WarmKernel
+
+    kernel = _WARM.get(key)
+    if kernel is None:
+        kernel = _WARM[key] = WarmKernel(workdir)
+    return kernel
+
+
+def stop_warm_kernels(keys=None) -> int:
+    """Kill the warm kernels of payloads ``keys`` (default all) and remove their files; the number
+    ended. Safe from a signal handler and from a Dask ``client.run`` (no event loop used)."""
+    ended = 0
+    for key in list(_WARM) if keys is None else [k for k in keys if k in _WARM]:
+        with contextlib.suppress(Exception):
+            _WARM.pop(key).manager.kill_now()
+        ended += 1
+    return ended
 
 
 def report_status(html: bytes | None) -> str:
