@@ -42,6 +42,21 @@ def test_the_shared_batchs_reports_carry_their_jobs_fingerprint_in_html_and_pdf(
     assert "vnd.outcome-fingerprint" not in report_batch.html(role)
 
 
+@pytest.mark.parametrize("role", ["gemeente_large", "region"])
+def test_the_shared_batchs_gemeente_and_jeugdregio_reports_carry_theirs(report_batch, role):
+    label = report_batch.units[role]
+    (entry,) = [e for e in report_batch.unit_manifest["reports"].values() if e["institution"] == label]
+    job = SimpleNamespace(kind=entry["kind"], institution=label, period=entry["period"], edition="full", lang="nl")
+    inputs = report_batch.unit_manifest["runs"][-1]["inputs"]
+    wanted = fingerprint.expected(job, inputs)
+    files = report_batch.unit_files[role]
+    assert fingerprint.from_html(files["html"].read_bytes()) == wanted == entry["fingerprint"]
+    if "pdf" in files:
+        assert fingerprint.from_pdf(files["pdf"].read_bytes()) == wanted
+    assert wanted["unit_kind"] == ("region" if role == "region" else "municipality")
+    assert wanted["mapping_hash"] == inputs["mapping"]["hash"] and wanted["actions_hash"] is None
+
+
 # -- the check ------------------------------------------------------------------------------------
 def _page(fp: dict | None) -> bytes:
     """A report page whose head carries ``fp`` as the export writes it (none when ``None``)."""
@@ -124,7 +139,7 @@ def small_batch(tmp_path):
 
 
 def _replaces_line(html: str) -> str | None:
-    found = re.search(r'<p class="oa-cover-replaces">([^<]*)</p>', html)
+    found = re.search(r'<p class="[^"]*oa-cover-replaces[^"]*">([^<]*)</p>', html)
     return found.group(1) if found else None
 
 
