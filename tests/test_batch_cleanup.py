@@ -3,7 +3,9 @@ its results store out of the output folder.
 
 Every test runs with ``TMPDIR`` (and ``tempfile.tempdir``) set to a private, short folder of its
 own and ``XDG_CACHE_HOME`` in the test's folder; the fixture notebooks of tests/test_batch.py fail
-for an institution whose name starts with FAIL and sleep for one starting with SLOW.
+for an institution whose name starts with FAIL and sleep for one starting with SLOW. After each
+batch (failed, timed out, a killed worker, interrupted) no kernel of the test is left: no
+``ipykernel_launcher`` process whose ``TMPDIR`` or connection file is in the private folder.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -109,6 +112,7 @@ def test_a_failing_and_a_timed_out_report_leave_nothing_in_temp_and_the_store_is
     assert result.counts == {"made": 2, "too_little_data": 0, "failed": 2, "skipped": 0}
     assert sorted(f["status"] for f in result.failures) == ["failed", "timed_out"]
     assert left_in(private_tmp) == []
+    assert wait_gone(kernels_of(private_tmp), timeout=5) == []
     assert no_store_under(out)
     # the default cache: $XDG_CACHE_HOME/outcome-workbench/<data hash>, made with mode 0700
     root = tmp_path / "xdg" / "outcome-workbench"
@@ -138,6 +142,7 @@ def test_an_interrupted_batch_stops_its_workers_and_kernels_and_leaves_nothing_i
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["runs"][-1]["interrupted"] is True
     assert left_in(private_tmp) == []
+    assert wait_gone(kernels_of(private_tmp), timeout=5) == []
     assert no_store_under(out)
 
 
@@ -178,7 +183,46 @@ def test_ctrl_c_in_a_terminal_leaves_nothing_in_temp(private_tmp, tmp_path):
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-    time.sleep(0.2)
+    assert wait_gone(kernels_of(private_tmp), timeout=5) == []
+    assert left_in(private_tmp) == []
+    assert no_store_under(out)
+
+
+def test_a_killed_worker_takes_its_kernel_along_and_the_batch_leaves_nothing_in_temp(private_tmp, tmp_path):
+    """SIGKILL to the pool's worker while SLOW's notebook runs: the worker cannot clean up, its
+    kernel ends by itself (ipykernel's parent poller), the job is recorded as failed, and the batch's
+    temporary folder goes with the batch."""
+    import psutil
+
+    data = make_data(tmp_path / "data")
+    out = tmp_path / "out"
+    killed: dict = {}
+
+    def kill_the_worker():  # a moment after its kernel started (SLOW's notebook sleeps)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            kernels = kernels_of(private_tmp)
+            if kernels:
+                time.sleep(1.5)
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    killed[kernels[0]] = psutil.Process(kernels[0]).ppid()
+                    os.kill(killed[kernels[0]], signal.SIGKILL)
+                return
+            time.sleep(0.1)
+
+    killer = threading.Thread(target=kill_the_worker, daemon=True)
+    killer.start()
+    result = batch.run_batch(data, out=out, periods=["2024"], formats=("html",), jobs=1, notebook=NOTEBOOK,
+                             national_notebook=None, institutions=["SLOW*"],
+                             load=load_population, prepare=fake_prepare, quiet=True, cache=tmp_path / "cache")
+    killer.join(timeout=5)
+    assert killed and os.getpid() not in killed.values(), "no worker was killed"
+    assert result.counts == {"made": 0, "too_little_data": 0, "failed": 1, "skipped": 0}
+    [failure] = result.failures
+    assert failure["institution"] == "SLOW Stichting Traag"
+    assert failure["message"].startswith("worker failed: BrokenProcessPool"), failure["message"]
+    assert wait_gone(list(killed), timeout=5) == [], "a killed worker's kernel outlived it"
+    assert wait_gone(kernels_of(private_tmp), timeout=5) == []
     assert left_in(private_tmp) == []
     assert no_store_under(out)
 

@@ -38,6 +38,23 @@ DASK = Path(sys.executable).with_name("dask")
 ROLES = ("gi", "jeugdhulp")  # two full reports of the shared batch, long enough to kill a worker mid-report
 
 
+INTERRUPTED = """
+import signal
+import sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal starts a command
+sys.path[:0] = [{tests!r}, {root!r}]
+from test_batch_cleanup import load_population
+from test_batch import NOTEBOOK, fake_prepare, make_data
+from outcome_analysis import batch
+try:
+    batch.run_batch(make_data({data!r}), out={out!r}, periods=["2024"], formats=("html",), jobs=1, notebook=NOTEBOOK,
+                    national_notebook=None, institutions=["SLOW*"], load=load_population, prepare=fake_prepare,
+                    quiet=True, scheduler={address!r}, cache={cache!r})
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -85,6 +102,12 @@ def dask_cluster(base: Path, n_workers: int = 2, timeout: float = 60):
     finally:
         for process in reversed(processes):
             _kill(process)
+
+
+def first_difference(a: bytes, b: bytes, context: int = 150) -> tuple[bytes, bytes]:
+    """The bytes around the first place where ``a`` and ``b`` differ."""
+    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return a[max(0, i - context):i + context], b[max(0, i - context):i + context]
 
 
 def kernel_on(worker) -> int | None:
@@ -138,13 +161,31 @@ def test_a_batch_on_a_dask_cluster_survives_a_killed_worker_and_leaves_nothing_b
             for role, name in zip(ROLES, names):
                 assert entries[name]["status"] == "made", entries[name]
                 html = (out / entries[name]["files"]["html"]).read_bytes()
-                assert without_dates(html) == without_dates(report_batch.html(role).encode("utf-8")), role
+                expected = without_dates(report_batch.html(role).encode("utf-8"))
+                assert without_dates(html) == expected, (role, first_difference(without_dates(html), expected))
             # nothing left behind: no kernel of the run, the client's TMPDIR empty, the surviving
             # worker kept none of the batch's files (payload, kernels' directories)
             assert wait_gone(kernels_of(base), timeout=5) == []
             assert left_in(client_tmp) == []
             (survivor,) = [w for w in cluster.workers if w is not victim]
             assert survivor.process.poll() is None
+            assert [p for p in survivor.local.rglob("oa-*")] == [] and left_in(survivor.tmp) == []
+
+            # Ctrl-C in the client while a (fixture) notebook that sleeps runs on the cluster: the
+            # client exits 130 and the worker's kernel of that batch is stopped
+            script = INTERRUPTED.format(tests=str(ROOT / "tests"), root=str(ROOT), data=str(base / "fdata"),
+                                        out=str(base / "fout"), address=cluster.address, cache=str(base / "fcache"))
+            run = _start([sys.executable, "-c", script], dict(os.environ, TMPDIR=str(client_tmp)), base / "client2.log")
+            deadline = time.monotonic() + 60
+            while not (kernel := kernel_on(survivor)):
+                assert time.monotonic() < deadline and run.poll() is None, (base / "client2.log").read_text()
+                time.sleep(0.1)
+            time.sleep(0.5)
+            os.killpg(run.pid, signal.SIGINT)
+            assert run.wait(timeout=60) == 130, (base / "client2.log").read_text()
+            assert wait_gone([kernel], timeout=5) == [], "the interrupted batch's kernel still runs"
+            assert wait_gone(kernels_of(base), timeout=5) == []
+            assert left_in(client_tmp) == []
             assert [p for p in survivor.local.rglob("oa-*")] == [] and left_in(survivor.tmp) == []
     finally:
         if run is not None:
