@@ -18,9 +18,10 @@ def read_tree(path: Path) -> dict[str, bytes]:
 
 
 def hash_path(path: Path) -> str:
-    """:func:`hash_files` of :func:`read_tree`, one file in memory at a time."""
+    """:func:`hash_files` of :func:`read_tree`, one file in memory at a time; a single file under its
+    name (a renamed delivery file is another delivery: the messages name the file)."""
     path = Path(path)
-    names = {"": path} if path.is_file() else {
+    names = {path.name: path} if path.is_file() else {
         p.relative_to(path).as_posix(): p for p in sorted(path.rglob("*"))
         if p.is_file() and not p.name.startswith(".") and "__pycache__" not in p.parts
     } if path.is_dir() else {}

@@ -96,16 +96,38 @@ def make_private_dir(path: Path) -> Path:
 
 
 _STORE = re.compile(r"^[0-9a-f]{16}$")  # a results store: <cache>/<key>
-_STORE_TMP = re.compile(r"^\.[0-9a-f]{16}\..+\.tmp$")  # one being written: <cache>/.<key>.<random>.tmp
+_STORE_TMP = re.compile(r"^\.[0-9a-f]{16}\..+\.tmp$")  # one being written: <cache>/.<key>.<pid>-<random>.tmp
+_WRITER = re.compile(r"^\.[0-9a-f]{16}\.(\d+)-")  # the process writing it
+
+
+def store_tmp_prefix(key: str) -> str:
+    """The name a store being written starts with: its key and the writing process's id."""
+    return f".{key}.{os.getpid()}-"
 
 
 def remove_leftovers(cache: Path) -> None:
     """Remove the stores half-written by a killed earlier run (only those: the folder may be the
-    user's own ``--cache``)."""
+    user's own ``--cache``). A store another running batch is writing into the same cache (its
+    process still alive, on this machine) is left alone."""
     if Path(cache).is_dir():
         for entry in Path(cache).iterdir():
-            if _STORE_TMP.match(entry.name) and entry.is_dir() and not entry.is_symlink():
+            if _STORE_TMP.match(entry.name) and entry.is_dir() and not entry.is_symlink() \
+                    and not _writer_alive(entry.name):
                 shutil.rmtree(entry, ignore_errors=True)
+
+
+def _writer_alive(name: str) -> bool:
+    """Whether the process that is writing store ``name`` is still running (the name says which)."""
+    match = _WRITER.match(name)
+    if not match or int(match.group(1)) == os.getpid():
+        return False  # an older name, or this very process (then it is a leftover of this process)
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def clean_cache(cache: Path) -> tuple[int, int]:
@@ -237,7 +259,7 @@ def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str
         })[:16]
         folder = Path(cache) / key
         if not folder.exists():
-            tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=make_private_dir(Path(cache))))
+            tmp = Path(tempfile.mkdtemp(prefix=store_tmp_prefix(key), suffix=".tmp", dir=make_private_dir(Path(cache))))
             try:
                 prepare(data, settings, granularity, tmp, these)
                 if reference is not None and (tmp / "meta.json").is_file():

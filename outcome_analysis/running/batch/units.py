@@ -252,7 +252,7 @@ def prepare_units(data, data_hash: str, settings: Settings, periods: Sequence[st
     (:func:`store_key`); a store already there is reused. Returns ``{period: key}``.
 
     Raises :class:`PrepareError` naming the period when computing fails (nothing is left behind)."""
-    from .prepare import make_private_dir
+    from .prepare import make_private_dir, store_tmp_prefix
 
     mapping_hash = hash_files(mapping_files(mapping))
     keys: dict[str, str] = {}
@@ -260,7 +260,7 @@ def prepare_units(data, data_hash: str, settings: Settings, periods: Sequence[st
         key = store_key(data_hash, settings, period, mapping_hash, reference_hash)
         folder = Path(cache) / key
         if not all((store_dir(cache, key, kind) / "meta.json").is_file() for kind in UNIT_KINDS):
-            tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=make_private_dir(Path(cache))))
+            tmp = Path(tempfile.mkdtemp(prefix=store_tmp_prefix(key), suffix=".tmp", dir=make_private_dir(Path(cache))))
             try:
                 institution = cached_institution_results(cache, data_hash, settings, period, periods, reference)
                 for kind, results in compute_stores(data, mapping, settings, period, reference, institution).items():
