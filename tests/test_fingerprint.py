@@ -126,13 +126,13 @@ def small_batch(tmp_path):
     data.mkdir()
     (data / "trajectories.csv").write_text("client_id\n1\n", encoding="utf-8")
 
-    def run(swap=None, institutions=("Stichting Delta",), force=False):  # one report: seconds
+    def run(swap=None, institutions=("Stichting Delta",), force=False, quiet=True):  # one report: seconds
         base = fingerprint.make(unit_kind="institution", unit="", period="", edition="full", lang="nl",
                                 data_hash=hash_path(data), settings_hash=hash_json(Settings().to_dict()))
         (tmp_path / "spec.json").write_text(json.dumps({"base": base, "swap": swap or {}}), encoding="utf-8")
         return batch.run_batch(data, out=tmp_path / "out", periods=["2024"], institutions=institutions,
                                formats=("html",), jobs=1, notebook=tmp_path / "report.ipynb", national_notebook=None,
-                               load=_load, prepare=_prepare, settings=Settings(), quiet=True, force=force,
+                               load=_load, prepare=_prepare, settings=Settings(), quiet=quiet, force=force,
                                cache=tmp_path / "cache")
 
     return SimpleNamespace(run=run, out=tmp_path / "out", data=data)
@@ -143,7 +143,7 @@ def _replaces_line(html: str) -> str | None:
     return found.group(1) if found else None
 
 
-def test_a_swapped_report_is_not_published_and_a_reissued_one_names_what_it_replaces(small_batch):
+def test_a_swapped_report_is_not_published_and_a_reissued_one_names_what_it_replaces(small_batch, capsys):
     delta = small_batch.out / "2024" / f"{batch.slugify('Stichting Delta')}.html"
     first = small_batch.run()
     assert first.counts["made"] == 1 and first.ok
@@ -154,7 +154,10 @@ def test_a_swapped_report_is_not_published_and_a_reissued_one_names_what_it_repl
     assert _replaces_line(good.decode()) is None  # nothing published there before
 
     # Stichting Delta's notebook states Jeugdzorg De Wissel's fingerprint: failed, never written
-    swapped = small_batch.run(swap={"Stichting Delta": "Jeugdzorg De Wissel"}, force=True)
+    capsys.readouterr()
+    swapped = small_batch.run(swap={"Stichting Delta": "Jeugdzorg De Wissel"}, force=True, quiet=False)
+    err = capsys.readouterr().err  # named as it happened, above the progress bar
+    assert "FAILED 2024 Stichting Delta: fingerprint: unit is 'Jeugdzorg De Wissel', expected 'Stichting Delta'" in err
     assert swapped.counts["made"] == 0 and swapped.counts["failed"] == 1
     (failure,) = swapped.failures
     assert failure["institution"] == "Stichting Delta"
@@ -172,13 +175,25 @@ def test_a_swapped_report_is_not_published_and_a_reissued_one_names_what_it_repl
     replaced = manifest["reports"][f"2024/{batch.slugify('Stichting Delta')}"]["replaces"]
     assert replaced["data_hash"] == old_hash and replaced["date"] == entry["published_on"]
 
-    # a forced re-run with the same inputs (the same fingerprint) says nothing
-    assert small_batch.run(force=True).ok
-    assert _replaces_line(delta.read_text(encoding="utf-8")) is None
+    # a forced re-run with the same inputs (the same fingerprint) says nothing: no parameter, no line
+    now = manifest["reports"][f"2024/{batch.slugify('Stichting Delta')}"]
+    assert fingerprint.replaced_version(now, now["fingerprint"]) is None
+    assert fingerprint.replaced_version(now, dict(now["fingerprint"], settings_hash="x"))["data_hash"] == \
+        now["fingerprint"]["data_hash"]
 
 
 def test_the_replaces_line_in_both_languages():
+    """A job gets the parameter only when its notebook declares it (or declares none); the line is
+    rendered from it, and a report without it has none."""
     from outcome_analysis.presentation.export import replaces_line
+
+    job = batch.Job(key="2024/x", kind="institution", institution="X", period="2024", slug="x", lang="nl",
+                    formats=("html",), title="T", notebook="nb", parameters={"period": "2024"}, input_hash="h")
+    old = {"date": "2026-11-03", "data_hash": "a1b2c3d4e5f6", "fingerprint": {}}
+    assert fingerprint.with_replaces(job, old, {"nb": {"parameters": ["period", "replaces"]}}).parameters == {
+        "period": "2024", "replaces": "2026-11-03 a1b2c3d4e5f6"}
+    assert fingerprint.with_replaces(job, old, {"nb": {"parameters": ["period"]}}) is job
+    assert fingerprint.with_replaces(job, None, {"nb": {"parameters": None}}) is job
 
     assert replaces_line("2026-11-03 a1b2c3d4e5f6", "nl") == "Deze versie vervangt die van 3 november 2026 (gegevens a1b2c3d4)"
     assert replaces_line("2026-11-03 a1b2c3d4e5f6", "en") == "This version replaces the one of 3 November 2026 (data a1b2c3d4)"
