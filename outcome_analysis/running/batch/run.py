@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import shutil
 import sys
@@ -543,10 +542,14 @@ def _cleanup_temp_files(out: Path) -> None:
 
 
 def _versions() -> dict:
+    """The installed versions of the packages that make the reports, from their metadata (importing
+    them only to read ``__version__`` cost the client a second)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     out = {}
     for name in ("papermill", "nbclient", "jupyter_client", "nbconvert", "distributed"):
-        with contextlib.suppress(Exception):
-            out[name] = importlib.import_module(name).__version__
+        with contextlib.suppress(PackageNotFoundError):
+            out[name] = version(name)
     return out
 
 
