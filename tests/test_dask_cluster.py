@@ -45,9 +45,10 @@ signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal starts
 sys.path[:0] = [{tests!r}, {root!r}]
 from test_batch_cleanup import load_population
 from test_batch import NOTEBOOK, fake_prepare, make_data
+from pathlib import Path
 from outcome_analysis import batch
 try:
-    batch.run_batch(make_data({data!r}), out={out!r}, periods=["2024"], formats=("html",), jobs=1, notebook=NOTEBOOK,
+    batch.run_batch(make_data(Path({data!r})), out={out!r}, periods=["2024"], formats=("html",), jobs=1, notebook=NOTEBOOK,
                     national_notebook=None, institutions=["SLOW*"], load=load_population, prepare=fake_prepare,
                     quiet=True, scheduler={address!r}, cache={cache!r})
 except KeyboardInterrupt:

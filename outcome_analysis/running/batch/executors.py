@@ -141,6 +141,7 @@ class DaskRunner:
                 self.cluster = LocalCluster(
                     n_workers=self.jobs, threads_per_worker=1, processes=True, dashboard_address=None,
                     silence_logs=logging.ERROR, local_directory=self.tempdir,
+                    env={"TMPDIR": self.tempdir},  # the workers' and their kernels' temporary files go with the batch
                 )
             self.client = Client(self.cluster)
         else:
