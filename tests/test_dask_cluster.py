@@ -7,7 +7,13 @@ One worker is SIGKILLed while its kernel runs a report: its kernel dies with it 
 poller, ``outcome_analysis.running.kernels``), the scheduler re-runs the job on the other worker, and
 every report is still made, its HTML byte-identical to the same report of the suite's shared batch
 (made on the process pool) once the generation date is blanked. Afterwards no kernel of the run is
-left, the client's ``TMPDIR`` is empty and the surviving worker kept none of the batch's files.
+left, the client's ``TMPDIR`` is empty and the surviving worker kept none of the batch's files. Then a
+second batch (the fixture notebook of tests/test_batch.py that sleeps) is interrupted with SIGINT
+while its kernel runs on the surviving worker: the client exits 130 and that kernel is stopped (on a
+cluster not of its own the batch stops its own kernels only), with the same checks.
+
+The shared batch's cache is copied (prepare is reused, its folder is not written); the shared
+batch made the same two reports on the process pool. Under 40 s on a quiet machine.
 
 Bounded: every wait has a timeout and every process is killed in a ``finally``; loopback only.
 """
@@ -136,7 +142,7 @@ def test_a_batch_on_a_dask_cluster_survives_a_killed_worker_and_leaves_nothing_b
                           "--no-national", "--institutions", ",".join(names), "--period", report_batch.unit_period,
                           "--scheduler", cluster.address, "--quiet"],
                          dict(os.environ, TMPDIR=str(client_tmp)), base / "client.log")
-            # kill the first worker whose kernel has started a report, a moment into it
+            # kill the first worker whose kernel has started a report, a moment into the report
             deadline = time.monotonic() + 60
             victim = kernel = None
             while victim is None:
@@ -147,7 +153,7 @@ def test_a_batch_on_a_dask_cluster_survives_a_killed_worker_and_leaves_nothing_b
                         victim = worker
                         break
                 time.sleep(0.1)
-            time.sleep(1.0)
+            time.sleep(2.0)  # the kernel has started (and warmed up): the report runs
             assert run.poll() is None and psutil.pid_exists(kernel)
             victim.process.send_signal(signal.SIGKILL)
             victim.process.wait(timeout=10)
