@@ -638,15 +638,17 @@ def _inside(position: int, leaks: list[Leak], source: str) -> bool:
 # --------------------------------------------------------------------------------------------
 def check_ledger(ledger_frame: pd.DataFrame | None, results, institution: str | None, settings,
                  langs: Sequence[str] = ("nl", "en"), periods: Sequence[str] | None = None,
-                 also_shown: Sequence = ()) -> list[Leak]:
+                 also_shown: Sequence = (), forbidden: "Forbidden | None" = None) -> list[Leak]:
     """The recorded percentages and ratios that print a hidden figure of ``institution`` (its
     share, complement, interval, O/E) and no shown one: the value the formatting function was given
     equals the hidden figure (to 10 decimals; :func:`value_key`), so a shown figure that merely prints
     alike is no leak. An entry without a value is compared by its printed text. ``periods``: see
-    :func:`forbidden_strings`."""
+    :func:`forbidden_strings`; ``forbidden``: its result for these arguments when the caller has it
+    (it is made once per report)."""
     if ledger_frame is None or ledger_frame.empty:
         return []
-    forbidden = forbidden_strings(results, institution, settings, langs, periods=periods, also_shown=also_shown)
+    if forbidden is None:
+        forbidden = forbidden_strings(results, institution, settings, langs, periods=periods, also_shown=also_shown)
     leaks = []
     for i, row in enumerate(ledger_frame.to_dict("records")):
         kind = row.get("kind")
@@ -759,7 +761,7 @@ def audit_report(html_text: str | None, pdf_text: str | None,
         leaks.extend(scan(text, forbidden, source=source, fractions=is_csv))
     if ledger_frame is not None:
         recorded = check_ledger(ledger_frame, results, institution, settings, langs, periods=periods,
-                                also_shown=also_shown)
+                                also_shown=also_shown, forbidden=forbidden)
         # a printed form that the ledger shows was printed from a figure that is not hidden (and never
         # from a hidden one) only looks like a hidden figure: (a) has judged the value itself
         vouched = _vouched(ledger_frame, recorded)

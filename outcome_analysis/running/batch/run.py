@@ -297,6 +297,7 @@ def run_batch(
     counts = {"made": 0, "too_little_data": 0, "failed": 0, "skipped": len(skipped)}
     failures: list[dict] = []
     interrupted = False
+    dialogue_records: dict = {}  # made once per institution, period and language (both editions share one)
     progress = _progress(len(job_list), quiet, initial=len(skipped))
     try:
         with get_executor(scheduler, options["jobs"], payload) as executor:
@@ -310,7 +311,7 @@ def run_batch(
                 result = _audited(job, result, *audit, settings)  # never publish a report that leaks
                 record_result(out, manifest, job, result, fingerprint=wanted[job.key], replaces=replaced.get(job.key))
                 if job.kind == "institution" and result.status == "made":  # either edition: the same record
-                    _write_dialogue_record(out, manifest, job, audit_store(job)[0])
+                    _write_dialogue_record(out, manifest, job, audit[0], dialogue_records)
                 if result.status in GOOD_STATUSES:
                     counts[result.status] += 1
                 else:
@@ -353,12 +354,14 @@ def failure_line(item: dict) -> str:
     return f"{word} {item.get('period')} {who}{edition}: {item.get('message')}"
 
 
-def _write_dialogue_record(out: Path, manifest: dict, job, results) -> None:
+def _write_dialogue_record(out: Path, manifest: dict, job, results, made: dict | None = None) -> None:
     """The dialogue record of one institution's report, beside it: ``<period>/acties-<slug>-<period>.xlsx``
     and ``.csv`` (:func:`outcome_analysis.contract.actions.dialogue_record`), pre-filled with the
     indicators the conversation page asks about (:func:`outcome_analysis.running.actions.dialogue_indicators`,
     from the store; none without one), written atomically and recorded in the report's manifest entry
-    (``dialogue_record``: format -> path). A failure here is recorded there, never the report's."""
+    (``dialogue_record``: format -> path). A failure here is recorded there, never the report's.
+    ``made``: the records this run made so far, by institution, period and language (the full and the
+    short edition share one record: it is made once)."""
     import hashlib
 
     from outcome_analysis import atomic
@@ -368,9 +371,13 @@ def _write_dialogue_record(out: Path, manifest: dict, job, results) -> None:
     entry = manifest["reports"].get(job.key)
     if entry is None:
         return
+    made = {} if made is None else made
     try:
-        indicators = dialogue_indicators(results, job.institution, job.period, job.lang) if results is not None else []
-        files = dialogue_record(job.institution, job.period, indicators, lang=job.lang)
+        key = (job.institution, job.period, job.lang)
+        if key not in made:
+            indicators = dialogue_indicators(results, job.institution, job.period, job.lang) if results is not None else []
+            made[key] = (indicators, dialogue_record(job.institution, job.period, indicators, lang=job.lang))
+        indicators, files = made[key]
     except Exception as exc:  # noqa: BLE001 - the report stands; the record's failure is noted
         entry["dialogue_record"] = {"error": f"{type(exc).__name__}: {exc}"}
         return
