@@ -308,3 +308,25 @@ def test_a_hidden_longer_window_does_not_hide_the_modelled_figure():
     forbidden = audit.forbidden_strings(store, INST, DEFAULT)
     assert "1,11" not in forbidden.numbers and "0,72" not in forbidden.numbers
     assert report.fmt_pct(3 / 40) in forbidden.percentages  # the hidden 24-month share itself stays forbidden
+
+
+def test_the_printed_response_caution_level_is_no_hidden_figure():
+    """"De respons is laag (minder dan 30%)": the fixed level is printed whatever the figures are. A
+    hidden share of 70% (7 of 10) has the complement 30%; the level must not fail the report (found on
+    a demo report of a GI), while that hidden share itself is still caught."""
+    results = toy_results()
+    hidden = figure("jh_uitval", 7, 10, period="2023", category="end_reason:a", suppressed=True)
+    national = (results.indicators["scope"] == "national") & (results.indicators["indicator"] == "jh_uitval")
+    results.indicators.loc[national, ["numerator", "value"]] = [310.0, 0.31]  # no shown 30% or 70% here
+    results.indicators = pd.concat([results.indicators, pd.DataFrame([hidden])], ignore_index=True)
+    assert report.RESPONSE_CAUTION == pytest.approx(1 - 7 / 10)
+    with ledger.recording() as led:
+        report.fmt_pct(report.RESPONSE_CAUTION, 0)
+    frame = led.to_frame()
+    assert audit.check_ledger(frame, results, INST, DEFAULT) == []
+    checked = audit.audit_report("<p>De respons is laag (minder dan 30%).</p>", None, None, results, INST, DEFAULT,
+                                 ledger_frame=frame)
+    assert checked.ok, checked.summary
+    with ledger.recording() as led:
+        report.fmt_pct(7 / 10, 0)
+    assert [x.text for x in audit.check_ledger(led.to_frame(), results, INST, DEFAULT)] == ["70%"]

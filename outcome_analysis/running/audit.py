@@ -372,7 +372,18 @@ def _shown_forms(results, institution: str | None, settings, langs) -> dict[str,
         add_pct(getattr(settings, name, None))
     for level in getattr(settings, "funnel_limits", ()) or ():
         add_pct(level)
+    for level in _printed_constants():  # "de respons is laag (minder dan 30%)": no one's figure
+        forms["percentages"].update(pct_forms(level, langs))  # the level itself, not its complement
+        forms["values"].add(("pct", value_key(level)))
     return forms
+
+
+def _printed_constants() -> tuple[float, ...]:
+    """The fixed levels the report's texts print as percentages (no one's figure): the response below
+    which an experience figure is read with caution."""
+    from outcome_analysis.presentation.report import RESPONSE_CAUTION
+
+    return (RESPONSE_CAUTION,)
 
 
 def provider_rows(results, unit: str | None) -> pd.DataFrame:
