@@ -292,7 +292,9 @@ def _step_name(prepare: Callable) -> str:
 def build_payload(notebooks: dict, results: dict, results_root: Path, templates: dict, data_path: Path | None,
                   render: Callable | None, settings: Settings | None = None,
                   reference_path: Path | None = None, files: dict[str, bytes] | None = None) -> Payload:
-    """The bytes the workers need; keyed by their hash so a worker materialises them once.
+    """The bytes the workers need; keyed by their hash and a random part of this run, so a worker
+    materialises them once per batch, and two batches of the same inputs at once on one shared Dask
+    cluster never share (or remove) each other's folders and kernels.
 
     The stored results are read from ``results_root`` (the cache) into memory: nothing is copied
     to the output folder, and a worker's copy lives in its temporary directory until it stops.
@@ -310,7 +312,7 @@ def build_payload(notebooks: dict, results: dict, results_root: Path, templates:
         "settings": settings.to_dict() if settings is not None and data else None,
         "reference": hash_files({"r": Path(reference_path).read_bytes()}) if reference_path else None,
         **({"files": hash_files(files)} if files else {}),
-    })[:16]
+    })[:16] + "-" + os.urandom(4).hex()
     settings_yaml = None
     if settings is not None and data is not None:
         import yaml
