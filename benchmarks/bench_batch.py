@@ -1,19 +1,24 @@
-"""Benchmark: N institution reports (HTML and PDF), the naive way against ``run_reports.py``.
+"""Benchmark: institution reports (HTML and PDF, full edition, Dutch), the naive way against ``run_reports.py``.
 
-(a) naive: one report after the other, per report a ``papermill`` CLI call, a
-    ``jupyter nbconvert --to html`` CLI call and a ``weasyprint in.html out.pdf`` call;
-(b) ``run_reports.py`` in this process (``main([...])``), ``--jobs 2``: results computed once,
-    warm worker processes, kernels on IPC sockets, HTML and PDF rendered in the workers.
+(a) naive: one report after the other, per report a ``papermill`` CLI call on
+    ``notebooks/institution_report.ipynb`` (which then computes everything itself), a
+    ``jupyter nbconvert --to html --no-input`` call and a ``weasyprint in.html out.pdf`` call;
+(b) ``run_reports.py --no-national --edition full`` in this process (``main([...])``), ``--jobs 2``,
+    with a cold results cache: the results computed once, warm worker kernels, HTML and PDF rendered
+    in the workers, every report's leak audit and fingerprint check, the index pages and the manifest.
 
-Both on the same machine in the same run, on the same N institutions of the demo data (built in a
-temporary folder). Uses ``notebooks/institution_report.ipynb`` when it exists, else the fixture
-notebook of the tests. Prints both times, the ratio and the time per report.
+Both on the same machine in the same run, on the same institutions of the demo data (built in a
+temporary folder), at each size of ``--n`` (default 8 and 24). The naive loop runs once over the
+largest size; being one report after the other, its time for a smaller size is the time of that many
+first reports of the same loop (each report's time is measured). Prints both times, the ratio and the
+time per report, and writes ``benchmarks/output/bench_batch.json``.
 
-    python benchmarks/bench_batch.py [--n 24] [--jobs 2] [--keep]
+    python benchmarks/bench_batch.py [--n 8,24] [--jobs 2] [--scale 0.3] [--keep]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -44,12 +49,13 @@ def build_data(folder: Path, scale: float) -> Path:
     return data
 
 
-def naive(notebook: Path, data: Path, institutions: list[str], period: str, out: Path) -> float:
-    """One report after the other, three command-line tools per report."""
+def naive(notebook: Path, data: Path, institutions: list[str], period: str, out: Path) -> list[float]:
+    """One report after the other, three command-line tools per report; each report's seconds."""
     out.mkdir(parents=True)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    start = time.perf_counter()
+    times = []
     for name in institutions:
+        start = time.perf_counter()
         slug = batch.slugify(name)
         executed = out / f"{slug}.ipynb"
         subprocess.run([str(BIN / "papermill"), str(notebook), str(executed), "--no-progress-bar",
@@ -60,12 +66,14 @@ def naive(notebook: Path, data: Path, institutions: list[str], period: str, out:
                        check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         subprocess.run([str(BIN / "weasyprint"), str(out / f"{slug}.html"), str(out / f"{slug}.pdf")],
                        check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def batched(notebook: Path, data: Path, institutions: list[str], period: str, out: Path, jobs: int) -> float:
     argv = ["--data", str(data), "--period", period, "--institutions", *institutions, "--formats", "html,pdf",
-            "--out", str(out), "--jobs", str(jobs), "--notebook", str(notebook), "--no-national", "--quiet"]
+            "--out", str(out), "--cache", str(out.parent / f"{out.name}-cache"), "--jobs", str(jobs),
+            "--notebook", str(notebook), "--no-national", "--edition", "full", "--quiet"]
     start = time.perf_counter()
     status = run_reports.main(argv)
     elapsed = time.perf_counter() - start
@@ -76,13 +84,14 @@ def batched(notebook: Path, data: Path, institutions: list[str], period: str, ou
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=24, help="number of institution reports (default 24)")
+    parser.add_argument("--n", default="8,24", help="numbers of institution reports, comma-separated (default 8,24)")
     parser.add_argument("--jobs", type=int, default=2, help="--jobs for run_reports.py (default 2)")
     parser.add_argument("--scale", type=float, default=0.3,
                         help="demo volume (default 0.3, about 30,000 trajectories: the naive way recomputes "
                              "the national figures in every notebook, so it takes minutes)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
+    sizes = sorted({int(n) for n in args.n.split(",")})
 
     work = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:
@@ -91,17 +100,32 @@ def main() -> None:
         from outcome_analysis.io import load
 
         dataset = load(data)
-        institutions = dataset.institutions[: args.n]
+        chosen = dataset.institutions[: sizes[-1]]
+        sizes = [n for n in sizes if n <= len(chosen)]
         period = latest_complete_period(dataset.reference_date)
-        n = len(institutions)
-        print(f"{n} reports (HTML + PDF), period {period}, notebook {notebook.relative_to(ROOT)}, "
-              f"{os.cpu_count()} CPU(s)")
-
-        t_batch = batched(notebook, data, institutions, period, work / "batched", args.jobs)
-        print(f"(b) run_reports.py --jobs {args.jobs}: {t_batch:7.1f} s  ({t_batch / n:.2f} s per report)")
-        t_naive = naive(notebook, data, institutions, period, work / "naive")
-        print(f"(a) naive, one CLI chain per report: {t_naive:7.1f} s  ({t_naive / n:.2f} s per report)")
-        print(f"speed-up: {t_naive / t_batch:.1f}x")
+        print(f"{len(chosen)} institutions (HTML + PDF, full edition), period {period}, notebook "
+              f"{notebook.relative_to(ROOT)}, {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}")
+        batch_times = {}
+        for n in sizes:
+            batch_times[n] = batched(notebook, data, chosen[:n], period, work / f"batched-{n}", args.jobs)
+            print(f"(b) run_reports.py --jobs {args.jobs}, {n} reports: {batch_times[n]:7.1f} s  "
+                  f"({batch_times[n] / n:.2f} s per report)")
+        per_report = naive(notebook, data, chosen, period, work / "naive")
+        rows = []
+        for n in sizes:
+            t_naive = sum(per_report[:n])
+            ratio = t_naive / batch_times[n]
+            rows.append({"reports": n, "naive_s": round(t_naive, 1), "batch_s": round(batch_times[n], 1),
+                         "ratio": round(ratio, 2)})
+            print(f"{n:3d} reports: naive {t_naive:7.1f} s ({t_naive / n:.2f} s per report), batch "
+                  f"{batch_times[n]:7.1f} s: {ratio:.2f}x")
+        result = {"scale": args.scale, "jobs": args.jobs, "cpus": os.cpu_count(), "period": period,
+                  "load_average_end": round(os.getloadavg()[0], 2), "rows": rows,
+                  "naive_per_report_s": [round(t, 2) for t in per_report], "institutions": chosen}
+        target = ROOT / "benchmarks" / "output" / "bench_batch.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"written {target.relative_to(ROOT)}")
     finally:
         if args.keep:
             print(f"kept {work}")
