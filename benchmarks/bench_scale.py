@@ -14,7 +14,8 @@ The figures ``docs/scaling.md`` extrapolates to the national batch from. At each
    ``/proc/self/clear_refs``; the whole child's peak as well). The stores' size on disk;
 3. runs ``run_reports.py --jobs 1`` on that cached store (so the prepare step is not counted):
    ``--reports`` institution reports (full edition, HTML + PDF; the largest, the median and the
-   smallest institutions by trajectories) and ``--units`` gemeente reports (``--for municipality``).
+   smallest institutions by trajectories), the short edition of the two smaller ones, and ``--units``
+   gemeente reports (``--for municipality``).
    Per report the seconds the manifest records (rendering in the worker: kernel run, HTML, PDF; the
    first report of a kernel includes its start); the wall time of the whole call (which adds the
    client's loading and hashing of the delivery, the leak audit, fingerprint check and writing of
@@ -28,6 +29,8 @@ are steadier. Prints a table and writes ``benchmarks/output/bench_scale.json``.
 
     python benchmarks/bench_scale.py [--scales 1,10] [--reports 4] [--units 2] [--work DIR] [--keep]
 
+``--data DIR`` measures that delivery (a real one: run it where the data may be) instead of the demo.
+``--merge`` keeps the other scales of an earlier ``bench_scale.json`` (e.g. ``--scales 10 --merge``).
 ``--work DIR`` keeps (and reuses) the built deliveries there; without it everything is made in a
 temporary folder that is removed at the end, unless ``--keep``. Takes about 5 minutes at 1 and 10
 on 2 cores, and up to about 3 GiB of memory (the scale-10 demo being built and loaded).
@@ -252,14 +255,15 @@ def run_sampled(argv: list[str], code: Path, every: float = 0.2) -> dict:
     }
 
 
-def measure_reports(code: Path, data: Path, cache: Path, out: Path, period: str, names: list[str], kind: str) -> dict:
+def measure_reports(code: Path, data: Path, cache: Path, out: Path, period: str, names: list[str], kind: str,
+                    edition: str = "full") -> dict:
     """``run_reports.py --jobs 1`` for ``names`` (institutions, or gemeente codes with ``kind``
     ``municipality``) on the cached store; seconds per report from the manifest."""
     shutil.rmtree(out, ignore_errors=True)
     argv = [sys.executable, str(code / "run_reports.py"), "--data", str(data), "--out", str(out), "--cache", str(cache),
             "--period", period, "--formats", "html,pdf", "--jobs", "1", "--no-national", "--quiet"]
     if kind == "institution":
-        argv += ["--edition", "full", "--institutions", ",".join(names)]
+        argv += ["--edition", edition, "--institutions", ",".join(names)]
     else:
         argv += ["--for", kind, "--municipalities", *names]
     run = run_sampled(argv, code)
@@ -389,9 +393,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=int, default=4, help="institution reports per scale (default 4)")
     parser.add_argument("--units", type=int, default=2, help="gemeente reports per scale (default 2; 0: none, "
                                                              "and no unit stores in the prepare step)")
-    parser.add_argument("--units-up-to", type=float, default=1.0,
-                        help="unit stores and gemeente reports only at scales up to this one (default 1: at 10 "
-                             "the unit stores take about 10 CPU minutes)")
+    parser.add_argument("--units-up-to", type=float, default=10.0,
+                        help="unit stores and gemeente reports only at scales up to this one (default 10)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the scales of the existing bench_scale.json that this run does not measure "
+                             "(each scale records its own date)")
+    parser.add_argument("--data", type=Path,
+                        help="measure this delivery folder (e.g. a real one) instead of the demo scales; its "
+                             "results in bench_scale.json under scale 0")
     parser.add_argument("--work", type=Path, help="work folder, kept (deliveries reused); default a temporary one")
     parser.add_argument("--keep", action="store_true", help="keep the temporary work folder")
     parser.add_argument("--prepare-child", nargs=2, metavar=("DATA", "CACHE"), help=argparse.SUPPRESS)
@@ -404,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(_client_child(*(Path(a) for a in args.client_child))))
         return 0
 
-    scales = [float(s) for s in args.scales.split(",")]
+    scales = [0.0] if args.data else [float(s) for s in args.scales.split(",")]
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     gemeenten = ["GM0363", "GM0437", "GM0344", "GM0599"][: max(0, args.units)]  # Amsterdam, Ouder-Amstel, ...
@@ -423,8 +432,8 @@ def main(argv: list[str] | None = None) -> int:
     code = snapshot(work)
     try:
         for scale in scales:
-            units_here = args.units > 0 and scale <= args.units_up_to
-            data, built = build(work, scale)
+            units_here = args.units > 0 and (scale <= args.units_up_to or args.data is not None)
+            data, built = (args.data.resolve(), None) if args.data else build(work, scale)
             cache = work / f"cache_scale{scale:g}"
             print(f"\n--- scale {scale:g}: {data}" + (f" (built in {built} s)" if built else ""), flush=True)
             prep = measure_prepare(code, data, cache, units_here)
@@ -439,7 +448,12 @@ def main(argv: list[str] | None = None) -> int:
             inst["client"] = measure_client(code, work / f"out_scale{scale:g}", cache, data)
             print(f"client per report: audit {inst['client'].get('audit_seconds')} s; one manifest save at "
                   f"{NATIONAL_REPORTS:,} reports: {inst['client'].get('manifest_save_seconds')} s", flush=True)
-            entry = {"scale": scale, "date": _dt.datetime.now().isoformat(timespec="minutes"), "build_seconds": built, "prepare": prep, "institution_reports": inst}
+            short = measure_reports(code, data, cache, work / f"out_short_scale{scale:g}", prep["period"],
+                                    chosen[-2:], "institution", edition="short")
+            print(f"{short['made']} of {short['n']} short-edition reports made: {short['seconds_per_report_mean']} s "
+                  f"each (mean), load average {short['load_average']['mean']}", flush=True)
+            entry = {"scale": scale, "date": _dt.datetime.now().isoformat(timespec="minutes"), "build_seconds": built,
+                     "prepare": prep, "institution_reports": inst, "short_edition_reports": short}
             if gemeenten and units_here:
                 units = measure_reports(code, data, cache, work / f"out_units_scale{scale:g}", prep["period"], gemeenten,
                                         "municipality")
@@ -455,9 +469,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.work is None:
             print(f"kept {work}")
 
+    target = OUTPUT / "bench_scale.json"
+    if args.merge and target.is_file():
+        measured = {s["scale"] for s in result["scales"]}
+        kept = [s for s in json.loads(target.read_text(encoding="utf-8")).get("scales", []) if s["scale"] not in measured]
+        result["scales"] = sorted(kept + result["scales"], key=lambda s: s["scale"])
     print_table(result)
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    target = OUTPUT / "bench_scale.json"
     target.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"written {target.relative_to(ROOT)}")
     return 0
@@ -473,7 +491,8 @@ def print_table(result: dict) -> None:
                          f"{st['peak_mib']:.0f}", "", "", f"{load:.1f}"))
         rows.append((f"{s['scale']:g}", "  stores on disk (MiB)", "", "", "", "", "",
                      f"inst {p['institution_store_mib']:.1f}, units {p['unit_stores_mib']:.1f}"))
-        for key, label in (("institution_reports", "institution report"), ("municipality_reports", "gemeente report")):
+        for key, label in (("institution_reports", "institution report"), ("short_edition_reports", "short edition"),
+                           ("municipality_reports", "gemeente report")):
             r = s.get(key)
             if r:
                 rows.append((f"{s['scale']:g}", f"{label} (x{r['n']}, mean)", f"{r['seconds_per_report_mean']:.1f}", "",
