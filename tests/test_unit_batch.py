@@ -43,13 +43,18 @@ lang: str = "nl"
 mapping_path: str = ""
 ledger_path: str = \"\""""
 
-STAND_IN = """from IPython.display import HTML, display
-from outcome_analysis.presentation import ledger
+STAND_IN = """from types import SimpleNamespace
+
+from IPython.display import HTML, display
+from outcome_analysis.presentation import documents, ledger
 from outcome_analysis.presentation.report import fmt_pct
 from outcome_analysis.running.results import Results
 
 ledger.begin(ledger_path)
 results = Results.load(results_path)
+# what it made, as every report states it (the batch checks it before publishing)
+documents.stamp("municipality", SimpleNamespace(results=results, institution=unit, period=period, lang=lang,
+                                                unit_kind=unit_kind))
 assert region_results_path == "" or Results.load(region_results_path).meta["unit_kind"] == (
     "region" if unit_kind == "municipality" else "municipality")
 rows = results.indicators

@@ -37,8 +37,15 @@ class InProcess:
         return False
 
 
-if SCHEDULER not in EXECUTORS:
-    EXECUTORS.register(SCHEDULER, InProcess, description="this process, one job after the other (tests)")
+@pytest.fixture
+def in_process():
+    """The executor registered for the test only (the registry's choices are part of error messages
+    other tests read)."""
+    EXECUTORS.register(SCHEDULER, InProcess)
+    try:
+        yield SCHEDULER
+    finally:
+        EXECUTORS.unregister(SCHEDULER)
 
 
 def _visible(html: str) -> tuple[str, list[str]]:
@@ -50,7 +57,8 @@ def _visible(html: str) -> tuple[str, list[str]]:
     return text, images
 
 
-def test_a_report_from_a_reused_kernel_is_the_report_from_a_fresh_kernel(report_batch, tmp_path, monkeypatch):
+def test_a_report_from_a_reused_kernel_is_the_report_from_a_fresh_kernel(report_batch, tmp_path, monkeypatch,
+                                                                        in_process):
     rb = report_batch
     first, second = rb.institutions["gi"], rb.institutions["jeugdhulp"]  # a GI's report, then a provider's
     common = dict(periods=[rb.unit_period], formats=("html",), edition="full", cache=rb.cache,

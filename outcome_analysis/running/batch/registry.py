@@ -36,6 +36,11 @@ class Registry:
         if matches is not None:
             self._matchers.append(_Matcher(name, matches, description or name))
 
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` and its matcher (if any); unknown names are ignored."""
+        self._entries.pop(name, None)
+        self._matchers = [m for m in self._matchers if m.name != name]
+
     def find(self, name: str) -> str | None:
         """The registered name that serves ``name`` (itself, or the matcher's), or ``None``."""
         if name in self._entries and not any(m.name == name for m in self._matchers):
