@@ -13,15 +13,23 @@ The figures ``docs/scaling.md`` extrapolates to the national batch from. At each
    resident memory during that stage (Linux ``VmHWM``, reset between stages through
    ``/proc/self/clear_refs``; the whole child's peak as well). The stores' size on disk;
 3. runs ``run_reports.py --jobs 1`` on that cached store (so the prepare step is not counted):
-   ``--reports`` institution reports (full edition, HTML + PDF; the largest, the median and the
-   smallest institutions by trajectories), the short edition of the two smaller ones, and ``--units``
-   gemeente reports (``--for municipality``).
+   ``--reports`` institution reports (full edition, HTML + PDF; spread over the institutions by
+   trajectories from the largest to the 75th percentile: the smallest get a too-little-data page),
+   the short edition of the two smaller ones, and ``--units`` gemeente reports (``--for municipality``).
    Per report the seconds the manifest records (rendering in the worker: kernel run, HTML, PDF; the
    first report of a kernel includes its start); the wall time of the whole call (which adds the
    client's loading and hashing of the delivery, the leak audit, fingerprint check and writing of
    each report, the index pages); and the peak resident memory (``VmHWM``, sampled every 0.2 s from
    ``/proc/<pid>/status``) of the client (``run_reports.py``), of the worker (the process whose child
-   is the kernel: it holds the payload and renders HTML and PDF) and of the kernel (``ipykernel``).
+   is the kernel: it holds the payload and renders HTML and PDF) and of the kernel (``ipykernel``);
+4. times the client's own work per report, which no number of workers shortens: the leak audit of
+   each made institution report, repeated on its written files (``audit.audit_report`` with its
+   ledger), and one save of the manifest grown to the national number of reports
+   (:data:`NATIONAL_REPORTS`; the batch saves it after every report).
+
+Every child runs on a copy of the package, notebooks and templates taken at the start: the store's
+key covers the package's files, and an edit in the working tree during the run would otherwise make
+``run_reports.py`` compute the store again inside the report measurement.
 
 The machine is shared: the 1-minute load average is sampled during each measurement and printed
 beside it; wall seconds on a loaded machine are upper bounds, the CPU seconds of the prepare step
@@ -32,8 +40,8 @@ are steadier. Prints a table and writes ``benchmarks/output/bench_scale.json``.
 ``--data DIR`` measures that delivery (a real one: run it where the data may be) instead of the demo.
 ``--merge`` keeps the other scales of an earlier ``bench_scale.json`` (e.g. ``--scales 10 --merge``).
 ``--work DIR`` keeps (and reuses) the built deliveries there; without it everything is made in a
-temporary folder that is removed at the end, unless ``--keep``. Takes about 5 minutes at 1 and 10
-on 2 cores, and up to about 3 GiB of memory (the scale-10 demo being built and loaded).
+temporary folder that is removed at the end, unless ``--keep``. Takes about 10 minutes at 1 and
+10 on 2 shared cores (the scale-10 unit stores about 3 of them), and up to about 1.5 GiB of memory.
 """
 from __future__ import annotations
 
