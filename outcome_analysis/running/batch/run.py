@@ -5,10 +5,15 @@ import contextlib
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from outcome_analysis import __version__
+
+#: Seconds between two saves of the manifest while reports come in (and once at the end, also when
+#: interrupted): a killed run re-makes at most the reports of the last few seconds when resumed.
+MANIFEST_SAVE_SECONDS = 5.0
 from outcome_analysis.settings import Settings, for_delivery
 from .constants import (DEFAULT_NATIONAL_NOTEBOOK, DEFAULT_NOTEBOOK, DEFAULT_TEMPLATES, DEFAULT_UNIT_NOTEBOOK,
                         GOOD_STATUSES, REPORT_UNITS, RESULTS_DIR, TOP_PACKAGE, UNITS_DIR)
@@ -298,6 +303,7 @@ def run_batch(
     failures: list[dict] = []
     interrupted = False
     dialogue_records: dict = {}  # made once per institution, period and language (both editions share one)
+    saved = time.monotonic()
     progress = _progress(len(job_list), quiet, initial=len(skipped))
     try:
         with get_executor(scheduler, options["jobs"], payload) as executor:
@@ -322,7 +328,9 @@ def run_batch(
                 progress.set_postfix(made=counts["made"] + counts["too_little_data"], failed=counts["failed"],
                                      skipped=counts["skipped"], refresh=False)
                 progress.update(1)
-                save_manifest(out, manifest)
+                if time.monotonic() - saved >= MANIFEST_SAVE_SECONDS:  # not after every report: at
+                    save_manifest(out, manifest)  # 12,000 reports each save rewrites ~30 MB
+                    saved = time.monotonic()
     except KeyboardInterrupt:
         interrupted = True
     finally:
