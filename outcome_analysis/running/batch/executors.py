@@ -21,7 +21,9 @@ import multiprocessing
 import os
 import re
 import shutil
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -40,6 +42,87 @@ STOP_GRACE = 10.0
 DASK_RETRIES = 1
 
 
+#: What a process-pool worker imports before its first report (:func:`.worker.warm_up`). With the
+#: forkserver start method the server imports them once and every worker forked from it has them;
+#: :func:`start_early` starts the server at the beginning of a batch, so those imports run on the
+#: other core while the client loads the data and computes the results.
+WORKER_PRELOAD = ("outcome_analysis.running.batch.worker", "outcome_analysis.running.batch.warm",
+                  "outcome_analysis.presentation.export", "nbconvert", "papermill")
+
+
+def _pool_context():
+    """The multiprocessing context of the local pool: forkserver (with :data:`WORKER_PRELOAD`) where
+    the platform has it, else spawn."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(WORKER_PRELOAD))
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+#: The local pool started early (:func:`start_early`): ``(jobs, pool, tempdir, spawner)``, until a
+#: :class:`LocalPool` takes it over or :func:`stop_early` stops it.
+_EARLY: list = []
+
+
+def start_early(scheduler: str, jobs: int | None = None) -> None:
+    """Start the local pool's workers now, before the prepare step: the forkserver imports what they
+    need once, and each worker makes its folder and starts its warm kernel while the client loads
+    the data and computes the results (on 2 cores the second core is idle then). The workers are
+    started from a thread (starting one waits for the forkserver's imports), so the client goes on at
+    once. The next :class:`LocalPool` of ``jobs`` workers takes the pool over; :func:`stop_early`
+    stops one that was not taken (a batch that stopped before its reports). A no-op for other
+    schedulers."""
+    if scheduler != "local" or not jobs or _EARLY:
+        return
+    tempdir = tempfile.mkdtemp(prefix="oa-batch-")
+    try:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context(),
+                                   initializer=init_pool_worker, initargs=(None, tempdir))
+        spawner = threading.Thread(target=_spawn, args=(pool, jobs), name="oa-start-workers", daemon=True)
+        _EARLY.append((jobs, pool, tempdir, spawner))
+        spawner.start()
+    except BaseException:  # noqa: BLE001 - Ctrl-C here, or no pool: the pool is made when the reports start
+        stop_early()
+        shutil.rmtree(tempdir, ignore_errors=True)
+        if not isinstance(sys.exc_info()[1], Exception):
+            raise
+
+
+def _spawn(pool: ProcessPoolExecutor, jobs: int) -> None:
+    with contextlib.suppress(Exception):  # a pool already shut down
+        for _ in range(jobs):  # each submit starts a worker (its initializer starts the kernel)
+            pool.submit(_started)
+
+
+def _started() -> bool:
+    return True
+
+
+def _take_early(jobs: int):
+    """The early pool ``(pool, tempdir)`` if one of ``jobs`` workers is there (its workers started),
+    else ``None`` (and any other early pool stopped)."""
+    if _EARLY and _EARLY[-1][0] == jobs:
+        _jobs, pool, tempdir, spawner = _EARLY.pop()
+        spawner.join()
+        return pool, tempdir
+    stop_early()
+    return None
+
+
+def stop_early() -> None:
+    """Stop a pool :func:`start_early` started that no :class:`LocalPool` took over (idempotent)."""
+    while _EARLY:
+        _jobs, pool, tempdir, spawner = _EARLY[-1]
+        with contextlib.suppress(RuntimeError):  # a thread that never started
+            spawner.join(timeout=60)
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_processes(processes)
+        shutil.rmtree(tempdir, ignore_errors=True)
+        _EARLY.pop()
+
+
 class LocalPool:
     """A process pool; each worker materialises the payload once and keeps its imports warm.
 
@@ -54,24 +137,35 @@ class LocalPool:
         self.payload = payload
         self.pool: ProcessPoolExecutor | None = None
         self.tempdir: str | None = None
+        self.payload_file: str | None = None
 
     def __enter__(self):
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        self.tempdir = tempfile.mkdtemp(prefix="oa-batch-")
-        try:
-            self.pool = ProcessPoolExecutor(
-                max_workers=self.jobs, mp_context=multiprocessing.get_context(method),
-                initializer=init_pool_worker, initargs=(self.payload, self.tempdir),
-            )
+        early = _take_early(self.jobs)  # started while the results were computed
+        if early is not None:
+            self.pool, self.tempdir = early
+        else:
+            self.tempdir = tempfile.mkdtemp(prefix="oa-batch-")
+            try:
+                self.pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_pool_context(),
+                                                initializer=init_pool_worker, initargs=(None, self.tempdir))
+            except BaseException:
+                shutil.rmtree(self.tempdir, ignore_errors=True)
+                raise
+        try:  # the payload once, in the batch's private folder: each worker reads it once
+            import pickle
+
+            fd, self.payload_file = tempfile.mkstemp(prefix="payload-", suffix=".pickle", dir=self.tempdir)
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(self.payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:
-            shutil.rmtree(self.tempdir, ignore_errors=True)
+            self.__exit__(*sys.exc_info())
             raise
         return self
 
     def run(self, todo: Sequence[Job]) -> Iterator[JobResult]:
         if not todo:
             return
-        pending = {self.pool.submit(run_pool_job, job): job for job in todo}
+        pending = {self.pool.submit(run_pool_job, job, self.payload_file): job for job in todo}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:

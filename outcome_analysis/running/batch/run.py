@@ -19,7 +19,7 @@ from .constants import (DEFAULT_NATIONAL_NOTEBOOK, DEFAULT_NOTEBOOK, DEFAULT_TEM
                         GOOD_STATUSES, REPORT_UNITS, RESULTS_DIR, TOP_PACKAGE, UNITS_DIR)
 from . import fingerprint
 from .errors import BatchConfigError
-from .executors import get_executor
+from .executors import get_executor, start_early, stop_early
 from .exporters import FORMATS
 from .hashing import hash_files, hash_path, read_tree
 from .index import write_index_pages
@@ -216,69 +216,74 @@ def run_batch(
     else:
         notebooks = read_notebooks(Path(notebook), Path(national_notebook) if national_notebook else None)
     templates_files = read_tree(Path(templates)) if templates and Path(templates).exists() else {}
+    start_early(scheduler, options["jobs"])  # the local pool's workers and kernels start beside the prepare step
+    try:
+        data_path = Path(data_path)
+        data = (load or default_load)(data_path)
+        data_hash = hash_path(data_path)
+        chosen = not periods
+        periods = resolve_periods(periods, data)
+        if chosen and not quiet:  # say which period the default picked, and why, before the long part
+            print(default_period_note(periods[0], data.reference_date), file=sys.stderr)
+        if per_unit:  # an unknown name stops the batch before the long part
+            chosen_units = {p: unit_batch.select_units(the_mapping, report_for, p, units) for p in periods}
+        else:
+            selected = select_institutions(data.institutions, institutions)
+        # the verbeteracties: a bad file stops the batch here, before the long part and before any report
+        the_actions, actions_hash = read_actions_once(actions, data_path, data.institutions) if not per_unit else (None, None)
 
-    data_path = Path(data_path)
-    data = (load or default_load)(data_path)
-    data_hash = hash_path(data_path)
-    chosen = not periods
-    periods = resolve_periods(periods, data)
-    if chosen and not quiet:  # say which period the default picked, and why, before the long part
-        print(default_period_note(periods[0], data.reference_date), file=sys.stderr)
-    if per_unit:  # an unknown name stops the batch before the long part
-        chosen_units = {p: unit_batch.select_units(the_mapping, report_for, p, units) for p in periods}
-    else:
-        selected = select_institutions(data.institutions, institutions)
-    # the verbeteracties: a bad file stops the batch here, before the long part and before any report
-    the_actions, actions_hash = read_actions_once(actions, data_path, data.institutions) if not per_unit else (None, None)
-
-    cache_dir = make_private_dir(resolve_cache(cache, data_hash, out))
-    _cleanup_temp_files(out)
-    remove_leftovers(cache_dir)
-    shutil.rmtree(out / RESULTS_DIR, ignore_errors=True)  # a store an earlier version kept in the output folder
-    inputs = {
-        "data": {"path": str(data_path.resolve()), "hash": data_hash},
-        "notebooks": {k: {"path": v["path"], "hash": k} for k, v in notebooks.items()},
-        "templates": {"path": str(Path(templates).resolve()) if templates else None, "hash": hash_files(templates_files)},
-        "settings": settings.to_dict(),
-        "settings_file": str(settings_file) if settings_file else None,
-        # where the settings came from: "config" (--config), "delivery" (the delivery folder's
-        # settings.yaml), "given" (a Settings object) or "default"
-        "settings_source": settings_source,
-        # the published national reference (--reference): its file, the hash of its figures, its sources
-        "reference": ({"path": str(Path(reference).resolve()), "hash": reference_hash(published),
-                       "sources": published.sources(), "figures": len(published)} if published is not None else None),
-    }
-    if per_unit:
-        job_list, payload, audit_store = _plan_units(
-            report_for, the_mapping, chosen_units, data, data_hash, data_path, settings, periods, cache_dir, published,
-            notebooks, templates_files, render, inputs, options, lang=lang, timeout=timeout)
-    else:
-        results = prepare_once(data, data_hash, settings, periods, cache_dir, prepare or prepare_results,
-                               reference=published, actions=the_actions, actions_hash=actions_hash)
-        inputs["actions"] = ({"path": str(Path(actions).resolve()) if actions else str(data_path.resolve()),
-                              "hash": actions_hash, "n": int(len(the_actions))} if actions_hash else None)
-        for digest in results.values():  # each store records what it was computed from: the reports' fingerprint
-            if digest:
-                fingerprint.stamp_store(cache_dir / digest, fingerprint.provenance(data_hash, None, actions_hash))
-        if figures:  # every published figure, disclosure-safe, for researchers (CSV and XLSX)
-            from .exporters import PUBLISHED_DIR, export_batch
-
-            for granularity, digest in results.items():
+        cache_dir = make_private_dir(resolve_cache(cache, data_hash, out))
+        _cleanup_temp_files(out)
+        remove_leftovers(cache_dir)
+        shutil.rmtree(out / RESULTS_DIR, ignore_errors=True)  # a store an earlier version kept in the output folder
+        inputs = {
+            "data": {"path": str(data_path.resolve()), "hash": data_hash},
+            "notebooks": {k: {"path": v["path"], "hash": k} for k, v in notebooks.items()},
+            "templates": {"path": str(Path(templates).resolve()) if templates else None, "hash": hash_files(templates_files)},
+            "settings": settings.to_dict(),
+            "settings_file": str(settings_file) if settings_file else None,
+            # where the settings came from: "config" (--config), "delivery" (the delivery folder's
+            # settings.yaml), "given" (a Settings object) or "default"
+            "settings_source": settings_source,
+            # the published national reference (--reference): its file, the hash of its figures, its sources
+            "reference": ({"path": str(Path(reference).resolve()), "hash": reference_hash(published),
+                           "sources": published.sources(), "figures": len(published)} if published is not None else None),
+        }
+        if per_unit:
+            job_list, payload, audit_store = _plan_units(
+                report_for, the_mapping, chosen_units, data, data_hash, data_path, settings, periods, cache_dir, published,
+                notebooks, templates_files, render, inputs, options, lang=lang, timeout=timeout)
+        else:
+            results = prepare_once(data, data_hash, settings, periods, cache_dir, prepare or prepare_results,
+                                   reference=published, actions=the_actions, actions_hash=actions_hash)
+            inputs["actions"] = ({"path": str(Path(actions).resolve()) if actions else str(data_path.resolve()),
+                                  "hash": actions_hash, "n": int(len(the_actions))} if actions_hash else None)
+            for digest in results.values():  # each store records what it was computed from: the reports' fingerprint
                 if digest:
-                    export_batch(cache_dir / digest, out / PUBLISHED_DIR / granularity, lang=lang)
-        shipping = ship_data if ship_data is not None else not all(results.values())
-        payload = build_payload(notebooks, results, cache_dir, templates_files, data_path if shipping else None, render,
-                                settings=settings,
-                                reference_path=Path(reference) if published is not None and shipping else None)
-        # where the results cache is (outside the output folder); the results are never copied there
-        inputs["results"] = {g: ({"hash": h, "path": str(cache_dir / h)} if h else None) for g, h in results.items()}
-        job_list = plan_jobs(
-            selected, periods, notebooks, results, inputs, options, lang=lang, timeout=timeout,
-            data_param=(f"{payload.data_name}" if shipping else str(data_path.resolve())),
-            settings=settings, n_institutions=len(data.institutions), settings_shipped=payload.settings is not None,
-            editions=editions, reference_param=payload.reference_name or None,
-        )
-        audit_store = _institution_audit(_stores(cache_dir, results), cache_dir, results)
+                    fingerprint.stamp_store(cache_dir / digest, fingerprint.provenance(data_hash, None, actions_hash))
+            if figures:  # every published figure, disclosure-safe, for researchers (CSV and XLSX)
+                from .exporters import PUBLISHED_DIR, export_batch
+
+                for granularity, digest in results.items():
+                    if digest:
+                        export_batch(cache_dir / digest, out / PUBLISHED_DIR / granularity, lang=lang)
+            shipping = ship_data if ship_data is not None else not all(results.values())
+            payload = build_payload(notebooks, results, cache_dir, templates_files, data_path if shipping else None, render,
+                                    settings=settings,
+                                    reference_path=Path(reference) if published is not None and shipping else None)
+            # where the results cache is (outside the output folder); the results are never copied there
+            inputs["results"] = {g: ({"hash": h, "path": str(cache_dir / h)} if h else None) for g, h in results.items()}
+            job_list = plan_jobs(
+                selected, periods, notebooks, results, inputs, options, lang=lang, timeout=timeout,
+                data_param=(f"{payload.data_name}" if shipping else str(data_path.resolve())),
+                settings=settings, n_institutions=len(data.institutions), settings_shipped=payload.settings is not None,
+                editions=editions, reference_param=payload.reference_name or None,
+            )
+            audit_store = _institution_audit(_stores(cache_dir, results), cache_dir, results)
+
+    except BaseException:  # the batch stops before its reports: the pool started early goes too
+        stop_early()
+        raise
 
     manifest = load_manifest(out)
     todo, skipped = split_resumable(job_list, manifest, out, force)
@@ -286,6 +291,7 @@ def run_batch(
     replaced = {job.key: fingerprint.replaced_version(manifest["reports"].get(job.key), wanted[job.key])
                 for job in todo}
     todo = [fingerprint.with_replaces(job, replaced[job.key], notebooks) for job in todo]
+    todo = longest_first(todo, audit_store)
     run = {
         "started": started,
         "parameters": {
@@ -334,6 +340,7 @@ def run_batch(
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        stop_early()  # (a pool started early that no executor took over)
         progress.close()
         run.update(finished=now(), counts=dict(counts), interrupted=interrupted,
                    failures=[{k: f[k] for k in ("key", "message")} for f in failures])
@@ -400,6 +407,31 @@ def _write_dialogue_record(out: Path, manifest: dict, job, results, made: dict |
         written[fmt] = rel
     entry["dialogue_record"] = {**written, "sha256": {f: hashlib.sha256(r).hexdigest() for f, r in sorted(files.items())},
                                 "indicators": list(indicators)}
+
+
+def longest_first(todo: list, audit_store: Callable) -> list:
+    """The jobs in the order the workers should take them: the longest first (the national overview,
+    then full editions, then short ones, each by the unit's trajectories in the store, most first),
+    so that no worker starts a long report when the others are done (longest-processing-time
+    order). Units without trajectories in the store (a too-little page) come last; ties keep the
+    planned order."""
+    def size(job) -> float:
+        results = audit_store(job)[0]
+        if results is None or not job.institution:
+            return 0.0
+        table = getattr(results, "indicators", None)
+        if table is None or table.empty or "denominator" not in table.columns:
+            return 0.0
+        mine = table.loc[(table["institution"] == job.institution) & (table["category"] == "")
+                         & (table["period"].astype(str) == str(job.period))]
+        return float(mine["denominator"].sum())
+
+    def rank(item):
+        index, job = item
+        kind = 0 if job.kind == "national" else 1 if job.edition == "full" else 2
+        return (kind, -size(job), index)
+
+    return [job for _, job in sorted(enumerate(todo), key=rank)]
 
 
 def _stores(cache_dir: Path, results: dict) -> dict:

@@ -34,12 +34,20 @@ _WARM: dict = {}  # payload key -> warm.WarmKernel of this worker process
 WARM_KERNELS = os.environ.get("OUTCOME_WARM_KERNELS", "1") != "0"
 
 
-def init_pool_worker(payload: Payload, tempdir: str | None = None) -> None:
+#: The key under which a worker started before its batch's payload was known keeps its folder and
+#: kernel (:func:`init_pool_worker` without a payload); the first payload takes them over.
+_EARLY = "<started early>"
+
+
+def init_pool_worker(payload: Payload | None, tempdir: str | None = None) -> None:
     """Initializer of a process-pool worker.
 
     ``tempdir`` (the batch's own temporary directory) becomes this process's temporary directory
     and its kernels' (``TMPDIR``), so whatever a worker leaves there goes with the batch's directory.
     Ctrl-C is left to the parent (it stops the pool); a terminated worker removes its files first.
+    Without a ``payload`` (a pool started while the client still computes the results:
+    :func:`.executors.start_early`) the worker makes its folder and starts its warm kernel there now;
+    its jobs then come with the path of the payload's file (:func:`run_pool_job`).
     """
     global _POOL_PAYLOAD
     _POOL_PAYLOAD = payload
@@ -50,6 +58,20 @@ def init_pool_worker(payload: Payload, tempdir: str | None = None) -> None:
     signal.signal(signal.SIGTERM, _terminated)
     _register_cleanup()
     warm_up()
+    if payload is None:
+        _start_early()
+
+
+def _start_early() -> None:
+    """A folder for the payload to come and, with warm kernels, the kernel already started in it."""
+    root = Path(tempfile.mkdtemp(prefix="oa-worker-", dir=_scratch_dir()))
+    _MATERIALISED[_EARLY] = root
+    _ensure_importable()
+    if WARM_KERNELS:
+        from .warm import WarmKernel
+
+        with contextlib.suppress(Exception):  # no kernel now: the first report starts one
+            _WARM[_EARLY] = WarmKernel(root)
 
 
 def _terminated(signum, frame) -> None:  # pragma: no cover - runs in a worker process being stopped
@@ -90,8 +112,21 @@ def cleanup_worker(keys=None, kernels: bool = True) -> int:
     return removed
 
 
-def run_pool_job(job: Job) -> JobResult:
-    return execute_job(job, _POOL_PAYLOAD)
+_PAYLOAD_FILES: dict[str, Payload] = {}
+
+
+def run_pool_job(job: Job, payload_file: str | None = None) -> JobResult:
+    """A process-pool job: the payload given at start, or read once from ``payload_file`` (a pickle
+    the pool wrote in the batch's private temporary folder)."""
+    payload = _POOL_PAYLOAD
+    if payload_file is not None:
+        if payload_file not in _PAYLOAD_FILES:
+            import pickle
+
+            with open(payload_file, "rb") as fh:
+                _PAYLOAD_FILES[payload_file] = pickle.load(fh)
+        payload = _PAYLOAD_FILES[payload_file]
+    return execute_job(job, payload)
 
 
 def warm_up() -> None:
@@ -232,7 +267,12 @@ def materialise(payload: Payload) -> Path:
     if payload.key in _MATERIALISED:
         return _MATERIALISED[payload.key]
     _register_cleanup()
-    root = Path(tempfile.mkdtemp(prefix="oa-worker-", dir=_scratch_dir()))
+    if _EARLY in _MATERIALISED:  # the folder made (and the kernel started) before the payload was known
+        root = _MATERIALISED.pop(_EARLY)
+        if _EARLY in _WARM:
+            _WARM[payload.key] = _WARM.pop(_EARLY)
+    else:
+        root = Path(tempfile.mkdtemp(prefix="oa-worker-", dir=_scratch_dir()))
     _MATERIALISED[payload.key] = root  # registered first: removed at the end whatever happens
     try:
         for key, raw in payload.notebooks.items():
@@ -252,6 +292,9 @@ def materialise(payload: Payload) -> Path:
             _write_file(root / rel, raw)
     except BaseException:
         _MATERIALISED.pop(payload.key, None)
+        kernel = _WARM.pop(payload.key, None)  # started in that folder
+        if kernel is not None:
+            kernel.manager.kill_now()
         shutil.rmtree(root, ignore_errors=True)
         raise
     _ensure_importable()
