@@ -273,3 +273,28 @@ def test_kernels_left_running_are_killed_and_their_files_removed(private_tmp):
     assert Path(km.private_dir).parent == private_tmp
     assert cleanup_kernels() >= 1
     assert left_in(private_tmp) == []
+
+
+def test_a_batch_that_stops_before_its_reports_stops_the_workers_it_started_early(private_tmp, tmp_path):
+    """The local pool's workers start (and start their kernels) while the results are computed; when
+    that step fails, the batch stops them: no kernel, no folder left, and no report written."""
+    data = make_data(tmp_path / "data")
+    out = tmp_path / "out"
+    started = threading.Event()
+
+    def failing_prepare(data, settings, granularity, folder, periods=()):
+        deadline = time.monotonic() + 30  # until a worker's kernel has started: the case to clean up
+        while not list(private_tmp.glob("oa-batch-*/oa-worker-*/oa-k-*/kernel.json")) and \
+                not list(private_tmp.glob("oa-batch-*/oa-k-*/kernel.json")):
+            assert time.monotonic() < deadline, "no worker started a kernel early"
+            time.sleep(0.1)
+        started.set()
+        raise RuntimeError("the results could not be computed")
+
+    with pytest.raises(batch.BatchError, match="could not be computed"):
+        batch.run_batch(data, out=out, periods=["2024"], formats=("html",), jobs=2, notebook=NOTEBOOK,
+                        national_notebook=None, load=load_population, prepare=failing_prepare, quiet=True)
+    assert started.is_set()
+    assert wait_gone(kernels_of(private_tmp), timeout=5) == []
+    assert left_in(private_tmp) == []
+    assert not list(out.rglob("*.html"))
