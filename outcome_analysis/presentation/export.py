@@ -130,31 +130,40 @@ def check_notebook(nb: nbformat.NotebookNode, name: str = "<notebook>") -> None:
 REPORT_MIMETYPE = "application/vnd.outcome-report+json"
 
 
-def recorded_meta(nb: nbformat.NotebookNode, *, remove: bool = False) -> dict[str, Any]:
-    """The cover facts a notebook recorded in outputs of mimetype :data:`REPORT_MIMETYPE` (the last
-    one wins); ``remove=True`` also takes those outputs out of ``nb`` (they are not for readers)."""
-    found: dict[str, Any] = {}
+def _outputs_of(nb: nbformat.NotebookNode, mimetype: str, *, remove: bool = False) -> list:
+    """The values of the outputs of ``mimetype`` in ``nb``, in order (JSON strings parsed; an
+    unreadable one is ``None``); ``remove=True`` also takes those outputs out of ``nb``."""
+    import json
+
+    values = []
     for cell in nb.cells:
         if cell.get("cell_type") != "code":
             continue
         keep = []
         for output in cell.get("outputs", []):
             data = output.get("data", {}) if output.get("output_type") in ("display_data", "execute_result") else {}
-            if REPORT_MIMETYPE in data:
-                value = data[REPORT_MIMETYPE]
-                if isinstance(value, str):
-                    import json
-
-                    try:
-                        value = json.loads(value)
-                    except ValueError:
-                        value = {}
-                if isinstance(value, dict):
-                    found.update({k: v for k, v in value.items() if k in _RECORDED_KEYS and v not in (None, "")})
+            if mimetype not in data:
+                keep.append(output)
                 continue
-            keep.append(output)
+            value = data[mimetype]
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    value = None
+            values.append(value)
         if remove:
             cell.outputs = keep
+    return values
+
+
+def recorded_meta(nb: nbformat.NotebookNode, *, remove: bool = False) -> dict[str, Any]:
+    """The cover facts a notebook recorded in outputs of mimetype :data:`REPORT_MIMETYPE` (the last
+    one wins); ``remove=True`` also takes those outputs out of ``nb`` (they are not for readers)."""
+    found: dict[str, Any] = {}
+    for value in _outputs_of(nb, REPORT_MIMETYPE, remove=remove):
+        if isinstance(value, dict):
+            found.update({k: v for k, v in value.items() if k in _RECORDED_KEYS and v not in (None, "")})
     return found
 
 
@@ -167,30 +176,12 @@ def recorded_fingerprint(nb: nbformat.NotebookNode, *, remove: bool = False) -> 
     :func:`outcome_analysis.presentation.documents.stamp`): ``None`` when there is none,
     ``{"conflicting": [...]}`` when its sections state different ones (a report put together from
     two jobs). ``remove=True`` also takes those outputs out of ``nb`` (no reader sees them)."""
-    import json
-
     from outcome_analysis.running.batch.fingerprint import MIMETYPE
 
     found: list[dict] = []
-    for cell in nb.cells:
-        if cell.get("cell_type") != "code":
-            continue
-        keep = []
-        for output in cell.get("outputs", []):
-            data = output.get("data", {}) if output.get("output_type") in ("display_data", "execute_result") else {}
-            if MIMETYPE in data:
-                value = data[MIMETYPE]
-                if isinstance(value, str):
-                    try:
-                        value = json.loads(value)
-                    except ValueError:
-                        value = None
-                if isinstance(value, dict) and value not in found:
-                    found.append(dict(value))
-                continue
-            keep.append(output)
-        if remove:
-            cell.outputs = keep
+    for value in _outputs_of(nb, MIMETYPE, remove=remove):
+        if isinstance(value, dict) and value not in found:
+            found.append(dict(value))
     if not found:
         return None
     return found[0] if len(found) == 1 else {"conflicting": found}
