@@ -46,21 +46,21 @@ def _private_dir() -> str:
     """A new private directory (mode 0700) for one kernel: under the Dask worker's ``local_directory``
     when this runs in a Dask task (the batch's temporary folder on a ``dask-local`` cluster; Dask
     purges a dead worker's directory), else under the temporary directory."""
-    base = _dask_scratch() or tempfile.gettempdir()
+    base = dask_local_directory()
+    if base is None or len(base) > 70 or not os.path.isdir(base):
+        base = tempfile.gettempdir()
     if len(base) > 70:  # a long folder would make socket paths too long
         base = "/tmp" if os.path.isdir("/tmp") else base
     return tempfile.mkdtemp(prefix="oa-k-", dir=base)  # mkdtemp creates it with mode 0700
 
 
-def _dask_scratch() -> str | None:
-    """The ``local_directory`` of the Dask worker running this task, if any and short enough for
-    socket paths."""
-    with contextlib.suppress(Exception):  # not in a Dask task (or distributed not installed)
+def dask_local_directory() -> str | None:
+    """The ``local_directory`` of the Dask worker running this task (``dask worker
+    --local-directory``), or ``None`` outside a Dask task (or without distributed installed)."""
+    with contextlib.suppress(Exception):
         from distributed import get_worker
 
-        folder = get_worker().local_directory
-        if folder and len(folder) <= 70 and os.path.isdir(folder):
-            return folder
+        return get_worker().local_directory or None
     return None
 
 

@@ -78,7 +78,7 @@ def start_early(scheduler: str, jobs: int | None = None) -> None:
     tempdir = tempfile.mkdtemp(prefix="oa-batch-")
     try:
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context(),
-                                   initializer=init_pool_worker, initargs=(None, tempdir))
+                                   initializer=init_pool_worker, initargs=(tempdir,))
         spawner = threading.Thread(target=_spawn, args=(pool, jobs), name="oa-start-workers", daemon=True)
         _EARLY.append((jobs, pool, tempdir, spawner))
         spawner.start()
@@ -147,7 +147,7 @@ class LocalPool:
             self.tempdir = tempfile.mkdtemp(prefix="oa-batch-")
             try:
                 self.pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_pool_context(),
-                                                initializer=init_pool_worker, initargs=(None, self.tempdir))
+                                                initializer=init_pool_worker, initargs=(self.tempdir,))
             except BaseException:
                 shutil.rmtree(self.tempdir, ignore_errors=True)
                 raise

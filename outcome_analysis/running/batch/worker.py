@@ -25,7 +25,6 @@ from .exporters import render_report
 from .jobs import Job, JobResult, Payload
 from .constants import PROJECT_ROOT, SETTINGS_NAME, TOO_LITTLE_MARKER, TOP_PACKAGE
 
-_POOL_PAYLOAD: Payload | None = None
 _MATERIALISED: dict[str, Path] = {}
 _CLEANUP_REGISTERED = False
 _WARM: dict = {}  # payload key -> warm.WarmKernel of this worker process
@@ -34,23 +33,21 @@ _WARM: dict = {}  # payload key -> warm.WarmKernel of this worker process
 WARM_KERNELS = os.environ.get("OUTCOME_WARM_KERNELS", "1") != "0"
 
 
-#: The key under which a worker started before its batch's payload was known keeps its folder and
-#: kernel (:func:`init_pool_worker` without a payload); the first payload takes them over.
+#: The key under which a process-pool worker keeps its folder and kernel until the batch's payload
+#: comes (:func:`init_pool_worker`); the first payload takes them over.
 _EARLY = "<started early>"
 
 
-def init_pool_worker(payload: Payload | None, tempdir: str | None = None) -> None:
+def init_pool_worker(tempdir: str | None = None) -> None:
     """Initializer of a process-pool worker.
 
     ``tempdir`` (the batch's own temporary directory) becomes this process's temporary directory
     and its kernels' (``TMPDIR``), so whatever a worker leaves there goes with the batch's directory.
     Ctrl-C is left to the parent (it stops the pool); a terminated worker removes its files first.
-    Without a ``payload`` (a pool started while the client still computes the results:
-    :func:`.executors.start_early`) the worker makes its folder and starts its warm kernel there now;
-    its jobs then come with the path of the payload's file (:func:`run_pool_job`).
+    The pool may start before the client has computed the results (:func:`.executors.start_early`):
+    the worker makes its folder and starts its warm kernel there now, and its jobs come with the path
+    of the payload's file (:func:`run_pool_job`).
     """
-    global _POOL_PAYLOAD
-    _POOL_PAYLOAD = payload
     if tempdir:
         os.environ["TMPDIR"] = tempdir
         tempfile.tempdir = tempdir
@@ -58,8 +55,7 @@ def init_pool_worker(payload: Payload | None, tempdir: str | None = None) -> Non
     signal.signal(signal.SIGTERM, _terminated)
     _register_cleanup()
     warm_up()
-    if payload is None:
-        _start_early()
+    _start_early()
 
 
 def _start_early() -> None:
@@ -115,18 +111,15 @@ def cleanup_worker(keys=None, kernels: bool = True) -> int:
 _PAYLOAD_FILES: dict[str, Payload] = {}
 
 
-def run_pool_job(job: Job, payload_file: str | None = None) -> JobResult:
-    """A process-pool job: the payload given at start, or read once from ``payload_file`` (a pickle
-    the pool wrote in the batch's private temporary folder)."""
-    payload = _POOL_PAYLOAD
-    if payload_file is not None:
-        if payload_file not in _PAYLOAD_FILES:
-            import pickle
+def run_pool_job(job: Job, payload_file: str) -> JobResult:
+    """A process-pool job, its payload read once from ``payload_file`` (a pickle the pool wrote in
+    the batch's private temporary folder)."""
+    if payload_file not in _PAYLOAD_FILES:
+        import pickle
 
-            with open(payload_file, "rb") as fh:
-                _PAYLOAD_FILES[payload_file] = pickle.load(fh)
-        payload = _PAYLOAD_FILES[payload_file]
-    return execute_job(job, payload)
+        with open(payload_file, "rb") as fh:
+            _PAYLOAD_FILES[payload_file] = pickle.load(fh)
+    return execute_job(job, _PAYLOAD_FILES[payload_file])
 
 
 def warm_up() -> None:
@@ -178,20 +171,18 @@ def execute_job(job: Job, payload: Payload) -> JobResult:
             **kernel,
         )
         watch.stop()
-        ok = not watch.timed_out
         files = (payload.render or render_report)(
             nb, institution=job.institution, period=job.period, title=job.title, lang=job.lang, formats=job.formats,
             templates=workdir / "templates",
         )
+        ok = True  # the kernel stays warm for the next report
         return JobResult(job.key, report_status(files.get("html")), {f: files[f] for f in job.formats}, started, time.time(),
                          kernel=watch.connection, ledger=_take_ledger(workdir, job))
     except PapermillExecutionError as exc:
-        ok = False
         error = {"ename": exc.ename, "evalue": _first_line(exc.evalue), "cell": exc.exec_count,
                  "message": f"cell [{exc.exec_count}]: {exc.ename}: {_first_line(exc.evalue)}"}
         status = "failed"
     except Exception as exc:  # kernel died, cell timeout, rendering failed, ...
-        ok = False
         if watch.timed_out or isinstance(exc, TimeoutError):
             limit = job.wall_timeout or job.execution_timeout
             error = {"ename": "Timeout", "evalue": str(exc), "cell": None,
@@ -305,11 +296,9 @@ def _scratch_dir() -> str | None:
     """Where a worker writes its files: a Dask worker's ``local_directory`` (``dask worker
     --local-directory``, removed with the worker's files), else the temporary directory (a process-pool
     worker's is the batch's own ``oa-batch-*``, :func:`init_pool_worker`)."""
-    with contextlib.suppress(Exception):  # not on a Dask worker (or no distributed installed)
-        from distributed import get_worker
+    from outcome_analysis.running.kernels import dask_local_directory
 
-        return get_worker().local_directory
-    return None
+    return dask_local_directory()
 
 
 def _write_file(path: Path, raw: bytes) -> None:
