@@ -67,8 +67,9 @@ def provenance(data_hash: str | None, mapping_hash: str | None = None, actions_h
 
 def stamp_store(folder: str | os.PathLike, record: dict) -> bool:
     """Record ``record`` (:func:`provenance`) in the results store ``folder`` (``meta.json``, key
-    :data:`PROVENANCE`), atomically; nothing is written when it is there already. The store's key
-    covers the same files, so the record never changes for a store. Returns whether it wrote."""
+    :data:`PROVENANCE`), atomically, when the store is made (:func:`.prepare.prepare_once`); nothing
+    is written when it is there already or ``folder`` holds no store. The store's key covers the same
+    files, so the record never changes for a store. Returns whether it wrote."""
     from outcome_analysis import atomic
 
     path = Path(folder) / "meta.json"

@@ -21,6 +21,7 @@ from outcome_analysis.contract.periods import parse_period
 from outcome_analysis.settings import Settings
 from .constants import CACHE_APP, SETTINGS_NAME
 from .errors import BatchConfigError, PrepareError
+from . import fingerprint
 from .exporters import render_report
 from .hashing import hash_files, hash_json, hash_path, read_tree
 from .jobs import Payload
@@ -174,7 +175,7 @@ def reference_hash(reference) -> str | None:
         return None
     from outcome_analysis.running.comparisons import reference_meta
 
-    return hash_json({k: v for k, v in reference_meta(reference).items() if k != "file"})
+    return fingerprint.reference_hash_of(reference_meta(reference))
 
 
 def apply_reference(folder: Path, reference) -> None:
@@ -266,6 +267,8 @@ def prepare_once(data, data_hash: str, settings: Settings, periods: Sequence[str
                     apply_reference(tmp, reference)
                 if actions is not None and len(actions) and (tmp / "meta.json").is_file():
                     apply_actions(tmp, data, actions, settings, these)
+                # what it was computed from, for the reports' fingerprint (the key covers the same files)
+                fingerprint.stamp_store(tmp, fingerprint.provenance(data_hash, None, actions_hash))
                 if any(tmp.iterdir()):
                     os.replace(tmp, folder)
             except Exception as exc:

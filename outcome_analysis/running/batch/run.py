@@ -258,9 +258,6 @@ def run_batch(
                                    reference=published, actions=the_actions, actions_hash=actions_hash)
             inputs["actions"] = ({"path": str(Path(actions).resolve()) if actions else str(data_path.resolve()),
                                   "hash": actions_hash, "n": int(len(the_actions))} if actions_hash else None)
-            for digest in results.values():  # each store records what it was computed from: the reports' fingerprint
-                if digest:
-                    fingerprint.stamp_store(cache_dir / digest, fingerprint.provenance(data_hash, None, actions_hash))
             if figures:  # every published figure, disclosure-safe, for researchers (CSV and XLSX)
                 from .exporters import PUBLISHED_DIR, export_batch
 
@@ -493,10 +490,6 @@ def _plan_units(kind, mapping, chosen_units, data, data_hash, data_path, setting
                          **(facts.get("codes") or {})}
         unknown[period] = int(facts.get("n_unknown", 0) or 0)
     files = unit_batch.mapping_files(mapping)
-    for period in periods:  # each store records what it was computed from: the reports' fingerprint
-        for k in unit_batch.UNIT_KINDS:
-            fingerprint.stamp_store(unit_batch.store_dir(cache_dir, keys[period], k),
-                                    fingerprint.provenance(data_hash, hash_files(files), None))
     payload = build_payload(notebooks, {}, cache_dir, templates_files, None, render, files=files)
     payload.results = {f"{keys[p]}/{UNITS_DIR}/{k}": {rel: raw for rel, raw in
                                                       read_tree(unit_batch.store_dir(cache_dir, keys[p], k)).items()

@@ -252,6 +252,7 @@ def prepare_units(data, data_hash: str, settings: Settings, periods: Sequence[st
     (:func:`store_key`); a store already there is reused. Returns ``{period: key}``.
 
     Raises :class:`PrepareError` naming the period when computing fails (nothing is left behind)."""
+    from . import fingerprint
     from .prepare import make_private_dir, store_tmp_prefix
 
     mapping_hash = hash_files(mapping_files(mapping))
@@ -264,6 +265,8 @@ def prepare_units(data, data_hash: str, settings: Settings, periods: Sequence[st
             try:
                 institution = cached_institution_results(cache, data_hash, settings, period, periods, reference)
                 for kind, results in compute_stores(data, mapping, settings, period, reference, institution).items():
+                    # what it was computed from, for the reports' fingerprint
+                    results.meta[fingerprint.PROVENANCE] = fingerprint.provenance(data_hash, mapping_hash, None)
                     results.save(tmp / UNITS_DIR / kind)
                 shutil.rmtree(folder, ignore_errors=True)  # a half store of an earlier version
                 os.replace(tmp, folder)
